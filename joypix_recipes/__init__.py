@@ -1,0 +1,3 @@
+"""joypix-recipes: turn still images into short video clips from YAML recipes."""
+
+__version__ = "0.3.0"

@@ -1,0 +1,5 @@
+"""Allows ``python -m joypix_recipes``."""
+
+from joypix_recipes.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""A job: one input through one variant of a recipe, fully rendered and self-contained.
+
+A job is plain data that round-trips through JSON, so it can be journaled, sent to a worker process
+or, later, to a distributed job engine. Its identity hashes the input's bytes and its specification,
+so editing a step or replacing an image changes exactly the affected identities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from joypix_recipes.actions import Action, action_from_dict, action_to_dict
+from joypix_recipes.export import ExportSettings
+
+UnknownPhrases = Literal["fail", "warn"]
+
+
+@dataclass(frozen=True)
+class JobInput:
+    """The image a job starts from: a local file (absolute path) or a URL."""
+
+    name: str
+    stem: str
+    suffix: str
+    index: int
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def display(self) -> str:
+        """How messages name this input."""
+        return str(self.path) if self.path is not None else str(self.url)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form; paths absolute."""
+        return {
+            "name": self.name,
+            "stem": self.stem,
+            "suffix": self.suffix,
+            "index": self.index,
+            "path": str(self.path) if self.path is not None else None,
+            "url": self.url,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobInput:
+        """Inverse of ``to_dict``."""
+        path = data.get("path")
+        return cls(
+            name=data["name"],
+            stem=data["stem"],
+            suffix=data["suffix"],
+            index=int(data["index"]),
+            path=Path(path) if path else None,
+            url=data.get("url"),
+        )
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """A recipe step after templating: a display name and the action it asks for."""
+
+    name: str
+    action: Action
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": ..., <kind>: <body>}``."""
+        return {"name": self.name, **action_to_dict(self.action)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlannedStep:
+        """Inverse of ``to_dict``."""
+        body = {key: value for key, value in data.items() if key != "name"}
+        return cls(name=str(data.get("name", "")), action=action_from_dict(body))
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to make one output file, with no reference back to the recipe object."""
+
+    recipe_name: str
+    recipe_path: Path
+    input: JobInput
+    variant: str | None
+    steps: tuple[PlannedStep, ...]
+    export: ExportSettings
+    output: Path
+    backend: str = "local"
+    seed: int = 0
+    unknown_phrases: UnknownPhrases = "fail"
+    vars: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        """Short human name: ``photo.jpg`` or ``photo.jpg [reels]``."""
+        return f"{self.input.name} [{self.variant}]" if self.variant else self.input.name
+
+    def spec(self) -> dict[str, Any]:
+        """What the output depends on besides the input bytes (not where it is written)."""
+        return {
+            "steps": [step.to_dict() for step in self.steps],
+            "export": self.export.to_dict(),
+            "backend": self.backend,
+            "seed": self.seed,
+            "unknown_phrases": self.unknown_phrases,
+        }
+
+    def spec_hash(self) -> str:
+        """SHA-256 of the canonical JSON of ``spec()``."""
+        canonical = json.dumps(self.spec(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form; paths absolute."""
+        return {
+            "recipe_name": self.recipe_name,
+            "recipe_path": str(self.recipe_path),
+            "input": self.input.to_dict(),
+            "variant": self.variant,
+            "output": str(self.output),
+            "vars": self.vars,
+            **self.spec(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        """Inverse of ``to_dict``."""
+        return cls(
+            recipe_name=data["recipe_name"],
+            recipe_path=Path(data["recipe_path"]),
+            input=JobInput.from_dict(data["input"]),
+            variant=data.get("variant"),
+            steps=tuple(PlannedStep.from_dict(step) for step in data["steps"]),
+            export=ExportSettings.from_dict(data["export"]),
+            output=Path(data["output"]),
+            backend=data.get("backend", "local"),
+            seed=int(data.get("seed", 0)),
+            unknown_phrases=data.get("unknown_phrases", "fail"),
+            vars=dict(data.get("vars", {})),
+        )
+
+
+def hash_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks so large photos do not fill memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_hash(job_input: JobInput) -> str:
+    """Content hash of a job's input: the file's bytes, or the URL text for remote inputs."""
+    if job_input.path is not None:
+        return hash_file(job_input.path)
+    return hashlib.sha256(str(job_input.url).encode("utf-8")).hexdigest()
+
+
+def job_identity(job: Job, content_hash: str | None = None) -> str:
+    """Identity of a job: input content plus specification; unchanged by renaming nothing."""
+    content = content_hash if content_hash is not None else input_hash(job.input)
+    return hashlib.sha256(f"{content}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
