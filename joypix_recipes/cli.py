@@ -1,0 +1,394 @@
+"""The `joypix` command: argument parsing, one small function per command, and the error boundary.
+
+This is the only module that prints results and errors. Heavy modules are imported inside the
+commands that need them, so `joypix validate` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from joypix_recipes import __version__
+from joypix_recipes.errors import JoypixError, RecipeError, UsageError
+
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _print(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _error(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip():
+            raise UsageError(f"--var expects KEY=VALUE, got {pair!r}")
+        values[name.strip()] = value
+    return values
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check recipes against the schema and the template rules; exit 2 if any is invalid."""
+    from joypix_recipes.recipe import load_recipe
+
+    extra_vars = list(_parse_vars(args.var))
+    failed = False
+    for name in args.files:
+        try:
+            load_recipe(Path(name), extra_vars=extra_vars)
+        except RecipeError as error:
+            failed = True
+            for problem in error.problems:
+                _error(str(problem))
+            continue
+        _print(f"{name}: ok")
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the recipe JSON Schema (or the watch-file schema)."""
+    if args.watch_file:
+        from joypix_recipes.watchfile import watch_schema_text
+
+        sys.stdout.write(watch_schema_text())
+    else:
+        from joypix_recipes.recipe.schema import schema_text
+
+        sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a commented starter recipe that editors can autocomplete from the schema."""
+    from joypix_recipes.recipe import init_recipe_text
+
+    name = args.name or "recipe"
+    target = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    if target.exists():
+        raise UsageError(f"{target} already exists; choose another name or remove it first")
+    target.write_text(init_recipe_text(target.stem), encoding="utf-8")
+    _print(f"wrote {target}; edit it, then run: joypix run {target}")
+    return EXIT_OK
+
+
+def _backend_options(args: argparse.Namespace) -> Any:
+    from joypix_recipes.backends import BackendOptions
+
+    return BackendOptions(
+        base_url=getattr(args, "base_url", None),
+        poll_interval=getattr(args, "poll_interval", None),
+        language=getattr(args, "language", None),
+    )
+
+
+def _progress_mode(args: argparse.Namespace) -> str:
+    if args.json:
+        return "json"
+    if args.quiet:
+        return "quiet"
+    return "auto"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Plan a recipe's jobs and run them (or list them with --dry-run)."""
+    from joypix_recipes.plan import plan_jobs
+    from joypix_recipes.recipe import load_recipe
+
+    overrides = _parse_vars(args.var)
+    recipe_path = Path(args.recipe)
+    recipe = load_recipe(recipe_path, extra_vars=list(overrides))
+    out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
+    jobs = plan_jobs(
+        recipe,
+        inputs=args.input or None,
+        var_overrides=overrides,
+        out_dir=out_dir,
+        backend=args.backend,
+    )
+    if args.dry_run:
+        _print_plan(jobs, as_json=args.json)
+        return EXIT_OK
+    if not jobs:
+        _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
+        return EXIT_USAGE
+    from joypix_recipes.run import execute_run
+
+    summary = _run_until_interrupted(
+        execute_run(
+            jobs,
+            backend_name=jobs[0].backend,
+            options=_backend_options(args),
+            out_dir=out_dir,
+            recipe_name=recipe.name,
+            concurrency=args.concurrency,
+            force=args.force,
+            progress_mode=_progress_mode(args),
+            verbose=args.verbose,
+        )
+    )
+    return int(summary.exit_code)
+
+
+def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
+    for job in jobs:
+        if as_json:
+            _print(json.dumps(job.to_dict(), ensure_ascii=False))
+            continue
+        _print(f"{job.label} -> {job.output}")
+        for step in job.steps:
+            body = json.dumps(next(iter(_step_body(step).values())), ensure_ascii=False)
+            _print(f"  {step.name}: {body}")
+        export = job.export
+        width, height = export.size
+        _print(
+            f"  export: {export.format} {export.quality} {export.aspect} {export.resolution}"
+            f" ({width}x{height}) {export.fps} fps, backend {job.backend}"
+        )
+    if not as_json:
+        _print(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} planned")
+
+
+def _step_body(step: Any) -> dict[str, Any]:
+    body = step.to_dict()
+    body.pop("name", None)
+    return dict(body)
+
+
+def _run_until_interrupted(coroutine: Any) -> Any:
+    """Run on a fresh loop; SIGTERM behaves like Ctrl-C so services stop cleanly."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_credits(args: argparse.Namespace) -> int:
+    """Show the cloud account's credit balance."""
+    from joypix_recipes.backends.nemo import fetch_credits
+
+    balance = _run_until_interrupted(fetch_credits(_backend_options(args)))
+    if args.json:
+        _print(json.dumps(balance))
+    else:
+        _print(
+            f"credits: {balance.get('available', 0)} available, {balance.get('frozen', 0)} frozen,"
+            f" {balance.get('total', 0)} total"
+        )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Summarise a cloud session's timeline."""
+    from joypix_recipes.backends.nemo import fetch_status
+
+    _print(_run_until_interrupted(fetch_status(_backend_options(args), args.session)))
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Report what this installation can do: encoder, HEIC, token source, service reachability."""
+    from joypix_recipes.doctor import collect_doctor_report
+
+    lines = _run_until_interrupted(collect_doctor_report(_backend_options(args)))
+    width = max((len(name) for name, _ in lines), default=0)
+    for name, value in lines:
+        _print(f"{name.ljust(width)}  {value}")
+    return EXIT_OK
+
+
+def cmd_emulator(args: argparse.Namespace) -> int:
+    """Serve a local imitation of the cloud API, for tests and credit-free tries."""
+    from joypix_recipes.emulator.server import serve
+    from joypix_recipes.emulator.state import Knobs
+
+    knobs = Knobs(
+        turn_latency=args.turn_latency,
+        render_latency=args.render_latency,
+        credits=args.credits,
+        no_text_ratio=args.no_text_ratio,
+        export_blocked=args.export_blocked,
+    )
+
+    def _ready(base_url: str, download_url: str) -> None:
+        _print(f"emulator listening on {base_url} (downloads from {download_url}); Ctrl-C stops it")
+        _print(f"try: joypix run RECIPE --backend nemo --base-url {base_url}")
+
+    try:
+        serve(args.host, args.port, knobs, download_port=args.download_port, on_ready=_ready)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Run a recipe on every image that lands in a folder, exactly once."""
+    from joypix_recipes.watch import WatchConfig, load_watch_file, watch
+
+    if args.config:
+        if args.folder or args.recipe:
+            raise UsageError("give either a watch file (--config) or FOLDER with --recipe, not both")
+        config = load_watch_file(Path(args.config))
+    else:
+        if not args.folder or not args.recipe:
+            raise UsageError("joypix watch needs FOLDER and --recipe FILE (or --config WATCHFILE)")
+        config = WatchConfig.from_args(
+            folder=Path(args.folder),
+            recipe=Path(args.recipe),
+            out_dir=Path(args.out) if args.out else None,
+            backend=args.backend,
+            polling=args.polling,
+            settle_seconds=args.settle,
+        )
+    if args.polling:
+        config = config.with_polling()
+    code = _run_until_interrupted(
+        watch(config, once=args.once, progress_mode=_progress_mode(args), verbose=args.verbose)
+    )
+    return int(code)
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="JSON Lines on stdout, for machines")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only failures")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail about each job")
+
+
+def _add_cloud_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="cloud API origin (default: $JOYPIX_BASE_URL or the production service)")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        help="seconds between render status polls (default: $JOYPIX_POLL_INTERVAL or 30)",
+    )
+    parser.add_argument("--language", help="session language (default: from the locale)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog="joypix",
+        description="Turn still images into short video clips from YAML recipes.",
+    )
+    parser.add_argument("--version", action="version", version=f"joypix {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check recipes; errors as FILE:LINE:COL")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
+    validate.set_defaults(handler=cmd_validate)
+
+    schema = commands.add_parser("schema", help="print the recipe JSON Schema")
+    schema.add_argument("--watch-file", action="store_true", help="print the watch-file schema instead")
+    schema.set_defaults(handler=cmd_schema)
+
+    init = commands.add_parser("init", help="write a commented starter recipe")
+    init.add_argument("name", nargs="?", help="file name (default: recipe.yaml)")
+    init.set_defaults(handler=cmd_init)
+
+    run = commands.add_parser("run", help="run a recipe over its inputs and variants")
+    run.add_argument("recipe", metavar="FILE")
+    run.add_argument("--dry-run", action="store_true", help="list the planned jobs and stop")
+    run.add_argument("--input", action="append", metavar="PATH", help="replace the recipe's inputs (file, folder or glob); repeatable")
+    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
+    run.add_argument("--backend", choices=["local", "nemo"], help="override the recipe's backend")
+    run.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")
+    run.add_argument("--force", action="store_true", help="rerun jobs that are already done")
+    _add_cloud_flags(run)
+    _add_output_flags(run)
+    run.set_defaults(handler=cmd_run)
+
+    credits = commands.add_parser("credits", help="show the cloud credit balance")
+    _add_cloud_flags(credits)
+    credits.add_argument("--json", action="store_true", help="print JSON")
+    credits.set_defaults(handler=cmd_credits)
+
+    status = commands.add_parser("status", help="summarise a cloud session's timeline")
+    status.add_argument("session", nargs="?", help="session id (default: the most recent one)")
+    _add_cloud_flags(status)
+    status.set_defaults(handler=cmd_status)
+
+    doctor = commands.add_parser("doctor", help="check encoder, HEIC support, token and service")
+    _add_cloud_flags(doctor)
+    doctor.set_defaults(handler=cmd_doctor)
+
+    emulator = commands.add_parser("emulator", help="serve a local imitation of the cloud API")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8765)
+    emulator.add_argument("--download-port", type=int, default=None, help="port of the download origin (default: port + 1)")
+    emulator.add_argument("--turn-latency", type=float, default=0.0, metavar="SECONDS")
+    emulator.add_argument("--render-latency", type=float, default=0.0, metavar="SECONDS")
+    emulator.add_argument("--credits", type=int, default=100)
+    emulator.add_argument("--no-text-ratio", type=float, default=0.3, help="share of turns that reply with no text")
+    emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
+    emulator.set_defaults(handler=cmd_emulator)
+
+    watch = commands.add_parser("watch", help="run a recipe on every image dropped into a folder")
+    watch.add_argument("folder", nargs="?", metavar="DIR")
+    watch.add_argument("--recipe", metavar="FILE")
+    watch.add_argument("--config", metavar="WATCHFILE", help="a watch file mapping folders to recipes")
+    watch.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
+    watch.add_argument("--backend", choices=["local", "nemo"])
+    watch.add_argument("--polling", action="store_true", help="poll the folder (network shares)")
+    watch.add_argument("--settle", type=float, default=None, metavar="SECONDS", help="how long a file must stay unchanged")
+    watch.add_argument("--once", action="store_true", help="process what is there and exit")
+    _add_output_flags(watch)
+    watch.set_defaults(handler=cmd_watch)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; the error boundary maps errors to exit codes and never shows a traceback to users."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler: Command = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except RecipeError as error:
+        for problem in error.problems:
+            _error(str(problem))
+        return error.exit_code
+    except JoypixError as error:
+        _error(f"error: {error}")
+        return error.exit_code
+    except Exception:  # noqa: BLE001 - the boundary: any bug becomes exit 3 without a traceback
+        if args.debug or os.environ.get("JOYPIX_DEBUG"):
+            traceback.print_exc()
+        else:
+            kind = sys.exc_info()[0]
+            name = kind.__name__ if kind else "error"
+            _error(f"joypix: internal error ({name}); rerun with --debug and report it")
+        return EXIT_BUG
