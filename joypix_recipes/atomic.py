@@ -22,6 +22,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX + target.suffix, dir=target.parent)
     os.close(handle)
     temp = Path(name)
+    # mkstemp makes the file private (0600); an output should get the user's usual permissions.
+    os.chmod(temp, 0o666 & ~_UMASK)
     try:
         yield temp
         with temp.open("rb+") as written:
@@ -31,6 +33,16 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask can only be read by setting it, which would race with other threads.
+_UMASK = _read_umask()
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:

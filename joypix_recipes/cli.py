@@ -7,7 +7,6 @@ commands that need them, so `joypix validate` stays fast.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import signal
@@ -176,6 +175,8 @@ def _step_body(step: Any) -> dict[str, Any]:
 
 def _run_until_interrupted(coroutine: Any) -> Any:
     """Run on a fresh loop; SIGTERM behaves like Ctrl-C so services stop cleanly."""
+    import asyncio  # here, not at the top: `joypix validate` should not pay for it
+
     previous = signal.getsignal(signal.SIGTERM)
 
     def _terminate(signum: int, frame: Any) -> None:

@@ -164,3 +164,8 @@ def job_identity(job: Job, content_hash: str | None = None) -> str:
     """Identity of a job: input content plus specification; unchanged by renaming nothing."""
     content = content_hash if content_hash is not None else input_hash(job.input)
     return hashlib.sha256(f"{content}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
+
+
+def output_metadata(job: Job, identity: str) -> dict[str, str]:
+    """Container tags every MP4 carries, so a file found later leads back to its recipe and job."""
+    return {"comment": f"joypix job {identity}", "title": job.recipe_name}

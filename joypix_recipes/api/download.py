@@ -1,0 +1,74 @@
+"""Fetching a finished render from its download origin (often a CDN) without ever sending the token.
+
+A client of its own, which never holds credentials, streams to the given path and checks the length;
+5xx replies, network errors and short bodies are retried with backoff (a GET is safe to repeat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from joypix_recipes.api.redact import get_logger
+from joypix_recipes.api.settings import ClientSettings
+from joypix_recipes.errors import ProtocolError, ServerError
+
+log = get_logger()
+
+MAX_DOWNLOAD_BYTES = 4 * 1024**3
+
+
+class _Retryable(Exception):
+    """A download attempt that may succeed if tried again."""
+
+
+class Downloader:
+    """Streams URLs to files with attribution headers only: no Authorization, no client id."""
+
+    def __init__(self, settings: ClientSettings, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self.settings = settings
+        self._sleep = sleep or asyncio.sleep
+        timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+        self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=True, headers=settings.attribution())
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def fetch(self, url: str, target: Path) -> int:
+        """Stream ``url`` into ``target``; returns the bytes written."""
+        if not url.startswith(("http://", "https://")):
+            raise ProtocolError("the export's download link is not an http(s) URL")
+        attempts = self.settings.retry.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._fetch_once(url, target)
+            except (httpx.TransportError, _Retryable) as error:
+                if attempt == attempts:
+                    raise ServerError("downloading the exported video kept failing; try again later") from error
+                log.info("download failed (%s); retrying", type(error).__name__)
+                await self._sleep(self.settings.retry.delay(attempt))
+        raise ServerError("downloading the exported video failed")  # pragma: no cover
+
+    async def _fetch_once(self, url: str, target: Path) -> int:
+        async with self._http.stream("GET", url) as response:
+            if response.status_code >= 500:
+                raise _Retryable(f"HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise ServerError(f"downloading the exported video failed (HTTP {response.status_code})")
+            expected = response.headers.get("content-length")
+            written = 0
+            with target.open("wb") as out:
+                async for chunk in response.aiter_bytes():
+                    written += len(chunk)
+                    if written > MAX_DOWNLOAD_BYTES:
+                        raise ProtocolError("the exported video is larger than any clip could be; not saved")
+                    out.write(chunk)
+        if written == 0:
+            raise _Retryable("empty body")
+        if expected is not None and expected.isdigit() and int(expected) != written:
+            raise _Retryable("truncated body")
+        return written

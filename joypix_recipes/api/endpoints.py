@@ -1,0 +1,113 @@
+"""Every assumption about the JoyPix/NemoVideo API in one place: URLs, paths, headers, shapes, codes.
+
+The reference (shared/reference/joypix-skill.md) and the lead's wire protocol pin most of this; where
+the documentation leaves a shape open, the alternatives we accept are listed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+PRODUCTION_BASE_URL: Final = "https://mega-api-prod.nemovideo.ai"
+# The reference says "show registration URL with ?bind=<id>" but never names the page.
+REGISTER_URL: Final = "https://nemovideo.ai/register"
+
+APP_NAME: Final = "nemo_agent"
+# ADK keys sessions by (app, user, session). The REST paths say "me" and resolve the user from the
+# token, so the turn body does the same: a user id that survives token renewal.
+USER_ID: Final = "me"
+TASK_NAME: Final = "project"
+
+ANONYMOUS_TOKEN_PATH: Final = "/api/auth/anonymous-token"
+CREATE_SESSION_PATH: Final = f"/api/tasks/me/with-session/{APP_NAME}"
+UPLOAD_PATH: Final = f"/api/upload-video/{APP_NAME}/me/{{session_id}}"
+CREDITS_PATH: Final = "/api/credits/balance/simple"
+STATE_PATH: Final = f"/api/state/{APP_NAME}/me/{{session_id}}/latest"
+RUN_SSE_PATH: Final = "/run_sse"
+RENDER_PATH: Final = "/api/render/proxy/lambda"
+RENDER_STATUS_PATH: Final = "/api/render/proxy/lambda/{render_id}"
+
+HEADER_AUTHORIZATION: Final = "Authorization"
+HEADER_CLIENT_ID: Final = "X-Client-Id"
+HEADER_SKILL_SOURCE: Final = "X-Skill-Source"
+HEADER_SKILL_VERSION: Final = "X-Skill-Version"
+HEADER_SKILL_PLATFORM: Final = "X-Skill-Platform"
+HEADER_RETRY_AFTER: Final = "Retry-After"
+SKILL_SOURCE: Final = "image-to-video-joypix"
+PLATFORMS: Final = ("clawhub", "cursor")
+UNKNOWN_PLATFORM: Final = "unknown"
+
+ENVELOPE_CODE: Final = "code"
+ENVELOPE_MESSAGE: Final = "message"
+ENVELOPE_DATA: Final = "data"
+
+# Shapes the documentation does not pin: each is a list of key paths tried in order inside `data`.
+DRAFT_PATHS: Final = (("draft",), ("state", "draft"))
+RENDER_URL_PATHS: Final = (("url",), ("output", "url"))
+BIND_ID_PATHS: Final = (("bind_id",), ("state", "bind_id"), ("bindId",))
+RENDER_STATES: Final = ("queued", "rendering", "completed", "failed")
+
+SSE_CONTENT_TYPE: Final = "text/event-stream"
+
+DEFAULT_POLL_INTERVAL_S: Final = 30.0
+RATE_LIMIT_WAIT_S: Final = 30.0
+TOKEN_LIFETIME_S: Final = 7 * 24 * 3600
+TURN_DEADLINE_S: Final = 15 * 60.0
+STILL_WORKING_EVERY_S: Final = 120.0
+MAX_UPLOAD_BYTES: Final = 200 * 1024 * 1024
+
+ACCEPTED_SUFFIXES: Final = frozenset(
+    {
+        ".mp4", ".mov", ".avi", ".webm", ".mkv",
+        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif",
+        ".mp3", ".wav", ".m4a", ".aac",
+    }
+)
+"""The reference's list, plus the spellings it implies (jpeg) and HEIC, which its intro advertises."""
+
+ENV_TOKEN: Final = "NEMO_TOKEN"
+ENV_BASE_URL: Final = "JOYPIX_BASE_URL"
+ENV_POLL_INTERVAL: Final = "JOYPIX_POLL_INTERVAL"
+ENV_HOME: Final = "JOYPIX_HOME"
+
+CODE_OK: Final = 0
+CODE_BAD_TOKEN: Final = 1001
+CODE_SESSION_LOST: Final = 1002
+CODE_NO_CREDITS: Final = 2001
+CODE_UNSUPPORTED_FILE: Final = 4001
+CODE_FILE_TOO_LARGE: Final = 4002
+CODE_MISSING_CLIENT_ID: Final = 400
+CODE_EXPORT_BLOCKED: Final = 402
+CODE_NOT_FOUND: Final = 404
+CODE_RATE_LIMITED: Final = 429
+
+ERROR_CODES: Final[dict[int, str]] = {
+    CODE_BAD_TOKEN: "bad or expired token: re-authenticate once and retry",
+    CODE_SESSION_LOST: "session not found: new session, re-upload, replay the steps done",
+    CODE_NO_CREDITS: "no credits: stop the run; anonymous users get the registration link",
+    CODE_UNSUPPORTED_FILE: "unsupported file: fail the job, list the formats",
+    CODE_FILE_TOO_LARGE: "file too large: fail the job, suggest compressing or trimming",
+    CODE_MISSING_CLIENT_ID: "missing X-Client-Id: new client id, retry",
+    CODE_EXPORT_BLOCKED: "the plan does not allow export (not a credits problem)",
+    CODE_RATE_LIMITED: "rate limited: wait Retry-After (else 30 s), retry once",
+}
+"""What each code means and what the client does about it (the reference's table)."""
+
+# /run_sse reports these two as HTTP statuses before any stream (ADK's own server behaviour).
+SSE_STATUS_CODES: Final = {401: CODE_BAD_TOKEN, 404: CODE_SESSION_LOST}
+
+
+def register_url(bind_id: str | None) -> str:
+    """The registration page, bound to the anonymous account when its bind id is known."""
+    return f"{REGISTER_URL}?bind={bind_id}" if bind_id else REGISTER_URL
+
+
+def dig(data: Any, paths: tuple[tuple[str, ...], ...]) -> Any:
+    """The first value found at one of ``paths`` inside nested mappings, or None."""
+    for path in paths:
+        node = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            return node
+    return None

@@ -1,0 +1,67 @@
+"""What the client hands back: sessions, uploads, state, credits, render polls and turns, as frozen data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Session:
+    """An editing session."""
+
+    session_id: str
+    task_id: str | None = None
+    bind_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Media:
+    """An uploaded file as the service knows it."""
+
+    media_id: str
+    name: str
+    type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A session's current state: the draft (short-key JSON, or None when empty) and media lists."""
+
+    draft: dict[str, Any] | None
+    video_infos: list[Any] = field(default_factory=list)
+    generated_media: list[Any] = field(default_factory=list)
+    bind_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Credits:
+    """The account's balance."""
+
+    available: int
+    frozen: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RenderStatus:
+    """One poll of a render."""
+
+    render_id: str
+    status: str
+    progress: float = 0.0
+    url: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """One /run_sse turn: the replies shown, the draft before it and (when fetched) after it."""
+
+    replies: tuple[str, ...]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    sends: int = 1
+    interrupted: bool = False

@@ -1,0 +1,74 @@
+"""Keeping tokens out of text: a redaction function and a logging filter that applies it to every record.
+
+The client never logs a token on purpose; this is the belt to those braces, for text that comes back
+from the service or from a library.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+LOGGER_NAME = "joypix_recipes.api"
+REDACTED = "<redacted>"
+
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str) -> None:
+    """Redact this exact value from now on, wherever it appears."""
+    if len(secret) >= 8:
+        _SECRETS.add(secret)
+
+
+def redact(text: str) -> str:
+    """``text`` with bearer credentials and every remembered secret replaced by ``<redacted>``."""
+    text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Rewrites a record's message with tokens redacted; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the formatted message in place."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed log call must not break the program
+            return True
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = TokenRedactingFilter()
+# Logger filters only see records logged on that very logger, so each one we or httpx use gets it.
+_LOGGERS = (
+    LOGGER_NAME,
+    "joypix_recipes.backends.nemo",
+    "httpx",
+    "httpcore",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.connection",
+    "httpcore.proxy",
+)
+
+
+def install_redaction() -> None:
+    """Attach the redacting filter to the client's loggers and httpx's (idempotent)."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def get_logger() -> logging.Logger:
+    """The client's logger, with redaction installed."""
+    install_redaction()
+    return logging.getLogger(LOGGER_NAME)

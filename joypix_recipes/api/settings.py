@@ -1,0 +1,123 @@
+"""How the client is configured: base URL, poll interval, language, home, timeouts, retry policy.
+
+Each setting comes from an explicit value, else the environment, else the documented default.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joypix_recipes
+from joypix_recipes.api import endpoints as api
+from joypix_recipes.api.home import default_home
+from joypix_recipes.errors import UsageError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter, for requests that are safe to repeat."""
+
+    attempts: int = 5
+    base_delay_s: float = 1.0
+    max_delay_s: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based): full jitter up to the cap."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything a NemoClient needs; build with ``resolve_settings`` to apply env and defaults."""
+
+    base_url: str = api.PRODUCTION_BASE_URL
+    poll_interval_s: float = api.DEFAULT_POLL_INTERVAL_S
+    language: str = "en"
+    home: Path = field(default_factory=default_home)
+    platform: str = api.UNKNOWN_PLATFORM
+    version: str = joypix_recipes.__version__
+    connect_timeout_s: float = 15.0
+    request_timeout_s: float = 60.0
+    stream_read_timeout_s: float = 120.0
+    """Longest silence inside a turn; heartbeats reset it."""
+    turn_deadline_s: float = api.TURN_DEADLINE_S
+    still_working_every_s: float = api.STILL_WORKING_EVERY_S
+    render_deadline_s: float = 3600.0
+    turn_sends: int = 3
+    """How many times one turn may be sent when earlier sends provably did not land."""
+    rate_limit_wait_s: float = api.RATE_LIMIT_WAIT_S
+    max_wait_s: float = 900.0
+    """Cap on any Retry-After we honour."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def attribution(self) -> dict[str, str]:
+        """The three attribution headers every request carries."""
+        return {
+            api.HEADER_SKILL_SOURCE: api.SKILL_SOURCE,
+            api.HEADER_SKILL_VERSION: self.version,
+            api.HEADER_SKILL_PLATFORM: self.platform,
+        }
+
+
+def detect_platform(install_path: str | None = None) -> str:
+    """``clawhub`` or ``cursor`` when the package is installed under such a folder, else ``unknown``."""
+    path = (install_path or os.path.dirname(joypix_recipes.__file__)).replace("\\", "/").lower()
+    for platform in api.PLATFORMS:
+        if platform in path:
+            return platform
+    return api.UNKNOWN_PLATFORM
+
+
+def detect_language() -> str:
+    """The user's language from the locale (``zh_CN.UTF-8`` -> ``zh``), ``en`` when unknown."""
+    candidates = [os.environ.get(name, "") for name in ("LC_ALL", "LC_MESSAGES", "LANG")]
+    try:
+        candidates.append(locale.getlocale()[0] or "")
+    except ValueError:
+        pass
+    for value in candidates:
+        code = value.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+        if code.isalpha() and code not in ("c", "posix"):
+            return code
+    return "en"
+
+
+def _env_poll_interval() -> float | None:
+    raw = os.environ.get(api.ENV_POLL_INTERVAL, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise UsageError(f"{api.ENV_POLL_INTERVAL}={raw} is not a positive number of seconds")
+    return value
+
+
+def resolve_settings(
+    base_url: str | None = None,
+    poll_interval: float | None = None,
+    language: str | None = None,
+    home: Path | None = None,
+    **overrides: object,
+) -> ClientSettings:
+    """Settings from explicit values, else JOYPIX_* environment variables, else the defaults."""
+    url = (base_url or os.environ.get(api.ENV_BASE_URL) or api.PRODUCTION_BASE_URL).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"the base URL {url} must start with http:// or https://")
+    if poll_interval is not None and not poll_interval > 0:
+        raise UsageError("the poll interval must be a positive number of seconds")
+    return ClientSettings(
+        base_url=url,
+        poll_interval_s=poll_interval or _env_poll_interval() or api.DEFAULT_POLL_INTERVAL_S,
+        language=language or detect_language(),
+        home=home or default_home(),
+        platform=detect_platform(),
+        **overrides,  # type: ignore[arg-type]
+    )

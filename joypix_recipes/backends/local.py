@@ -1,0 +1,213 @@
+"""The offline backend: a job's steps become a draft (edit + interpret), rendered to MP4 in a worker process pool.
+
+Building the draft is cheap and happens in the caller; only the render crosses into a worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import multiprocessing
+import os
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
+from joypix_recipes.atomic import PARTIAL_SUFFIX
+from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.draft import Draft
+from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
+from joypix_recipes.errors import ImageError, InterpretError, JobError, MediaError, RenderError
+from joypix_recipes.interpret import interpret_prompt, vocabulary
+from joypix_recipes.job import output_metadata, Job, PlannedStep, job_identity
+
+_RENDER_MODULE = "joypix_recipes.render.video"
+
+
+@dataclass(frozen=True)
+class BuiltDraft:
+    """A job's timeline, the local files its sources name, and the warnings met while building it."""
+
+    draft: Draft
+    media: dict[str, Path]
+    warnings: tuple[str, ...]
+
+
+class LocalBackend:
+    """Renders jobs on this machine; no account, no network."""
+
+    name = "local"
+
+    def __init__(self, options: BackendOptions) -> None:
+        self._workers = max(1, options.workers or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+        self._abandoned: set[Path] = set()
+
+    @property
+    def default_concurrency(self) -> int:
+        """One job per core: a job's start-up overlaps the previous job's encode; more would oversubscribe."""
+        return self._workers
+
+    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+        """Build the job's draft, render it in a worker process, and return what was made (nothing to resume)."""
+        reporter.stage("building the timeline")
+        built = build_draft(job, reporter)
+        identity = await asyncio.to_thread(_identity, job)
+        metadata = output_metadata(job, identity)
+        reporter.stage("rendering")
+        task = partial(render_in_worker, built.draft, built.media, job.output, job.export.quality, metadata)
+        pool = self._executor()
+        try:
+            output, poster, duration_s = await asyncio.get_running_loop().run_in_executor(pool, task)
+        except BrokenProcessPool as error:
+            self._discard_broken_pool(pool)
+            _remove_partials_of(job.output)  # the dead worker could not clean up after itself
+            raise RenderError(
+                f"{job.input.name}: the render worker stopped unexpectedly (out of memory?); try a smaller image or fewer jobs at once"
+            ) from error
+        except asyncio.CancelledError:
+            self._abandoned.add(job.output)  # the worker is still writing it; aclose stops it
+            raise
+        return JobResult(
+            output=output,
+            poster=poster,
+            summary=built.draft.summary(),
+            duration_s=duration_s,
+            warnings=built.warnings,
+            draft_json=built.draft.to_json(),
+        )
+
+    async def aclose(self) -> None:
+        """Stop the worker pool; renders of cancelled jobs are stopped and their temp files removed."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if self._abandoned:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()  # ProcessPoolExecutor has no public way to stop a running task
+        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        for output in self._abandoned:
+            _remove_partials_of(output)
+        self._abandoned.clear()
+
+    def _discard_broken_pool(self, pool: ProcessPoolExecutor) -> None:
+        # A worker that died (killed, out of memory) breaks the whole pool; the next job gets a fresh one.
+        # Jobs that shared the broken pool all land here; only the first replaces it.
+        if self._pool is pool:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=_worker_context())
+        return self._pool
+
+
+def build_draft(job: Job, reporter: JobReporter) -> BuiltDraft:
+    """The job's timeline: its image, then each step; prompts go through the interpreter."""
+    if job.input.path is None:
+        raise JobError(
+            f"{job.input.display}: the local backend needs an image file, not a URL; download it first or run with --backend nemo"
+        )
+    image = job.input.path
+    draft = add_image(new_draft(job.export, job.seed), str(image), label=job.input.name)
+    media = {str(image): image}
+    warnings: list[str] = []
+    for number, step in enumerate(job.steps, start=1):
+        reporter.stage(f"step {number}/{len(job.steps)}: {step.name}")
+        action = step.action
+        if isinstance(action, Audio) and action.file != BUILTIN_MUSIC:
+            found = _audio_file(job, step, action.file)
+            media[str(found)] = found
+            action = replace(action, file=str(found))
+        try:
+            if isinstance(action, Prompt):
+                draft = _apply_prompt(job, step, action.text, draft, media, warnings, reporter)
+            else:
+                draft = apply_action(draft, action)
+        except ValueError as error:
+            raise JobError(f'{job.input.name}: step "{step.name}" cannot be applied: {error}') from error
+    return BuiltDraft(draft, media, tuple(warnings))
+
+
+def _apply_prompt(
+    job: Job,
+    step: PlannedStep,
+    text: str,
+    draft: Draft,
+    media: dict[str, Path],
+    warnings: list[str],
+    reporter: JobReporter,
+) -> Draft:
+    interpretation = interpret_prompt(text)
+    if interpretation.unknown:
+        words = ", ".join(f'"{phrase}"' for phrase in interpretation.unknown)
+        message = f'{job.input.name}: step "{step.name}": the local interpreter does not understand {words}'
+        if job.unknown_phrases == "fail":
+            raise InterpretError(
+                f"{message}; it understands {vocabulary()}; reword the step or set unknown_phrases: warn"
+            )
+        warnings.append(f"{message}; ignored")
+        reporter.warn(warnings[-1])
+    actions = []
+    for action in interpretation.actions:
+        if isinstance(action, Audio) and action.file != BUILTIN_MUSIC:
+            found = _audio_file(job, step, action.file)
+            media[str(found)] = found
+            action = replace(action, file=str(found))
+        actions.append(action)
+    return apply_interpretation(draft, replace(interpretation, actions=tuple(actions)))
+
+
+def _audio_file(job: Job, step: PlannedStep, name: str) -> Path:
+    """An audio path as given, else beside the recipe, else beside the input image."""
+    path = Path(name).expanduser()
+    candidates = (
+        [path]
+        if path.is_absolute()
+        else [job.recipe_path.parent / path, *([job.input.path.parent / path] if job.input.path else [])]
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise MediaError(
+        f'{name}: the audio file of step "{step.name}" was not found; put it beside the recipe or give its full path'
+    )
+
+
+def _remove_partials_of(output: Path) -> None:
+    """Delete temp files a stopped render of ``output`` left (named as atomic.atomic_path names them)."""
+    for leftover in output.parent.glob(f".{glob.escape(output.name)}.*{PARTIAL_SUFFIX}*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _identity(job: Job) -> str:
+    try:
+        return job_identity(job)
+    except OSError as error:
+        raise ImageError(f"{job.input.display}: the image cannot be read ({error.strerror or 'read error'})") from error
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    # Never plain fork: the caller runs threads (servers in tests, the event loop's helpers).
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([_RENDER_MODULE])  # workers fork with PyAV and OpenCV already imported
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def render_in_worker(
+    draft: Draft, media: Mapping[str, Path], output: Path, quality: str, metadata: Mapping[str, str]
+) -> tuple[Path, Path | None, float]:
+    """Runs in a worker process: render the draft and return (output, poster, duration in seconds)."""
+    from joypix_recipes.render.video import render_draft
+
+    result = render_draft(draft, media, output, quality=quality, metadata=metadata, poster=True)
+    return result.output, result.poster, result.duration_s

@@ -1,0 +1,336 @@
+"""The emulator's routes: the API origin (auth, sessions, uploads, turns, credits, state, renders)
+and the download origin (finished files, no auth), each wrapped in the request recorder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from joypix_recipes.draft import Draft
+from joypix_recipes.emulator import agent
+from joypix_recipes.emulator.media import (
+    DRAIN_LIMIT,
+    UploadRefused,
+    fetch_url,
+    receive_multipart,
+    too_large,
+)
+from joypix_recipes.emulator.renders import RenderFarm
+from joypix_recipes.emulator.state import (
+    EmulatorState,
+    Origin,
+    RenderRecord,
+    SessionRecord,
+    StoredMedia,
+)
+from joypix_recipes.emulator.stream import run_turn
+from joypix_recipes.emulator.wrappers import Faults, Recorder, envelope, seconds_header
+from joypix_recipes.errors import DraftError
+
+APP_NAME = "nemo_agent"
+SKILL_HEADERS = ("x-skill-source", "x-skill-version", "x-skill-platform")
+NO_CREDITS = 2001
+AUTH_FAILED = 1001
+SESSION_LOST = 1002
+_RENDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_MULTIPART_SLACK = 64 * 1024
+"""Room for multipart framing around the file when judging a declared Content-Length."""
+
+
+def _auth_failed(status: int = 200) -> JSONResponse:
+    return envelope(code=AUTH_FAILED, message="Your token is missing or has expired; get a new one.", status=status)
+
+
+def _session_lost(status: int = 200) -> JSONResponse:
+    return envelope(code=SESSION_LOST, message="Session not found; start a new session.", status=status)
+
+
+def _bad_request(message: str) -> JSONResponse:
+    return envelope(code=422, message=message, status=422)
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+class Api:
+    """Handlers of the API origin over one shared state."""
+
+    def __init__(self, state: EmulatorState, farm: RenderFarm) -> None:
+        self.state = state
+        self.farm = farm
+
+    def routes(self) -> list[Route]:
+        """The API origin's routing table."""
+        return [
+            Route("/api/auth/anonymous-token", self.anonymous_token, methods=["POST"]),
+            Route("/api/tasks/me/with-session/nemo_agent", self.create_session, methods=["POST"]),
+            Route("/api/upload-video/nemo_agent/me/{sid}", self.upload, methods=["POST"]),
+            Route("/api/credits/balance/simple", self.credits, methods=["GET"]),
+            Route("/api/state/nemo_agent/me/{sid}/latest", self.session_state, methods=["GET"]),
+            Route("/run_sse", self.run_sse, methods=["POST"]),
+            Route("/api/render/proxy/lambda", self.start_render, methods=["POST"]),
+            Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
+        ]
+
+    async def anonymous_token(self, request: Request) -> Response:
+        """Issue a token for a new client id; one per client id per token lifetime."""
+        client_id = request.headers.get("x-client-id", "").strip()
+        if not client_id:
+            return envelope(code=400, message="Missing X-Client-Id header.", status=400)
+        with self.state.lock:  # check and issue as one step, so twin requests get one token
+            recent = self.state.client_recently_issued(client_id)
+            record = None if recent else self.state.issue_token(client_id)
+        if record is None:
+            return envelope(
+                code=429,
+                message="This client already has a token; try again later.",
+                status=429,
+                headers={"Retry-After": seconds_header(self.state.knobs.retry_after)},
+            )
+        data = {"token": record.token, "expires_in": int(self.state.knobs.token_lifetime), "credits": self.state.knobs.credits}
+        return envelope(data)
+
+    async def create_session(self, request: Request) -> Response:
+        """Start an editing session with an empty 9:16 draft."""
+        token = self.state.authorise(request.headers.get("authorization"))
+        if token is None:
+            return _auth_failed()
+        body = await _json_body(request) or {}
+        session = SessionRecord(
+            session_id=f"sess_{uuid.uuid4().hex}",
+            task_id=f"task_{uuid.uuid4().hex[:12]}",
+            bind_id=token.bind_id,
+            language=str(body.get("language") or "en"),
+            draft=agent.start_draft(),
+        )
+        self.state.add_session(session)
+        return envelope({"session_id": session.session_id, "task_id": session.task_id, "bind_id": session.bind_id})
+
+    async def upload(self, request: Request) -> Response:
+        """Store a multipart ``file`` part, or fetch ``{"url": ...}``; images join the draft as clips."""
+        if self.state.authorise(request.headers.get("authorization")) is None:
+            return _auth_failed()
+        session = self.state.find_session(request.path_params["sid"])
+        if session is None:
+            return _session_lost()
+        media_id = f"media_{uuid.uuid4().hex[:16]}"
+        limit = self.state.knobs.max_upload_bytes
+        content_type = request.headers.get("content-type", "")
+        try:
+            if content_type.startswith("application/json"):
+                body = await _json_body(request)
+                if body is None or not isinstance(body.get("url"), str):
+                    return _bad_request('A URL upload needs a JSON body {"url": "https://..."}.')
+                received = await fetch_url(body["url"], self.state.uploads_dir, media_id, limit)
+            else:
+                declared = request.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
+                    raise too_large("the file", limit)
+                received = await receive_multipart(
+                    request.stream(), content_type, self.state.uploads_dir, media_id, limit
+                )
+        except UploadRefused as refusal:
+            await _drain(request)
+            return envelope(code=refusal.code, message=refusal.message)
+        media = StoredMedia(media_id, received.name, received.type, received.size, received.path, session.session_id)
+        self.state.add_media(media)
+        with self.state.lock:
+            session.media.append(media)
+            session.draft = agent.attach_upload(session.draft, media)
+        return envelope(media.info())
+
+    async def credits(self, request: Request) -> Response:
+        """The account's balance."""
+        if self.state.authorise(request.headers.get("authorization")) is None:
+            return _auth_failed()
+        return envelope(self.state.balance())
+
+    async def session_state(self, request: Request) -> Response:
+        """The session's draft, uploads and renders, flat or nested per the ``state_shape`` knob."""
+        if self.state.authorise(request.headers.get("authorization")) is None:
+            return _auth_failed()
+        session = self.state.find_session(request.path_params["sid"])
+        if session is None:
+            return _session_lost()
+        with self.state.lock:
+            renders = [r for r in self.state.renders.values() if r.session_id == session.session_id]
+            generated = [self._render_info(r) for r in renders]
+            body = {
+                "draft": session.draft.to_json(),
+                "video_infos": [media.info() for media in session.media],
+                "generated_media": generated,
+            }
+        if self.state.knobs.state_shape == "nested":
+            return envelope({"state": body, "bind_id": session.bind_id})
+        return envelope({**body, "bind_id": session.bind_id})
+
+    async def run_sse(self, request: Request) -> Response:
+        """One agent turn as an ADK event stream."""
+        if self.state.authorise(request.headers.get("authorization")) is None:
+            return _auth_failed(status=401)
+        body = await _json_body(request)
+        text = _message_text(body)
+        if body is None or text is None or not isinstance(body.get("session_id"), str):
+            return _bad_request("The body must be an ADK RunAgentRequest with session_id and new_message.")
+        if body.get("app_name", APP_NAME) != APP_NAME:
+            return envelope(code=404, message=f"App {body.get('app_name')} not found.", status=404)
+        session = self.state.find_session(body["session_id"])
+        if session is None:
+            return _session_lost(status=404)
+        with self.state.lock:
+            self.state.counters.turns += 1
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        frames = run_turn(self.state, session, text, streaming=body.get("streaming") is not False)
+        return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
+
+    async def start_render(self, request: Request) -> Response:
+        """Queue an export of the POSTed draft; the same id again returns the same render."""
+        state = self.state
+        if state.authorise(request.headers.get("authorization")) is None:
+            return _auth_failed()
+        if any(not request.headers.get(name) for name in SKILL_HEADERS) or state.knobs.export_blocked:
+            return envelope(code=402, message="Register or upgrade your plan to unlock export.", status=402)
+        body = await _json_body(request)
+        if body is None or not isinstance(body.get("id"), str) or not _RENDER_ID.match(body["id"]):
+            return _bad_request("A render needs an id made of letters, digits, _ and -.")
+        with state.lock:
+            existing = state.renders.get(body["id"])
+            if existing is not None:
+                return envelope(self._render_info(existing))
+        session = state.find_session(str(body.get("sessionId", "")))
+        if session is None:
+            return _session_lost()
+        try:
+            draft = Draft.from_json(body.get("draft"))
+        except DraftError as error:
+            return _bad_request(str(error))
+        output = body.get("output")
+        quality = str(output.get("quality", "high")) if isinstance(output, dict) else "high"
+        with state.lock:
+            if body["id"] in state.renders:  # a concurrent duplicate POST won the race
+                return envelope(self._render_info(state.renders[body["id"]]))
+            cost = state.charge_render()
+            if cost is None:
+                link = f"https://nemovideo.ai/register?bind={session.bind_id}"
+                return envelope(
+                    {"bind_id": session.bind_id},
+                    code=NO_CREDITS,
+                    message=f"You have no credits left. Register or top up at {link}",
+                )
+            record = RenderRecord(body["id"], session.session_id, draft, quality, state.clock(), cost)
+            state.renders[record.render_id] = record
+            state.counters.renders_started += 1
+        self.farm.submit(record)
+        return envelope({"id": record.render_id, "status": record.status})
+
+    async def render_status(self, request: Request) -> Response:
+        """A render's status and, once completed, its download URL on the other origin."""
+        state = self.state
+        if state.authorise(request.headers.get("authorization")) is None:
+            return _auth_failed()
+        with state.lock:
+            state.counters.polls += 1
+            record = state.renders.get(request.path_params["render_id"])
+            if record is None:
+                return envelope(code=404, message="No render with that id.", status=404)
+            info = self._render_info(record)
+        headers = None
+        if state.knobs.poll_retry_after is not None and info["status"] in ("queued", "rendering"):
+            headers = {"Retry-After": seconds_header(state.knobs.poll_retry_after)}
+        return envelope(info, headers=headers)
+
+    def _render_info(self, record: RenderRecord) -> dict[str, Any]:
+        info: dict[str, Any] = {"id": record.render_id, "status": record.status, "progress": self.farm.progress(record)}
+        if record.status == "completed":
+            url = f"{self.state.download_base_url}/files/{record.render_id}.mp4"
+            if self.state.knobs.url_shape == "nested":
+                info["output"] = {"url": url}
+            else:
+                info["url"] = url
+        if record.status == "failed":
+            info["error"] = record.error
+        return info
+
+
+def _message_text(body: dict[str, Any] | None) -> str | None:
+    """The text of an ADK ``new_message`` (all text parts joined)."""
+    if body is None or not isinstance(body.get("new_message"), dict):
+        return None
+    parts = body["new_message"].get("parts")
+    if not isinstance(parts, list):
+        return None
+    texts = [part["text"] for part in parts if isinstance(part, dict) and isinstance(part.get("text"), str)]
+    return "\n".join(texts) if texts else None
+
+
+async def _drain(request: Request) -> None:
+    """Read and discard what is left of a refused body (up to a limit) so the client gets its reply."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        return
+    drained = 0
+    try:
+        async for chunk in request.stream():
+            drained += len(chunk)
+            if drained > DRAIN_LIMIT:
+                return
+    except Exception:  # noqa: BLE001 -- the stream was already consumed, or the client went away
+        return
+
+
+class Downloads:
+    """Handlers of the download origin: finished renders, no auth."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    def routes(self) -> list[Route]:
+        """The download origin's routing table."""
+        return [Route("/files/{name}", self.file, methods=["GET", "HEAD"])]
+
+    async def file(self, request: Request) -> Response:
+        """Serve a completed render's MP4."""
+        name: str = request.path_params["name"]
+        with self.state.lock:
+            record = self.state.renders.get(name.removesuffix(".mp4")) if name.endswith(".mp4") else None
+            ready = record is not None and record.status == "completed" and record.path is not None
+            if ready and request.method == "GET":
+                self.state.counters.downloads += 1
+        if not ready or record is None or record.path is None:
+            return envelope(code=404, message="No such file.", status=404)
+        return FileResponse(record.path, media_type="video/mp4", filename=name)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return envelope(code=404, message="Not found.", status=404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return envelope(code=405, message="Method not allowed.", status=405)
+
+
+def create_app(state: EmulatorState, origin: Origin, farm: RenderFarm | None = None) -> ASGIApp:
+    """The ASGI app of one origin: ``"api"`` (needs the render farm) or ``"download"``."""
+    handlers = {404: _not_found, 405: _not_allowed}
+    if origin == "api":
+        if farm is None:
+            raise ValueError("the API origin needs a render farm")
+        api = Starlette(routes=Api(state, farm).routes(), exception_handlers=handlers)
+        return Recorder(Faults(api, state), state, "api")
+    downloads = Starlette(routes=Downloads(state).routes(), exception_handlers=handlers)
+    return Recorder(downloads, state, "download")
+

@@ -1,0 +1,455 @@
+"""Planning: recipe x inputs x variants -> self-contained Jobs, every template rendered and every path absolute.
+
+All problems (missing inputs, templates failing for one input, clashing outputs) are collected and
+raised together as one PlanError, one line each, before anything runs.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from joypix_recipes.actions import (
+    BUILTIN_MUSIC,
+    Action,
+    Animate,
+    Audio,
+    Fade,
+    Prompt,
+    Text,
+)
+from joypix_recipes.errors import PlanError
+from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.recipe.checks import DEFINITIONS
+from joypix_recipes.recipe.model import (
+    AnimateStep,
+    AudioStep,
+    FadeStep,
+    Number,
+    PromptStep,
+    Recipe,
+    Step,
+    Template,
+    TextStep,
+    Variant,
+    export_settings,
+)
+from joypix_recipes.recipe.schema import field_schema, number_issues
+from joypix_recipes.recipe.source import Span
+from joypix_recipes.template import (
+    Namespace,
+    TemplateFailure,
+    evaluate_expression,
+    render_number,
+    render_template,
+    safe_output_path,
+)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif"})
+"""What a folder given as an input contributes (by name; the renderer checks the content)."""
+
+MAX_PROBLEM_LINES = 50
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input before planning: a local file or a URL, and the vars its entry gives."""
+
+    path: Path | None
+    url: str | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+
+def plan_jobs(
+    recipe: Recipe,
+    *,
+    inputs: Sequence[str] | None = None,
+    var_overrides: Mapping[str, str] = {},
+    out_dir: Path | None = None,
+    backend: str | None = None,
+) -> list[Job]:
+    """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError."""
+    problems: list[str] = []
+    out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
+    if inputs is not None:
+        sources = command_line_sources(inputs, problems, out)
+    else:
+        sources = recipe_sources(recipe, problems, out)
+    if not sources and not problems:
+        problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
+    _raise_if(problems)
+    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend)
+    jobs: list[Job] = []
+    for index, source in enumerate(sources, start=1):
+        for variant in recipe.variants or (None,):
+            job = planner.plan(source, index, variant)
+            if job is not None:
+                jobs.append(job)
+    problems += planner.problems + _clashes(recipe, jobs)
+    _raise_if(problems)
+    return jobs
+
+
+def recipe_sources(recipe: Recipe, problems: list[str], out: Path) -> list[Source]:
+    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; misses go to ``problems``."""
+    sources: list[Source] = []
+    for spec in recipe.inputs or ():
+        if spec.url is not None:
+            sources.append(Source(None, spec.url, spec.vars))
+            continue
+        pattern = str(spec.path)
+        try:
+            found = _expand(pattern, recipe.directory, out)
+        except OSError as error:
+            problems.append(
+                f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
+            )
+            continue
+        if not found:
+            where = recipe.problem_at(spec.span, "")
+            what = _miss(pattern, recipe.directory, "not found")
+            problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+        sources += [Source(path, None, spec.vars) for path in found]
+    return sources
+
+
+def command_line_sources(inputs: Sequence[str], problems: list[str], out: Path) -> list[Source]:
+    """Files, folders (their images) and globs relative to the current folder, from --input."""
+    sources: list[Source] = []
+    for text in inputs:
+        try:
+            found = _expand(text, Path.cwd(), out)
+        except OSError as error:
+            problems.append(f"--input '{text}': cannot read it ({error.strerror or 'I/O error'})")
+            continue
+        if not found:
+            what = _miss(text, Path.cwd(), "no such file or folder")
+            problems.append(f"--input '{text}': {what}")
+        sources += [Source(path) for path in found]
+    return sources
+
+
+def _miss(pattern: str, base: Path, missing: str) -> str:
+    """Why ``pattern`` gave no images, in words."""
+    try:
+        if (base / Path(pattern).expanduser()).is_dir():
+            return "holds no images (.jpg, .png, .webp, .heic, .gif; the output folder is skipped)"
+    except OSError:
+        pass
+    return "matches no file" if _is_glob(pattern) else missing
+
+
+def _is_glob(text: str) -> bool:
+    return any(character in _GLOB_CHARACTERS for character in text)
+
+
+def _expand(pattern: str, base: Path, out: Path) -> list[Path]:
+    """A file, a folder's images, or a glob's files, as sorted absolute paths.
+
+    A folder or glob never yields files from the output folder (posters beside clips are JPEGs too).
+    """
+    candidate = _absolute(base / Path(pattern).expanduser())
+    if candidate.is_file():
+        return [candidate]
+    if candidate.is_dir():
+        found = [
+            path
+            for path in candidate.iterdir()
+            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+        ]
+    elif _is_glob(pattern):
+        matches = glob.glob(str(Path(pattern).expanduser()), root_dir=base, recursive=True)
+        found = [_absolute(base / match) for match in matches if (base / match).is_file()]
+    else:
+        return []
+    return sorted({path for path in found if not path.is_relative_to(out)})
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, for one
+        return False
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute and normalized, but symlinks kept: a linked photo keeps its own name in the output."""
+    return Path(os.path.abspath(path))
+
+
+def _raise_if(problems: list[str]) -> None:
+    if not problems:
+        return
+    unique = list(dict.fromkeys(problems))
+    shown = unique[:MAX_PROBLEM_LINES]
+    if len(unique) > MAX_PROBLEM_LINES:
+        shown.append(f"... and {len(unique) - MAX_PROBLEM_LINES} more problems")
+    raise PlanError("\n".join(shown))
+
+
+def _job_input(source: Source, index: int) -> JobInput:
+    if source.path is not None:
+        path = source.path
+        return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path)
+    name = unquote(urlsplit(str(source.url)).path.rsplit("/", 1)[-1]) or "image"
+    pure = Path(name)
+    return JobInput(name=name, stem=pure.stem or "image", suffix=pure.suffix, index=index, url=source.url)
+
+
+class _Planner:
+    """Plans single jobs, collecting every problem as one message line."""
+
+    def __init__(self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str) -> None:
+        self.recipe = recipe
+        self.overrides = overrides
+        self.out = out
+        self.backend = backend
+        self.problems: list[str] = []
+        self.sizes: dict[Path, tuple[int, int]] = {}
+        self.unreadable: dict[Path, str] = {}
+
+    def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
+        job_input = _job_input(source, index)
+        label = f"{job_input.name} [{variant.name}]" if variant else job_input.name
+        values = {**self.recipe.vars, **source.vars, **(variant.vars if variant else {}), **self.overrides}
+        context = self._context(job_input, variant, values, label)
+        before = len(self.problems)
+        steps = tuple(
+            planned for step in self.recipe.steps if (planned := self._step(step, context, label)) is not None
+        )
+        export = export_settings(self.recipe.export, variant.export) if variant else self.recipe.export
+        output = self._output(variant, context, label)
+        if len(self.problems) > before or output is None:
+            return None
+        return Job(
+            recipe_name=self.recipe.name,
+            recipe_path=self.recipe.path,
+            input=job_input,
+            variant=variant.name if variant else None,
+            steps=steps,
+            export=export,
+            output=output,
+            backend=self.backend,
+            seed=self.recipe.seed,
+            unknown_phrases=self.recipe.unknown_phrases,
+            vars=values,
+        )
+
+    def _context(
+        self, job_input: JobInput, variant: Variant | None, values: dict[str, Any], label: str
+    ) -> dict[str, Any]:
+        fields = {
+            "path": job_input.display,
+            "name": job_input.name,
+            "stem": job_input.stem,
+            "suffix": job_input.suffix,
+            "index": job_input.index,
+        }
+        loaders = {"width": lambda: self._size(job_input)[0], "height": lambda: self._size(job_input)[1]}
+        return {
+            "vars": Namespace("vars", values, missing_hint="; add it under vars: or pass --var {key}=VALUE"),
+            "input": Namespace("input", fields, loaders),
+            "variant": Namespace(
+                "variant", {"name": variant.name} if variant else {}, missing_hint=": this recipe has no variants"
+            ),
+            "recipe": Namespace("recipe", {"name": self.recipe.name}),
+        }
+
+    def _size(self, job_input: JobInput) -> tuple[int, int]:
+        """Width and height from the image header, read once, only when a template asks (PIL loads here)."""
+        if job_input.path is None:
+            raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
+        path = job_input.path
+        if path not in self.sizes and path not in self.unreadable:
+            try:
+                self.sizes[path] = read_image_size(path)
+            except LookupError as error:
+                self.unreadable[path] = str(error.args[0])
+        if path in self.unreadable:
+            raise LookupError(self.unreadable[path])
+        return self.sizes[path]
+
+    def _fail(self, template: Template, failure: TemplateFailure, label: str) -> None:
+        problem = self.recipe.problem_at(
+            template.span, f"{failure.detail} (input {label})", failure.line, failure.token
+        )
+        self.problems.append(str(problem))
+
+    def _step(self, step: Step, context: dict[str, Any], label: str) -> PlannedStep | None:
+        if isinstance(step.when, Template):
+            try:
+                if not evaluate_expression(step.when.text, context):
+                    return None
+            except TemplateFailure as failure:
+                self._fail(step.when, failure, label)
+                return None
+        elif step.when is False:
+            return None
+        action = self._action(step, context, label)
+        return PlannedStep(step.name, action) if action is not None else None
+
+    def _action(self, step: Step, context: dict[str, Any], label: str) -> Action | None:
+        body, before = step.body, len(self.problems)
+
+        def number(value: Number, name: str) -> float:
+            return self._number(value, step, name, context, label)
+
+        action: Action
+        if isinstance(body, PromptStep):
+            action = Prompt(self._text(body.text, context, label))
+        elif isinstance(body, AnimateStep):
+            action = Animate(
+                body.motion, number(body.duration, "duration"), number(body.zoom, "zoom"), body.easing, body.fit
+            )
+        elif isinstance(body, TextStep):
+            end = None if body.end is None else number(body.end, "end")
+            start = number(body.start, "start")
+            action = Text(
+                self._text(body.content, context, label), body.position, start, end, number(body.size, "size")
+            )
+            if end is not None and end <= start and len(self.problems) == before:
+                self.problems.append(
+                    str(self.recipe.problem_at(step.span, f"text end ({end:g}) must be after its start ({start:g})"))
+                )
+        elif isinstance(body, AudioStep):
+            audio_file = self._audio_file(body.file, context, label)
+            action = Audio(
+                audio_file,
+                number(body.volume, "volume"),
+                number(body.fade_in, "fade_in"),
+                number(body.fade_out, "fade_out"),
+            )
+        else:
+            assert isinstance(body, FadeStep)
+            action = Fade(number(body.fade_in, "in"), number(body.fade_out, "out"))
+        return action if len(self.problems) == before else None
+
+    def _text(self, template: Template, context: dict[str, Any], label: str) -> str:
+        try:
+            return render_template(template.text, context)
+        except TemplateFailure as failure:
+            self._fail(template, failure, label)
+            return ""
+
+    def _number(self, value: Number, step: Step, name: str, context: dict[str, Any], label: str) -> float:
+        if not isinstance(value, Template):
+            return value
+        try:
+            number = render_number(value.text, context, value.percent)
+        except TemplateFailure as failure:
+            self._fail(
+                value, TemplateFailure(f"{step.kind}.{name} {failure.detail}", failure.line, failure.token), label
+            )
+            return 0.0
+        for issue in number_issues(number, field_schema(DEFINITIONS[step.kind], name), ("steps", 0, step.kind, name)):
+            self.problems.append(str(self.recipe.problem_at(value.span, f"{issue.message} (input {label})")))
+        return number
+
+    def _audio_file(self, template: Template, context: dict[str, Any], label: str) -> str:
+        rendered = self._text(template, context, label).strip()
+        if not rendered or rendered == BUILTIN_MUSIC:
+            return rendered
+        path = _absolute(self.recipe.directory / Path(rendered).expanduser())
+        if not _is_file(path):
+            message = f"audio file '{rendered}' not found (looked for {path}; input {label})"
+            self.problems.append(str(self.recipe.problem_at(template.span, message)))
+        return str(path)
+
+    def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
+        template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
+        try:
+            relative = safe_output_path(render_template(template.text, context, "output"))
+        except TemplateFailure as failure:
+            self._fail(template, failure, label)
+            return None
+        return self.out / relative
+
+
+def read_image_size(path: Path) -> tuple[int, int]:
+    """Displayed (width, height) of an image from its header (EXIF rotation applied); LookupError if unreadable."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    except ImportError:  # HEIC inputs then fail to open, with the message below
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with path.open("rb") as handle:
+                image = _open_header(Image, handle)
+                width, height = image.size
+                orientation = _orientation(Image, image)
+    except Exception as error:  # any failure of a foreign decoder means "cannot read"
+        raise LookupError(f"the image header of {path} cannot be read") from error
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _orientation(image_module: Any, image: Any) -> int | None:
+    """The EXIF orientation, read without decoding pixels (PNG's getexif would decode the whole image)."""
+    try:
+        if image.format == "PNG":
+            raw = image.info.get("exif")
+            if not raw:
+                return None
+            exif = image_module.Exif()
+            exif.load(raw)
+            return exif.get(274)  # type: ignore[no-any-return]
+        return image.getexif().get(274)  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - an unreadable EXIF block only means "not rotated"
+        return None
+
+
+def _open_header(image_module: Any, handle: Any) -> Any:
+    """Open lazily; past Pillow's decompression-bomb limit, ask the format plugins directly for the header,
+    because 200-megapixel phone photos are ordinary inputs and only their size is needed here."""
+    try:
+        return image_module.open(handle)
+    except image_module.DecompressionBombError:
+        image_module.init()
+        handle.seek(0)
+        prefix = handle.read(16)
+        for format_id in image_module.ID:
+            factory, accept = image_module.OPEN[format_id]
+            verdict = accept(prefix) if accept is not None else True
+            if not verdict or isinstance(verdict, str):
+                continue
+            handle.seek(0)
+            try:
+                return factory(handle, "")
+            except (SyntaxError, IndexError, TypeError, ValueError, OSError):
+                continue
+        raise
+
+
+def _default_output(has_variants: bool) -> Template:
+    text = "{{ input.stem }}-{{ variant.name }}.mp4" if has_variants else "{{ input.stem }}.mp4"
+    return Template(text, "output", Span(1, 1, 1, 1))
+
+
+def _clashes(recipe: Recipe, jobs: list[Job]) -> list[str]:
+    """Two jobs writing one file (compared without case, as macOS and Windows do) is an error."""
+    first: dict[str, Job] = {}
+    problems = []
+    where = str(recipe.problem_at(recipe.output.span, "")) if recipe.output else f"{recipe.file}: "
+    for job in jobs:
+        key = str(job.output).casefold()
+        if key in first:
+            other = first[key]
+            problems.append(
+                f"{where}{other.label} and {job.label} would both write {job.output}; "
+                'make export.output tell them apart, for example "{{ input.name }}.mp4"'
+            )
+        else:
+            first[key] = job
+    return problems

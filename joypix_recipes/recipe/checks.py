@@ -1,0 +1,170 @@
+"""Checks beyond the schema: the `requires` version, templates (syntax, names, output paths), numbers
+written as text, and variant names. They read the raw data defensively, so they also run on a recipe
+that failed the schema and every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from joypix_recipes import __version__
+from joypix_recipes.errors import Problem, RequiresError
+from joypix_recipes.recipe.schema import field_schema, number_issues
+from joypix_recipes.recipe.source import DataPath, Document
+from joypix_recipes.template import (
+    Role,
+    check_template,
+    has_template_syntax,
+    parse_number,
+)
+
+STEP_KINDS = ("prompt", "animate", "text", "audio", "fade")
+NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
+    "animate": ("duration", "zoom"),
+    "text": ("start", "end", "size"),
+    "audio": ("volume", "fade_in", "fade_out"),
+    "fade": ("in", "out"),
+}
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {"text": ("content",), "audio": ("file",)}
+DEFINITIONS = {"animate": "Animate", "text": "Text", "audio": "Audio", "fade": "Fade"}
+PERCENT_FIELDS = frozenset({("audio", "volume")})
+
+_REQUIRES = re.compile(r"^(?:>=\s*)?([0-9]+(?:\.[0-9]+){0,2})$")
+
+
+def check_requires(document: Document) -> None:
+    """Raise RequiresError when the recipe states a newer joypix than this one (checked before anything else)."""
+    data = document.data
+    if not isinstance(data, dict) or not isinstance(data.get("requires"), str):
+        return
+    match = _REQUIRES.match(data["requires"].strip())
+    if match is None:
+        return
+    needed = _version_tuple(match.group(1))
+    if needed > _version_tuple(__version__):
+        message = (
+            f"this recipe needs joypix {match.group(1)} or newer, but this is joypix {__version__}; "
+            "upgrade with: pip install --upgrade joypix-recipes"
+        )
+        raise RequiresError([document.problem(document.value_span(("requires",)), message)])
+
+
+def _version_tuple(text: str) -> tuple[int, int, int]:
+    numbers = [int(part) for part in re.findall(r"[0-9]+", text)[:3]]
+    numbers += [0] * (3 - len(numbers))
+    return numbers[0], numbers[1], numbers[2]
+
+
+def known_variables(data: Any, extra_vars: Iterable[str] = ()) -> set[str]:
+    """Every variable name something defines: recipe vars, inputs' and variants' vars, and --var names."""
+    names = set(extra_vars)
+    if not isinstance(data, dict):
+        return names
+    names |= _keys(data.get("vars"))
+    for key in ("inputs", "variants"):
+        for item in _items(data.get(key)):
+            names |= _keys(item.get("vars"))
+    return names
+
+
+def check_document(document: Document, extra_vars: Iterable[str] = ()) -> list[Problem]:
+    """Template, number and variant problems (the schema checks shapes; these check meaning)."""
+    data = document.data
+    if not isinstance(data, dict):
+        return []
+    known = known_variables(data, extra_vars)
+    problems: list[Problem] = []
+    for path, text, role in template_fields(data):
+        for issue in check_template(text, role, known):
+            problems.append(
+                document.template_problem(document.value_span(path), issue.line, issue.token, issue.message)
+            )
+    problems += _number_problems(document)
+    problems += _variant_name_problems(document)
+    return problems
+
+
+def template_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, Role]]:
+    """(path, text, role) of every template in the recipe that has the right shape."""
+    steps = data.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict):
+            continue
+        if isinstance(step.get("when"), str):
+            yield ("steps", index, "when"), step["when"], "expression"
+        if isinstance(step.get("prompt"), str):
+            yield ("steps", index, "prompt"), step["prompt"], "text"
+        for kind, names in TEXT_FIELDS.items():
+            body = step.get(kind)
+            for name in names:
+                if isinstance(body, dict) and isinstance(body.get(name), str):
+                    yield ("steps", index, kind, name), body[name], "text"
+        for path, text in _number_texts(index, step):
+            if has_template_syntax(text):
+                yield path, text, "number"
+    if isinstance(data.get("export"), dict) and isinstance(data["export"].get("output"), str):
+        yield ("export", "output"), data["export"]["output"], "output"
+    for index, variant in enumerate(_items(data.get("variants"), keep_index=True)):
+        export = variant.get("export") if isinstance(variant, dict) else None
+        if isinstance(export, dict) and isinstance(export.get("output"), str):
+            yield ("variants", index, "export", "output"), export["output"], "output"
+
+
+def _number_texts(index: int, step: dict[str, Any]) -> Iterator[tuple[DataPath, str]]:
+    for kind, names in NUMBER_FIELDS.items():
+        body = step.get(kind)
+        if not isinstance(body, dict):
+            continue
+        for name in names:
+            if isinstance(body.get(name), str):
+                yield ("steps", index, kind, name), body[name]
+
+
+def _number_problems(document: Document) -> Iterator[Problem]:
+    """Numbers written as text ("5", "35%") must read as numbers in range; templates are checked at plan time."""
+    steps = document.data.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict):
+            continue
+        for path, text in _number_texts(index, step):
+            if has_template_syntax(text):
+                continue
+            kind, name = str(path[2]), str(path[3])
+            number = parse_number(text, percent=(kind, name) in PERCENT_FIELDS)
+            span = document.value_span(path)
+            if number is None:
+                extra = ' or a percentage such as "35%"' if (kind, name) in PERCENT_FIELDS else ""
+                yield document.problem(
+                    span, f"{kind}.{name} must be a number{extra} or a template that renders to one, not '{text}'"
+                )
+                continue
+            for issue in number_issues(number, field_schema(DEFINITIONS[kind], name), path):
+                yield document.problem(span, issue.message)
+
+
+def _variant_name_problems(document: Document) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for index, variant in enumerate(_items(document.data.get("variants"), keep_index=True)):
+        name = variant.get("name") if isinstance(variant, dict) else None
+        if not isinstance(name, str):
+            continue
+        span = document.value_span(("variants", index, "name"))
+        if name in seen:
+            yield document.problem(
+                span, f"variant name '{name}' is used twice (first at line {seen[name]}); names must differ"
+            )
+        else:
+            seen[name] = span.line
+
+
+def _items(value: Any, keep_index: bool = False) -> list[Any]:
+    """The dict items of a list (or, with ``keep_index``, every item so indexes match the file)."""
+    if not isinstance(value, list):
+        return []
+    return list(value) if keep_index else [item for item in value if isinstance(item, dict)]
+
+
+def _keys(value: Any) -> set[str]:
+    return {str(key) for key in value} if isinstance(value, dict) else set()

@@ -1,0 +1,284 @@
+"""The typed recipe, and `load_recipe`: read, check `requires`, validate, check templates, build.
+
+A Recipe keeps each template with the span it came from, so the planner can report a failure for
+one job at the template's own FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from joypix_recipes.actions import Easing, Fit, Motion, Position
+from joypix_recipes.errors import Problem, RecipeError
+from joypix_recipes.export import ExportSettings
+from joypix_recipes.recipe.checks import (
+    NUMBER_FIELDS,
+    PERCENT_FIELDS,
+    check_document,
+    check_requires,
+)
+from joypix_recipes.recipe.schema import validate_document
+from joypix_recipes.recipe.source import DataPath, Document, Span, locate, read_document
+from joypix_recipes.template import Role, has_template_syntax, parse_number
+
+if TYPE_CHECKING:
+    from joypix_recipes.job import UnknownPhrases
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template string and where it is in the recipe; ``percent`` lets a number read "35%"."""
+
+    text: str
+    role: Role
+    span: Span
+    percent: bool = False
+
+
+Number = float | Template
+
+
+@dataclass(frozen=True)
+class PromptStep:
+    """Free text for the editing agent."""
+
+    text: Template
+
+
+@dataclass(frozen=True)
+class AnimateStep:
+    """A camera move; numbers may be templates."""
+
+    motion: Motion
+    duration: Number
+    zoom: Number
+    easing: Easing
+    fit: Fit
+
+
+@dataclass(frozen=True)
+class TextStep:
+    """A title or caption."""
+
+    content: Template
+    position: Position
+    start: Number
+    end: Number | None
+    size: Number
+
+
+@dataclass(frozen=True)
+class AudioStep:
+    """A background track; ``file`` is rendered, then resolved against the recipe's folder."""
+
+    file: Template
+    volume: Number
+    fade_in: Number
+    fade_out: Number
+
+
+@dataclass(frozen=True)
+class FadeStep:
+    """Fade from and to black."""
+
+    fade_in: Number
+    fade_out: Number
+
+
+StepBody = PromptStep | AnimateStep | TextStep | AudioStep | FadeStep
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: its display name, its kind and body, and an optional ``when`` condition."""
+
+    name: str
+    kind: str
+    body: StepBody
+    when: Template | bool | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One entry of ``inputs``: a glob relative to the recipe, or a URL, with its own vars."""
+
+    path: str | None
+    url: str | None
+    vars: dict[str, Any]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One version of every clip: overrides of vars and export settings, and maybe its own output name."""
+
+    name: str
+    vars: dict[str, Any]
+    export: dict[str, Any]
+    output: Template | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A valid recipe, ready to plan."""
+
+    path: Path
+    file: str
+    name: str
+    description: str
+    backend: str
+    seed: int
+    unknown_phrases: UnknownPhrases
+    requires: str | None
+    vars: dict[str, Any]
+    inputs: tuple[InputSpec, ...] | None
+    steps: tuple[Step, ...]
+    export: ExportSettings
+    output: Template | None
+    variants: tuple[Variant, ...]
+    lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    extra_vars: frozenset[str] = frozenset()
+
+    @property
+    def directory(self) -> Path:
+        """The folder relative paths in the recipe start from."""
+        return self.path.parent
+
+    def problem_at(self, span: Span, message: str, template_line: int = 1, token: str | None = None) -> Problem:
+        """A Problem in this recipe file, at ``token`` on a template's line when given."""
+        line, column = locate(self.lines, span, template_line, token)
+        return Problem(self.file, line, column, message)
+
+
+def load_recipe(path: Path, extra_vars: Iterable[str] = ()) -> Recipe:
+    """Read and check a recipe; raises RecipeError listing every problem (RequiresError first)."""
+    extra = frozenset(extra_vars)
+    document = read_document(Path(path), str(path))
+    check_requires(document)
+    # A value the YAML layer already faulted (an unsupported tag) is not reported twice.
+    faulted = {(problem.line, problem.column) for problem in document.problems}
+    later = [
+        p for p in (*validate_document(document), *check_document(document, extra)) if (p.line, p.column) not in faulted
+    ]
+    problems = [*document.problems, *later]
+    if problems:
+        raise RecipeError(sorted(set(problems), key=lambda p: (p.line, p.column, p.message)))
+    return build_recipe(document, Path(path), extra)
+
+
+def build_recipe(document: Document, path: Path, extra_vars: frozenset[str] = frozenset()) -> Recipe:
+    """A Recipe from a document that passed every check."""
+    data: dict[str, Any] = document.data
+    export = data.get("export", {})
+    inputs = data.get("inputs")
+    return Recipe(
+        path=Path(os.path.abspath(path)),
+        file=document.file,
+        name=str(data.get("name") or path.stem),
+        description=str(data.get("description", "")),
+        backend=str(data.get("backend", "local")),
+        seed=int(data.get("seed", 0)),
+        unknown_phrases=data.get("unknown_phrases", "fail"),
+        requires=data.get("requires"),
+        vars=dict(data.get("vars", {})),
+        inputs=None if inputs is None else tuple(_input(document, index, item) for index, item in enumerate(inputs)),
+        steps=tuple(_step(document, index, step) for index, step in enumerate(data["steps"])),
+        export=export_settings(ExportSettings(), export),
+        output=_optional_template(document, ("export", "output"), export.get("output"), "output"),
+        variants=tuple(_variant(document, index, item) for index, item in enumerate(data.get("variants", []))),
+        lines=document.lines,
+        extra_vars=extra_vars,
+    )
+
+
+def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSettings:
+    """``base`` with the export keys of a recipe or variant applied (``output`` is handled separately)."""
+    merged = {**base.to_dict(), **{key: value for key, value in overrides.items() if key != "output"}}
+    merged["fps"] = int(merged["fps"])
+    return ExportSettings.from_dict(merged)
+
+
+def _input(document: Document, index: int, item: Any) -> InputSpec:
+    span = document.value_span(("inputs", index))
+    if isinstance(item, str):
+        return InputSpec(path=item, url=None, vars={}, span=span)
+    return InputSpec(path=item.get("path"), url=item.get("url"), vars=dict(item.get("vars", {})), span=span)
+
+
+def _variant(document: Document, index: int, item: dict[str, Any]) -> Variant:
+    export = dict(item.get("export", {}))
+    output = _optional_template(document, ("variants", index, "export", "output"), export.get("output"), "output")
+    return Variant(
+        name=item["name"],
+        vars=dict(item.get("vars", {})),
+        export=export,
+        output=output,
+        span=document.value_span(("variants", index)),
+    )
+
+
+def _optional_template(document: Document, path: DataPath, text: Any, role: Role) -> Template | None:
+    return Template(text, role, document.value_span(path)) if isinstance(text, str) else None
+
+
+def _step(document: Document, index: int, step: dict[str, Any]) -> Step:
+    path: DataPath = ("steps", index)
+    kind = next(key for key in ("prompt", "animate", "text", "audio", "fade") if key in step)
+    when = step.get("when")
+    return Step(
+        name=str(step.get("name") or f"{kind} {index + 1}"),
+        kind=kind,
+        body=_body(document, path, kind, step[kind]),
+        when=Template(when, "expression", document.value_span((*path, "when"))) if isinstance(when, str) else when,
+        span=document.value_span(path),
+    )
+
+
+def _body(document: Document, path: DataPath, kind: str, body: Any) -> StepBody:
+    def text(name: str) -> Template:
+        return Template(str(body[name]), "text", document.value_span((*path, kind, name)))
+
+    def number(name: str, default: float) -> Number:
+        return _number(document, (*path, kind, name), body.get(name, default), (kind, name) in PERCENT_FIELDS)
+
+    if kind == "prompt":
+        return PromptStep(Template(body, "text", document.value_span((*path, kind))))
+    if kind == "animate":
+        return AnimateStep(
+            motion=body.get("motion", "zoom-in"),
+            duration=number("duration", 5.0),
+            zoom=number("zoom", 1.25),
+            easing=body.get("easing", "ease-in-out"),
+            fit=body.get("fit", "cover"),
+        )
+    if kind == "text":
+        end = body.get("end")
+        return TextStep(
+            content=text("content"),
+            position=body.get("position", "bottom"),
+            start=number("start", 0.0),
+            end=None if end is None else number("end", 0.0),
+            size=number("size", 72.0),
+        )
+    if kind == "audio":
+        return AudioStep(text("file"), number("volume", 1.0), number("fade_in", 0.0), number("fade_out", 0.0))
+    assert kind == "fade" and set(NUMBER_FIELDS["fade"]) == {"in", "out"}
+    return FadeStep(number("in", 0.0), number("out", 0.0))
+
+
+def _number(document: Document, path: DataPath, value: Any, percent: bool) -> Number:
+    """A literal number now, or a template kept for the planner (checks already proved literals parse)."""
+    if isinstance(value, str):
+        if has_template_syntax(value):
+            return Template(value, "number", document.value_span(path), percent=percent)
+        parsed = parse_number(value, percent)
+        if parsed is None:
+            raise RecipeError([document.problem(document.value_span(path), f"'{value}' is not a number")])
+        return parsed
+    return float(value)

@@ -1,0 +1,234 @@
+"""The renderer's entry points: a draft becomes an MP4 (and a poster JPEG), and metadata is added by remux.
+
+``render_draft`` runs in a worker process, so its arguments are plain picklable data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from PIL import Image
+
+from joypix_recipes.actions import BUILTIN_MUSIC
+from joypix_recipes.atomic import atomic_path
+from joypix_recipes.draft import Draft, VideoClip
+from joypix_recipes.errors import ImageError, JoypixError, MediaError, RenderError
+from joypix_recipes.render.audio import mix_soundtrack
+from joypix_recipes.render.color import nv12_to_rgb
+from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
+from joypix_recipes.render.encode import Mp4Writer
+from joypix_recipes.render.text import build_overlays
+
+POSTER_QUALITY = 88
+_CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render produced."""
+
+    output: Path
+    poster: Path | None
+    frames: int
+    width: int
+    height: int
+    duration_s: float
+
+
+def render_draft(
+    draft: Draft,
+    media: Mapping[str, Path],
+    output: Path,
+    *,
+    quality: str = "high",
+    metadata: Mapping[str, str] | None = None,
+    poster: bool = True,
+    seed: int | None = None,
+) -> RenderResult:
+    """Render ``draft`` to ``output`` (MP4, written atomically) and ``<stem>.jpg`` beside it."""
+    if seed is not None:
+        draft = draft.with_changes(seed=seed)
+    _check(draft)
+    size = (draft.width, draft.height)
+    images = [_resolve(clip.src, media, "image") for clip in draft.video]
+    sounds = {clip.src: _resolve(clip.src, media, "audio") for clip in draft.audio if clip.src != BUILTIN_MUSIC}
+    sources = [
+        _prepared(clip, path, size, draft.seed + index)
+        for index, (clip, path) in enumerate(zip(draft.video, images, strict=True))
+    ]
+    overlays = build_overlays(draft)
+    frames = draft.frame_count
+    seconds = frames / draft.fps
+    soundtrack = mix_soundtrack(draft, sounds, seconds)
+    poster_index = _poster_index(draft)
+    poster_rgb = None
+    try:
+        with _single_threaded_opencv(), atomic_path(output) as temp:
+            with (
+                Mp4Writer(temp, size, draft.fps, quality, metadata, soundtrack) as writer,
+                _ahead(iter(FrameComposer(draft, sources, overlays))) as buffers,
+            ):
+                for index, buffer in enumerate(buffers):
+                    writer.write(buffer)
+                    if poster and index == poster_index:
+                        poster_rgb = nv12_to_rgb(buffer, draft.width, draft.height)
+    except JoypixError:
+        raise
+    except Exception as error:  # noqa: BLE001 - OpenCV or numpy failing mid-render
+        raise RenderError(f"rendering {output.name} failed ({_reason(error)})") from error
+    poster_path = None
+    if poster_rgb is not None:
+        poster_path = output.with_suffix(".jpg")
+        with atomic_path(poster_path) as temp:
+            Image.fromarray(poster_rgb).save(temp, format="JPEG", quality=POSTER_QUALITY)
+    return RenderResult(output, poster_path, frames, draft.width, draft.height, seconds)
+
+
+def write_metadata(path: Path, metadata: Mapping[str, str]) -> None:
+    """Add container metadata to an MP4 by remuxing (stream copy, no re-encode), keeping fast start."""
+    try:
+        with atomic_path(path) as temp:
+            with (
+                av.open(str(path)) as source,
+                av.open(str(temp), mode="w", format="mp4", options={"movflags": "+faststart"}) as target,
+            ):
+                kept = {k: v for k, v in source.metadata.items() if k not in _CONTAINER_KEYS}
+                target.metadata.update({**kept, **{str(k): str(v) for k, v in metadata.items()}})
+                streams = {
+                    s.index: target.add_stream_from_template(s) for s in source.streams if s.type in ("video", "audio")
+                }
+                for packet in source.demux(*(s for s in source.streams if s.index in streams)):
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.stream = streams[packet.stream.index]
+                    target.mux(packet)
+    except JoypixError:
+        raise
+    except Exception as error:  # noqa: BLE001 - PyAV raises many types on a damaged file
+        raise RenderError(f"{path.name}: could not add metadata to the video ({_reason(error)})") from error
+
+
+def _prepared(clip: VideoClip, path: Path, size: tuple[int, int], seed: int) -> ClipSource:
+    """Decode and pre-scale one clip's image; anything but our own errors becomes an ImageError naming it."""
+    try:
+        return load_source(clip, path, size, seed)
+    except JoypixError:
+        raise
+    except Exception as error:  # noqa: BLE001 - OpenCV on an unusual picture (a 1-pixel strip, say)
+        raise ImageError(f"{path.name}: the image could not be prepared for video ({_reason(error)})") from error
+
+
+def _check(draft: Draft) -> None:
+    if not draft.video:
+        raise RenderError("the timeline has no video clip; add an image first")
+    if draft.width % 2 or draft.height % 2 or draft.width < 16 or draft.height < 16:
+        raise RenderError(
+            f"the frame size {draft.width}x{draft.height} cannot be encoded; use even sides of 16 pixels or more"
+        )
+    if draft.frame_count < 1:
+        raise RenderError("the timeline is shorter than one frame; give the clip a duration")
+
+
+def _resolve(src: str, media: Mapping[str, Path], kind: str) -> Path:
+    if src in media:
+        return Path(media[src])
+    candidate = Path(src)
+    if candidate.is_absolute() and candidate.exists():
+        return candidate
+    error = ImageError if kind == "image" else MediaError
+    raise error(f"{candidate.name or src}: the {kind} file for this clip was not found ({src})")
+
+
+def _poster_index(draft: Draft) -> int:
+    """A third of the way in, and after any fade from black, so the poster shows the picture."""
+    fade_frames = round(draft.fade_in_ms * draft.fps / 1000)
+    return min(draft.frame_count - 1, max(draft.frame_count // 3, fade_frames))
+
+
+_AHEAD = 4
+_COMPOSER_NICENESS = 10
+_DONE = object()
+
+
+@contextmanager
+def _ahead(frames: Iterator[np.ndarray]) -> Iterator[Iterator[np.ndarray]]:
+    """Compose frames on a helper thread, a few ahead of the encoder.
+
+    x264's frame threads leave a core partly idle while they wait on each other; composing in that
+    slack instead of between encode calls is what brings the render close to the encode-only floor.
+    OpenCV releases the GIL while it warps, so the two really overlap.
+    """
+    handoff: queue.Queue[object] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def produce() -> None:
+        _yield_to_encoder()
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        handoff.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(_DONE)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            handoff.put(error)
+
+    def consume() -> Iterator[np.ndarray]:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    worker = threading.Thread(target=produce, name="joypix-compose", daemon=True)
+    worker.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.05)
+        worker.join()
+
+
+def _yield_to_encoder() -> None:
+    """Lower this thread's priority, so composing takes only the CPU that x264's threads leave idle.
+
+    When the composer falls behind, the encoder runs dry, its threads idle, and the composer gets
+    the CPU back: the two balance without tuning. Linux only; elsewhere nothing changes.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _COMPOSER_NICENESS)
+
+
+@contextmanager
+def _single_threaded_opencv() -> Iterator[None]:
+    """x264 already keeps every core busy; OpenCV's own thread pool would only add switching."""
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:160]

@@ -1,0 +1,192 @@
+"""A run's record beside its outputs: ``manifest.json`` for machines and a self-contained ``report.html``.
+
+The report embeds poster thumbnails as data URIs and links outputs by relative path, so it opens
+offline in any browser and can be moved together with the folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from joypix_recipes import __version__
+from joypix_recipes.actions import action_to_dict
+from joypix_recipes.atomic import atomic_write_text
+from joypix_recipes.job import PlannedStep
+from joypix_recipes.runner import JobOutcome, RunSummary
+
+MANIFEST_NAME = "manifest.json"
+REPORT_NAME = "report.html"
+THUMBNAIL_SIZE = (360, 360)
+
+
+def write_run_outputs(summary: RunSummary, out_dir: Path, recipe_name: str) -> tuple[Path, Path]:
+    """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths."""
+    out_dir = Path(out_dir)
+    manifest = build_manifest(summary, recipe_name)
+    manifest_path = out_dir / MANIFEST_NAME
+    report_path = out_dir / REPORT_NAME
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(report_path, render_report(summary, recipe_name, out_dir))
+    return manifest_path, report_path
+
+
+def build_manifest(summary: RunSummary, recipe_name: str) -> dict[str, Any]:
+    """The manifest as plain JSON data: the run, then every job with its hashes, steps and result."""
+    return {
+        "joypix_version": __version__,
+        "recipe": recipe_name,
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "counts": summary.counts(),
+        "stopped_reason": summary.stopped_reason,
+        "exit_code": summary.exit_code,
+        "jobs": [_manifest_entry(outcome) for outcome in summary.outcomes],
+    }
+
+
+def _manifest_entry(outcome: JobOutcome) -> dict[str, Any]:
+    job = outcome.job
+    return {
+        "identity": outcome.identity,
+        "label": job.label,
+        "input": job.input.display if job.input.path is None else str(job.input.path.resolve()),
+        "input_hash": outcome.input_hash,
+        "variant": job.variant,
+        "steps": [step.to_dict() for step in job.steps],
+        "export": job.export.to_dict(),
+        "backend": job.backend,
+        "output": str(job.output.resolve()),
+        "poster": str(outcome.poster.resolve()) if outcome.poster else None,
+        "status": outcome.status,
+        "error": outcome.error,
+        "duration_s": round(outcome.duration_s, 3),
+        "summary": outcome.summary,
+        "warnings": list(outcome.warnings),
+        "replies": list(outcome.replies),
+    }
+
+
+def describe_step(step: PlannedStep, backend: str = "local") -> str:
+    """A step as one line: the prompt text sent to the cloud agent, or a structured step's settings."""
+    if backend == "nemo":
+        from joypix_recipes.backends.prompts import prompt_for
+
+        return prompt_for(step.action)
+    ((kind, body),) = action_to_dict(step.action).items()
+    if kind == "prompt":
+        return str(body)
+    settings = ", ".join(f"{key} {value}" for key, value in body.items() if value not in (None, ""))
+    return f"{kind}: {settings}"
+
+
+def thumbnail_data_uri(poster: Path | None) -> str | None:
+    """A small JPEG of the poster as a ``data:`` URI, or None when there is no readable poster."""
+    if poster is None:
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(poster) as image:
+            image.thumbnail(THUMBNAIL_SIZE)
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def render_report(summary: RunSummary, recipe_name: str, out_dir: Path) -> str:
+    """The whole report.html as text: no scripts, no network, posters inline."""
+    counts = summary.counts()
+    total_time = sum(outcome.duration_s for outcome in summary.outcomes)
+    stopped = f'<p class="stopped">Stopped early: {_e(summary.stopped_reason)}</p>' if summary.stopped_reason else ""
+    cards = "\n".join(_card(outcome, out_dir) for outcome in summary.outcomes)
+    tally = " · ".join(f"{count} {status}" for status, count in counts.items() if count) or "no jobs"
+    return _PAGE.format(
+        title=_e(f"{recipe_name}: joypix run report"),
+        recipe=_e(recipe_name),
+        tally=_e(tally),
+        total=_e(f"{total_time:.1f} s of job time"),
+        written=_e(time.strftime("%Y-%m-%d %H:%M:%S")),
+        stopped=stopped,
+        cards=cards,
+    )
+
+
+def _card(outcome: JobOutcome, out_dir: Path) -> str:
+    job = outcome.job
+    thumbnail = thumbnail_data_uri(outcome.poster) if outcome.status in ("done", "skipped") else None
+    relative = _relative(job.output, out_dir)
+    if thumbnail and outcome.status in ("done", "skipped"):
+        media = (
+            f'<video controls preload="none" poster="{thumbnail}" src="{_e(relative)}"></video>'
+        )
+    else:
+        media = f'<div class="blank">{_e(outcome.status)}</div>'
+    steps = "".join(f"<li><b>{_e(step.name)}</b> {_e(describe_step(step, job.backend))}</li>" for step in job.steps)
+    timing = "skipped (already done)" if outcome.status == "skipped" else f"{outcome.duration_s:.1f} s"
+    error = f'<p class="error">{_e(outcome.error)}</p>' if outcome.error else ""
+    notes = "".join(f'<p class="warning">{_e(text)}</p>' for text in outcome.warnings)
+    replies = "".join(f'<p class="reply">{_e(text)}</p>' for text in outcome.replies)
+    summary = f'<p class="summary">{_e(outcome.summary)}</p>' if outcome.summary else ""
+    return f"""<section class="card {outcome.status}">
+{media}
+<h2>{_e(job.label)} <span class="status">{_e(outcome.status)}</span></h2>
+<p class="output">{_e(relative)} · {_e(timing)}</p>
+<ol>{steps}</ol>
+{summary}{error}{notes}{replies}
+</section>"""
+
+
+def _relative(path: Path, out_dir: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }}
+header p {{ margin: 4px 0; color: #555; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 16px; }}
+.card {{ background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 12px; }}
+.card video, .card .blank {{ width: 100%; max-height: 360px; background: #111; border-radius: 4px; }}
+.card .blank {{ height: 160px; display: flex; align-items: center; justify-content: center; color: #aaa; }}
+.card h2 {{ font-size: 15px; margin: 8px 0 4px; word-break: break-all; }}
+.status {{ font-size: 12px; padding: 1px 6px; border-radius: 8px; background: #eee; }}
+.done .status {{ background: #d7f5dd; }} .failed .status {{ background: #fbd5d5; }}
+.cancelled .status {{ background: #fdeccc; }}
+.output {{ color: #666; word-break: break-all; }}
+ol {{ padding-left: 20px; margin: 6px 0; }}
+.error {{ color: #b00020; }} .warning {{ color: #8a5a00; }} .reply, .summary {{ color: #555; font-style: italic; }}
+.stopped {{ color: #b00020; font-weight: bold; }}
+</style>
+</head>
+<body>
+<header>
+<h1>{recipe}</h1>
+<p>{tally} · {total} · written {written}</p>
+{stopped}
+</header>
+<main class="grid">
+{cards}
+</main>
+</body>
+</html>
+"""

@@ -1,0 +1,284 @@
+"""The hot folder's one consumer: settles paths, hands each image to a handler once, then moves it aside.
+
+Observer threads only put paths on the queue; everything else happens here, on the event loop.
+What happens to an image (planning, the journal, the runner) is the injected `FileHandler`'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from joypix_recipes.errors import JoypixError, RunError
+from joypix_recipes.job import hash_file
+from joypix_recipes.watch.filters import DONE, FAILED, Router
+from joypix_recipes.watch.moves import Signature, set_aside, signature
+from joypix_recipes.watch.observer import (
+    ObserverFactory,
+    ObserverSupervisor,
+    PathBridge,
+)
+from joypix_recipes.watch.settle import Settler
+from joypix_recipes.watchfile import Flow
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal["done", "duplicate", "failed"]
+Status = Literal["taken", "done", "duplicate", "failed", "vanished", "skipped", "held", "changed"]
+"""taken: settled and handed over; done / duplicate / failed: moved to done/ or failed/; vanished: gone
+before it settled or was read; skipped: a symlink out of the folder, left alone; held: left in place
+because the run stopped (no credits); changed: replaced while its jobs ran, so taken again."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one image's jobs: done, a duplicate of one already done, or failed and why."""
+
+    verdict: Verdict
+    note: str = ""
+
+
+class FileHandler(Protocol):
+    """Runs one settled image through its flow; returns only after its jobs are recorded."""
+
+    def __call__(self, path: Path, flow: Flow, content_hash: str) -> Awaitable[Handled]:
+        """Plan and run the jobs for ``path``; raise JoypixError or return failed to fail the image."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileEvent:
+    """One thing the watcher did with a file, for progress and tests."""
+
+    status: Status
+    path: Path
+    moved_to: Path | None = None
+    note: str = ""
+
+
+@dataclass
+class WatchSummary:
+    """Counts of what happened to the files this watcher saw."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    observer_restarts: int = 0
+    stopped_reason: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no image failed and nothing stopped the watcher, 1 otherwise."""
+        return 1 if self.counts["failed"] or self.stopped_reason else 0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often the consumer looks at things, in seconds."""
+
+    settle: float = 1.0
+    rescan: float = 30.0
+    health: float = 1.0
+
+    @property
+    def tick(self) -> float:
+        """How often pending files are stat-ed: a fifth of the settle time keeps latency near it."""
+        return max(0.01, min(0.25, self.settle / 5))
+
+
+class HotFolder:
+    """Watches the flows' folders and hands each settled image to the handler exactly once at a time."""
+
+    def __init__(
+        self,
+        router: Router,
+        handler: FileHandler,
+        timing: Timing,
+        observer_factory: ObserverFactory | None,
+        on_event: Callable[[FileEvent], None] = lambda event: None,
+        clock: Callable[[], float] = time.monotonic,
+        max_in_flight: int = 64,
+    ) -> None:
+        self.router = router
+        self.handler = handler
+        self.timing = timing
+        self.summary = WatchSummary()
+        self._observer_factory = observer_factory
+        self._on_event = on_event
+        self._clock = clock
+        self._settler = Settler(timing.settle, clock=clock)
+        self._queue: asyncio.Queue[Path] = asyncio.Queue()
+        self._taken: dict[Path, asyncio.Task[None]] = {}
+        # Files we must not retake unless they change: a symlink out, a file we could not move.
+        self._stuck: dict[Path, Signature | None] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: Counter[str] = Counter()
+        # Images being hashed, planned or run at once: a few more than the runner's slots keeps it
+        # fed, while a burst of hundreds does not crowd the threads (and the GIL) with planning.
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+
+    async def run(self, stop: asyncio.Event, once: bool = False) -> WatchSummary:
+        """Serve until ``stop`` is set (or, with ``once``, until the files present are all handled)."""
+        loop = asyncio.get_running_loop()
+        supervisor = None
+        if not once and self._observer_factory is not None:
+            supervisor = ObserverSupervisor(self._observer_factory, self.router.folders, PathBridge(self._hand_over(loop)))
+            if not supervisor.start():
+                log.warning("watching by rescans only until the folder can be observed")
+        try:
+            self._rescan()
+            await self._serve(stop, once, supervisor)
+        finally:
+            if supervisor is not None:
+                self.summary.observer_restarts = supervisor.restarts
+                await asyncio.to_thread(supervisor.stop)
+            await self._cancel_in_flight()
+        return self.summary
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> Callable[[Path], None]:
+        def hand_over(path: Path) -> None:
+            # Called in an observer thread: only schedule the put; never touch our state from here.
+            with contextlib.suppress(RuntimeError):  # the loop already closed while stopping
+                loop.call_soon_threadsafe(self._queue.put_nowait, path)
+
+        return hand_over
+
+    async def _serve(self, stop: asyncio.Event, once: bool, supervisor: ObserverSupervisor | None) -> None:
+        next_rescan = self._clock() + self.timing.rescan
+        next_health = self._clock() + self.timing.health
+        while not stop.is_set() and self.summary.stopped_reason is None:
+            # Paths from the observer only start a settle clock, and settling is checked once per
+            # tick, so there is nothing to gain from waking up for each one.
+            self._drain_queue()
+            self._take_settled()
+            now = self._clock()
+            if supervisor is not None and now >= next_health:
+                next_health = now + self.timing.health
+                if supervisor.restart_if_dead():
+                    self._rescan()  # events during the outage were never delivered
+            if now >= next_rescan:
+                next_rescan = now + self.timing.rescan
+                self._rescan()
+            if once and not self._settler and not self._taken and self._queue.empty():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.timing.tick)
+
+    def _drain_queue(self) -> None:
+        while not self._queue.empty():
+            self._consider(self._queue.get_nowait())
+
+    def _consider(self, path: Path) -> None:
+        if path in self._taken or path in self._settler:
+            return
+        if path in self._stuck:
+            if signature(path) == self._stuck[path]:
+                return
+            del self._stuck[path]
+        if self.router.route(path) is not None:
+            self._settler.touch(path)
+
+    def _rescan(self) -> None:
+        for path in self.router.scan():
+            self._consider(path)
+
+    def _take_settled(self) -> None:
+        settled, vanished = self._settler.poll()
+        for path in vanished:
+            self._record(FileEvent("vanished", path, note="removed or renamed before it settled"))
+        for path in settled:
+            flow = self.router.route(path)
+            if flow is None:
+                continue
+            if not self.router.is_regular_inside(path):
+                self._stuck[path] = signature(path)
+                self._record(FileEvent("skipped", path, note="not a regular file inside the hot folder (a symlink out of it?)"))
+                continue
+            self._record(FileEvent("taken", path))
+            self._taken[path] = asyncio.create_task(self._process(path, flow), name=f"watch {path.name}")
+
+    async def _process(self, path: Path, flow: Flow) -> None:
+        changed = False
+        try:
+            async with self._in_flight:
+                changed = not await self._hash_handle_finish(path, flow)
+        except RunError as e:
+            # Nothing more can run (no credits): the image stays in the folder for a later start.
+            self.summary.stopped_reason = str(e)
+            self._record(FileEvent("held", path, note=str(e)))
+        finally:
+            self._taken.pop(path, None)
+        if changed:
+            self._record(FileEvent("changed", path, note="replaced while its jobs ran; taking the new content"))
+            self._consider(path)
+
+    async def _hash_handle_finish(self, path: Path, flow: Flow) -> bool:
+        """Hash, handle and move one image; False when it was replaced meanwhile and must be retaken."""
+        try:
+            before = signature(path)
+            content_hash = await asyncio.to_thread(hash_file, path)
+        except OSError:
+            self._record(FileEvent("vanished", path, note="removed before it could be read"))
+            return True
+        async with self._same_image(content_hash):
+            handled = await self._handle(path, flow, content_hash)
+        return await self._finish(path, flow, handled, before)
+
+    @contextlib.asynccontextmanager
+    async def _same_image(self, content_hash: str) -> AsyncIterator[None]:
+        """Copies of one image take turns, so a later copy sees the earlier one's result."""
+        lock = self._locks.setdefault(content_hash, asyncio.Lock())
+        self._lock_users[content_hash] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._lock_users[content_hash] -= 1
+            if not self._lock_users[content_hash]:
+                del self._lock_users[content_hash], self._locks[content_hash]
+
+    async def _handle(self, path: Path, flow: Flow, content_hash: str) -> Handled:
+        try:
+            return await self.handler(path, flow, content_hash)
+        except RunError:
+            raise
+        except JoypixError as e:
+            return Handled("failed", str(e))
+        except Exception:
+            # The watcher must outlive any one image; the traceback goes to the log, not the user.
+            log.exception("unexpected error while handling %s", path)
+            return Handled("failed", f"{path.name}: an unexpected error stopped this image; please report it")
+
+    async def _finish(self, path: Path, flow: Flow, handled: Handled, before: Signature | None) -> bool:
+        """Move the input aside; False when it was replaced meanwhile (and so stays)."""
+        destination = flow.folder / (FAILED if handled.verdict == "failed" else DONE)
+        try:
+            # File system calls can block for long on a network share: keep them off the loop.
+            moved = await asyncio.to_thread(set_aside, path, destination, handled.verdict, handled.note, before)
+        except FileNotFoundError:
+            self._record(FileEvent("vanished", path, note="removed before it could be moved"))
+            return True
+        except OSError as e:
+            log.error("cannot move %s to %s: %s", path, destination, e.strerror)
+            self._stuck[path] = signature(path)  # retaking it on every rescan would redo its jobs forever
+            self._record(FileEvent("failed", path, note=f"cannot move it to {destination}: {e.strerror}"))
+            return True
+        if moved is None:
+            return False
+        self._record(FileEvent(handled.verdict, path, moved_to=moved, note=handled.note))
+        return True
+
+    def _record(self, event: FileEvent) -> None:
+        self.summary.counts[event.status] += 1
+        self._on_event(event)
+
+    async def _cancel_in_flight(self) -> None:
+        tasks = list(self._taken.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,156 @@
+"""Fixtures for client tests: the real emulator, fast client settings, small media, a forwarding proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from joypix_recipes.api.client import NemoClient
+from joypix_recipes.api.settings import ClientSettings, RetryPolicy, resolve_settings
+from joypix_recipes.emulator import Emulator, Knobs
+
+FAST_RETRY = RetryPolicy(attempts=5, base_delay_s=0.01, max_delay_s=0.05)
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests decide where the token comes from; the developer's own environment must not leak in."""
+    for name in ("NEMO_TOKEN", "JOYPIX_BASE_URL", "JOYPIX_POLL_INTERVAL", "JOYPIX_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def knobs() -> Knobs:
+    """Fast knobs: no latency, every turn speaks, tiny stub renders (tests that want otherwise say so)."""
+    return Knobs(no_text_ratio=0.0, heartbeat_interval=0.05, stub_render=True)
+
+
+@pytest.fixture
+def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
+    """A running emulator writing into the test's tmp_path."""
+    with Emulator(knobs, workdir=tmp_path / "emulator") as running:
+        yield running
+
+
+def fast_settings(base_url: str, home: Path, **overrides: Any) -> ClientSettings:
+    """Client settings for tests: tiny poll interval and backoff, short timeouts."""
+    values: dict[str, Any] = {"retry": FAST_RETRY, "request_timeout_s": 5.0, "stream_read_timeout_s": 5.0}
+    values.update(overrides)
+    return resolve_settings(base_url=base_url, poll_interval=0.05, language="en", home=home, **values)
+
+
+@pytest.fixture
+def settings(emulator: Emulator, tmp_path: Path) -> ClientSettings:
+    """Fast settings pointing at the emulator, with JOYPIX_HOME in tmp_path."""
+    return fast_settings(emulator.base_url, tmp_path / "home")
+
+
+def run(coroutine_factory: Callable[[NemoClient], Awaitable[Any]], settings: ClientSettings, **kwargs: Any) -> Any:
+    """Run ``coroutine_factory(client)`` with a fresh NemoClient on a fresh event loop."""
+
+    async def main() -> Any:
+        async with NemoClient(settings, **kwargs) as client:
+            return await coroutine_factory(client)
+
+    return asyncio.run(main())
+
+
+def image_file(folder: Path, name: str = "photo.png", size: tuple[int, int] = (48, 64)) -> Path:
+    """A small real image with a gradient."""
+    image = Image.new("RGB", size)
+    image.putdata([(x * 5 % 256, y * 4 % 256, 120) for y in range(size[1]) for x in range(size[0])])
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG" if name.endswith((".jpg", ".jpeg")) else "PNG")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def api_requests(emulator: Emulator, method: str, path_prefix: str) -> list[Any]:
+    """The API-origin requests with this method whose path starts with ``path_prefix``."""
+    return [r for r in emulator.state.requests.api if r.method == method and r.path.startswith(path_prefix)]
+
+
+@dataclass
+class RecordingSleep:
+    """An injected sleep that records each wait and then really waits (briefly)."""
+
+    waits: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(min(seconds, 0.5))
+
+
+@dataclass
+class Proxy:
+    """A forwarding HTTP proxy on 127.0.0.1 (bodies buffered) that can, once per method and path, delay
+    the upstream's answer, drop a request header, or answer by itself without forwarding."""
+
+    upstream: str
+    delay_once: dict[tuple[str, str], float] = field(default_factory=dict)
+    strip_header_once: dict[tuple[str, str], str] = field(default_factory=dict)
+    answer_once: dict[tuple[str, str], Response] = field(default_factory=dict)
+    url: str = ""
+
+    async def handle(self, request: Request) -> Response:
+        key = (request.method, request.url.path)
+        canned = self.answer_once.pop(key, None)
+        if canned is not None:
+            return canned
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        strip = self.strip_header_once.pop(key, None)
+        if strip is not None:
+            headers = {k: v for k, v in headers.items() if k.lower() != strip.lower()}
+        body = await request.body()
+        async with httpx.AsyncClient(base_url=self.upstream, trust_env=False) as upstream:
+            reply = await upstream.request(request.method, request.url.path, headers=headers, content=body)
+        delay = self.delay_once.pop(key, None)
+        if delay is not None:
+            await asyncio.sleep(delay)  # the upstream already acted; only the answer is late
+        skip = ("content-length", "transfer-encoding", "connection", "content-encoding")
+        return Response(
+            reply.content,
+            status_code=reply.status_code,
+            headers={k: v for k, v in reply.headers.items() if k.lower() not in skip},
+        )
+
+
+@pytest.fixture
+def proxy(emulator: Emulator) -> Iterator[Proxy]:
+    """A Proxy in front of the emulator's API origin."""
+    state = Proxy(upstream=emulator.base_url)
+    app = Starlette(routes=[Route("/{path:path}", state.handle, methods=["GET", "POST"])])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="test-proxy", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    state.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

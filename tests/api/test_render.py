@@ -1,0 +1,135 @@
+"""Exports: the render POST (never paid twice), polling with Retry-After, shapes, and the download origin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+
+from joypix_recipes.api.client import NemoClient
+from joypix_recipes.api.settings import ClientSettings
+from joypix_recipes.emulator import Emulator
+from joypix_recipes.errors import RenderError
+
+from .conftest import (
+    Proxy,
+    RecordingSleep,
+    api_requests,
+    fast_settings,
+    image_file,
+    run,
+)
+
+RENDER = "/api/render/proxy/lambda"
+
+
+def _export(folder: Path, target: Path):  # type: ignore[no-untyped-def]
+    async def go(client: NemoClient) -> str:
+        session = await client.create_session()
+        await client.upload_file(session.session_id, image_file(folder))
+        draft = (await client.state(session.session_id)).draft
+        assert draft is not None
+        draft["m"].update({"w": 64, "h": 96})
+        render_id = await client.start_render(session.session_id, draft, "low")
+        url = await client.wait_for_render(render_id)
+        await client.download(url, target)
+        return render_id
+
+    return go
+
+
+def _decodes(path: Path) -> tuple[int, int]:
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        return frame.width, frame.height
+
+
+def test_export_polls_until_completed_and_downloads_a_decodable_mp4(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
+    target = tmp_path / "out.mp4"
+    render_id = run(_export(tmp_path, target), settings)
+    assert render_id.startswith("render_")
+    assert _decodes(target) == (64, 96)
+    (post,) = api_requests(emulator, "POST", RENDER)
+    assert post.body["id"] == render_id and post.body["output"] == {"format": "mp4", "quality": "low"}
+    assert emulator.state.counters.renders_started == 1 and emulator.state.counters.downloads == 1
+
+
+def test_download_origin_never_receives_the_token_and_api_requests_all_carry_attribution(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
+    run(_export(tmp_path, tmp_path / "out.mp4"), settings)
+    downloads = emulator.state.requests.download
+    assert len(downloads) == 1
+    assert all("authorization" not in r.headers and "x-client-id" not in r.headers for r in downloads)
+    for request in emulator.state.requests.all():
+        assert request.headers["x-skill-source"] == "image-to-video-joypix"
+        assert request.headers["x-skill-version"] == "0.3.0"
+        assert request.headers["x-skill-platform"] == "unknown"
+    authed = [r for r in emulator.state.requests.api if r.path != "/api/auth/anonymous-token"]
+    assert authed and all(r.headers["authorization"].startswith("Bearer ") for r in authed)
+
+
+def test_render_post_that_times_out_is_looked_up_not_posted_again(
+    proxy: Proxy, emulator: Emulator, tmp_path: Path
+) -> None:
+    proxy.delay_once[("POST", RENDER)] = 1.5
+    settings = fast_settings(proxy.url, tmp_path / "home", request_timeout_s=0.5)
+    run(_export(tmp_path, tmp_path / "out.mp4"), settings)
+    posts = api_requests(emulator, "POST", RENDER)
+    assert len(posts) == 1
+    assert emulator.state.counters.renders_started == 1
+    lookups = api_requests(emulator, "GET", f"{RENDER}/{posts[0].body['id']}")
+    assert lookups, "the render was looked up by its id"
+
+
+def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+    async def go(client: NemoClient) -> str:
+        session = await client.create_session()
+        await client.upload_file(session.session_id, image_file(tmp_path))
+        draft = (await client.state(session.session_id)).draft
+        assert draft is not None
+        emulator.state.knobs.server_errors_next = 1
+        return await client.start_render(session.session_id, draft)
+
+    render_id = run(go, settings)
+    posts = api_requests(emulator, "POST", RENDER)
+    assert [p.status for p in posts] == [503, 200]
+    assert {p.body["id"] for p in posts} == {render_id}
+    lookup = api_requests(emulator, "GET", f"{RENDER}/{render_id}")[0]
+    assert emulator.state.requests.api.index(lookup) < emulator.state.requests.api.index(posts[1])
+    assert emulator.state.counters.renders_started == 1
+
+
+def test_polls_honour_retry_after_over_the_poll_interval(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+    emulator.state.knobs.render_latency = 0.6
+    emulator.state.knobs.poll_retry_after = 0.25
+    sleep = RecordingSleep()
+    run(_export(tmp_path, tmp_path / "out.mp4"), settings, sleep=sleep)
+    assert sleep.waits and set(sleep.waits) == {0.25}
+
+
+def test_polls_use_the_poll_interval_without_retry_after(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+    emulator.state.knobs.render_latency = 0.3
+    sleep = RecordingSleep()
+    run(_export(tmp_path, tmp_path / "out.mp4"), settings, sleep=sleep)
+    assert sleep.waits and set(sleep.waits) == {settings.poll_interval_s}
+
+
+def test_nested_state_and_url_shapes_are_accepted(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+    emulator.state.knobs.state_shape = "nested"
+    emulator.state.knobs.url_shape = "nested"
+    target = tmp_path / "out.mp4"
+    run(_export(tmp_path, target), settings)
+    assert _decodes(target) == (64, 96)
+
+
+def test_failed_render_raises_a_render_error(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+    emulator.state.knobs.render_fail_next = 1
+    target = tmp_path / "out.mp4"
+    with pytest.raises(RenderError) as caught:
+        run(_export(tmp_path, target), settings)
+    assert "cloud export failed" in str(caught.value)
+    assert not target.exists()

@@ -1,0 +1,217 @@
+"""The local backend: job -> draft -> MP4 in worker processes, failures confined to their job, prompt handling."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pickle
+from pathlib import Path
+
+import av
+import pytest
+
+from joypix_recipes import errors
+from joypix_recipes.actions import Animate, Audio, Prompt, Text
+from joypix_recipes.backends import BACKENDS, BackendOptions
+from joypix_recipes.backends.local import LocalBackend
+from joypix_recipes.draft import Draft
+from joypix_recipes.errors import (
+    ImageError,
+    InterpretError,
+    JobError,
+    MediaError,
+    RenderError,
+)
+from joypix_recipes.export import ExportSettings
+from joypix_recipes.job import job_identity
+
+from .conftest import SMALL, MakeBackend, RecordingReporter, make_job, write_image, write_tone
+
+
+def decoded(path: Path) -> tuple[str, int, int, int, str | None]:
+    """(codec, width, height, frames, pixel format) of a video as decoded by PyAV."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        context = stream.codec_context
+        return context.name, context.width, context.height, frames, context.pix_fmt
+
+
+def test_registry_builds_a_local_backend_with_one_worker_per_core() -> None:
+    backend = BACKENDS["local"](BackendOptions())
+    assert isinstance(backend, LocalBackend) and backend.name == "local"
+    assert backend.default_concurrency == (os.cpu_count() or 1)
+    assert LocalBackend(BackendOptions(workers=3)).default_concurrency == 3
+
+
+def test_job_without_animate_gets_default_motion_for_five_seconds(tmp_path: Path) -> None:
+    job = make_job(write_image(tmp_path / "photo.jpg"), export=ExportSettings(resolution="480p", aspect="1:1", fps=24))
+    backend = LocalBackend(BackendOptions(workers=1))
+    try:
+        result = asyncio.run(backend.run_job(job, RecordingReporter()))
+    finally:
+        asyncio.run(backend.aclose())
+    assert decoded(result.output) == ("h264", 480, 480, 120, "yuv420p")
+    assert result.summary == "Timeline (1 track): 1. Video: photo.jpg (0-5s)"
+    assert Draft.from_json(result.draft_json).video[0].motion == "zoom-in"
+
+
+def test_vertical_480p_is_480_by_854(tmp_path: Path, make_backend: MakeBackend) -> None:
+    job = make_job(
+        write_image(tmp_path / "photo.jpg"), [Animate(duration=0.5)], export=ExportSettings(resolution="480p", fps=24)
+    )
+    result = asyncio.run(make_backend("local").run_job(job, RecordingReporter()))
+    assert decoded(result.output) == ("h264", 480, 854, 12, "yuv420p")
+
+
+def test_prompt_steps_are_interpreted_into_the_draft(tmp_path: Path, make_backend: MakeBackend) -> None:
+    image = write_image(tmp_path / "photo.jpg")
+    job = make_job(
+        image,
+        [Prompt('Animate this image into a smooth 1-second clip with a slow pan left and the title "Hi" at the top')],
+    )
+    reporter = RecordingReporter()
+    result = asyncio.run(make_backend("local").run_job(job, reporter))
+    assert result.summary == 'Timeline (2 tracks): 1. Video: photo.jpg (0-1s) 2. Title: "Hi" (0-1s)'
+    assert decoded(result.output)[3] == 24
+    assert reporter.stages == ["building the timeline", "step 1/1: prompt 1", "rendering"]
+
+
+def test_video_carries_job_identity_and_recipe_name(tmp_path: Path, make_backend: MakeBackend) -> None:
+    job = make_job(write_image(tmp_path / "photo.jpg"), [Animate(duration=0.5)])
+    asyncio.run(make_backend("local").run_job(job, RecordingReporter()))
+    with av.open(str(job.output)) as container:
+        metadata = dict(container.metadata)
+    assert metadata.get("comment") == f"joypix job {job_identity(job)}"
+    assert metadata.get("title") == "test recipe"
+
+
+def test_bad_image_fails_its_job_while_the_next_job_succeeds(tmp_path: Path, make_backend: MakeBackend) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)  # a PNG header and nothing after it
+    good = make_job(write_image(tmp_path / "good.jpg"), [Animate(duration=0.5)])
+    backend = make_backend("local")
+
+    async def both() -> tuple[object, object]:
+        return await asyncio.gather(
+            backend.run_job(make_job(broken, [Animate(duration=0.5)]), RecordingReporter()),
+            backend.run_job(good, RecordingReporter()),
+            return_exceptions=True,
+        )
+
+    failure, success = asyncio.run(both())
+    assert type(failure) is ImageError and "broken.png" in str(failure)
+    assert not isinstance(success, BaseException) and decoded(good.output)[3] == 12
+
+
+def test_unknown_phrase_fails_the_job_naming_step_words_and_vocabulary(
+    tmp_path: Path, make_backend: MakeBackend
+) -> None:
+    job = make_job(write_image(tmp_path / "photo.jpg"), [Prompt("zoom in and add explosions")])
+    with pytest.raises(InterpretError) as caught:
+        asyncio.run(make_backend("local").run_job(job, RecordingReporter()))
+    message = str(caught.value)
+    assert '"prompt 1"' in message and '"explosions"' in message and "Ken Burns" in message
+    assert "unknown_phrases: warn" in message and "\n" not in message
+    assert not job.output.exists()
+
+
+def test_unknown_phrase_only_warns_when_the_recipe_says_so(tmp_path: Path, make_backend: MakeBackend) -> None:
+    job = make_job(
+        write_image(tmp_path / "photo.jpg"), [Prompt("1-second zoom in with explosions")], unknown_phrases="warn"
+    )
+    reporter = RecordingReporter()
+    result = asyncio.run(make_backend("local").run_job(job, reporter))
+    assert len(reporter.warnings) == 1 and '"explosions"' in reporter.warnings[0]
+    assert result.warnings == tuple(reporter.warnings)
+    assert decoded(result.output)[3] == 24
+
+
+def test_url_input_asks_for_a_file_or_the_cloud_backend(tmp_path: Path) -> None:
+    job = make_job(tmp_path / "remote.jpg", url="https://example.com/remote.jpg")
+    with pytest.raises(JobError, match="--backend nemo"):
+        asyncio.run(LocalBackend(BackendOptions()).run_job(job, RecordingReporter()))
+
+
+def test_impossible_structured_step_fails_naming_the_step(tmp_path: Path) -> None:
+    job = make_job(write_image(tmp_path / "photo.jpg"), [Text("late", start=3.0, end=1.0)])
+    with pytest.raises(JobError, match='step "text 1"'):
+        asyncio.run(LocalBackend(BackendOptions()).run_job(job, RecordingReporter()))
+
+
+def test_missing_audio_file_is_a_media_error_naming_file_and_step(tmp_path: Path) -> None:
+    job = make_job(write_image(tmp_path / "photo.jpg"), [Audio(file="nowhere.mp3")])
+    with pytest.raises(MediaError, match=r'nowhere\.mp3.*step "audio 1"'):
+        asyncio.run(LocalBackend(BackendOptions()).run_job(job, RecordingReporter()))
+
+
+def test_audio_named_in_a_prompt_is_found_beside_the_recipe(tmp_path: Path, make_backend: MakeBackend) -> None:
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    write_tone(recipes / "tune.wav")
+    image = write_image(tmp_path / "photo.jpg")
+    job = make_job(
+        image, [Prompt('a 1-second clip, add background music "tune.wav" at 50%')], recipe_path=recipes / "r.yaml"
+    )
+    result = asyncio.run(make_backend("local").run_job(job, RecordingReporter()))
+    assert Draft.from_json(result.draft_json).audio[0].src == str((recipes / "tune.wav").resolve())
+    with av.open(str(result.output)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+
+
+@pytest.mark.parametrize(
+    "error_type", [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, JobError)]
+)
+def test_job_errors_cross_the_process_boundary_unchanged(error_type: type[JobError]) -> None:
+    copy = pickle.loads(pickle.dumps(error_type("photo.jpg: something is wrong")))
+    assert type(copy) is error_type and str(copy) == "photo.jpg: something is wrong"
+
+
+def test_small_export_used_by_these_tests_is_small() -> None:
+    assert SMALL.size == (480, 480)
+
+
+def test_cancelled_job_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:
+    job = make_job(write_image(tmp_path / "photo.jpg"), [Animate(duration=30.0)])
+    backend = LocalBackend(BackendOptions(workers=1))
+
+    async def cancel_mid_render() -> None:
+        task = asyncio.create_task(backend.run_job(job, RecordingReporter()))
+        for _ in range(200):  # until the worker has started writing
+            await asyncio.sleep(0.05)
+            if job.output.parent.exists() and any(job.output.parent.iterdir()):
+                break
+        assert any(job.output.parent.iterdir()), "the render never started"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await backend.aclose()
+
+    asyncio.run(cancel_mid_render())
+    assert list(job.output.parent.iterdir()) == []
+
+
+def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_pool(tmp_path: Path) -> None:
+    long_job = make_job(write_image(tmp_path / "long.jpg"), [Animate(duration=30.0)])
+    short_job = make_job(write_image(tmp_path / "short.jpg"), [Animate(duration=0.5)])
+    backend = LocalBackend(BackendOptions(workers=1))
+
+    async def kill_mid_render() -> object:
+        task = asyncio.create_task(backend.run_job(long_job, RecordingReporter()))
+        for _ in range(200):  # until the worker has started writing
+            await asyncio.sleep(0.05)
+            if long_job.output.parent.exists() and any(long_job.output.parent.iterdir()):
+                break
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        with pytest.raises(RenderError, match="long.jpg: the render worker stopped unexpectedly"):
+            await task
+        try:
+            return await backend.run_job(short_job, RecordingReporter())
+        finally:
+            await backend.aclose()
+
+    asyncio.run(kill_mid_render())
+    assert decoded(short_job.output)[3] == 12
+    assert sorted(path.name for path in short_job.output.parent.iterdir()) == ["short.jpg", "short.mp4"]

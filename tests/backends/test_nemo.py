@@ -1,0 +1,323 @@
+"""The nemo backend end to end against the emulator: MP4s, lost sessions, credits, refusals, resume, secrecy."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from PIL import Image
+
+from joypix_recipes.actions import Animate, Audio, Prompt, Text
+from joypix_recipes.api.auth import TOKEN_FILE
+from joypix_recipes.api.settings import RetryPolicy, resolve_settings
+from joypix_recipes.backends import BACKENDS, BackendOptions, JobResult, Resume
+from joypix_recipes.backends.nemo import NemoBackend, fetch_credits, fetch_status
+from joypix_recipes.doctor import collect_doctor_report
+from joypix_recipes.emulator import Emulator, Knobs
+from joypix_recipes.errors import (
+    ExportBlockedError,
+    FileTooLargeError,
+    JobError,
+    NoCreditsError,
+    UnsupportedFileError,
+)
+from joypix_recipes.export import ExportSettings
+from joypix_recipes.job import Job, JobInput, PlannedStep
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NEMO_TOKEN", "JOYPIX_BASE_URL", "JOYPIX_POLL_INTERVAL", "JOYPIX_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def knobs() -> Knobs:
+    return Knobs(no_text_ratio=0.0, heartbeat_interval=0.05, stub_render=True)
+
+
+@pytest.fixture
+def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
+    with Emulator(knobs, workdir=tmp_path / "emulator") as running:
+        yield running
+
+
+@dataclass
+class RecordingReporter:
+    """A JobReporter that keeps everything it is told."""
+
+    stages: list[str] = field(default_factory=list)
+    checkpoints: list[tuple[str | None, str | None]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+
+    def stage(self, text: str) -> None:
+        self.stages.append(text)
+
+    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
+        self.checkpoints.append((session_id, render_id))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def reply(self, text: str) -> None:
+        self.replies.append(text)
+
+
+def _image(folder: Path, name: str = "photo.png") -> Path:
+    image = Image.new("RGB", (64, 48))
+    image.putdata([(x * 4 % 256, y * 5 % 256, 90) for y in range(48) for x in range(64)])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    image.save(path, format="PNG")
+    return path
+
+
+def _wav(folder: Path) -> Path:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 4000)
+    path = folder / "music.wav"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _job(tmp_path: Path, image: Path, *steps: PlannedStep, name: str = "photo") -> Job:
+    return Job(
+        recipe_name="demo",
+        recipe_path=tmp_path / "recipe.yaml",
+        input=JobInput(name=image.name, stem=image.stem, suffix=image.suffix, index=0, path=image),
+        variant=None,
+        steps=steps or (PlannedStep("animate", Animate(duration=1.0)),),
+        export=ExportSettings(aspect="1:1", resolution="480p", quality="low"),
+        output=tmp_path / "out" / f"{name}.mp4",
+        backend="nemo",
+    )
+
+
+def _options(emulator: Emulator, tmp_path: Path) -> BackendOptions:
+    return BackendOptions(base_url=emulator.base_url, poll_interval=0.05, home=tmp_path / "home", language="en")
+
+
+def _fast_backend(emulator: Emulator, tmp_path: Path) -> NemoBackend:
+    options = _options(emulator, tmp_path)
+    settings = resolve_settings(
+        base_url=options.base_url,
+        poll_interval=options.poll_interval,
+        language=options.language,
+        home=options.home,
+        retry=RetryPolicy(attempts=5, base_delay_s=0.01, max_delay_s=0.05),
+    )
+    return NemoBackend(options, settings=settings)
+
+
+def _run(backend: NemoBackend, *jobs_and_resumes: tuple[Job, RecordingReporter, Resume | None]) -> list[Any]:
+    async def main() -> list[Any]:
+        outcomes: list[Any] = []
+        try:
+            for job, reporter, resume in jobs_and_resumes:
+                try:
+                    outcomes.append(await backend.run_job(job, reporter, resume))
+                except JobError as error:
+                    outcomes.append(error)
+        finally:
+            await backend.aclose()
+        return outcomes
+
+    return asyncio.run(main())
+
+
+def _token(emulator: Emulator) -> str:
+    (token,) = emulator.state.tokens
+    return token
+
+
+def test_nemo_job_end_to_end_makes_the_mp4_the_export_asks_for(
+    knobs: Knobs,
+    emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    knobs.stub_render = False  # the emulator renders with the local renderer
+    job = _job(tmp_path, _image(tmp_path / "in"))
+    reporter = RecordingReporter()
+    backend = BACKENDS["nemo"](_options(emulator, tmp_path))
+    assert backend.default_concurrency == 8
+    (result,) = _run(backend, (job, reporter, None))  # type: ignore[arg-type]
+
+    assert isinstance(result, JobResult) and result.output == job.output
+    with av.open(str(job.output)) as container:
+        frames = list(container.decode(video=0))
+    assert (frames[0].width, frames[0].height) == (480, 480)
+    assert len(frames) == 30 and result.duration_s == pytest.approx(1.0, abs=0.05)
+    assert result.poster == job.output.with_suffix(".jpg") and result.poster.stat().st_size > 0
+    assert reporter.warnings == []
+    assert result.summary == "Timeline (1 track): 1. Video: photo.png (0-1s)"
+    render_id = emulator.state.renders and next(iter(emulator.state.renders))
+    assert reporter.checkpoints[-1][1] == render_id
+    assert reporter.replies and not any("Click Export" in reply for reply in reporter.replies)
+
+    token = _token(emulator)
+    for request in emulator.state.requests.api:
+        assert request.headers["x-skill-source"] == "image-to-video-joypix"
+        assert request.headers["x-skill-version"] == "0.3.0"
+    assert all("authorization" not in r.headers for r in emulator.state.requests.download)
+    out = capsys.readouterr()
+    assert token not in caplog.text and token not in out.out and token not in out.err
+    for path in (tmp_path / "out").iterdir():
+        assert token.encode() not in path.read_bytes()
+    assert token in (tmp_path / "home" / TOKEN_FILE).read_text()  # only the private cache holds it
+
+
+def test_lost_session_is_rebuilt_with_a_new_upload_and_the_steps_replayed(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.lose_session_after_turns = 1
+    job = _job(
+        tmp_path,
+        _image(tmp_path / "in"),
+        PlannedStep("animate", Animate(duration=1.0)),
+        PlannedStep("title", Text(content="Hi", position="top")),
+    )
+    reporter = RecordingReporter()
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, reporter, None))
+    assert isinstance(result, JobResult) and job.output.exists()
+    counters = emulator.state.counters
+    assert counters.sessions_created == 2 and counters.uploads == 2
+    (first, second) = counters.edits_applied.values()
+    assert (first, second) == (1, 2)  # the new session got both steps, each once
+    assert 'Title: "Hi"' in result.summary
+    assert any("session was lost" in warning for warning in reporter.warnings)
+
+
+def test_no_credits_stops_the_run_with_the_registration_link(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.credits = 0
+    with pytest.raises(NoCreditsError) as caught:
+        _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None))
+    (session,) = emulator.state.sessions.values()
+    assert f"register?bind={session.bind_id}" in str(caught.value)
+
+
+def test_refused_file_fails_only_that_job(emulator: Emulator, tmp_path: Path) -> None:
+    fake = tmp_path / "in" / "fake.png"
+    fake.parent.mkdir(parents=True)
+    fake.write_bytes(b"not an image" * 20)
+    bad = _job(tmp_path, fake, name="fake")
+    good = _job(tmp_path, _image(tmp_path / "in"))
+    backend = _fast_backend(emulator, tmp_path)
+    failed, done = _run(backend, (bad, RecordingReporter(), None), (good, RecordingReporter(), None))
+    assert isinstance(failed, UnsupportedFileError) and "fake.png" in str(failed)
+    assert isinstance(done, JobResult) and good.output.exists() and not bad.output.exists()
+
+
+def test_file_over_the_service_limit_fails_the_job_with_advice(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.max_upload_bytes = 50
+    (failed,) = _run(
+        _fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None)
+    )
+    assert isinstance(failed, FileTooLargeError) and "compress" in str(failed)
+
+
+def test_export_blocked_402_fails_the_job_as_a_plan_problem(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.export_blocked = True
+    (failed,) = _run(
+        _fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None)
+    )
+    assert isinstance(failed, ExportBlockedError)
+    assert "export needs a registered or upgraded plan" in str(failed)
+
+
+def test_resume_with_a_render_id_downloads_it_without_paying_again(emulator: Emulator, tmp_path: Path) -> None:
+    job = _job(tmp_path, _image(tmp_path / "in"))
+    first = RecordingReporter()
+    _run(_fast_backend(emulator, tmp_path), (job, first, None))
+    session_id, render_id = first.checkpoints[-1]
+    job.output.unlink()
+    second = RecordingReporter()
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, second, Resume(session_id, render_id)))
+    assert isinstance(result, JobResult) and job.output.exists()
+    assert emulator.state.counters.renders_started == 1
+    assert emulator.state.counters.sessions_created == 1 and emulator.state.counters.turns == 1
+    assert result.summary == "Timeline (1 track): 1. Video: photo.png (0-1s)"
+    assert second.warnings == [] and second.checkpoints == []
+
+
+def test_silent_turn_tells_the_reporter_what_changed(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.no_text_ratio = 1.0
+    reporter = RecordingReporter()
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), reporter, None))
+    (reply,) = reporter.replies
+    assert "step 1/1: animate: no reply from the agent; the timeline changed" in reply
+    assert "Video: photo.png (0-1s)" in reply
+
+
+def test_audio_step_uploads_the_file_and_names_it_in_the_prompt(emulator: Emulator, tmp_path: Path) -> None:
+    music = _wav(tmp_path)
+    job = _job(
+        tmp_path,
+        _image(tmp_path / "in"),
+        PlannedStep("animate", Animate(duration=1.0)),
+        PlannedStep("music", Audio(file=str(music), volume=0.5)),
+    )
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, RecordingReporter(), None))
+    assert isinstance(result, JobResult)
+    assert emulator.state.counters.uploads == 2
+    turns = [r.body["new_message"]["parts"][0]["text"] for r in emulator.state.requests.api if r.path == "/run_sse"]
+    assert "music.wav" in turns[1]
+    assert "BGM:" in result.summary and "50%" in result.summary
+
+
+def test_free_text_prompt_is_sent_as_is(emulator: Emulator, tmp_path: Path) -> None:
+    text = "Animate this image into a smooth 1-second video clip with a slow pan to the left."
+    job = _job(tmp_path, _image(tmp_path / "in"), PlannedStep("free", Prompt(text)))
+    _run(_fast_backend(emulator, tmp_path), (job, RecordingReporter(), None))
+    (turn,) = [r for r in emulator.state.requests.api if r.path == "/run_sse"]
+    assert turn.body["new_message"]["parts"] == [{"text": text}]
+
+
+def test_credits_status_and_doctor_read_the_account_without_showing_the_token(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None))
+    options = _options(emulator, tmp_path)
+    credits = asyncio.run(fetch_credits(options))
+    assert credits == {"available": 95, "frozen": 0, "total": 95}
+    status = asyncio.run(fetch_status(options, None))
+    assert status == "Timeline (1 track): 1. Video: photo.png (0-1s)"
+    rows = dict(asyncio.run(collect_doctor_report(options)))
+    assert rows["joypix"] == "0.3.0"
+    assert "answers (HTTP" in rows["base URL"]
+    assert "expires" in rows["token"] and _token(emulator) not in " ".join(rows.values())
+    assert "libx264" in rows["H.264 encoder"] and rows["HEIC photos"] in (
+        "supported",
+        "not available (install pillow-heif)",
+    )
+
+
+def test_concurrent_jobs_share_one_anonymous_token_and_each_get_a_session(emulator: Emulator, tmp_path: Path) -> None:
+    image = _image(tmp_path / "in")
+    jobs = [_job(tmp_path, image, name=f"clip{index}") for index in range(3)]
+    backend = _fast_backend(emulator, tmp_path)
+
+    async def main() -> list[JobResult]:
+        try:
+            return list(await asyncio.gather(*(backend.run_job(job, RecordingReporter()) for job in jobs)))
+        finally:
+            await backend.aclose()
+
+    results = asyncio.run(main())
+    assert [result.output for result in results] == [job.output for job in jobs]
+    assert all(job.output.exists() for job in jobs)
+    assert emulator.state.counters.tokens_issued == 1
+    assert emulator.state.counters.sessions_created == 3 and emulator.state.counters.renders_started == 3

@@ -1,0 +1,142 @@
+"""The typed recipe: defaults, values, the starter recipe, and a light import for `joypix validate`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from joypix_recipes.export import ExportSettings
+from joypix_recipes.recipe import Recipe, init_recipe_text, load_recipe
+from joypix_recipes.recipe.model import (
+    AnimateStep,
+    AudioStep,
+    FadeStep,
+    PromptStep,
+    Template,
+    TextStep,
+)
+from joypix_recipes.recipe.schema import SCHEMA_PATH
+
+from .conftest import WriteRecipe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_fill_everything_left_out(write_recipe: WriteRecipe) -> None:
+    recipe = load_recipe(
+        write_recipe("version: 1\nsteps:\n  - prompt: hi\n  - animate: {}\n  - fade: {}\n", "my-clip.yaml")
+    )
+    assert isinstance(recipe, Recipe)
+    assert (recipe.name, recipe.backend, recipe.seed, recipe.unknown_phrases) == ("my-clip", "local", 0, "fail")
+    assert recipe.export == ExportSettings("mp4", "high", "9:16", "1080p", 30)
+    assert recipe.inputs is None and recipe.variants == () and recipe.output is None
+    assert [step.name for step in recipe.steps] == ["prompt 1", "animate 2", "fade 3"]
+    animate = recipe.steps[1].body
+    assert animate == AnimateStep("zoom-in", 5.0, 1.25, "ease-in-out", "cover")
+    assert recipe.steps[2].body == FadeStep(0.0, 0.0)
+    assert recipe.path.is_absolute() and recipe.file.endswith("my-clip.yaml")
+
+
+def test_every_field_is_read(write_recipe: WriteRecipe) -> None:
+    path = write_recipe(
+        """
+        version: 1
+        name: showcase
+        description: demo
+        backend: nemo
+        seed: 42
+        unknown_phrases: warn
+        vars: {title: Hi, n: 3}
+        inputs:
+          - "*.jpg"
+          - {path: hero.png, vars: {title: Hero}}
+          - {url: "https://example.com/a.jpg"}
+        steps:
+          - name: intro
+            when: input.index == 1
+            prompt: "hello {{ vars.title }}"
+          - animate: {motion: ken-burns, duration: "{{ vars.n }}", zoom: 1.5, easing: linear, fit: blur}
+          - text: {content: "{{ vars.title }}", position: top, start: 1, end: 3, size: 90}
+          - audio: {file: music.m4a, volume: "35%", fade_in: 1, fade_out: 2}
+          - fade: {in: 0.5, out: "1.5"}
+        export: {quality: low, aspect: "16:9", resolution: 720p, fps: 60, output: "{{ input.stem }}.mp4"}
+        variants:
+          - name: wide
+            vars: {title: Wide}
+            export: {aspect: 1:1, output: "w/{{ input.stem }}.mp4"}
+        """
+    )
+    recipe = load_recipe(path)
+    assert (recipe.name, recipe.backend, recipe.seed, recipe.unknown_phrases) == ("showcase", "nemo", 42, "warn")
+    assert recipe.export == ExportSettings("mp4", "low", "16:9", "720p", 60)
+    assert recipe.inputs is not None
+    assert [(spec.path, spec.url, spec.vars) for spec in recipe.inputs] == [
+        ("*.jpg", None, {}),
+        ("hero.png", None, {"title": "Hero"}),
+        (None, "https://example.com/a.jpg", {}),
+    ]
+    intro, animate, text, audio, fade = recipe.steps
+    assert intro.name == "intro" and isinstance(intro.when, Template) and intro.when.role == "expression"
+    assert isinstance(intro.body, PromptStep) and intro.body.text.text == "hello {{ vars.title }}"
+    assert isinstance(animate.body, AnimateStep) and isinstance(animate.body.duration, Template)
+    assert (animate.body.motion, animate.body.zoom, animate.body.easing, animate.body.fit) == (
+        "ken-burns",
+        1.5,
+        "linear",
+        "blur",
+    )
+    assert isinstance(text.body, TextStep) and (text.body.position, text.body.start, text.body.end, text.body.size) == (
+        "top",
+        1.0,
+        3.0,
+        90.0,
+    )
+    assert isinstance(audio.body, AudioStep) and (audio.body.volume, audio.body.fade_in, audio.body.fade_out) == (
+        0.35,
+        1.0,
+        2.0,
+    )
+    assert fade.body == FadeStep(0.5, 1.5)
+    (variant,) = recipe.variants
+    assert variant.name == "wide" and variant.export["aspect"] == "1:1" and variant.output is not None
+    assert variant.output.text == "w/{{ input.stem }}.mp4" and variant.output.span.line == 24
+
+
+def test_starter_recipe_points_at_the_installed_schema_and_validates(tmp_path: Path) -> None:
+    text = init_recipe_text("launch")
+    first = text.splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={SCHEMA_PATH.as_posix()}"
+    assert Path(first.split("=", 1)[1]).is_absolute() and Path(first.split("=", 1)[1]).is_file()
+    path = tmp_path / "launch.yaml"
+    path.write_text(text)
+    recipe = load_recipe(path)
+    assert recipe.name == "launch" and len(recipe.steps) == 3
+
+
+def test_starter_recipe_quotes_awkward_names(tmp_path: Path) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(init_recipe_text("2024: sale #1.yaml"))
+    assert load_recipe(path).name == "2024: sale #1"
+
+
+def test_loading_a_recipe_imports_nothing_heavy() -> None:
+    code = (
+        "import sys; from pathlib import Path; from joypix_recipes.recipe import load_recipe; "
+        "load_recipe(Path('recipes/product-showcase.yaml')); "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "joypix_recipes" in loaded
+    assert not loaded & {"PIL", "av", "numpy", "cv2", "httpx", "jsonschema", "asyncio", "pillow_heif"}
+
+
+def test_starter_recipe_name_cannot_smuggle_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text(init_recipe_text("x\nversion: 2\u2028é"))
+    recipe = load_recipe(path)
+    assert recipe.name == "x version: 2 é"

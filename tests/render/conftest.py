@@ -1,0 +1,92 @@
+"""Test images made on the fly (every format and mode the renderer must take) and MP4 decoding helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import wave
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from joypix_recipes.draft import Draft, VideoClip
+
+SMALL = (180, 320)
+
+
+def solid(color: tuple[int, int, int], size: tuple[int, int] = (360, 640)) -> Image.Image:
+    """A plain RGB picture."""
+    return Image.new("RGB", size, color)
+
+
+def with_marker(size: tuple[int, int], corner: str, color: tuple[int, int, int] = (255, 0, 0)) -> Image.Image:
+    """Grey picture with a coloured square in one corner (``top-left`` etc.) of the stored pixels."""
+    image = Image.new("RGB", size, (128, 128, 128))
+    side = min(size) // 4
+    x = 0 if "left" in corner else size[0] - side
+    y = 0 if "top" in corner else size[1] - side
+    image.paste(color, (x, y, x + side, y + side))
+    return image
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    body = zlib.compress(b"\x00" * 64)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def write_wav(path: Path, seconds: float, frequency: float = 440.0, rate: int = 44_100) -> Path:
+    """A mono 16-bit sine tone."""
+    samples = (np.sin(2 * np.pi * frequency * np.arange(int(seconds * rate)) / rate) * 12_000).astype("<i2")
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(samples.tobytes())
+    return path
+
+
+def one_clip(src: str = "img", size: tuple[int, int] = SMALL, duration_ms: int = 1000, **clip: object) -> Draft:
+    """A one-image draft at a small size."""
+    settings: dict[str, object] = {"motion": "none", **clip}
+    return Draft(
+        width=size[0], height=size[1], fps=30, video=(VideoClip(src=src, duration_ms=duration_ms, **settings),)
+    )  # type: ignore[arg-type]
+
+
+def decoded_frames(path: Path, format: str = "rgb24") -> list[np.ndarray]:
+    """Every video frame of an MP4 as arrays (``gray`` gives the Y plane)."""
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format=format) for frame in container.decode(video=0)]
+
+
+def frame_hashes(path: Path) -> list[str]:
+    """SHA-256 of each decoded frame's yuv420p bytes."""
+    with av.open(str(path)) as container:
+        return [
+            hashlib.sha256(frame.to_ndarray(format="yuv420p").tobytes()).hexdigest()
+            for frame in container.decode(video=0)
+        ]
+
+
+@pytest.fixture
+def image_file(tmp_path: Path) -> Callable[..., Path]:
+    """Save a Pillow image into tmp_path under a name: ``image_file(img, "a.png", **save_options)``."""
+
+    def save(image: Image.Image, name: str, **options: object) -> Path:
+        path = tmp_path / name
+        image.save(path, **options)
+        return path
+
+    return save

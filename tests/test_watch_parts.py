@@ -1,0 +1,168 @@
+"""The hot folder's small parts: settling by size and mtime, safe moves, names that are never inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from joypix_recipes.watch.filters import Router, is_ignored_name, matches
+from joypix_recipes.watch.moves import move_into, write_note
+from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, Settler
+from joypix_recipes.watchfile import Flow
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_settler_takes_a_file_only_after_size_and_mtime_stay_unchanged_for_the_settle_time(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"a" * 10)
+    settler.touch(photo)
+    assert settler.poll() == ([], [])  # first sight starts the clock
+    clock.now += 0.9
+    assert settler.poll() == ([], [])
+    with photo.open("ab") as handle:  # still being written: the clock restarts
+        handle.write(b"b")
+    clock.now += 0.5
+    assert settler.poll() == ([], [])
+    clock.now += 0.9
+    assert settler.poll() == ([], [])
+    clock.now += 0.2
+    assert settler.poll() == ([photo], [])
+    assert photo not in settler and len(settler) == 0
+
+
+def test_settler_notices_a_rewrite_with_the_same_size_by_its_mtime(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"a" * 10)
+    settler.touch(photo)
+    settler.poll()
+    clock.now += 0.8
+    stat = photo.stat()
+    os.utime(photo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    settler.poll()
+    clock.now += 0.8
+    assert settler.poll() == ([], [])
+
+
+def test_settler_reports_a_file_that_vanished_and_forgets_it(tmp_path: Path) -> None:
+    settler = Settler(1.0, clock=Clock())
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"a")
+    settler.touch(photo)
+    settler.poll()
+    photo.unlink()
+    assert settler.poll() == ([], [photo])
+    assert len(settler) == 0
+
+
+def test_settler_waits_longer_for_an_empty_file(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock)
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    settler.touch(empty)
+    settler.poll()
+    clock.now += 1.5
+    assert settler.poll() == ([], [])
+    clock.now += EMPTY_FILE_FACTOR
+    assert settler.poll() == ([empty], [])
+
+
+def test_move_into_numbers_clashing_names_and_keeps_every_file(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "a.jpg").write_bytes(b"first")
+    (done / "a-2.jpg").write_bytes(b"second")
+    source = tmp_path / "a.jpg"
+    source.write_bytes(b"third")
+    moved = move_into(source, done)
+    assert moved == done / "a-3.jpg" and moved.read_bytes() == b"third"
+    assert not source.exists()
+    assert (done / "a.jpg").read_bytes() == b"first" and (done / "a-2.jpg").read_bytes() == b"second"
+
+
+def test_move_cut_short_by_a_kill_is_finished_not_duplicated(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    done.mkdir()
+    source = tmp_path / "a.jpg"
+    source.write_bytes(b"photo")
+    os.link(source, done / "a.jpg")  # the kill came after the link, before the unlink
+    assert move_into(source, done) == done / "a.jpg"
+    assert not source.exists() and sorted(p.name for p in done.iterdir()) == ["a.jpg"]
+
+
+def test_move_into_names_without_suffix_and_dotted_names(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    for name in ("scan", "scan", "holiday.final.jpg", "holiday.final.jpg"):
+        (tmp_path / name).write_bytes(name.encode())
+        move_into(tmp_path / name, done)
+    assert sorted(path.name for path in done.iterdir()) == ["holiday.final-2.jpg", "holiday.final.jpg", "scan", "scan-2"]
+
+
+def test_write_note_never_overwrites_an_earlier_note(tmp_path: Path) -> None:
+    moved = tmp_path / "a.jpg"
+    moved.write_bytes(b"x")
+    first = write_note(moved, "error", "first reason")
+    second = write_note(moved, "error", "second reason")
+    assert first.name == "a.jpg.error.txt" and first.read_text() == "first reason\n"
+    assert second.name == "a.jpg.error-2.txt" and second.read_text() == "second reason\n"
+
+
+@pytest.mark.parametrize(
+    "name", [".DS_Store", ".photo.jpg", "a.jpg.part", "a.JPG.crdownload", "x.tmp", "~$lock.docx", ".a.mp4.partial.mp4",
+             "Thumbs.db", "desktop.ini", "a.jpg.error.txt"],
+)
+def test_temporary_hidden_and_own_names_are_ignored(name: str) -> None:
+    assert is_ignored_name(name)
+
+
+@pytest.mark.parametrize("name", ["photo.jpg", "IMG_0001.HEIC", "my party.png", "tmp.jpg", "part.webp"])
+def test_ordinary_image_names_are_not_ignored(name: str) -> None:
+    assert not is_ignored_name(name)
+
+
+def test_patterns_match_case_insensitively_and_none_means_all() -> None:
+    assert matches("IMG_1.JPG", ("*.jpg",))
+    assert not matches("IMG_1.png", ("*.jpg", "*.jpeg"))
+    assert matches("anything", ())
+
+
+def test_router_sends_a_file_to_the_first_flow_whose_patterns_match(tmp_path: Path) -> None:
+    folder = tmp_path.resolve()
+    photos = Flow(folder=folder, recipe=folder / "photos.yaml", out_dir=folder / "out", patterns=("*.jpg",))
+    rest = Flow(folder=folder, recipe=folder / "rest.yaml", out_dir=folder / "out")
+    router = Router([photos, rest], excluded=[folder / "watch.yaml"])
+    assert router.route(folder / "a.jpg") is photos
+    assert router.route(folder / "a.png") is rest
+    assert router.route(folder / "photos.yaml") is None  # our own recipe
+    assert router.route(folder / "watch.yaml") is None  # the watch file
+    assert router.route(folder / "out" / "a.mp4") is None
+    assert router.route(folder / "done" / "a.jpg") is None
+    assert router.route(tmp_path.parent / "a.jpg") is None
+
+
+def test_router_takes_a_symlink_only_when_it_stays_inside_its_folder(tmp_path: Path) -> None:
+    folder = (tmp_path / "in").resolve()
+    folder.mkdir()
+    router = Router([Flow(folder=folder, recipe=tmp_path / "r.yaml", out_dir=tmp_path / "out")])
+    (folder / "real.jpg").write_bytes(b"x")
+    (tmp_path / "outside.jpg").write_bytes(b"y")
+    (folder / "inside-link.jpg").symlink_to(folder / "real.jpg")
+    (folder / "outside-link.jpg").symlink_to(tmp_path / "outside.jpg")
+    (folder / "dangling.jpg").symlink_to(folder / "nothing.jpg")
+    assert router.is_regular_inside(folder / "real.jpg")
+    assert router.is_regular_inside(folder / "inside-link.jpg")
+    assert not router.is_regular_inside(folder / "outside-link.jpg")
+    assert not router.is_regular_inside(folder / "dangling.jpg")
