@@ -8,7 +8,7 @@ Times are in seconds here; the draft stores milliseconds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, get_args
 
 Motion = Literal["zoom-in", "zoom-out", "pan-left", "pan-right", "pan-up", "pan-down", "ken-burns", "none"]
 Easing = Literal["linear", "ease-in-out"]
@@ -79,7 +79,7 @@ class Reframe:
     resolution: str | None = None
 
 
-Action = Union[Prompt, Animate, Text, Audio, Fade, Reframe]
+Action = Prompt | Animate | Text | Audio | Fade | Reframe
 
 _KIND_OF: dict[type, str] = {
     Prompt: "prompt",

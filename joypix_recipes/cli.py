@@ -26,6 +26,7 @@ EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 
 Command = Callable[[argparse.Namespace], int]
+_LOG_HANDLER = "joypix-cli"
 
 
 def _print(text: str = "") -> None:
@@ -365,6 +366,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is now (it may be swapped after logging is set up)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Log lines go to stderr, tokens redacted; the hot folder's file events are shown by default."""
+    import logging
+
+    from joypix_recipes.api.redact import TokenRedactingFilter
+
+    root = logging.getLogger()
+    if not any(h.get_name() == _LOG_HANDLER for h in root.handlers):  # main() may run more than once
+        handler = logging.StreamHandler(_CurrentStderr())
+        handler.set_name(_LOG_HANDLER)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(TokenRedactingFilter())
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if args.debug else logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    if args.command == "watch" and not getattr(args, "quiet", False) and not getattr(args, "json", False):
+        logging.getLogger("joypix_recipes.watch").setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; the error boundary maps errors to exit codes and never shows a traceback to users."""
     parser = build_parser()
@@ -373,6 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler: Command = args.handler
+    if args.command != "validate":  # validate prints its own lines and must start fast
+        _configure_logging(args)
     try:
         return handler(args)
     except KeyboardInterrupt:

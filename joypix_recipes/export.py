@@ -22,6 +22,8 @@ def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height for an aspect and a short-side resolution; both even, as yuv420p needs."""
     aspect_w, aspect_h = (int(part) for part in aspect.split(":"))
     short = _SHORT_SIDE[resolution]
+    width: float
+    height: float
     if aspect_w <= aspect_h:
         width, height = short, short * aspect_h / aspect_w
     else:

@@ -34,7 +34,7 @@ class Progress:
     verbose: bool = False
 
     def run_started(self, total: int) -> None:
-        """A batch of ``total`` jobs begins."""
+        """``total`` more jobs begin (once per batch; a hot folder calls it as images arrive)."""
 
     def job_started(self, job: Job, identity: str) -> None:
         """A job got a slot and is running."""
@@ -124,7 +124,7 @@ class PlainProgress(Progress):
         self._started = 0
 
     def run_started(self, total: int) -> None:
-        self._total = total
+        self._total += total  # a hot folder adds jobs as images arrive
 
     def job_started(self, job: Job, identity: str) -> None:
         self._started += 1

@@ -272,7 +272,7 @@ class NemoClient:
                     return render_id
                 except RenderNotFound:
                     if attempt == self.settings.retry.attempts:
-                        raise failure
+                        raise failure from None
                 await self._sleep(self.settings.retry.delay(attempt))
         raise ServerError("starting the export failed; try again later")  # pragma: no cover
 

@@ -6,9 +6,10 @@ One contract test suite (tests/backends/test_contract.py) drives every registere
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from joypix_recipes.job import Job
 

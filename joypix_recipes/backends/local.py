@@ -10,6 +10,8 @@ import contextlib
 import glob
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,9 +26,10 @@ from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
 from joypix_recipes.errors import ImageError, InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.interpret import interpret_prompt, vocabulary
-from joypix_recipes.job import output_metadata, Job, PlannedStep, job_identity
+from joypix_recipes.job import Job, PlannedStep, job_identity, output_metadata
 
 _RENDER_MODULE = "joypix_recipes.render.video"
+_PARENT_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,12 @@ class LocalBackend:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=_worker_context())
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers,
+                mp_context=_worker_context(),
+                initializer=_exit_when_parent_dies,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
 
@@ -201,6 +209,26 @@ def _worker_context() -> multiprocessing.context.BaseContext:
         context.set_forkserver_preload([_RENDER_MODULE])  # workers fork with PyAV and OpenCV already imported
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _exit_when_parent_dies(parent_pid: int) -> None:
+    """Worker start-up: if the joypix process is SIGKILLed, stop too instead of rendering for nobody.
+
+    Forkserver workers are children of the fork server, not of joypix, so PR_SET_PDEATHSIG cannot help;
+    a daemon thread polls the parent instead (an orphan would also hold the parent's stdout open).
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_POLL_SECONDS)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                continue
+
+    threading.Thread(target=watch, name="joypix-parent-watch", daemon=True).start()
 
 
 def render_in_worker(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -11,10 +10,8 @@ import av
 import pytest
 
 from joypix_recipes.actions import Action, Animate, Audio, Fade, Reframe, Text
-from joypix_recipes.backends import Backend, JobResult
 from joypix_recipes.draft import Draft
 from joypix_recipes.errors import JobError
-from joypix_recipes.job import Job
 
 from .conftest import BACKEND_NAMES, MakeBackend, RecordingReporter, make_job, write_image, write_tone
 
