@@ -175,15 +175,15 @@ def _step_body(step: Any) -> dict[str, Any]:
 
 
 def _run_until_interrupted(coroutine: Any) -> Any:
-    """Run on a fresh loop; SIGTERM behaves like Ctrl-C so services stop cleanly."""
+    """Run on a fresh loop; SIGTERM behaves like Ctrl-C so runs and watchers stop cleanly."""
     import asyncio  # here, not at the top: `joypix validate` should not pay for it
 
-    previous = signal.getsignal(signal.SIGTERM)
-
     def _terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        # asyncio.run answers SIGINT by cancelling the main task, letting it clean up, then raising
+        # KeyboardInterrupt; raising that here instead would cut through cleanup at any line.
+        signal.raise_signal(signal.SIGINT)
 
-    signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return asyncio.run(coroutine)
     finally:

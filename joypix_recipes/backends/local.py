@@ -10,9 +10,10 @@ import contextlib
 import glob
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from joypix_recipes.job import Job, PlannedStep, job_identity, output_metadata
 
 _RENDER_MODULE = "joypix_recipes.render.video"
 _PARENT_POLL_SECONDS = 0.5
+_RETRY_PAUSE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class LocalBackend:
         self._workers = max(1, options.workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         self._abandoned: set[Path] = set()
+        self._in_flight: set[Path] = set()
+        self._closed = False
 
     @property
     def default_concurrency(self) -> int:
@@ -64,18 +68,7 @@ class LocalBackend:
         metadata = output_metadata(job, identity)
         reporter.stage("rendering")
         task = partial(render_in_worker, built.draft, built.media, job.output, job.export.quality, metadata)
-        pool = self._executor()
-        try:
-            output, poster, duration_s = await asyncio.get_running_loop().run_in_executor(pool, task)
-        except BrokenProcessPool as error:
-            self._discard_broken_pool(pool)
-            _remove_partials_of(job.output)  # the dead worker could not clean up after itself
-            raise RenderError(
-                f"{job.input.name}: the render worker stopped unexpectedly (out of memory?); try a smaller image or fewer jobs at once"
-            ) from error
-        except asyncio.CancelledError:
-            self._abandoned.add(job.output)  # the worker is still writing it; aclose stops it
-            raise
+        output, poster, duration_s = await self._render(job, task)
         return JobResult(
             output=output,
             poster=poster,
@@ -85,18 +78,48 @@ class LocalBackend:
             draft_json=built.draft.to_json(),
         )
 
+    async def _render(self, job: Job, task: Callable[[], tuple[Path, Path | None, float]]) -> tuple[Path, Path | None, float]:
+        # A broken pool is retried once on a fresh one: a SIGTERM sent to the whole process group can kill
+        # the fork server before the parent's own cancellation arrives, and that job was interrupted, not
+        # failed. A worker that dies twice (out of memory) fails the job.
+        for attempt in (1, 2):
+            pool = self._executor()
+            self._in_flight.add(job.output)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, task)
+            except BrokenProcessPool as error:
+                self._discard_broken_pool(pool)
+                _remove_partials_of(job.output)  # the dead worker could not clean up after itself
+                if attempt == 2:
+                    raise RenderError(
+                        f"{job.input.name}: the render worker stopped unexpectedly (out of memory?);"
+                        " try a smaller image or fewer jobs at once"
+                    ) from error
+                await asyncio.sleep(_RETRY_PAUSE_SECONDS)
+            except asyncio.CancelledError:
+                self._abandoned.add(job.output)  # the worker is still writing it; aclose stops it
+                raise
+            finally:
+                self._in_flight.discard(job.output)
+        raise AssertionError("unreachable")
+
     async def aclose(self) -> None:
         """Stop the worker pool; renders of cancelled jobs are stopped and their temp files removed."""
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        # A render still in flight at close belongs to a job whose cancellation has not landed yet.
+        self._abandoned |= self._in_flight
         if self._abandoned:
             for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()  # ProcessPoolExecutor has no public way to stop a running task
-        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
-        for output in self._abandoned:
-            _remove_partials_of(output)
-        self._abandoned.clear()
+                process.kill()  # no public way to stop a running task; workers ignore SIGTERM
+        try:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        finally:  # even when closing is itself cancelled (a second Ctrl-C), killed renders leave nothing
+            for output in self._abandoned:
+                _remove_partials_of(output)
+            self._abandoned.clear()
 
     def _discard_broken_pool(self, pool: ProcessPoolExecutor) -> None:
         # A worker that died (killed, out of memory) breaks the whole pool; the next job gets a fresh one.
@@ -106,11 +129,14 @@ class LocalBackend:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> ProcessPoolExecutor:
+        if self._closed:
+            # Work arriving while the run shuts down is interrupted, not failed, and starts no new pool.
+            raise asyncio.CancelledError
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers,
                 mp_context=_worker_context(),
-                initializer=_exit_when_parent_dies,
+                initializer=_prepare_worker,
                 initargs=(os.getpid(),),
             )
         return self._pool
@@ -211,24 +237,46 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _exit_when_parent_dies(parent_pid: int) -> None:
-    """Worker start-up: if the joypix process is SIGKILLed, stop too instead of rendering for nobody.
+def _prepare_worker(parent_pid: int) -> None:
+    """Worker start-up: the parent alone decides when a render stops.
+
+    Ctrl-C and SIGTERM often reach the whole process group; a worker dying of them would look like a
+    crashed render and fail a job that was only interrupted, so workers ignore both and the parent
+    stops them (aclose). If the joypix process is SIGKILLed, workers stop too instead of rendering
+    for nobody.
 
     Forkserver workers are children of the fork server, not of joypix, so PR_SET_PDEATHSIG cannot help;
     a daemon thread polls the parent instead (an orphan would also hold the parent's stdout open).
     """
 
     def watch() -> None:
-        while True:
+        while _is_running(parent_pid):
             time.sleep(_PARENT_POLL_SECONDS)
-            try:
-                os.kill(parent_pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:
-                continue
+        os._exit(1)
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=watch, name="joypix-parent-watch", daemon=True).start()
+
+
+def _is_running(pid: int) -> bool:
+    """True while ``pid`` exists and has not exited; a zombie counts as exited.
+
+    A parent that exited but was not yet reaped is a zombie; its reaper may be waiting for our copy
+    of its stdout to close, so waiting for the zombie to vanish would deadlock.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc: existence is all we can know
+    return state not in ("Z", "X")
 
 
 def render_in_worker(

@@ -192,17 +192,26 @@ def test_cancelled_job_leaves_no_output_and_no_partial_file(tmp_path: Path) -> N
     assert list(job.output.parent.iterdir()) == []
 
 
-def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_pool(tmp_path: Path) -> None:
+def test_a_worker_killed_twice_fails_its_job_and_the_next_job_gets_a_fresh_pool(tmp_path: Path) -> None:
     long_job = make_job(write_image(tmp_path / "long.jpg"), [Animate(duration=30.0)])
     short_job = make_job(write_image(tmp_path / "short.jpg"), [Animate(duration=0.5)])
     backend = LocalBackend(BackendOptions(workers=1))
 
-    async def kill_mid_render() -> object:
-        task = asyncio.create_task(backend.run_job(long_job, RecordingReporter()))
-        for _ in range(200):  # until the worker has started writing
+    async def partial_file_other_than(seen: set[str]) -> str:
+        for _ in range(400):
             await asyncio.sleep(0.05)
-            if long_job.output.parent.exists() and any(long_job.output.parent.iterdir()):
-                break
+            if long_job.output.parent.exists():
+                names = {p.name for p in long_job.output.parent.iterdir() if ".partial" in p.name} - seen
+                if names:
+                    return names.pop()
+        raise AssertionError("the render never started writing")
+
+    async def kill_mid_render_twice() -> object:
+        task = asyncio.create_task(backend.run_job(long_job, RecordingReporter()))
+        first = await partial_file_other_than(set())
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        await partial_file_other_than({first})  # one death is retried on a fresh pool
         for worker in multiprocessing.active_children():
             worker.kill()
         with pytest.raises(RenderError, match="long.jpg: the render worker stopped unexpectedly"):
@@ -212,6 +221,6 @@ def test_a_killed_worker_fails_its_job_and_the_next_job_gets_a_fresh_pool(tmp_pa
         finally:
             await backend.aclose()
 
-    asyncio.run(kill_mid_render())
+    asyncio.run(kill_mid_render_twice())
     assert decoded(short_job.output)[3] == 12
     assert sorted(path.name for path in short_job.output.parent.iterdir()) == ["short.jpg", "short.mp4"]
