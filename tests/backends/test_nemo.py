@@ -7,7 +7,6 @@ import io
 import logging
 import wave
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ from joypix_recipes.errors import (
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job, JobInput, PlannedStep
 
+from .conftest import RecordingReporter
+
 
 @pytest.fixture(autouse=True)
 def _no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,28 +49,6 @@ def knobs() -> Knobs:
 def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
     with Emulator(knobs, workdir=tmp_path / "emulator") as running:
         yield running
-
-
-@dataclass
-class RecordingReporter:
-    """A JobReporter that keeps everything it is told."""
-
-    stages: list[str] = field(default_factory=list)
-    checkpoints: list[tuple[str | None, str | None]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
-
-    def stage(self, text: str) -> None:
-        self.stages.append(text)
-
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        self.checkpoints.append((session_id, render_id))
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def reply(self, text: str) -> None:
-        self.replies.append(text)
 
 
 def _image(folder: Path, name: str = "photo.png") -> Path:
