@@ -1,22 +1,30 @@
-"""Suite-wide fixtures: no test may leave a thread running behind it."""
+"""Suite-wide fixtures: no thread left running, no ambient token, and a fast emulator for cloud tests."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from joypix_recipes.emulator import Emulator, Knobs
 
 _GRACE_SECONDS = 5.0
 
 
 @pytest.fixture(autouse=True)
-def no_leftover_threads() -> Iterator[None]:
-    """Fail a test that leaves a thread alive (a server, an observer or a pool not shut down)."""
+def no_leftover_threads(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a thread alive (a server, an observer or a pool not shut down).
+
+    ``@pytest.mark.thread_grace(seconds)`` asks for a shorter wait where threads must stop promptly.
+    """
+    marker = request.node.get_closest_marker("thread_grace")
+    grace = float(marker.args[0]) if marker else _GRACE_SECONDS
     before = set(threading.enumerate())
     yield
-    deadline = time.monotonic() + _GRACE_SECONDS
+    deadline = time.monotonic() + grace
     leftovers: list[threading.Thread] = []
     while time.monotonic() < deadline:
         leftovers = [t for t in threading.enumerate() if t not in before and t.is_alive()]
@@ -25,3 +33,23 @@ def no_leftover_threads() -> Iterator[None]:
         time.sleep(0.05)
     names = ", ".join(sorted(t.name for t in leftovers))
     pytest.fail(f"test left threads running: {names}")
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests decide where the token comes from; the developer's own environment must not leak in."""
+    for name in ("NEMO_TOKEN", "JOYPIX_BASE_URL", "JOYPIX_POLL_INTERVAL", "JOYPIX_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def knobs() -> Knobs:
+    """Fast knobs: no latency, every turn speaks, tiny stub renders (tests that want otherwise say so)."""
+    return Knobs(no_text_ratio=0.0, heartbeat_interval=0.05, stub_render=True)
+
+
+@pytest.fixture
+def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
+    """A running emulator writing into the test's tmp_path."""
+    with Emulator(knobs, workdir=tmp_path / "emulator") as running:
+        yield running

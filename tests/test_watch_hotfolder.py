@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -30,18 +30,8 @@ from joypix_recipes.watchfile import Flow
 SETTLE = 0.2
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    """Fail any test that leaves an observer (or any other) thread running."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        leftover = [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
-        if not leftover:
-            return
-        time.sleep(0.02)
-    pytest.fail(f"threads left running: {[thread.name for thread in leftover]}")
+# Observers must stop promptly: a shorter wait than the suite-wide check allows.
+pytestmark = pytest.mark.thread_grace(2.0)
 
 
 def polling() -> BaseObserver:

@@ -23,29 +23,9 @@ from starlette.routing import Route
 
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.settings import ClientSettings, RetryPolicy, resolve_settings
-from joypix_recipes.emulator import Emulator, Knobs
+from joypix_recipes.emulator import Emulator
 
 FAST_RETRY = RetryPolicy(attempts=5, base_delay_s=0.01, max_delay_s=0.05)
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests decide where the token comes from; the developer's own environment must not leak in."""
-    for name in ("NEMO_TOKEN", "JOYPIX_BASE_URL", "JOYPIX_POLL_INTERVAL", "JOYPIX_HOME"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def knobs() -> Knobs:
-    """Fast knobs: no latency, every turn speaks, tiny stub renders (tests that want otherwise say so)."""
-    return Knobs(no_text_ratio=0.0, heartbeat_interval=0.05, stub_render=True)
-
-
-@pytest.fixture
-def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
-    """A running emulator writing into the test's tmp_path."""
-    with Emulator(knobs, workdir=tmp_path / "emulator") as running:
-        yield running
 
 
 def fast_settings(base_url: str, home: Path, **overrides: Any) -> ClientSettings:

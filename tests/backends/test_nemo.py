@@ -6,7 +6,6 @@ import asyncio
 import io
 import logging
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +31,6 @@ from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job, JobInput, PlannedStep
 
 from .conftest import RecordingReporter
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NEMO_TOKEN", "JOYPIX_BASE_URL", "JOYPIX_POLL_INTERVAL", "JOYPIX_HOME"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def knobs() -> Knobs:
-    return Knobs(no_text_ratio=0.0, heartbeat_interval=0.05, stub_render=True)
-
-
-@pytest.fixture
-def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
-    with Emulator(knobs, workdir=tmp_path / "emulator") as running:
-        yield running
 
 
 def _image(folder: Path, name: str = "photo.png") -> Path:
