@@ -99,8 +99,8 @@ class NemoClient:
             self._user_ids[session_id] = session.user_id
         self._bind_id = session.bind_id or self._bind_id
         self._last_session = session_id
-        with contextlib.suppress(OSError):
-            record_session(self.settings.home, self.settings.base_url, session_id, session.bind_id)
+        with contextlib.suppress(OSError):  # a private file written with fsync: off the event loop
+            await asyncio.to_thread(record_session, self.settings.home, self.settings.base_url, session_id, session.bind_id)
         return session
 
     async def upload_file(self, session_id: str, path: Path) -> Media:

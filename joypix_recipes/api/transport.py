@@ -19,7 +19,7 @@ from joypix_recipes.api.auth import Credentials, TokenCache, TokenProvider, new_
 from joypix_recipes.api.codes import error_for
 from joypix_recipes.api.envelope import Answer, read_answer, server_failure
 from joypix_recipes.api.redact import get_logger, remember_secret
-from joypix_recipes.api.settings import ClientSettings
+from joypix_recipes.api.settings import ClientSettings, tls_context
 from joypix_recipes.errors import JoypixError, ProtocolError, ServerError
 
 log = get_logger()
@@ -85,7 +85,9 @@ class Transport:
         self.sleep = sleep
         self.tokens = TokenProvider(TokenCache(settings.home, settings.base_url), self._fetch_anonymous)
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-        self.http = httpx.AsyncClient(base_url=settings.base_url, timeout=timeout, follow_redirects=False)
+        self.http = httpx.AsyncClient(
+            base_url=settings.base_url, timeout=timeout, follow_redirects=False, verify=tls_context()
+        )
         self.bind_id_lookup: BindIdLookup | None = None
 
     async def aclose(self) -> None:

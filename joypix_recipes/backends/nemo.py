@@ -9,6 +9,7 @@ after its POST so a crashed run re-attaches instead of paying again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from pathlib import Path
@@ -211,9 +212,17 @@ class _CloudJob:
         url = await self.client.wait_for_render(render_id, on_progress)
         self.reporter.stage("downloading")
         output = self.job.output
-        with atomic_path(output) as temp:
+        # File work (fsync, rename, decoding, hashing) runs in threads: on the event loop it would
+        # stall every other job's turns and polls.
+        finished = contextlib.ExitStack()
+        temp = await asyncio.to_thread(finished.enter_context, atomic_path(output))
+        try:
             await self.client.download(url, temp)
             facts, frame = await asyncio.to_thread(finish_download, temp, self.job, draft)
+        except BaseException as error:
+            finished.__exit__(type(error), error, error.__traceback__)
+            raise
+        await asyncio.to_thread(finished.close)
         poster = await asyncio.to_thread(save_poster, frame, output, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
