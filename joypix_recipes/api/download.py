@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from joypix_recipes.api.redact import get_logger
-from joypix_recipes.api.settings import ClientSettings, tls_context
+from joypix_recipes.api.settings import ClientSettings
+from joypix_recipes.api.transport import tls_context
 from joypix_recipes.errors import ProtocolError, ServerError
 
 log = get_logger()

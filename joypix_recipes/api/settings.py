@@ -5,15 +5,11 @@ Each setting comes from an explicit value, else the environment, else the docume
 
 from __future__ import annotations
 
-import functools
 import locale
 import os
 import random
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 import joypix_recipes
 from joypix_recipes.api import endpoints as api
@@ -66,12 +62,6 @@ class ClientSettings:
             api.HEADER_SKILL_VERSION: self.version,
             api.HEADER_SKILL_PLATFORM: self.platform,
         }
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context for every HTTP client of the process: building one costs about 0.1 s of CPU."""
-    return httpx.create_ssl_context()
 
 
 def detect_platform(install_path: str | None = None) -> str:
