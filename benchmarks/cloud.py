@@ -2,8 +2,8 @@
 
     python benchmarks/cloud.py [--jobs 24] [--steps 2] [--concurrency 8 16]
 
-The emulator takes 300 ms per turn and 1 s per render (stub renders, so its CPU stays out of the
-way). The ideal wall time is the sum of the server's latencies divided by the concurrency; the
+The emulator (in a process of its own, as an independent server would be) takes 300 ms per turn
+and 1 s per render (stub renders, so its CPU stays out of the way). The ideal wall time is the sum of the server's latencies divided by the concurrency; the
 target is within 1.3x of it. A second baseline, measured in the same run, is one job alone times
 the job count divided by the concurrency (what perfect overlap of the client's own work would give).
 """
@@ -12,59 +12,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from runner import check, make_jobs, run_jobs  # noqa: I001 -- the sibling benchmark's helpers
+from runner import (  # noqa: I001 -- the sibling benchmark's helpers
+    RENDER_LATENCY_S,
+    TURN_LATENCY_S,
+    _retarget,
+    check,
+    emulator_process,
+    make_jobs,
+    run_jobs,
+)
 
 from joypix_recipes.actions import Animate, Text
 from joypix_recipes.backends import BackendOptions
 from joypix_recipes.backends.nemo import NemoBackend
 from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, PlannedStep
+from joypix_recipes.job import PlannedStep
 
-TURN_S = 0.3
-RENDER_S = 1.0
+TURN_S = TURN_LATENCY_S  # 300 ms per turn
+RENDER_S = RENDER_LATENCY_S  # 1 s per render
 POLL_S = 0.1
 TARGET = 1.3
 
-_SERVER = """
-from joypix_recipes.emulator.server import serve
-from joypix_recipes.emulator.state import Knobs
-knobs = Knobs(turn_latency={turn}, render_latency={render}, no_text_ratio=0.3, stub_render=True,
-              credits=1_000_000, render_cost=1, heartbeat_interval=0.5)
-serve("127.0.0.1", 0, knobs, on_ready=lambda base, download: print(base, flush=True))
-"""
 
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[str]:
-    """The emulator in a process of its own, as an independent server would be."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    script = _SERVER.format(turn=TURN_S, render=RENDER_S)
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().strip()
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-
-
-def _retarget(jobs: list[Job], out: Path) -> list[Job]:
-    from dataclasses import replace
-
-    return [replace(job, output=out / job.output.name) for job in jobs]
 
 
 def main() -> None:
@@ -91,14 +70,17 @@ def main() -> None:
         print(f"cloud: one job alone {alone:.2f} s (server latency {per_job:.2f} s per job, {args.steps} step(s))")
         for concurrency in args.concurrency:
             out = folder / f"c{concurrency}"
+            cpu_before = time.process_time()
             wall, summary = asyncio.run(run_jobs(NemoBackend(options), _retarget(jobs, out), out, concurrency))
+            cpu_per_job = (time.process_time() - cpu_before) / args.jobs
             check(summary)
             ideal = args.jobs * per_job / concurrency
             overlap = args.jobs * alone / concurrency
             print(
                 f"cloud: {args.jobs} jobs at concurrency {concurrency}: {wall:.2f} s; "
                 f"ideal (server latency / concurrency) {ideal:.2f} s -> {wall / ideal:.3f}x (target <= {TARGET}x); "
-                f"one job alone x jobs / concurrency {overlap:.2f} s -> {wall / overlap:.3f}x"
+                f"one job alone x jobs / concurrency {overlap:.2f} s -> {wall / overlap:.3f}x; "
+                f"client CPU {cpu_per_job * 1000:.0f} ms per job"
             )
 
 

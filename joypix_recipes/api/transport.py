@@ -96,11 +96,17 @@ class Transport:
         self.http = httpx.AsyncClient(
             base_url=settings.base_url, timeout=timeout, follow_redirects=False, verify=tls_context()
         )
+        # Turns hold a connection for their whole stream; in a pool of their own they do not lengthen
+        # the connection scan every short request makes (its cost grows with the pool's size).
+        self.streams = httpx.AsyncClient(
+            base_url=settings.base_url, timeout=timeout, follow_redirects=False, verify=tls_context()
+        )
         self.bind_id_lookup: BindIdLookup | None = None
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close both connection pools."""
         await self.http.aclose()
+        await self.streams.aclose()
 
     def headers(self, credentials: Credentials) -> dict[str, str]:
         """Attribution headers, the bearer token and the client id."""

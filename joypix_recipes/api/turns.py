@@ -89,7 +89,7 @@ async def send_turn(transport: Transport, request: TurnRequest, recovery: Recove
         async with (
             turn_deadline(settings.turn_deadline_s),
             aconnect_sse(
-                transport.http, "POST", api.RUN_SSE_PATH, json=turn_body(request), headers=headers, timeout=timeout
+                transport.streams, "POST", api.RUN_SSE_PATH, json=turn_body(request), headers=headers, timeout=timeout
             ) as events,
         ):
             response = events.response
