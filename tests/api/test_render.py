@@ -87,6 +87,16 @@ def test_render_post_that_times_out_is_looked_up_not_posted_again(
     assert lookups, "the render was looked up by its id"
 
 
+def test_render_post_answered_502_after_it_arrived_is_looked_up_not_posted_again(
+    proxy: Proxy, emulator: Emulator, tmp_path: Path
+) -> None:
+    proxy.fail_after_forward_once[("POST", RENDER)] = 502
+    target = tmp_path / "out.mp4"
+    run(_export(tmp_path, target), fast_settings(proxy.url, tmp_path / "home"))
+    assert _decodes(target) == (64, 96)
+    assert emulator.state.counters.renders_posted == emulator.state.counters.renders_started == 1
+
+
 def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
     async def go(client: NemoClient) -> str:
         session = await client.create_session()
