@@ -415,13 +415,27 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
     return envelope(code=405, message="Method not allowed.", status=405)
 
 
+def _off_protocol(state: EmulatorState) -> dict[Any, Any]:
+    """Routing misses on the API origin: a path or method the protocol does not have is a violation."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        state.violation(f"{request.method} {request.url.path}: no such endpoint")
+        return await _not_found(request, exc)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        state.violation(f"{request.method} {request.url.path}: the endpoint does not take this method")
+        return await _not_allowed(request, exc)
+
+    return {404: not_found, 405: not_allowed}
+
+
 def create_app(state: EmulatorState, origin: Origin, farm: RenderFarm | None = None) -> ASGIApp:
     """The ASGI app of one origin: ``"api"`` (needs the render farm) or ``"download"``."""
-    handlers = {404: _not_found, 405: _not_allowed}
+    handlers: dict[Any, Any] = {404: _not_found, 405: _not_allowed}
     if origin == "api":
         if farm is None:
             raise ValueError("the API origin needs a render farm")
-        api = Starlette(routes=Api(state, farm).routes(), exception_handlers=handlers)
+        api = Starlette(routes=Api(state, farm).routes(), exception_handlers=_off_protocol(state))
         return Recorder(Faults(api, state), state, "api")
     downloads = Starlette(routes=Downloads(state).routes(), exception_handlers=handlers)
     return Recorder(downloads, state, "download")

@@ -33,6 +33,17 @@ def test_attribution_headers_are_checked_on_every_call(
     assert emulator.state.violations == [f"GET {CREDITS}: {problem}"]
 
 
+def test_a_path_or_method_the_protocol_does_not_have_is_a_violation(client: Client, emulator: Emulator) -> None:
+    assert client.call("GET", "/api/tasks/me/with-session/nemo_agent").status_code == 405
+    assert client.call("POST", "/api/render/proxy/lambda/render_1").status_code == 405
+    assert client.call("GET", "/api/nothing-here").status_code == 404
+    assert emulator.state.violations == [
+        "GET /api/tasks/me/with-session/nemo_agent: the endpoint does not take this method",
+        "POST /api/render/proxy/lambda/render_1: the endpoint does not take this method",
+        "GET /api/nothing-here: no such endpoint",
+    ]
+
+
 def test_a_call_without_a_bearer_token_is_recorded_and_refused_with_1001(client: Client, emulator: Emulator) -> None:
     reply = client.call("GET", CREDITS, auth=False)
     assert reply.json()["code"] == 1001
