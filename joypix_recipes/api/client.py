@@ -147,7 +147,6 @@ class NemoClient:
             generated_media=list(generated) if isinstance(generated, list) else [],
             bind_id=bind_id,
             media_listed=isinstance(media, list),
-            raw=data,
         )
 
     async def turn(

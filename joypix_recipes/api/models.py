@@ -36,7 +36,6 @@ class SessionState:
     bind_id: str | None = None
     media_listed: bool = False
     """Whether the reply carried a media list at all (only then can it prove a file never arrived)."""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.backends.nemo_commands import fetch_credits, fetch_status, settings_from_options
-from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster, write_poster
+from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.prompts import format_request, prompt_for
 from joypix_recipes.draft import summarize_timeline
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
@@ -278,7 +278,6 @@ __all__ = [
     "fetch_status",
     "render_output",
     "settings_from_options",
-    "write_poster",
 ]
 
 

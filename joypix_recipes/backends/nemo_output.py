@@ -77,8 +77,3 @@ def save_poster(image: Any, video: Path, label: str) -> Path:
         raise RenderError(f"{label}: cannot write the poster frame") from error
     return poster
 
-
-def write_poster(video: Path, label: str, draft: dict[str, Any] | None = None) -> Path:
-    """Save one frame of ``video`` (as the local renderer picks it) as ``<stem>.jpg`` beside it."""
-    facts = check_video(video, label)
-    return save_poster(poster_frame(video, label, poster_index(facts.frames, draft or {})), video, label)
