@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -119,6 +121,18 @@ export: {aspect: "16:9", resolution: 480p, fps: 24, quality: low}
 """
 
 
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """``main`` configures logging for a command-line run; put it back for the tests that follow."""
+    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "uvicorn.access")]
+    levels, handlers = [logger.level for logger in loggers], list(logging.getLogger().handlers)
+    yield
+    for logger, level in zip(loggers, levels):
+        logger.setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+
+
+@pytest.mark.usefixtures("logging_restored")
 def test_joypix_run_makes_the_clips_against_a_varied_emulator(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
