@@ -235,6 +235,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         credits=args.credits,
         no_text_ratio=args.no_text_ratio,
         export_blocked=args.export_blocked,
+        vary=args.vary,
     )
 
     def _ready(base_url: str, download_url: str) -> None:
@@ -350,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--credits", type=int, default=100)
     emulator.add_argument("--no-text-ratio", type=float, default=0.3, help="share of turns that reply with no text")
     emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
+    emulator.add_argument(
+        "--vary", type=int, default=None, metavar="SEED", help="give each session undocumented shapes of its own, drawn from SEED"
+    )
     emulator.set_defaults(handler=cmd_emulator)
 
     watch = commands.add_parser("watch", help="run a recipe on every image dropped into a folder")
