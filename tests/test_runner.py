@@ -8,12 +8,13 @@ import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from helpers import make_job
+
 from joypix_recipes.actions import Animate, Prompt
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
 from joypix_recipes.backends import JobReporter, JobResult, Resume
 from joypix_recipes.errors import ImageError, NoCreditsError
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job, PlannedStep
 from joypix_recipes.journal import JobState, Journal
 from joypix_recipes.progress import PlainProgress, Progress
 from joypix_recipes.runner import Runner, RunSummary
@@ -72,16 +73,10 @@ def make_jobs(tmp_path: Path, count: int, *, motion: str = "zoom-in") -> list[Jo
         source = inputs / f"photo{index}.jpg"
         if not source.exists():
             source.write_bytes(f"image bytes {index}".encode())
+        steps = (PlannedStep("animate", Animate(motion=motion)),)  # type: ignore[arg-type]
         jobs.append(
-            Job(
-                recipe_name="test",
-                recipe_path=tmp_path / "recipe.yaml",
-                input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
-                variant=None,
-                steps=(PlannedStep("animate", Animate(motion=motion)),),  # type: ignore[arg-type]
-                export=ExportSettings(),
-                output=tmp_path / "out" / f"photo{index}.mp4",
-            )
+            make_job(source, steps, output=tmp_path / "out" / f"photo{index}.mp4", recipe_name="test",
+                     recipe_path=tmp_path / "recipe.yaml", index=index)
         )
     return jobs
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from helpers import write_image
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.atomic import atomic_write_bytes
@@ -81,8 +81,7 @@ class QuickBackend:
 
 def png(path: Path, seed: int) -> bytes:
     """A tiny real PNG whose content depends on ``seed``."""
-    Image.new("RGB", (16, 16), (seed % 256, (seed * 7) % 256, (seed * 13) % 256)).save(path, format="PNG")
-    return path.read_bytes()
+    return write_image(path, (16, 16), seed).read_bytes()
 
 
 class Setup:
@@ -252,7 +251,7 @@ def test_sigkill_mid_batch_then_restart_renders_every_image_exactly_once(setup: 
 def test_real_local_backend_renders_a_dropped_photo_to_a_playable_clip(setup: Setup) -> None:
     import av
 
-    Image.new("RGB", (96, 64), (200, 120, 40)).save(setup.folder / "shop.jpg", format="JPEG")
+    write_image(setup.folder / "shop.jpg", (96, 64))
     (setup.folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     config = WatchConfig.from_args(setup.folder, setup.recipe, out_dir=setup.out, settle_seconds=SETTLE)
     code = asyncio.run(watch(config, once=True, progress_mode="quiet", verbose=False, progress=Progress()))

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import av
 import numpy as np
+from helpers import write_image
 
 from joypix_recipes.actions import Animate, Fade, Prompt, Text
 from joypix_recipes.job import Job
 
-from .conftest import MakeBackend, make_job, write_image
+from .conftest import MakeBackend, make_job
 
 
 def _luma_frames(path: Path) -> list[np.ndarray]:
