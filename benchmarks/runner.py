@@ -38,8 +38,9 @@ from joypix_recipes.backends import (
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job, JobInput, PlannedStep
 from joypix_recipes.journal import Journal
+from joypix_recipes.outcome import RunSummary
 from joypix_recipes.progress import Progress
-from joypix_recipes.runner import Runner, RunSummary
+from joypix_recipes.runner import Runner
 
 TURN_LATENCY_S = 0.3
 RENDER_LATENCY_S = 1.0

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from joypix_recipes.job import Job
-    from joypix_recipes.runner import JobOutcome, RunSummary
+    from joypix_recipes.outcome import JobOutcome, RunSummary
 
 ProgressMode = Literal["auto", "plain", "json", "quiet"]
 PROGRESS_MODES: tuple[str, ...] = ("auto", "plain", "json", "quiet")

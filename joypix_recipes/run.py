@@ -15,9 +15,10 @@ from joypix_recipes.backends import BACKENDS, BackendOptions
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.outcome import RunSummary
 from joypix_recipes.progress import open_progress
 from joypix_recipes.report import write_run_outputs
-from joypix_recipes.runner import Runner, RunSummary
+from joypix_recipes.runner import Runner
 
 INTERRUPTED = "interrupted"
 

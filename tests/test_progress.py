@@ -11,6 +11,7 @@ import pytest
 
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
+from joypix_recipes.outcome import JobOutcome, RunSummary
 from joypix_recipes.progress import (
     STILL_WORKING_AFTER_S,
     JsonProgress,
@@ -19,7 +20,6 @@ from joypix_recipes.progress import (
     QuietProgress,
     open_progress,
 )
-from joypix_recipes.runner import JobOutcome, RunSummary
 
 
 def make_job(name: str) -> Job:

@@ -11,8 +11,8 @@ from PIL import Image
 
 from joypix_recipes.actions import Animate, Prompt
 from joypix_recipes.job import Job, PlannedStep
+from joypix_recipes.outcome import JobOutcome, RunSummary
 from joypix_recipes.report import write_run_outputs
-from joypix_recipes.runner import JobOutcome, RunSummary
 
 
 def make_job(tmp_path: Path, name: str) -> Job:

@@ -16,8 +16,9 @@ from joypix_recipes.backends import JobReporter, JobResult, Resume
 from joypix_recipes.errors import ImageError, NoCreditsError
 from joypix_recipes.job import Job, PlannedStep
 from joypix_recipes.journal import JobState, Journal
+from joypix_recipes.outcome import RunSummary
 from joypix_recipes.progress import PlainProgress, Progress
-from joypix_recipes.runner import Runner, RunSummary
+from joypix_recipes.runner import Runner
 
 Behaviour = Callable[[Job, JobReporter], Awaitable[None]]
 
