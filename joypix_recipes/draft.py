@@ -138,7 +138,7 @@ class Draft:
             raise DraftError(f"the timeline is not a valid draft ({_describe(error)})") from error
 
     def summary(self) -> str:
-        """One line in the reference's style: ``Timeline (3 tracks): 1. Video: ... (0-10s) ...``."""
+        """One line in the cloud agent's own summary style: ``Timeline (3 tracks): 1. Video: ... (0-10s) ...``."""
         parts: list[str] = []
         for clip, start in zip(self.video, self.video_starts_ms()):
             name = clip.label or clip.motion
