@@ -20,7 +20,6 @@ from joypix_recipes import __version__
 from joypix_recipes.errors import JoypixError, RecipeError, UsageError
 
 EXIT_OK = 0
-EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130

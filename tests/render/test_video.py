@@ -70,16 +70,16 @@ def test_poster_can_be_skipped(photo: Path, tmp_path: Path) -> None:
 
 
 def test_same_draft_and_seed_give_identical_frames(photo: Path, tmp_path: Path) -> None:
-    draft = one_clip(duration_ms=500, motion="ken-burns")
-    first = render_draft(draft, {"img": photo}, tmp_path / "a.mp4", seed=11).output
-    second = render_draft(draft, {"img": photo}, tmp_path / "b.mp4", seed=11).output
+    draft = one_clip(duration_ms=500, motion="ken-burns").with_changes(seed=11)
+    first = render_draft(draft, {"img": photo}, tmp_path / "a.mp4").output
+    second = render_draft(draft, {"img": photo}, tmp_path / "b.mp4").output
     assert frame_hashes(first) == frame_hashes(second)
 
 
 def test_ken_burns_drift_depends_on_the_seed(photo: Path, tmp_path: Path) -> None:
     draft = one_clip(duration_ms=300, motion="ken-burns", zoom=1.5)
-    first = render_draft(draft, {"img": photo}, tmp_path / "a.mp4", seed=1).output
-    second = render_draft(draft, {"img": photo}, tmp_path / "b.mp4", seed=2).output
+    first = render_draft(draft.with_changes(seed=1), {"img": photo}, tmp_path / "a.mp4").output
+    second = render_draft(draft.with_changes(seed=2), {"img": photo}, tmp_path / "b.mp4").output
     assert frame_hashes(first)[-1] != frame_hashes(second)[-1]
 
 
