@@ -230,7 +230,8 @@ def test_every_input_kind_renders(
 ) -> None:
     path = image_file(make(), name, **options)
     frame = decoded_frames(render_draft(one_clip(duration_ms=100), {"img": path}, tmp_path / "k.mp4").output)[0]
-    expected = np.asarray(Image.open(path).convert("RGB"))[0, 0].astype(int) if name != "deep.png" else (156, 156, 156)
+    with Image.open(path) as original:  # an animated GIF keeps its file open until closed
+        expected = np.asarray(original.convert("RGB"))[0, 0].astype(int) if name != "deep.png" else (156, 156, 156)
     if name == "alpha.png":
         expected = np.array([228, 148, 148])  # half red over white
     assert np.abs(frame[160, 90].astype(int) - expected).max() < 12
