@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not jobs:
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
-    from joypix_recipes.run import execute_run
+    from joypix_recipes.execution import execute_run
 
     summary = _run_until_interrupted(
         execute_run(
