@@ -67,7 +67,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print the recipe JSON Schema (or the watch-file schema)."""
     if args.watch_file:
-        from joypix_recipes.watchfile import watch_schema_text
+        from joypix_recipes.watch.config import watch_schema_text
 
         sys.stdout.write(watch_schema_text())
     else:

@@ -17,6 +17,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.errors import ImageError, NoCreditsError
+from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import (
     FileEvent,
@@ -26,7 +27,6 @@ from joypix_recipes.watch.hotfolder import (
     WatchSummary,
 )
 from joypix_recipes.watch.observer import ObserverFactory
-from joypix_recipes.watchfile import Flow
 
 SETTLE = 0.2
 

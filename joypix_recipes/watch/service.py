@@ -16,11 +16,11 @@ from joypix_recipes.execution import Execution, execution, find_backend
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
 from joypix_recipes.progress import Progress, open_progress
+from joypix_recipes.watch.config import Flow, WatchConfig
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
 from joypix_recipes.watch.jobs import DoneIndex, FlowJobs, Planner, RunnerHandler
 from joypix_recipes.watch.observer import ObserverFactory
-from joypix_recipes.watchfile import Flow, WatchConfig
 
 log = logging.getLogger("joypix_recipes.watch")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from joypix_recipes.errors import WatchError
-from joypix_recipes.watchfile import WatchConfig, load_schema, load_watch_file
+from joypix_recipes.watch.config import WatchConfig, load_schema, load_watch_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """What a hot-folder watcher serves: `WatchConfig` and its flows, from CLI arguments or a watch file.
 
 A watch file is YAML (read like a recipe: YAML 1.2 scalars, no duplicate keys) validated against
-schemas/watch.schema.json; every problem is reported at once as FILE:LINE:COL. Light to import.
+schemas/watch.schema.json; every problem is reported at once as FILE:LINE:COL.
 """
 
 from __future__ import annotations
