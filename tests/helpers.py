@@ -1,7 +1,8 @@
-"""Factories the tests share: jobs as the planner makes them, test photos and WAV tones written to disk."""
+"""What the tests share: jobs as the planner makes them, test photos and WAV tones on disk, a progress to wait on."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import wave
 import zlib
@@ -14,6 +15,8 @@ from PIL import Image
 from joypix_recipes.actions import Action, Animate
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job, JobInput, PlannedStep, UnknownPhrases
+from joypix_recipes.outcome import JobOutcome, RunSummary
+from joypix_recipes.progress import Progress
 
 EXIF_ORIENTATION = 274
 
@@ -98,3 +101,21 @@ def write_wav(path: Path, seconds: float = 2.0, frequency: float = 440.0, rate: 
         handle.setframerate(rate)
         handle.writeframes(samples.tobytes())
     return path
+
+
+class EndedJobs(Progress):
+    """A progress display that queues each ended job, so a test can wait for the next one; and keeps runs' ends."""
+
+    def __init__(self) -> None:
+        self.ended: asyncio.Queue[JobOutcome] = asyncio.Queue()
+        self.runs: list[tuple[RunSummary, Path | None]] = []
+
+    def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
+        self.ended.put_nowait(outcome)
+
+    def run_finished(self, summary: RunSummary, manifest: Path | None = None, report: Path | None = None) -> None:
+        self.runs.append((summary, manifest))
+
+    async def next_ended(self, timeout: float = 10.0) -> JobOutcome:
+        """The next job to end, waiting at most ``timeout`` seconds."""
+        return await asyncio.wait_for(self.ended.get(), timeout)

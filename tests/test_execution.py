@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import make_job
+from helpers import EndedJobs, make_job
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
@@ -15,8 +15,6 @@ from joypix_recipes.errors import UsageError
 from joypix_recipes.execution import execute_run, execution
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
-from joypix_recipes.outcome import JobOutcome, RunSummary
-from joypix_recipes.progress import Progress
 
 
 class GateBackend:
@@ -39,18 +37,6 @@ class GateBackend:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-class FinishedRuns(Progress):
-    def __init__(self) -> None:
-        self.finished: list[tuple[RunSummary, Path | None]] = []
-        self.jobs_ended = asyncio.Queue[JobOutcome]()
-
-    def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
-        self.jobs_ended.put_nowait(outcome)
-
-    def run_finished(self, summary: RunSummary, manifest: Path | None = None, report: Path | None = None) -> None:
-        self.finished.append((summary, manifest))
 
 
 def jobs_in(tmp_path: Path, *names: str) -> list[Job]:
@@ -80,7 +66,7 @@ def test_usage_errors_come_before_anything_is_written(
 
 
 def test_jobs_submitted_one_by_one_get_one_report_and_a_closed_backend(tmp_path: Path) -> None:
-    backend, progress = GateBackend(), FinishedRuns()
+    backend, progress = GateBackend(), EndedJobs()
 
     async def main() -> None:
         with Journal.open(tmp_path / "out") as journal:
@@ -92,14 +78,14 @@ def test_jobs_submitted_one_by_one_get_one_report_and_a_closed_backend(tmp_path:
 
     asyncio.run(main())
     assert backend.closed
-    ((summary, manifest),) = progress.finished
+    ((summary, manifest),) = progress.runs
     assert manifest == tmp_path / "out" / "manifest.json"
     assert sorted(job["status"] for job in json.loads(manifest.read_text())["jobs"]) == ["done", "done"]
     assert summary.stopped_reason is None
 
 
 def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Path) -> None:
-    backend, progress = GateBackend(hold=frozenset({"slow.mp4"})), FinishedRuns()
+    backend, progress = GateBackend(hold=frozenset({"slow.mp4"})), EndedJobs()
 
     async def main() -> None:
         with Journal.open(tmp_path / "out") as journal:
@@ -108,7 +94,7 @@ def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Pa
                 backends={"gate": lambda options: backend},
             ) as running:
                 batch = asyncio.create_task(running.run(jobs_in(tmp_path, "quick", "slow")))
-                assert (await progress.jobs_ended.get()).job.output.name == "quick.mp4"
+                assert (await progress.next_ended()).job.output.name == "quick.mp4"
                 await backend.holding.wait()
                 batch.cancel()
                 await batch
@@ -124,7 +110,7 @@ def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Pa
 
 
 def test_a_run_that_ran_nothing_writes_no_report(tmp_path: Path) -> None:
-    progress = FinishedRuns()
+    progress = EndedJobs()
 
     async def main() -> None:
         with Journal.open(tmp_path / "out") as journal:
@@ -135,4 +121,4 @@ def test_a_run_that_ran_nothing_writes_no_report(tmp_path: Path) -> None:
                 pass
 
     asyncio.run(main())
-    assert progress.finished == [] and not (tmp_path / "out" / "manifest.json").exists()
+    assert progress.runs == [] and not (tmp_path / "out" / "manifest.json").exists()

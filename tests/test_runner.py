@@ -8,7 +8,7 @@ import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from helpers import make_job
+from helpers import EndedJobs, make_job
 
 from joypix_recipes.actions import Animate, Prompt
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
@@ -258,12 +258,12 @@ def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: P
                 await asyncio.sleep(30)
 
         backend = RecordingBackend(behaviours={"photo0.mp4": long_render})
+        progress = EndedJobs()
         with Journal.open(out_dir) as journal:
-            runner = Runner(backend, journal, Progress(), concurrency=2)
+            runner = Runner(backend, journal, progress, concurrency=2)
             task = asyncio.create_task(runner.run(jobs))
-            await in_render.wait()
-            while not runner.outcomes:  # photo1 finishes while photo0 renders
-                await asyncio.sleep(0.01)
+            await asyncio.wait_for(in_render.wait(), 10)
+            assert (await progress.next_ended()).job.output.name == "photo1.mp4"  # while photo0 renders
             task.cancel()
             try:
                 await task
