@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,10 @@ from helpers import EndedJobs, make_job
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.errors import UsageError
-from joypix_recipes.execution import execute_run, execution
+from joypix_recipes.execution import Execution, execute_run, execution
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.progress import Progress
 
 
 class GateBackend:
@@ -37,6 +40,17 @@ class GateBackend:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+@contextlib.asynccontextmanager
+async def gate_execution(tmp_path: Path, backend: GateBackend, progress: Progress) -> AsyncIterator[Execution]:
+    """An execution on ``backend`` for recipe "r", writing into tmp_path/out."""
+    with Journal.open(tmp_path / "out") as journal:
+        async with execution(
+            "gate", journal=journal, progress=progress, out_dir=tmp_path / "out", recipe_name="r",
+            backends={"gate": lambda options: backend},
+        ) as running:
+            yield running
 
 
 def jobs_in(tmp_path: Path, *names: str) -> list[Job]:
@@ -69,12 +83,8 @@ def test_jobs_submitted_one_by_one_get_one_report_and_a_closed_backend(tmp_path:
     backend, progress = GateBackend(), EndedJobs()
 
     async def main() -> None:
-        with Journal.open(tmp_path / "out") as journal:
-            async with execution(
-                "gate", journal=journal, progress=progress, out_dir=tmp_path / "out", recipe_name="r",
-                backends={"gate": lambda options: backend},
-            ) as running:
-                await asyncio.gather(*(running.runner.submit(job) for job in jobs_in(tmp_path, "a", "b")))
+        async with gate_execution(tmp_path, backend, progress) as running:
+            await asyncio.gather(*(running.runner.submit(job) for job in jobs_in(tmp_path, "a", "b")))
 
     asyncio.run(main())
     assert backend.closed
@@ -88,16 +98,12 @@ def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Pa
     backend, progress = GateBackend(hold=frozenset({"slow.mp4"})), EndedJobs()
 
     async def main() -> None:
-        with Journal.open(tmp_path / "out") as journal:
-            async with execution(
-                "gate", journal=journal, progress=progress, out_dir=tmp_path / "out", recipe_name="r",
-                backends={"gate": lambda options: backend},
-            ) as running:
-                batch = asyncio.create_task(running.run(jobs_in(tmp_path, "quick", "slow")))
-                assert (await progress.next_ended()).job.output.name == "quick.mp4"
-                await backend.holding.wait()
-                batch.cancel()
-                await batch
+        async with gate_execution(tmp_path, backend, progress) as running:
+            batch = asyncio.create_task(running.run(jobs_in(tmp_path, "quick", "slow")))
+            assert (await progress.next_ended()).job.output.name == "quick.mp4"
+            await backend.holding.wait()
+            batch.cancel()
+            await batch
 
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(main())
@@ -113,12 +119,8 @@ def test_a_run_that_ran_nothing_writes_no_report(tmp_path: Path) -> None:
     progress = EndedJobs()
 
     async def main() -> None:
-        with Journal.open(tmp_path / "out") as journal:
-            async with execution(
-                "gate", journal=journal, progress=progress, out_dir=tmp_path / "out", recipe_name="r",
-                backends={"gate": lambda options: GateBackend()},
-            ):
-                pass
+        async with gate_execution(tmp_path, GateBackend(), progress):
+            pass
 
     asyncio.run(main())
     assert progress.runs == [] and not (tmp_path / "out" / "manifest.json").exists()
