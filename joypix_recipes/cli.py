@@ -20,7 +20,6 @@ from joypix_recipes import __version__
 from joypix_recipes.errors import JoypixError, RecipeError, UsageError
 
 EXIT_OK = 0
-EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
@@ -68,7 +67,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print the recipe JSON Schema (or the watch-file schema)."""
     if args.watch_file:
-        from joypix_recipes.watchfile import watch_schema_text
+        from joypix_recipes.watch.config import watch_schema_text
 
         sys.stdout.write(watch_schema_text())
     else:
@@ -131,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not jobs:
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
-    from joypix_recipes.run import execute_run
+    from joypix_recipes.execution import execute_run
 
     summary = _run_until_interrupted(
         execute_run(

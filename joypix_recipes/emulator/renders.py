@@ -21,7 +21,6 @@ from joypix_recipes.errors import JoypixError
 _log = logging.getLogger(__name__)
 QUEUED_SHARE = 0.1
 """Share of ``render_latency`` a render spends queued before it starts, so polls can see each state."""
-BUILTIN_PREFIX = "builtin:"
 
 
 class RenderFarm:
