@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from joypix_recipes.backends import BACKENDS, BackendOptions
+from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
@@ -33,9 +33,10 @@ async def execute_run(
     force: bool,
     progress_mode: str,
     verbose: bool,
+    backend_factory: BackendFactory | None = None,
 ) -> RunSummary:
-    """Run ``jobs`` on the named backend with resume, then write manifest.json and report.html."""
-    factory = BACKENDS.get(backend_name)
+    """Run ``jobs`` on the named backend (or ``backend_factory``'s) with resume, then write manifest.json and report.html."""
+    factory = backend_factory or BACKENDS.get(backend_name)
     if factory is None:
         raise UsageError(f"unknown backend '{backend_name}'; use one of: {', '.join(sorted(BACKENDS))}")
     if concurrency is not None and concurrency < 1:
