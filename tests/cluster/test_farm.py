@@ -122,3 +122,17 @@ def _closed_port() -> int:
     from tests.cluster.conftest import free_port
 
     return free_port()
+
+
+def test_watch_with_a_broker_sends_dropped_images_to_the_farm(farm: Farm, tmp_path: Path) -> None:
+    recipe = write_batch(tmp_path / "batch", count=2)
+    worker = farm.worker()
+    result = subprocess.run(
+        [sys.executable, "-m", "joypix_recipes", "watch", str(tmp_path / "batch" / "photos"), "--recipe", str(recipe),
+         "--out", str(tmp_path / "out"), "--once", "--settle", "0.2", "--broker", farm.redis.url, "--storage", farm.storage_url],
+        env=farm.env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in (tmp_path / "out").glob("*.mp4")) == ["p0.mp4", "p1.mp4"]
+    assert len(done_lines(farm)) == 2 and worker.poll() is None
+    assert all(record["state"] == "done" for record in farm.records().values())
