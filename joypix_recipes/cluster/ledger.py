@@ -17,6 +17,8 @@ import redis.asyncio as aioredis
 
 from joypix_recipes.cluster.broker import CONNECT_TIMEOUT_S, NAMESPACE
 
+MAX_CONNECTIONS = 32
+
 
 class State(StrEnum):
     """Where a job stands on the farm."""
@@ -78,6 +80,28 @@ return 1
 
 # A lease that lapsed while its holder was busy (a stalled loop, a broker restart) is taken back,
 # unless another worker took it meanwhile.
+# A worker starting a job, in one round trip: drop it unless this submission owns a job still to do,
+# wait if another worker holds the lease, else take the lease, count the attempt and mark it running.
+# KEYS = record, lease; ARGV = token, submission, lease ms, worker name, now.
+_START = """
+local state = redis.call('hget', KEYS[1], 'state')
+if not state or state == 'done' or state == 'failed' or redis.call('hget', KEYS[1], 'submission') ~= ARGV[2] then
+  return {'stale', state or 'missing'}
+end
+if not redis.call('set', KEYS[2], ARGV[1], 'nx', 'px', ARGV[3]) then return {'leased', state} end
+redis.call('hincrby', KEYS[1], 'attempts', 1)
+redis.call('hset', KEYS[1], 'state', 'running', 'worker', ARGV[4], 'started_at', ARGV[5], 'stage', 'starting')
+local reply = redis.call('hgetall', KEYS[1])
+table.insert(reply, 1, 'started')
+return reply
+"""
+
+_NOTE = """
+if redis.call('hget', KEYS[1], 'submission') ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 2))
+return 1
+"""
+
 _RENEW = """
 local holder = redis.call('get', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
@@ -95,10 +119,15 @@ class Ledger:
     """Job records and leases over one asyncio Redis connection pool."""
 
     def __init__(self, url: str) -> None:
-        self.client: aioredis.Redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=30.0, decode_responses=True
+        # A blocking pool: a thousand jobs followed at once wait their turn for a connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=MAX_CONNECTIONS, timeout=None,
+            socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=30.0, decode_responses=True,
         )
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         self._claim = self.client.register_script(_CLAIM)
+        self._note = self.client.register_script(_NOTE)
+        self._start = self.client.register_script(_START)
         self._holder_write = self.client.register_script(_HOLDER_WRITE)
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
@@ -126,18 +155,19 @@ class Ledger:
 
     async def note(self, identity: str, submission: str, **values: str) -> None:
         """Set fields on the record if ``submission`` still owns it (the producer's own notes)."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            await pipe.watch(record_key(identity))
-            if await pipe.hget(record_key(identity), "submission") != submission:
-                await pipe.unwatch()  # type: ignore[no-untyped-call]
-                return
-            pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.hset(record_key(identity), mapping=dict(values))  # type: ignore[arg-type]
-            await pipe.execute()
+        pairs = [item for pair in values.items() for item in pair]
+        await self._note(keys=[record_key(identity)], args=[submission, *pairs])
 
-    async def take_lease(self, identity: str, token: str, lease_s: float) -> bool:
-        """Take the job's lease if nobody holds it."""
-        return bool(await self.client.set(lease_key(identity), token, nx=True, px=int(lease_s * 1000)))
+    async def start(self, identity: str, submission: str, token: str, lease_s: float, worker: str) -> tuple[str, Record | None]:
+        """("started", the record now running under our lease), ("leased", None) or ("stale", None)."""
+        reply = await self._start(
+            keys=[record_key(identity), lease_key(identity)],
+            args=[token, submission, int(lease_s * 1000), worker, _now()],
+        )
+        outcome, rest = str(reply[0]), [str(item) for item in reply[1:]]
+        if outcome != "started":
+            return outcome, None
+        return outcome, _record(identity, dict(zip(rest[::2], rest[1::2])))
 
     async def renew_lease(self, identity: str, token: str, lease_s: float) -> bool:
         """Extend the lease; False when it lapsed and someone else may hold it now."""
@@ -153,10 +183,6 @@ class Ledger:
         for name, value in values.items():
             pairs += [name, value if isinstance(value, str) else json.dumps(value)]
         return bool(await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, *pairs]))
-
-    async def attempt(self, identity: str) -> int:
-        """Count one more attempt at the job; returns the count."""
-        return int(await self.client.hincrby(record_key(identity), "attempts", 1))
 
 
 def _record(identity: str, fields: dict[str, str]) -> Record | None:

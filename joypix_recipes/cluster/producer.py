@@ -12,21 +12,22 @@ from dataclasses import dataclass
 
 from joypix_recipes.backends import BackendOptions
 from joypix_recipes.cluster.broker import job_message, make_broker
-from joypix_recipes.cluster.ledger import Ledger, Record, State
+from joypix_recipes.cluster.ledger import Ledger, State
 from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job, hash_file, input_hash, job_identity
 
+SUBMITTING_AT_ONCE = 16
+
 
 @dataclass(frozen=True)
 class Submitted:
-    """A job as the farm knows it after submitting: its identity and the record it follows."""
+    """A job after submitting: its identity, and whether this submission enqueued it (or found it there)."""
 
     job: Job
     identity: str
-    record: Record | None
     enqueued: bool
 
 
@@ -47,9 +48,15 @@ class Producer:
         self._broker = make_broker(settings)
         self._hashes: dict[tuple[str, int, int], str] = {}
         self._forced: set[str] = set()
+        # Bounds hashing, uploads and enqueues in flight (each holds a thread); following is not bounded.
+        self._submitting = asyncio.Semaphore(SUBMITTING_AT_ONCE)
 
     async def submit(self, job: Job) -> Submitted:
         """Enqueue ``job`` unless the farm already has it queued, running or done."""
+        async with self._submitting:
+            return await self._submit(job)
+
+    async def _submit(self, job: Job) -> Submitted:
         content = await asyncio.to_thread(self._content_hash, job)
         identity = job_identity(job, content)
         force = self.force and identity not in self._forced
@@ -59,13 +66,13 @@ class Producer:
             if record.state == State.QUEUED and not record.get("message_id"):
                 # The submitter died between claiming the job and enqueueing it: finish its work.
                 await self._enqueue(job, identity, content, record.submission)
-            return Submitted(job, identity, record, enqueued=False)
+            return Submitted(job, identity, enqueued=False)
         submission = uuid.uuid4().hex
         input_key = await self._stage(job, content)
         owner = await self.ledger.claim(identity, submission, force=force)
         if owner == submission:
             await self._enqueue(job, identity, content, submission, input_key)
-        return Submitted(job, identity, await self.ledger.read(identity), enqueued=owner == submission)
+        return Submitted(job, identity, enqueued=owner == submission)
 
     async def aclose(self) -> None:
         """Close connections."""

@@ -13,13 +13,14 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
+from joypix_recipes.backends import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import ACTOR_NAME, QUEUES, check_broker, job_message, make_broker
 from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
@@ -30,8 +31,9 @@ log = logging.getLogger("joypix_recipes.cluster")
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
-WORKER_IDLE_MS = 500
-"""How often an idle worker polls (and so sends a heartbeat)."""
+WORKER_IDLE_MS = 100
+"""The longest an idle (or full) worker waits before polling its queues again; also its heartbeat pace.
+Dramatiq backs off up to this while all slots are busy, so it bounds how long a freed slot stays empty."""
 
 
 def parse_queues(text: str | None) -> tuple[str, ...]:
@@ -86,15 +88,23 @@ class _CloseOnShutdown(Middleware):
             loop_thread.run_coroutine(self.context.aclose())
 
 
-def serve_one(settings: ClusterSettings, *, threads: int, queues: Sequence[str], storage_url: str | None = None) -> int:
-    """One worker process with ``threads`` job slots (each a thread waiting on the shared event loop)."""
+def serve_one(
+    settings: ClusterSettings,
+    *,
+    threads: int,
+    queues: Sequence[str],
+    backends: Mapping[str, BackendFactory] = BACKENDS,
+) -> int:
+    """One worker process with ``threads`` job slots (each a thread waiting on the shared event loop);
+    ``backends`` is injectable (benchmarks run jobs that do nothing)."""
     broker = make_broker(settings)
 
     def requeue(message: JobMessage, delay_s: float) -> None:
         broker.enqueue(job_message(message.queue, message.to_dict()), delay=int(delay_s * 1000) or None)
 
     context = WorkerContext(
-        settings, requeue, storage_url=storage_url or settings.storage_url, local_workers=min(threads, os.cpu_count() or 1)
+        settings, requeue, storage_url=settings.storage_url, local_workers=min(threads, os.cpu_count() or 1),
+        backends=backends,
     )
     broker.middleware.insert(0, _CloseOnShutdown(context))
 

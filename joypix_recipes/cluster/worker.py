@@ -14,14 +14,14 @@ import socket
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 import redis
 
-from joypix_recipes.backends import BACKENDS, Backend, BackendOptions, JobResult, Resume
+from joypix_recipes.backends import BACKENDS, Backend, BackendFactory, BackendOptions, JobResult, Resume
 from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
@@ -50,6 +50,7 @@ class WorkerContext:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
     storage_url: str | None = None
     local_workers: int | None = None
+    backends: Mapping[str, BackendFactory] = field(default_factory=lambda: dict(BACKENDS))
     _ledger: Ledger | None = None
     _client: redis.Redis | None = None
     _backends: dict[tuple[str, str | None, float | None, str | None], Backend] = field(default_factory=dict)
@@ -87,7 +88,7 @@ class WorkerContext:
                 language=message.language,
                 workers=self.local_workers,
             )
-            self._backends[key] = BACKENDS[message.job.backend](options)
+            self._backends[key] = self.backends[message.job.backend](options)
         return self._backends[key]
 
     async def execute(self, message: JobMessage) -> None:
@@ -131,9 +132,24 @@ class _LedgerReporter:
         self.context, self.identity, self.token = context, identity, token
         self.replies: list[str] = []
         self.warnings: list[str] = []
+        self._staged: asyncio.Task[None] | None = None
 
     def stage(self, text: str) -> None:
-        self._write({"stage": text}, retry_s=0.0)
+        # Stages only inform the follower: written in order in the background, never holding the loop.
+        self._staged = asyncio.get_running_loop().create_task(self._stage_after(self._staged, text))
+
+    async def settle(self) -> None:
+        """Wait until every stage written so far has landed (or given up)."""
+        if self._staged is not None:
+            await self._staged
+
+    async def _stage_after(self, previous: asyncio.Task[None] | None, text: str) -> None:
+        if previous is not None:
+            await previous
+        try:
+            await self.context.ledger.holder_write(self.identity, self.token, stage=text)
+        except redis.RedisError as error:
+            log.debug("could not record the stage of job %s: %s", self.identity, error)
 
     def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
         # A render id lost here would make the next worker pay for the render again: keep trying a while.
@@ -169,15 +185,17 @@ class _Execution:
         self.token = f"{context.name}:{uuid.uuid4().hex[:8]}"
 
     async def run(self) -> None:
-        ledger = self.context.ledger
-        record = await _retrying(lambda: ledger.read(self.identity))
-        if not self._ours(record):
+        ledger, lease_s = self.context.ledger, self.context.settings.lease_s
+        outcome, record = await _retrying(
+            lambda: ledger.start(self.identity, self.message.submission, self.token, lease_s, self.context.name)
+        )
+        if outcome == "stale":
+            log.info("dropping a message for job %s: already done, failed or submitted anew", self.identity)
             return
-        assert record is not None
-        if not await _retrying(lambda: ledger.take_lease(self.identity, self.token, self.context.settings.lease_s)):
+        if record is None:
             # Someone holds the job. If that worker dies, this message is what brings the job back.
-            log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, self.context.settings.lease_s)
-            await asyncio.to_thread(self.context.requeue, self.message, self.context.settings.lease_s)
+            log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
+            await asyncio.to_thread(self.context.requeue, self.message, lease_s)
             return
         renewal = asyncio.create_task(self._renew())
         try:
@@ -188,15 +206,6 @@ class _Execution:
                 await renewal
             with contextlib.suppress(redis.RedisError):
                 await ledger.release_lease(self.identity, self.token)
-
-    def _ours(self, record: Record | None) -> bool:
-        if record is None or record.submission != self.message.submission:
-            log.info("dropping a stale message for job %s (its record belongs to another submission)", self.identity)
-            return False
-        if record.state in (State.DONE, State.FAILED):
-            log.info("dropping a message for job %s: already %s", self.identity, record.state)
-            return False
-        return True
 
     async def _renew(self) -> None:
         interval = self.context.settings.lease_s / 3
@@ -212,11 +221,6 @@ class _Execution:
     async def _work(self, record: Record) -> None:
         ledger = self.context.ledger
         job = self.message.job
-        await _retrying(lambda: ledger.attempt(self.identity))
-        await ledger.holder_write(
-            self.identity, self.token, state=State.RUNNING.value, worker=self.context.name, started_at=f"{time.time():.3f}",
-            stage="starting",
-        )
         render_id = record.get("render_id")
         resume = Resume(session_id=record.get("session_id"), render_id=render_id) if render_id else None
         reporter = _LedgerReporter(self.context, self.identity, self.token)
@@ -230,6 +234,7 @@ class _Execution:
                 result = await self.context.backend_for(self.message).run_job(local_job, reporter, resume)
                 reporter.stage("storing the output")
                 stored = await asyncio.to_thread(self._commit, storage, result)
+                await reporter.settle()
         except asyncio.CancelledError:
             await self._hand_back()
             return

@@ -90,7 +90,9 @@ def test_killed_submitter_leaves_the_jobs_running_and_a_rerun_collects_them(farm
     recipe = write_batch(tmp_path / "batch", count=3)
     out = tmp_path / "out"
     submitter = farm.run(recipe, out)
-    wait_for(lambda: len(farm.records()) == 3, 60, "the jobs were never submitted")
+    # Killed once every job is on the queue (a kill between claiming and enqueueing is finished by the rerun).
+    wait_for(lambda: [r.get("message_id") for r in farm.records().values()].count(None) == 0 and len(farm.records()) == 3,
+             60, "the jobs were never submitted")
     os.killpg(submitter.pid, signal.SIGKILL)
     submitter.wait(10)
     farm.worker()
