@@ -23,7 +23,7 @@ from dramatiq.middleware import Middleware
 from joypix_recipes.backends import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import ACTOR_NAME, QUEUES, check_broker, job_message, make_broker
 from joypix_recipes.cluster.message import JobMessage
-from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.cluster.settings import ENV_BROKER, ENV_STORAGE, ClusterSettings
 from joypix_recipes.cluster.worker import WorkerContext
 from joypix_recipes.errors import UsageError
 
@@ -61,7 +61,7 @@ def run_workers(
     check_broker(settings)
     if processes == 1:
         return serve_one(settings, threads=threads or os.cpu_count() or 1, queues=queues)
-    return _supervise(processes, child_argv)
+    return _supervise(settings, processes, child_argv)
 
 
 class _Stopping:
@@ -136,11 +136,12 @@ def serve_one(
     return EXIT_INTERRUPTED if stopping.interrupted else EXIT_OK
 
 
-def _supervise(processes: int, child_argv: Sequence[str]) -> int:
+def _supervise(settings: ClusterSettings, processes: int, child_argv: Sequence[str]) -> int:
     """Start ``processes`` single-process workers and pass signals on; Ctrl-C reaches them from the terminal."""
     stopping = _Stopping()
     previous = {signum: signal.signal(signum, stopping.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
-    children = [subprocess.Popen([sys.executable, "-m", "joypix_recipes", *child_argv]) for _ in range(processes)]
+    env = {**os.environ, ENV_BROKER: settings.broker_url, **({ENV_STORAGE: settings.storage_url} if settings.storage_url else {})}
+    children = [subprocess.Popen([sys.executable, "-m", "joypix_recipes", *child_argv], env=env) for _ in range(processes)]
     try:
         while not stopping.event.wait(0.5):
             if all(child.poll() is not None for child in children):

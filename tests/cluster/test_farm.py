@@ -138,3 +138,27 @@ def test_watch_with_a_broker_sends_dropped_images_to_the_farm(farm: Farm, tmp_pa
     assert sorted(path.name for path in (tmp_path / "out").glob("*.mp4")) == ["p0.mp4", "p1.mp4"]
     assert len(done_lines(farm)) == 2 and worker.poll() is None
     assert all(record["state"] == "done" for record in farm.records().values())
+
+
+def test_one_worker_command_with_two_processes_shares_the_jobs_and_stops_on_sigterm(farm: Farm, tmp_path: Path) -> None:
+    recipe = write_batch(tmp_path / "batch", count=4)
+    supervisor = farm.worker("--processes", "2")
+    wait_for(lambda: farm.redis.client().zcard("joypix:__heartbeats__") == 2, 60, "two worker processes did not start")
+    code, events, stderr = finish(farm.run(recipe, tmp_path / "out"))
+    assert code == 0, stderr
+    assert len({record["worker"] for record in farm.records().values()}) == 2
+    assert farm.redis.url.split("//")[1] not in " ".join(_command_lines_of_children(supervisor.pid))
+    supervisor.send_signal(signal.SIGTERM)
+    assert supervisor.wait(30) == 0
+
+
+def _command_lines_of_children(parent: int) -> list[str]:
+    lines = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(status.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                lines.append((status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue
+    assert lines, "the supervisor started no worker processes"
+    return lines
