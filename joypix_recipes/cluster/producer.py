@@ -17,7 +17,7 @@ from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import UsageError
-from joypix_recipes.job import Job, hash_file, input_hash, job_identity
+from joypix_recipes.job import Job, input_hash, job_identity
 
 SUBMITTING_AT_ONCE = 16
 
@@ -46,7 +46,6 @@ class Producer:
         self.ledger = Ledger(settings.broker_url)
         self.storage = Storage(settings.storage_url)
         self._broker = make_broker(settings)
-        self._hashes: dict[tuple[str, int, int], str] = {}
         self._forced: set[str] = set()
         # Bounds hashing, uploads and enqueues in flight (each holds a thread); following is not bounded.
         self._submitting = asyncio.Semaphore(SUBMITTING_AT_ONCE)
@@ -57,7 +56,7 @@ class Producer:
             return await self._submit(job)
 
     async def _submit(self, job: Job) -> Submitted:
-        content = await asyncio.to_thread(self._content_hash, job)
+        content = await asyncio.to_thread(input_hash, job.input)
         identity = job_identity(job, content)
         force = self.force and identity not in self._forced
         self._forced.add(identity)
@@ -102,13 +101,3 @@ class Producer:
         )
         sent = await asyncio.to_thread(self._broker.enqueue, job_message(message.queue, message.to_dict()))
         await self.ledger.note(identity, submission, message_id=sent.message_id)
-
-    def _content_hash(self, job: Job) -> str:
-        path = job.input.path
-        if path is None:
-            return input_hash(job.input)
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        if key not in self._hashes:
-            self._hashes[key] = hash_file(path)
-        return self._hashes[key]

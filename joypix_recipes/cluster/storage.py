@@ -7,6 +7,7 @@ temporary name and renamed; on object storage a single upload only becomes visib
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,12 @@ class Storage:
             self._call("write", key, self.fs.put_file, str(local), final)
             return
         parent = final.rsplit("/", 1)[0]
-        temp = f"{parent}/.{key.rsplit('/', 1)[-1]}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
+        temp = temp_path(final)
         try:
             self._call("write", key, self.fs.makedirs, parent, exist_ok=True)
             self._call("write", key, self.fs.put_file, str(local), temp)
-            self._call("write", key, self.fs.mv, temp, final)
+            # os.replace, not fs.mv: a move into a folder that happens to sit at the final name is no commit.
+            self._call("write", key, os.replace, temp, final)
         except StorageError:
             with contextlib.suppress(*_FAILURES):
                 self.fs.rm_file(temp)
@@ -113,6 +115,12 @@ class Storage:
         except _FAILURES as e:
             reason = (e.strerror if isinstance(e, OSError) and e.strerror else str(e).split("\n")[0]) or type(e).__name__
             raise StorageError(f"cannot {action} {key} in the storage {self.public}: {reason}") from e
+
+
+def temp_path(final: str) -> str:
+    """Where a file is copied before its rename: beside it, hidden, ending in ``.partial`` (no media extension)."""
+    parent, name = final.rsplit("/", 1)
+    return f"{parent}/.{name}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
 
 
 def input_key(content_hash: str, suffix: str) -> str:

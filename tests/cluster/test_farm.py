@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -162,3 +163,20 @@ def _command_lines_of_children(parent: int) -> list[str]:
             continue
     assert lines, "the supervisor started no worker processes"
     return lines
+
+
+def test_ctrl_c_stops_following_with_130_and_the_farm_finishes_the_jobs(farm: Farm, tmp_path: Path) -> None:
+    recipe = write_batch(tmp_path / "batch", count=2)
+    out = tmp_path / "out"
+    submitter = farm.run(recipe, out)
+    wait_for(lambda: [r.get("message_id") for r in farm.records().values()].count(None) == 0 and len(farm.records()) == 2,
+             60, "the jobs were never submitted")
+    submitter.send_signal(signal.SIGINT)
+    code, _, stderr = finish(submitter)
+    assert code == 130, stderr
+    # A report of what it saw, as an interrupted local run writes one.
+    assert json.loads((out / "manifest.json").read_text())["stopped_reason"] == "interrupted"
+    farm.worker()
+    wait_for(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
+    code, events, stderr = finish(farm.run(recipe, out))
+    assert code == 0 and len([event for event in events if event["event"] == "job_done"]) == 2, stderr
