@@ -330,8 +330,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
     farm = _farm_settings(args)
     if farm is not None:
         from joypix_recipes.backends import BACKENDS
+        from joypix_recipes.cluster.broker import check_broker
         from joypix_recipes.cluster.farm import farm_backends
 
+        check_broker(farm)  # a watcher that cannot submit should say so now, not at the first image
         extra["backends"] = farm_backends(farm, list(BACKENDS))
     code = _run_until_interrupted(
         watch(config, once=args.once, progress_mode=_progress_mode(args), verbose=args.verbose, **extra)
