@@ -197,13 +197,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     farm = resolve_settings(args.broker, args.storage, args.heartbeat_timeout)
     if farm is None:
         raise UsageError("joypix worker needs --broker redis://HOST:6379/0 (or $JOYPIX_BROKER)")
-    queues = parse_queues(args.queues)
-    # The broker URL (it may hold a password) and the storage URL reach the children through their
-    # environment, not their command line, which any user of the machine can list.
-    child = ["worker", "--processes", "1", "--queues", ",".join(queues), "--heartbeat-timeout", str(farm.heartbeat_timeout_s)]
-    child += ["--threads", str(args.threads)] if args.threads else []
-    child += ["-v"] if args.verbose else []
-    return run_workers(farm, processes=args.processes, threads=args.threads, queues=queues, child_argv=child)
+    return run_workers(farm, processes=args.processes, threads=args.threads, queues=parse_queues(args.queues), verbose=args.verbose)
 
 
 def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:

@@ -11,7 +11,6 @@ import time
 
 import joypix_recipes
 from joypix_recipes.backends import BackendOptions
-from joypix_recipes.cluster.health import farm_rows
 from joypix_recipes.cluster.settings import ClusterSettings
 
 PING_TIMEOUT_S = 5.0
@@ -36,8 +35,14 @@ async def collect_doctor_report(options: BackendOptions, farm: ClusterSettings |
         ("home", str(settings.home)),
         ("token", describe_token(settings.home, settings.base_url)),
         ("base URL", f"{settings.base_url}: {await _ping(settings.base_url, settings.attribution())}"),
-        *(await asyncio.to_thread(farm_rows, farm) if farm is not None else []),
+        *(await _farm_rows(farm) if farm is not None else []),
     ]
+
+
+async def _farm_rows(farm: ClusterSettings) -> list[tuple[str, str]]:
+    from joypix_recipes.cluster.health import farm_rows  # Redis and fsspec only when a farm is configured
+
+    return await asyncio.to_thread(farm_rows, farm)
 
 
 def _encoder() -> str:

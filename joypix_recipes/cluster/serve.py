@@ -53,7 +53,7 @@ def run_workers(
     processes: int,
     threads: int | None,
     queues: Sequence[str],
-    child_argv: Sequence[str],
+    verbose: bool = False,
 ) -> int:
     """Serve until stopped; returns 0 after SIGTERM, 130 after Ctrl-C."""
     if processes < 1 or (threads is not None and threads < 1):
@@ -61,7 +61,10 @@ def run_workers(
     check_broker(settings)
     if processes == 1:
         return serve_one(settings, threads=threads or os.cpu_count() or 1, queues=queues)
-    return _supervise(settings, processes, child_argv)
+    child = ["worker", "--processes", "1", "--queues", ",".join(queues), "--heartbeat-timeout", str(settings.heartbeat_timeout_s)]
+    child += ["--threads", str(threads)] if threads else []
+    child += ["-v"] if verbose else []
+    return _supervise(settings, processes, child)
 
 
 class _Stopping:
@@ -140,6 +143,8 @@ def _supervise(settings: ClusterSettings, processes: int, child_argv: Sequence[s
     """Start ``processes`` single-process workers and pass signals on; Ctrl-C reaches them from the terminal."""
     stopping = _Stopping()
     previous = {signum: signal.signal(signum, stopping.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    # The broker URL (it may hold a password) and the storage URL reach the children through their
+    # environment, not their command line, which any user of the machine can list.
     env = {**os.environ, ENV_BROKER: settings.broker_url, **({ENV_STORAGE: settings.storage_url} if settings.storage_url else {})}
     children = [subprocess.Popen([sys.executable, "-m", "joypix_recipes", *child_argv], env=env) for _ in range(processes)]
     try:
