@@ -31,6 +31,16 @@ def done_lines(farm: Farm) -> list[str]:
     return [line for log in farm.root.glob("worker*.log") for line in log.read_text().splitlines() if line.startswith("done ")]
 
 
+def wait_until_enqueued(farm: Farm, count: int) -> None:
+    """Until the farm has ``count`` job records, each with its message on the queue."""
+
+    def enqueued() -> bool:
+        records = farm.records().values()
+        return len(records) == count and all(record.get("message_id") for record in records)
+
+    wait_for(enqueued, 60, "the jobs were never submitted")
+
+
 def test_two_workers_make_the_same_videos_as_a_local_run_and_a_rerun_reattaches(farm: Farm, tmp_path: Path) -> None:
     recipe = write_batch(tmp_path / "batch", count=3)
     farm.worker()
@@ -92,8 +102,7 @@ def test_killed_submitter_leaves_the_jobs_running_and_a_rerun_collects_them(farm
     out = tmp_path / "out"
     submitter = farm.run(recipe, out)
     # Killed once every job is on the queue (a kill between claiming and enqueueing is finished by the rerun).
-    wait_for(lambda: [r.get("message_id") for r in farm.records().values()].count(None) == 0 and len(farm.records()) == 3,
-             60, "the jobs were never submitted")
+    wait_until_enqueued(farm, 3)
     os.killpg(submitter.pid, signal.SIGKILL)
     submitter.wait(10)
     farm.worker()
@@ -169,8 +178,7 @@ def test_ctrl_c_stops_following_with_130_and_the_farm_finishes_the_jobs(farm: Fa
     recipe = write_batch(tmp_path / "batch", count=2)
     out = tmp_path / "out"
     submitter = farm.run(recipe, out)
-    wait_for(lambda: [r.get("message_id") for r in farm.records().values()].count(None) == 0 and len(farm.records()) == 2,
-             60, "the jobs were never submitted")
+    wait_until_enqueued(farm, 2)
     submitter.send_signal(signal.SIGINT)
     code, _, stderr = finish(submitter)
     assert code == 130, stderr
