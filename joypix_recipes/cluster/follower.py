@@ -31,6 +31,7 @@ log = logging.getLogger("joypix_recipes.cluster")
 
 POLL_INTERVAL_S = 0.1
 MAX_POLL_INTERVAL_S = 2.0
+ENDED = (State.DONE, State.FAILED)
 FOLLOW_EVERYTHING = 100_000
 """The runner's bound for a farm run: every job is in flight at once; the workers decide what runs."""
 
@@ -79,7 +80,11 @@ class _Poller:
         while self.waiters:
             identities = list(self.waiters)
             try:
-                records = await self.producer.ledger.read_many(identities)
+                records = await self.producer.ledger.glance_many(identities)
+                ended = [identity for identity, record in zip(identities, records) if record and record.state in ENDED]
+                if ended:  # the whole record (output keys, errors, replies) only for jobs that ended
+                    full = dict(zip(ended, await self.producer.ledger.read_many(ended)))
+                    records = [full.get(identity, record) for identity, record in zip(identities, records)]
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if not warned:
                     log.warning("%s; still following, retrying", unreachable(self.producer.settings.broker_url, error))
@@ -103,7 +108,7 @@ class _Poller:
             if waiter.ended.done():
                 continue
             waiter.on_record(record)
-            if record.state in (State.DONE, State.FAILED):
+            if record.state in ENDED:
                 waiter.ended.set_result(record)
 
 

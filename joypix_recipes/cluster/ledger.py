@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from joypix_recipes.cluster.broker import CONNECT_TIMEOUT_S, NAMESPACE
 
 MAX_CONNECTIONS = 32
+GLANCE_FIELDS = ("state", "submission", "stage", "worker")
 
 
 class State(StrEnum):
@@ -147,6 +148,17 @@ class Ledger:
                 pipe.hgetall(record_key(identity))
             replies = await pipe.execute()
         return [_record(identity, reply) for identity, reply in zip(identities, replies)]
+
+    async def glance_many(self, identities: list[str]) -> list[Record | None]:
+        """State, stage and worker of many identities in one round trip (what following needs each tick)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.hmget(record_key(identity), GLANCE_FIELDS)
+            replies = await pipe.execute()
+        return [
+            _record(identity, {name: value for name, value in zip(GLANCE_FIELDS, reply) if value is not None})
+            for identity, reply in zip(identities, replies)
+        ]
 
     async def claim(self, identity: str, submission: str, *, force: bool = False) -> str:
         """Make ``submission`` the job's owner unless one is queued, running or done; returns the owner."""
