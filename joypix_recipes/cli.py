@@ -130,6 +130,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not jobs:
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
+    farm = _farm_settings(args)
+    if farm is not None:
+        return _run_on_farm(args, farm, jobs, out_dir, recipe.name)
     from joypix_recipes.execution import execute_run
 
     summary = _run_until_interrupted(
@@ -146,6 +149,54 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     )
     return int(summary.exit_code)
+
+
+def _farm_settings(args: argparse.Namespace) -> Any:
+    """The farm's settings from --broker/--storage or JOYPIX_BROKER/JOYPIX_STORAGE; None runs locally."""
+    if not getattr(args, "broker", None) and not os.environ.get("JOYPIX_BROKER"):
+        return None  # the common case imports nothing of the farm
+    from joypix_recipes.cluster.settings import resolve_settings
+
+    return resolve_settings(args.broker, args.storage)
+
+
+def _run_on_farm(args: argparse.Namespace, farm: Any, jobs: Sequence[Any], out_dir: Path, recipe_name: str) -> int:
+    """`joypix run --broker`: submit and follow (or only submit, with --detach)."""
+    from joypix_recipes.cluster.farm import run_on_farm, submit_to_farm
+
+    if args.detach:
+        submission = _run_until_interrupted(
+            submit_to_farm(jobs, farm, options=_backend_options(args), force=args.force)
+        )
+        _print(
+            f"submitted {submission.enqueued} job{'s' if submission.enqueued != 1 else ''} to {farm.public_broker}"
+            f" ({submission.attached} already there); rerun without --detach to follow them and collect the outputs"
+        )
+        return EXIT_OK
+    summary = _run_until_interrupted(
+        run_on_farm(
+            jobs,
+            farm,
+            options=_backend_options(args),
+            out_dir=out_dir,
+            recipe_name=recipe_name,
+            force=args.force,
+            progress_mode=_progress_mode(args),
+            verbose=args.verbose,
+        )
+    )
+    return int(summary.exit_code)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Serve jobs from the farm's queues until SIGTERM (finish local renders) or Ctrl-C (hand jobs back)."""
+    from joypix_recipes.cluster.serve import parse_queues, run_workers
+    from joypix_recipes.cluster.settings import resolve_settings
+
+    farm = resolve_settings(args.broker, args.storage, args.heartbeat_timeout)
+    if farm is None:
+        raise UsageError("joypix worker needs --broker redis://HOST:6379/0 (or $JOYPIX_BROKER)")
+    return run_workers(farm, processes=args.processes, threads=args.threads, queues=parse_queues(args.queues), verbose=args.verbose)
 
 
 def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
@@ -216,7 +267,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Report what this installation can do: encoder, HEIC, token source, service reachability."""
     from joypix_recipes.doctor import collect_doctor_report
 
-    lines = _run_until_interrupted(collect_doctor_report(_backend_options(args)))
+    lines = _run_until_interrupted(collect_doctor_report(_backend_options(args), farm=_farm_settings(args)))
     width = max((len(name) for name, _ in lines), default=0)
     for name, value in lines:
         _print(f"{name.ljust(width)}  {value}")
@@ -269,8 +320,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
         )
     if args.polling:
         config = config.with_polling()
+    extra: dict[str, Any] = {}
+    farm = _farm_settings(args)
+    if farm is not None:
+        from joypix_recipes.backends import BACKENDS
+        from joypix_recipes.cluster.broker import check_broker
+        from joypix_recipes.cluster.farm import farm_backends
+
+        check_broker(farm)  # a watcher that cannot submit should say so now, not at the first image
+        extra["backends"] = farm_backends(farm, list(BACKENDS))
     code = _run_until_interrupted(
-        watch(config, once=args.once, progress_mode=_progress_mode(args), verbose=args.verbose)
+        watch(config, once=args.once, progress_mode=_progress_mode(args), verbose=args.verbose, **extra)
     )
     return int(code)
 
@@ -279,6 +339,11 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="JSON Lines on stdout, for machines")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail about each job")
+
+
+def _add_farm_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--broker", metavar="URL", help="send jobs to a render farm: redis://HOST:6379/0 (default: $JOYPIX_BROKER)")
+    parser.add_argument("--storage", metavar="URL", help="the farm's shared storage: file:///mnt/share/joypix or s3://bucket/prefix (default: $JOYPIX_STORAGE)")
 
 
 def _add_cloud_flags(parser: argparse.ArgumentParser) -> None:
@@ -324,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")
     run.add_argument("--force", action="store_true", help="rerun jobs that are already done")
     _add_cloud_flags(run)
+    _add_farm_flags(run)
+    run.add_argument("--detach", action="store_true", help="with --broker: submit the jobs and return")
     _add_output_flags(run)
     run.set_defaults(handler=cmd_run)
 
@@ -339,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check encoder, HEIC support, token and service")
     _add_cloud_flags(doctor)
+    _add_farm_flags(doctor)
     doctor.set_defaults(handler=cmd_doctor)
 
     emulator = commands.add_parser("emulator", help="serve a local imitation of the cloud API")
@@ -364,8 +432,21 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--polling", action="store_true", help="poll the folder (network shares)")
     watch.add_argument("--settle", type=float, default=None, metavar="SECONDS", help="how long a file must stay unchanged")
     watch.add_argument("--once", action="store_true", help="process what is there and exit")
+    _add_farm_flags(watch)
     _add_output_flags(watch)
     watch.set_defaults(handler=cmd_watch)
+
+    worker = commands.add_parser("worker", help="render jobs from a farm's queue (see docs/cluster.md)")
+    _add_farm_flags(worker)
+    worker.add_argument("--processes", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    worker.add_argument("--threads", type=int, default=None, metavar="N", help="jobs at once per process (default: one per core)")
+    worker.add_argument("--queues", metavar="LIST", help="queues to serve, e.g. local or nemo (default: local,nemo)")
+    worker.add_argument(
+        "--heartbeat-timeout", type=float, default=None, metavar="SECONDS",
+        help="how long a silent worker is taken for alive before its jobs go to another (default: $JOYPIX_HEARTBEAT_TIMEOUT or 60)",
+    )
+    worker.add_argument("-v", "--verbose", action="store_true", help="log every job")
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 
@@ -395,6 +476,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     root.setLevel(logging.DEBUG if args.debug else logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
     if args.command == "watch" and not getattr(args, "quiet", False) and not getattr(args, "json", False):
         logging.getLogger("joypix_recipes.watch").setLevel(logging.INFO)
+    if args.command == "worker":
+        logging.getLogger("joypix_recipes.cluster").setLevel(logging.INFO)
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
 

@@ -5,17 +5,20 @@ Never shows a token's value: only where it comes from and when it expires.
 
 from __future__ import annotations
 
+import asyncio
 import platform
 import time
 
 import joypix_recipes
 from joypix_recipes.backends import BackendOptions
+from joypix_recipes.cluster.settings import ClusterSettings
 
 PING_TIMEOUT_S = 5.0
 
 
-async def collect_doctor_report(options: BackendOptions) -> list[tuple[str, str]]:
-    """Rows for ``joypix doctor``: version, encoder, HEIC, token source and expiry, service reachability."""
+async def collect_doctor_report(options: BackendOptions, farm: ClusterSettings | None = None) -> list[tuple[str, str]]:
+    """Rows for ``joypix doctor``: version, encoder, HEIC, token source and expiry, service reachability,
+    and with a farm configured, whether its broker and storage answer."""
     from joypix_recipes.api.auth import describe_token
     from joypix_recipes.api.settings import resolve_settings
 
@@ -32,7 +35,14 @@ async def collect_doctor_report(options: BackendOptions) -> list[tuple[str, str]
         ("home", str(settings.home)),
         ("token", describe_token(settings.home, settings.base_url)),
         ("base URL", f"{settings.base_url}: {await _ping(settings.base_url, settings.attribution())}"),
+        *(await _farm_rows(farm) if farm is not None else []),
     ]
+
+
+async def _farm_rows(farm: ClusterSettings) -> list[tuple[str, str]]:
+    from joypix_recipes.cluster.health import farm_rows  # Redis and fsspec only when a farm is configured
+
+    return await asyncio.to_thread(farm_rows, farm)
 
 
 def _encoder() -> str:

@@ -104,9 +104,10 @@ async def execute_run(
     force: bool,
     progress_mode: str,
     verbose: bool,
+    backends: Mapping[str, BackendFactory] = BACKENDS,
 ) -> RunSummary:
     """`joypix run`: run ``jobs`` on the named backend with resume, then write manifest.json and report.html."""
-    find_backend(backend_name)
+    find_backend(backend_name, backends)
     _check_concurrency(concurrency)  # both before the journal is made: a usage error leaves nothing behind
     out_dir = Path(out_dir)
     with open_progress(progress_mode, verbose) as progress, Journal.open(out_dir) as journal:
@@ -117,6 +118,7 @@ async def execute_run(
             out_dir=out_dir,
             recipe_name=recipe_name,
             options=options,
+            backends=backends,
             concurrency=concurrency,
             force=force,
         ) as running:

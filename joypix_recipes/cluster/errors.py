@@ -1,0 +1,13 @@
+"""What can go wrong between machines: the broker cannot be reached, or the shared storage fails a job."""
+
+from __future__ import annotations
+
+from joypix_recipes.errors import JobError, JoypixError
+
+
+class BrokerError(JoypixError):
+    """The Redis broker cannot be reached or refused a command; nothing can be submitted or followed."""
+
+
+class StorageError(JobError):
+    """The shared storage cannot be read or written; the job fails and nothing is left under a final name."""

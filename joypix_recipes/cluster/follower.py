@@ -1,0 +1,190 @@
+"""The submitting side as a backend: ``run_job`` submits one job to the farm, follows it, and fetches its output.
+
+The ordinary runner drives it, so a farm run keeps the local run's progress, ``--json`` events, SQLite
+journal, exit codes, manifest.json and report.html. One poller reads the records of every followed
+job in one Redis round trip; a broker restart only pauses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from joypix_recipes.atomic import atomic_path
+from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.cluster.broker import unreachable
+from joypix_recipes.cluster.errors import StorageError
+from joypix_recipes.cluster.ledger import Record, State
+from joypix_recipes.cluster.producer import Producer
+from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.cluster.storage import Storage
+from joypix_recipes.errors import JobError, RunError
+from joypix_recipes.job import Job, hash_file
+
+log = logging.getLogger("joypix_recipes.cluster")
+
+POLL_INTERVAL_S = 0.1
+MAX_POLL_INTERVAL_S = 2.0
+ENDED = (State.DONE, State.FAILED)
+FOLLOW_EVERYTHING = 100_000
+"""The runner's bound for a farm run: every job is in flight at once; the workers decide what runs."""
+
+
+@dataclass
+class _Waiter:
+    on_record: Callable[[Record], None]
+    ended: asyncio.Future[Record]
+    last_stage: str = ""
+    last_state: State | None = None
+
+
+@dataclass
+class _Poller:
+    """Reads every followed record each tick and wakes the jobs whose record ended."""
+
+    producer: Producer
+    waiters: dict[str, list[_Waiter]] = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self, identity: str, on_record: Callable[[Record], None]) -> Record:
+        waiter = _Waiter(on_record, asyncio.get_running_loop().create_future())
+        self.waiters.setdefault(identity, []).append(waiter)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._poll())
+        self.wake.set()
+        try:
+            return await waiter.ended
+        finally:
+            left = [other for other in self.waiters.get(identity, []) if other is not waiter]
+            if left:
+                self.waiters[identity] = left
+            else:
+                self.waiters.pop(identity, None)
+
+    async def aclose(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _poll(self) -> None:
+        delay = POLL_INTERVAL_S
+        warned = False
+        while self.waiters:
+            identities = list(self.waiters)
+            try:
+                records = await self.producer.ledger.glance_many(identities)
+                ended = [identity for identity, record in zip(identities, records) if record and record.state in ENDED]
+                if ended:  # the whole record (output keys, errors, replies) only for jobs that ended
+                    full = dict(zip(ended, await self.producer.ledger.read_many(ended)))
+                    records = [full.get(identity, record) for identity, record in zip(identities, records)]
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                if not warned:
+                    log.warning("%s; still following, retrying", unreachable(self.producer.settings.broker_url, error))
+                    warned = True
+                delay = min(MAX_POLL_INTERVAL_S, delay * 2)
+            else:
+                if warned:
+                    log.warning("the broker answers again")
+                    warned = False
+                delay = POLL_INTERVAL_S
+                for identity, record in zip(identities, records):
+                    self._deliver(identity, record)
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+
+    def _deliver(self, identity: str, record: Record | None) -> None:
+        if record is None:
+            return
+        for waiter in self.waiters.get(identity, []):
+            if waiter.ended.done():
+                continue
+            waiter.on_record(record)
+            if record.state in ENDED:
+                waiter.ended.set_result(record)
+
+
+class ClusterBackend:
+    """Runs each job on the farm and brings its output home to ``job.output``."""
+
+    name = "cluster"
+
+    def __init__(self, settings: ClusterSettings, options: BackendOptions, *, force: bool = False) -> None:
+        self.producer = Producer(settings, options, force=force)
+        self._poller = _Poller(self.producer)
+
+    @property
+    def default_concurrency(self) -> int:
+        """Every job at once: following costs nothing; the farm's workers bound the real work."""
+        return FOLLOW_EVERYTHING
+
+    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+        """Submit (or re-attach to) the job, wait for the farm to finish it, then fetch its output."""
+        try:
+            submitted = await self.producer.submit(job)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise RunError(unreachable(self.producer.settings.broker_url, error)) from error
+        reporter.stage("queued on the farm" if submitted.enqueued else "following the farm's job")
+        seen: dict[str, str] = {}
+
+        def forward(record: Record) -> None:
+            worker = record.get("worker") or "a worker"
+            stage = record.get("stage") or record.state.value
+            text = f"{stage} on {worker}" if record.state == State.RUNNING else stage
+            if seen.get("text") != text:
+                seen["text"] = text
+                reporter.stage(text)
+
+        record = await self._poller.wait(submitted.identity, forward)
+        if record.state == State.FAILED:
+            reason = record.get("error") or "the job failed on the farm"
+            raise RunError(reason) if record.get("error_kind") == "run" else JobError(reason)
+        reporter.stage("fetching the output")
+        poster = await asyncio.to_thread(self._fetch, job, record)
+        for text in record.texts("warnings"):
+            reporter.warn(text)
+        for text in record.texts("replies"):
+            reporter.reply(text)
+        return JobResult(
+            output=job.output,
+            poster=poster,
+            summary=record.get("summary") or "",
+            duration_s=float(record.get("duration_s") or 0.0),
+        )
+
+    async def aclose(self) -> None:
+        """Stop following (the farm keeps working) and close connections."""
+        await self._poller.aclose()
+        await self.producer.aclose()
+
+    def _fetch(self, job: Job, record: Record) -> Path | None:
+        """Download output and poster atomically beside each other; the output's hash must match the worker's."""
+        storage = self.producer.storage
+        output_key = record.get("output_key")
+        if output_key is None:
+            raise StorageError(f"{job.label}: the farm finished the job but recorded no output; run it again with --force")
+        poster = None
+        poster_key = record.get("poster_key")
+        if poster_key is not None:
+            poster = job.output.with_name(poster_key.rsplit("/", 1)[-1])
+            _download(storage, poster_key, poster)
+        with atomic_path(job.output) as temp:
+            storage.fetch(output_key, temp)
+            expected = record.get("output_hash")
+            if expected is not None and hash_file(temp) != expected:
+                raise StorageError(f"{job.label}: the output in the storage {storage.public} does not match what the worker wrote")
+        return poster
+
+
+def _download(storage: Storage, key: str, target: Path) -> None:
+    with atomic_path(target) as temp:
+        storage.fetch(key, temp)
+

@@ -1,0 +1,213 @@
+"""Each job identity's record and lease in Redis: the farm-wide truth of what is queued, running and done.
+
+The record (a hash) says which submission owns the job, its state, the cloud ids to re-attach to, and
+where the output lies in storage. The lease (a key with a time to live) is held by the one worker
+working on the job and renewed while it works; every write a worker makes checks it still holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+
+from joypix_recipes.cluster.broker import CONNECT_TIMEOUT_S, NAMESPACE
+
+MAX_CONNECTIONS = 32
+GLANCE_FIELDS = ("state", "submission", "stage", "worker")
+
+
+class State(StrEnum):
+    """Where a job stands on the farm."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A job's record as read from Redis."""
+
+    identity: str
+    state: State
+    submission: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        """One field, or None when absent or empty."""
+        return self.fields.get(name) or None
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        """A field holding a JSON list of strings."""
+        raw = self.fields.get(name)
+        return tuple(str(item) for item in json.loads(raw)) if raw else ()
+
+
+def record_key(identity: str) -> str:
+    """The Redis hash of one job identity."""
+    return f"{NAMESPACE}:job:{identity}"
+
+
+def lease_key(identity: str) -> str:
+    """The Redis key whose value names the worker holding the job."""
+    return f"{NAMESPACE}:lease:{identity}"
+
+
+# A new submission takes over a record that is absent, failed, or (with force) anything not running.
+_CLAIM = """
+local state = redis.call('hget', KEYS[1], 'state')
+if state == 'queued' or state == 'running' or (state == 'done' and ARGV[3] ~= '1') then
+  return redis.call('hget', KEYS[1], 'submission')
+end
+redis.call('del', KEYS[1])
+redis.call('hset', KEYS[1], 'state', 'queued', 'submission', ARGV[1], 'queued_at', ARGV[2])
+return ARGV[1]
+"""
+
+# Writes by the lease holder only (a lapsed lease nobody took since still counts as ours):
+# KEYS = record, lease; ARGV = token, then field/value pairs.
+_HOLDER_WRITE = """
+local holder = redis.call('get', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 2))
+return 1
+"""
+
+# A lease that lapsed while its holder was busy (a stalled loop, a broker restart) is taken back,
+# unless another worker took it meanwhile.
+# A worker starting a job, in one round trip: drop it unless this submission owns a job still to do,
+# wait if another worker holds the lease, else take the lease, count the attempt and mark it running.
+# KEYS = record, lease; ARGV = token, submission, lease ms, worker name, now.
+_START = """
+local state = redis.call('hget', KEYS[1], 'state')
+if not state or state == 'done' or state == 'failed' or redis.call('hget', KEYS[1], 'submission') ~= ARGV[2] then
+  return {'stale', state or 'missing'}
+end
+if not redis.call('set', KEYS[2], ARGV[1], 'nx', 'px', ARGV[3]) then return {'leased', state} end
+redis.call('hincrby', KEYS[1], 'attempts', 1)
+redis.call('hset', KEYS[1], 'state', 'running', 'worker', ARGV[4], 'started_at', ARGV[5], 'stage', 'starting')
+local reply = redis.call('hgetall', KEYS[1])
+table.insert(reply, 1, 'started')
+return reply
+"""
+
+_NOTE = """
+if redis.call('hget', KEYS[1], 'submission') ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 2))
+return 1
+"""
+
+_RENEW = """
+local holder = redis.call('get', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
+return 1
+"""
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class Ledger:
+    """Job records and leases over one asyncio Redis connection pool."""
+
+    def __init__(self, url: str) -> None:
+        # A blocking pool: a thousand jobs followed at once wait their turn for a connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=MAX_CONNECTIONS, timeout=None,
+            socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=30.0, decode_responses=True,
+        )
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self._claim = self.client.register_script(_CLAIM)
+        self._note = self.client.register_script(_NOTE)
+        self._start = self.client.register_script(_START)
+        self._holder_write = self.client.register_script(_HOLDER_WRITE)
+        self._renew = self.client.register_script(_RENEW)
+        self._release = self.client.register_script(_RELEASE)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.client.aclose()
+
+    async def read(self, identity: str) -> Record | None:
+        """The record of one identity, or None when the farm has never seen it."""
+        return _record(identity, cast(dict[str, str], await self.client.hgetall(record_key(identity))))
+
+    async def read_many(self, identities: list[str]) -> list[Record | None]:
+        """Records of many identities in one round trip."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.hgetall(record_key(identity))
+            replies = await pipe.execute()
+        return [_record(identity, reply) for identity, reply in zip(identities, replies)]
+
+    async def glance_many(self, identities: list[str]) -> list[Record | None]:
+        """State, stage and worker of many identities in one round trip (what following needs each tick)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.hmget(record_key(identity), GLANCE_FIELDS)
+            replies = await pipe.execute()
+        return [
+            _record(identity, {name: value for name, value in zip(GLANCE_FIELDS, reply) if value is not None})
+            for identity, reply in zip(identities, replies)
+        ]
+
+    async def claim(self, identity: str, submission: str, *, force: bool = False) -> str:
+        """Make ``submission`` the job's owner unless one is queued, running or done; returns the owner."""
+        owner = await self._claim(keys=[record_key(identity)], args=[submission, _now(), "1" if force else "0"])
+        return str(owner)
+
+    async def note(self, identity: str, submission: str, **values: str) -> None:
+        """Set fields on the record if ``submission`` still owns it (the producer's own notes)."""
+        pairs = [item for pair in values.items() for item in pair]
+        await self._note(keys=[record_key(identity)], args=[submission, *pairs])
+
+    async def start(self, identity: str, submission: str, token: str, lease_s: float, worker: str) -> tuple[str, Record | None]:
+        """("started", the record now running under our lease), ("leased", None) or ("stale", None)."""
+        reply = await self._start(
+            keys=[record_key(identity), lease_key(identity)],
+            args=[token, submission, int(lease_s * 1000), worker, _now()],
+        )
+        outcome, rest = str(reply[0]), [str(item) for item in reply[1:]]
+        if outcome != "started":
+            return outcome, None
+        return outcome, _record(identity, dict(zip(rest[::2], rest[1::2])))
+
+    async def renew_lease(self, identity: str, token: str, lease_s: float) -> bool:
+        """Extend the lease; False when it lapsed and someone else may hold it now."""
+        return bool(await self._renew(keys=[lease_key(identity)], args=[token, int(lease_s * 1000)]))
+
+    async def release_lease(self, identity: str, token: str) -> None:
+        """Give the lease up, if still ours."""
+        await self._release(keys=[lease_key(identity)], args=[token])
+
+    async def holder_write(self, identity: str, token: str, **values: Any) -> bool:
+        """Set fields as the lease holder; False (nothing written) when the lease is no longer ours."""
+        pairs: list[str] = []
+        for name, value in values.items():
+            pairs += [name, value if isinstance(value, str) else json.dumps(value)]
+        return bool(await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, *pairs]))
+
+
+def _record(identity: str, fields: dict[str, str]) -> Record | None:
+    if not fields or fields.get("state") not in tuple(State):
+        return None
+    return Record(identity, State(fields["state"]), fields.get("submission", ""), dict(fields))
+
+
+def _now() -> str:
+    return f"{time.time():.3f}"
+
+
+def holder_write_now(client: Any, identity: str, token: str, values: dict[str, str]) -> bool:
+    """``Ledger.holder_write`` over a blocking client, for reporters that must not return before it is stored."""
+    pairs = [item for pair in values.items() for item in pair]
+    return bool(client.eval(_HOLDER_WRITE, 2, record_key(identity), lease_key(identity), token, *pairs))

@@ -1,0 +1,58 @@
+"""The job message: a ``Job`` as JSON plus what a worker on another machine needs to find its files.
+
+The job's paths are the submitting machine's; a worker reads the input from storage by ``input_key``
+and writes the output into storage under the job identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from joypix_recipes.job import Job
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """One job on the queue, tagged with the submission that enqueued it."""
+
+    identity: str
+    submission: str
+    job: Job
+    input_key: str | None
+    storage_url: str
+    base_url: str | None = None
+    poll_interval: float | None = None
+    language: str | None = None
+
+    @property
+    def queue(self) -> str:
+        """The queue of the job's backend."""
+        return self.job.backend
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, as Dramatiq carries it."""
+        return {
+            "identity": self.identity,
+            "submission": self.submission,
+            "job": self.job.to_dict(),
+            "input_key": self.input_key,
+            "storage_url": self.storage_url,
+            "base_url": self.base_url,
+            "poll_interval": self.poll_interval,
+            "language": self.language,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobMessage:
+        """Inverse of ``to_dict``."""
+        return cls(
+            identity=str(data["identity"]),
+            submission=str(data["submission"]),
+            job=Job.from_dict(data["job"]),
+            input_key=data.get("input_key"),
+            storage_url=str(data["storage_url"]),
+            base_url=data.get("base_url"),
+            poll_interval=data.get("poll_interval"),
+            language=data.get("language"),
+        )

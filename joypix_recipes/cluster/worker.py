@@ -1,0 +1,315 @@
+"""One job message on a worker: skip what is done, take the lease, render, commit to storage, record.
+
+Runs on the worker process's event loop (Dramatiq's AsyncIO middleware), so one process can hold many
+cloud waits at once. A job is worked on only by the lease holder of its identity, and only for the
+submission that owns its record; a stale or duplicate message is acknowledged and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
+
+import redis
+
+from joypix_recipes.backends import BACKENDS, Backend, BackendFactory, BackendOptions, JobResult, Resume
+from joypix_recipes.cluster.broker import redis_client
+from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
+from joypix_recipes.cluster.message import JobMessage
+from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.cluster.storage import Storage, output_key
+from joypix_recipes.errors import JoypixError, RunError
+from joypix_recipes.job import Job, hash_file
+
+log = logging.getLogger("joypix_recipes.cluster")
+
+INTERNAL_ERROR = "internal error on the worker {worker}; its log has the details, please report it"
+CHECKPOINT_RETRY_S = 10.0
+
+T = TypeVar("T")
+
+Requeue = Callable[[JobMessage, float], None]
+"""Puts a message back on its queue after a delay in seconds (the broker's enqueue, injected)."""
+
+
+@dataclass
+class WorkerContext:
+    """What every job on one worker process shares: settings, Redis, storage and backends."""
+
+    settings: ClusterSettings
+    requeue: Requeue
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+    storage_url: str | None = None
+    local_workers: int | None = None
+    backends: Mapping[str, BackendFactory] = field(default_factory=lambda: dict(BACKENDS))
+    _ledger: Ledger | None = None
+    _client: redis.Redis | None = None
+    _backends: dict[tuple[str, str | None, float | None, str | None], Backend] = field(default_factory=dict)
+    _storages: dict[str, Storage] = field(default_factory=dict)
+    _running: dict[asyncio.Task[None], str] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> Ledger:
+        """The asyncio Redis client, made on first use (on the loop that will use it)."""
+        if self._ledger is None:
+            self._ledger = Ledger(self.settings.broker_url)
+        return self._ledger
+
+    @property
+    def client(self) -> redis.Redis:
+        """A blocking Redis client for writes that must land before the backend goes on."""
+        if self._client is None:
+            self._client = redis_client(self.settings.broker_url)
+        return self._client
+
+    def storage_for(self, message: JobMessage) -> Storage:
+        """This worker's own view of the storage (its mount point), else the submitter's URL."""
+        url = self.storage_url or message.storage_url
+        if url not in self._storages:
+            self._storages[url] = Storage(url)
+        return self._storages[url]
+
+    def backend_for(self, message: JobMessage) -> Backend:
+        """One backend per kind and cloud settings, shared by every job of this process."""
+        key = (message.job.backend, message.base_url, message.poll_interval, message.language)
+        if key not in self._backends:
+            options = BackendOptions(
+                base_url=message.base_url,
+                poll_interval=message.poll_interval,
+                language=message.language,
+                workers=self.local_workers,
+            )
+            self._backends[key] = self.backends[message.job.backend](options)
+        return self._backends[key]
+
+    async def execute(self, message: JobMessage) -> None:
+        """Work one message to its end; never raises, so Dramatiq acknowledges it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._running[task] = message.job.backend
+        try:
+            await _Execution(self, message).run()
+        except asyncio.CancelledError:
+            # Stopped before the job was taken: it goes back untouched.
+            await asyncio.to_thread(self.requeue, message, 0.0)
+        except Exception:  # noqa: BLE001 - Redis gone for longer than our patience: try again later
+            log.exception("job %s could not be worked on; it goes back to the queue", message.identity)
+            await asyncio.to_thread(self.requeue, message, self.settings.lease_s)
+        finally:
+            del self._running[task]
+
+    def hand_back(self, loop: asyncio.AbstractEventLoop, backends: frozenset[str] | None = None) -> None:
+        """Stop the running jobs of these backends (all when None); each puts its message back on the queue."""
+        for task, backend in list(self._running.items()):
+            if backends is None or backend in backends:
+                loop.call_soon_threadsafe(task.cancel)
+
+    async def aclose(self) -> None:
+        """Close backends and connections."""
+        for backend in self._backends.values():
+            with contextlib.suppress(Exception):
+                await backend.aclose()
+        self._backends.clear()
+        if self._ledger is not None:
+            await self._ledger.aclose()
+        if self._client is not None:
+            self._client.close()
+
+
+class _LedgerReporter:
+    """A JobReporter writing to the job's record as the lease holder; checkpoints land before it returns."""
+
+    def __init__(self, context: WorkerContext, identity: str, token: str) -> None:
+        self.context, self.identity, self.token = context, identity, token
+        self.replies: list[str] = []
+        self.warnings: list[str] = []
+        self._staged: asyncio.Task[None] | None = None
+
+    def stage(self, text: str) -> None:
+        # Stages only inform the follower: written in order in the background, never holding the loop.
+        self._staged = asyncio.get_running_loop().create_task(self._stage_after(self._staged, text))
+
+    async def settle(self) -> None:
+        """Wait until every stage written so far has landed (or given up)."""
+        if self._staged is not None:
+            await self._staged
+
+    async def _stage_after(self, previous: asyncio.Task[None] | None, text: str) -> None:
+        if previous is not None:
+            await previous
+        try:
+            await self.context.ledger.holder_write(self.identity, self.token, stage=text)
+        except redis.RedisError as error:
+            log.debug("could not record the stage of job %s: %s", self.identity, error)
+
+    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
+        # A render id lost here would make the next worker pay for the render again: keep trying a while.
+        values = {"session_id": session_id or "", **({"render_id": render_id} if render_id else {})}
+        self._write(values, retry_s=CHECKPOINT_RETRY_S)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def reply(self, text: str) -> None:
+        self.replies.append(text)
+
+    def _write(self, values: dict[str, str], retry_s: float) -> None:
+        deadline = time.monotonic() + retry_s
+        while True:
+            try:
+                holder_write_now(self.context.client, self.identity, self.token, values)
+                return
+            except redis.RedisError as error:
+                if time.monotonic() >= deadline:
+                    log.warning("could not record %s for job %s: %s", ", ".join(values), self.identity, error)
+                    return
+                time.sleep(0.2)
+
+
+class _Execution:
+    """One attempt at one message."""
+
+    def __init__(self, context: WorkerContext, message: JobMessage) -> None:
+        self.context = context
+        self.message = message
+        self.identity = message.identity
+        self.token = f"{context.name}:{uuid.uuid4().hex[:8]}"
+
+    async def run(self) -> None:
+        ledger, lease_s = self.context.ledger, self.context.settings.lease_s
+        outcome, record = await _retrying(
+            lambda: ledger.start(self.identity, self.message.submission, self.token, lease_s, self.context.name)
+        )
+        if outcome == "stale":
+            log.info("dropping a message for job %s: already done, failed or submitted anew", self.identity)
+            return
+        if record is None:
+            # Someone holds the job. If that worker dies, this message is what brings the job back.
+            log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
+            await asyncio.to_thread(self.context.requeue, self.message, lease_s)
+            return
+        renewal = asyncio.create_task(self._renew())
+        try:
+            await self._work(record)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError, redis.RedisError):
+                await renewal
+            with contextlib.suppress(redis.RedisError):
+                await ledger.release_lease(self.identity, self.token)
+
+    async def _renew(self) -> None:
+        interval = self.context.settings.lease_s / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.context.ledger.renew_lease(self.identity, self.token, self.context.settings.lease_s):
+                    log.warning("lost the lease of job %s; another worker may have taken it", self.identity)
+                    return
+            except redis.RedisError as error:
+                log.warning("cannot renew the lease of job %s yet: %s", self.identity, error)
+
+    async def _work(self, record: Record) -> None:
+        ledger = self.context.ledger
+        job = self.message.job
+        render_id = record.get("render_id")
+        resume = Resume(session_id=record.get("session_id"), render_id=render_id) if render_id else None
+        reporter = _LedgerReporter(self.context, self.identity, self.token)
+        began = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:
+                storage = self.context.storage_for(self.message)
+                local_job = await asyncio.to_thread(self._localise, storage, Path(scratch))
+                if resume is not None:
+                    log.info("job %s: re-attaching to render %s", self.identity, render_id)
+                result = await self.context.backend_for(self.message).run_job(local_job, reporter, resume)
+                reporter.stage("storing the output")
+                stored = await asyncio.to_thread(self._commit, storage, result)
+                await reporter.settle()
+        except asyncio.CancelledError:
+            await self._hand_back()
+            return
+        except RunError as error:
+            await self._fail(str(error), "run")
+            return
+        except JoypixError as error:
+            await self._fail(str(error), "job")
+            return
+        except Exception:  # noqa: BLE001 - a bug fails this job with a pointer to the log, the worker goes on
+            log.exception("job %s failed with an unexpected error", self.identity)
+            await self._fail(INTERNAL_ERROR.format(worker=self.context.name), "job")
+            return
+        done = await ledger.holder_write(
+            self.identity, self.token, state=State.DONE.value, stage="done", finished_at=f"{time.time():.3f}",
+            duration_s=f"{time.monotonic() - began:.3f}", summary=result.summary,
+            replies=list(reporter.replies) + list(result.replies), warnings=list(reporter.warnings) + list(result.warnings),
+            **stored,
+        )
+        if not done:
+            log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
+        log.info("done %s (%s)", job.label, self.identity)
+
+    def _localise(self, storage: Storage, scratch: Path) -> Job:
+        """The job as this machine sees it: the input fetched from storage, the output in scratch space."""
+        job = self.message.job
+        inputs, outputs = scratch / "input", scratch / "output"
+        inputs.mkdir()
+        outputs.mkdir()
+        job_input = job.input
+        if self.message.input_key is not None:
+            local = inputs / job.input.name
+            storage.fetch(self.message.input_key, local)
+            job_input = replace(job_input, path=local)
+        return replace(job, input=job_input, output=outputs / job.output.name)
+
+    def _commit(self, storage: Storage, result: JobResult) -> dict[str, str]:
+        """Poster first, then the output: once the output is there, everything is."""
+        stored: dict[str, str] = {}
+        if result.poster is not None and result.poster.is_file():
+            stored["poster_key"] = output_key(self.identity, result.poster.name)
+            storage.commit(result.poster, stored["poster_key"])
+        stored["output_key"] = output_key(self.identity, result.output.name)
+        stored["output_hash"] = hash_file(result.output)
+        stored["output_size"] = str(result.output.stat().st_size)
+        storage.commit(result.output, stored["output_key"])
+        return stored
+
+    async def _fail(self, error: str, kind: str) -> None:
+        log.warning("failed %s: %s", self.message.job.label, error)
+        await _retrying(
+            lambda: self.context.ledger.holder_write(
+                self.identity, self.token, state=State.FAILED.value, stage="failed", error=error, error_kind=kind,
+                finished_at=f"{time.time():.3f}",
+            )
+        )
+
+    async def _hand_back(self) -> None:
+        """The worker is stopping: the job goes back to the queue, its cloud ids stay for the next worker."""
+        log.info("handing job %s back to the queue", self.identity)
+        with contextlib.suppress(redis.RedisError):
+            await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
+        await asyncio.to_thread(self.context.requeue, self.message, 0.0)
+
+
+async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
+    """Run a Redis operation, waiting out a broker restart for up to ``patience_s``."""
+    deadline = time.monotonic() + patience_s
+    delay = 0.1
+    while True:
+        try:
+            return await operation()
+        except (redis.ConnectionError, redis.TimeoutError):
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(2.0, delay * 2)
+
