@@ -123,12 +123,13 @@ class Farm:
         return self.storage.as_uri()
 
     def worker(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        log = (self.root / f"worker{len(self.workers)}.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "joypix_recipes", "worker", "--broker", self.redis.url, "--storage", self.storage_url,
-             "--threads", "1", *extra],
-            stdout=log, stderr=subprocess.STDOUT, text=True, env={**self.env, **(env or {})}, start_new_session=True,
-        )
+        # The child keeps its own copy of the log's descriptor; ours closes once it is started.
+        with (self.root / f"worker{len(self.workers)}.log").open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "joypix_recipes", "worker", "--broker", self.redis.url, "--storage",
+                 self.storage_url, "--threads", "1", *extra],
+                stdout=log, stderr=subprocess.STDOUT, text=True, env={**self.env, **(env or {})}, start_new_session=True,
+            )
         self.workers.append(process)
         return process
 

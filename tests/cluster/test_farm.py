@@ -104,7 +104,7 @@ def test_killed_submitter_leaves_the_jobs_running_and_a_rerun_collects_them(farm
     # Killed once every job is on the queue (a kill between claiming and enqueueing is finished by the rerun).
     wait_until_enqueued(farm, 3)
     os.killpg(submitter.pid, signal.SIGKILL)
-    submitter.wait(10)
+    submitter.communicate(timeout=10)  # reads and closes its pipes
     farm.worker()
     wait_for(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
 
