@@ -15,10 +15,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
+from joypix_recipes.atomic import STATE_FOLDER, scratch_folder
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.job import Job
 
-JOURNAL_FOLDER = ".joypix"
+JOURNAL_FOLDER = STATE_FOLDER
 JOURNAL_NAME = "journal.sqlite"
 
 _SCHEMA = """
@@ -94,6 +95,8 @@ class Journal:
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.path = path
+        self.scratch = scratch_folder(path.parent.parent)
+        """Where temp files of this output folder are written."""
         self._connection = connection
         # Backends may report from worker threads; one lock keeps each statement whole.
         self._lock = threading.Lock()
@@ -103,7 +106,7 @@ class Journal:
         """Open (creating if needed) ``out_dir/.joypix/journal.sqlite`` in WAL mode."""
         path = Path(out_dir) / JOURNAL_FOLDER / JOURNAL_NAME
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            scratch_folder(out_dir).mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
             connection.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL survives a killed process; only a power cut can lose the last commits.

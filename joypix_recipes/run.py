@@ -8,6 +8,7 @@ then raises ``KeyboardInterrupt`` to the CLI, which exits 130.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,11 +16,14 @@ from joypix_recipes.backends import BACKENDS, BackendOptions
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import open_progress
 from joypix_recipes.report import write_run_outputs
 from joypix_recipes.runner import Runner, RunSummary
 
 INTERRUPTED = "interrupted"
+
+log = logging.getLogger(__name__)
 
 
 async def execute_run(
@@ -41,19 +45,20 @@ async def execute_run(
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency must be 1 or more")
     out_dir = Path(out_dir)
-    progress = open_progress(progress_mode, verbose)
-    with Journal.open(out_dir) as journal, progress:
-        runner = Runner(factory(options), journal, progress, concurrency=concurrency, force=force)
-        try:
+    async with hold_output_folder(out_dir, on_wait=log.warning):
+        progress = open_progress(progress_mode, verbose)
+        with Journal.open(out_dir) as journal, progress:
+            runner = Runner(factory(options), journal, progress, concurrency=concurrency, force=force)
             try:
-                summary = await runner.run(jobs)
-            finally:
-                # Closing the backend also stops worker processes that may still be writing temp files.
-                await runner.aclose()
-        except asyncio.CancelledError:
-            _write_outputs(runner.summary(stopped_reason=INTERRUPTED), runner, out_dir, recipe_name)
-            raise
-        _write_outputs(summary, runner, out_dir, recipe_name)
+                try:
+                    summary = await runner.run(jobs)
+                finally:
+                    # Closing the backend also stops worker processes that may still be writing temp files.
+                    await runner.aclose()
+            except asyncio.CancelledError:
+                _write_outputs(runner.summary(stopped_reason=INTERRUPTED), runner, out_dir, recipe_name)
+                raise
+            _write_outputs(summary, runner, out_dir, recipe_name)
     return summary
 
 

@@ -149,7 +149,7 @@ class Runner:
         try:
             await self.backend.aclose()
         finally:
-            for folder in self._cleaned:
+            for folder in (*self._cleaned, self.journal.scratch):
                 remove_partials(folder)
 
     async def _identify(self, job: Job) -> tuple[str, str | None]:

@@ -285,7 +285,7 @@ def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: P
 
     asyncio.run(interrupted())
     assert not jobs[0].output.exists()
-    assert not [path for path in out_dir.iterdir() if ".partial" in path.name]
+    assert not [path for path in out_dir.rglob("*") if ".partial" in path.name]
 
     again = RecordingBackend()
     summary = run_batch(again, jobs, out_dir)

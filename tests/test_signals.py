@@ -37,7 +37,7 @@ def _wait_for_partial(folder: Path, process: subprocess.Popen[str], timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[0]
-        if folder.exists() and any(".partial" in path.name for path in folder.iterdir()):
+        if folder.exists() and any(".partial" in path.name for path in folder.rglob("*")):
             return
         time.sleep(0.05)
     raise AssertionError("the render never started")

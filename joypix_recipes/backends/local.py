@@ -6,8 +6,6 @@ Building the draft is cheap and happens in the caller; only the render crosses i
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import glob
 import multiprocessing
 import os
 import signal
@@ -21,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
-from joypix_recipes.atomic import PARTIAL_SUFFIX
+from joypix_recipes.atomic import process_alive, remove_partials_of
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
@@ -88,8 +86,8 @@ class LocalBackend:
             try:
                 return await asyncio.get_running_loop().run_in_executor(pool, task)
             except BrokenProcessPool as error:
-                self._discard_broken_pool(pool)
-                _remove_partials_of(job.output)  # the dead worker could not clean up after itself
+                await asyncio.to_thread(self._discard_broken_pool, pool)
+                remove_partials_of(job.output)  # the dead worker could not clean up after itself
                 if attempt == 2:
                     raise RenderError(
                         f"{job.input.name}: the render worker stopped unexpectedly (out of memory?);"
@@ -118,14 +116,20 @@ class LocalBackend:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
         finally:  # even when closing is itself cancelled (a second Ctrl-C), killed renders leave nothing
             for output in self._abandoned:
-                _remove_partials_of(output)
+                remove_partials_of(output)
             self._abandoned.clear()
 
     def _discard_broken_pool(self, pool: ProcessPoolExecutor) -> None:
         # A worker that died (killed, out of memory) breaks the whole pool; the next job gets a fresh one.
         # Jobs that shared the broken pool all land here; only the first replaces it.
+        # Its surviving workers render for nobody and would keep their temp files alive: stop them.
         if self._pool is pool:
             self._pool = None
+            survivors = list(getattr(pool, "_processes", {}).values())
+            for process in survivors:
+                process.kill()
+            for process in survivors:
+                process.join(timeout=5)
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -214,13 +218,6 @@ def _audio_file(job: Job, step: PlannedStep, name: str) -> Path:
     )
 
 
-def _remove_partials_of(output: Path) -> None:
-    """Delete temp files a stopped render of ``output`` left (named as atomic.atomic_path names them)."""
-    for leftover in output.parent.glob(f".{glob.escape(output.name)}.*{PARTIAL_SUFFIX}*"):
-        with contextlib.suppress(OSError):
-            leftover.unlink()
-
-
 def _identity(job: Job) -> str:
     try:
         return job_identity(job)
@@ -250,33 +247,13 @@ def _prepare_worker(parent_pid: int) -> None:
     """
 
     def watch() -> None:
-        while _is_running(parent_pid):
+        while process_alive(parent_pid):
             time.sleep(_PARENT_POLL_SECONDS)
         os._exit(1)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=watch, name="joypix-parent-watch", daemon=True).start()
-
-
-def _is_running(pid: int) -> bool:
-    """True while ``pid`` exists and has not exited; a zombie counts as exited.
-
-    A parent that exited but was not yet reaped is a zombie; its reaper may be waiting for our copy
-    of its stdout to close, so waiting for the zombie to vanish would deadlock.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            state = stat.read().rsplit(")", 1)[-1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc: existence is all we can know
-    return state not in ("Z", "X")
 
 
 def render_in_worker(

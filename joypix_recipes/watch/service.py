@@ -16,6 +16,7 @@ from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import Progress, open_progress
 from joypix_recipes.report import write_run_outputs
 from joypix_recipes.runner import Runner
@@ -69,6 +70,7 @@ async def watch(
     for flow, (_, backend_name, _) in plans.items():
         if backend_name not in backends:
             raise UsageError(f"unknown backend '{backend_name}' for {flow.label}; use one of: {', '.join(sorted(backends))}")
+    held = await _hold_output_folders(config)
     display = progress if progress is not None else open_progress(progress_mode, verbose)
     runners = _Runners({}, {}, {}, {})
     try:
@@ -92,7 +94,22 @@ async def watch(
             log.error("stopped: %s", summary.stopped_reason)
         return summary.exit_code
     finally:
-        await _close(runners, display, close_display=progress is None)
+        try:
+            await _close(runners, display, close_display=progress is None)
+        finally:
+            await held.aclose()
+
+
+async def _hold_output_folders(config: WatchConfig) -> contextlib.AsyncExitStack:
+    """Lock every output folder of the config (in sorted order, so two watchers cannot deadlock)."""
+    held = contextlib.AsyncExitStack()
+    try:
+        for out_dir in sorted({flow.out_dir for flow in config.flows}):
+            await held.enter_async_context(hold_output_folder(out_dir, on_wait=log.warning))
+    except BaseException:
+        await held.aclose()
+        raise
+    return held
 
 
 def _flow_plan(flow: Flow) -> tuple[Planner, str, str]:
