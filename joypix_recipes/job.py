@@ -166,6 +166,25 @@ def job_identity(job: Job, content_hash: str | None = None) -> str:
     return hashlib.sha256(f"{content}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
 
 
+POSTER_SUFFIX = ".jpg"
+
+
+def poster_path(output: Path) -> Path:
+    """Where the poster of ``output`` is written: beside it, same name, ``.jpg``."""
+    return output.with_suffix(POSTER_SUFFIX)
+
+
+_COMMENT_PREFIX = "joypix job "
+
+
 def output_metadata(job: Job, identity: str) -> dict[str, str]:
     """Container tags every MP4 carries, so a file found later leads back to its recipe and job."""
-    return {"comment": f"joypix job {identity}", "title": job.recipe_name}
+    return {"comment": f"{_COMMENT_PREFIX}{identity}", "title": job.recipe_name}
+
+
+def identity_from_comment(comment: str) -> str | None:
+    """The job identity in a comment written by ``output_metadata``, or None."""
+    if not comment.startswith(_COMMENT_PREFIX):
+        return None
+    identity = comment[len(_COMMENT_PREFIX):].strip()
+    return identity if identity.isalnum() else None

@@ -137,6 +137,13 @@ class Journal:
         rows = self._query(f"SELECT {_SELECT} FROM jobs WHERE identity = ? AND output = ?", (identity, str(output)))
         return _record(rows[0]) if rows else None
 
+    def made(self, path: Path) -> bool:
+        """True when a job of this journal finished writing ``path`` (as its output or its poster) at least once."""
+        rows = self._query(
+            "SELECT 1 FROM jobs WHERE (output = ? AND output_hash IS NOT NULL) OR poster = ? LIMIT 1", (str(path), str(path))
+        )
+        return bool(rows)
+
     def records(self) -> list[JobRecord]:
         """Every row, oldest first."""
         return [_record(row) for row in self._query(f"SELECT {_SELECT} FROM jobs ORDER BY created_at, rowid")]

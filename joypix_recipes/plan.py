@@ -6,6 +6,7 @@ raised together as one PlanError, one line each, before anything runs.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from joypix_recipes.actions import (
     Text,
 )
 from joypix_recipes.errors import PlanError
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job, JobInput, PlannedStep, poster_path
 from joypix_recipes.recipe.checks import DEFINITIONS
 from joypix_recipes.recipe.model import (
     AnimateStep,
@@ -91,7 +92,7 @@ def plan_jobs(
             job = planner.plan(source, index, variant)
             if job is not None:
                 jobs.append(job)
-    problems += planner.problems + _clashes(recipe, jobs)
+    problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
     return jobs
 
@@ -453,3 +454,41 @@ def _clashes(recipe: Recipe, jobs: list[Job]) -> list[str]:
         else:
             first[key] = job
     return problems
+
+
+def _replaced_inputs(jobs: list[Job]) -> list[str]:
+    """An output or a poster that is one of the inputs (an image, an audio file) would destroy it."""
+    inputs: dict[str, Path] = {}
+    for job in jobs:
+        for path in _input_files(job):
+            inputs[_same_place(path)] = path
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                inputs[f"{status.st_dev}:{status.st_ino}"] = path  # a hard link is the same file
+    problems = []
+    for job in jobs:
+        for kind, path in (("output", job.output), ("poster", poster_path(job.output))):
+            places = [_same_place(path)]
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                places.append(f"{status.st_dev}:{status.st_ino}")
+            hit = next((inputs[place] for place in places if place in inputs), None)
+            if hit is not None:
+                problems.append(
+                    f"the {kind} of {job.label} would replace the input {hit}; "
+                    "give --out a folder of its own (or an output name that differs from every input)"
+                )
+    return problems
+
+
+def _input_files(job: Job) -> list[Path]:
+    files = [job.input.path] if job.input.path is not None else []
+    for step in job.steps:
+        if isinstance(step.action, Audio) and step.action.file and step.action.file != BUILTIN_MUSIC:
+            files.append(Path(step.action.file))
+    return files
+
+
+def _same_place(path: Path) -> str:
+    """A comparison key: symlinks resolved, case folded (as macOS and Windows compare names)."""
+    return os.path.realpath(path).casefold()

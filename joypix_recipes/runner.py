@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Sequence
@@ -17,10 +18,11 @@ from typing import Literal
 
 from joypix_recipes.atomic import remove_partials
 from joypix_recipes.backends import Backend, JobResult, Resume
-from joypix_recipes.errors import JoypixError, RunError
-from joypix_recipes.job import Job, hash_file, input_hash, job_identity
+from joypix_recipes.errors import JobError, JoypixError, RunError
+from joypix_recipes.job import Job, hash_file, input_hash, job_identity, poster_path
 from joypix_recipes.journal import IN_FLIGHT, JobRecord, JobState, Journal
 from joypix_recipes.progress import Progress
+from joypix_recipes.provenance import embedded_identity
 
 Status = Literal["done", "skipped", "failed", "cancelled"]
 
@@ -225,6 +227,7 @@ class Runner:
 
         detail = None
         try:
+            await asyncio.to_thread(self._refuse_foreign_files, job)
             result = await self.backend.run_job(job, reporter, resume)
         except asyncio.CancelledError:
             outcome = ended("cancelled", "interrupted")
@@ -253,6 +256,14 @@ class Runner:
                 return self._record(outcome)
         self.journal.fail(identity, job.output, outcome.error or "", outcome.duration_s)
         return self._record(outcome, detail)
+
+    def _refuse_foreign_files(self, job: Job) -> None:
+        """Never replace a file this tool did not make: the journal or the file itself must say it is ours."""
+        for path in (job.output, poster_path(job.output)):
+            if os.path.lexists(path) and not self.journal.made(path) and embedded_identity(path) is None:
+                raise JobError(
+                    f"{path} already exists and was not made by joypix; move it away or choose another output folder"
+                )
 
     async def _intact(self, record: JobRecord) -> bool:
         """Done, and the output on disk still has the size and hash the journal recorded."""

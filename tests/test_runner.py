@@ -158,8 +158,10 @@ def test_unexpected_exception_is_an_internal_error_with_traceback_only_at_verbos
     for verbose in (False, True):
         out, err = io.StringIO(), io.StringIO()
         backend = RecordingBackend(behaviours={"photo0.mp4": bug})
+        folder = tmp_path / f"verbose-{verbose}"
+        folder.mkdir()
         summary = run_batch(
-            backend, make_jobs(tmp_path, 3), tmp_path / f"out{verbose}", force=True,
+            backend, make_jobs(folder, 3), folder / "out", force=True,
             progress=PlainProgress(out, err, verbose),
         )
         assert statuses(summary)["photo0.mp4"] == "failed"

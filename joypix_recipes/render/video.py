@@ -17,19 +17,19 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from PIL import Image
 
 from joypix_recipes.actions import BUILTIN_MUSIC
 from joypix_recipes.atomic import atomic_path
 from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.errors import ImageError, JoypixError, MediaError, RenderError
+from joypix_recipes.job import poster_path
 from joypix_recipes.render.audio import mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
 from joypix_recipes.render.encode import Mp4Writer
+from joypix_recipes.render.poster import write_poster
 from joypix_recipes.render.text import build_overlays
 
-POSTER_QUALITY = 88
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
 
 
@@ -86,12 +86,13 @@ def render_draft(
         raise
     except Exception as error:  # noqa: BLE001 - OpenCV or numpy failing mid-render
         raise RenderError(f"rendering {output.name} failed ({_reason(error)})") from error
-    poster_path = None
+    poster = None
     if poster_rgb is not None:
-        poster_path = output.with_suffix(".jpg")
-        with atomic_path(poster_path) as temp:
-            Image.fromarray(poster_rgb).save(temp, format="JPEG", quality=POSTER_QUALITY)
-    return RenderResult(output, poster_path, frames, draft.width, draft.height, seconds)
+        try:
+            poster = write_poster(poster_rgb, poster_path(output), (metadata or {}).get("comment"))
+        except OSError as error:
+            raise RenderError(f"cannot write the poster of {output.name} ({error.strerror or error})") from error
+    return RenderResult(output, poster, frames, draft.width, draft.height, seconds)
 
 
 def write_metadata(path: Path, metadata: Mapping[str, str]) -> None:
