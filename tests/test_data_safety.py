@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import av
 import pytest
 
 from joypix_recipes.cli import main
+from joypix_recipes.journal import Journal
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recipes/samples/sample.jpg"
@@ -72,3 +80,75 @@ def test_a_rerun_with_force_replaces_its_own_outputs(tmp_path: Path) -> None:
     first = (out / "img.mp4").stat().st_mtime_ns
     assert main([*args, "--force"]) == 0
     assert (out / "img.mp4").stat().st_mtime_ns != first
+
+
+def _joypix(args: list[str], cwd: Path, **options: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "joypix_recipes", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def _photos(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    photos = []
+    for index in range(count):
+        photo = folder / f"photo{index}.jpg"
+        photo.write_bytes(SAMPLE.read_bytes() + bytes([index]))  # distinct content, same picture
+        photos.append(photo)
+    return photos
+
+
+def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_two_runs_into_one_folder_take_turns_and_make_every_clip_once(tmp_path: Path) -> None:
+    _photos(tmp_path / "in", 3)
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+    args = ["run", "short.yaml", "--input", "in", "--out", "out", "--concurrency", "1"]
+
+    first = _joypix(args, tmp_path)
+    _wait_for(lambda: (tmp_path / "out/.joypix/owner.json").exists(), first)
+    second = _joypix(args, tmp_path)
+    first_out, _ = first.communicate(timeout=120)
+    second_out, second_err = second.communicate(timeout=120)
+
+    assert (first.returncode, second.returncode) == (0, 0), (first_out, second_out, second_err)
+    assert "3 done" in first_out
+    assert "3 skipped" in second_out
+    assert "in use by joypix process" in second_err and str(first.pid) in second_err
+    with Journal.open(tmp_path / "out") as journal:
+        assert sorted(record.attempts for record in journal.records()) == [1, 1, 1]
+
+
+def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_path: Path) -> None:
+    _photos(tmp_path / "in", 2)
+    (tmp_path / "long.yaml").write_text(SHORT.replace("duration: 0.5", "duration: 6"), encoding="utf-8")
+    out = tmp_path / "out"
+    process = _joypix(["run", "long.yaml", "--input", "in", "--out", "out", "--concurrency", "2"], tmp_path)
+
+    scratch = out / ".joypix" / "tmp"
+    _wait_for(lambda: scratch.is_dir() and any(p.stat().st_size > 10_000 for p in scratch.iterdir()), process)
+    temps = [path.name for path in scratch.iterdir()]
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+
+    assert temps and all(name.endswith(".partial") for name in temps)
+    assert not [path for path in out.rglob("*.partial") if path.parent != scratch]
+    for video in out.rglob("*.mp4"):
+        with av.open(str(video)) as container:
+            frames = sum(1 for _ in container.decode(video=0))
+        assert frames == 6 * 30, video
