@@ -86,13 +86,13 @@ def render_draft(
         raise
     except Exception as error:  # noqa: BLE001 - OpenCV or numpy failing mid-render
         raise RenderError(f"rendering {output.name} failed ({_reason(error)})") from error
-    poster = None
+    written_poster = None
     if poster_rgb is not None:
         try:
-            poster = write_poster(poster_rgb, poster_path(output), (metadata or {}).get("comment"))
+            written_poster = write_poster(poster_rgb, poster_path(output), (metadata or {}).get("comment"))
         except OSError as error:
             raise RenderError(f"cannot write the poster of {output.name} ({error.strerror or error})") from error
-    return RenderResult(output, poster, frames, draft.width, draft.height, seconds)
+    return RenderResult(output, written_poster, frames, draft.width, draft.height, seconds)
 
 
 def write_metadata(path: Path, metadata: Mapping[str, str]) -> None:
