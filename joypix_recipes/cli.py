@@ -7,12 +7,13 @@ commands that need them, so `joypix validate` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -366,6 +367,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ReaderMayLeave:
+    """A standard stream whose reader may go away (``| head``, a full disk): output stops, the work goes on.
+
+    Output is a view of the work: a run whose stdout closes still finishes its jobs and its journal.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return int(self._stream.write(text))
+            except OSError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except OSError:
+                self._leave()
+
+    def _leave(self) -> None:
+        self.gone = True
+        # Python flushes the stream again at exit; pointed at /dev/null, that flush has nowhere to fail.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _forgiving_standard_streams() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayLeave(sys.stdout), _ReaderMayLeave(sys.stderr)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
 class _CurrentStderr:
     """Writes to whatever sys.stderr is now (it may be swapped after logging is set up)."""
 
@@ -404,6 +455,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler: Command = args.handler
+    with _forgiving_standard_streams():
+        return _run_command(handler, args)
+
+
+def _run_command(handler: Command, args: argparse.Namespace) -> int:
+    """The error boundary around one command."""
     if args.command != "validate":  # validate prints its own lines and must start fast
         _configure_logging(args)
     try:

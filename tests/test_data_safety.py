@@ -10,12 +10,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
 
 from joypix_recipes.cli import main
-from joypix_recipes.journal import Journal
+from joypix_recipes.journal import JobState, Journal
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recipes/samples/sample.jpg"
@@ -82,16 +83,15 @@ def test_a_rerun_with_force_replaces_its_own_outputs(tmp_path: Path) -> None:
     assert (out / "img.mp4").stat().st_mtime_ns != first
 
 
-def _joypix(args: list[str], cwd: Path, **options: object) -> subprocess.Popen[str]:
+def _joypix(args: list[str], cwd: Path, **options: Any) -> subprocess.Popen[str]:
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
     return subprocess.Popen(
         [sys.executable, "-m", "joypix_recipes", *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        **options,  # type: ignore[arg-type]
+        **streams,
     )
 
 
@@ -152,3 +152,35 @@ def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_pat
         with av.open(str(video)) as container:
             frames = sum(1 for _ in container.decode(video=0))
         assert frames == 6 * 30, video
+
+
+def test_a_reader_that_goes_away_ends_the_output_not_the_work(tmp_path: Path) -> None:
+    _photos(tmp_path / "in", 3)
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+    process = _joypix(["run", "short.yaml", "--input", "in", "--out", "out", "--json", "--concurrency", "1"], tmp_path)
+    assert process.stdout is not None and process.stderr is not None
+
+    first_lines = [process.stdout.readline() for _ in range(3)]  # what `| head -3` reads
+    process.stdout.close()
+    err = process.stderr.read()
+    process.wait(timeout=120)
+
+    assert all(line.startswith("{") for line in first_lines)
+    assert process.returncode in (0, 141), err
+    assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err
+    with Journal.open(tmp_path / "out") as journal:
+        assert [record.state for record in journal.records()] == [JobState.DONE] * 3
+    assert len(list((tmp_path / "out").glob("*.mp4"))) == 3
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_stdout_ends_the_output_not_the_work(tmp_path: Path) -> None:
+    _photos(tmp_path / "in", 2)
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+    with open("/dev/full", "w") as full:
+        process = _joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path, stdout=full)
+        _, err = process.communicate(timeout=120)
+
+    assert process.returncode == 0, err
+    assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err
+    assert len(list((tmp_path / "out").glob("*.mp4"))) == 2
