@@ -19,6 +19,7 @@ from typing import Any
 
 from joypix_recipes import __version__
 from joypix_recipes.errors import JoypixError, RecipeError, UsageError
+from joypix_recipes.printable import printable
 
 EXIT_OK = 0
 EXIT_JOB_FAILED = 1
@@ -31,11 +32,18 @@ _LOG_HANDLER = "joypix-cli"
 
 
 def _print(text: str = "") -> None:
-    print(text, flush=True)
+    print(printable(text, keep_lines=True), flush=True)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)  # JSON escapes what it must; more would corrupt it
 
 
 def _error(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A message for people on stderr: secrets redacted, names' control characters escaped."""
+    from joypix_recipes.api.redact import redact
+
+    print(printable(redact(text), keep_lines=True), file=sys.stderr, flush=True)
 
 
 def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
@@ -153,7 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
     for job in jobs:
         if as_json:
-            _print(json.dumps(job.to_dict(), ensure_ascii=False))
+            _print_json(job.to_dict())
             continue
         _print(f"{job.label} -> {job.output}")
         for step in job.steps:
@@ -197,7 +205,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
     balance = _run_until_interrupted(fetch_credits(_backend_options(args)))
     if args.json:
-        _print(json.dumps(balance))
+        _print_json(balance)
     else:
         _print(
             f"credits: {balance.get('available', 0)} available, {balance.get('frozen', 0)} frozen,"
@@ -456,11 +464,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     handler: Command = args.handler
     with _forgiving_standard_streams():
-        return _run_command(handler, args)
+        return run_command(handler, args)
 
 
-def _run_command(handler: Command, args: argparse.Namespace) -> int:
-    """The error boundary around one command."""
+def run_command(handler: Command, args: argparse.Namespace) -> int:
+    """The error boundary around one command: its exit code, whatever it raises."""
     if args.command != "validate":  # validate prints its own lines and must start fast
         _configure_logging(args)
     try:
@@ -481,5 +489,39 @@ def _run_command(handler: Command, args: argparse.Namespace) -> int:
         else:
             kind = sys.exc_info()[0]
             name = kind.__name__ if kind else "error"
-            _error(f"joypix: internal error ({name}); rerun with --debug and report it")
+            crash_log = _write_crash_log(traceback.format_exc())
+            where = f"the details are in {crash_log}" if crash_log else "rerun with --debug to see the details"
+            _error(f"joypix: internal error ({name}); {where}; please report it")
         return EXIT_BUG
+
+
+def _write_crash_log(details: str) -> Path | None:
+    """Keep a bug's traceback under JOYPIX_HOME/crashes (redacted, private); None if nowhere is writable.
+
+    Rerunning with --debug after a two-hour cloud batch is costly: the first failure must be enough.
+    """
+    import tempfile
+    import time
+
+    from joypix_recipes.api.home import default_home, ensure_home
+    from joypix_recipes.api.redact import redact
+
+    text = redact(f"joypix {__version__}\ncommand: joypix {' '.join(sys.argv[1:])}\n\n{details}")
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    def home_crashes() -> Path:
+        return ensure_home(default_home()) / "crashes"
+
+    def temporary() -> Path:
+        return Path(tempfile.gettempdir())
+
+    for folder in (home_crashes, temporary):
+        try:
+            target = folder()
+            target.mkdir(mode=0o700, exist_ok=True)
+            handle = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(handle, "w", encoding="utf-8") as log:
+                log.write(text)
+            return target / name
+        except (OSError, JoypixError):
+            continue
+    return None

@@ -17,6 +17,7 @@ PING_TIMEOUT_S = 5.0
 async def collect_doctor_report(options: BackendOptions) -> list[tuple[str, str]]:
     """Rows for ``joypix doctor``: version, encoder, HEIC, token source and expiry, service reachability."""
     from joypix_recipes.api.auth import describe_token
+    from joypix_recipes.api.redact import redact
     from joypix_recipes.api.settings import resolve_settings
 
     settings = resolve_settings(
@@ -31,7 +32,7 @@ async def collect_doctor_report(options: BackendOptions) -> list[tuple[str, str]
         ("language", settings.language),
         ("home", str(settings.home)),
         ("token", describe_token(settings.home, settings.base_url)),
-        ("base URL", f"{settings.base_url}: {await _ping(settings.base_url, settings.attribution())}"),
+        ("base URL", f"{redact(settings.base_url)}: {await _ping(settings.base_url, settings.attribution())}"),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from joypix_recipes.actions import Action, action_from_dict, action_to_dict
 from joypix_recipes.export import ExportSettings
+from joypix_recipes.printable import printable
 
 UnknownPhrases = Literal["fail", "warn"]
 
@@ -32,8 +33,8 @@ class JobInput:
 
     @property
     def display(self) -> str:
-        """How messages name this input."""
-        return str(self.path) if self.path is not None else str(self.url)
+        """How messages name this input (control characters escaped)."""
+        return printable(str(self.path) if self.path is not None else str(self.url))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form; paths absolute."""
@@ -96,8 +97,9 @@ class Job:
 
     @property
     def label(self) -> str:
-        """Short human name: ``photo.jpg`` or ``photo.jpg [reels]``."""
-        return f"{self.input.name} [{self.variant}]" if self.variant else self.input.name
+        """Short human name: ``photo.jpg`` or ``photo.jpg [reels]`` (control characters escaped)."""
+        name = printable(self.input.name)
+        return f"{name} [{self.variant}]" if self.variant else name
 
     def spec(self) -> dict[str, Any]:
         """What the output depends on besides the input bytes (not where it is written)."""

@@ -26,6 +26,7 @@ from joypix_recipes.actions import (
 )
 from joypix_recipes.errors import PlanError
 from joypix_recipes.job import Job, JobInput, PlannedStep, poster_path
+from joypix_recipes.printable import printable
 from joypix_recipes.recipe.checks import DEFINITIONS
 from joypix_recipes.recipe.model import (
     AnimateStep,
@@ -217,7 +218,8 @@ class _Planner:
 
     def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
         job_input = _job_input(source, index)
-        label = f"{job_input.name} [{variant.name}]" if variant else job_input.name
+        name = printable(job_input.name)
+        label = f"{name} [{variant.name}]" if variant else name
         values = {**self.recipe.vars, **source.vars, **(variant.vars if variant else {}), **self.overrides}
         context = self._context(job_input, variant, values, label)
         before = len(self.problems)

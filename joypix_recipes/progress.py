@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, Self
 
+from joypix_recipes.printable import printable
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
@@ -108,9 +110,10 @@ def _result_line(outcome: JobOutcome) -> str:
     return f"failed   {label}: {outcome.error}"
 
 
-def _print(stream: IO[str], text: str, lock: threading.Lock) -> None:
+def _print(stream: IO[str], text: str, lock: threading.Lock, *, escape: bool = True) -> None:
+    """One line for people (names' control characters escaped) or, ``escape`` False, for machines."""
     with lock:
-        stream.write(text + "\n")
+        stream.write((printable(text, keep_lines=True) if escape else text) + "\n")
         stream.flush()
 
 
@@ -181,7 +184,8 @@ class JsonProgress(Progress):
         self._lock = threading.Lock()
 
     def _emit(self, event: str, **fields: Any) -> None:
-        _print(self.out, json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False), self._lock)
+        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
+        _print(self.out, line, self._lock, escape=False)  # JSON escapes what it must; more would corrupt it
 
     def run_started(self, total: int) -> None:
         self._emit("run_started", total=total)
@@ -296,7 +300,7 @@ class LiveProgress(Progress):
         line = f"{_counts(summary)} in {_seconds(self._clock() - self._began)}"
         if report is not None:
             line += f"; report: {report}"
-        self._out.write(line + "\n")
+        self._out.write(printable(line) + "\n")
         self._out.flush()
 
     def close(self) -> None:
@@ -339,4 +343,4 @@ def _key(job: Job) -> tuple[str, str]:
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    return escape(printable(text, keep_lines=True))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from joypix_recipes.api.redact import redact
 from joypix_recipes.atomic import remove_partials
 from joypix_recipes.backends import Backend, JobResult, Resume
 from joypix_recipes.errors import JobError, JoypixError, RunError
@@ -219,6 +220,8 @@ class Runner:
         began = time.monotonic()
 
         def ended(status: Status, error: str | None, result: JobResult | None = None) -> JobOutcome:
+            # The message goes to the journal, the manifest and the report: no URL password may ride along.
+            error = redact(error) if error else error
             return JobOutcome(
                 job, identity, status, result.output if result else None, error, time.monotonic() - began, content,
                 result.poster if result else None, result.summary if result else "",
@@ -241,7 +244,7 @@ class Runner:
             outcome = ended("failed", str(e))
         except Exception:  # noqa: BLE001 - anything else is a backend bug: fail this job, keep the run going
             outcome = ended("failed", INTERNAL_ERROR.format(backend=self.backend.name))
-            detail = traceback.format_exc()
+            detail = redact(traceback.format_exc())
         else:
             try:
                 output_hash, size = await asyncio.to_thread(_fingerprint, result.output)
