@@ -184,3 +184,26 @@ def test_a_full_stdout_ends_the_output_not_the_work(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err
     assert len(list((tmp_path / "out").glob("*.mp4"))) == 2
+
+
+def test_a_corrupt_journal_is_kept_aside_and_rebuilt_from_the_clips_on_disk(tmp_path: Path) -> None:
+    _photos(tmp_path / "in", 2)
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+    args = ["run", "short.yaml", "--input", "in", "--out", "out"]
+    first = _joypix(args, tmp_path)
+    assert first.wait(timeout=120) == 0
+    journal = tmp_path / "out" / ".joypix" / "journal.sqlite"
+    for leftover in journal.parent.glob("journal.sqlite-*"):
+        leftover.unlink()
+    garbage = b"this is not a database\n" * 200
+    journal.write_bytes(garbage)
+
+    again = _joypix(args, tmp_path)
+    out, err = again.communicate(timeout=120)
+
+    assert again.returncode == 0, err
+    assert "damaged" in err and "rebuilt from 2 finished clips" in err
+    assert "permission" not in err and "writable" not in err
+    assert "2 skipped" in out
+    (kept,) = journal.parent.glob("journal.sqlite.damaged-*[0-9]")
+    assert kept.read_bytes() == garbage

@@ -69,3 +69,51 @@ def test_joypix_home_is_created_private(tmp_path: Path, emulator: Emulator) -> N
     result = _joypix(["credits", "--base-url", emulator.base_url], tmp_path, home)
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:port", "ftp://example.com", "http://", "http://:80"]
+)
+def test_a_malformed_base_url_is_a_usage_error_naming_it(tmp_path: Path, url: str) -> None:
+    result = _joypix(["credits", "--base-url", url], tmp_path, tmp_path / "home")
+    assert result.returncode == 2, result.stderr
+    assert "base URL" in result.stderr and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _read_only_folder(tmp_path: Path) -> Path:
+    if os.geteuid() != 0:
+        return _chmod_read_only(tmp_path)
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("root ignores permissions, and no read-only tmpfs can be mounted here")
+    return folder
+
+
+def _chmod_read_only(tmp_path: Path) -> Path:
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o500)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file", "read-only"])
+def test_an_unusable_joypix_home_is_a_clear_error(tmp_path: Path, emulator: Emulator, kind: str) -> None:
+    if kind == "a file":
+        home = tmp_path / "home"
+        home.write_text("not a folder")
+    elif kind == "under a file":
+        (tmp_path / "file").write_text("not a folder")
+        home = tmp_path / "file" / "home"
+    else:
+        home = _read_only_folder(tmp_path)
+    try:
+        result = _joypix(["credits", "--base-url", emulator.base_url], tmp_path, home)
+    finally:
+        if kind == "read-only" and os.geteuid() == 0:
+            subprocess.run(["umount", "-l", str(home)], check=False)
+
+    assert result.returncode == 2, result.stderr
+    assert "JOYPIX_HOME" in result.stderr and str(home) in result.stderr
+    assert "internal error" not in result.stderr
