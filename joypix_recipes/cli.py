@@ -126,18 +126,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_vars(args.var)
     recipe_path = Path(args.recipe)
     recipe = load_recipe(recipe_path, extra_vars=list(overrides))
+    _warn_unused_vars(recipe, overrides)
     out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
+    rejected: list[str] = []
     jobs = plan_jobs(
         recipe,
         inputs=args.input or None,
         var_overrides=overrides,
         out_dir=out_dir,
         backend=args.backend,
+        rejected=rejected,
     )
+    for reason in rejected:
+        _error(f"failed   {reason}")
     if args.dry_run:
         _print_plan(jobs, as_json=args.json)
-        return EXIT_OK
+        return EXIT_JOB_FAILED if rejected else EXIT_OK
     if not jobs:
+        if rejected:
+            return EXIT_JOB_FAILED
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
     from joypix_recipes.run import execute_run
@@ -155,7 +162,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             verbose=args.verbose,
         )
     )
-    return int(summary.exit_code)
+    return max(int(summary.exit_code), EXIT_JOB_FAILED if rejected else EXIT_OK)
+
+
+def _warn_unused_vars(recipe: Any, overrides: dict[str, str]) -> None:
+    """A --var the recipe never uses is most likely a typo: say so, with the closest name it does use."""
+    import difflib
+    import re
+
+    try:
+        text = recipe.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    known = set(recipe.vars)
+    known |= {name for spec in recipe.inputs or () for name in spec.vars}
+    known |= {name for variant in recipe.variants or () for name in variant.vars}
+    known |= set(re.findall(r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)", text))
+    known |= set(re.findall(r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]", text))
+    for name in overrides:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {close[0]}?" if close else f"its variables are: {', '.join(sorted(known)) or 'none'}"
+        _error(f"warning: --var {name} is not used by {recipe.path.name}; {hint}")
 
 
 def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
@@ -184,7 +213,7 @@ def _step_body(step: Any) -> dict[str, Any]:
 
 
 def _run_until_interrupted(coroutine: Any) -> Any:
-    """Run on a fresh loop; SIGTERM behaves like Ctrl-C so runs and watchers stop cleanly."""
+    """Run on a fresh loop; SIGTERM and SIGHUP (a closed terminal) behave like Ctrl-C, so runs stop cleanly."""
     import asyncio  # here, not at the top: `joypix validate` should not pay for it
 
     def _terminate(signum: int, frame: Any) -> None:
@@ -192,11 +221,13 @@ def _run_until_interrupted(coroutine: Any) -> Any:
         # KeyboardInterrupt; raising that here instead would cut through cleanup at any line.
         signal.raise_signal(signal.SIGINT)
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    stopping = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {signum: signal.signal(signum, _terminate) for signum in stopping}
     try:
         return asyncio.run(coroutine)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def cmd_credits(args: argparse.Namespace) -> int:

@@ -46,6 +46,7 @@ from joypix_recipes.recipe.source import Span
 from joypix_recipes.template import (
     Namespace,
     TemplateFailure,
+    UnsafeNameValue,
     evaluate_expression,
     render_number,
     render_template,
@@ -75,8 +76,13 @@ def plan_jobs(
     var_overrides: Mapping[str, str] = {},
     out_dir: Path | None = None,
     backend: str | None = None,
+    rejected: list[str] | None = None,
 ) -> list[Job]:
-    """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError."""
+    """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
+
+    With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say) is left
+    out and described there, so the other inputs still run.
+    """
     problems: list[str] = []
     out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
     if inputs is not None:
@@ -86,7 +92,7 @@ def plan_jobs(
     if not sources and not problems:
         problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
     _raise_if(problems)
-    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend)
+    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, rejected)
     jobs: list[Job] = []
     for index, source in enumerate(sources, start=1):
         for variant in recipe.variants or (None,):
@@ -207,7 +213,10 @@ def _job_input(source: Source, index: int) -> JobInput:
 class _Planner:
     """Plans single jobs, collecting every problem as one message line."""
 
-    def __init__(self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str) -> None:
+    def __init__(
+        self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, rejected: list[str] | None
+    ) -> None:
+        self.rejected = rejected
         self.recipe = recipe
         self.overrides = overrides
         self.out = out
@@ -368,6 +377,12 @@ class _Planner:
         template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
         try:
             relative = safe_output_path(render_template(template.text, context, "output"))
+        except UnsafeNameValue as failure:
+            if self.rejected is None:
+                self._fail(template, failure, label)
+            else:
+                self.rejected.append(f"{label}: cannot name its output ({failure.detail}); rename the file")
+            return None
         except TemplateFailure as failure:
             self._fail(template, failure, label)
             return None

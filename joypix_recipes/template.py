@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from joypix_recipes.errors import PlanError
+from joypix_recipes.printable import printable
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -47,6 +48,10 @@ class TemplateFailure(PlanError):
         self.detail = message
         self.line = line
         self.token = token
+
+
+class UnsafeNameValue(TemplateFailure):
+    """A value printed into an output name (an input's name, say) would leave its folder: that job alone fails."""
 
 
 def has_template_syntax(text: str) -> bool:
@@ -325,9 +330,9 @@ def _confined_value(value: Any) -> Any:
 
     text = str(count_output(value))
     if "/" in text or "\\" in text:
-        raise TemplateFailure(f"a value in the output name contains a path separator: '{text[:80]}'")
+        raise UnsafeNameValue(f"a value in the output name contains a path separator: '{printable(text[:80])}'")
     if text in (".", ".."):
-        raise TemplateFailure(f"a value in the output name is '{text}', which would leave the output folder")
+        raise UnsafeNameValue(f"a value in the output name is '{text}', which would leave the output folder")
     return value
 
 

@@ -207,3 +207,44 @@ def test_a_corrupt_journal_is_kept_aside_and_rebuilt_from_the_clips_on_disk(tmp_
     assert "2 skipped" in out
     (kept,) = journal.parent.glob("journal.sqlite.damaged-*[0-9]")
     assert kept.read_bytes() == garbage
+
+
+def test_a_backslash_in_one_input_name_fails_that_job_alone(tmp_path: Path) -> None:
+    photos = tmp_path / "in"
+    _photos(photos, 1)
+    (photos / "odd\\name.jpg").write_bytes(SAMPLE.read_bytes() + b"odd")
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+
+    result = _joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path)
+    out, err = result.communicate(timeout=120)
+
+    assert result.returncode == 1, err
+    assert "odd\\name.jpg" in err and "path separator" in err
+    assert (tmp_path / "out" / "photo0.mp4").exists()
+    assert "1 done" in out
+
+
+def test_control_characters_in_names_are_escaped_on_the_terminal(tmp_path: Path) -> None:
+    photos = tmp_path / "in"
+    photos.mkdir()
+    (photos / "evil\x1b[2J\nname.jpg").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+
+    result = _joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path)
+    out, err = result.communicate(timeout=120)
+
+    assert result.returncode == 0, err
+    assert "\x1b" not in out + err
+    assert "evil\\e[2J\\nname.jpg" in out
+    assert all("name.jpg" not in line or "evil" in line for line in (out + err).splitlines())
+
+
+def test_an_unknown_var_warns_with_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text('version: 1\nname: r\nvars: {brand: Acme}\nsteps:\n  - prompt: "title {{ vars.brand }}"\n', encoding="utf-8")
+    (tmp_path / "img.jpg").write_bytes(SAMPLE.read_bytes())
+
+    code = main(["run", str(recipe), "--input", str(tmp_path / "img.jpg"), "--var", "brnad=Other", "--dry-run"])
+
+    assert code == 0
+    assert "--var brnad is not used by r.yaml; did you mean brand?" in capsys.readouterr().err

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.filters import Router, is_ignored_name, matches
 from joypix_recipes.watch.moves import move_into, write_note
-from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, INCOMPLETE_FACTOR, Settler
 from joypix_recipes.watchfile import Flow
 

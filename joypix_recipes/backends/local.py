@@ -237,7 +237,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 def _prepare_worker(parent_pid: int) -> None:
     """Worker start-up: the parent alone decides when a render stops.
 
-    Ctrl-C and SIGTERM often reach the whole process group; a worker dying of them would look like a
+    Ctrl-C, SIGTERM and SIGHUP often reach the whole process group; a worker dying of them would look like a
     crashed render and fail a job that was only interrupted, so workers ignore both and the parent
     stops them (aclose). If the joypix process is SIGKILLed, workers stop too instead of rendering
     for nobody.
@@ -251,8 +251,8 @@ def _prepare_worker(parent_pid: int) -> None:
             time.sleep(_PARENT_POLL_SECONDS)
         os._exit(1)
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(stop, signal.SIG_IGN)
     threading.Thread(target=watch, name="joypix-parent-watch", daemon=True).start()
 
 
