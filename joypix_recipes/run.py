@@ -18,7 +18,7 @@ from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
 from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import open_progress
-from joypix_recipes.report import write_run_outputs
+from joypix_recipes.report import foreign_run_files, write_run_outputs
 from joypix_recipes.runner import Runner, RunSummary
 
 INTERRUPTED = "interrupted"
@@ -45,6 +45,7 @@ async def execute_run(
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency must be 1 or more")
     out_dir = Path(out_dir)
+    refuse_foreign_run_files(out_dir)
     async with hold_output_folder(out_dir, on_wait=log.warning):
         progress = open_progress(progress_mode, verbose)
         with Journal.open(out_dir) as journal, progress:
@@ -60,6 +61,15 @@ async def execute_run(
                 raise
             _write_outputs(summary, runner, out_dir, recipe_name)
     return summary
+
+
+def refuse_foreign_run_files(out_dir: Path) -> None:
+    """Stop before anything runs when the manifest or report would replace a file joypix did not write."""
+    foreign = foreign_run_files(out_dir)
+    if foreign:
+        names = " and ".join(str(path) for path in foreign)
+        raise UsageError(f"{names} already exist{'s' if len(foreign) == 1 else ''} and joypix did not write "
+                         f"{'it' if len(foreign) == 1 else 'them'}; give --out a folder of its own")
 
 
 def _write_outputs(summary: RunSummary, runner: Runner, out_dir: Path, recipe_name: str) -> None:

@@ -248,3 +248,20 @@ def test_an_unknown_var_warns_with_did_you_mean(tmp_path: Path, capsys: pytest.C
 
     assert code == 0
     assert "--var brnad is not used by r.yaml; did you mean brand?" in capsys.readouterr().err
+
+
+def test_a_report_or_manifest_joypix_did_not_write_stops_the_run_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "img.jpg").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "report.html").write_text("<html>the user's own page</html>", encoding="utf-8")
+
+    code = main(["run", str(tmp_path / "short.yaml"), "--input", str(tmp_path / "img.jpg"), "--out", str(out)])
+
+    assert code == 2
+    assert "report.html" in capsys.readouterr().err
+    assert (out / "report.html").read_text(encoding="utf-8") == "<html>the user's own page</html>"
+    assert not (out / "img.mp4").exists()

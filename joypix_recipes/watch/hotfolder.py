@@ -284,7 +284,8 @@ class HotFolder:
         if moved is None:
             return False
         if handled.verdict == "failed":
-            self._failed.add(moved, flow.folder)
+            # What it looked like when its jobs read it: a writer may add bytes even during the move.
+            self._failed.add(moved, flow.folder, before)
         self._record(FileEvent(handled.verdict, path, moved_to=moved, note=handled.note))
         return True
 

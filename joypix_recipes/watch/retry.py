@@ -29,11 +29,11 @@ class FailedFiles:
     def __init__(self) -> None:
         self._watched: dict[Path, _Failed] = {}
 
-    def add(self, moved: Path, hot_folder: Path) -> None:
-        """Watch ``moved`` (now in failed/) for changes."""
+    def add(self, moved: Path, hot_folder: Path, read_as: Signature | None) -> None:
+        """Watch ``moved`` (now in failed/) for changes since it was read as ``read_as``."""
         kind, _ = NOTES["failed"]
         note = moved.with_name(f"{moved.name}.{kind}.txt")
-        self._watched[moved] = _Failed(hot_folder, signature(moved), note if note.exists() else None)
+        self._watched[moved] = _Failed(hot_folder, read_as or signature(moved), note if note.exists() else None)
         while len(self._watched) > MAX_WATCHED:
             del self._watched[next(iter(self._watched))]
 

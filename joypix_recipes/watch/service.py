@@ -19,6 +19,7 @@ from joypix_recipes.journal import Journal
 from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import Progress, open_progress
 from joypix_recipes.report import write_run_outputs
+from joypix_recipes.run import refuse_foreign_run_files
 from joypix_recipes.runner import Runner
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
@@ -70,6 +71,8 @@ async def watch(
     for flow, (_, backend_name, _) in plans.items():
         if backend_name not in backends:
             raise UsageError(f"unknown backend '{backend_name}' for {flow.label}; use one of: {', '.join(sorted(backends))}")
+    for out_dir in {flow.out_dir for flow in config.flows}:
+        refuse_foreign_run_files(out_dir)
     held = await _hold_output_folders(config)
     display = progress if progress is not None else open_progress(progress_mode, verbose)
     runners = _Runners({}, {}, {}, {})
