@@ -35,26 +35,31 @@ HOSTILE = {
 }
 
 
+# Measured from a small parent: Linux counts a child's peak memory from the moment it was forked, so a
+# joypix started straight from this (large) test process would report the test's own size.
+MEASURE = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = child.stderr.read()
+_, status, usage = os.wait4(child.pid, 0)
+sys.stderr.buffer.write(err)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024)
+"""
+
+
 def _run_measured(args: list[str], cwd: Path) -> tuple[int, str, float, int]:
     """Exit code, stderr, wall seconds and peak resident memory (bytes) of one joypix process."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "joypix_recipes", *args],
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, "-m", "joypix_recipes", *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        timeout=60,
     )
-    try:
-        assert process.stderr is not None
-        err = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
-    finally:
-        if process.poll() is None and process.returncode is None:
-            process.kill()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, err, time.monotonic() - started, usage.ru_maxrss * 1024
+    code, memory = (int(value) for value in measured.stdout.split())
+    return code, measured.stderr, time.monotonic() - started, memory
 
 
 def _recipe(folder: Path, template: str) -> Path:

@@ -34,7 +34,7 @@ from joypix_recipes.errors import (
     UsageError,
 )
 from joypix_recipes.export import frame_size
-from joypix_recipes.job import Job, job_identity, output_metadata
+from joypix_recipes.job import Job, job_identity, output_metadata, poster_path
 
 log = logging.getLogger("joypix_recipes.backends.nemo")
 
@@ -356,14 +356,17 @@ def poster_index(frame_count: int, draft: dict[str, Any]) -> int:
 def write_poster(video: Path, label: str, draft: dict[str, Any] | None = None) -> Path:
     """Save one frame of ``video`` (as the local renderer picks it) as ``<stem>.jpg`` beside it."""
     import av
+    import numpy as np
 
-    poster = video.with_suffix(".jpg")
+    from joypix_recipes.render.poster import write_poster as write_poster_jpeg
+
+    poster = poster_path(video)
     try:
         with av.open(str(video)) as container:
+            comment = container.metadata.get("comment")  # the job identity, carried into the poster too
             frames = [frame.to_image() for frame in container.decode(video=0)]  # type: ignore[no-untyped-call]
         image = frames[poster_index(len(frames), draft or {})]
-        with atomic_path(poster) as temp:
-            image.save(temp, format="JPEG", quality=90)
+        write_poster_jpeg(np.asarray(image.convert("RGB")), poster, comment)
     except (av.FFmpegError, IndexError, OSError) as error:
         raise RenderError(f"{label}: cannot extract a poster frame from the video") from error
     return poster
