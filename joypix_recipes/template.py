@@ -255,7 +255,7 @@ def _output_environment() -> ImmutableSandboxedEnvironment:
 def _make_environment(confined: bool) -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
-    from jinja2.utils import _PassArg, missing
+    from jinja2.utils import missing
 
     from joypix_recipes import template_limits as limits
 
@@ -295,7 +295,8 @@ def _make_environment(confined: bool) -> ImmutableSandboxedEnvironment:
     environment = _Environment(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
     environment.globals.clear()
     for name, function in list(environment.filters.items()):
-        passes = _PassArg.from_obj(function) is not None
+        # Filters marked pass_context / pass_environment get that first; the value comes after it.
+        passes = getattr(function, "jinja_pass_arg", None) is not None
         environment.filters[name] = limits.guard_filter(name, function, passes)
     environment.filters[limits.LOOP_GUARD] = limits.guard_loop
     environment.filters[limits.CONCAT_GUARD] = limits.guard_concat
