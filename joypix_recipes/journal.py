@@ -228,9 +228,16 @@ class Journal:
         return _record(rows[0]) if rows else None
 
     def made(self, path: Path) -> bool:
-        """True when a job of this journal finished writing ``path`` (as its output or its poster) at least once."""
+        """True when a job of this journal wrote ``path`` (as its output or its poster).
+
+        That is: it finished at least once, or an attempt was under way (a crash can come between the
+        rename that finishes a file and the journal entry that records it).
+        """
+        in_flight = ", ".join(f"'{state.value}'" for state in sorted(IN_FLIGHT))
         rows = self._query(
-            "SELECT 1 FROM jobs WHERE (output = ? AND output_hash IS NOT NULL) OR poster = ? LIMIT 1", (str(path), str(path))
+            f"SELECT 1 FROM jobs WHERE (output = ? AND (output_hash IS NOT NULL OR state IN ({in_flight}))) OR poster = ?"
+            " LIMIT 1",
+            (str(path), str(path)),
         )
         return bool(rows)
 

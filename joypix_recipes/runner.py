@@ -214,6 +214,8 @@ class Runner:
         if not self.force and record is not None and record.state in IN_FLIGHT and record.render_id:
             resume = Resume(session_id=record.session_id, render_id=record.render_id)
         reporter = _Reporter(job, identity, self.journal, self.progress)
+        # Asked before this attempt is journaled as running, which would make any file there look like ours.
+        foreign = await asyncio.to_thread(self._foreign_file, job)
         self.journal.start(identity, job, keep_ids=resume is not None)
         self.progress.job_started(job, identity)
         started_at = time.time()
@@ -230,7 +232,10 @@ class Runner:
 
         detail = None
         try:
-            await asyncio.to_thread(self._refuse_foreign_files, job)
+            if foreign is not None:
+                raise JobError(
+                    f"{foreign} already exists and was not made by joypix; move it away or choose another output folder"
+                )
             result = await self.backend.run_job(job, reporter, resume)
         except asyncio.CancelledError:
             outcome = ended("cancelled", "interrupted")
@@ -260,13 +265,12 @@ class Runner:
         self.journal.fail(identity, job.output, outcome.error or "", outcome.duration_s)
         return self._record(outcome, detail)
 
-    def _refuse_foreign_files(self, job: Job) -> None:
-        """Never replace a file this tool did not make: the journal or the file itself must say it is ours."""
+    def _foreign_file(self, job: Job) -> Path | None:
+        """The output or poster path holding a file this tool did not make (the journal or the file itself says)."""
         for path in (job.output, poster_path(job.output)):
             if os.path.lexists(path) and not self.journal.made(path) and embedded_identity(path) is None:
-                raise JobError(
-                    f"{path} already exists and was not made by joypix; move it away or choose another output folder"
-                )
+                return path
+        return None
 
     async def _intact(self, record: JobRecord) -> bool:
         """Done, and the output on disk still has the size and hash the journal recorded."""

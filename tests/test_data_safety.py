@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -141,7 +142,14 @@ def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_pat
     process = _joypix(["run", "long.yaml", "--input", "in", "--out", "out", "--concurrency", "2"], tmp_path)
 
     scratch = out / ".joypix" / "tmp"
-    _wait_for(lambda: scratch.is_dir() and any(p.stat().st_size > 10_000 for p in scratch.iterdir()), process)
+    def rendering() -> bool:
+        for path in scratch.glob("*.partial") if scratch.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError):  # renamed between listing and stat
+                if path.stat().st_size > 10_000:
+                    return True
+        return False
+
+    _wait_for(rendering, process)
     temps = [path.name for path in scratch.iterdir()]
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=30)

@@ -368,3 +368,24 @@ def test_a_result_whose_output_is_missing_fails_the_job(tmp_path: Path) -> None:
     summary = run_batch(LosingBackend(), make_jobs(tmp_path, 2), tmp_path / "out")
     assert statuses(summary) == {"photo0.mp4": "failed", "photo1.mp4": "failed"}
     assert summary.outcomes[0].error is not None and "missing after the job" in summary.outcomes[0].error
+
+
+def test_an_output_left_by_an_attempt_killed_before_it_was_journaled_is_replaced_on_rerun(tmp_path: Path) -> None:
+    (job,) = make_jobs(tmp_path, 1)
+    with Journal.open(tmp_path / "out") as journal:
+        journal.add_pending([("an-identity", job)])
+        journal.start("an-identity", job, keep_ids=False)  # then the kill, after the rename, before finish
+    job.output.write_bytes(b"finished by the killed attempt, not yet journaled")
+    backend = RecordingBackend()
+    summary = run_batch(backend, [job], tmp_path / "out")
+    assert statuses(summary) == {"photo0.mp4": "done"}
+
+
+def test_an_output_path_holding_someone_elses_file_fails_that_job_and_keeps_the_file(tmp_path: Path) -> None:
+    jobs = make_jobs(tmp_path, 2)
+    jobs[0].output.parent.mkdir(parents=True)
+    jobs[0].output.write_bytes(b"the user's own video")
+    summary = run_batch(RecordingBackend(), jobs, tmp_path / "out")
+    assert statuses(summary) == {"photo0.mp4": "failed", "photo1.mp4": "done"}
+    assert summary.outcomes[0].error is not None and "not made by joypix" in summary.outcomes[0].error
+    assert jobs[0].output.read_bytes() == b"the user's own video"
