@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,13 +161,28 @@ def remove_partials(folder: Path, target_name: str | None = None) -> list[Path]:
     return removed
 
 
-def remove_partials_of(target: Path) -> list[Path]:
-    """Delete the temp files of ``target`` whose writer is gone (a killed render, say)."""
-    removed = remove_partials(target.parent, target.name)
-    folder = _temp_folder(target)
-    if folder != target.parent:
-        removed += remove_partials(folder, target.name)
-    return removed
+def remove_partials_of(target: Path, wait_seconds: float = 0.0) -> list[Path]:
+    """Delete the temp files of ``target`` whose writer is gone (a killed render, say).
+
+    ``wait_seconds``: how long to wait for writers still alive to exit first (one that is stopping).
+    """
+    folders = list(dict.fromkeys([target.parent, _temp_folder(target)]))
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline and any(
+        owner is not None and process_alive(owner)
+        for folder in folders
+        for owner in _owners(folder, target.name)
+    ):
+        time.sleep(0.05)
+    return [removed for folder in folders for removed in remove_partials(folder, target.name)]
+
+
+def _owners(folder: Path, target_name: str) -> list[int | None]:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [temp_owner(name) for name in names if _is_temp_name(name) and _names_target(name, target_name)]
 
 
 def _is_temp_name(name: str) -> bool:

@@ -29,6 +29,8 @@ from joypix_recipes.job import Job, PlannedStep, job_identity, output_metadata
 
 _RENDER_MODULE = "joypix_recipes.render.video"
 _PARENT_POLL_SECONDS = 0.5
+_ORPHAN_WAIT_SECONDS = 4 * _PARENT_POLL_SECONDS
+"""How long cleanup waits for a worker that lost its pool to notice and stop (it polls its parents)."""
 _RETRY_PAUSE_SECONDS = 0.2
 
 
@@ -86,8 +88,11 @@ class LocalBackend:
             try:
                 return await asyncio.get_running_loop().run_in_executor(pool, task)
             except BrokenProcessPool as error:
-                await asyncio.to_thread(self._discard_broken_pool, pool)
-                remove_partials_of(job.output)  # the dead worker could not clean up after itself
+                # Not in a thread: a cancellation landing mid-way would leave a survivor rendering unseen.
+                # Killed processes end at once, so the wait is short.
+                self._discard_broken_pool(pool)
+                # The dead worker could not clean up after itself; one orphaned by the pool stops soon.
+                await asyncio.to_thread(remove_partials_of, job.output, _ORPHAN_WAIT_SECONDS)
                 if attempt == 2:
                     raise RenderError(
                         f"{job.input.name}: the render worker stopped unexpectedly (out of memory?);"
@@ -116,7 +121,7 @@ class LocalBackend:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
         finally:  # even when closing is itself cancelled (a second Ctrl-C), killed renders leave nothing
             for output in self._abandoned:
-                remove_partials_of(output)
+                await asyncio.to_thread(remove_partials_of, output, _ORPHAN_WAIT_SECONDS)
             self._abandoned.clear()
 
     def _discard_broken_pool(self, pool: ProcessPoolExecutor) -> None:
@@ -230,8 +235,29 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([_RENDER_MODULE])  # workers fork with PyAV and OpenCV already imported
+        _start_fork_server_deaf_to_hangups()
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _start_fork_server_deaf_to_hangups() -> None:
+    """Start multiprocessing's fork server (and resource tracker) ignoring SIGHUP, as they ignore SIGINT.
+
+    A closed terminal sends SIGHUP to the whole group; the run stops its workers itself, but a helper
+    killed by it would print tracebacks and leak semaphores. An ignored signal stays ignored across
+    exec; a SIGHUP arriving in this short window is ignored by joypix too.
+    """
+    import multiprocessing.forkserver
+
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()
+        return
+    previous = signal.signal(hangup, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(hangup, previous)
 
 
 def _prepare_worker(parent_pid: int) -> None:
@@ -246,8 +272,11 @@ def _prepare_worker(parent_pid: int) -> None:
     a daemon thread polls the parent instead (an orphan would also hold the parent's stdout open).
     """
 
+    # A dead fork server breaks the pool: nobody will read this render's result, so stop it too.
+    spawner = os.getppid()
+
     def watch() -> None:
-        while process_alive(parent_pid):
+        while process_alive(parent_pid) and os.getppid() == spawner:
             time.sleep(_PARENT_POLL_SECONDS)
         os._exit(1)
 
