@@ -134,17 +134,11 @@ def render_template(text: str, context: Mapping[str, Any], role: Role = "text") 
     if not has_template_syntax(text):
         return text
     template = _compiled(text, role == "output")
-    return str(_guarded(lambda: _render_bounded(template, context), len(text)))
-
-
-def _render_bounded(template: Any, context: Mapping[str, Any]) -> str:
-    pieces, length = [], 0
-    for piece in template.generate(context):
-        length += len(piece)
-        if length > MAX_RENDERED:
-            raise TemplateFailure(f"the template renders to over {MAX_RENDERED} characters")
-        pieces.append(piece)
-    return "".join(pieces)
+    # Printed values and loop iterations are bounded while rendering, so the whole text stays small.
+    rendered = str(_guarded(lambda: template.render(context), len(text)))
+    if len(rendered) > MAX_RENDERED:
+        raise TemplateFailure(f"the template renders to over {MAX_RENDERED} characters")
+    return rendered
 
 
 def evaluate_expression(text: str, context: Mapping[str, Any]) -> bool:
