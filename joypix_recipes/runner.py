@@ -215,7 +215,9 @@ class Runner:
             resume = Resume(session_id=record.session_id, render_id=record.render_id)
         reporter = _Reporter(job, identity, self.journal, self.progress)
         # Asked before this attempt is journaled as running, which would make any file there look like ours.
-        foreign = await asyncio.to_thread(self._foreign_file, job)
+        foreign = None
+        if os.path.lexists(job.output) or os.path.lexists(poster_path(job.output)):  # the usual case: neither
+            foreign = await asyncio.to_thread(self._foreign_file, job)
         self.journal.start(identity, job, keep_ids=resume is not None)
         self.progress.job_started(job, identity)
         started_at = time.time()
