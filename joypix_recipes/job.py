@@ -181,7 +181,12 @@ _COMMENT_PREFIX = "joypix job "
 
 def output_metadata(job: Job, identity: str) -> dict[str, str]:
     """Container tags every MP4 carries, so a file found later leads back to its recipe and job."""
-    return {"comment": f"{_COMMENT_PREFIX}{identity}", "title": job.recipe_name}
+    return {"comment": identity_comment(identity), "title": job.recipe_name}
+
+
+def identity_comment(identity: str) -> str:
+    """The comment that carries a job identity inside a clip or a poster."""
+    return f"{_COMMENT_PREFIX}{identity}"
 
 
 def identity_from_comment(comment: str) -> str | None:

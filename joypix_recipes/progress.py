@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from joypix_recipes.printable import printable
 
@@ -21,9 +21,8 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from joypix_recipes.job import Job
-    from joypix_recipes.runner import JobOutcome, RunSummary
+    from joypix_recipes.outcome import JobOutcome, RunSummary
 
-ProgressMode = Literal["auto", "plain", "json", "quiet"]
 PROGRESS_MODES: tuple[str, ...] = ("auto", "plain", "json", "quiet")
 
 STILL_WORKING_AFTER_S = 20.0

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from joypix_recipes.watch.complete import looks_complete
+from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import Router, is_ignored_name, matches
 from joypix_recipes.watch.moves import move_into, write_note
 from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, INCOMPLETE_FACTOR, Settler
-from joypix_recipes.watchfile import Flow
 
 
 class Clock:

@@ -40,6 +40,11 @@ def prompt_for(action: Action, *, audio_name: str | None = None) -> str:
     raise TypeError(f"no prompt template for {type(action).__name__}")
 
 
+def format_request(aspect: str, resolution: str, fps: int) -> str:
+    """The frame a job wants, in words the agent reads (sent with the first step, not as a turn of its own)."""
+    return f"Make the video {aspect} at {resolution}, {fps} fps."
+
+
 def _animate(action: Animate) -> str:
     smooth = "smooth " if action.easing == "ease-in-out" else ""
     clip = f"Animate this image into a {smooth}{_number(action.duration)}-second video clip"

@@ -22,7 +22,6 @@ from joypix_recipes.actions import BUILTIN_MUSIC
 from joypix_recipes.atomic import atomic_path
 from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.errors import ImageError, JoypixError, MediaError, RenderError
-from joypix_recipes.job import poster_path
 from joypix_recipes.render.audio import mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
@@ -53,11 +52,8 @@ def render_draft(
     quality: str = "high",
     metadata: Mapping[str, str] | None = None,
     poster: bool = True,
-    seed: int | None = None,
 ) -> RenderResult:
     """Render ``draft`` to ``output`` (MP4, written atomically) and ``<stem>.jpg`` beside it."""
-    if seed is not None:
-        draft = draft.with_changes(seed=seed)
     _check(draft)
     size = (draft.width, draft.height)
     images = [_resolve(clip.src, media, "image") for clip in draft.video]
@@ -89,7 +85,8 @@ def render_draft(
     written_poster = None
     if poster_rgb is not None:
         try:
-            written_poster = write_poster(poster_rgb, poster_path(output), (metadata or {}).get("comment"))
+            # The same name job.poster_path gives; render/ does not depend on jobs.
+            written_poster = write_poster(poster_rgb, output.with_suffix(".jpg"), (metadata or {}).get("comment"))
         except OSError as error:
             raise RenderError(f"cannot write the poster of {output.name} ({error.strerror or error})") from error
     return RenderResult(output, written_poster, frames, draft.width, draft.height, seconds)
