@@ -171,6 +171,7 @@ def test_a_reader_that_goes_away_ends_the_output_not_the_work(tmp_path: Path) ->
     first_lines = [process.stdout.readline() for _ in range(3)]  # what `| head -3` reads
     process.stdout.close()
     err = process.stderr.read()
+    process.stderr.close()
     process.wait(timeout=120)
 
     assert all(line.startswith("{") for line in first_lines)
@@ -199,7 +200,8 @@ def test_a_corrupt_journal_is_kept_aside_and_rebuilt_from_the_clips_on_disk(tmp_
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
     args = ["run", "short.yaml", "--input", "in", "--out", "out"]
     first = _joypix(args, tmp_path)
-    assert first.wait(timeout=120) == 0
+    first.communicate(timeout=120)
+    assert first.returncode == 0
     journal = tmp_path / "out" / ".joypix" / "journal.sqlite"
     for leftover in journal.parent.glob("journal.sqlite-*"):
         leftover.unlink()
