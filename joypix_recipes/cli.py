@@ -7,19 +7,22 @@ commands that need them, so `joypix validate` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from joypix_recipes import __version__
 from joypix_recipes.errors import JoypixError, RecipeError, UsageError
+from joypix_recipes.printable import printable
 
 EXIT_OK = 0
+EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
@@ -29,11 +32,18 @@ _LOG_HANDLER = "joypix-cli"
 
 
 def _print(text: str = "") -> None:
-    print(text, flush=True)
+    print(printable(text, keep_lines=True), flush=True)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)  # JSON escapes what it must; more would corrupt it
 
 
 def _error(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A message for people on stderr: secrets redacted, names' control characters escaped."""
+    from joypix_recipes.api.redact import redact
+
+    print(printable(redact(text), keep_lines=True), file=sys.stderr, flush=True)
 
 
 def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
@@ -116,18 +126,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_vars(args.var)
     recipe_path = Path(args.recipe)
     recipe = load_recipe(recipe_path, extra_vars=list(overrides))
+    _warn_unused_vars(recipe, overrides)
     out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
+    rejected: list[str] = []
     jobs = plan_jobs(
         recipe,
         inputs=args.input or None,
         var_overrides=overrides,
         out_dir=out_dir,
         backend=args.backend,
+        rejected=rejected,
     )
+    for reason in rejected:
+        _error(f"failed   {reason}")
     if args.dry_run:
         _print_plan(jobs, as_json=args.json)
-        return EXIT_OK
+        return EXIT_JOB_FAILED if rejected else EXIT_OK
     if not jobs:
+        if rejected:
+            return EXIT_JOB_FAILED
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
     farm = _farm_settings(args)
@@ -148,7 +165,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             verbose=args.verbose,
         )
     )
-    return int(summary.exit_code)
+    return max(int(summary.exit_code), EXIT_JOB_FAILED if rejected else EXIT_OK)
+
+
+def _warn_unused_vars(recipe: Any, overrides: dict[str, str]) -> None:
+    """A --var the recipe never uses is most likely a typo: say so, with the closest name it does use."""
+    import difflib
+    import re
+
+    try:
+        text = recipe.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    known = set(recipe.vars)
+    known |= {name for spec in recipe.inputs or () for name in spec.vars}
+    known |= {name for variant in recipe.variants or () for name in variant.vars}
+    known |= set(re.findall(r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)", text))
+    known |= set(re.findall(r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]", text))
+    for name in overrides:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {close[0]}?" if close else f"its variables are: {', '.join(sorted(known)) or 'none'}"
+        _error(f"warning: --var {name} is not used by {recipe.path.name}; {hint}")
 
 
 def _farm_settings(args: argparse.Namespace) -> Any:
@@ -202,7 +241,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
     for job in jobs:
         if as_json:
-            _print(json.dumps(job.to_dict(), ensure_ascii=False))
+            _print_json(job.to_dict())
             continue
         _print(f"{job.label} -> {job.output}")
         for step in job.steps:
@@ -225,7 +264,7 @@ def _step_body(step: Any) -> dict[str, Any]:
 
 
 def _run_until_interrupted(coroutine: Any) -> Any:
-    """Run on a fresh loop; SIGTERM behaves like Ctrl-C so runs and watchers stop cleanly."""
+    """Run on a fresh loop; SIGTERM and SIGHUP (a closed terminal) behave like Ctrl-C, so runs stop cleanly."""
     import asyncio  # here, not at the top: `joypix validate` should not pay for it
 
     def _terminate(signum: int, frame: Any) -> None:
@@ -233,11 +272,13 @@ def _run_until_interrupted(coroutine: Any) -> Any:
         # KeyboardInterrupt; raising that here instead would cut through cleanup at any line.
         signal.raise_signal(signal.SIGINT)
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    stopping = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {signum: signal.signal(signum, _terminate) for signum in stopping}
     try:
         return asyncio.run(coroutine)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def cmd_credits(args: argparse.Namespace) -> int:
@@ -246,7 +287,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
     balance = _run_until_interrupted(fetch_credits(_backend_options(args)))
     if args.json:
-        _print(json.dumps(balance))
+        _print_json(balance)
     else:
         _print(
             f"credits: {balance.get('available', 0)} available, {balance.get('frozen', 0)} frozen,"
@@ -450,6 +491,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ReaderMayLeave:
+    """A standard stream whose reader may go away (``| head``, a full disk): output stops, the work goes on.
+
+    Output is a view of the work: a run whose stdout closes still finishes its jobs and its journal.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return int(self._stream.write(text))
+            except OSError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except OSError:
+                self._leave()
+
+    def _leave(self) -> None:
+        self.gone = True
+        # Python flushes the stream again at exit; pointed at /dev/null, that flush has nowhere to fail.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _forgiving_standard_streams() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayLeave(sys.stdout), _ReaderMayLeave(sys.stderr)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
 class _CurrentStderr:
     """Writes to whatever sys.stderr is now (it may be swapped after logging is set up)."""
 
@@ -490,6 +581,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler: Command = args.handler
+    with _forgiving_standard_streams():
+        return run_command(handler, args)
+
+
+def run_command(handler: Command, args: argparse.Namespace) -> int:
+    """The error boundary around one command: its exit code, whatever it raises."""
     if args.command != "validate":  # validate prints its own lines and must start fast
         _configure_logging(args)
     try:
@@ -510,5 +607,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             kind = sys.exc_info()[0]
             name = kind.__name__ if kind else "error"
-            _error(f"joypix: internal error ({name}); rerun with --debug and report it")
+            crash_log = _write_crash_log(traceback.format_exc())
+            where = f"the details are in {crash_log}" if crash_log else "rerun with --debug to see the details"
+            _error(f"joypix: internal error ({name}); {where}; please report it")
         return EXIT_BUG
+
+
+def _write_crash_log(details: str) -> Path | None:
+    """Keep a bug's traceback under JOYPIX_HOME/crashes (redacted, private); None if nowhere is writable.
+
+    Rerunning with --debug after a two-hour cloud batch is costly: the first failure must be enough.
+    """
+    import tempfile
+    import time
+
+    from joypix_recipes.api.home import default_home, ensure_home
+    from joypix_recipes.api.redact import redact
+
+    text = redact(f"joypix {__version__}\ncommand: joypix {' '.join(sys.argv[1:])}\n\n{details}")
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    def home_crashes() -> Path:
+        return ensure_home(default_home()) / "crashes"
+
+    def temporary() -> Path:
+        return Path(tempfile.gettempdir())
+
+    for folder in (home_crashes, temporary):
+        try:
+            target = folder()
+            target.mkdir(mode=0o700, exist_ok=True)
+            handle = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(handle, "w", encoding="utf-8") as log:
+                log.write(text)
+            return target / name
+        except (OSError, JoypixError):
+            continue
+    return None

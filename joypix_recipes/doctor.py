@@ -20,6 +20,7 @@ async def collect_doctor_report(options: BackendOptions, farm: ClusterSettings |
     """Rows for ``joypix doctor``: version, encoder, HEIC, token source and expiry, service reachability,
     and with a farm configured, whether its broker and storage answer."""
     from joypix_recipes.api.auth import describe_token
+    from joypix_recipes.api.redact import redact
     from joypix_recipes.api.settings import resolve_settings
 
     settings = resolve_settings(
@@ -34,7 +35,7 @@ async def collect_doctor_report(options: BackendOptions, farm: ClusterSettings |
         ("language", settings.language),
         ("home", str(settings.home)),
         ("token", describe_token(settings.home, settings.base_url)),
-        ("base URL", f"{settings.base_url}: {await _ping(settings.base_url, settings.attribution())}"),
+        ("base URL", f"{redact(settings.base_url)}: {await _ping(settings.base_url, settings.attribution())}"),
         *(await _farm_rows(farm) if farm is not None else []),
     ]
 

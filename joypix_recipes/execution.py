@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,14 @@ from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
 from joypix_recipes.outcome import RunSummary
+from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import Progress, open_progress
-from joypix_recipes.report import write_run_outputs
+from joypix_recipes.report import foreign_run_files, write_run_outputs
 from joypix_recipes.runner import Runner
 
 INTERRUPTED = "interrupted"
+
+log = logging.getLogger(__name__)
 
 
 def find_backend(name: str, backends: Mapping[str, BackendFactory] = BACKENDS, context: str = "") -> BackendFactory:
@@ -32,6 +36,15 @@ def find_backend(name: str, backends: Mapping[str, BackendFactory] = BACKENDS, c
     if factory is None:
         raise UsageError(f"unknown backend '{name}'{context}; use one of: {', '.join(sorted(backends))}")
     return factory
+
+
+def refuse_foreign_run_files(out_dir: Path) -> None:
+    """Stop before anything runs when the manifest or report would replace a file joypix did not write."""
+    foreign = foreign_run_files(out_dir)
+    if foreign:
+        names = " and ".join(str(path) for path in foreign)
+        raise UsageError(f"{names} already exist{'s' if len(foreign) == 1 else ''} and joypix did not write "
+                         f"{'it' if len(foreign) == 1 else 'them'}; give --out a folder of its own")
 
 
 def _check_concurrency(concurrency: int | None) -> None:
@@ -110,16 +123,18 @@ async def execute_run(
     find_backend(backend_name, backends)
     _check_concurrency(concurrency)  # both before the journal is made: a usage error leaves nothing behind
     out_dir = Path(out_dir)
-    with open_progress(progress_mode, verbose) as progress, Journal.open(out_dir) as journal:
-        async with execution(
-            backend_name,
-            journal=journal,
-            progress=progress,
-            out_dir=out_dir,
-            recipe_name=recipe_name,
-            options=options,
-            backends=backends,
-            concurrency=concurrency,
-            force=force,
-        ) as running:
-            return await running.run(jobs)
+    refuse_foreign_run_files(out_dir)
+    async with hold_output_folder(out_dir, on_wait=log.warning):
+        with open_progress(progress_mode, verbose) as progress, Journal.open(out_dir) as journal:
+            async with execution(
+                backend_name,
+                journal=journal,
+                progress=progress,
+                out_dir=out_dir,
+                recipe_name=recipe_name,
+                options=options,
+                backends=backends,
+                concurrency=concurrency,
+                force=force,
+            ) as running:
+                return await running.run(jobs)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from joypix_recipes.actions import Action, action_from_dict, action_to_dict
 from joypix_recipes.export import ExportSettings
+from joypix_recipes.printable import printable
 
 UnknownPhrases = Literal["fail", "warn"]
 
@@ -32,8 +33,8 @@ class JobInput:
 
     @property
     def display(self) -> str:
-        """How messages name this input."""
-        return str(self.path) if self.path is not None else str(self.url)
+        """How messages name this input (control characters escaped)."""
+        return printable(str(self.path) if self.path is not None else str(self.url))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form; paths absolute."""
@@ -96,8 +97,9 @@ class Job:
 
     @property
     def label(self) -> str:
-        """Short human name: ``photo.jpg`` or ``photo.jpg [reels]``."""
-        return f"{self.input.name} [{self.variant}]" if self.variant else self.input.name
+        """Short human name: ``photo.jpg`` or ``photo.jpg [reels]`` (control characters escaped)."""
+        name = printable(self.input.name)
+        return f"{name} [{self.variant}]" if self.variant else name
 
     def spec(self) -> dict[str, Any]:
         """What the output depends on besides the input bytes (not where it is written)."""
@@ -166,6 +168,30 @@ def job_identity(job: Job, content_hash: str | None = None) -> str:
     return hashlib.sha256(f"{content}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
 
 
+POSTER_SUFFIX = ".jpg"
+
+
+def poster_path(output: Path) -> Path:
+    """Where the poster of ``output`` is written: beside it, same name, ``.jpg``."""
+    return output.with_suffix(POSTER_SUFFIX)
+
+
+_COMMENT_PREFIX = "joypix job "
+
+
 def output_metadata(job: Job, identity: str) -> dict[str, str]:
     """Container tags every MP4 carries, so a file found later leads back to its recipe and job."""
-    return {"comment": f"joypix job {identity}", "title": job.recipe_name}
+    return {"comment": identity_comment(identity), "title": job.recipe_name}
+
+
+def identity_comment(identity: str) -> str:
+    """The comment that carries a job identity inside a clip or a poster."""
+    return f"{_COMMENT_PREFIX}{identity}"
+
+
+def identity_from_comment(comment: str) -> str | None:
+    """The job identity in a comment written by ``output_metadata``, or None."""
+    if not comment.startswith(_COMMENT_PREFIX):
+        return None
+    identity = comment[len(_COMMENT_PREFIX):].strip()
+    return identity if identity.isalnum() else None

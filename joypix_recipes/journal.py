@@ -7,6 +7,8 @@ progress, and a rerun can skip finished jobs and re-attach to cloud renders that
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -15,10 +17,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
+from joypix_recipes.atomic import STATE_FOLDER, scratch_folder
 from joypix_recipes.errors import JoypixError
-from joypix_recipes.job import Job
+from joypix_recipes.job import Job, hash_file, poster_path
+from joypix_recipes.provenance import embedded_identity
 
-JOURNAL_FOLDER = ".joypix"
+log = logging.getLogger(__name__)
+
+JOURNAL_FOLDER = STATE_FOLDER
 JOURNAL_NAME = "journal.sqlite"
 
 _SCHEMA = """
@@ -69,6 +75,60 @@ class JournalError(JoypixError):
     """The journal database cannot be opened or written."""
 
 
+class _Damaged(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to a sound journal; _Damaged when the file is not one, JournalError when it cannot be opened."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch_folder(path.parent.parent).mkdir(exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    except (OSError, sqlite3.Error) as e:
+        raise _cannot_open(path, e) from e
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL survives a killed process; only a power cut can lose the last commits.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        verdict = connection.execute("PRAGMA quick_check").fetchone()
+        if verdict is None or verdict[0] != "ok":
+            raise _Damaged(str(verdict[0]) if verdict else "no answer to an integrity check")
+        connection.executescript(_SCHEMA)
+    except sqlite3.OperationalError as e:
+        connection.close()
+        raise _cannot_open(path, e) from e
+    except sqlite3.DatabaseError as e:  # "file is not a database", "database disk image is malformed"
+        connection.close()
+        raise _Damaged(str(e)) from e
+    except _Damaged:
+        connection.close()
+        raise
+    return connection
+
+
+def _cannot_open(path: Path, error: BaseException) -> JournalError:
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return JournalError(f"cannot open the run journal {path}: {reason}; check the output folder is writable")
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the damaged journal (and its WAL files) to ``journal.sqlite.damaged-TIME``; returns the new name."""
+    kept = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            source = path.with_name(path.name + suffix)
+            if source.exists():
+                os.replace(source, kept.with_name(kept.name + suffix))
+    except OSError as e:
+        raise JournalError(
+            f"the run journal {path} is damaged and cannot be moved aside ({e.strerror or e}); move it away by hand"
+        ) from e
+    return kept
+
+
 @dataclass(frozen=True)
 class JobRecord:
     """One journal row."""
@@ -94,25 +154,58 @@ class Journal:
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.path = path
+        self.scratch = scratch_folder(path.parent.parent)
+        """Where temp files of this output folder are written."""
         self._connection = connection
         # Backends may report from worker threads; one lock keeps each statement whole.
         self._lock = threading.Lock()
 
     @classmethod
     def open(cls, out_dir: Path) -> Journal:
-        """Open (creating if needed) ``out_dir/.joypix/journal.sqlite`` in WAL mode."""
+        """Open (creating if needed) ``out_dir/.joypix/journal.sqlite`` in WAL mode.
+
+        A damaged journal is moved aside (kept, for a post-mortem) and rebuilt from the outputs on disk.
+        """
         path = Path(out_dir) / JOURNAL_FOLDER / JOURNAL_NAME
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-            connection.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL survives a killed process; only a power cut can lose the last commits.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            raise JournalError(f"cannot open the run journal {path}: {reason}; check the output folder is writable") from e
-        return cls(connection, path)
+            return cls(_connect(path), path)
+        except _Damaged as damage:
+            reason = damage.reason
+        kept = _move_aside(path)
+        journal = cls(_connect(path), path)
+        found = journal.rebuild_from_outputs(Path(out_dir))
+        log.warning(
+            "the run journal %s was damaged (%s); it was kept as %s and rebuilt from %d finished clip%s in %s",
+            path, reason, kept.name, found, "" if found == 1 else "s", out_dir,
+        )
+        return journal
+
+    def rebuild_from_outputs(self, out_dir: Path) -> int:
+        """Record as done every clip under ``out_dir`` that carries its job identity; returns how many."""
+        found = 0
+        for video in sorted(out_dir.rglob("*.mp4")):
+            if JOURNAL_FOLDER in video.relative_to(out_dir).parts or not video.is_file():
+                continue
+            identity = embedded_identity(video)
+            if identity is None:
+                continue
+            poster = poster_path(video)
+            self.add_recovered(identity, video, hash_file(video), video.stat().st_size,
+                               poster if embedded_identity(poster) == identity else None)
+            found += 1
+        return found
+
+    def add_recovered(self, identity: str, output: Path, output_hash: str, size: int, poster: Path | None) -> None:
+        """A finished job known only from its output on disk (its specification is not)."""
+        now = time.time()
+        self._change(
+            identity,
+            output,
+            JobState.DONE,
+            """INSERT OR IGNORE INTO jobs (identity, output, state, output_hash, output_size, poster, created_at,
+                   finished_at, job_json) VALUES (:identity, :output, :state, :hash, :size, :poster, :now, :now, '{}')""",
+            {"hash": output_hash, "size": size, "poster": str(poster) if poster else None, "now": now},
+        )
 
     def close(self) -> None:
         """Close the database."""
@@ -133,6 +226,20 @@ class Journal:
         """The row for this identity and output, if any."""
         rows = self._query(f"SELECT {_SELECT} FROM jobs WHERE identity = ? AND output = ?", (identity, str(output)))
         return _record(rows[0]) if rows else None
+
+    def made(self, path: Path) -> bool:
+        """True when a job of this journal wrote ``path`` (as its output or its poster).
+
+        That is: it finished at least once, or an attempt was under way (a crash can come between the
+        rename that finishes a file and the journal entry that records it).
+        """
+        in_flight = ", ".join(f"'{state.value}'" for state in sorted(IN_FLIGHT))
+        rows = self._query(
+            f"SELECT 1 FROM jobs WHERE (output = ? AND (output_hash IS NOT NULL OR state IN ({in_flight}))) OR poster = ?"
+            " LIMIT 1",
+            (str(path), str(path)),
+        )
+        return bool(rows)
 
     def records(self) -> list[JobRecord]:
         """Every row, oldest first."""

@@ -6,6 +6,7 @@ raised together as one PlanError, one line each, before anything runs.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,8 @@ from joypix_recipes.actions import (
     Text,
 )
 from joypix_recipes.errors import PlanError
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job, JobInput, PlannedStep, poster_path
+from joypix_recipes.printable import printable
 from joypix_recipes.recipe.checks import DEFINITIONS
 from joypix_recipes.recipe.model import (
     AnimateStep,
@@ -44,6 +46,7 @@ from joypix_recipes.recipe.source import Span
 from joypix_recipes.template import (
     Namespace,
     TemplateFailure,
+    UnsafeNameValue,
     evaluate_expression,
     render_number,
     render_template,
@@ -73,8 +76,13 @@ def plan_jobs(
     var_overrides: Mapping[str, str] = {},
     out_dir: Path | None = None,
     backend: str | None = None,
+    rejected: list[str] | None = None,
 ) -> list[Job]:
-    """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError."""
+    """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
+
+    With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say) is left
+    out and described there, so the other inputs still run.
+    """
     problems: list[str] = []
     out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
     if inputs is not None:
@@ -84,14 +92,14 @@ def plan_jobs(
     if not sources and not problems:
         problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
     _raise_if(problems)
-    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend)
+    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, rejected)
     jobs: list[Job] = []
     for index, source in enumerate(sources, start=1):
         for variant in recipe.variants or (None,):
             job = planner.plan(source, index, variant)
             if job is not None:
                 jobs.append(job)
-    problems += planner.problems + _clashes(recipe, jobs)
+    problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
     return jobs
 
@@ -205,7 +213,10 @@ def _job_input(source: Source, index: int) -> JobInput:
 class _Planner:
     """Plans single jobs, collecting every problem as one message line."""
 
-    def __init__(self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str) -> None:
+    def __init__(
+        self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, rejected: list[str] | None
+    ) -> None:
+        self.rejected = rejected
         self.recipe = recipe
         self.overrides = overrides
         self.out = out
@@ -216,7 +227,8 @@ class _Planner:
 
     def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
         job_input = _job_input(source, index)
-        label = f"{job_input.name} [{variant.name}]" if variant else job_input.name
+        name = printable(job_input.name)
+        label = f"{name} [{variant.name}]" if variant else name
         values = {**self.recipe.vars, **source.vars, **(variant.vars if variant else {}), **self.overrides}
         context = self._context(job_input, variant, values, label)
         before = len(self.problems)
@@ -365,6 +377,12 @@ class _Planner:
         template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
         try:
             relative = safe_output_path(render_template(template.text, context, "output"))
+        except UnsafeNameValue as failure:
+            if self.rejected is None:
+                self._fail(template, failure, label)
+            else:
+                self.rejected.append(f"{label}: cannot name its output ({failure.detail}); rename the file")
+            return None
         except TemplateFailure as failure:
             self._fail(template, failure, label)
             return None
@@ -403,3 +421,41 @@ def _clashes(recipe: Recipe, jobs: list[Job]) -> list[str]:
         else:
             first[key] = job
     return problems
+
+
+def _replaced_inputs(jobs: list[Job]) -> list[str]:
+    """An output or a poster that is one of the inputs (an image, an audio file) would destroy it."""
+    inputs: dict[str, Path] = {}
+    for job in jobs:
+        for path in _input_files(job):
+            inputs[_same_place(path)] = path
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                inputs[f"{status.st_dev}:{status.st_ino}"] = path  # a hard link is the same file
+    problems = []
+    for job in jobs:
+        for kind, path in (("output", job.output), ("poster", poster_path(job.output))):
+            places = [_same_place(path)]
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                places.append(f"{status.st_dev}:{status.st_ino}")
+            hit = next((inputs[place] for place in places if place in inputs), None)
+            if hit is not None:
+                problems.append(
+                    f"the {kind} of {job.label} would replace the input {hit}; "
+                    "give --out a folder of its own (or an output name that differs from every input)"
+                )
+    return problems
+
+
+def _input_files(job: Job) -> list[Path]:
+    files = [job.input.path] if job.input.path is not None else []
+    for step in job.steps:
+        if isinstance(step.action, Audio) and step.action.file and step.action.file != BUILTIN_MUSIC:
+            files.append(Path(step.action.file))
+    return files
+
+
+def _same_place(path: Path) -> str:
+    """A comparison key: symlinks resolved, case folded (as macOS and Windows compare names)."""
+    return os.path.realpath(path).casefold()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
+from joypix_recipes.printable import printable
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
@@ -107,9 +109,10 @@ def _result_line(outcome: JobOutcome) -> str:
     return f"failed   {label}: {outcome.error}"
 
 
-def _print(stream: IO[str], text: str, lock: threading.Lock) -> None:
+def _print(stream: IO[str], text: str, lock: threading.Lock, *, escape: bool = True) -> None:
+    """One line for people (names' control characters escaped) or, ``escape`` False, for machines."""
     with lock:
-        stream.write(text + "\n")
+        stream.write((printable(text, keep_lines=True) if escape else text) + "\n")
         stream.flush()
 
 
@@ -180,7 +183,8 @@ class JsonProgress(Progress):
         self._lock = threading.Lock()
 
     def _emit(self, event: str, **fields: Any) -> None:
-        _print(self.out, json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False), self._lock)
+        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields}, ensure_ascii=False)
+        _print(self.out, line, self._lock, escape=False)  # JSON escapes what it must; more would corrupt it
 
     def run_started(self, total: int) -> None:
         self._emit("run_started", total=total)
@@ -295,7 +299,7 @@ class LiveProgress(Progress):
         line = f"{_counts(summary)} in {_seconds(self._clock() - self._began)}"
         if report is not None:
             line += f"; report: {report}"
-        self._out.write(line + "\n")
+        self._out.write(printable(line) + "\n")
         self._out.flush()
 
     def close(self) -> None:
@@ -338,4 +342,4 @@ def _key(job: Job) -> tuple[str, str]:
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    return escape(printable(text, keep_lines=True))

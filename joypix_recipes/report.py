@@ -26,6 +26,31 @@ REPORT_NAME = "report.html"
 THUMBNAIL_SIZE = (360, 360)
 
 
+GENERATOR = "joypix"
+
+
+def foreign_run_files(out_dir: Path) -> list[Path]:
+    """manifest.json or report.html files in ``out_dir`` that joypix did not write (and must not replace)."""
+    foreign = []
+    manifest, report = Path(out_dir) / MANIFEST_NAME, Path(out_dir) / REPORT_NAME
+    if manifest.exists():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            ours = isinstance(data, dict) and "joypix_version" in data
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            foreign.append(manifest)
+    if report.exists():
+        try:
+            head = report.read_bytes()[:4096]
+        except OSError:
+            head = b""
+        if f'<meta name="generator" content="{GENERATOR}'.encode() not in head and b"joypix run report" not in head:
+            foreign.append(report)
+    return foreign
+
+
 def write_run_outputs(summary: RunSummary, out_dir: Path, recipe_name: str) -> tuple[Path, Path]:
     """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
@@ -160,6 +185,7 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="joypix">
 <title>{title}</title>
 <style>
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }}

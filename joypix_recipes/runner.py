@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import traceback
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from joypix_recipes.api.redact import redact
 from joypix_recipes.atomic import remove_partials
 from joypix_recipes.backends import Backend, JobResult, Resume
-from joypix_recipes.errors import JoypixError, RunError
-from joypix_recipes.job import Job, hash_file, input_hash, job_identity
+from joypix_recipes.errors import JobError, JoypixError, RunError
+from joypix_recipes.job import Job, hash_file, input_hash, job_identity, poster_path
 from joypix_recipes.journal import IN_FLIGHT, JobRecord, JobState, Journal
 from joypix_recipes.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.progress import Progress
+from joypix_recipes.provenance import embedded_identity
 
 INTERNAL_ERROR = "internal error in the {backend} backend; rerun with -v to see the details and please report it"
 
@@ -108,7 +111,7 @@ class Runner:
         try:
             await self.backend.aclose()
         finally:
-            for folder in self._cleaned:
+            for folder in (*self._cleaned, self.journal.scratch):
                 remove_partials(folder)
 
     async def _identify(self, job: Job) -> tuple[str, str | None]:
@@ -170,12 +173,18 @@ class Runner:
         if not self.force and record is not None and record.state in IN_FLIGHT and record.render_id:
             resume = Resume(session_id=record.session_id, render_id=record.render_id)
         reporter = _Reporter(job, identity, self.journal, self.progress)
+        # Asked before this attempt is journaled as running, which would make any file there look like ours.
+        foreign = None
+        if os.path.lexists(job.output) or os.path.lexists(poster_path(job.output)):  # the usual case: neither
+            foreign = await asyncio.to_thread(self._foreign_file, job)
         self.journal.start(identity, job, keep_ids=resume is not None)
         self.progress.job_started(job, identity)
         started_at = time.time()
         began = time.monotonic()
 
         def ended(status: Status, error: str | None, result: JobResult | None = None) -> JobOutcome:
+            # The message goes to the journal, the manifest and the report: no URL password may ride along.
+            error = redact(error) if error else error
             return JobOutcome(
                 job, identity, status, result.output if result else None, error, time.monotonic() - began, content,
                 result.poster if result else None, result.summary if result else "",
@@ -184,6 +193,10 @@ class Runner:
 
         detail = None
         try:
+            if foreign is not None:
+                raise JobError(
+                    f"{foreign} already exists and was not made by joypix; move it away or choose another output folder"
+                )
             result = await self.backend.run_job(job, reporter, resume)
         except asyncio.CancelledError:
             outcome = ended("cancelled", "interrupted")
@@ -197,7 +210,7 @@ class Runner:
             outcome = ended("failed", str(e))
         except Exception:  # noqa: BLE001 - anything else is a backend bug: fail this job, keep the run going
             outcome = ended("failed", INTERNAL_ERROR.format(backend=self.backend.name))
-            detail = traceback.format_exc()
+            detail = redact(traceback.format_exc())
         else:
             try:
                 output_hash, size = await asyncio.to_thread(_fingerprint, result.output)
@@ -212,6 +225,13 @@ class Runner:
                 return self._record(outcome)
         self.journal.fail(identity, job.output, outcome.error or "", outcome.duration_s)
         return self._record(outcome, detail)
+
+    def _foreign_file(self, job: Job) -> Path | None:
+        """The output or poster path holding a file this tool did not make (the journal or the file itself says)."""
+        for path in (job.output, poster_path(job.output)):
+            if os.path.lexists(path) and not self.journal.made(path) and embedded_identity(path) is None:
+                return path
+        return None
 
     async def _intact(self, record: JobRecord) -> bool:
         """Done, and the output on disk still has the size and hash the journal recorded."""

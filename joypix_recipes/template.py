@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from joypix_recipes.errors import PlanError
+from joypix_recipes.printable import printable
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -47,6 +48,10 @@ class TemplateFailure(PlanError):
         self.detail = message
         self.line = line
         self.token = token
+
+
+class UnsafeNameValue(TemplateFailure):
+    """A value printed into an output name (an input's name, say) would leave its folder: that job alone fails."""
 
 
 def has_template_syntax(text: str) -> bool:
@@ -129,7 +134,8 @@ def render_template(text: str, context: Mapping[str, Any], role: Role = "text") 
     if not has_template_syntax(text):
         return text
     template = _compiled(text, role == "output")
-    rendered = str(_guarded(lambda: template.render(context)))
+    # Printed values and loop iterations are bounded while rendering, so the whole text stays small.
+    rendered = str(_guarded(lambda: template.render(context), len(text)))
     if len(rendered) > MAX_RENDERED:
         raise TemplateFailure(f"the template renders to over {MAX_RENDERED} characters")
     return rendered
@@ -138,7 +144,7 @@ def render_template(text: str, context: Mapping[str, Any], role: Role = "text") 
 def evaluate_expression(text: str, context: Mapping[str, Any]) -> bool:
     """Evaluate a ``when`` expression for one job; raises TemplateFailure."""
     expression = _compiled_expression(text)
-    return bool(_guarded(lambda: expression(**context)))
+    return bool(_guarded(lambda: expression(**context), len(text)))
 
 
 def render_number(text: str, context: Mapping[str, Any], percent: bool = False) -> float:
@@ -181,13 +187,18 @@ def safe_output_path(rendered: str) -> PurePosixPath:
     return path
 
 
-def _guarded(call: Callable[[], Any]) -> Any:
-    """Run template code, turning every failure into a TemplateFailure at the template's line."""
+def _guarded(call: Callable[[], Any], length: int) -> Any:
+    """Run template code within its limits, turning every failure into a TemplateFailure at the template's line."""
     from jinja2 import TemplateError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    from joypix_recipes.template_limits import LimitExceeded, budget
+
     try:
-        return call()
+        with budget(length):
+            return call()
+    except LimitExceeded as error:
+        raise TemplateFailure(str(error), _template_line(error)) from None
     except TemplateFailure:
         raise
     except UndefinedError as error:
@@ -240,6 +251,8 @@ def _make_environment(confined: bool) -> ImmutableSandboxedEnvironment:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jinja2.utils import missing
 
+    from joypix_recipes import template_limits as limits
+
     class _Undefined(StrictUndefined):
         """Strict, and its message names the missing variable the way the recipe spells it."""
 
@@ -260,21 +273,28 @@ def _make_environment(confined: bool) -> ImmutableSandboxedEnvironment:
             return _Message(text, name)
 
     class _Environment(ImmutableSandboxedEnvironment):
-        """Refuses string or list repetition and powers large enough to exhaust memory."""
+        """Bounds every operation that can grow a value, and charges loops and calls to a budget."""
 
-        intercepted_binops = frozenset({"*", "**"})
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+        code_generator_class = limits.BoundedCodeGenerator
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "*" and _is_sequence(left, right) and _product_size(left, right) > MAX_RENDERED:
-                raise TemplateFailure("a repetition in the template is too large")
-            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-                raise TemplateFailure("a power in the template is too large")
-            return super().call_binop(context, operator, left, right)
+            limits.check_binop(operator, left, right)
+            return limits.check_size(super().call_binop(context, operator, left, right))
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+            limits.check_call(__obj, args, kwargs)
+            return limits.check_size(super().call(__context, __obj, *args, **kwargs))
 
     environment = _Environment(undefined=_Undefined, autoescape=False, keep_trailing_newline=False)
     environment.globals.clear()
-    if confined:
-        environment.finalize = _confined_value
+    for name, function in list(environment.filters.items()):
+        # Filters marked pass_context / pass_environment get that first; the value comes after it.
+        passes = getattr(function, "jinja_pass_arg", None) is not None
+        environment.filters[name] = limits.guard_filter(name, function, passes)
+    environment.filters[limits.LOOP_GUARD] = limits.guard_loop
+    environment.filters[limits.CONCAT_GUARD] = limits.guard_concat
+    environment.finalize = _confined_value if confined else limits.count_output
     return environment
 
 
@@ -299,22 +319,15 @@ def _kind(value: Any) -> str:
     return "this value"
 
 
-def _is_sequence(left: Any, right: Any) -> bool:
-    return isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple))
-
-
-def _product_size(left: Any, right: Any) -> int:
-    sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
-    return len(sequence) * count if isinstance(count, int) else 0
-
-
 def _confined_value(value: Any) -> Any:
     """Values printed into an output name must not carry path separators or climb out of the folder."""
-    text = str(value)
+    from joypix_recipes.template_limits import count_output
+
+    text = str(count_output(value))
     if "/" in text or "\\" in text:
-        raise TemplateFailure(f"a value in the output name contains a path separator: '{text[:80]}'")
+        raise UnsafeNameValue(f"a value in the output name contains a path separator: '{printable(text[:80])}'")
     if text in (".", ".."):
-        raise TemplateFailure(f"a value in the output name is '{text}', which would leave the output folder")
+        raise UnsafeNameValue(f"a value in the output name is '{text}', which would leave the output folder")
     return value
 
 

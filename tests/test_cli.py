@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from joypix_recipes.cli import build_parser, main
+from joypix_recipes.cli import build_parser, main, run_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -138,3 +138,24 @@ def test_installed_entry_point_runs_and_reports_errors_without_traceback(tmp_pat
     assert result.returncode == 2
     assert result.stderr.startswith(f"{broken}:")
     assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_keeps_its_traceback_in_a_crash_log_and_prints_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JOYPIX_HOME", str(tmp_path / "home"))
+
+    def buggy(args: object) -> int:
+        raise KeyError("http://user:hunter2-password@example.com")
+
+    args = build_parser().parse_args(["credits"])
+    assert run_command(buggy, args) == 3
+
+    err = capsys.readouterr().err
+    assert "internal error (KeyError)" in err and "--debug" not in err
+    (log,) = (tmp_path / "home" / "crashes").iterdir()
+    assert str(log) in err
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and "def buggy" not in err and "buggy" in text
+    assert "hunter2-password" not in text
+    assert log.stat().st_mode & 0o077 == 0

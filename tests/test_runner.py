@@ -154,8 +154,10 @@ def test_unexpected_exception_is_an_internal_error_with_traceback_only_at_verbos
     for verbose in (False, True):
         out, err = io.StringIO(), io.StringIO()
         backend = RecordingBackend(behaviours={"photo0.mp4": bug})
+        folder = tmp_path / f"verbose-{verbose}"
+        folder.mkdir()
         summary = run_batch(
-            backend, make_jobs(tmp_path, 3), tmp_path / f"out{verbose}", force=True,
+            backend, make_jobs(folder, 3), folder / "out", force=True,
             progress=PlainProgress(out, err, verbose),
         )
         assert statuses(summary)["photo0.mp4"] == "failed"
@@ -281,7 +283,7 @@ def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: P
 
     asyncio.run(interrupted())
     assert not jobs[0].output.exists()
-    assert not [path for path in out_dir.iterdir() if ".partial" in path.name]
+    assert not [path for path in out_dir.rglob("*") if ".partial" in path.name]
 
     again = RecordingBackend()
     summary = run_batch(again, jobs, out_dir)
@@ -362,3 +364,24 @@ def test_a_result_whose_output_is_missing_fails_the_job(tmp_path: Path) -> None:
     summary = run_batch(LosingBackend(), make_jobs(tmp_path, 2), tmp_path / "out")
     assert statuses(summary) == {"photo0.mp4": "failed", "photo1.mp4": "failed"}
     assert summary.outcomes[0].error is not None and "missing after the job" in summary.outcomes[0].error
+
+
+def test_an_output_left_by_an_attempt_killed_before_it_was_journaled_is_replaced_on_rerun(tmp_path: Path) -> None:
+    (job,) = make_jobs(tmp_path, 1)
+    with Journal.open(tmp_path / "out") as journal:
+        journal.add_pending([("an-identity", job)])
+        journal.start("an-identity", job, keep_ids=False)  # then the kill, after the rename, before finish
+    job.output.write_bytes(b"finished by the killed attempt, not yet journaled")
+    backend = RecordingBackend()
+    summary = run_batch(backend, [job], tmp_path / "out")
+    assert statuses(summary) == {"photo0.mp4": "done"}
+
+
+def test_an_output_path_holding_someone_elses_file_fails_that_job_and_keeps_the_file(tmp_path: Path) -> None:
+    jobs = make_jobs(tmp_path, 2)
+    jobs[0].output.parent.mkdir(parents=True)
+    jobs[0].output.write_bytes(b"the user's own video")
+    summary = run_batch(RecordingBackend(), jobs, tmp_path / "out")
+    assert statuses(summary) == {"photo0.mp4": "failed", "photo1.mp4": "done"}
+    assert summary.outcomes[0].error is not None and "not made by joypix" in summary.outcomes[0].error
+    assert jobs[0].output.read_bytes() == b"the user's own video"

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recipes/samples/sample.jpg"
 
@@ -37,7 +39,7 @@ def _wait_for_partial(folder: Path, process: subprocess.Popen[str], timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[0]
-        if folder.exists() and any(".partial" in path.name for path in folder.iterdir()):
+        if folder.exists() and any(".partial" in path.name for path in folder.rglob("*")):
             return
         time.sleep(0.05)
     raise AssertionError("the render never started")
@@ -47,7 +49,10 @@ def _partials(folder: Path) -> list[str]:
     return [path.name for path in folder.rglob("*") if ".partial" in path.name]
 
 
-def test_group_sigterm_mid_render_stops_run_with_130_and_leaves_nothing_partial(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_group_stop_signal_mid_render_stops_run_with_130_and_leaves_nothing_partial(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     (tmp_path / "photo.jpg").write_bytes(SAMPLE.read_bytes())
     recipe = tmp_path / "long.yaml"
     recipe.write_text(RECIPE, encoding="utf-8")
@@ -55,7 +60,7 @@ def test_group_sigterm_mid_render_stops_run_with_130_and_leaves_nothing_partial(
     process = _start(["run", str(recipe), "--input", str(tmp_path / "photo.jpg"), "--out", str(out)], tmp_path)
 
     _wait_for_partial(out, process)
-    os.killpg(process.pid, signal.SIGTERM)
+    os.killpg(process.pid, stop)
     output, _ = process.communicate(timeout=60)
 
     assert process.returncode == 130, output

@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import Router, is_ignored_name, matches
 from joypix_recipes.watch.moves import move_into, write_note
-from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, Settler
+from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, INCOMPLETE_FACTOR, Settler
 
 
 class Clock:
@@ -78,6 +80,47 @@ def test_settler_waits_longer_for_an_empty_file(tmp_path: Path) -> None:
     assert settler.poll() == ([], [])
     clock.now += EMPTY_FILE_FACTOR
     assert settler.poll() == ([empty], [])
+
+
+def _jpeg(path: Path) -> bytes:
+    Image.new("RGB", (32, 32), (10, 200, 30)).save(path, format="JPEG")
+    return path.read_bytes()
+
+
+def test_a_closed_file_is_taken_without_waiting_out_the_settle_time(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(10.0, clock=clock, is_complete=looks_complete)
+    photo = tmp_path / "photo.jpg"
+    _jpeg(photo)
+    settler.touch(photo)
+    assert settler.poll() == ([], [])
+    settler.closed(photo)
+    clock.now += 0.1
+    assert settler.poll() == ([photo], [])
+
+
+def test_an_image_without_its_end_is_not_settled_for_a_while_then_taken(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock, is_complete=looks_complete)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(_jpeg(tmp_path / "whole.jpg")[:-100])
+    settler.touch(photo)
+    settler.poll()
+    settler.closed(photo)  # a writer that closes between chunks is not done either
+    for _ in range(int(INCOMPLETE_FACTOR)):
+        clock.now += 1.0
+        assert settler.poll() == ([], [])
+    clock.now += 1.0
+    assert settler.poll() == ([photo], [])
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP"])
+def test_images_are_complete_only_with_their_last_bytes(tmp_path: Path, kind: str) -> None:
+    whole = tmp_path / f"whole.{kind.lower()}"
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(whole, format=kind)
+    cut = tmp_path / f"cut.{kind.lower()}"
+    cut.write_bytes(whole.read_bytes()[:-8])
+    assert looks_complete(whole) and not looks_complete(cut)
 
 
 def test_move_into_numbers_clashing_names_and_keeps_every_file(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import signal
 import sqlite3
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from helpers import write_image
+from PIL import Image
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
@@ -69,6 +71,10 @@ class QuickBackend:
         data = job.input.path.read_bytes()
         if not data.startswith(b"\x89PNG"):
             raise ImageError(f"{job.input.name}: not an image; only PNG files are accepted here")
+        try:
+            Image.open(io.BytesIO(data)).load()
+        except OSError as error:
+            raise ImageError(f"{job.input.name}: the image is truncated") from error
         reporter.stage("rendering")
         self.started.set()
         await asyncio.sleep(self.delay)
@@ -328,3 +334,67 @@ def test_watch_file_serves_several_flows_with_their_own_recipes_vars_and_outputs
     assert sorted(p.name for p in (tmp_path / "clips" / "people").glob("*.mp4")) == ["anna.mp4"]
     assert (tmp_path / "shop" / "notes.txt").exists()  # no flow takes it
     assert (tmp_path / "shop" / "done" / "mug.png").exists() and (tmp_path / "people" / "done" / "anna.png").exists()
+
+
+def _serve_until(setup: Setup, settle: float, done: Callable[[], bool], act: Callable[[], None]) -> int:
+    """Watch with the native observer, run ``act`` in a thread, stop once ``done()`` holds (or after 30 s)."""
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        config = WatchConfig.from_args(setup.folder, setup.recipe, out_dir=setup.out, backend="quick", settle_seconds=settle)
+        task = asyncio.create_task(
+            watch(config, once=False, progress_mode="quiet", verbose=False, stop=stop, backends=setup.backends(),
+                  observers=observer_factory(False, settle), progress=Progress())
+        )
+        await asyncio.sleep(0.2)
+        writer = asyncio.create_task(asyncio.to_thread(act))
+        deadline = time.monotonic() + 30
+        while not done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await writer
+        stop.set()
+        return await asyncio.wait_for(task, 10)
+
+    return asyncio.run(main())
+
+
+def test_a_writer_pausing_longer_than_the_settle_time_gets_its_file_made_once_from_all_its_bytes(setup: Setup) -> None:
+    data = png(setup.root / "source.png", 11)
+    target = setup.folder / "slow.png"
+
+    def write_in_two_chunks() -> None:
+        with target.open("wb") as handle:
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            time.sleep(3.0)  # three times the settle time
+            handle.write(data[len(data) // 2 :])
+
+    code = _serve_until(setup, 1.0, lambda: "slow.png" in setup.listing("done"), write_in_two_chunks)
+
+    assert code == 0
+    assert setup.listing("failed") == []
+    assert (setup.folder / "done" / "slow.png").read_bytes() == data
+    assert [job.input.name for job in setup.backend.jobs] == ["slow.png"]
+    assert (setup.out / "slow.mp4").read_bytes() == b"MP4" + hashlib.sha256(data).digest()
+
+
+def test_a_file_in_failed_that_changes_afterwards_goes_back_to_the_queue(setup: Setup) -> None:
+    data = png(setup.root / "source.png", 12)
+    target = setup.folder / "stalled.png"
+    failed = setup.folder / "failed" / "stalled.png"
+
+    def stall_until_failed_then_finish() -> None:
+        with target.open("wb") as handle:
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            deadline = time.monotonic() + 20
+            while not failed.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            handle.write(data[len(data) // 2 :])  # the open file now lives in failed/
+
+    code = _serve_until(setup, 0.1, lambda: "stalled.png" in setup.listing("done"), stall_until_failed_then_finish)
+
+    assert code == 1  # the first, truncated attempt failed
+    assert setup.listing("failed") == []
+    assert (setup.folder / "done" / "stalled.png").read_bytes() == data
+    assert (setup.out / "stalled.mp4").read_bytes() == b"MP4" + hashlib.sha256(data).digest()

@@ -19,6 +19,7 @@ from typing import Literal
 
 from joypix_recipes.api.endpoints import ENV_TOKEN, TOKEN_LIFETIME_S
 from joypix_recipes.api.home import read_json, write_private_json
+from joypix_recipes.api.redact import url_without_credentials
 from joypix_recipes.errors import AuthError
 
 TOKEN_FILE = "auth.json"
@@ -65,7 +66,7 @@ class TokenCache:
 
     def __init__(self, home: Path, base_url: str) -> None:
         self.path = home / TOKEN_FILE
-        self.base_url = base_url
+        self.base_url = url_without_credentials(base_url)  # the file must not keep a URL's password
 
     def load(self) -> Credentials | None:
         """The cached, unexpired anonymous credentials for this base URL, or None."""

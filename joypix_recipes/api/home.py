@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from joypix_recipes.api.endpoints import ENV_HOME
+from joypix_recipes.api.redact import url_without_credentials
+from joypix_recipes.errors import UsageError
 
 LAST_SESSION_FILE = "last_session.json"
 
@@ -34,6 +36,29 @@ def default_home() -> Path:
     return base / "joypix"
 
 
+class HomeError(UsageError):
+    """JOYPIX_HOME cannot be used: it is a file, read-only, or under a file."""
+
+
+def ensure_home(home: Path) -> Path:
+    """Create ``home`` readable by the user only (0700) if it is missing; HomeError when it cannot be used."""
+    try:
+        if not home.is_dir():
+            home.parent.mkdir(parents=True, exist_ok=True)
+            home.mkdir(mode=0o700)
+            os.chmod(home, 0o700)  # the umask may have taken bits away; never added any
+    except OSError as e:
+        raise _home_error(home, e) from e
+    return home
+
+
+def _home_error(home: Path, error: OSError) -> HomeError:
+    reason = error.strerror or str(error)
+    return HomeError(
+        f"the joypix home folder {home} cannot be used ({reason}); set {ENV_HOME} to a folder you can write to"
+    )
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from ``path``, or an empty one when the file is missing or unreadable."""
     try:
@@ -44,10 +69,16 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` with ``data`` as JSON, in a file only the user can read (mode 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace ``path`` with ``data`` as JSON, in a file only the user can read (mode 0600).
+
+    ``path`` is in the home folder: HomeError (a one-line message) when that cannot be written.
+    """
+    ensure_home(path.parent)
     # mkstemp creates the file 0600 whatever the umask, so the token is never readable by others.
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as e:
+        raise _home_error(path.parent, e) from e
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, sort_keys=True)
@@ -55,9 +86,11 @@ def write_private_json(path: Path, data: dict[str, Any]) -> None:
             os.fsync(out.fileno())
         os.chmod(name, 0o600)
         os.replace(name, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(name)
+        if isinstance(error, OSError):
+            raise _home_error(path.parent, error) from error
         raise
 
 
@@ -65,13 +98,13 @@ def record_session(home: Path, base_url: str, session_id: str, bind_id: str | No
     """Remember the most recent session per base URL, for ``joypix status`` without an id."""
     path = home / LAST_SESSION_FILE
     data = read_json(path)
-    data[base_url] = {"session_id": session_id, "bind_id": bind_id, "created_at": time.time()}
+    data[url_without_credentials(base_url)] = {"session_id": session_id, "bind_id": bind_id, "created_at": time.time()}
     write_private_json(path, data)
 
 
 def last_session(home: Path, base_url: str) -> str | None:
     """The session id recorded last for ``base_url``, if any."""
-    entry = read_json(home / LAST_SESSION_FILE).get(base_url)
+    entry = read_json(home / LAST_SESSION_FILE).get(url_without_credentials(base_url))
     if isinstance(entry, dict) and isinstance(entry.get("session_id"), str):
         return str(entry["session_id"])
     return None

@@ -13,6 +13,8 @@ LOGGER_NAME = "joypix_recipes.api"
 REDACTED = "<redacted>"
 
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# The user-info part of a URL (``http://user:password@host``): a password the user put in --base-url.
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@")
 _SECRETS: set[str] = set()
 
 
@@ -23,12 +25,18 @@ def remember_secret(secret: str) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with bearer credentials and every remembered secret replaced by ``<redacted>``."""
+    """``text`` with bearer credentials, URL passwords and every remembered secret replaced by ``<redacted>``."""
     text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    text = _URL_CREDENTIALS.sub(lambda match: match.group(1) + REDACTED + "@", text)
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def url_without_credentials(url: str) -> str:
+    """``url`` with any user-info removed: the form to use as a key in files (token cache, sessions)."""
+    return _URL_CREDENTIALS.sub(lambda match: match.group(1), url)
 
 
 class TokenRedactingFilter(logging.Filter):

@@ -10,10 +10,12 @@ import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import joypix_recipes
 from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.home import default_home
+from joypix_recipes.api.redact import redact
 from joypix_recipes.errors import UsageError
 
 
@@ -100,6 +102,27 @@ def _env_poll_interval() -> float | None:
     return value
 
 
+def check_base_url(url: str) -> str:
+    """``url`` if it is a usable API origin (http or https, a host, a valid port); UsageError naming the fault."""
+    import httpx
+
+    shown = redact(url)
+    if not url.lower().startswith(("http://", "https://")):
+        raise UsageError(f"the base URL {shown} must start with http:// or https://")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as error:
+        reason = redact(str(error)) or "it cannot be parsed"
+        raise UsageError(f"the base URL {shown} is not a valid URL ({reason}); write it as https://host[:port]") from error
+    if not parts.hostname:
+        raise UsageError(f"the base URL {shown} names no host; write it as https://host[:port]")
+    if port == 0:
+        raise UsageError(f"the base URL {shown} has port 0; give a port from 1 to 65535")
+    return url
+
+
 def resolve_settings(
     base_url: str | None = None,
     poll_interval: float | None = None,
@@ -108,9 +131,7 @@ def resolve_settings(
     **overrides: object,
 ) -> ClientSettings:
     """Settings from explicit values, else JOYPIX_* environment variables, else the defaults."""
-    url = (base_url or os.environ.get(api.ENV_BASE_URL) or api.PRODUCTION_BASE_URL).strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"the base URL {url} must start with http:// or https://")
+    url = check_base_url((base_url or os.environ.get(api.ENV_BASE_URL) or api.PRODUCTION_BASE_URL).strip().rstrip("/"))
     if poll_interval is not None and not poll_interval > 0:
         raise UsageError("the poll interval must be a positive number of seconds")
     return ClientSettings(

@@ -6,8 +6,6 @@ Building the draft is cheap and happens in the caller; only the render crosses i
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import glob
 import multiprocessing
 import os
 import signal
@@ -21,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
-from joypix_recipes.atomic import PARTIAL_SUFFIX
+from joypix_recipes.atomic import process_alive, remove_partials_of
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
@@ -31,6 +29,8 @@ from joypix_recipes.job import Job, PlannedStep, job_identity, output_metadata
 
 _RENDER_MODULE = "joypix_recipes.render.video"
 _PARENT_POLL_SECONDS = 0.5
+_ORPHAN_WAIT_SECONDS = 4 * _PARENT_POLL_SECONDS
+"""How long cleanup waits for a worker that lost its pool to notice and stop (it polls its parents)."""
 _RETRY_PAUSE_SECONDS = 0.2
 
 
@@ -88,8 +88,11 @@ class LocalBackend:
             try:
                 return await asyncio.get_running_loop().run_in_executor(pool, task)
             except BrokenProcessPool as error:
+                # Not in a thread: a cancellation landing mid-way would leave a survivor rendering unseen.
+                # Killed processes end at once, so the wait is short.
                 self._discard_broken_pool(pool)
-                _remove_partials_of(job.output)  # the dead worker could not clean up after itself
+                # The dead worker could not clean up after itself; one orphaned by the pool stops soon.
+                await asyncio.to_thread(remove_partials_of, job.output, _ORPHAN_WAIT_SECONDS)
                 if attempt == 2:
                     raise RenderError(
                         f"{job.input.name}: the render worker stopped unexpectedly (out of memory?);"
@@ -118,14 +121,20 @@ class LocalBackend:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
         finally:  # even when closing is itself cancelled (a second Ctrl-C), killed renders leave nothing
             for output in self._abandoned:
-                _remove_partials_of(output)
+                await asyncio.to_thread(remove_partials_of, output, _ORPHAN_WAIT_SECONDS)
             self._abandoned.clear()
 
     def _discard_broken_pool(self, pool: ProcessPoolExecutor) -> None:
         # A worker that died (killed, out of memory) breaks the whole pool; the next job gets a fresh one.
         # Jobs that shared the broken pool all land here; only the first replaces it.
+        # Its surviving workers render for nobody and would keep their temp files alive: stop them.
         if self._pool is pool:
             self._pool = None
+            survivors = list(getattr(pool, "_processes", {}).values())
+            for process in survivors:
+                process.kill()
+            for process in survivors:
+                process.join(timeout=5)
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -214,13 +223,6 @@ def _audio_file(job: Job, step: PlannedStep, name: str) -> Path:
     )
 
 
-def _remove_partials_of(output: Path) -> None:
-    """Delete temp files a stopped render of ``output`` left (named as atomic.atomic_path names them)."""
-    for leftover in output.parent.glob(f".{glob.escape(output.name)}.*{PARTIAL_SUFFIX}*"):
-        with contextlib.suppress(OSError):
-            leftover.unlink()
-
-
 def _identity(job: Job) -> str:
     try:
         return job_identity(job)
@@ -233,14 +235,35 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([_RENDER_MODULE])  # workers fork with PyAV and OpenCV already imported
+        _start_fork_server_deaf_to_hangups()
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _start_fork_server_deaf_to_hangups() -> None:
+    """Start multiprocessing's fork server (and resource tracker) ignoring SIGHUP, as they ignore SIGINT.
+
+    A closed terminal sends SIGHUP to the whole group; the run stops its workers itself, but a helper
+    killed by it would print tracebacks and leak semaphores. An ignored signal stays ignored across
+    exec; a SIGHUP arriving in this short window is ignored by joypix too.
+    """
+    import multiprocessing.forkserver
+
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()
+        return
+    previous = signal.signal(hangup, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(hangup, previous)
 
 
 def _prepare_worker(parent_pid: int) -> None:
     """Worker start-up: the parent alone decides when a render stops.
 
-    Ctrl-C and SIGTERM often reach the whole process group; a worker dying of them would look like a
+    Ctrl-C, SIGTERM and SIGHUP often reach the whole process group; a worker dying of them would look like a
     crashed render and fail a job that was only interrupted, so workers ignore both and the parent
     stops them (aclose). If the joypix process is SIGKILLed, workers stop too instead of rendering
     for nobody.
@@ -249,34 +272,17 @@ def _prepare_worker(parent_pid: int) -> None:
     a daemon thread polls the parent instead (an orphan would also hold the parent's stdout open).
     """
 
+    # A dead fork server breaks the pool: nobody will read this render's result, so stop it too.
+    spawner = os.getppid()
+
     def watch() -> None:
-        while _is_running(parent_pid):
+        while process_alive(parent_pid) and os.getppid() == spawner:
             time.sleep(_PARENT_POLL_SECONDS)
         os._exit(1)
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(stop, signal.SIG_IGN)
     threading.Thread(target=watch, name="joypix-parent-watch", daemon=True).start()
-
-
-def _is_running(pid: int) -> bool:
-    """True while ``pid`` exists and has not exited; a zombie counts as exited.
-
-    A parent that exited but was not yet reaped is a zombie; its reaper may be waiting for our copy
-    of its stdout to close, so waiting for the zombie to vanish would deadlock.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            state = stat.read().rsplit(")", 1)[-1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc: existence is all we can know
-    return state not in ("Z", "X")
 
 
 def render_in_worker(

@@ -12,9 +12,9 @@ from typing import Any
 
 import av
 
-from joypix_recipes.atomic import atomic_path
 from joypix_recipes.errors import RenderError
-from joypix_recipes.job import Job, job_identity, output_metadata
+from joypix_recipes.job import Job, identity_comment, job_identity, output_metadata, poster_path
+from joypix_recipes.provenance import embedded_identity
 from joypix_recipes.render.probe import probe_video
 from joypix_recipes.render.video import write_metadata
 
@@ -68,11 +68,15 @@ def poster_frame(video: Path, label: str, index: int) -> Any:
 
 
 def save_poster(image: Any, video: Path, label: str) -> Path:
-    """Save ``image`` as ``<stem>.jpg`` beside the finished video."""
-    poster = video.with_suffix(".jpg")
+    """Save ``image`` as ``<stem>.jpg`` beside the finished video: whole or not at all, with the video's job identity."""
+    import numpy as np
+
+    from joypix_recipes.render.poster import write_poster
+
+    poster = poster_path(video)
+    identity = embedded_identity(video)
     try:
-        with atomic_path(poster) as temp:
-            image.save(temp, format="JPEG", quality=90)
+        write_poster(np.asarray(image.convert("RGB")), poster, identity_comment(identity) if identity else None)
     except OSError as error:
         raise RenderError(f"{label}: cannot write the poster frame") from error
     return poster

@@ -17,7 +17,6 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from PIL import Image
 
 from joypix_recipes.actions import BUILTIN_MUSIC
 from joypix_recipes.atomic import atomic_path
@@ -27,9 +26,9 @@ from joypix_recipes.render.audio import mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
 from joypix_recipes.render.encode import Mp4Writer
+from joypix_recipes.render.poster import write_poster
 from joypix_recipes.render.text import build_overlays
 
-POSTER_QUALITY = 88
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
 
 
@@ -83,12 +82,14 @@ def render_draft(
         raise
     except Exception as error:  # noqa: BLE001 - OpenCV or numpy failing mid-render
         raise RenderError(f"rendering {output.name} failed ({_reason(error)})") from error
-    poster_path = None
+    written_poster = None
     if poster_rgb is not None:
-        poster_path = output.with_suffix(".jpg")
-        with atomic_path(poster_path) as temp:
-            Image.fromarray(poster_rgb).save(temp, format="JPEG", quality=POSTER_QUALITY)
-    return RenderResult(output, poster_path, frames, draft.width, draft.height, seconds)
+        try:
+            # The same name job.poster_path gives; render/ does not depend on jobs.
+            written_poster = write_poster(poster_rgb, output.with_suffix(".jpg"), (metadata or {}).get("comment"))
+        except OSError as error:
+            raise RenderError(f"cannot write the poster of {output.name} ({error.strerror or error})") from error
+    return RenderResult(output, written_poster, frames, draft.width, draft.height, seconds)
 
 
 def write_metadata(path: Path, metadata: Mapping[str, str]) -> None:

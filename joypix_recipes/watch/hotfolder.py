@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 
 from joypix_recipes.errors import JoypixError, RunError
 from joypix_recipes.job import hash_file
+from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import DONE, FAILED, Router
 from joypix_recipes.watch.moves import Signature, set_aside, signature
@@ -26,15 +27,17 @@ from joypix_recipes.watch.observer import (
     ObserverSupervisor,
     PathBridge,
 )
+from joypix_recipes.watch.retry import FailedFiles
 from joypix_recipes.watch.settle import Settler
 
 log = logging.getLogger(__name__)
 
 Verdict = Literal["done", "duplicate", "failed"]
-Status = Literal["taken", "done", "duplicate", "failed", "vanished", "skipped", "held", "changed"]
+Status = Literal["taken", "done", "duplicate", "failed", "vanished", "skipped", "held", "changed", "retried"]
 """taken: settled and handed over; done / duplicate / failed: moved to done/ or failed/; vanished: gone
 before it settled or was read; skipped: a symlink out of the folder, left alone; held: left in place
-because the run stopped (no credits); changed: replaced while its jobs ran, so taken again."""
+because the run stopped (no credits); changed: replaced while its jobs ran, so taken again; retried:
+changed in failed/ after it was moved there, so moved back and taken again."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ class HotFolder:
         self._observer_factory = observer_factory
         self._on_event = on_event
         self._clock = clock
-        self._settler = Settler(timing.settle, clock=clock)
-        self._queue: asyncio.Queue[Path] = asyncio.Queue()
+        self._settler = Settler(timing.settle, clock=clock, is_complete=looks_complete)
+        self._queue: asyncio.Queue[tuple[Path, bool]] = asyncio.Queue()
+        self._failed = FailedFiles()
         self._taken: dict[Path, asyncio.Task[None]] = {}
         # Files we must not retake unless they change: a symlink out, a file we could not move.
         self._stuck: dict[Path, Signature | None] = {}
@@ -140,11 +144,11 @@ class HotFolder:
             await self._cancel_in_flight()
         return self.summary
 
-    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> Callable[[Path], None]:
-        def hand_over(path: Path) -> None:
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> Callable[[Path, bool], None]:
+        def hand_over(path: Path, closed: bool) -> None:
             # Called in an observer thread: only schedule the put; never touch our state from here.
             with contextlib.suppress(RuntimeError):  # the loop already closed while stopping
-                loop.call_soon_threadsafe(self._queue.put_nowait, path)
+                loop.call_soon_threadsafe(self._queue.put_nowait, (path, closed))
 
         return hand_over
 
@@ -157,10 +161,11 @@ class HotFolder:
             self._drain_queue()
             self._take_settled()
             now = self._clock()
-            if supervisor is not None and now >= next_health:
+            if now >= next_health:
                 next_health = now + self.timing.health
-                if supervisor.restart_if_dead():
+                if supervisor is not None and supervisor.restart_if_dead():
                     self._rescan()  # events during the outage were never delivered
+                self._retry_changed_failures()
             if now >= next_rescan:
                 next_rescan = now + self.timing.rescan
                 self._rescan()
@@ -171,7 +176,15 @@ class HotFolder:
 
     def _drain_queue(self) -> None:
         while not self._queue.empty():
-            self._consider(self._queue.get_nowait())
+            path, closed = self._queue.get_nowait()
+            self._consider(path)
+            if closed and path in self._settler:
+                self._settler.closed(path)
+
+    def _retry_changed_failures(self) -> None:
+        for path in self._failed.changed():
+            self._record(FileEvent("retried", path, note="it changed in failed/ (its writer was not done); taking it again"))
+            self._consider(path)
 
     def _consider(self, path: Path) -> None:
         if path in self._taken or path in self._settler:
@@ -270,6 +283,9 @@ class HotFolder:
             return True
         if moved is None:
             return False
+        if handled.verdict == "failed":
+            # What it looked like when its jobs read it: a writer may add bytes even during the move.
+            self._failed.add(moved, flow.folder, before)
         self._record(FileEvent(handled.verdict, path, moved_to=moved, note=handled.note))
         return True
 

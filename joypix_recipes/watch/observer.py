@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from watchdog.events import (
+    FileClosedEvent,
     FileCreatedEvent,
     FileMovedEvent,
     FileSystemEvent,
@@ -20,15 +21,19 @@ log = logging.getLogger(__name__)
 ObserverFactory = Callable[[], BaseObserver]
 """Makes a fresh, unstarted observer (native or polling); the caller chooses which."""
 
-# Only a new name matters: the settle clock sees later writes by itself, so modify and close
-# events (one per write call) are filtered out by the emitter, in the kernel where it can.
-WANTED_EVENTS: list[type[FileSystemEvent]] = [FileCreatedEvent, FileMovedEvent]
+# A new name starts the settle clock, which sees later writes by itself, so modify events (one per
+# write call) are filtered out by the emitter, in the kernel where it can. A close after writing
+# (reported on Linux) says the writer is done, so the file need not wait out the settle time.
+WANTED_EVENTS: list[type[FileSystemEvent]] = [FileCreatedEvent, FileMovedEvent, FileClosedEvent]
+
+HandOver = Callable[[Path, bool], None]
+"""Receives a path from an observer thread, and whether its writer just closed it."""
 
 
 class PathBridge(FileSystemEventHandler):
     """Runs in observer threads: turns an event into a path and hands it over, nothing more."""
 
-    def __init__(self, hand_over: Callable[[Path], None]) -> None:
+    def __init__(self, hand_over: HandOver) -> None:
         self._hand_over = hand_over
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -37,11 +42,11 @@ class PathBridge(FileSystemEventHandler):
         if isinstance(event, FileMovedEvent):
             # Renamed into the folder (or within it): the new name is what may be an input.
             raw = event.dest_path
-        elif isinstance(event, FileCreatedEvent):
+        elif isinstance(event, (FileCreatedEvent, FileClosedEvent)):
             raw = event.src_path
         else:
             return
-        self._hand_over(Path(os.fsdecode(raw)))
+        self._hand_over(Path(os.fsdecode(raw)), isinstance(event, FileClosedEvent))
 
 
 class ObserverSupervisor:

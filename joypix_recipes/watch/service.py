@@ -12,9 +12,10 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
-from joypix_recipes.execution import Execution, execution, find_backend
+from joypix_recipes.execution import Execution, execution, find_backend, refuse_foreign_run_files
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import Progress, open_progress
 from joypix_recipes.watch.config import Flow, WatchConfig
 from joypix_recipes.watch.filters import Router
@@ -55,7 +56,12 @@ async def watch(
     plans = {flow: _flow_plan(flow) for flow in config.flows}
     for flow, (_, backend_name, _) in plans.items():
         find_backend(backend_name, backends, context=f" for {flow.label}")
+    for out_dir in {flow.out_dir for flow in config.flows}:
+        refuse_foreign_run_files(out_dir)
     async with contextlib.AsyncExitStack() as stack:
+        # One process per output folder, held to the very end; sorted, so two watchers cannot deadlock.
+        for out_dir in sorted({flow.out_dir for flow in config.flows}):
+            await stack.enter_async_context(hold_output_folder(out_dir, on_wait=log.warning))
         # Closed in reverse: every run (writing its report) before its journal, the display last.
         display = progress if progress is not None else stack.enter_context(open_progress(progress_mode, verbose))
         journals: dict[Path, Journal] = {}

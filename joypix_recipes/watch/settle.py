@@ -1,4 +1,8 @@
-"""Settling: a file is taken only once its size and modification time have stopped changing."""
+"""Settling: a file is taken once its size and modification time have stopped changing and it looks complete.
+
+A writer that closed the file (where the platform reports it) need not be waited for; a file whose
+format says bytes are missing is not settled yet, for a while, however long it has been still.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from pathlib import Path
 
 # Copiers often create an empty file long before the first bytes arrive over a slow share.
 EMPTY_FILE_FACTOR = 5.0
+# A writer may pause mid-file (a slow upload); an incomplete image waits this many settle times,
+# then is taken anyway (and fails as truncated, if it still is).
+INCOMPLETE_FACTOR = 10.0
 
 
 @dataclass
@@ -17,6 +24,8 @@ class _Seen:
     size: int
     mtime_ns: int
     since: float
+    closed: bool = False
+    incomplete_since: float | None = None
 
 
 class Settler:
@@ -27,10 +36,12 @@ class Settler:
         settle_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         stat: Callable[[Path], os.stat_result] = os.stat,
+        is_complete: Callable[[Path], bool] = lambda path: True,
     ) -> None:
         self.settle_seconds = settle_seconds
         self._clock = clock
         self._stat = stat
+        self._is_complete = is_complete
         self._pending: dict[Path, _Seen | None] = {}
 
     def __len__(self) -> int:
@@ -42,6 +53,14 @@ class Settler:
     def touch(self, path: Path) -> None:
         """Start watching ``path`` (an event or a scan saw it); a later change restarts its clock."""
         self._pending.setdefault(path, None)
+
+    def closed(self, path: Path) -> None:
+        """The writer closed ``path``: unless it changes again, it need not wait out the settle time."""
+        if path not in self._pending:
+            self._pending[path] = None
+        seen = self._pending[path]
+        if seen is not None:
+            seen.closed = True
 
     def discard(self, path: Path) -> None:
         """Stop watching ``path``."""
@@ -59,10 +78,23 @@ class Settler:
                 del self._pending[path]
                 continue
             if seen is None or (seen.size, seen.mtime_ns) != (status.st_size, status.st_mtime_ns):
+                # A change restarts every clock: a writer is still at work.
                 self._pending[path] = _Seen(status.st_size, status.st_mtime_ns, now)
                 continue
             needed = self.settle_seconds * (EMPTY_FILE_FACTOR if seen.size == 0 else 1.0)
-            if now - seen.since >= needed:
+            if (seen.closed and seen.size > 0) or now - seen.since >= needed:
+                if self._still_incomplete(path, seen, now):
+                    continue
                 settled.append(path)
                 del self._pending[path]
         return settled, vanished
+
+    def _still_incomplete(self, path: Path, seen: _Seen, now: float) -> bool:
+        """True while ``path`` lacks its end and has not been incomplete for too long (it stays pending)."""
+        if self._is_complete(path):
+            return False
+        if seen.incomplete_since is None:
+            seen.incomplete_since = now
+        seen.closed = False  # checked again after another settle time, not at every poll
+        seen.since = now
+        return now - seen.incomplete_since < self.settle_seconds * INCOMPLETE_FACTOR

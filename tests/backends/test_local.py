@@ -198,7 +198,7 @@ def test_a_worker_killed_twice_fails_its_job_and_the_next_job_gets_a_fresh_pool(
         for _ in range(400):
             await asyncio.sleep(0.05)
             if long_job.output.parent.exists():
-                names = {p.name for p in long_job.output.parent.iterdir() if ".partial" in p.name} - seen
+                names = {p.name for p in long_job.output.parent.rglob("*") if ".partial" in p.name} - seen
                 if names:
                     return names.pop()
         raise AssertionError("the render never started writing")
