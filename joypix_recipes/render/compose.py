@@ -26,10 +26,13 @@ _BLUR_DARKEN = 0.7
 # Deeper zooms are magnified per frame beyond this instead: shrinking a source more than 2x with
 # bilinear sampling at the start of the move would shimmer.
 _MAX_DEPTH = 2.0
+# The source keeps this much more resolution than the deepest zoom shows, so the fast zoom always
+# shrinks by at least 2% and never meets the 1:1 scale at which resampling degenerates into a copy.
+_HEADROOM = 1.02
 
 
 class ClipSource:
-    """One clip's picture, pre-scaled so its base window is just above output size at the deepest zoom."""
+    """One clip's picture, pre-scaled so its base window is just above output size at the deepest zoom (by _HEADROOM)."""
 
     def __init__(self, planes: Planes, camera: Camera, frame_size: tuple[int, int]) -> None:
         self.luma = planes.y
@@ -46,7 +49,7 @@ class ClipSource:
         """Planes for the fast exact zoom, when the move keeps a point still and never magnifies the source."""
         point = self.camera.fixed_point()
         source_h, source_w = self.luma.shape
-        if point is None or self.camera.max_zoom * self.width > source_w + 1e-6:
+        if point is None or self.camera.max_zoom * self.width * _HEADROOM > source_w + 1e-6:
             return None
         # Even positions, so the chroma planes (half size) share the same anchor exactly.
         out_anchor = (_even_round(point[0] * self.width), _even_round(point[1] * self.height))
@@ -91,7 +94,7 @@ def load_source(clip: VideoClip, path: Path, frame_size: tuple[int, int], seed: 
     width, height = frame_size
     depth = min(Camera(clip.motion, clip.zoom).max_zoom, _MAX_DEPTH)
     # The source's base window gets as many pixels as the output shows at the deepest zoom.
-    scaled = (_even_up(width * depth), _even_up(height * depth))
+    scaled = (_even_up(width * depth * _HEADROOM), _even_up(height * depth * _HEADROOM))
     image_size = probe_image(path)
     if clip.fit == "blur":
         rgb, focus = _blur_fitted(path, image_size, scaled, clip.focus)
