@@ -33,7 +33,7 @@ from joypix_recipes.errors import (
     SessionLostError,
     UsageError,
 )
-from joypix_recipes.export import frame_size
+from joypix_recipes.export import fps_value, frame_size
 from joypix_recipes.job import Job, job_identity, output_metadata
 
 log = logging.getLogger("joypix_recipes.backends.nemo")
@@ -206,7 +206,7 @@ class _CloudJob:
         # The service starts every project at its own size and keeps its own resolution when a prompt
         # changes only the aspect; the job's settings and steps decide, exactly as on the local backend.
         meta["w"], meta["h"] = intended_frame_size(self.job)
-        meta["fps"] = int(self.job.export.fps)
+        meta["fps"] = fps_value(self.job.export.fps)
         meta["seed"] = self.job.seed
         return patched
 

@@ -181,7 +181,7 @@ class FrameComposer:
             for source, start, clip in zip(sources, starts, draft.video, strict=True)
         ]
         self._overlays = list(overlays)
-        self._frame_ms = 1000.0 / draft.fps
+        self._frame_ms = float(1000 / draft.fps)
         self._last_ms = (draft.frame_count - 1) * self._frame_ms
         self._black = black_frame(self.width, self.height)
         self._incoming = np.empty_like(self._black)
