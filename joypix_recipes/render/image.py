@@ -1,4 +1,5 @@
-"""Still images in: format sniffed from content, size limits, EXIF orientation and color modes to 8-bit RGB.
+"""Still images in: format sniffed from content, size limits, EXIF orientation, color modes to 8-bit RGB,
+and embedded RGB color profiles (Display P3, Adobe RGB, ...) converted to sRGB.
 
 Every failure, whatever Pillow raised, leaves as an ImageError that names the file.
 """
@@ -6,12 +7,13 @@ Every failure, whatever Pillow raised, leaves as an ImageError that names the fi
 from __future__ import annotations
 
 import functools
+import io
 import math
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from joypix_recipes.errors import ImageError
 
@@ -57,9 +59,11 @@ def load_rgb(
     A JPEG larger than needed is decoded at a reduced scale (1/2, 1/4 or 1/8), which is what keeps
     100- and 200-megapixel photos within memory. ``region`` (x, y, width, height as fractions of the
     oriented image) crops before conversion, so only the pixels used are copied; the crop is widened
-    to whole pixels.
+    to whole pixels. Pixels come out in sRGB: a file's own color profile is applied, and a file without
+    one is taken as sRGB already (at no cost).
     """
     with _open(path) as image:
+        profile = image.info.get("icc_profile")
         try:
             if at_least is not None and image.format == "JPEG":
                 want = at_least if _orientation(image) not in _ROTATED_ORIENTATIONS else at_least[::-1]
@@ -68,7 +72,7 @@ def load_rgb(
             oriented = ImageOps.exif_transpose(image)
             if region is not None:
                 oriented = oriented.crop(_pixel_box(region, oriented.size))
-            return _to_rgb(oriented)
+            return _to_rgb(oriented, profile if isinstance(profile, bytes) else None)
         except ImageError:
             raise
         except MemoryError as error:
@@ -138,21 +142,53 @@ def _oriented_size(image: Image.Image) -> tuple[int, int]:
     return (height, width) if _orientation(image) in _ROTATED_ORIENTATIONS else (width, height)
 
 
-def _to_rgb(image: Image.Image) -> np.ndarray:
-    """Any Pillow mode to 8-bit RGB; alpha is composited over BACKGROUND, 16-bit scaled, not clipped."""
+def _to_rgb(image: Image.Image, profile: bytes | None = None) -> np.ndarray:
+    """Any Pillow mode to 8-bit RGB, through ``profile`` to sRGB; alpha over BACKGROUND, 16-bit scaled, not clipped."""
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _wide_gray_to_rgb(np.asarray(image), mode)
-    if mode == "P" and "transparency" in image.info:
+    if mode == "P" and "transparency" in image.info or mode in ("LA", "La", "PA", "RGBa"):
         image = image.convert("RGBA")
-    elif mode in ("LA", "La", "PA", "RGBa"):
-        image = image.convert("RGBA")
+    elif mode == "P" and profile is not None:
+        image = image.convert("RGB")  # palette entries are in the profile's space too
+    if profile is not None and image.mode in _PROFILE_SPACES:
+        image = _in_srgb(image, profile)
     if image.mode == "RGBA":
         backdrop = Image.new("RGBA", image.size, BACKGROUND + (255,))
         image = Image.alpha_composite(backdrop, image)
     if image.mode != "RGB":
         image = image.convert("RGB")
     return np.asarray(image)
+
+
+def _in_srgb(image: Image.Image, profile: bytes) -> Image.Image:
+    """A picture re-expressed from its embedded profile into sRGB (RGB, or RGBA with alpha kept as it is)."""
+    transform = _srgb_transform(profile, image.mode)
+    converted = None if transform is None else ImageCms.applyTransform(image, transform)
+    return image if converted is None else converted
+
+
+_PROFILE_SPACES = {"RGB": "RGB", "RGBA": "RGB"}
+
+
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """The transform from ``profile`` to sRGB for pictures in ``mode``, built once per profile and mode.
+
+    A profile that cannot be read, or that describes another color space than the pixels (a gray
+    profile on RGB data), is ignored: the pixels are then taken as sRGB, as for a file without one.
+    Matrix profiles such as Display P3 and Adobe RGB have no perceptual table, so littlecms converts
+    them colorimetrically (colors outside sRGB are clipped); profiles with tables use theirs.
+    """
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        if source.profile.xcolor_space.strip() != _PROFILE_SPACES[mode]:
+            return None
+        output_mode = "RGBA" if mode == "RGBA" else "RGB"
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        return ImageCms.buildTransform(source, srgb, mode, output_mode, ImageCms.Intent.PERCEPTUAL)
+    except (OSError, ValueError, ImageCms.PyCMSError):
+        return None
 
 
 def _wide_gray_to_rgb(values: np.ndarray, mode: str) -> np.ndarray:
