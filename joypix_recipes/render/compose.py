@@ -26,13 +26,14 @@ _BLUR_DARKEN = 0.7
 # Deeper zooms are magnified per frame beyond this instead: shrinking a source more than 2x with
 # bilinear sampling at the start of the move would shimmer.
 _MAX_DEPTH = 2.0
-# The source keeps this much more resolution than the deepest zoom shows, so the fast zoom always
-# shrinks by at least 2% and never meets the 1:1 scale at which resampling degenerates into a copy.
+# For zooms, the source keeps this much more resolution than the deepest zoom shows, so the fast zoom
+# always shrinks by at least 2% and never meets the 1:1 scale at which resampling degenerates into a
+# copy. Stills and pans keep 1:1, where a still frame is an exact copy of the source.
 _HEADROOM = 1.02
 
 
 class ClipSource:
-    """One clip's picture, pre-scaled so its base window is just above output size at the deepest zoom (by _HEADROOM)."""
+    """One clip's picture, pre-scaled so its base window is just above output size at the deepest zoom."""
 
     def __init__(self, planes: Planes, camera: Camera, frame_size: tuple[int, int]) -> None:
         self.luma = planes.y
@@ -92,9 +93,11 @@ class ClipSource:
 def load_source(clip: VideoClip, path: Path, frame_size: tuple[int, int], seed: int) -> ClipSource:
     """Decode a clip's image once and pre-scale it for its camera move."""
     width, height = frame_size
-    depth = min(Camera(clip.motion, clip.zoom).max_zoom, _MAX_DEPTH)
+    move = Camera(clip.motion, clip.zoom)
+    depth = min(move.max_zoom, _MAX_DEPTH)
+    headroom = _HEADROOM if move.fixed_point() is not None and move.max_zoom > 1.0 else 1.0
     # The source's base window gets as many pixels as the output shows at the deepest zoom.
-    scaled = (_even_up(width * depth * _HEADROOM), _even_up(height * depth * _HEADROOM))
+    scaled = (_even_up(width * depth * headroom), _even_up(height * depth * headroom))
     image_size = probe_image(path)
     if clip.fit == "blur":
         rgb, focus = _blur_fitted(path, image_size, scaled, clip.focus)
