@@ -7,7 +7,7 @@ is encoded with a rational time base and 2 s at 29.97 is exactly 60 frames.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, get_args
 
@@ -106,7 +106,7 @@ class ExportSettings:
     quality: Quality = "high"
     aspect: Aspect = "9:16"
     resolution: Resolution = "1080p"
-    fps: Fraction = field(default=Fraction(30))
+    fps: Fraction = Fraction(30)
 
     def __post_init__(self) -> None:
         if not isinstance(self.fps, Fraction):
