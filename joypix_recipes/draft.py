@@ -10,7 +10,8 @@ Wire shape (shared by the local renderer, the cloud client and the emulator):
 ``tt`` is the track type (0 video, 1 audio, 7 text), ``sg`` the segments, ``st``/``d`` start and
 duration in ms, ``m`` metadata. Video segments play one after another; each may overlap the one
 before it by ``xf`` ms (a crossfade), which is how several images become one clip. ``fps`` is a whole
-number, or for NTSC rates the decimal of n x 1000/1001, which reads back as that exact fraction.
+number, or for NTSC rates the decimal of n x 1000/1001, which reads back as that exact fraction
+(a ratio no decimal can carry is written as text, "1000/999").
 """
 
 from __future__ import annotations

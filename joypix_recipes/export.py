@@ -59,9 +59,13 @@ def parse_fps(value: object) -> Fraction:
     return rate
 
 
-def fps_value(rate: Fraction) -> int | float:
-    """The JSON form of a rate: a whole number, or the decimal that ``parse_fps`` reads back exactly."""
-    return int(rate) if rate.denominator == 1 else float(rate)
+def fps_value(rate: Fraction) -> int | float | str:
+    """The JSON form of a rate that ``parse_fps`` reads back exactly: a whole number, the decimal of an
+    NTSC or other plain rate, or, for the rare ratio a decimal cannot carry (1000/999), that ratio."""
+    if rate.denominator == 1:
+        return int(rate)
+    decimal = float(rate)
+    return decimal if _exact_rate(decimal) == rate else f"{rate.numerator}/{rate.denominator}"
 
 
 def fps_label(rate: Fraction) -> str:

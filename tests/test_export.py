@@ -6,6 +6,8 @@ import json
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.export import ExportSettings, fps_label, parse_fps
@@ -61,3 +63,8 @@ def test_two_seconds_at_29_97_is_sixty_frames() -> None:
 
 def test_labels_read_as_people_write_rates() -> None:
     assert [fps_label(parse_fps(value)) for value in (30, "30000/1001", 23.976, 12.5)] == ["30", "29.97", "23.976", "12.5"]
+
+
+@given(st.fractions(min_value=1, max_value=120, max_denominator=100_000))
+def test_every_rate_in_range_reads_back_exactly_from_its_json_form(rate: Fraction) -> None:
+    assert parse_fps(json.loads(json.dumps(ExportSettings(fps=rate).to_dict()))["fps"]) == rate
