@@ -37,15 +37,15 @@ def dot_centres(luma: np.ndarray) -> np.ndarray:
     return np.array(centres)
 
 
-def fitted_scales(frames: list[np.ndarray]) -> np.ndarray:
-    """Each frame's magnification against the first, by least squares over every dot both frames show.
+def fitted_moves(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's magnification and shift (x, y) against the first, by least squares over every dot both show.
 
     Dots are matched through the previous frame's fit (a move is a fraction of a pixel per frame at the
     centre), and the fit is x' = s x + tx, y' = s y + ty, so a drift does not pass for a zoom.
     """
     first = dot_centres(frames[0])
     scale, shift = 1.0, np.zeros(2)
-    scales = []
+    scales, shifts = [], []
     for frame in frames:
         found = dot_centres(frame)
         predicted = first * scale + shift
@@ -59,4 +59,5 @@ def fitted_scales(frames: list[np.ndarray]) -> np.ndarray:
         solution = np.linalg.lstsq(design, target.reshape(-1), rcond=None)[0]
         scale, shift = float(solution[0]), solution[1:]
         scales.append(scale)
-    return np.array(scales)
+        shifts.append(shift)
+    return np.array(scales), np.array(shifts)
