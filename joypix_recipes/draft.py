@@ -227,7 +227,7 @@ def _parse_draft(data: Any) -> Draft:
         extra={k: v for k, v in meta.items() if k not in known_meta},
     )
     if draft.width <= 0 or draft.height <= 0:
-        raise DraftError("the timeline has no valid size or frame rate")
+        raise DraftError("the timeline has no valid frame size")
     video: list[VideoClip] = []
     audio: list[AudioClip] = []
     text: list[TextClip] = []
