@@ -20,7 +20,6 @@ from joypix_recipes import __version__
 from joypix_recipes.errors import JoypixError, RecipeError, UsageError
 
 EXIT_OK = 0
-EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
@@ -68,7 +67,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print the recipe JSON Schema (or the watch-file schema)."""
     if args.watch_file:
-        from joypix_recipes.watchfile import watch_schema_text
+        from joypix_recipes.watch.config import watch_schema_text
 
         sys.stdout.write(watch_schema_text())
     else:
@@ -131,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not jobs:
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
-    from joypix_recipes.run import execute_run
+    from joypix_recipes.execution import execute_run
 
     summary = _run_until_interrupted(
         execute_run(
@@ -237,6 +236,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         credits=args.credits,
         no_text_ratio=args.no_text_ratio,
         export_blocked=args.export_blocked,
+        vary=args.vary,
     )
 
     def _ready(base_url: str, download_url: str) -> None:
@@ -352,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--credits", type=int, default=100)
     emulator.add_argument("--no-text-ratio", type=float, default=0.3, help="share of turns that reply with no text")
     emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
+    emulator.add_argument(
+        "--vary", type=int, default=None, metavar="SEED", help="give each session undocumented shapes of its own, drawn from SEED"
+    )
     emulator.set_defaults(handler=cmd_emulator)
 
     watch = commands.add_parser("watch", help="run a recipe on every image dropped into a folder")

@@ -48,7 +48,7 @@ def _encoder() -> str:
 
 def _heic() -> str:
     try:
-        from joypix_recipes.render.image import heic_supported
+        from joypix_recipes.image_info import heic_supported
     except ImportError:
         return "unknown (the renderer is not installed)"
     try:

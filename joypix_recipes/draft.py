@@ -147,7 +147,7 @@ class Draft:
             raise DraftError(f"the timeline is not a valid draft ({_describe(error)})") from error
 
     def summary(self) -> str:
-        """One line in the reference's style: ``Timeline (3 tracks): 1. Video: ... (0-10s) ...``."""
+        """One line in the service's summary style: ``Timeline (3 tracks): 1. Video: ... (0-10s) ...``."""
         parts: list[str] = []
         for clip, start in zip(self.video, self.video_starts_ms()):
             name = clip.label or clip.motion
@@ -275,3 +275,69 @@ def _parse_draft(data: Any) -> Draft:
             else:
                 raise DraftError(f"the timeline has a track of unknown type {kind!s}")
     return replace(draft, video=tuple(video), audio=tuple(audio), text=tuple(text))
+
+
+_TRACK_KINDS = {TRACK_VIDEO: "Video", TRACK_AUDIO: "BGM", TRACK_TEXT: "Text"}
+_LABEL_KEYS = ("n", "name", "label", "title")
+_TEXT_KEYS = ("txt", "text", "content", "tx")
+
+
+def summarize_timeline(data: Any) -> str:
+    """The one-line summary of a draft as the service sent it, reading what it can; never raises.
+
+    Only ``t``, ``tt``, ``sg`` and ``d`` are documented (docs/protocol.md), so everything else (names,
+    texts, volumes) is read where it is found and simply left out where it is not.
+    """
+    tracks = data.get("t") if isinstance(data, dict) else None
+    parts: list[str] = []
+    used = 0
+    for track in tracks if isinstance(tracks, list) else []:
+        segments = track.get("sg") if isinstance(track, dict) else None
+        if not isinstance(segments, list) or not segments:
+            continue
+        used += 1
+        kind = _TRACK_KINDS.get(track.get("tt"), "Track") if isinstance(track.get("tt"), int) else "Track"
+        position = 0.0
+        for segment in segments:
+            if not isinstance(segment, dict):
+                continue
+            start = _number(segment.get("st"), position)
+            end = start + _number(segment.get("d"), 0.0)
+            position = end
+            parts.append(_segment_phrase(kind, segment, start, end))
+    if not parts:
+        return "Timeline (0 tracks): empty"
+    numbered = " ".join(f"{index}. {part}" for index, part in enumerate(parts, start=1))
+    return f"Timeline ({used} {'track' if used == 1 else 'tracks'}): {numbered}"
+
+
+def _segment_phrase(kind: str, segment: dict[str, Any], start: float, end: float) -> str:
+    found = segment.get("m")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
+    span = f"{_secs(int(start))}-{_secs(int(end))}s"
+    label = _first_text(meta, _LABEL_KEYS) or _first_text(segment, _LABEL_KEYS)
+    if kind == "Video":
+        return f"Video: {label or _first_text(meta, ('mo',)) or 'clip'} ({span})"
+    if kind == "BGM":
+        volume = meta.get("v")
+        loud = f", {round(volume * 100)}%" if isinstance(volume, (int, float)) and not isinstance(volume, bool) else ""
+        return f"BGM: {label or 'music'} ({span}{loud})"
+    if kind == "Text":
+        words = _first_text(meta, _TEXT_KEYS) or _first_text(segment, _TEXT_KEYS)
+        title = "Title" if meta.get("pos") == "top" or start == 0 else "Caption"
+        return f'{title}: "{words}" ({span})' if words else f"{title} ({span})"
+    return f"{kind}: {label or 'segment'} ({span})"
+
+
+def _first_text(mapping: Any, keys: tuple[str, ...]) -> str:
+    for key in keys:
+        value = mapping.get(key) if isinstance(mapping, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _number(value: Any, default: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return default
+    return float(value)

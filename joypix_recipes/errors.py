@@ -22,6 +22,8 @@ The tree (exit code in brackets; the CLI's error boundary maps each to its code)
     │   ├── SessionLostError            the session is gone (1002)
     │   ├── RateLimitedError            too many requests (429)
     │   ├── ServerError                 5xx or network trouble
+    │   ├── AgentRefusedError           the agent refused a step (an event with an errorCode)
+    │   ├── StepInDoubtError            a step may or may not have run; not sent twice
     │   └── ProtocolError               a reply that does not have the documented shape
     ├── DraftError [1]                  a timeline JSON that is not a valid draft
     └── WatchError [2]                  a hot folder or watch file that cannot be used
@@ -137,6 +139,14 @@ class RateLimitedError(ApiError):
 
 class ServerError(ApiError):
     """A 5xx reply or a network failure."""
+
+
+class AgentRefusedError(ApiError):
+    """The editing agent refused a step (an event carrying an errorCode, e.g. a safety refusal)."""
+
+
+class StepInDoubtError(ApiError):
+    """A paid request may or may not have reached the service, and nothing proves it did not."""
 
 
 class ProtocolError(ApiError):

@@ -1,4 +1,4 @@
-"""Prompt text -> edit actions: a small rule-based reader of the everyday phrases the cloud reference uses.
+"""Prompt text -> edit actions: a small rule-based reader of the everyday phrases people ask the cloud agent.
 
 The local backend and the emulator share it. It reads each sentence left to right: phrase rules find
 durations, motions, titles, music, fades and sizes; what no rule and no filler word covers is unknown.

@@ -373,63 +373,13 @@ class _Planner:
 
 def read_image_size(path: Path) -> tuple[int, int]:
     """Displayed (width, height) of an image from its header (EXIF rotation applied); LookupError if unreadable."""
-    import warnings
-
-    from PIL import Image
+    from joypix_recipes.image_info import opened_image, oriented_size  # Pillow only when there are inputs
 
     try:
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-    except ImportError:  # HEIC inputs then fail to open, with the message below
-        pass
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with path.open("rb") as handle:
-                image = _open_header(Image, handle)
-                width, height = image.size
-                orientation = _orientation(Image, image)
-    except Exception as error:  # any failure of a foreign decoder means "cannot read"
+        with opened_image(path) as image:
+            return oriented_size(image)
+    except Exception as error:  # noqa: BLE001 - any failure of a foreign decoder means "cannot read"
         raise LookupError(f"the image header of {path} cannot be read") from error
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-
-
-def _orientation(image_module: Any, image: Any) -> int | None:
-    """The EXIF orientation, read without decoding pixels (PNG's getexif would decode the whole image)."""
-    try:
-        if image.format == "PNG":
-            raw = image.info.get("exif")
-            if not raw:
-                return None
-            exif = image_module.Exif()
-            exif.load(raw)
-            return exif.get(274)  # type: ignore[no-any-return]
-        return image.getexif().get(274)  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - an unreadable EXIF block only means "not rotated"
-        return None
-
-
-def _open_header(image_module: Any, handle: Any) -> Any:
-    """Open lazily; past Pillow's decompression-bomb limit, ask the format plugins directly for the header,
-    because 200-megapixel phone photos are ordinary inputs and only their size is needed here."""
-    try:
-        return image_module.open(handle)
-    except image_module.DecompressionBombError:
-        image_module.init()
-        handle.seek(0)
-        prefix = handle.read(16)
-        for format_id in image_module.ID:
-            factory, accept = image_module.OPEN[format_id]
-            verdict = accept(prefix) if accept is not None else True
-            if not verdict or isinstance(verdict, str):
-                continue
-            handle.seek(0)
-            try:
-                return factory(handle, "")
-            except (SyntaxError, IndexError, TypeError, ValueError, OSError):
-                continue
-        raise
 
 
 def _default_output(has_variants: bool) -> Template:

@@ -12,16 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
     from joypix_recipes.job import Job
-    from joypix_recipes.runner import JobOutcome, RunSummary
+    from joypix_recipes.outcome import JobOutcome, RunSummary
 
-ProgressMode = Literal["auto", "plain", "json", "quiet"]
 PROGRESS_MODES: tuple[str, ...] = ("auto", "plain", "json", "quiet")
 
 STILL_WORKING_AFTER_S = 20.0

@@ -19,7 +19,7 @@ from joypix_recipes import __version__
 from joypix_recipes.actions import action_to_dict
 from joypix_recipes.atomic import atomic_write_text
 from joypix_recipes.job import PlannedStep
-from joypix_recipes.runner import JobOutcome, RunSummary
+from joypix_recipes.outcome import JobOutcome, RunSummary
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.html"

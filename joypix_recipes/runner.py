@@ -13,57 +13,16 @@ import traceback
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from joypix_recipes.atomic import remove_partials
 from joypix_recipes.backends import Backend, JobResult, Resume
 from joypix_recipes.errors import JoypixError, RunError
 from joypix_recipes.job import Job, hash_file, input_hash, job_identity
 from joypix_recipes.journal import IN_FLIGHT, JobRecord, JobState, Journal
+from joypix_recipes.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.progress import Progress
 
-Status = Literal["done", "skipped", "failed", "cancelled"]
-
 INTERNAL_ERROR = "internal error in the {backend} backend; rerun with -v to see the details and please report it"
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """How one job ended, with what the report needs to show it."""
-
-    job: Job
-    identity: str
-    status: Status
-    output: Path | None
-    error: str | None
-    duration_s: float
-    input_hash: str | None = None
-    poster: Path | None = None
-    summary: str = ""
-    replies: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    started_at: float | None = None
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """Every outcome of a batch, in job order, and why the run stopped early, if it did."""
-
-    outcomes: tuple[JobOutcome, ...]
-    stopped_reason: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every job is done or skipped, 1 otherwise."""
-        ok = all(outcome.status in ("done", "skipped") for outcome in self.outcomes)
-        return 0 if ok and self.stopped_reason is None else 1
-
-    def counts(self) -> dict[str, int]:
-        """Jobs per status."""
-        counts = {"done": 0, "skipped": 0, "failed": 0, "cancelled": 0}
-        for outcome in self.outcomes:
-            counts[outcome.status] += 1
-        return counts
 
 
 @dataclass

@@ -5,25 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import helpers
 import pytest
 
-from joypix_recipes.actions import Animate
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job
 from joypix_recipes.journal import JobState, Journal, JournalError
 
 
 def make_job(tmp_path: Path, output: str = "a.mp4") -> Job:
-    source = tmp_path / "a.jpg"
-    return Job(
-        recipe_name="r",
-        recipe_path=tmp_path / "r.yaml",
-        input=JobInput(name="a.jpg", stem="a", suffix=".jpg", index=0, path=source),
-        variant=None,
-        steps=(PlannedStep("animate", Animate()),),
-        export=ExportSettings(),
-        output=tmp_path / "out" / output,
-    )
+    return helpers.make_job(tmp_path / "a.jpg", output=tmp_path / "out" / output, recipe_name="r")
 
 
 def test_journal_is_in_wal_mode_under_the_output_folder(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from helpers import png_header_only, write_image
 
 from joypix_recipes.actions import BUILTIN_MUSIC, Animate, Audio, Prompt, Text
 from joypix_recipes.errors import PlanError
@@ -18,18 +18,8 @@ from joypix_recipes.plan import plan_jobs, read_image_size
 from joypix_recipes.recipe import Recipe, load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def make_image(path: Path, size: tuple[int, int] = (64, 48), orientation: int | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGB", size, "teal")
-    if orientation is None:
-        image.save(path)
-    else:
-        exif = Image.Exif()
-        exif[274] = orientation
-        image.save(path, exif=exif)
-    return path
+HEADER_ONLY = (64, 48)
+"""Planning reads image headers only: small photos keep these tests quick."""
 
 
 def recipe_at(folder: Path, text: str, name: str = "recipe.yaml") -> Recipe:
@@ -44,7 +34,7 @@ def problem_lines(error: pytest.ExceptionInfo[PlanError]) -> list[str]:
 
 def test_jobs_are_inputs_times_variants_in_order(tmp_path: Path) -> None:
     for name in ("b.jpg", "a.jpg", "c.png"):
-        make_image(tmp_path / "photos" / name)
+        write_image(tmp_path / "photos" / name, HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         """
@@ -75,7 +65,7 @@ def test_jobs_are_inputs_times_variants_in_order(tmp_path: Path) -> None:
 
 
 def test_vars_layer_recipe_then_input_then_variant_then_command_line(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         """
@@ -96,7 +86,7 @@ def test_vars_layer_recipe_then_input_then_variant_then_command_line(tmp_path: P
 def test_recipe_inputs_are_relative_to_the_recipe_not_the_working_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    make_image(tmp_path / "r" / "img" / "x.jpg")
+    write_image(tmp_path / "r" / "img" / "x.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path / "r" if (tmp_path / "r").exists() else tmp_path,
         "version: 1\ninputs: [img/x.jpg]\nsteps:\n  - prompt: hi\n",
@@ -108,7 +98,7 @@ def test_recipe_inputs_are_relative_to_the_recipe_not_the_working_folder(
 
 
 def test_missing_inputs_are_errors_at_their_recipe_line(tmp_path: Path) -> None:
-    make_image(tmp_path / "ok.jpg")
+    write_image(tmp_path / "ok.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path, "version: 1\ninputs:\n  - ok.jpg\n  - gone.jpg\n  - 'none/*.png'\nsteps:\n  - prompt: hi\n"
     )
@@ -122,13 +112,13 @@ def test_missing_inputs_are_errors_at_their_recipe_line(tmp_path: Path) -> None:
 
 
 def test_command_line_inputs_replace_the_recipe_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_image(tmp_path / "single.jpg")
-    make_image(tmp_path / "folder" / "b.png")
-    make_image(tmp_path / "folder" / "a.webp")
+    write_image(tmp_path / "single.jpg", HEADER_ONLY)
+    write_image(tmp_path / "folder" / "b.png", HEADER_ONLY)
+    write_image(tmp_path / "folder" / "a.webp", HEADER_ONLY)
     (tmp_path / "folder" / "notes.txt").write_text("not an image")
     (tmp_path / "folder" / "._b.png").write_bytes(b"macOS metadata, not an image")
-    make_image(tmp_path / "globbed" / "g1.jpg")
-    make_image(tmp_path / "globbed" / "deep" / "g2.jpg")
+    write_image(tmp_path / "globbed" / "g1.jpg", HEADER_ONLY)
+    write_image(tmp_path / "globbed" / "deep" / "g2.jpg", HEADER_ONLY)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: [nothing-here.jpg]\nsteps:\n  - prompt: hi\n")
     monkeypatch.chdir(tmp_path)
     jobs = plan_jobs(recipe, inputs=["single.jpg", "folder", "globbed/**/*.jpg"])
@@ -148,9 +138,9 @@ def test_a_recipe_without_inputs_needs_input(tmp_path: Path) -> None:
 
 
 def test_two_jobs_writing_one_output_are_found_before_anything_runs(tmp_path: Path) -> None:
-    make_image(tmp_path / "photo.jpg")
-    make_image(tmp_path / "photo.png")
-    make_image(tmp_path / "PHOTO.webp")
+    write_image(tmp_path / "photo.jpg", HEADER_ONLY)
+    write_image(tmp_path / "photo.png", HEADER_ONLY)
+    write_image(tmp_path / "PHOTO.webp", HEADER_ONLY)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: ['photo.*', PHOTO.webp]\nsteps:\n  - prompt: hi\n")
     with pytest.raises(PlanError) as caught:
         plan_jobs(recipe)
@@ -163,7 +153,7 @@ def test_two_jobs_writing_one_output_are_found_before_anything_runs(tmp_path: Pa
 
 
 def test_clash_from_a_custom_output_points_at_its_line(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     text = "version: 1\ninputs: [a.jpg]\nsteps:\n  - prompt: hi\nexport:\n  output: clip.mp4\nvariants:\n  - name: x\n  - name: y\n"
     with pytest.raises(PlanError) as caught:
         plan_jobs(recipe_at(tmp_path, text))
@@ -173,7 +163,7 @@ def test_clash_from_a_custom_output_points_at_its_line(tmp_path: Path) -> None:
 
 
 def test_out_dir_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         "version: 1\ninputs: [a.jpg]\nsteps:\n  - prompt: hi\nexport: {output: '{{ recipe.name }}/{{ input.stem }}.mp4'}\n",
@@ -184,7 +174,7 @@ def test_out_dir_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_when_skips_steps_per_job(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         """
@@ -205,7 +195,7 @@ def test_when_skips_steps_per_job(tmp_path: Path) -> None:
 
 
 def test_structured_steps_become_actions_with_rendered_numbers(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     (tmp_path / "sound").mkdir()
     (tmp_path / "sound" / "bed.m4a").write_bytes(b"not checked here")
     recipe = recipe_at(
@@ -233,7 +223,7 @@ def test_structured_steps_become_actions_with_rendered_numbers(tmp_path: Path) -
 
 
 def test_numbers_that_render_wrong_are_errors_at_the_field_line(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     text = "version: 1\nvars: {d: 3}\ninputs: [a.jpg]\nsteps:\n  - animate:\n      duration: '{{ vars.d }}'\n"
     recipe = recipe_at(tmp_path, text)
     with pytest.raises(PlanError) as caught:
@@ -247,14 +237,14 @@ def test_numbers_that_render_wrong_are_errors_at_the_field_line(tmp_path: Path) 
 
 
 def test_text_must_end_after_it_starts(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: [a.jpg]\nsteps:\n  - text: {content: hi, start: 3, end: 2}\n")
     with pytest.raises(PlanError, match=r"recipe.yaml:4:5: text end \(2\) must be after its start \(3\)"):
         plan_jobs(recipe)
 
 
 def test_missing_audio_file_is_an_error_at_its_line(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: [a.jpg]\nsteps:\n  - audio:\n      file: music/none.m4a\n")
     with pytest.raises(PlanError) as caught:
         plan_jobs(recipe)
@@ -263,8 +253,8 @@ def test_missing_audio_file_is_an_error_at_its_line(tmp_path: Path) -> None:
 
 
 def test_var_defined_for_one_input_only_fails_for_the_others_at_the_template(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
-    make_image(tmp_path / "b.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
+    write_image(tmp_path / "b.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         """
@@ -286,7 +276,7 @@ def test_var_defined_for_one_input_only_fails_for_the_others_at_the_template(tmp
 
 
 def test_output_values_with_separators_are_refused(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         "version: 1\nvars: {dir: x}\ninputs: [a.jpg]\nsteps:\n  - prompt: hi\nexport:\n  output: '{{ vars.dir }}.mp4'\n",
@@ -299,8 +289,8 @@ def test_output_values_with_separators_are_refused(tmp_path: Path) -> None:
 
 
 def test_width_and_height_come_from_the_header_with_exif_rotation(tmp_path: Path) -> None:
-    make_image(tmp_path / "wide.jpg", (80, 40))
-    make_image(tmp_path / "rotated.jpg", (80, 40), orientation=6)
+    write_image(tmp_path / "wide.jpg", (80, 40))
+    write_image(tmp_path / "rotated.jpg", (80, 40), orientation=6)
     recipe = recipe_at(
         tmp_path,
         """
@@ -358,7 +348,7 @@ def test_url_inputs_are_planned_without_touching_the_network(tmp_path: Path) -> 
 
 
 def test_jobs_round_trip_through_json(tmp_path: Path) -> None:
-    make_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
     recipe = recipe_at(
         tmp_path,
         "version: 1\nseed: 9\nunknown_phrases: warn\ninputs: [a.jpg]\nsteps:\n  - prompt: hi\n  - fade: {in: 1}\n",
@@ -368,26 +358,13 @@ def test_jobs_round_trip_through_json(tmp_path: Path) -> None:
     assert (job.seed, job.unknown_phrases, job.recipe_path) == (9, "warn", tmp_path / "recipe.yaml")
 
 
-def _png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG that declares its size but holds no pixels: enough for a header read, tiny on disk."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
-    return path
-
-
 def test_header_of_a_200_megapixel_photo_is_read_past_the_bomb_limit(tmp_path: Path) -> None:
-    huge = _png_header_only(tmp_path / "huge.png", 16_320, 12_240)
+    huge = png_header_only(tmp_path / "huge.png", 16_320, 12_240)
     assert read_image_size(huge) == (16_320, 12_240)
 
 
 def test_a_symlinked_photo_keeps_its_own_name(tmp_path: Path) -> None:
-    target = make_image(tmp_path / "raw" / "IMG_1234.jpg")
+    target = write_image(tmp_path / "raw" / "IMG_1234.jpg", HEADER_ONLY)
     (tmp_path / "hero.jpg").symlink_to(target)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: [hero.jpg]\nsteps:\n  - prompt: hi\n")
     (job,) = plan_jobs(recipe)
@@ -405,8 +382,8 @@ def test_unreadable_or_impossible_inputs_are_plan_errors(tmp_path: Path) -> None
 
 
 def test_globs_and_folders_never_take_files_from_the_output_folder(tmp_path: Path) -> None:
-    make_image(tmp_path / "shoot" / "a.jpg")
-    make_image(tmp_path / "shoot" / "out" / "a.jpg")  # a poster from an earlier run
+    write_image(tmp_path / "shoot" / "a.jpg", HEADER_ONLY)
+    write_image(tmp_path / "shoot" / "out" / "a.jpg", HEADER_ONLY)  # a poster from an earlier run
     recipe = recipe_at(tmp_path / "shoot", "version: 1\ninputs: ['**/*.jpg']\nsteps:\n  - prompt: hi\n")
     assert [job.input.path for job in plan_jobs(recipe)] == [tmp_path / "shoot" / "a.jpg"]
     with pytest.raises(PlanError, match="out': holds no images"):

@@ -6,12 +6,12 @@ import io
 import json
 from pathlib import Path
 
+import helpers
 import pytest
 
-from joypix_recipes.actions import Animate
 from joypix_recipes.errors import UsageError
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job
+from joypix_recipes.outcome import JobOutcome, RunSummary
 from joypix_recipes.progress import (
     STILL_WORKING_AFTER_S,
     JsonProgress,
@@ -20,19 +20,10 @@ from joypix_recipes.progress import (
     QuietProgress,
     open_progress,
 )
-from joypix_recipes.runner import JobOutcome, RunSummary
 
 
 def make_job(name: str) -> Job:
-    return Job(
-        recipe_name="r",
-        recipe_path=Path("r.yaml"),
-        input=JobInput(name=f"{name}.jpg", stem=name, suffix=".jpg", index=0, path=Path(f"in/{name}.jpg")),
-        variant="reels",
-        steps=(PlannedStep("animate", Animate()),),
-        export=ExportSettings(),
-        output=Path(f"out/{name}.mp4"),
-    )
+    return helpers.make_job(Path(f"in/{name}.jpg"), output=Path(f"out/{name}.mp4"), variant="reels", recipe_name="r")
 
 
 def outcomes() -> list[JobOutcome]:

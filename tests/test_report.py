@@ -6,28 +6,22 @@ import json
 import re
 from pathlib import Path
 
+import helpers
 from PIL import Image
 
 from joypix_recipes.actions import Animate, Prompt
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job, PlannedStep
+from joypix_recipes.outcome import JobOutcome, RunSummary
 from joypix_recipes.report import write_run_outputs
-from joypix_recipes.runner import JobOutcome, RunSummary
 
 
 def make_job(tmp_path: Path, name: str) -> Job:
-    return Job(
-        recipe_name="product-reels",
-        recipe_path=tmp_path / "recipe.yaml",
-        input=JobInput(name=f"{name}.jpg", stem=name, suffix=".jpg", index=0, path=tmp_path / "in" / f"{name}.jpg"),
-        variant=None,
-        steps=(
-            PlannedStep("look", Prompt('Add the title "Summer <sale>" at the top')),
-            PlannedStep("move", Animate(motion="ken-burns", duration=4.0)),
-        ),
-        export=ExportSettings(),
-        output=tmp_path / "out" / f"{name}.mp4",
+    steps = (
+        PlannedStep("look", Prompt('Add the title "Summer <sale>" at the top')),
+        PlannedStep("move", Animate(motion="ken-burns", duration=4.0)),
     )
+    image = tmp_path / "in" / f"{name}.jpg"
+    return helpers.make_job(image, steps, output=tmp_path / "out" / f"{name}.mp4", recipe_name="product-reels")
 
 
 def make_summary(tmp_path: Path) -> RunSummary:

@@ -8,15 +8,17 @@ import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from helpers import EndedJobs, make_job
+
 from joypix_recipes.actions import Animate, Prompt
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
 from joypix_recipes.backends import JobReporter, JobResult, Resume
 from joypix_recipes.errors import ImageError, NoCreditsError
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job, PlannedStep
 from joypix_recipes.journal import JobState, Journal
+from joypix_recipes.outcome import RunSummary
 from joypix_recipes.progress import PlainProgress, Progress
-from joypix_recipes.runner import Runner, RunSummary
+from joypix_recipes.runner import Runner
 
 Behaviour = Callable[[Job, JobReporter], Awaitable[None]]
 
@@ -72,16 +74,10 @@ def make_jobs(tmp_path: Path, count: int, *, motion: str = "zoom-in") -> list[Jo
         source = inputs / f"photo{index}.jpg"
         if not source.exists():
             source.write_bytes(f"image bytes {index}".encode())
+        steps = (PlannedStep("animate", Animate(motion=motion)),)  # type: ignore[arg-type]
         jobs.append(
-            Job(
-                recipe_name="test",
-                recipe_path=tmp_path / "recipe.yaml",
-                input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
-                variant=None,
-                steps=(PlannedStep("animate", Animate(motion=motion)),),  # type: ignore[arg-type]
-                export=ExportSettings(),
-                output=tmp_path / "out" / f"photo{index}.mp4",
-            )
+            make_job(source, steps, output=tmp_path / "out" / f"photo{index}.mp4", recipe_name="test",
+                     recipe_path=tmp_path / "recipe.yaml", index=index)
         )
     return jobs
 
@@ -262,12 +258,12 @@ def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: P
                 await asyncio.sleep(30)
 
         backend = RecordingBackend(behaviours={"photo0.mp4": long_render})
+        progress = EndedJobs()
         with Journal.open(out_dir) as journal:
-            runner = Runner(backend, journal, Progress(), concurrency=2)
+            runner = Runner(backend, journal, progress, concurrency=2)
             task = asyncio.create_task(runner.run(jobs))
-            await in_render.wait()
-            while not runner.outcomes:  # photo1 finishes while photo0 renders
-                await asyncio.sleep(0.01)
+            await asyncio.wait_for(in_render.wait(), 10)
+            assert (await progress.next_ended()).job.output.name == "photo1.mp4"  # while photo0 renders
             task.cancel()
             try:
                 await task

@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.errors import ImageError, NoCreditsError
+from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import (
     FileEvent,
@@ -25,7 +27,6 @@ from joypix_recipes.watch.hotfolder import (
     WatchSummary,
 )
 from joypix_recipes.watch.observer import ObserverFactory
-from joypix_recipes.watchfile import Flow
 
 SETTLE = 0.2
 
@@ -41,6 +42,34 @@ def polling() -> BaseObserver:
 OBSERVERS = [pytest.param(Observer, id="native"), pytest.param(polling, id="polling")]
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """The hot folder listed its folder: at the start, after an observer restart, or on schedule."""
+
+
+@dataclass(frozen=True)
+class Considered:
+    """The hot folder decided whether a path is an input (``accepted``) or not."""
+
+    path: Path
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class ObserverMade:
+    """A fresh observer was asked for: at the start, or to replace one that died."""
+
+
+@dataclass(frozen=True)
+class Called:
+    """The handler was given an image."""
+
+    name: str
+
+
+Observation = FileEvent | Scanned | Considered | ObserverMade | Called
+
+
 class FakeHandler:
     """Records each image handed over; fails names listed in ``fail``; knows hashes it already did."""
 
@@ -50,9 +79,11 @@ class FakeHandler:
         self.explode = explode
         self.calls: list[tuple[str, str, bytes]] = []
         self.done_hashes: set[str] = set()
+        self.observe: Callable[[Observation], None] = lambda seen: None
 
     async def __call__(self, path: Path, flow: Flow, content_hash: str) -> Handled:
         self.calls.append((path.name, content_hash, path.read_bytes()))
+        self.observe(Called(path.name))
         await asyncio.sleep(self.delay)
         if path.name in self.explode:
             raise ZeroDivisionError("a bug")
@@ -67,8 +98,30 @@ class FakeHandler:
         return sorted(name for name, _, _ in self.calls)
 
 
+class ObservedRouter(Router):
+    """The real router, reporting each listing of the folder and each decision on a path."""
+
+    def __init__(self, flows: list[Flow], observe: Callable[[Observation], None]) -> None:
+        super().__init__(flows)
+        self._observe = observe
+
+    def route(self, path: Path) -> Flow | None:
+        flow = super().route(path)
+        self._observe(Considered(path, flow is not None))
+        return flow
+
+    def scan(self) -> list[Path]:
+        found = super().scan()
+        self._observe(Scanned())
+        return found
+
+
 class Harness:
-    """A HotFolder on ``folder`` running in the background of an asyncio.run, and the files it moved."""
+    """A HotFolder on ``folder`` running in the background of an asyncio.run, and what it was seen doing.
+
+    Tests wait for observations (file events, scans, routing decisions, handler calls, new observers)
+    as they arrive on a queue, each wait with a timeout, the way watchdog's own tests expect events.
+    """
 
     def __init__(self, root: Path, handler: FakeHandler, observers: ObserverFactory | None, rescan: float = 30.0) -> None:
         self.folder = root / "in"
@@ -76,27 +129,86 @@ class Harness:
         self.out = self.folder / "out"
         self.flow = Flow(folder=self.folder.resolve(), recipe=root / "recipe.yaml", out_dir=self.out.resolve())
         self.handler = handler
+        handler.observe = self._observe
         self.events: list[FileEvent] = []
+        self._queue: asyncio.Queue[Observation] | None = None
         self.hot = HotFolder(
-            Router([self.flow]),
+            ObservedRouter([self.flow], self._observe),
             handler,
             Timing(settle=SETTLE, rescan=rescan, health=0.1),
-            observers,
-            on_event=self.events.append,
+            self._observed_factory(observers) if observers is not None else None,
+            on_event=self._observe,
         )
+
+    def _observed_factory(self, observers: ObserverFactory) -> ObserverFactory:
+        def make() -> BaseObserver:
+            self._observe(ObserverMade())
+            return observers()
+
+        return make
+
+    def _observe(self, seen: Observation) -> None:
+        # Everything observed happens on the event loop's thread: no locking needed.
+        if isinstance(seen, FileEvent):
+            self.events.append(seen)
+        if self._queue is not None:
+            self._queue.put_nowait(seen)
 
     def run(self, scenario: Callable[[Harness], Awaitable[None]], once: bool = False) -> WatchSummary:
         async def main() -> WatchSummary:
+            self._queue = asyncio.Queue()
             stop = asyncio.Event()
             task = asyncio.create_task(self.hot.run(stop, once=once))
             try:
-                await asyncio.sleep(0.1)  # the observer is up
+                await self.expect(Scanned)  # the observer is up and the backlog was listed
                 await scenario(self)
             finally:
                 stop.set()
             return await asyncio.wait_for(task, 10)
 
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        finally:
+            self._queue = None
+
+    async def expect(self, wanted: type[Observation] | Callable[[Observation], bool], timeout: float = 8.0) -> Observation:
+        """The next observation of type ``wanted`` (or that ``wanted`` accepts); earlier ones are passed over."""
+        assert self._queue is not None, "expect() only works inside run()"
+        match = (lambda seen: isinstance(seen, wanted)) if isinstance(wanted, type) else wanted
+        passed_over: list[Observation] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while not match(seen := await self._queue.get()):
+                    passed_over.append(seen)
+        except TimeoutError:
+            raise AssertionError(f"not observed within {timeout} s; observed instead: {passed_over}") from None
+        return seen
+
+    async def expect_file(self, status: str, name: str) -> FileEvent:
+        """The next file event with this status for this file name."""
+        event = await self.expect(lambda seen: isinstance(seen, FileEvent) and (seen.status, seen.path.name) == (status, name))
+        assert isinstance(event, FileEvent)
+        return event
+
+    async def considered(self, name: str) -> Considered:
+        """The next routing decision on a file of this name."""
+        decision = await self.expect(lambda seen: isinstance(seen, Considered) and seen.path.name == name)
+        assert isinstance(decision, Considered)
+        return decision
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 8.0) -> None:
+        """Until ``condition`` holds, checked again after each observation."""
+        if not condition():
+            await self.expect(lambda seen: condition(), timeout)
+
+    def rescan_once(self) -> list[FileEvent]:
+        """Run the same hot folder once more (it lists the folder, takes what it finds, stops): its events.
+
+        A later rescan has nothing to do exactly when this one finds nothing, with no waiting for it.
+        """
+        seen = len(self.events)
+        asyncio.run(asyncio.wait_for(self.hot.run(asyncio.Event(), once=True), 10))
+        return self.events[seen:]
 
     def listing(self, sub: str) -> list[str]:
         folder = self.folder / sub
@@ -104,14 +216,6 @@ class Harness:
 
     def statuses(self) -> list[tuple[str, str]]:
         return sorted((event.status, event.path.name) for event in self.events if event.status != "taken")
-
-
-async def until(condition: Callable[[], bool], timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def image_bytes(seed: int, size: int = 2000) -> bytes:
@@ -126,7 +230,7 @@ def test_backlog_present_at_start_is_processed_and_moved_to_done(tmp_path: Path,
         (harness.folder / f"old{index}.jpg").write_bytes(image_bytes(index))
 
     async def scenario(h: Harness) -> None:
-        await until(lambda: len(h.listing("done")) == 3)
+        await h.wait_for(lambda: len(h.listing("done")) == 3)
 
     harness.run(scenario)
     assert handler.names() == ["old0.jpg", "old1.jpg", "old2.jpg"]
@@ -148,7 +252,7 @@ def test_slow_chunked_write_is_taken_once_after_the_last_chunk(tmp_path: Path, o
                 handle.flush()
                 await asyncio.sleep(SETTLE / 2)  # gaps shorter than the settle time
         finished = time.monotonic()
-        await until(lambda: h.listing("done") == ["slow.jpg"])
+        await h.wait_for(lambda: h.listing("done") == ["slow.jpg"])
         assert time.monotonic() - finished < SETTLE + 1.0
 
     harness.run(scenario)
@@ -167,9 +271,10 @@ def test_files_renamed_into_the_folder_are_taken_and_temp_names_are_not(tmp_path
         (outside / "moved.jpg").write_bytes(image_bytes(1))
         os.rename(outside / "moved.jpg", h.folder / "moved.jpg")
         (h.folder / "download.jpg.part").write_bytes(image_bytes(2))
-        await asyncio.sleep(SETTLE * 2)
+        part = await h.considered("download.jpg.part")
+        assert not part.accepted
         os.rename(h.folder / "download.jpg.part", h.folder / "download.jpg")
-        await until(lambda: len(h.listing("done")) == 2)
+        await h.wait_for(lambda: len(h.listing("done")) == 2)
 
     harness.run(scenario)
     assert handler.names() == ["download.jpg", "moved.jpg"]
@@ -183,12 +288,12 @@ def test_burst_of_thirty_files_each_taken_exactly_once(tmp_path: Path, observers
     async def scenario(h: Harness) -> None:
         for index in range(30):
             (h.folder / f"burst{index:02d}.jpg").write_bytes(image_bytes(index))
-        await until(lambda: len(h.listing("done")) == 30)
-        await asyncio.sleep(0.35)  # a rescan after the moves finds nothing to retake
+        await h.wait_for(lambda: len(h.listing("done")) == 30)
 
     summary = harness.run(scenario)
     assert handler.names() == sorted(f"burst{index:02d}.jpg" for index in range(30))
     assert summary.counts["done"] == 30
+    assert harness.rescan_once() == []  # a rescan after the moves finds nothing to retake
 
 
 @pytest.mark.parametrize("observers", OBSERVERS)
@@ -201,7 +306,7 @@ def test_same_content_twice_is_handled_one_after_the_other_and_second_is_a_dupli
     async def scenario(h: Harness) -> None:
         (h.folder / "a.jpg").write_bytes(image_bytes(3))
         (h.folder / "copy of a.jpg").write_bytes(image_bytes(3))
-        await until(lambda: len(h.statuses()) == 2)
+        await h.wait_for(lambda: len(h.statuses()) == 2)
 
     harness.run(scenario)
     assert sorted(status for status, _ in harness.statuses()) == ["done", "duplicate"]
@@ -218,11 +323,11 @@ def test_file_removed_before_it_settles_is_dropped_and_watcher_goes_on(tmp_path:
     async def scenario(h: Harness) -> None:
         gone = h.folder / "gone.jpg"
         gone.write_bytes(image_bytes(4))
-        await asyncio.sleep(SETTLE / 4)
+        assert (await h.considered("gone.jpg")).accepted  # its settle clock is running
         gone.unlink()
-        await asyncio.sleep(SETTLE * 2)
+        await h.expect_file("vanished", "gone.jpg")
         (h.folder / "after.jpg").write_bytes(image_bytes(5))
-        await until(lambda: h.listing("done") == ["after.jpg"])
+        await h.wait_for(lambda: h.listing("done") == ["after.jpg"])
 
     harness.run(scenario)
     assert handler.names() == ["after.jpg"]
@@ -231,7 +336,7 @@ def test_file_removed_before_it_settles_is_dropped_and_watcher_goes_on(tmp_path:
 @pytest.mark.parametrize("observers", OBSERVERS)
 def test_ignored_names_outputs_and_subfolders_are_never_taken(tmp_path: Path, observers: ObserverFactory) -> None:
     handler = FakeHandler()
-    harness = Harness(tmp_path, handler, observers, rescan=0.2)
+    harness = Harness(tmp_path, handler, observers)
     ignored = [".hidden.jpg", "a.jpg.part", "b.jpg.crdownload", "c.tmp", "~$report.docx", ".x.jpg.partial.mp4", "Thumbs.db"]
 
     async def scenario(h: Harness) -> None:
@@ -244,10 +349,10 @@ def test_ignored_names_outputs_and_subfolders_are_never_taken(tmp_path: Path, ob
         (h.folder / "done").mkdir()
         (h.folder / "done" / "earlier.jpg").write_bytes(image_bytes(10))
         (h.folder / "real.jpg").write_bytes(image_bytes(11))
-        await until(lambda: ("done", "real.jpg") in h.statuses())
-        await asyncio.sleep(0.3)  # a rescan or two
+        await h.wait_for(lambda: ("done", "real.jpg") in h.statuses())
 
     harness.run(scenario)
+    assert harness.rescan_once() == []
     assert handler.names() == ["real.jpg"]
     assert sorted(n for n in harness.listing(".") if (harness.folder / n).is_file()) == sorted(ignored)
     assert harness.statuses() == [("done", "real.jpg")]  # folders are not even reported as skipped
@@ -262,7 +367,7 @@ def test_failed_image_moves_to_failed_with_error_text_and_watcher_goes_on(tmp_pa
         (h.folder / "broken.jpg").write_bytes(b"not an image")
         (h.folder / "bug.jpg").write_bytes(image_bytes(12))
         (h.folder / "fine.jpg").write_bytes(image_bytes(13))
-        await until(lambda: len(h.statuses()) == 3)
+        await h.wait_for(lambda: len(h.statuses()) == 3)
 
     summary = harness.run(scenario)
     assert harness.listing("failed") == ["broken.jpg", "broken.jpg.error.txt", "bug.jpg", "bug.jpg.error.txt"]
@@ -283,7 +388,7 @@ def test_name_clash_in_done_gets_a_numbered_name_and_never_overwrites(tmp_path: 
 
     async def scenario(h: Harness) -> None:
         (h.folder / "photo.jpg").write_bytes(image_bytes(14))
-        await until(lambda: len(h.listing("done")) == 3)
+        await h.wait_for(lambda: len(h.listing("done")) == 3)
 
     harness.run(scenario)
     assert (harness.folder / "done" / "photo.jpg").read_bytes() == b"the earlier photo"
@@ -294,17 +399,17 @@ def test_name_clash_in_done_gets_a_numbered_name_and_never_overwrites(tmp_path: 
 @pytest.mark.parametrize("observers", OBSERVERS)
 def test_symlink_pointing_outside_the_folder_is_not_followed(tmp_path: Path, observers: ObserverFactory) -> None:
     handler = FakeHandler()
-    harness = Harness(tmp_path, handler, observers, rescan=0.2)
+    harness = Harness(tmp_path, handler, observers)
     secret = tmp_path / "secret.jpg"
     secret.write_bytes(image_bytes(15))
 
     async def scenario(h: Harness) -> None:
         (h.folder / "link.jpg").symlink_to(secret)
         (h.folder / "real.jpg").write_bytes(image_bytes(16))
-        await until(lambda: ("done", "real.jpg") in h.statuses() and ("skipped", "link.jpg") in h.statuses())
-        await asyncio.sleep(0.3)  # a rescan or two
+        await h.wait_for(lambda: ("done", "real.jpg") in h.statuses() and ("skipped", "link.jpg") in h.statuses())
 
     harness.run(scenario)
+    assert harness.rescan_once() == []
     assert handler.names() == ["real.jpg"]
     assert (harness.folder / "link.jpg").is_symlink() and secret.read_bytes() == image_bytes(15)
     assert harness.statuses() == [("done", "real.jpg"), ("skipped", "link.jpg")]  # once, not at every rescan
@@ -342,7 +447,7 @@ def test_rescan_takes_files_whose_events_were_never_delivered(tmp_path: Path) ->
 
     async def scenario(h: Harness) -> None:
         (h.folder / "quiet.jpg").write_bytes(image_bytes(19))
-        await until(lambda: h.listing("done") == ["quiet.jpg"])
+        await h.wait_for(lambda: h.listing("done") == ["quiet.jpg"])
 
     harness.run(scenario)
     assert handler.names() == ["quiet.jpg"]
@@ -361,11 +466,12 @@ def test_observer_that_dies_is_replaced_and_files_keep_coming(tmp_path: Path, ma
 
     async def scenario(h: Harness) -> None:
         (h.folder / "before.jpg").write_bytes(image_bytes(20))
-        await until(lambda: h.listing("done") == ["before.jpg"])
+        await h.wait_for(lambda: h.listing("done") == ["before.jpg"])
         await asyncio.to_thread(lambda: (made[0].stop(), made[0].join()))
-        await until(lambda: len(made) == 2 and made[1].is_alive())
+        await h.expect(Scanned)  # a new observer is up, and a rescan covers the outage
+        assert len(made) == 2 and made[1].is_alive()
         (h.folder / "after.jpg").write_bytes(image_bytes(21))
-        await until(lambda: h.listing("done") == ["after.jpg", "before.jpg"])
+        await h.wait_for(lambda: h.listing("done") == ["after.jpg", "before.jpg"])
 
     summary = harness.run(scenario)
     assert summary.observer_restarts == 1
@@ -393,10 +499,10 @@ def test_file_replaced_while_its_jobs_run_is_taken_again_with_the_new_content(tm
 
     async def scenario(h: Harness) -> None:
         (h.folder / "photo.jpg").write_bytes(image_bytes(30))
-        await until(lambda: len(handler.calls) == 1)
+        await h.expect(lambda seen: seen == Called("photo.jpg"))
         (h.folder / "photo.jpg.part").write_bytes(image_bytes(31))
         os.replace(h.folder / "photo.jpg.part", h.folder / "photo.jpg")
-        await until(lambda: ("done", "photo.jpg") in h.statuses())
+        await h.wait_for(lambda: ("done", "photo.jpg") in h.statuses())
 
     harness.run(scenario)
     assert [data for _, _, data in handler.calls] == [image_bytes(30), image_bytes(31)]
@@ -411,13 +517,13 @@ def test_folder_that_goes_away_and_comes_back_is_watched_again(tmp_path: Path, o
 
     async def scenario(h: Harness) -> None:
         (h.folder / "first.jpg").write_bytes(image_bytes(40))
-        await until(lambda: ("done", "first.jpg") in h.statuses())
+        await h.wait_for(lambda: ("done", "first.jpg") in h.statuses())
         shutil.rmtree(h.folder)  # the network share went away
-        await asyncio.sleep(0.3)
-        h.folder.mkdir()  # and came back
-        await asyncio.sleep(0.3)
+        await h.expect(ObserverMade)  # the watcher noticed and tries to watch it again
+        h.folder.mkdir()  # and it came back
+        await h.expect(Scanned)  # watched again, and listed for what arrived meanwhile
         (h.folder / "second.jpg").write_bytes(image_bytes(41))
-        await until(lambda: ("done", "second.jpg") in h.statuses())
+        await h.wait_for(lambda: ("done", "second.jpg") in h.statuses())
 
     summary = harness.run(scenario)
     assert handler.names() == ["first.jpg", "second.jpg"]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import Router, is_ignored_name, matches
 from joypix_recipes.watch.moves import move_into, write_note
 from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, Settler
-from joypix_recipes.watchfile import Flow
 
 
 class Clock:

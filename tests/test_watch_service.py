@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from helpers import write_image
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.atomic import atomic_write_bytes
@@ -26,6 +27,7 @@ from joypix_recipes.errors import ImageError
 from joypix_recipes.job import Job
 from joypix_recipes.progress import Progress
 from joypix_recipes.watch import WatchConfig, load_watch_file, observer_factory, watch
+from joypix_recipes.watch.hotfolder import FileEvent
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -56,6 +58,7 @@ class QuickBackend:
         self.delay = delay
         self.log = log
         self.jobs: list[Job] = []
+        self.started = asyncio.Event()
 
     @property
     def default_concurrency(self) -> int:
@@ -67,6 +70,7 @@ class QuickBackend:
         if not data.startswith(b"\x89PNG"):
             raise ImageError(f"{job.input.name}: not an image; only PNG files are accepted here")
         reporter.stage("rendering")
+        self.started.set()
         await asyncio.sleep(self.delay)
         atomic_write_bytes(job.output, b"MP4" + hashlib.sha256(data).digest())
         self.jobs.append(job)
@@ -81,8 +85,7 @@ class QuickBackend:
 
 def png(path: Path, seed: int) -> bytes:
     """A tiny real PNG whose content depends on ``seed``."""
-    Image.new("RGB", (16, 16), (seed % 256, (seed * 7) % 256, (seed * 13) % 256)).save(path, format="PNG")
-    return path.read_bytes()
+    return write_image(path, (16, 16), seed).read_bytes()
 
 
 class Setup:
@@ -168,20 +171,28 @@ def test_watching_takes_new_images_until_stopped(setup: Setup, polling: bool) ->
     setup.backend.delay = 0.05
 
     async def main() -> int:
-        stop = asyncio.Event()
+        stop, watching = asyncio.Event(), asyncio.Event()
+        events: asyncio.Queue[FileEvent] = asyncio.Queue()
         config = setup.config(polling=polling)
-        observers = (lambda: PollingObserver(timeout=0.05)) if polling else observer_factory(False, SETTLE)
+        make_observer = (lambda: PollingObserver(timeout=0.05)) if polling else observer_factory(False, SETTLE)
+
+        def observers() -> BaseObserver:
+            # Asked for on the event loop, which then starts the observer before it next yields.
+            watching.set()
+            return make_observer()
+
         task = asyncio.create_task(
             watch(config, once=False, progress_mode="quiet", verbose=False, stop=stop, backends=setup.backends(),
-                  observers=observers, progress=Progress())
+                  observers=observers, progress=Progress(), on_event=events.put_nowait)
         )
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(watching.wait(), 10)
         for index in range(6):
             png(setup.folder / f"new{index}.png", 40 + index)
         (setup.folder / "twin.png").write_bytes((setup.folder / "new0.png").read_bytes())
-        deadline = time.monotonic() + 10
-        while len(setup.listing("done")) < 8 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        finished = 0
+        async with asyncio.timeout(10):
+            while finished < 7:
+                finished += (await events.get()).status in ("done", "duplicate")
         stop.set()
         return await asyncio.wait_for(task, 10)
 
@@ -252,7 +263,7 @@ def test_sigkill_mid_batch_then_restart_renders_every_image_exactly_once(setup: 
 def test_real_local_backend_renders_a_dropped_photo_to_a_playable_clip(setup: Setup) -> None:
     import av
 
-    Image.new("RGB", (96, 64), (200, 120, 40)).save(setup.folder / "shop.jpg", format="JPEG")
+    write_image(setup.folder / "shop.jpg", (96, 64))
     (setup.folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     config = WatchConfig.from_args(setup.folder, setup.recipe, out_dir=setup.out, settle_seconds=SETTLE)
     code = asyncio.run(watch(config, once=True, progress_mode="quiet", verbose=False, progress=Progress()))
@@ -278,10 +289,7 @@ def test_stop_while_a_job_runs_leaves_the_image_for_the_next_start(setup: Setup)
             watch(setup.config(), once=False, progress_mode="quiet", verbose=False, stop=stop,
                   backends=setup.backends(), progress=Progress())
         )
-        deadline = time.monotonic() + 10
-        while not (setup.out / ".joypix" / "journal.sqlite").exists() or not setup.journal_rows():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(setup.backend.started.wait(), 10)
         began = time.monotonic()
         stop.set()
         code = await asyncio.wait_for(task, 10)

@@ -31,7 +31,7 @@ FetchAnonymous = Callable[[], Awaitable[tuple[str, str, float]]]
 
 
 def new_client_id() -> str:
-    """A random client identifier, as the reference asks (a UUID)."""
+    """A random client identifier: a UUID (documented)."""
     return str(uuid.uuid4())
 
 

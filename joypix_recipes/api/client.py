@@ -1,12 +1,9 @@
-"""``NemoClient``: the JoyPix/NemoVideo API over async httpx, with its retry and recovery rules.
+"""``NemoClient``: the JoyPix/NemoVideo API over async httpx, strict on what is documented, liberal elsewhere.
 
-Rules (the reference's error table, made safe for unattended runs):
-- every non-SSE reply is an envelope; a non-zero code is an error whatever the HTTP status;
-- 1001: renew the token once and retry; 400: fresh client id, retry once; 429: wait Retry-After
-  (else 30 s), retry once; 5xx and network errors: bounded backoff with jitter, only where repeating
-  cannot do a paid or visible thing twice;
-- a render POST that failed ambiguously is looked up by its id before it is posted again;
-- a turn whose stream broke is not re-sent blindly: the draft is compared with the one before it.
+What costs money (a turn, a render, an upload) is sent once; after any doubt the client looks at the
+session's state and sends again only when that proves the first request never arrived. Fields whose
+shape is not documented are looked for in several places (``endpoints``) and may be absent.
+docs/protocol.md lists every request, every assumption, and how the client degrades when one is wrong.
 The bearer token only ever goes to the API origin; downloads use a second client without it.
 """
 
@@ -17,114 +14,47 @@ import contextlib
 import mimetypes
 import secrets
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Self
 
-import httpx
-from httpx_sse import aconnect_sse
-
 from joypix_recipes.api import endpoints as api
-from joypix_recipes.api.auth import (
-    Credentials,
-    TokenCache,
-    TokenProvider,
-    new_client_id,
-)
-from joypix_recipes.api.codes import (
-    RenderNotFound,
-    error_for,
-    file_too_large_error,
-    unsupported_file_error,
-)
+from joypix_recipes.api.auth import Credentials
+from joypix_recipes.api.codes import RenderNotFound, file_too_large_error, unsupported_file_error
 from joypix_recipes.api.download import Downloader
-from joypix_recipes.api.envelope import (
-    Answer,
-    as_int,
-    as_text,
-    read_answer,
-    server_failure,
-)
+from joypix_recipes.api.envelope import as_int, as_text
 from joypix_recipes.api.home import record_session
-from joypix_recipes.api.models import (
-    Credits,
-    Media,
-    RenderStatus,
-    Session,
-    SessionState,
-    TurnResult,
-)
-from joypix_recipes.api.redact import get_logger, redact, remember_secret
+from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
+from joypix_recipes.api.redact import get_logger, redact
 from joypix_recipes.api.settings import ClientSettings
-from joypix_recipes.api.sse import (
-    Transcript,
-    TurnDeadlineExceeded,
-    read_frames,
-    still_working_ticker,
-    turn_deadline,
-)
+from joypix_recipes.api.transport import Body, RequestFailed, Transport
+from joypix_recipes.api.turns import TurnRequest, run_turn
 from joypix_recipes.errors import (
-    ApiError,
     JoypixError,
     ProtocolError,
     RenderError,
     ServerError,
+    StepInDoubtError,
     UnsupportedFileError,
 )
 
 log = get_logger()
 
-Repeat = Literal["always", "unsent", "never"]
-"""When a failed request may be sent again: always (reads, idempotent ids), only if it provably never
-reached the server (connect errors) or on a 5xx answer (``unsent``), or never (the caller decides)."""
-
-_UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-class _Recovery:
-    """The once-only recoveries of one logical request: re-auth, new client id, rate-limit wait."""
-
-    def __init__(self, client: NemoClient) -> None:
-        self._client = client
-        self.reauthed = self.new_id = self.waited = False
-
-    async def recover(self, code: int, retry_after: float | None, credentials: Credentials | None) -> bool:
-        """Perform the recovery ``code`` calls for, if not done yet; True means send again."""
-        provider = self._client._tokens
-        if code == api.CODE_BAD_TOKEN and credentials is not None and not self.reauthed:
-            self.reauthed = True
-            log.info("token refused; renewing it")
-            await provider.renew(credentials)
-            return True
-        if code == api.CODE_MISSING_CLIENT_ID and credentials is not None and not self.new_id:
-            self.new_id = True
-            log.info("service reported a missing client id; using a fresh one")
-            await provider.new_client_id(credentials)
-            return True
-        if code == api.CODE_RATE_LIMITED and not self.waited:
-            self.waited = True
-            await self._client._wait_rate_limit(retry_after)
-            return True
-        return False
-
-
-class _TurnInterrupted(Exception):
-    """The turn may or may not have landed: stream cut, agent error frame, 5xx before the stream."""
-
 
 class NemoClient:
     """Async client for one API origin; share one across jobs, close it with ``aclose``."""
 
-    def __init__(self, settings: ClientSettings, *, sleep: Callable[[float], Any] | None = None) -> None:
+    def __init__(self, settings: ClientSettings, *, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
         self.settings = settings
         self._sleep = sleep or asyncio.sleep
-        self._tokens = TokenProvider(TokenCache(settings.home, settings.base_url), self._fetch_anonymous)
-        timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-        self._http = httpx.AsyncClient(base_url=settings.base_url, timeout=timeout, follow_redirects=False)
+        self._transport = Transport(settings, self._sleep)
+        self._transport.bind_id_lookup = self._lookup_bind_id
         # Downloads may be on a CDN: a separate client that has never heard of the token.
         self._downloader = Downloader(settings, self._sleep)
         self._bind_id: str | None = None
         self._last_session: str | None = None
+        self._user_ids: dict[str, str] = {}
+        self._said: dict[tuple[str, str], int] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -134,40 +64,47 @@ class NemoClient:
 
     async def aclose(self) -> None:
         """Close both HTTP clients."""
-        await self._http.aclose()
+        await self._transport.aclose()
         await self._downloader.aclose()
 
     @property
     def credentials(self) -> Credentials | None:
         """The credentials in use (for messages about their source, never their value)."""
-        return self._tokens.current
+        return self._transport.tokens.current
 
     # ---- endpoints -------------------------------------------------------------------------------
 
     async def credits(self) -> Credits:
         """The account's balance."""
-        data = (await self._request("GET", api.CREDITS_PATH, what="checking credits", repeat="always")).data
+        answer = await self._transport.request("GET", api.CREDITS_PATH, what="checking credits", repeat="always")
+        data = answer.data
         return Credits(as_int(data.get("available")), as_int(data.get("frozen")), as_int(data.get("total")))
 
     async def create_session(self, language: str | None = None) -> Session:
-        """A new editing session (an empty one is harmless, so this may be retried)."""
+        """A new editing session (an empty one is harmless and free, so this may be repeated)."""
         body = {"task_name": api.TASK_NAME, "language": language or self.settings.language}
-        answer = await self._request(
+        answer = await self._transport.request(
             "POST", api.CREATE_SESSION_PATH, what="creating a session", repeat="always", body=lambda _: {"json": body}
         )
-        session_id = answer.data.get("session_id")
-        if not isinstance(session_id, str) or not session_id:
+        session_id = api.dig_text(answer.data, api.SESSION_ID_PATHS)
+        if session_id is None:
             raise ProtocolError("creating a session: the service did not return a session id")
-        bind_id = api.dig(answer.data, api.BIND_ID_PATHS)
-        session = Session(session_id, as_text(answer.data.get("task_id")), as_text(bind_id))
+        session = Session(
+            session_id,
+            as_text(answer.data.get("task_id")),
+            api.dig_text(answer.data, api.BIND_ID_PATHS),
+            api.dig_text(answer.data, api.USER_ID_PATHS),
+        )
+        if session.user_id is not None:
+            self._user_ids[session_id] = session.user_id
         self._bind_id = session.bind_id or self._bind_id
         self._last_session = session_id
-        with contextlib.suppress(OSError):
-            record_session(self.settings.home, self.settings.base_url, session_id, session.bind_id)
+        with contextlib.suppress(OSError):  # a private file written with fsync: off the event loop
+            await asyncio.to_thread(record_session, self.settings.home, self.settings.base_url, session_id, session.bind_id)
         return session
 
     async def upload_file(self, session_id: str, path: Path) -> Media:
-        """Upload a local file (streamed multipart) after checking its type and size."""
+        """Upload a local file (streamed multipart) after checking its type and size; sent once."""
         check_uploadable(path.name, display=str(path))
         try:
             size = path.stat().st_size
@@ -181,31 +118,35 @@ class NemoClient:
             handle = stack.enter_context(path.open("rb"))
             return {"files": {"file": (path.name, handle, mime)}}
 
-        return await self._upload(session_id, body, str(path))
+        return await self._upload(session_id, body, path.name, str(path))
 
     async def upload_url(self, session_id: str, url: str) -> Media:
-        """Ask the service to fetch a file from ``url`` itself."""
-        name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        """Ask the service to fetch a file from ``url`` itself; sent once."""
+        name = PurePosixPath(url.split("?")[0].rstrip("/")).name
         if "." in name:
             check_uploadable(name, display=url)
-        return await self._upload(session_id, lambda _: {"json": {"url": url}}, url)
+        return await self._upload(session_id, lambda _: {"json": {"url": url}}, name, url)
 
     async def state(self, session_id: str) -> SessionState:
-        """The session's current state; the draft is accepted at ``data.draft`` or ``data.state.draft``."""
+        """The session's current state; every part of it may be missing (an empty session)."""
         path = api.STATE_PATH.format(session_id=session_id)
-        data = (await self._request("GET", path, what="reading the session state", repeat="always")).data
+        answer = await self._transport.request("GET", path, what="reading the session state", repeat="always")
+        data = answer.data
         draft = api.dig(data, api.DRAFT_PATHS)
         if draft is not None and not isinstance(draft, dict):
             raise ProtocolError("reading the session state: the draft is not a JSON object")
-        bind_id = as_text(api.dig(data, api.BIND_ID_PATHS))
+        bind_id = api.dig_text(data, api.BIND_ID_PATHS)
         self._bind_id = bind_id or self._bind_id
         nested = data.get("state")
         state: dict[str, Any] = nested if isinstance(nested, dict) else data
+        media = api.dig(data, api.MEDIA_LIST_PATHS)
+        generated = state.get("generated_media")
         return SessionState(
             draft=draft or None,
-            video_infos=list(state.get("video_infos") or []),
-            generated_media=list(state.get("generated_media") or []),
+            video_infos=list(media) if isinstance(media, list) else [],
+            generated_media=list(generated) if isinstance(generated, list) else [],
             bind_id=bind_id,
+            media_listed=isinstance(media, list),
         )
 
     async def turn(
@@ -216,8 +157,7 @@ class NemoClient:
         on_reply: Callable[[str], None] | None = None,
         on_still_working: Callable[[float], None] | None = None,
     ) -> TurnResult:
-        """Send one message to the agent; never re-sends unless the draft shows the edit did not land."""
-        before = (await self.state(session_id)).draft
+        """Send one message to the agent, in effect exactly once (see ``api.turns``)."""
         replies: list[str] = []
 
         def shown(reply: str) -> None:
@@ -225,297 +165,174 @@ class NemoClient:
             if on_reply is not None:
                 on_reply(reply)
 
-        sends = 0
-        recovery = _Recovery(self)
-        while True:
-            sends += 1
-            try:
-                transcript = await self._send_turn(session_id, text, shown, on_still_working, recovery)
-            except _TurnInterrupted as interruption:
-                log.info("turn interrupted (%s); checking whether the edit landed", interruption)
-                after = await self._settled_draft(session_id, before)
-                if after != before:
-                    return TurnResult(tuple(replies), before, after, sends, interrupted=True)
-                if sends >= self.settings.turn_sends:
-                    raise ServerError(
-                        f"the editing agent was interrupted {sends} times on one step and the edit never "
-                        "landed; try again later"
-                    ) from interruption
-                await self._sleep(self.settings.retry.delay(sends))
-                continue
-            if transcript is None:  # refused before any stream and recovered: the turn never ran
-                sends -= 1
-                continue
-            after = None if transcript.has_text else (await self.state(session_id)).draft
-            return TurnResult(tuple(replies), before, after, sends)
+        said = (session_id, text)
+        request = TurnRequest(
+            session_id=session_id,
+            user_id=self._user_ids.get(session_id, api.USER_ID),
+            text=text,
+            on_reply=shown,
+            on_still_working=on_still_working,
+            earlier_sends=self._said.get(said, 0),
+        )
 
-    async def start_render(self, session_id: str, draft: dict[str, Any], quality: str = "high") -> str:
-        """POST an export and return its render id; an ambiguous failure is looked up, not re-posted."""
+        async def read_draft(session: str) -> Any:
+            return (await self.state(session)).draft
+
+        before, after, interrupted, sends = await run_turn(self._transport, request, read_draft)
+        self._said[said] = self._said.get(said, 0) + 1
+        return TurnResult(tuple(replies), before, after, sends, interrupted)
+
+    async def start_render(self, session_id: str, draft: dict[str, Any], output: dict[str, Any] | None = None) -> str:
+        """POST an export of ``draft`` (sent as given) and return its render id; a render is posted once."""
         render_id = f"render_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
         body = {
             "id": render_id,
             "sessionId": session_id,
             "draft": draft,
-            "output": {"format": "mp4", "quality": quality},
+            "output": {"format": "mp4", "quality": "high", **(output or {})},
         }
-        for attempt in range(1, self.settings.retry.attempts + 1):
+        what = "starting the export"
+        for sends in (1, 2):
             try:
-                await self._request(
-                    "POST", api.RENDER_PATH, what="starting the export", repeat="never", body=lambda _: {"json": body}
+                await self._transport.request(
+                    "POST", api.RENDER_PATH, what=what, repeat="unsent", body=lambda _: {"json": body}
                 )
                 return render_id
-            except ServerError as failure:
-                # The POST may have reached the service: look the id up before paying again.
-                try:
-                    await self.render_status(render_id)
-                    log.info("render POST failed but the render exists; attaching to it")
+            except RequestFailed as failure:
+                if failure.unsent:
+                    raise  # it never left, and the transport already tried again
+                if await self._render_exists(render_id, session_id):
+                    log.info("the export POST failed but the export exists; attaching to it")
                     return render_id
-                except RenderNotFound:
-                    if attempt == self.settings.retry.attempts:
-                        raise failure from None
-                await self._sleep(self.settings.retry.delay(attempt))
-        raise ServerError("starting the export failed; try again later")  # pragma: no cover
+                if sends == 2:
+                    raise
+                log.info("the service has no export %s; posting it again", render_id)
+        raise ServerError(f"{what} failed; try again later")  # pragma: no cover
 
     async def render_status(self, render_id: str) -> RenderStatus:
-        """One poll of a render (raises RenderNotFound for an unknown id)."""
+        """One poll of a render (RenderNotFound for an unknown id); an unknown status word means "running"."""
         path = api.RENDER_STATUS_PATH.format(render_id=render_id)
-        answer = await self._request("GET", path, what=f"checking render {render_id}", repeat="always")
+        answer = await self._transport.request("GET", path, what=f"checking render {render_id}", repeat="always")
         data = answer.data
-        status = str(data.get("status", ""))
-        if status not in api.RENDER_STATES:
-            raise ProtocolError(f"checking render {render_id}: unknown status {status[:40]}")
+        word = (api.dig_text(data, api.RENDER_STATUS_PATHS) or "").strip().lower()
+        url = api.dig_text(data, api.RENDER_URL_PATHS)
+        phase: Literal["running", "done", "failed"]
+        if word in api.RENDER_FAILED_WORDS:
+            phase = "failed"
+        elif word in api.RENDER_DONE_WORDS or (not word and url):
+            phase = "done"
+        else:
+            phase = "running"
+        progress = data.get("progress")
         return RenderStatus(
             render_id=render_id,
-            status=status,
-            progress=float(data.get("progress") or 0),
-            url=as_text(api.dig(data, api.RENDER_URL_PATHS)),
-            error=as_text(data.get("error")),
+            status=word,
+            phase=phase,
+            progress=float(progress) if isinstance(progress, (int, float)) and not isinstance(progress, bool) else 0.0,
+            url=url if url and url.startswith(("http://", "https://")) else None,
+            error=api.dig_text(data, api.RENDER_ERROR_PATHS),
             retry_after=answer.retry_after,
         )
 
     async def wait_for_render(
         self, render_id: str, on_progress: Callable[[RenderStatus], None] | None = None
     ) -> str:
-        """Poll until the render completes (its download URL) or fails (RenderError)."""
+        """Poll, never faster than the poll interval, until the render is done (its URL) or failed (RenderError)."""
         deadline = time.monotonic() + self.settings.render_deadline_s
         while True:
             status = await self.render_status(render_id)
             if on_progress is not None:
                 on_progress(status)
-            if status.status == "completed":
-                if not status.url:
-                    raise ProtocolError(f"render {render_id} completed without a download link")
+            if status.phase == "done" and status.url:
                 return status.url
-            if status.status == "failed":
-                reason = redact(status.error or "no reason given")[:200]
+            if status.phase == "failed":
+                reason = redact(status.error or status.status or "no reason given")[:200]
                 raise RenderError(f"the cloud export failed ({reason}); run the job again")
             if time.monotonic() > deadline:
+                missing = " without a download link" if status.phase == "done" else ""
                 raise ServerError(
-                    f"render {render_id} did not finish within {self.settings.render_deadline_s:g} s; "
+                    f"render {render_id} did not finish{missing} within {self.settings.render_deadline_s:g} s; "
                     "run again later to re-attach to it"
                 )
-            wait = status.retry_after if status.retry_after is not None else self.settings.poll_interval_s
-            await self._sleep(min(wait, self.settings.max_wait_s))
+            # A Retry-After may lengthen the wait, never shorten it below the interval.
+            wait = max(self.settings.poll_interval_s, min(status.retry_after or 0.0, self.settings.max_wait_s))
+            await self._sleep(wait)
 
     async def download(self, url: str, target: Path) -> int:
         """Stream the finished file at ``url`` into ``target`` without the token; returns its size."""
         return await self._downloader.fetch(url, target)
 
-    # ---- plumbing --------------------------------------------------------------------------------
+    # ---- doubt -----------------------------------------------------------------------------------
 
-    async def _upload(
-        self, session_id: str, body: Callable[[contextlib.ExitStack], dict[str, Any]], name: str
-    ) -> Media:
+    async def _upload(self, session_id: str, body: Body, name: str, display: str) -> Media:
         path = api.UPLOAD_PATH.format(session_id=session_id)
-        answer = await self._request(
-            "POST", path, what=f"uploading {name}", repeat="unsent", body=body, file_name=name
-        )
-        data = answer.data
-        media_id = data.get("media_id")
-        if not isinstance(media_id, str) or not media_id:
-            raise ProtocolError(f"uploading {name}: the service did not return a media id")
-        return Media(media_id, str(data.get("name") or name), str(data.get("type") or ""), as_int(data.get("size")))
-
-    def _headers(self, credentials: Credentials) -> dict[str, str]:
-        remember_secret(credentials.token)
-        return {
-            **self.settings.attribution(),
-            api.HEADER_AUTHORIZATION: f"Bearer {credentials.token}",
-            api.HEADER_CLIENT_ID: credentials.client_id,
-        }
-
-    async def _fetch_anonymous(self) -> tuple[str, str, float]:
-        """POST anonymous-token with a fresh client id per attempt (the service allows one per 7 days)."""
-        waited = False
-        for attempt in range(1, self.settings.retry.attempts + 1):
-            client_id = new_client_id()
-            headers = {**self.settings.attribution(), api.HEADER_CLIENT_ID: client_id}
+        what = f"uploading {display}"
+        for sends in (1, 2):
             try:
-                response = await self._http.post(api.ANONYMOUS_TOKEN_PATH, headers=headers)
-            except httpx.TransportError as error:
-                if attempt == self.settings.retry.attempts:
-                    raise ServerError(f"cannot reach {self.settings.base_url} to get a token; check the network") from error
-                await self._sleep(self.settings.retry.delay(attempt))
-                continue
-            answer = read_answer(response, "getting an anonymous token")
-            if answer.code == api.CODE_OK:
-                token = answer.data.get("token")
-                if not isinstance(token, str) or not token:
-                    raise ProtocolError("getting an anonymous token: the service returned none")
-                remember_secret(token)
-                expires_in = answer.data.get("expires_in")
-                lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else float(api.TOKEN_LIFETIME_S)
-                return token, client_id, lifetime
-            if answer.code == api.CODE_MISSING_CLIENT_ID:
-                continue  # a fresh id comes with the next attempt
-            if answer.code == api.CODE_RATE_LIMITED and not waited:
-                waited = True
-                await self._wait_rate_limit(answer.retry_after)
-                continue
-            if server_failure(answer.code) and attempt < self.settings.retry.attempts:
-                await self._sleep(self.settings.retry.delay(attempt))
-                continue
-            raise error_for(answer.code, answer.message, what="getting an anonymous token")
-        raise ServerError("getting an anonymous token kept failing; try again later")
+                answer = await self._transport.request(
+                    "POST", path, what=what, repeat="unsent", body=body, file_name=display
+                )
+                return media_from(answer.data, name)
+            except RequestFailed as failure:
+                if failure.unsent:
+                    raise  # it never left, and the transport already tried again
+                state = await self.state(session_id)
+                landed = find_media(state.video_infos, name)
+                if landed is not None:
+                    log.info("%s failed but the session lists the file; using it", what)
+                    return landed
+                if not state.media_listed:
+                    raise StepInDoubtError(
+                        f"{what}: {failure} and the session state does not list its files, so it was not sent "
+                        "again (an upload is counted once); run the job again"
+                    ) from failure
+                if sends == 2:
+                    raise
+                log.info("the session does not list %s; uploading it again", name)
+        raise ServerError(f"{what} failed; try again later")  # pragma: no cover
 
-    async def _wait_rate_limit(self, retry_after: float | None) -> None:
-        wait = retry_after if retry_after is not None else self.settings.rate_limit_wait_s
-        log.info("rate limited; waiting %.1f s", wait)
-        await self._sleep(min(wait, self.settings.max_wait_s))
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        repeat: Repeat,
-        body: Callable[[contextlib.ExitStack], dict[str, Any]] | None = None,
-        file_name: str | None = None,
-        timeout: httpx.Timeout | None = None,
-    ) -> Answer:
-        recovery = _Recovery(self)
-        attempt = 0
-        while True:
-            credentials = await self._tokens.get()
-            try:
-                with contextlib.ExitStack() as stack:
-                    extra = body(stack) if body is not None else {}
-                    if timeout is not None:
-                        extra["timeout"] = timeout
-                    response = await self._http.request(method, path, headers=self._headers(credentials), **extra)
-            except httpx.TransportError as error:
-                attempt += 1
-                may_repeat = repeat == "always" or (repeat == "unsent" and isinstance(error, _UNSENT_ERRORS))
-                if may_repeat and attempt < self.settings.retry.attempts:
-                    log.info("%s: network error (%s); retrying", what, type(error).__name__)
-                    await self._sleep(self.settings.retry.delay(attempt))
-                    continue
-                raise ServerError(f"{what}: cannot reach {self.settings.base_url}; check the network") from error
-            answer = read_answer(response, what)
-            log.debug("%s %s -> HTTP %s code %s", method, path, response.status_code, answer.code)
-            if answer.code == api.CODE_OK:
-                return answer
-            if await recovery.recover(answer.code, answer.retry_after, credentials):
-                continue
-            if server_failure(answer.code) and repeat != "never":
-                attempt += 1
-                if attempt < self.settings.retry.attempts:
-                    log.info("%s: HTTP %s; backing off", what, answer.code)
-                    await self._sleep(self.settings.retry.delay(attempt))
-                    continue
-            raise await self._error(answer, what, file_name)
-
-    async def _error(self, answer: Answer, what: str, file_name: str | None) -> JoypixError:
-        anonymous = self.credentials is None or self.credentials.anonymous
-        if answer.code == api.CODE_NO_CREDITS and anonymous and self._bind_id is None and self._last_session:
-            with contextlib.suppress(ApiError):
-                await self.state(self._last_session)  # the reference: get the bind id from state if needed
-        return error_for(
-            answer.code, answer.message, what=what, anonymous=anonymous, bind_id=self._bind_id, file_name=file_name
-        )
-
-    async def _send_turn(
-        self,
-        session_id: str,
-        text: str,
-        on_reply: Callable[[str], None],
-        on_still_working: Callable[[float], None] | None,
-        recovery: _Recovery,
-    ) -> Transcript | None:
-        """One POST /run_sse; None when it was refused before any stream and a recovery was done."""
-        credentials = await self._tokens.get()
-        body = {
-            "app_name": api.APP_NAME,
-            "user_id": api.USER_ID,
-            "session_id": session_id,
-            "new_message": {"role": "user", "parts": [{"text": text}]},
-            "streaming": True,
-        }
-        timeout = httpx.Timeout(
-            self.settings.request_timeout_s,
-            connect=self.settings.connect_timeout_s,
-            read=self.settings.stream_read_timeout_s,
-        )
-        ticker = None
-        if on_still_working is not None:
-            ticker = asyncio.ensure_future(still_working_ticker(on_still_working, self.settings.still_working_every_s))
+    async def _render_exists(self, render_id: str, session_id: str) -> bool:
+        """After a doubtful render POST: does the service know the id? StepInDoubtError when it cannot say."""
+        await self._sleep(self.settings.poll_interval_s)  # a POST still in flight may land meanwhile
         try:
-            async with (
-                turn_deadline(self.settings.turn_deadline_s),
-                aconnect_sse(
-                    self._http, "POST", api.RUN_SSE_PATH, json=body, headers=self._headers(credentials), timeout=timeout
-                ) as events,
-            ):
-                response = events.response
-                content_type = response.headers.get("content-type", "").partition(";")[0].strip()
-                if response.status_code != 200 or content_type != api.SSE_CONTENT_TYPE:
-                    await response.aread()
-                    return await self._turn_refused(response, recovery, credentials)
-                transcript = Transcript()
-                async for frame in read_frames(events.aiter_sse()):
-                    for reply in transcript.feed(frame):
-                        on_reply(reply)
-                for reply in transcript.finish():
-                    on_reply(reply)
-        except TurnDeadlineExceeded as error:
-            raise ServerError(
-                f"the editing agent did not finish a step within {self.settings.turn_deadline_s:g} s; "
-                "the step may still be running, so it was not sent again"
+            await self.render_status(render_id)
+            return True
+        except RenderNotFound:
+            pass
+        except JoypixError as error:
+            raise StepInDoubtError(
+                f"starting the export failed and its status cannot be checked ({error}); it was not posted "
+                "again so it is not paid twice; run the job again later"
             ) from error
-        except httpx.TransportError as error:
-            raise _TurnInterrupted(f"stream broke: {type(error).__name__}") from error
-        finally:
-            if ticker is not None:
-                ticker.cancel()
-        if transcript.error:
-            raise _TurnInterrupted(f"agent error: {redact(transcript.error)[:200]}")
-        return transcript
+        with contextlib.suppress(JoypixError):
+            if render_id in repr((await self.state(session_id)).generated_media):
+                return True
+        return False
 
-    async def _turn_refused(
-        self, response: httpx.Response, recovery: _Recovery, credentials: Credentials
-    ) -> Transcript | None:
-        try:
-            answer = read_answer(response, "sending a step to the editing agent")
-        except ProtocolError as error:
-            raise _TurnInterrupted(f"HTTP {response.status_code} without an event stream") from error
-        code = answer.code
-        if code == api.CODE_OK:
-            raise ProtocolError("sending a step to the editing agent: the reply was not an event stream")
-        code = api.SSE_STATUS_CODES.get(response.status_code, code) if code == response.status_code else code
-        if await recovery.recover(code, answer.retry_after, credentials):
-            return None
-        if server_failure(code):
-            raise _TurnInterrupted(f"HTTP {code} before the stream")
-        raise await self._error(Answer(code, answer.message, answer.data, None), "sending a step to the editing agent", None)
+    async def _lookup_bind_id(self) -> str | None:
+        """The bind id for a no-credits message: known already, or read from the last session's state."""
+        if self._bind_id is None and self._last_session is not None:
+            await self.state(self._last_session)
+        return self._bind_id
 
-    async def _settled_draft(self, session_id: str, before: dict[str, Any] | None) -> dict[str, Any] | None:
-        """The draft after an interruption; if unchanged, look once more after a poll interval."""
-        after = (await self.state(session_id)).draft
-        if after == before:
-            await self._sleep(self.settings.poll_interval_s)
-            after = (await self.state(session_id)).draft
-        return after
+
+def media_from(data: dict[str, Any], name: str) -> Media:
+    """The upload reply as a Media; the id may be anywhere, or nowhere (then the file is known by name)."""
+    media_id = api.dig_text(data, api.MEDIA_ID_PATHS)
+    return Media(
+        media_id,
+        api.dig_text(data, api.MEDIA_NAME_PATHS) or name,
+        str(data.get("type") or ""),
+        as_int(data.get("size")),
+    )
+
+
+def find_media(listed: list[Any], name: str) -> Media | None:
+    """The entry of a session's media list that is the file ``name``, if there is one."""
+    for entry in listed:
+        if isinstance(entry, dict) and api.dig_text(entry, api.MEDIA_NAME_PATHS) == name:
+            return media_from(entry, name)
+    return None
 
 
 def check_uploadable(name: str, display: str | None = None) -> None:

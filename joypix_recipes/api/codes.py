@@ -1,4 +1,4 @@
-"""The service's error codes as typed errors with messages a user can act on (the reference's table).
+"""The service's documented error codes as typed errors with messages a user can act on (docs/protocol.md).
 
 Messages are built here from our own words plus, at most, the service's message with tokens redacted.
 """

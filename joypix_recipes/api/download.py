@@ -14,6 +14,7 @@ import httpx
 
 from joypix_recipes.api.redact import get_logger
 from joypix_recipes.api.settings import ClientSettings
+from joypix_recipes.api.transport import tls_context
 from joypix_recipes.errors import ProtocolError, ServerError
 
 log = get_logger()
@@ -32,7 +33,9 @@ class Downloader:
         self.settings = settings
         self._sleep = sleep or asyncio.sleep
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-        self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=True, headers=settings.attribution())
+        self._http = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=True, headers=settings.attribution(), verify=tls_context()
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -1,7 +1,7 @@
 """Every assumption about the JoyPix/NemoVideo API in one place: URLs, paths, headers, shapes, codes.
 
-The reference (shared/reference/joypix-skill.md) and the lead's wire protocol pin most of this; where
-the documentation leaves a shape open, the alternatives we accept are listed here and nowhere else.
+docs/protocol.md says which of these the service documents and which are our assumptions, and how
+the client degrades when an assumption is wrong. Where a shape is open, every place we look is here.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 PRODUCTION_BASE_URL: Final = "https://mega-api-prod.nemovideo.ai"
-# The reference says "show registration URL with ?bind=<id>" but never names the page.
+# Assumed: the registration page's address (only its ?bind=<id> query is documented).
 REGISTER_URL: Final = "https://nemovideo.ai/register"
 
 APP_NAME: Final = "nemo_agent"
 # ADK keys sessions by (app, user, session). The REST paths say "me" and resolve the user from the
-# token, so the turn body does the same: a user id that survives token renewal.
+# token, so the turn body does the same unless the create-session reply names the user.
 USER_ID: Final = "me"
 TASK_NAME: Final = "project"
 
@@ -25,7 +25,9 @@ CREDITS_PATH: Final = "/api/credits/balance/simple"
 STATE_PATH: Final = f"/api/state/{APP_NAME}/me/{{session_id}}/latest"
 RUN_SSE_PATH: Final = "/run_sse"
 RENDER_PATH: Final = "/api/render/proxy/lambda"
-RENDER_STATUS_PATH: Final = "/api/render/proxy/lambda/{render_id}"
+RENDER_STATUS_PATH: Final = "/api/render/proxy/lambda/{render_id}"  # assumed: the poll path is not documented
+ADK_SESSION_PATH: Final = f"/apps/{APP_NAME}/users/{{user_id}}/sessions/{{session_id}}"
+"""Assumed: the agent server's own session read (events included), used only to prove a turn never arrived."""
 
 HEADER_AUTHORIZATION: Final = "Authorization"
 HEADER_CLIENT_ID: Final = "X-Client-Id"
@@ -41,18 +43,41 @@ ENVELOPE_CODE: Final = "code"
 ENVELOPE_MESSAGE: Final = "message"
 ENVELOPE_DATA: Final = "data"
 
-# Shapes the documentation does not pin: each is a list of key paths tried in order inside `data`.
-DRAFT_PATHS: Final = (("draft",), ("state", "draft"))
-RENDER_URL_PATHS: Final = (("url",), ("output", "url"))
-BIND_ID_PATHS: Final = (("bind_id",), ("state", "bind_id"), ("bindId",))
-RENDER_STATES: Final = ("queued", "rendering", "completed", "failed")
+# Shapes the documentation does not pin: each is a list of key paths tried in order inside `data`
+# (an integer picks an item of a list). A value found nowhere is absent, never an error by itself.
+KeyPath = tuple[str | int, ...]
+DRAFT_PATHS: Final[tuple[KeyPath, ...]] = (("draft",), ("state", "draft"))
+RENDER_URL_PATHS: Final[tuple[KeyPath, ...]] = (
+    ("url",), ("output", "url"), ("download_url",), ("downloadUrl",), ("output",), ("result", "url"),
+    ("file", "url"), ("files", 0, "url"),
+)  # fmt: skip
+BIND_ID_PATHS: Final[tuple[KeyPath, ...]] = (("bind_id",), ("state", "bind_id"), ("bindId",))
+SESSION_ID_PATHS: Final[tuple[KeyPath, ...]] = (("session_id",), ("sessionId",), ("session", "session_id"), ("session", "id"))
+USER_ID_PATHS: Final[tuple[KeyPath, ...]] = (("user_id",), ("userId",), ("user", "id"))
+MEDIA_ID_PATHS: Final[tuple[KeyPath, ...]] = (
+    ("media_id",), ("mediaId",), ("id",), ("file_id",), ("fileId",),
+    ("file", "media_id"), ("file", "id"), ("media", "media_id"), ("media", "id"),
+    ("files", 0, "media_id"), ("files", 0, "id"), ("items", 0, "media_id"), ("items", 0, "id"),
+)  # fmt: skip
+MEDIA_NAME_PATHS: Final[tuple[KeyPath, ...]] = (
+    ("name",), ("file", "name"), ("media", "name"), ("files", 0, "name"), ("items", 0, "name"),
+)  # fmt: skip
+MEDIA_LIST_PATHS: Final[tuple[KeyPath, ...]] = (("video_infos",), ("state", "video_infos"))
+RENDER_ERROR_PATHS: Final[tuple[KeyPath, ...]] = (("error",), ("message",), ("error", "message"), ("reason",))
+RENDER_STATUS_PATHS: Final[tuple[KeyPath, ...]] = (("status",), ("state",), ("phase",))
+# Status words we know the meaning of; any other word means "still going" until the deadline.
+RENDER_DONE_WORDS: Final = frozenset({"completed", "complete", "succeeded", "success", "done", "finished", "ready"})
+RENDER_FAILED_WORDS: Final = frozenset({"failed", "failure", "error", "errored", "cancelled", "canceled"})
 
 SSE_CONTENT_TYPE: Final = "text/event-stream"
 
 DEFAULT_POLL_INTERVAL_S: Final = 30.0
 RATE_LIMIT_WAIT_S: Final = 30.0
 TOKEN_LIFETIME_S: Final = 7 * 24 * 3600
-TURN_DEADLINE_S: Final = 15 * 60.0
+TURN_SILENCE_S: Final = 15 * 60.0
+"""Documented: a turn may take 15 minutes. We read it as the longest wait without any byte; heartbeats reset it."""
+TURN_DEADLINE_S: Final = 60 * 60.0
+"""Assumed: a turn that keeps sending heartbeats for an hour is stuck; we stop waiting (never re-send)."""
 STILL_WORKING_EVERY_S: Final = 120.0
 MAX_UPLOAD_BYTES: Final = 200 * 1024 * 1024
 
@@ -63,7 +88,7 @@ ACCEPTED_SUFFIXES: Final = frozenset(
         ".mp3", ".wav", ".m4a", ".aac",
     }
 )
-"""The reference's list, plus the spellings it implies (jpeg) and HEIC, which its intro advertises."""
+"""The documented list, plus the spellings it implies (jpeg) and HEIC, which the service advertises."""
 
 ENV_TOKEN: Final = "NEMO_TOKEN"
 ENV_BASE_URL: Final = "JOYPIX_BASE_URL"
@@ -91,7 +116,7 @@ ERROR_CODES: Final[dict[int, str]] = {
     CODE_EXPORT_BLOCKED: "the plan does not allow export (not a credits problem)",
     CODE_RATE_LIMITED: "rate limited: wait Retry-After (else 30 s), retry once",
 }
-"""What each code means and what the client does about it (the reference's table)."""
+"""What each documented code means and what the client does about it (docs/protocol.md)."""
 
 # /run_sse reports these two as HTTP statuses before any stream (ADK's own server behaviour).
 SSE_STATUS_CODES: Final = {401: CODE_BAD_TOKEN, 404: CODE_SESSION_LOST}
@@ -102,12 +127,26 @@ def register_url(bind_id: str | None) -> str:
     return f"{REGISTER_URL}?bind={bind_id}" if bind_id else REGISTER_URL
 
 
-def dig(data: Any, paths: tuple[tuple[str, ...], ...]) -> Any:
-    """The first value found at one of ``paths`` inside nested mappings, or None."""
+def dig(data: Any, paths: tuple[KeyPath, ...]) -> Any:
+    """The first value found at one of ``paths`` inside nested mappings and lists, or None."""
     for path in paths:
         node = data
         for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(key, int):
+                node = node[key] if isinstance(node, list) and -len(node) <= key < len(node) else None
+            else:
+                node = node.get(key) if isinstance(node, dict) else None
         if node is not None:
             return node
+    return None
+
+
+def dig_text(data: Any, paths: tuple[KeyPath, ...]) -> str | None:
+    """The first non-empty text (or number, as text) found at one of ``paths``, or None."""
+    for path in paths:
+        value = dig(data, (path,))
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (str, int, float)) and str(value).strip():
+            return str(value)
     return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -13,13 +13,14 @@ class Session:
     session_id: str
     task_id: str | None = None
     bind_id: str | None = None
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Media:
-    """An uploaded file as the service knows it."""
+    """An uploaded file as the service knows it; the reply's shape is open, so its id may be unknown."""
 
-    media_id: str
+    media_id: str | None
     name: str
     type: str
     size: int
@@ -33,6 +34,8 @@ class SessionState:
     video_infos: list[Any] = field(default_factory=list)
     generated_media: list[Any] = field(default_factory=list)
     bind_id: str | None = None
+    media_listed: bool = False
+    """Whether the reply carried a media list at all (only then can it prove a file never arrived)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class RenderStatus:
 
     render_id: str
     status: str
+    phase: Literal["running", "done", "failed"] = "running"
     progress: float = 0.0
     url: str | None = None
     error: str | None = None

@@ -43,13 +43,13 @@ class ClientSettings:
     version: str = joypix_recipes.__version__
     connect_timeout_s: float = 15.0
     request_timeout_s: float = 60.0
-    stream_read_timeout_s: float = 120.0
-    """Longest silence inside a turn; heartbeats reset it."""
+    stream_read_timeout_s: float = api.TURN_SILENCE_S
+    """Longest silence inside a turn (no byte at all); heartbeats reset it."""
     turn_deadline_s: float = api.TURN_DEADLINE_S
     still_working_every_s: float = api.STILL_WORKING_EVERY_S
     render_deadline_s: float = 3600.0
     turn_sends: int = 3
-    """How many times one turn may be sent when earlier sends provably did not land."""
+    """How many times one turn may be sent when earlier sends provably never arrived."""
     rate_limit_wait_s: float = api.RATE_LIMIT_WAIT_S
     max_wait_s: float = 900.0
     """Cap on any Retry-After we honour."""

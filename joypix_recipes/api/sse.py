@@ -1,9 +1,9 @@
 """Reading one /run_sse turn: ADK event frames, text vs partial vs tool events, heartbeats, error frames.
 
-Facts from ADK's server: each event is one ``data: <json>`` frame (camelCase, no ``event:``/``id:``);
-with streaming on, text arrives as ``partial`` chunks and then once more whole; an error mid-turn is a
-last ``{"error": ...}`` frame on HTTP 200; the turn ends when the body closes. The product adds
-heartbeats (comment lines, which the SSE decoder swallows, or empty ``data:`` frames).
+Each event is one ``data: <json>`` frame (camelCase ADK events); text may arrive as ``partial``
+chunks and then once more whole; an error mid-turn is a last ``{"error": ...}`` frame; an event with
+an ``errorCode`` is the agent refusing; heartbeats are comment lines or empty ``data:`` frames; the
+turn ends when the body closes. docs/protocol.md marks which of these are documented.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Frame:
     tool_calls: tuple[str, ...] = ()
     tool_results: tuple[tuple[str, dict[str, Any]], ...] = ()
     error: str | None = None
+    refusal: str | None = None
     turn_complete: bool = False
 
 
@@ -47,7 +48,7 @@ def parse_frame(data: str) -> Frame | None:
         return None
     if "error" in event and "content" not in event:
         return Frame(error=str(event.get("error") or "unknown error"))
-    error = event.get("errorMessage") or event.get("errorCode")
+    refusal = _refusal(event.get("errorCode"), event.get("errorMessage"))
     texts: list[str] = []
     calls: list[str] = []
     results: list[tuple[str, dict[str, Any]]] = []
@@ -71,9 +72,20 @@ def parse_frame(data: str) -> Frame | None:
         texts=tuple(texts),
         tool_calls=tuple(calls),
         tool_results=tuple(results),
-        error=str(error) if error else None,
+        refusal=refusal,
         turn_complete=bool(event.get("turnComplete")),
     )
+
+
+def _refusal(code: Any, message: Any) -> str | None:
+    """How an event carrying an error code reads to a user: the message, then the code."""
+    code_text = str(code).strip() if code not in (None, "") else ""
+    message_text = str(message).strip() if message not in (None, "") else ""
+    if not code_text and not message_text:
+        return None
+    if code_text and message_text:
+        return f"{message_text} ({code_text})"
+    return message_text or code_text
 
 
 @dataclass
@@ -85,6 +97,7 @@ class Transcript:
     tool_events: int = 0
     heartbeats: int = 0
     error: str | None = None
+    refusal: str | None = None
     turn_complete: bool = False
 
     def feed(self, frame: Frame) -> list[str]:
@@ -100,6 +113,8 @@ class Transcript:
         self.turn_complete = self.turn_complete or frame.turn_complete
         if frame.error:
             self.error = frame.error
+        if frame.refusal:
+            self.refusal = frame.refusal
         text = "".join(frame.texts).strip()
         if frame.partial:
             # Chunks only preview the whole text that follows; keep them in case it never comes.

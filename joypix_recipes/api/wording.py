@@ -1,6 +1,6 @@
 """The agent answers as if the user had its web GUI; this maps that wording to what joypix does instead.
 
-The reference's table: "click"/"点击" -> the action runs through the API, "open"/"打开" -> state is
+The documented mapping (docs/protocol.md): "click"/"点击" -> the action runs through the API, "open"/"打开" -> state is
 queried, "drag/drop"/"拖拽" -> an edit is sent, "preview in timeline" -> a timeline summary,
 "Export"/"导出" -> the export workflow (which joypix runs by itself after the last step).
 """

@@ -1,56 +1,40 @@
 """The cloud backend: a job becomes a JoyPix session, one agent turn per step, a render and a download.
 
-A lost session (1002) is rebuilt by re-uploading and replaying the steps done so far; a render id is
-checkpointed right after its POST so a crashed run re-attaches instead of paying again.
-Also ``fetch_credits`` and ``fetch_status`` for ``joypix credits`` / ``joypix status``.
+The service's draft goes back to it untouched; the frame size, aspect and fps are asked for in words
+(with the first step) and in the render's ``output`` settings (docs/protocol.md). A lost session (1002)
+is rebuilt by re-uploading and replaying the steps done so far; a render id is checkpointed right
+after its POST so a crashed run re-attaches instead of paying again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
+import contextlib
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from joypix_recipes.actions import Action, Audio, Prompt, Reframe, action_kind
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.codes import RenderNotFound
-from joypix_recipes.api.home import last_session
 from joypix_recipes.api.models import RenderStatus, TurnResult
-from joypix_recipes.api.settings import ClientSettings, resolve_settings
+from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
-from joypix_recipes.draft import Draft
-from joypix_recipes.errors import (
-    DraftError,
-    JoypixError,
-    ProtocolError,
-    RenderError,
-    SessionLostError,
-    UsageError,
-)
+from joypix_recipes.backends.nemo_commands import fetch_credits, fetch_status, settings_from_options
+from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
+from joypix_recipes.backends.prompts import format_request, prompt_for
+from joypix_recipes.draft import summarize_timeline
+from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
 from joypix_recipes.export import fps_value, frame_size
-from joypix_recipes.job import Job, job_identity, output_metadata
+from joypix_recipes.job import Job
 
 log = logging.getLogger("joypix_recipes.backends.nemo")
 
 DEFAULT_CONCURRENCY = 8
 MAX_SESSION_LOSSES = 3
-
-
-def settings_from_options(options: BackendOptions, **overrides: Any) -> ClientSettings:
-    """Client settings from the backend options, then JOYPIX_* variables, then the defaults."""
-    return resolve_settings(
-        base_url=options.base_url,
-        poll_interval=options.poll_interval,
-        language=options.language,
-        home=options.home,
-        **overrides,
-    )
 
 
 class NemoBackend:
@@ -121,7 +105,7 @@ class _CloudJob:
                 assert self.session_id is not None
                 draft = self._export_draft((await self.client.state(self.session_id)).draft)
                 self.reporter.stage("starting the export")
-                render_id = await self.client.start_render(self.session_id, draft, self.job.export.quality)
+                render_id = await self.client.start_render(self.session_id, draft, render_output(self.job))
                 self.reporter.checkpoint(session_id=self.session_id, render_id=render_id)
                 return render_id, draft
             except SessionLostError:
@@ -169,17 +153,17 @@ class _CloudJob:
         def on_still_working(elapsed: float) -> None:
             self.reporter.stage(f"{label}: still working ({elapsed / 60:.0f} min)")
 
-        result = await self.client.turn(
-            self.session_id, self._prompt(step.action), on_reply=on_reply, on_still_working=on_still_working
-        )
+        prompt = self._prompt(step.action)
+        if index == 0:  # the frame the job wants, in words, with the first step rather than a turn of its own
+            export = self.job.export
+            prompt = f"{format_request(export.aspect, export.resolution, export.fps)} {prompt}"
+        result = await self.client.turn(self.session_id, prompt, on_reply=on_reply, on_still_working=on_still_working)
         if not replay and not result.replies:
             self._report_silent_turn(label, result)
 
     def _prompt(self, action: Action) -> str:
         if isinstance(action, Prompt):
             return action.text
-        from joypix_recipes.backends.prompts import prompt_for
-
         audio_name = self.audio_names.get(action.file) if isinstance(action, Audio) else None
         return prompt_for(action, audio_name=audio_name)
 
@@ -194,21 +178,10 @@ class _CloudJob:
         self.reporter.reply(text)
 
     def _export_draft(self, draft: dict[str, Any] | None) -> dict[str, Any]:
-        """The draft to render, with the job's frame size, fps and seed unless a step reframed it."""
+        """The session's draft, exactly as the service gave it: it goes back to the service untouched."""
         if not draft:
             raise ProtocolError(f"{self.job.label}: the session has no timeline after the steps")
-        try:
-            Draft.from_json(draft)
-        except DraftError as error:
-            raise ProtocolError(f"{self.job.label}: the service's timeline is not a valid draft ({error})") from error
-        patched = copy.deepcopy(draft)
-        meta = patched.setdefault("m", {})
-        # The service starts every project at its own size and keeps its own resolution when a prompt
-        # changes only the aspect; the job's settings and steps decide, exactly as on the local backend.
-        meta["w"], meta["h"] = intended_frame_size(self.job)
-        meta["fps"] = fps_value(self.job.export.fps)
-        meta["seed"] = self.job.seed
-        return patched
+        return draft
 
     # ---- render and download ---------------------------------------------------------------------
 
@@ -220,7 +193,7 @@ class _CloudJob:
         except RenderNotFound:
             self._warn("the previous export is unknown to the service; starting the job again")
             return None
-        if status.status == "failed":
+        if status.phase == "failed":
             self._warn("the previous export had failed; starting the job again")
             return None
         draft: dict[str, Any] = {}
@@ -230,26 +203,30 @@ class _CloudJob:
             except JoypixError:
                 draft = {}
         self.session_id = resume.session_id
-        # The session's draft is not the one posted (that had the job's geometry), so no size check.
-        return await self._finish(resume.render_id, draft, posted=False)
+        return await self._finish(resume.render_id, draft)
 
-    async def _finish(self, render_id: str, draft: dict[str, Any], posted: bool = True) -> JobResult:
+    async def _finish(self, render_id: str, draft: dict[str, Any]) -> JobResult:
         def on_progress(status: RenderStatus) -> None:
             self.reporter.stage(f"rendering {status.progress:.0f}%")
 
         url = await self.client.wait_for_render(render_id, on_progress)
         self.reporter.stage("downloading")
         output = self.job.output
-        with atomic_path(output) as temp:
+        # File work (fsync, rename, decoding, hashing) runs in threads: on the event loop it would
+        # stall every other job's turns and polls.
+        finished = contextlib.ExitStack()
+        temp = await asyncio.to_thread(finished.enter_context, atomic_path(output))
+        try:
             await self.client.download(url, temp)
-            facts = await asyncio.to_thread(check_video, temp, self.job.label)
-            await asyncio.to_thread(_write_metadata, temp, self._metadata(render_id))
-        meta = draft.get("m") if posted and isinstance(draft.get("m"), dict) else None
-        if meta and (meta.get("w"), meta.get("h")) != (facts.width, facts.height):
-            self._warn(
-                f"the service exported {facts.width}x{facts.height} instead of the {meta.get('w')}x{meta.get('h')} asked for"
-            )
-        poster = await asyncio.to_thread(write_poster, output, self.job.label, draft)
+            facts, frame = await asyncio.to_thread(finish_download, temp, self.job, draft)
+        except BaseException as error:
+            finished.__exit__(type(error), error, error.__traceback__)
+            raise
+        await asyncio.to_thread(finished.close)
+        poster = await asyncio.to_thread(save_poster, frame, output, self.job.label)
+        wanted = intended_frame_size(self.job)
+        if (facts.width, facts.height) != wanted:
+            self._warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
         return JobResult(
             output=output,
             poster=poster,
@@ -259,10 +236,6 @@ class _CloudJob:
             warnings=tuple(self.warnings),
             draft_json=draft,
         )
-
-    def _metadata(self, render_id: str) -> dict[str, str]:
-        # Standard tags only: the MP4 muxer drops custom keys.
-        return output_metadata(self.job, job_identity(self.job))
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -292,114 +265,44 @@ def _parts(summary: str) -> list[str]:
 
 
 def summarize(draft: dict[str, Any] | None) -> str:
-    """The reference's one-line timeline summary of a draft, or a note when there is none."""
-    if not draft:
-        return "Timeline (0 tracks): empty"
-    try:
-        return Draft.from_json(draft).summary()
-    except DraftError:
-        return "Timeline: not in a format joypix can summarise"
+    """The one-line timeline summary of a draft from the service (whatever keys it uses)."""
+    return summarize_timeline(draft)
 
 
-@dataclass(frozen=True)
-class VideoFacts:
-    """What the downloaded file turned out to be."""
-
-    width: int
-    height: int
-    duration_s: float
-
-
-def check_video(path: Path, label: str) -> VideoFacts:
-    """Check that ``path`` decodes as an MP4 video (every frame); returns its size and duration."""
-    try:
-        from joypix_recipes.render.probe import probe_video
-    except ImportError:
-        return _decode_facts(path, label)
-    try:
-        info = probe_video(path)
-    except Exception as error:
-        raise RenderError(f"{label}: the downloaded video does not decode as MP4; run the job again") from error
-    return VideoFacts(info.width, info.height, info.duration_s)
+__all__ = [
+    "NemoBackend",
+    "VideoFacts",
+    "check_video",
+    "describe_change",
+    "fetch_credits",
+    "fetch_status",
+    "render_output",
+    "settings_from_options",
+]
 
 
-def _decode_facts(path: Path, label: str) -> VideoFacts:
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            frames = sum(1 for _ in container.decode(stream))
-            rate = float(stream.average_rate or 0) or 30.0
-            return VideoFacts(stream.codec_context.width, stream.codec_context.height, frames / rate)
-    except (av.FFmpegError, IndexError, OSError) as error:
-        raise RenderError(f"{label}: the downloaded video does not decode as MP4; run the job again") from error
-
-
-def _write_metadata(path: Path, metadata: dict[str, str]) -> None:
-    try:
-        from joypix_recipes.render.video import write_metadata
-    except ImportError:
-        return
-    write_metadata(path, metadata)
-
-
-def poster_index(frame_count: int, draft: dict[str, Any]) -> int:
-    """The local renderer's choice: a third of the way in, and after any fade from black."""
-    meta = draft.get("m") if isinstance(draft.get("m"), dict) else {}
-    fps = meta.get("fps", 30) if meta else 30
-    fade_ms = meta.get("fi", 0) if meta else 0
-    fade_frames = round(fade_ms * fps / 1000) if isinstance(fade_ms, (int, float)) and isinstance(fps, (int, float)) else 0
-    return max(0, min(frame_count - 1, max(frame_count // 3, fade_frames)))
-
-
-def write_poster(video: Path, label: str, draft: dict[str, Any] | None = None) -> Path:
-    """Save one frame of ``video`` (as the local renderer picks it) as ``<stem>.jpg`` beside it."""
-    import av
-
-    poster = video.with_suffix(".jpg")
-    try:
-        with av.open(str(video)) as container:
-            frames = [frame.to_image() for frame in container.decode(video=0)]  # type: ignore[no-untyped-call]
-        image = frames[poster_index(len(frames), draft or {})]
-        with atomic_path(poster) as temp:
-            image.save(temp, format="JPEG", quality=90)
-    except (av.FFmpegError, IndexError, OSError) as error:
-        raise RenderError(f"{label}: cannot extract a poster frame from the video") from error
-    return poster
-
-
-# ---- commands ------------------------------------------------------------------------------------
-
-
-async def fetch_credits(options: BackendOptions) -> dict[str, int]:
-    """The account's balance: ``available``, ``frozen`` and ``total`` credits."""
-    async with NemoClient(settings_from_options(options)) as client:
-        credits = await client.credits()
-    return {"available": credits.available, "frozen": credits.frozen, "total": credits.total}
-
-
-async def fetch_status(options: BackendOptions, session_id: str | None) -> str:
-    """The session's timeline summary; without an id, the last session this machine used."""
-    settings = settings_from_options(options)
-    session = session_id or last_session(settings.home, settings.base_url)
-    if session is None:
-        raise UsageError(f"no session recorded yet for {settings.base_url}; pass a session id or run a nemo recipe")
-    async with NemoClient(settings) as client:
-        state = await client.state(session)
-    if not state.draft:
-        return "Timeline (0 tracks): empty"
-    try:
-        return Draft.from_json(state.draft).summary()
-    except DraftError as error:
-        raise ProtocolError(f"session {session}: the service's timeline is not a valid draft ({error})") from error
-
-
-__all__ = ["NemoBackend", "VideoFacts", "check_video", "describe_change", "fetch_credits", "fetch_status", "write_poster"]
+def render_output(job: Job) -> dict[str, Any]:
+    """The render's ``output`` settings: the documented format and quality, plus the frame the job wants."""
+    aspect, resolution = intended_format(job)
+    width, height = frame_size(aspect, resolution)
+    return {
+        "format": "mp4",
+        "quality": job.export.quality,
+        "aspect": aspect,
+        "resolution": resolution,
+        "width": width,
+        "height": height,
+        "fps": fps_value(job.export.fps),
+    }
 
 
 def intended_frame_size(job: Job) -> tuple[int, int]:
     """The frame size a job's export and steps ask for, worked out as the local backend does."""
+    return frame_size(*intended_format(job))
+
+
+def intended_format(job: Job) -> tuple[str, str]:
+    """The aspect and resolution a job's export and steps ask for (a later reframe step wins)."""
     from joypix_recipes.interpret import interpret_prompt
 
     aspect, resolution = str(job.export.aspect), str(job.export.resolution)
@@ -409,4 +312,4 @@ def intended_frame_size(job: Job) -> tuple[int, int]:
         for reframe in (a for a in actions if isinstance(a, Reframe)):
             aspect = reframe.aspect or aspect
             resolution = reframe.resolution or resolution
-    return frame_size(aspect, resolution)
+    return aspect, resolution

@@ -27,12 +27,14 @@ from joypix_recipes.actions import (
 from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, new_draft
 from joypix_recipes.emulator.state import StoredMedia
+from joypix_recipes.emulator.variation import PLAIN, REFUSAL_WORD, Variation
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.interpret import interpret_prompt
 
 AUTHOR = "nemo_agent"
 TOOL_NAME = "apply_edit"
+_FPS = re.compile(r"[,;]?\s*\b(?:at\s+)?(?<![\d.])(\d{1,3}(?:\.\d{1,3})?)\s*(?:fps|frames per second)\b", re.IGNORECASE)
 _MUSIC_WORDS = re.compile(r"\b(music|audio|soundtrack|song|track|bgm)\b", re.IGNORECASE)
 _CLOSINGS = (
     "Click Export to download your video.",
@@ -72,6 +74,9 @@ def attach_upload(draft: Draft, media: StoredMedia) -> Draft:
 
 def edit_draft(draft: Draft, text: str, uploads: Sequence[StoredMedia]) -> EditOutcome:
     """Interpret ``text`` and apply what it asks to ``draft``; never raises for words it does not know."""
+    text, fps = _frame_rate(text)
+    if fps is not None:
+        draft = draft.with_changes(fps=fps)
     interpretation = interpret_prompt(text)
     given: list[Collection[str] | None] = list(interpretation.given) or [None] * len(interpretation.actions)
     steps = list(zip(interpretation.actions, given))
@@ -86,6 +91,32 @@ def edit_draft(draft: Draft, text: str, uploads: Sequence[StoredMedia]) -> EditO
 
 
 _Step = tuple[Action, "Collection[str] | None"]
+
+
+def _frame_rate(text: str) -> tuple[str, str | None]:
+    """The prompt without an "N fps" phrase, and N when it was there (the interpreter knows no frame rates).
+
+    N may be a decimal: "29.97 fps" is the NTSC rate, which the draft keeps as an exact fraction.
+    """
+    found = _FPS.search(text)
+    if found is None or not 1 <= float(found.group(1)) <= 120:
+        return text, None
+    return (text[: found.start()] + text[found.end() :]).strip(), found.group(1)
+
+
+def refuses(text: str) -> bool:
+    """Whether the agent refuses this prompt (a safety-style refusal, for tests and trials)."""
+    return REFUSAL_WORD in text.lower()
+
+
+def user_event(text: str) -> dict[str, Any]:
+    """A user message as the agent server records it in the session."""
+    return {
+        "id": str(uuid.uuid4()),
+        "author": "user",
+        "timestamp": time.time(),
+        "content": {"role": "user", "parts": [{"text": text}]},
+    }
 
 
 def _resolve_audio(
@@ -166,9 +197,10 @@ def split_text(text: str, seed: int) -> list[str]:
 class Invocation:
     """Builds the ADK events of one turn (camelCase keys, one invocation id)."""
 
-    def __init__(self) -> None:
+    def __init__(self, variation: Variation = PLAIN) -> None:
         self.invocation_id = f"e-{uuid.uuid4()}"
         self.call_id = f"adk-{uuid.uuid4()}"
+        self.variation = variation
 
     def event(self, parts: list[dict[str, Any]], *, partial: bool = False, complete: bool = False) -> dict[str, Any]:
         """One ADK Event."""
@@ -182,6 +214,16 @@ class Invocation:
         }
         if complete:
             event["turnComplete"] = True
+        if self.variation.extra_keys:
+            event["usageMetadata"] = {"promptTokenCount": 12, "candidatesTokenCount": 7}
+            event["actions"] = {"stateDelta": {}, "artifactDelta": {}}
+        return event
+
+    def refusal(self) -> dict[str, Any]:
+        """The agent declining the prompt: an event with an error code and message, and no content."""
+        event = self.event([])
+        del event["content"]
+        event.update(errorCode="SAFETY", errorMessage="This request was blocked by the safety filter.", turnComplete=True)
         return event
 
     def function_call(self, instruction: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -15,8 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from joypix_recipes.draft import Draft
-from joypix_recipes.emulator import agent
+from joypix_recipes.emulator import agent, judge, timeline
 from joypix_recipes.emulator.media import (
     DRAIN_LIMIT,
     UploadRefused,
@@ -33,11 +33,10 @@ from joypix_recipes.emulator.state import (
     StoredMedia,
 )
 from joypix_recipes.emulator.stream import run_turn
+from joypix_recipes.emulator.variation import PLAIN, Variation
 from joypix_recipes.emulator.wrappers import Faults, Recorder, envelope, seconds_header
-from joypix_recipes.errors import DraftError
 
 APP_NAME = "nemo_agent"
-SKILL_HEADERS = ("x-skill-source", "x-skill-version", "x-skill-platform")
 NO_CREDITS = 2001
 AUTH_FAILED = 1001
 SESSION_LOST = 1002
@@ -82,12 +81,34 @@ class Api:
             Route("/api/credits/balance/simple", self.credits, methods=["GET"]),
             Route("/api/state/nemo_agent/me/{sid}/latest", self.session_state, methods=["GET"]),
             Route("/run_sse", self.run_sse, methods=["POST"]),
+            Route("/apps/{app}/users/{uid}/sessions/{sid}", self.agent_session, methods=["GET"]),
             Route("/api/render/proxy/lambda", self.start_render, methods=["POST"]),
             Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
         ]
 
+    def _refuse(self, request: Request, problem: str, *, status: int = 400, code: int | None = None) -> JSONResponse:
+        self.state.violation(f"{request.method} {request.url.path}: {problem}")
+        return envelope(code=code if code is not None else status, message=f"Bad request: {problem}.", status=status)
+
+    def _judge(self, request: Request, *, body_type: str | None = None) -> JSONResponse | None:
+        """The documented rules every call obeys: attribution headers, then (if it has one) the body's type."""
+        problem = judge.attribution_problem(request.headers)
+        if problem is not None:
+            return self._refuse(request, problem)
+        if body_type is not None and judge.media_type(request.headers) != body_type:
+            return self._refuse(request, f"the body must be {body_type}", status=415)
+        return None
+
+    def _authorised(self, request: Request) -> bool:
+        if judge.bearer_token(request.headers) is None:
+            self.state.violation(f"{request.method} {request.url.path}: no Authorization: Bearer header")
+        return self.state.authorise(request.headers.get("authorization")) is not None
+
     async def anonymous_token(self, request: Request) -> Response:
         """Issue a token for a new client id; one per client id per token lifetime."""
+        refused = self._judge(request)
+        if refused is not None:
+            return refused
         client_id = request.headers.get("x-client-id", "").strip()
         if not client_id:
             return envelope(code=400, message="Missing X-Client-Id header.", status=400)
@@ -105,33 +126,50 @@ class Api:
         return envelope(data)
 
     async def create_session(self, request: Request) -> Response:
-        """Start an editing session with an empty 9:16 draft."""
+        """Start an editing session with an empty 9:16 draft and this session's undocumented shapes."""
+        refused = self._judge(request, body_type=judge.JSON_TYPE)
+        if refused is not None:
+            return refused
         token = self.state.authorise(request.headers.get("authorization"))
         if token is None:
             return _auth_failed()
-        body = await _json_body(request) or {}
+        body = await _json_body(request)
+        missing = judge.missing_fields(body, judge.SESSION_FIELDS)
+        if missing:
+            return self._refuse(request, f"the body lacks {', '.join(missing)}", status=422)
+        assert body is not None
+        variation = self.state.next_variation()
         session = SessionRecord(
             session_id=f"sess_{uuid.uuid4().hex}",
             task_id=f"task_{uuid.uuid4().hex[:12]}",
             bind_id=token.bind_id,
             language=str(body.get("language") or "en"),
             draft=agent.start_draft(),
+            variation=variation,
+            user_id=f"user_{uuid.uuid4().hex[:10]}" if variation.names_user else None,
         )
         self.state.add_session(session)
-        return envelope({"session_id": session.session_id, "task_id": session.task_id, "bind_id": session.bind_id})
+        data: dict[str, Any] = {"session_id": session.session_id, "task_id": session.task_id, "bind_id": session.bind_id}
+        if session.user_id is not None:
+            data["user_id"] = session.user_id
+        return envelope(variation.decorate(data))
 
     async def upload(self, request: Request) -> Response:
-        """Store a multipart ``file`` part, or fetch ``{"url": ...}``; images join the draft as clips."""
-        if self.state.authorise(request.headers.get("authorization")) is None:
+        """Store a multipart file part (any field name), or fetch ``{"url": ...}``; images join the draft."""
+        content_type = judge.media_type(request.headers)
+        expected = judge.JSON_TYPE if content_type == judge.JSON_TYPE else judge.MULTIPART_TYPE
+        refused = self._judge(request, body_type=expected)
+        if refused is not None:
+            return refused
+        if not self._authorised(request):
             return _auth_failed()
         session = self.state.find_session(request.path_params["sid"])
         if session is None:
             return _session_lost()
         media_id = f"media_{uuid.uuid4().hex[:16]}"
         limit = self.state.knobs.max_upload_bytes
-        content_type = request.headers.get("content-type", "")
         try:
-            if content_type.startswith("application/json"):
+            if content_type == judge.JSON_TYPE:
                 body = await _json_body(request)
                 if body is None or not isinstance(body.get("url"), str):
                     return _bad_request('A URL upload needs a JSON body {"url": "https://..."}.')
@@ -141,7 +179,7 @@ class Api:
                 if declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
                     raise too_large("the file", limit)
                 received = await receive_multipart(
-                    request.stream(), content_type, self.state.uploads_dir, media_id, limit
+                    request.stream(), request.headers.get("content-type", ""), self.state.uploads_dir, media_id, limit
                 )
         except UploadRefused as refusal:
             await _drain(request)
@@ -151,78 +189,128 @@ class Api:
         with self.state.lock:
             session.media.append(media)
             session.draft = agent.attach_upload(session.draft, media)
-        return envelope(media.info())
+        return envelope(session.variation.upload_reply(media.info()))
 
     async def credits(self, request: Request) -> Response:
         """The account's balance."""
-        if self.state.authorise(request.headers.get("authorization")) is None:
+        refused = self._judge(request)
+        if refused is not None:
+            return refused
+        if not self._authorised(request):
             return _auth_failed()
         return envelope(self.state.balance())
 
     async def session_state(self, request: Request) -> Response:
         """The session's draft, uploads and renders, flat or nested per the ``state_shape`` knob."""
-        if self.state.authorise(request.headers.get("authorization")) is None:
+        refused = self._judge(request)
+        if refused is not None:
+            return refused
+        if not self._authorised(request):
             return _auth_failed()
         session = self.state.find_session(request.path_params["sid"])
         if session is None:
             return _session_lost()
+        variation = session.variation
         with self.state.lock:
             renders = [r for r in self.state.renders.values() if r.session_id == session.session_id]
-            generated = [self._render_info(r) for r in renders]
+            generated = [self._render_info(r, variation) for r in renders]
             body = {
-                "draft": session.draft.to_json(),
-                "video_infos": [media.info() for media in session.media],
+                "draft": timeline.wire_draft(session.draft, variation),
+                "video_infos": [variation.decorate(media.info()) for media in session.media],
                 "generated_media": generated,
             }
         if self.state.knobs.state_shape == "nested":
-            return envelope({"state": body, "bind_id": session.bind_id})
-        return envelope({**body, "bind_id": session.bind_id})
+            return envelope(variation.decorate({"state": body, "bind_id": session.bind_id}))
+        return envelope(variation.decorate({**body, "bind_id": session.bind_id}))
 
     async def run_sse(self, request: Request) -> Response:
         """One agent turn as an ADK event stream."""
-        if self.state.authorise(request.headers.get("authorization")) is None:
+        with self.state.lock:
+            self.state.counters.turns_posted += 1
+        refused = self._judge(request, body_type=judge.JSON_TYPE)
+        if refused is not None:
+            return refused
+        if not judge.accepts_event_stream(request.headers):
+            return self._refuse(request, "a turn must accept text/event-stream", status=406)
+        if not self._authorised(request):
             return _auth_failed(status=401)
         body = await _json_body(request)
-        text = _message_text(body)
-        if body is None or text is None or not isinstance(body.get("session_id"), str):
-            return _bad_request("The body must be an ADK RunAgentRequest with session_id and new_message.")
-        if body.get("app_name", APP_NAME) != APP_NAME:
-            return envelope(code=404, message=f"App {body.get('app_name')} not found.", status=404)
-        session = self.state.find_session(body["session_id"])
-        if session is None:
-            return _session_lost(status=404)
+        missing = judge.missing_fields(body, judge.TURN_FIELDS)
+        text = judge.message_text(body.get("new_message")) if body is not None else None
+        if missing or text is None or body is None:
+            problem = f"the body lacks {', '.join(missing)}" if missing else "new_message has no user text part"
+            return self._refuse(request, problem, status=422, code=422)
+        if body["app_name"] != APP_NAME:
+            return envelope(code=404, message=f"App {body['app_name']} not found.", status=404)
+        session = self.state.find_session(str(body["session_id"]))
+        if session is None or (session.user_id is not None and body["user_id"] != session.user_id):
+            return _session_lost(status=404)  # the agent server keys sessions by app, user and session
         with self.state.lock:
             self.state.counters.turns += 1
+            session.events.append(agent.user_event(text))
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         frames = run_turn(self.state, session, text, streaming=body.get("streaming") is not False)
         return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
 
+    async def agent_session(self, request: Request) -> Response:
+        """The agent server's own session record (ADK's shape, no envelope): its events, user messages included."""
+        refused = self._judge(request)
+        if refused is not None:
+            return refused
+        if not self._authorised(request):
+            return _auth_failed(status=401)
+        session = self.state.find_session(request.path_params["sid"])
+        expected_user = session.user_id if session is not None else None
+        if session is None or request.path_params["app"] != APP_NAME or request.path_params["uid"] not in (expected_user or "me", "me"):
+            return JSONResponse({"detail": "Session not found"}, status_code=404)
+        with self.state.lock:
+            record = {
+                "id": session.session_id,
+                "appName": APP_NAME,
+                "userId": session.user_id or "me",
+                "state": {},
+                "events": list(session.events),
+                "lastUpdateTime": self.state.clock(),
+            }
+        return JSONResponse(record)
+
     async def start_render(self, request: Request) -> Response:
-        """Queue an export of the POSTed draft; the same id again returns the same render."""
+        """Queue an export of the session's timeline; the same id again returns the same render."""
         state = self.state
-        if state.authorise(request.headers.get("authorization")) is None:
+        with state.lock:
+            state.counters.renders_posted += 1
+        if judge.attribution_problem(request.headers) is not None:
+            # Documented: an export without the attribution headers is answered 402.
+            state.violation(f"POST {request.url.path}: {judge.attribution_problem(request.headers)}")
+            return envelope(code=402, message="Register or upgrade your plan to unlock export.", status=402)
+        refused = self._judge(request, body_type=judge.JSON_TYPE)
+        if refused is not None:
+            return refused
+        if not self._authorised(request):
             return _auth_failed()
-        if any(not request.headers.get(name) for name in SKILL_HEADERS) or state.knobs.export_blocked:
+        if state.knobs.export_blocked:
             return envelope(code=402, message="Register or upgrade your plan to unlock export.", status=402)
         body = await _json_body(request)
-        if body is None or not isinstance(body.get("id"), str) or not _RENDER_ID.match(body["id"]):
+        missing = judge.missing_fields(body, judge.RENDER_FIELDS)
+        if missing or body is None:
+            return self._refuse(request, f"the body lacks {', '.join(missing)}", status=422, code=422)
+        if not isinstance(body["id"], str) or not _RENDER_ID.match(body["id"]):
             return _bad_request("A render needs an id made of letters, digits, _ and -.")
+        if not isinstance(body["draft"], dict) or not isinstance(body["output"], dict):
+            return self._refuse(request, "draft and output must be JSON objects", status=422, code=422)
         with state.lock:
             existing = state.renders.get(body["id"])
             if existing is not None:
-                return envelope(self._render_info(existing))
-        session = state.find_session(str(body.get("sessionId", "")))
+                return envelope(self._render_info(existing, self._variation_of(existing)))
+        session = state.find_session(str(body["sessionId"]))
         if session is None:
             return _session_lost()
-        try:
-            draft = Draft.from_json(body.get("draft"))
-        except DraftError as error:
-            return _bad_request(str(error))
-        output = body.get("output")
-        quality = str(output.get("quality", "high")) if isinstance(output, dict) else "high"
         with state.lock:
+            if body["draft"] != timeline.wire_draft(session.draft, session.variation):
+                state.counters.drafts_altered += 1
+            draft = timeline.apply_output(session.draft, body["output"])
             if body["id"] in state.renders:  # a concurrent duplicate POST won the race
-                return envelope(self._render_info(state.renders[body["id"]]))
+                return envelope(self._render_info(state.renders[body["id"]], session.variation))
             cost = state.charge_render()
             if cost is None:
                 link = f"https://nemovideo.ai/register?bind={session.bind_id}"
@@ -231,50 +319,54 @@ class Api:
                     code=NO_CREDITS,
                     message=f"You have no credits left. Register or top up at {link}",
                 )
+            quality = str(body["output"].get("quality", "high"))
             record = RenderRecord(body["id"], session.session_id, draft, quality, state.clock(), cost)
             state.renders[record.render_id] = record
             state.counters.renders_started += 1
         self.farm.submit(record)
-        return envelope({"id": record.render_id, "status": record.status})
+        return envelope(session.variation.decorate({"id": record.render_id, "status": session.variation.status_word(record.status)}))
 
     async def render_status(self, request: Request) -> Response:
         """A render's status and, once completed, its download URL on the other origin."""
         state = self.state
-        if state.authorise(request.headers.get("authorization")) is None:
+        refused = self._judge(request)
+        if refused is not None:
+            return refused
+        if not self._authorised(request):
             return _auth_failed()
+        render_id = request.path_params["render_id"]
         with state.lock:
             state.counters.polls += 1
-            record = state.renders.get(request.path_params["render_id"])
+            record = state.renders.get(render_id)
             if record is None:
                 return envelope(code=404, message="No render with that id.", status=404)
-            info = self._render_info(record)
+            state.poll_times.setdefault(render_id, []).append(time.monotonic())
+            running = record.status in ("queued", "rendering")
+            info = self._render_info(record, self._variation_of(record))
         headers = None
-        if state.knobs.poll_retry_after is not None and info["status"] in ("queued", "rendering"):
+        if state.knobs.poll_retry_after is not None and running:
             headers = {"Retry-After": seconds_header(state.knobs.poll_retry_after)}
         return envelope(info, headers=headers)
 
-    def _render_info(self, record: RenderRecord) -> dict[str, Any]:
-        info: dict[str, Any] = {"id": record.render_id, "status": record.status, "progress": self.farm.progress(record)}
+    def _variation_of(self, record: RenderRecord) -> Variation:
+        session = self.state.sessions.get(record.session_id)
+        return session.variation if session is not None else PLAIN
+
+    def _render_info(self, record: RenderRecord, variation: Variation) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "id": record.render_id,
+            "status": variation.status_word(record.status),
+            "progress": self.farm.progress(record),
+        }
         if record.status == "completed":
             url = f"{self.state.download_base_url}/files/{record.render_id}.mp4"
             if self.state.knobs.url_shape == "nested":
                 info["output"] = {"url": url}
             else:
-                info["url"] = url
+                variation.place_url(info, url)
         if record.status == "failed":
             info["error"] = record.error
-        return info
-
-
-def _message_text(body: dict[str, Any] | None) -> str | None:
-    """The text of an ADK ``new_message`` (all text parts joined)."""
-    if body is None or not isinstance(body.get("new_message"), dict):
-        return None
-    parts = body["new_message"].get("parts")
-    if not isinstance(parts, list):
-        return None
-    texts = [part["text"] for part in parts if isinstance(part, dict) and isinstance(part.get("text"), str)]
-    return "\n".join(texts) if texts else None
+        return variation.decorate(info)
 
 
 async def _drain(request: Request) -> None:
@@ -323,13 +415,27 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
     return envelope(code=405, message="Method not allowed.", status=405)
 
 
+def _off_protocol(state: EmulatorState) -> dict[Any, Any]:
+    """Routing misses on the API origin: a path or method the protocol does not have is a violation."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        state.violation(f"{request.method} {request.url.path}: no such endpoint")
+        return await _not_found(request, exc)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        state.violation(f"{request.method} {request.url.path}: the endpoint does not take this method")
+        return await _not_allowed(request, exc)
+
+    return {404: not_found, 405: not_allowed}
+
+
 def create_app(state: EmulatorState, origin: Origin, farm: RenderFarm | None = None) -> ASGIApp:
     """The ASGI app of one origin: ``"api"`` (needs the render farm) or ``"download"``."""
-    handlers = {404: _not_found, 405: _not_allowed}
+    handlers: dict[Any, Any] = {404: _not_found, 405: _not_allowed}
     if origin == "api":
         if farm is None:
             raise ValueError("the API origin needs a render farm")
-        api = Starlette(routes=Api(state, farm).routes(), exception_handlers=handlers)
+        api = Starlette(routes=Api(state, farm).routes(), exception_handlers=_off_protocol(state))
         return Recorder(Faults(api, state), state, "api")
     downloads = Starlette(routes=Downloads(state).routes(), exception_handlers=handlers)
     return Recorder(downloads, state, "download")

@@ -153,7 +153,7 @@ class _Sink:
 
 
 class MultipartUpload:
-    """Feeds a multipart body to python-multipart and streams its ``file`` part into a sink."""
+    """Feeds a multipart body to python-multipart and streams its (first) file part into a sink."""
 
     def __init__(self, content_type: str, folder: Path, stem: str, limit: int) -> None:
         _, options = parse_options_header(content_type)
@@ -189,7 +189,7 @@ class MultipartUpload:
         self.parser.finalize()
         if self.result is None:
             self.discard()
-            raise UploadRefused(UNSUPPORTED, "the upload has no part named file; send the file as form field 'file'")
+            raise UploadRefused(UNSUPPORTED, "the upload has no file part; send the file as multipart form data")
         return self.result
 
     def discard(self) -> None:
@@ -215,7 +215,8 @@ class MultipartUpload:
 
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._in_file = options.get(b"name") == b"file" and self.result is None and self.sink is None
+        # The protocol does not name the form field, so the first part that carries a file name is the file.
+        self._in_file = b"filename" in options and self.result is None and self.sink is None
         if self._in_file:
             raw_name = options.get(b"filename", b"").decode("utf-8", "replace")
             name = PurePosixPath(raw_name.replace("\\", "/")).name

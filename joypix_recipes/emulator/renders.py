@@ -23,15 +23,19 @@ from joypix_recipes.errors import JoypixError
 _log = logging.getLogger(__name__)
 QUEUED_SHARE = 0.1
 """Share of ``render_latency`` a render spends queued before it starts, so polls can see each state."""
-BUILTIN_PREFIX = "builtin:"
 
 
 class RenderFarm:
-    """Runs renders on one or two worker threads; ``shutdown`` waits for them."""
+    """Runs renders on worker threads; at most ``encoders`` encode at once; ``shutdown`` waits for them.
 
-    def __init__(self, state: EmulatorState, workers: int = 2) -> None:
+    A render mostly waits out its latency, so many may wait at once; only the encoding is limited,
+    so a busy farm keeps every render's latency instead of queueing renders behind each other's waits.
+    """
+
+    def __init__(self, state: EmulatorState, workers: int = 32, encoders: int = 2) -> None:
         self.state = state
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="joypix-emulator-render")
+        self._encoding = threading.Semaphore(encoders)
         self._stub_cache: dict[tuple[int, int, Fraction], bytes] = {}
         self._stub_lock = threading.Lock()
 
@@ -68,7 +72,8 @@ class RenderFarm:
             error = "the render failed on the render node; try the export again"
         else:
             try:
-                record.path = self._produce(record)
+                with self._encoding:
+                    record.path = self._produce(record)
             except JoypixError as failure:
                 error = str(failure)
             except Exception:  # noqa: BLE001 -- a bug in the renderer must fail this render, not kill the worker

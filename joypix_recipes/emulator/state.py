@@ -12,9 +12,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from joypix_recipes.draft import Draft
+from joypix_recipes.emulator.variation import PLAIN, Variation, draw
+
+if TYPE_CHECKING:
+    from joypix_recipes.draft import Draft
 
 TOKEN_LIFETIME_S = 7 * 24 * 3600
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -52,6 +55,9 @@ class Knobs:
     poll_retry_after: float | None = None  # Retry-After on polls of unfinished renders
     token_lifetime: float = TOKEN_LIFETIME_S
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    vary: int | None = None  # a seed: each session draws undocumented shapes of its own (emulator.variation)
+    vary_silence: float = 0.3  # how long a varied session's turn stays silent (no heartbeat) before its events
+    refuse_next: int = 0  # turns refused with an errorCode event (edit not applied)
 
 
 @dataclass
@@ -68,6 +74,10 @@ class Counters:
     renders_failed: int = 0
     polls: int = 0
     downloads: int = 0
+    turns_posted: int = 0  # every POST /run_sse, accepted or not
+    renders_posted: int = 0  # every POST of a render, duplicates included
+    drafts_altered: int = 0  # render POSTs whose draft differs from the session's as last served
+    refusals: int = 0
 
 
 class HeaderMap(dict[str, str]):
@@ -152,6 +162,10 @@ class SessionRecord:
     draft: Draft
     media: list[StoredMedia] = field(default_factory=list)
     turns: int = 0
+    variation: Variation = PLAIN
+    user_id: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """The agent server's record of the session: each user message as an ADK event."""
 
 
 @dataclass
@@ -188,6 +202,22 @@ class EmulatorState:
         self.sessions: dict[str, SessionRecord] = {}
         self.media: dict[str, StoredMedia] = {}
         self.renders: dict[str, RenderRecord] = {}
+        self.poll_times: dict[str, list[float]] = {}
+        """Monotonic time of every poll, per render id (to check a client's pace)."""
+        self.violations: list[str] = []
+        """Every request that broke a documented rule, as one line each."""
+
+    def violation(self, problem: str) -> None:
+        """Record a request that broke a documented rule."""
+        with self.lock:
+            self.violations.append(problem)
+
+    def next_variation(self) -> Variation:
+        """The shapes of the next session: drawn from the ``vary`` seed, else the plain ones."""
+        with self.lock:
+            if self.knobs.vary is None:
+                return PLAIN
+            return draw(self.knobs.vary, self.counters.sessions_created)
 
     @property
     def uploads_dir(self) -> Path:

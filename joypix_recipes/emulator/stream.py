@@ -52,9 +52,15 @@ def frame(event: dict[str, Any]) -> str:
     return f"data: {json.dumps(event, separators=(',', ':'))}\n\n"
 
 
-async def _think(state: EmulatorState) -> AsyncIterator[str]:
-    """Wait out the turn's latency, sending a heartbeat every ``heartbeat_interval`` seconds."""
+async def _think(state: EmulatorState, silent_s: float = 0.0) -> AsyncIterator[str]:
+    """Wait out the turn's latency, sending a heartbeat every ``heartbeat_interval`` seconds.
+
+    A varied session may first stay silent for ``silent_s`` (no byte at all), as a busy agent can.
+    """
     loop = asyncio.get_running_loop()
+    quiet_until = loop.time() + silent_s
+    while not state.stopping.is_set() and loop.time() < quiet_until:
+        await asyncio.sleep(min(_STOP_CHECK_S, quiet_until - loop.time()))
     deadline = loop.time() + max(state.knobs.turn_latency, 0.0)
     next_beat = loop.time() + max(state.knobs.heartbeat_interval, 0.01)
     beats = 0
@@ -79,10 +85,17 @@ async def run_turn(
     with state.lock:
         session.turns += 1
         turn = session.turns
-    invocation = agent.Invocation()
-    async for beat in _think(state):
+    variation = session.variation
+    invocation = agent.Invocation(variation)
+    silent = state.knobs.vary_silence if variation.silent_thinking else 0.0
+    async for beat in _think(state, silent):
         yield beat
     if state.stopping.is_set():
+        return
+    if state.take("refuse_next") or agent.refuses(text):
+        with state.lock:
+            state.counters.refusals += 1
+        yield frame(invocation.refusal())
         return
     yield frame(invocation.function_call(text))
     if state.take("turn_error_next"):
@@ -102,6 +115,9 @@ async def run_turn(
         events = invocation.text_events(agent.reply_for(outcome, seed, turn), seed)
         for event in events if streaming else events[-1:]:
             yield frame(event)
+    if variation.error_frame_after_edit and turn == 1 and outcome.changed:
+        # Some agents report a failure of their own bookkeeping after the edit has landed.
+        yield frame({"error": "The agent could not save its notes for this step."})
 
 
 def _edit(state: EmulatorState, session: SessionRecord, text: str) -> agent.EditOutcome:

@@ -21,7 +21,6 @@ from joypix_recipes.template import (
     parse_number,
 )
 
-STEP_KINDS = ("prompt", "animate", "text", "audio", "fade")
 NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
     "animate": ("duration", "zoom"),
     "text": ("start", "end", "size"),

@@ -2,7 +2,8 @@
 
 Validation interprets the subset of JSON Schema 2020-12 the schema uses, so `joypix validate` starts
 without importing the jsonschema package and every message is written for a person, at FILE:LINE:COL.
-tests/recipe/test_schema.py checks that this agrees with jsonschema itself.
+tests/recipe/test_schema.py checks that this agrees with jsonschema itself. Watch files are validated
+here too (`validate_against`), so both kinds of file explain their problems in one voice.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _PATTERN_MESSAGES = {
     "^[A-Za-z][A-Za-z0-9_]*$": "must start with a letter and contain only letters, digits and '_'",
     _FPS_PATTERN: _FRAME_RATE_FORMS,
 }
-_ITEM_NAMES = {"steps": "step", "inputs": "input", "variants": "variant"}
+_ITEM_NAMES = {"steps": "step", "inputs": "input", "variants": "variant", "flows": "flow", "patterns": "pattern"}
 
 
 def schema_text() -> str:
@@ -74,8 +75,20 @@ class SchemaIssue:
 
 def validate_document(document: Document) -> list[Problem]:
     """Every schema violation in ``document``, as Problems at the offending node."""
+    return _located(document, schema_issues(document.data))
+
+
+def validate_against(document: Document, schema: dict[str, Any], subject: str) -> list[Problem]:
+    """Every violation of another of our schemas (a mapping's), worded as recipe problems are.
+
+    ``subject`` names the whole file in messages, as in "the watch file is missing 'flows'".
+    """
+    return _located(document, list(_Validator(schema, subject).validate(document.data, schema, ())))
+
+
+def _located(document: Document, issues: list[SchemaIssue]) -> list[Problem]:
     problems = []
-    for issue in schema_issues(document.data):
+    for issue in issues:
         span = document.key_span(issue.path) if issue.at_key else document.value_span(issue.path)
         problems.append(document.problem(span, issue.message))
     return problems
@@ -93,8 +106,9 @@ def schema_issues(data: Any) -> list[SchemaIssue]:
 class _Validator:
     """Walks data and schema together, yielding an issue per violation (one per value for type errors)."""
 
-    def __init__(self, root: dict[str, Any]) -> None:
+    def __init__(self, root: dict[str, Any], subject: str = "the recipe") -> None:
         self.root = root
+        self.subject = subject
 
     def validate(self, value: Any, schema: dict[str, Any], path: DataPath) -> Iterator[SchemaIssue]:
         if "$ref" in schema:
@@ -140,7 +154,7 @@ class _Validator:
     def _object_issues(self, value: dict[str, Any], schema: dict[str, Any], path: DataPath) -> Iterator[SchemaIssue]:
         for key in schema.get("required", ()):
             if key not in value:
-                yield SchemaIssue(path, f"{_where(path)} is missing '{key}'", at_key=True)
+                yield SchemaIssue(path, f"{_where(path) if path else self.subject} is missing '{key}'", at_key=True)
         names = schema.get("propertyNames", {}).get("pattern")
         properties: dict[str, Any] = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)

@@ -6,11 +6,12 @@ Every failure, whatever Pillow raised, leaves as an ImageError that names the fi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import math
 import os
-import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from joypix_recipes.errors import ImageError
+from joypix_recipes.image_info import ROTATED_ORIENTATIONS, exif_orientation, opened_image, oriented_size
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger files are refused before any decoding."""
@@ -28,29 +30,11 @@ MAX_PIXELS = 260_000_000
 BACKGROUND = (255, 255, 255)
 """Transparent areas are shown over white, as product cut-outs are meant to be seen."""
 
-# Pillow refuses at twice this and only warns between; we refuse above MAX_PIXELS ourselves.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-
-_ROTATED_ORIENTATIONS = {5, 6, 7, 8}
-_ORIENTATION_TAG = 0x0112
-
-
-@functools.cache
-def heic_supported() -> bool:
-    """Whether HEIC/HEIF photos can be read (pillow-heif installed and registered)."""
-    try:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-    except Exception:  # noqa: BLE001 - any failure here only means "no HEIC"
-        return False
-    return True
-
 
 def probe_image(path: Path) -> tuple[int, int]:
     """Oriented (width, height) of an image, from its header only."""
-    with _open(path) as image:
-        return _oriented_size(image)
+    with _opened(path) as image:
+        return oriented_size(image)
 
 
 def load_rgb(
@@ -64,11 +48,11 @@ def load_rgb(
     to whole pixels. Pixels come out in sRGB: a file's own color profile is applied, and a file without
     one is taken as sRGB already (at no cost).
     """
-    with _open(path) as image:
+    with _opened(path) as image:
         profile = image.info.get("icc_profile")
         try:
             if at_least is not None and image.format == "JPEG":
-                want = at_least if _orientation(image) not in _ROTATED_ORIENTATIONS else at_least[::-1]
+                want = at_least if exif_orientation(image) not in ROTATED_ORIENTATIONS else at_least[::-1]
                 image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else None, want)
             image.load()
             oriented = ImageOps.exif_transpose(image)
@@ -87,7 +71,9 @@ def load_rgb(
             raise ImageError(f"{path.name}: the image could not be decoded ({_reason(error)})") from error
 
 
-def _open(path: Path) -> Image.Image:
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The image opened for decoding, once its file and its header are within our limits."""
     try:
         size = path.stat().st_size
     except FileNotFoundError as error:
@@ -100,29 +86,21 @@ def _open(path: Path) -> Image.Image:
         raise ImageError(f"{path.name}: the image file is empty")
     if size > MAX_FILE_BYTES:
         raise ImageError(f"{path.name}: the file is {size / 2**20:.0f} MB; images over 200 MB are refused")
-    heic_supported()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(
-            f"{path.name}: the image has too many pixels to be safe (limit {_megapixels(MAX_PIXELS)})"
-        ) from error
-    except UnidentifiedImageError as error:
-        raise ImageError(f"{path.name}: not an image this tool can read (use JPG, PNG, WEBP, HEIC or GIF)") from error
-    except Exception as error:  # noqa: BLE001 - header parsers raise many types on bad data
-        raise ImageError(f"{path.name}: the image header is damaged ({_reason(error)})") from error
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        image.close()
-        raise ImageError(f"{path.name}: the image has no pixels")
-    if width * height > MAX_PIXELS:
-        image.close()
-        raise ImageError(
-            f"{path.name}: the image is {_megapixels(width * height)}, over the limit of {_megapixels(MAX_PIXELS)}"
-        )
-    return image
+    with contextlib.ExitStack() as stack:
+        try:
+            image = stack.enter_context(opened_image(path))
+        except UnidentifiedImageError as error:
+            raise ImageError(f"{path.name}: not an image this tool can read (use JPG, PNG, WEBP, HEIC or GIF)") from error
+        except Exception as error:  # noqa: BLE001 - header parsers raise many types on bad data
+            raise ImageError(f"{path.name}: the image header is damaged ({_reason(error)})") from error
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise ImageError(f"{path.name}: the image has no pixels")
+        if width * height > MAX_PIXELS:
+            raise ImageError(
+                f"{path.name}: the image is {_megapixels(width * height)}, over the limit of {_megapixels(MAX_PIXELS)}"
+            )
+        yield image
 
 
 def _pixel_box(region: tuple[float, float, float, float], size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -130,18 +108,6 @@ def _pixel_box(region: tuple[float, float, float, float], size: tuple[int, int])
     left, top = max(math.floor(x * size[0]), 0), max(math.floor(y * size[1]), 0)
     right, bottom = min(math.ceil((x + width) * size[0]), size[0]), min(math.ceil((y + height) * size[1]), size[1])
     return left, top, max(right, left + 1), max(bottom, top + 1)
-
-
-def _orientation(image: Image.Image) -> int:
-    try:
-        return int(image.getexif().get(_ORIENTATION_TAG, 1))
-    except Exception:  # noqa: BLE001 - a broken EXIF block only means "no orientation"
-        return 1
-
-
-def _oriented_size(image: Image.Image) -> tuple[int, int]:
-    width, height = image.size
-    return (height, width) if _orientation(image) in _ROTATED_ORIENTATIONS else (width, height)
 
 
 def _to_rgb(image: Image.Image, profile: bytes | None = None) -> np.ndarray:

@@ -53,11 +53,8 @@ def render_draft(
     quality: str = "high",
     metadata: Mapping[str, str] | None = None,
     poster: bool = True,
-    seed: int | None = None,
 ) -> RenderResult:
     """Render ``draft`` to ``output`` (MP4, written atomically) and ``<stem>.jpg`` beside it."""
-    if seed is not None:
-        draft = draft.with_changes(seed=seed)
     _check(draft)
     size = (draft.width, draft.height)
     images = [_resolve(clip.src, media, "image") for clip in draft.video]

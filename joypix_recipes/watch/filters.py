@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from joypix_recipes.atomic import PARTIAL_SUFFIX
-from joypix_recipes.watchfile import Flow
+from joypix_recipes.watch.config import Flow
 
 DONE = "done"
 FAILED = "failed"

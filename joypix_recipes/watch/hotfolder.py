@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 
 from joypix_recipes.errors import JoypixError, RunError
 from joypix_recipes.job import hash_file
+from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import DONE, FAILED, Router
 from joypix_recipes.watch.moves import Signature, set_aside, signature
 from joypix_recipes.watch.observer import (
@@ -26,7 +27,6 @@ from joypix_recipes.watch.observer import (
     PathBridge,
 )
 from joypix_recipes.watch.settle import Settler
-from joypix_recipes.watchfile import Flow
 
 log = logging.getLogger(__name__)
 

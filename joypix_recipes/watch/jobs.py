@@ -13,9 +13,10 @@ from pathlib import Path
 from joypix_recipes.errors import RunError
 from joypix_recipes.job import Job, job_identity
 from joypix_recipes.journal import JobState, Journal
-from joypix_recipes.runner import JobOutcome, Runner
+from joypix_recipes.outcome import JobOutcome
+from joypix_recipes.runner import Runner
+from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.hotfolder import Handled
-from joypix_recipes.watchfile import Flow
 
 Planner = Callable[[Path], list[Job]]
 """Plans the jobs of one flow's recipe for one image (blocking; run in a thread)."""

@@ -6,24 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
-from joypix_recipes.errors import UsageError
+from joypix_recipes.execution import Execution, execution, find_backend
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
 from joypix_recipes.progress import Progress, open_progress
-from joypix_recipes.report import write_run_outputs
-from joypix_recipes.runner import Runner
+from joypix_recipes.watch.config import Flow, WatchConfig
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
 from joypix_recipes.watch.jobs import DoneIndex, FlowJobs, Planner, RunnerHandler
 from joypix_recipes.watch.observer import ObserverFactory
-from joypix_recipes.watchfile import Flow, WatchConfig
 
 log = logging.getLogger("joypix_recipes.watch")
 
@@ -34,16 +31,6 @@ def observer_factory(polling: bool, settle_seconds: float) -> ObserverFactory:
         interval = max(0.05, min(1.0, settle_seconds / 4))
         return lambda: PollingObserver(timeout=interval)
     return Observer
-
-
-@dataclass
-class _Runners:
-    """One journal per output folder, one runner per (output folder, backend)."""
-
-    journals: dict[Path, Journal]
-    done: dict[Path, DoneIndex]
-    runners: dict[tuple[Path, str], Runner]
-    recipe_names: dict[tuple[Path, str], str]
 
 
 async def watch(
@@ -67,15 +54,34 @@ async def watch(
     stop = stop if stop is not None else asyncio.Event()
     plans = {flow: _flow_plan(flow) for flow in config.flows}
     for flow, (_, backend_name, _) in plans.items():
-        if backend_name not in backends:
-            raise UsageError(f"unknown backend '{backend_name}' for {flow.label}; use one of: {', '.join(sorted(backends))}")
-    display = progress if progress is not None else open_progress(progress_mode, verbose)
-    runners = _Runners({}, {}, {}, {})
-    try:
+        find_backend(backend_name, backends, context=f" for {flow.label}")
+    async with contextlib.AsyncExitStack() as stack:
+        # Closed in reverse: every run (writing its report) before its journal, the display last.
+        display = progress if progress is not None else stack.enter_context(open_progress(progress_mode, verbose))
+        journals: dict[Path, Journal] = {}
+        done: dict[Path, DoneIndex] = {}
+        runs: dict[tuple[Path, str], Execution] = {}
         flows = {}
         for flow, (planner, backend_name, recipe_name) in plans.items():
-            runner = _runner_for(runners, flow.out_dir, backend_name, recipe_name, backends, backend_options, display, config)
-            flows[flow] = FlowJobs(planner, runner, runners.done[flow.out_dir])
+            out_dir = flow.out_dir
+            if out_dir not in journals:
+                journals[out_dir] = stack.enter_context(Journal.open(out_dir))
+                # Flows sharing an output folder share its journal, so they share its index of done jobs too.
+                done[out_dir] = DoneIndex(journals[out_dir])
+            if (out_dir, backend_name) not in runs:
+                runs[out_dir, backend_name] = await stack.enter_async_context(
+                    execution(
+                        backend_name,
+                        journal=journals[out_dir],
+                        progress=display,
+                        out_dir=out_dir,
+                        recipe_name=recipe_name,
+                        options=backend_options,
+                        backends=backends,
+                        concurrency=config.concurrency,
+                    )
+                )
+            flows[flow] = FlowJobs(planner, runs[out_dir, backend_name].runner, done[out_dir])
         router = Router(config.flows, excluded=[config.source] if config.source else [])
         folder = HotFolder(
             router,
@@ -83,7 +89,7 @@ async def watch(
             Timing(settle=config.settle_seconds, rescan=config.rescan_seconds),
             observers if observers is not None else observer_factory(config.polling, config.settle_seconds),
             on_event=on_event if on_event is not None else _announce,
-            max_in_flight=2 * sum(runner.concurrency for runner in runners.runners.values()),
+            max_in_flight=2 * sum(run.runner.concurrency for run in runs.values()),
         )
         for flow in config.flows:
             log.info("watching %s with %s -> %s", flow.folder, flow.recipe.name, flow.out_dir)
@@ -91,8 +97,6 @@ async def watch(
         if summary.stopped_reason:
             log.error("stopped: %s", summary.stopped_reason)
         return summary.exit_code
-    finally:
-        await _close(runners, display, close_display=progress is None)
 
 
 def _flow_plan(flow: Flow) -> tuple[Planner, str, str]:
@@ -109,46 +113,6 @@ def _flow_plan(flow: Flow) -> tuple[Planner, str, str]:
         return plan_jobs(recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name)
 
     return plan, backend_name, recipe.name
-
-
-def _runner_for(
-    runners: _Runners,
-    out_dir: Path,
-    backend_name: str,
-    recipe_name: str,
-    backends: Mapping[str, BackendFactory],
-    options: BackendOptions | None,
-    progress: Progress,
-    config: WatchConfig,
-) -> Runner:
-    if out_dir not in runners.journals:
-        runners.journals[out_dir] = Journal.open(out_dir)
-        # Flows sharing an output folder share its journal, so they share its index of done jobs too.
-        runners.done[out_dir] = DoneIndex(runners.journals[out_dir])
-    journal = runners.journals[out_dir]
-    key = (out_dir, backend_name)
-    if key not in runners.runners:
-        backend = backends[backend_name](options if options is not None else BackendOptions())
-        runners.runners[key] = Runner(backend, journal, progress, concurrency=config.concurrency)
-        runners.recipe_names[key] = recipe_name
-    return runners.runners[key]
-
-
-async def _close(runners: _Runners, progress: Progress, close_display: bool) -> None:
-    """Close backends, write each output folder's manifest and report, close journals."""
-    try:
-        for key, runner in runners.runners.items():
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner.aclose()
-            summary = runner.summary()
-            if summary.outcomes:
-                manifest, report = write_run_outputs(summary, key[0], runners.recipe_names[key])
-                progress.run_finished(summary, manifest, report)
-    finally:
-        for journal in runners.journals.values():
-            journal.close()
-        if close_display:
-            progress.close()
 
 
 def _announce(event: FileEvent) -> None:

@@ -32,7 +32,8 @@ def fast_settings(base_url: str, home: Path, **overrides: Any) -> ClientSettings
     """Client settings for tests: tiny poll interval and backoff, short timeouts."""
     values: dict[str, Any] = {"retry": FAST_RETRY, "request_timeout_s": 5.0, "stream_read_timeout_s": 5.0}
     values.update(overrides)
-    return resolve_settings(base_url=base_url, poll_interval=0.05, language="en", home=home, **values)
+    poll_interval = values.pop("poll_interval", 0.05)
+    return resolve_settings(base_url=base_url, poll_interval=poll_interval, language="en", home=home, **values)
 
 
 @pytest.fixture
@@ -82,12 +83,14 @@ class RecordingSleep:
 @dataclass
 class Proxy:
     """A forwarding HTTP proxy on 127.0.0.1 (bodies buffered) that can, once per method and path, delay
-    the upstream's answer, drop a request header, or answer by itself without forwarding."""
+    the upstream's answer, drop a request header, answer by itself without forwarding, or forward and
+    then answer with an error of its own (a gateway failing after the service acted)."""
 
     upstream: str
     delay_once: dict[tuple[str, str], float] = field(default_factory=dict)
     strip_header_once: dict[tuple[str, str], str] = field(default_factory=dict)
     answer_once: dict[tuple[str, str], Response] = field(default_factory=dict)
+    fail_after_forward_once: dict[tuple[str, str], int] = field(default_factory=dict)
     url: str = ""
 
     async def handle(self, request: Request) -> Response:
@@ -105,6 +108,9 @@ class Proxy:
         delay = self.delay_once.pop(key, None)
         if delay is not None:
             await asyncio.sleep(delay)  # the upstream already acted; only the answer is late
+        failure = self.fail_after_forward_once.pop(key, None)
+        if failure is not None:  # the upstream already acted; the client hears only an error
+            return Response(b"<html>Bad Gateway</html>", status_code=failure, media_type="text/html")
         skip = ("content-length", "transfer-encoding", "connection", "content-encoding")
         return Response(
             reply.content,

@@ -1,4 +1,4 @@
-"""Each error code and HTTP status of the reference's table, against the emulator's fault knobs."""
+"""Each error code and HTTP status of the documented error table (docs/protocol.md), against the emulator's fault knobs."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from .conftest import (
 )
 
 RENDER = "/api/render/proxy/lambda"
+SMALL_OUTPUT = {"quality": "low", "width": 64, "height": 96}
 
 
 def _export(folder: Path, target: Path):  # type: ignore[no-untyped-def]
@@ -30,8 +31,7 @@ def _export(folder: Path, target: Path):  # type: ignore[no-untyped-def]
         await client.upload_file(session.session_id, image_file(folder))
         draft = (await client.state(session.session_id)).draft
         assert draft is not None
-        draft["m"].update({"w": 64, "h": 96})
-        render_id = await client.start_render(session.session_id, draft, "low")
+        render_id = await client.start_render(session.session_id, draft, SMALL_OUTPUT)
         url = await client.wait_for_render(render_id)
         await client.download(url, target)
         return render_id
@@ -53,8 +53,10 @@ def test_export_polls_until_completed_and_downloads_a_decodable_mp4(
     assert render_id.startswith("render_")
     assert _decodes(target) == (64, 96)
     (post,) = api_requests(emulator, "POST", RENDER)
-    assert post.body["id"] == render_id and post.body["output"] == {"format": "mp4", "quality": "low"}
+    assert post.body["id"] == render_id and post.body["output"] == {"format": "mp4", **SMALL_OUTPUT}
     assert emulator.state.counters.renders_started == 1 and emulator.state.counters.downloads == 1
+    assert emulator.state.counters.drafts_altered == 0, "the draft went back exactly as the service served it"
+    assert emulator.state.violations == []
 
 
 def test_download_origin_never_receives_the_token_and_api_requests_all_carry_attribution(
@@ -85,6 +87,16 @@ def test_render_post_that_times_out_is_looked_up_not_posted_again(
     assert lookups, "the render was looked up by its id"
 
 
+def test_render_post_answered_502_after_it_arrived_is_looked_up_not_posted_again(
+    proxy: Proxy, emulator: Emulator, tmp_path: Path
+) -> None:
+    proxy.fail_after_forward_once[("POST", RENDER)] = 502
+    target = tmp_path / "out.mp4"
+    run(_export(tmp_path, target), fast_settings(proxy.url, tmp_path / "home"))
+    assert _decodes(target) == (64, 96)
+    assert emulator.state.counters.renders_posted == emulator.state.counters.renders_started == 1
+
+
 def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
     async def go(client: NemoClient) -> str:
         session = await client.create_session()
@@ -109,6 +121,19 @@ def test_polls_honour_retry_after_over_the_poll_interval(emulator: Emulator, set
     sleep = RecordingSleep()
     run(_export(tmp_path, tmp_path / "out.mp4"), settings, sleep=sleep)
     assert sleep.waits and set(sleep.waits) == {0.25}
+
+
+def test_a_retry_after_shorter_than_the_poll_interval_does_not_speed_polls_up(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.state.knobs.render_latency = 0.8
+    emulator.state.knobs.poll_retry_after = 0.01
+    settings = fast_settings(emulator.base_url, tmp_path / "home", poll_interval=0.2)
+    sleep = RecordingSleep()
+    run(_export(tmp_path, tmp_path / "out.mp4"), settings, sleep=sleep)
+    polls = emulator.state.poll_times.values()
+    gaps = [later - earlier for times in polls for earlier, later in zip(times, times[1:])]
+    assert set(sleep.waits) == {0.2} and gaps and min(gaps) >= 0.2
 
 
 def test_polls_use_the_poll_interval_without_retry_after(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:

@@ -32,7 +32,10 @@ def test_token_never_appears_in_debug_logs_errors_or_output(
     async def session(client: NemoClient) -> None:
         created = await client.create_session()
         await client.upload_file(created.session_id, image_file(tmp_path))
-        await client.turn(created.session_id, "Animate this image into a smooth 1-second video clip.")
+        try:  # the stream drops mid-step: the step is reported in doubt, never re-sent
+            await client.turn(created.session_id, "Animate this image into a smooth 1-second video clip.")
+        except JoypixError as error:
+            errors.append(error)
         draft = (await client.state(created.session_id)).draft
         assert draft is not None
         try:

@@ -44,10 +44,12 @@ def test_thought_parts_and_user_echoes_are_not_replies() -> None:
     assert echo is not None and echo.texts == ()
 
 
-def test_error_frame_and_error_fields_are_errors() -> None:
+def test_an_error_frame_is_an_error_and_an_error_code_is_a_refusal() -> None:
     assert parse_frame('{"error": "boom"}') == Frame(error="boom")
-    frame = parse_frame(json.dumps({"errorCode": "MALFORMED_FUNCTION_CALL", "errorMessage": "bad call"}))
-    assert frame is not None and frame.error == "bad call"
+    frame = parse_frame(json.dumps({"errorCode": "SAFETY", "errorMessage": "blocked", "unknownKey": 1}))
+    assert frame is not None and (frame.error, frame.refusal) == (None, "blocked (SAFETY)")
+    bare = parse_frame(json.dumps({"errorCode": "MAX_TOKENS"}))
+    assert bare is not None and bare.refusal == "MAX_TOKENS"
 
 
 def test_non_object_frames_are_skipped() -> None:

@@ -13,7 +13,7 @@ from joypix_recipes.api.models import TurnResult
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.draft import Draft
 from joypix_recipes.emulator import Emulator
-from joypix_recipes.errors import ServerError, SessionLostError
+from joypix_recipes.errors import AgentRefusedError, ServerError, SessionLostError, StepInDoubtError
 
 from .conftest import Proxy, api_requests, fast_settings, image_file, run
 
@@ -70,26 +70,38 @@ def test_heartbeats_keep_a_turn_alive_beyond_the_read_timeout(emulator: Emulator
     assert emulator.state.counters.edits_applied == {session_id: 1}
 
 
-def test_whole_turn_deadline_stops_a_turn_that_heartbeats_forever(emulator: Emulator, tmp_path: Path) -> None:
+def test_whole_turn_deadline_stops_a_turn_that_heartbeats_forever_without_sending_it_again(
+    emulator: Emulator, tmp_path: Path
+) -> None:
     emulator.state.knobs.turn_latency = 30.0
     emulator.state.knobs.heartbeat_interval = 0.05
     settings = fast_settings(emulator.base_url, tmp_path / "home", turn_deadline_s=0.6)
     started = time.monotonic()
-    with pytest.raises(ServerError) as caught:
+    with pytest.raises(StepInDoubtError) as caught:
         run(_turn(tmp_path), settings)
     assert time.monotonic() - started < 5
-    assert "did not finish a step within 0.6 s" in str(caught.value)
-    assert emulator.state.counters.turns == 1  # a possibly still running turn is never re-sent
+    assert "no end of the step after 0.6 s" in str(caught.value) and "not sent again" in str(caught.value)
+    assert emulator.state.counters.turns_posted == 1  # a possibly still running turn is never re-sent
 
 
-def test_stream_dropped_before_the_edit_is_resent_and_applied_exactly_once(
+def test_silence_without_heartbeats_past_the_limit_is_reported_not_resent(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.turn_latency = 3.0
+    emulator.state.knobs.heartbeat_interval = 60.0  # not one byte while the agent thinks
+    settings = fast_settings(emulator.base_url, tmp_path / "home", stream_read_timeout_s=0.4)
+    with pytest.raises(StepInDoubtError) as caught:
+        run(_turn(tmp_path), settings)
+    assert "no word from the agent for 0.4 s" in str(caught.value)
+    assert emulator.state.counters.turns_posted == 1
+
+
+def test_stream_dropped_before_the_edit_is_not_resent_because_the_agent_got_it(
     emulator: Emulator, settings: ClientSettings, tmp_path: Path
 ) -> None:
     emulator.state.knobs.drop_stream_next = 1
-    session_id, result = run(_turn(tmp_path), settings)
-    assert result.sends == 2
-    assert emulator.state.counters.turns == 2
-    assert emulator.state.counters.edits_applied == {session_id: 1}
+    with pytest.raises(StepInDoubtError) as caught:
+        run(_turn(tmp_path), settings)
+    assert "the event stream broke" in str(caught.value)
+    assert emulator.state.counters.turns_posted == 1 and emulator.state.counters.edits_applied == {}
 
 
 def test_stream_dropped_after_the_edit_is_not_resent(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
@@ -98,27 +110,57 @@ def test_stream_dropped_after_the_edit_is_not_resent(emulator: Emulator, setting
     session_id, result = run(_turn(tmp_path), settings)
     assert result.sends == 1 and result.interrupted
     assert result.after is not None and result.after != result.before
-    assert emulator.state.counters.turns == 1
+    assert emulator.state.counters.turns_posted == 1
     assert emulator.state.counters.edits_applied == {session_id: 1}
 
 
-def test_agent_error_frame_is_retried_only_because_the_draft_did_not_change(
+def test_agent_error_frame_fails_the_step_without_sending_it_again(
     emulator: Emulator, settings: ClientSettings, tmp_path: Path
 ) -> None:
     emulator.state.knobs.turn_error_next = 1
-    session_id, result = run(_turn(tmp_path), settings)
-    assert result.sends == 2
-    assert emulator.state.counters.edits_applied == {session_id: 1}
-
-
-def test_agent_errors_that_persist_give_up_after_bounded_sends(
-    emulator: Emulator, settings: ClientSettings, tmp_path: Path
-) -> None:
-    emulator.state.knobs.turn_error_next = 10
     with pytest.raises(ServerError) as caught:
         run(_turn(tmp_path), settings)
-    assert "interrupted 3 times" in str(caught.value)
-    assert emulator.state.counters.turns == settings.turn_sends
+    assert "the agent reported an error" in str(caught.value) and "not sent again" in str(caught.value)
+    assert emulator.state.counters.turns_posted == 1
+
+
+def test_a_refusal_event_fails_the_step_with_the_agents_words_after_one_turn(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
+    emulator.state.knobs.refuse_next = 1
+    with pytest.raises(AgentRefusedError) as caught:
+        run(_turn(tmp_path), settings)
+    assert str(caught.value) == "the agent refused: This request was blocked by the safety filter. (SAFETY)"
+    assert emulator.state.counters.turns_posted == 1 and emulator.state.counters.edits_applied == {}
+
+
+def test_a_503_from_a_gateway_that_never_forwarded_is_resent_once_the_session_record_proves_it(
+    proxy: Proxy, emulator: Emulator, tmp_path: Path
+) -> None:
+    proxy.answer_once[("POST", "/run_sse")] = JSONResponse({"code": 503, "message": "busy"}, status_code=503)
+    settings = fast_settings(proxy.url, tmp_path / "home")
+    session_id, result = run(_turn(tmp_path), settings)
+    assert result.sends == 2 and result.replies
+    assert emulator.state.counters.turns_posted == 1, "the agent received the step exactly once"
+    assert emulator.state.counters.edits_applied == {session_id: 1}
+    assert api_requests(emulator, "GET", "/apps/nemo_agent/users/me/sessions/"), "the proof was looked up"
+
+
+def test_a_502_after_the_agent_ran_the_step_is_not_resent(proxy: Proxy, emulator: Emulator, tmp_path: Path) -> None:
+    proxy.fail_after_forward_once[("POST", "/run_sse")] = 502
+    settings = fast_settings(proxy.url, tmp_path / "home")
+    session_id, result = run(_turn(tmp_path), settings)
+    assert result.sends == 1 and result.interrupted
+    assert emulator.state.counters.turns_posted == 1 and emulator.state.counters.edits_applied == {session_id: 1}
+
+
+def test_the_user_id_from_the_session_reply_is_used_for_turns(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.vary = 2  # this seed's first session names its user
+    settings = fast_settings(emulator.base_url, tmp_path / "home")
+    run(_turn(tmp_path), settings)
+    (session,) = emulator.state.sessions.values()
+    (turn,) = api_requests(emulator, "POST", "/run_sse")
+    assert session.user_id is not None and turn.body["user_id"] == session.user_id
 
 
 def test_401_on_run_sse_renews_the_token_and_sends_the_turn_once(

@@ -1,4 +1,4 @@
-"""Fixtures for backend tests: a backend factory per registered name, small images, jobs, a recording reporter.
+"""Fixtures for backend tests: a backend factory per registered name, small jobs, a recording reporter.
 
 To drive another backend through the contract suite, add its name to BACKEND_NAMES and a factory to
 _FACTORIES; a factory may enter context managers (an emulator) on the ExitStack it is given.
@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import tempfile
-import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
+import helpers
 import pytest
-from PIL import Image
 
-from joypix_recipes.actions import Action
 from joypix_recipes.backends import BACKENDS, Backend, BackendOptions, JobResult
 from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep, UnknownPhrases
+from joypix_recipes.job import Job
 
 BACKEND_NAMES = ["local", "nemo"]
 
@@ -108,52 +106,5 @@ def reporter() -> RecordingReporter:
     return RecordingReporter()
 
 
-def write_image(path: Path, size: tuple[int, int] = (640, 480), seed: int = 0) -> Path:
-    """A textured test photo (smooth gradients plus noise), saved in the format its suffix names."""
-    width, height = size
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width]
-    pixels = np.stack([x * 255 // width, y * 255 // height, (x + y) * 255 // (width + height)], axis=-1)
-    pixels = np.clip(pixels + rng.integers(-20, 20, pixels.shape), 0, 255).astype(np.uint8)
-    Image.fromarray(pixels).save(path)
-    return path
-
-
-def write_tone(path: Path, seconds: float = 2.0, rate: int = 44100) -> Path:
-    """A mono 440 Hz WAV file."""
-    samples = (np.sin(np.arange(int(seconds * rate)) * 2 * np.pi * 440 / rate) * 12000).astype(np.int16)
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(samples.tobytes())
-    return path
-
-
-def make_job(
-    image: Path,
-    steps: list[Action] | tuple[Action, ...] = (),
-    *,
-    output: Path | None = None,
-    export: ExportSettings = SMALL,
-    unknown_phrases: UnknownPhrases = "fail",
-    recipe_path: Path | None = None,
-    url: str | None = None,
-) -> Job:
-    """A job over one image, as the planner would make it, with steps named "<kind> <n>"."""
-    planned = tuple(
-        PlannedStep(f"{type(action).__name__.lower()} {n}", action) for n, action in enumerate(steps, start=1)
-    )
-    job_input = JobInput(
-        name=image.name, stem=image.stem, suffix=image.suffix, index=0, path=None if url else image, url=url
-    )
-    return Job(
-        recipe_name="test recipe",
-        recipe_path=recipe_path or image.parent / "recipe.yaml",
-        input=job_input,
-        variant=None,
-        steps=planned,
-        export=export,
-        output=output or image.parent / "out" / f"{image.stem}.mp4",
-        unknown_phrases=unknown_phrases,
-    )
+# Backend tests render small: the shared job factory with this suite's export.
+make_job = functools.partial(helpers.make_job, export=SMALL)

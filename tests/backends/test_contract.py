@@ -8,13 +8,14 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers import write_image, write_wav
 
 from joypix_recipes.actions import Action, Animate, Audio, Fade, Reframe, Text
 from joypix_recipes.draft import Draft
 from joypix_recipes.errors import JobError
 from joypix_recipes.export import ExportSettings, parse_fps
 
-from .conftest import BACKEND_NAMES, MakeBackend, RecordingReporter, make_job, write_image, write_tone
+from .conftest import BACKEND_NAMES, MakeBackend, RecordingReporter, make_job
 
 pytestmark = pytest.mark.parametrize("backend_name", BACKEND_NAMES)
 
@@ -55,7 +56,7 @@ def test_output_decodes_with_the_exported_size_and_duration(
 
 def test_every_structured_step_is_honoured(backend_name: str, make_backend: MakeBackend, tmp_path: Path) -> None:
     image = write_image(tmp_path / "photo.png")
-    tone = write_tone(tmp_path / "tone.wav")
+    tone = write_wav(tmp_path / "tone.wav")
     steps: list[Action] = [
         Reframe(aspect="16:9"),
         Animate(motion="zoom-out", duration=1.0, zoom=1.3, easing="linear"),

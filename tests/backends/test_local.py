@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers import write_image, write_wav
 
 from joypix_recipes import errors
 from joypix_recipes.actions import Animate, Audio, Prompt, Text
@@ -26,7 +27,7 @@ from joypix_recipes.errors import (
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import job_identity
 
-from .conftest import SMALL, MakeBackend, RecordingReporter, make_job, write_image, write_tone
+from .conftest import MakeBackend, RecordingReporter, make_job
 
 
 def decoded(path: Path) -> tuple[str, int, int, int, str | None]:
@@ -149,7 +150,7 @@ def test_missing_audio_file_is_a_media_error_naming_file_and_step(tmp_path: Path
 def test_audio_named_in_a_prompt_is_found_beside_the_recipe(tmp_path: Path, make_backend: MakeBackend) -> None:
     recipes = tmp_path / "recipes"
     recipes.mkdir()
-    write_tone(recipes / "tune.wav")
+    write_wav(recipes / "tune.wav")
     image = write_image(tmp_path / "photo.jpg")
     job = make_job(
         image, [Prompt('a 1-second clip, add background music "tune.wav" at 50%')], recipe_path=recipes / "r.yaml"
@@ -166,10 +167,6 @@ def test_audio_named_in_a_prompt_is_found_beside_the_recipe(tmp_path: Path, make
 def test_job_errors_cross_the_process_boundary_unchanged(error_type: type[JobError]) -> None:
     copy = pickle.loads(pickle.dumps(error_type("photo.jpg: something is wrong")))
     assert type(copy) is error_type and str(copy) == "photo.jpg: something is wrong"
-
-
-def test_small_export_used_by_these_tests_is_small() -> None:
-    assert SMALL.size == (480, 480)
 
 
 def test_cancelled_job_leaves_no_output_and_no_partial_file(tmp_path: Path) -> None:

@@ -239,12 +239,17 @@ def test_audio_step_uploads_the_file_and_names_it_in_the_prompt(emulator: Emulat
     assert "BGM:" in result.summary and "50%" in result.summary
 
 
-def test_free_text_prompt_is_sent_as_is(emulator: Emulator, tmp_path: Path) -> None:
+def test_free_text_prompt_is_sent_as_written_after_the_frame_asked_in_words(emulator: Emulator, tmp_path: Path) -> None:
     text = "Animate this image into a smooth 1-second video clip with a slow pan to the left."
     job = _job(tmp_path, _image(tmp_path / "in"), PlannedStep("free", Prompt(text)))
     _run(_fast_backend(emulator, tmp_path), (job, RecordingReporter(), None))
     (turn,) = [r for r in emulator.state.requests.api if r.path == "/run_sse"]
-    assert turn.body["new_message"]["parts"] == [{"text": text}]
+    assert turn.body["new_message"]["parts"] == [{"text": f"Make the video 1:1 at 480p, 30 fps. {text}"}]
+    (render,) = [r for r in emulator.state.requests.api if r.path == "/api/render/proxy/lambda"]
+    assert render.body["output"] == {
+        "format": "mp4", "quality": "low", "aspect": "1:1", "resolution": "480p", "width": 480, "height": 480, "fps": 30,
+    }  # fmt: skip
+    assert emulator.state.counters.drafts_altered == 0, "the draft went back untouched"
 
 
 def test_credits_status_and_doctor_read_the_account_without_showing_the_token(

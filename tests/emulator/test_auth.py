@@ -10,7 +10,7 @@ from .conftest import SKILL_HEADERS, Client
 
 
 def test_anonymous_token_returns_envelope_with_token_lifetime_and_credits(emulator: Emulator) -> None:
-    reply = httpx.post(f"{emulator.base_url}/api/auth/anonymous-token", headers={"X-Client-Id": "abc"})
+    reply = httpx.post(f"{emulator.base_url}/api/auth/anonymous-token", headers={**SKILL_HEADERS, "X-Client-Id": "abc"})
     body = reply.json()
     assert (reply.status_code, body["code"], body["message"]) == (200, 0, "ok")
     assert body["data"]["token"].startswith("nemo_")
@@ -20,7 +20,7 @@ def test_anonymous_token_returns_envelope_with_token_lifetime_and_credits(emulat
 
 
 def test_anonymous_token_without_client_id_is_http_400(emulator: Emulator) -> None:
-    reply = httpx.post(f"{emulator.base_url}/api/auth/anonymous-token")
+    reply = httpx.post(f"{emulator.base_url}/api/auth/anonymous-token", headers=SKILL_HEADERS)
     assert reply.status_code == 400
     assert reply.json()["code"] == 400
 
@@ -28,12 +28,12 @@ def test_anonymous_token_without_client_id_is_http_400(emulator: Emulator) -> No
 def test_same_client_id_twice_is_rate_limited_with_retry_after(emulator: Emulator) -> None:
     emulator.state.knobs.retry_after = 30
     url = f"{emulator.base_url}/api/auth/anonymous-token"
-    assert httpx.post(url, headers={"X-Client-Id": "same"}).json()["code"] == 0
-    again = httpx.post(url, headers={"X-Client-Id": "same"})
+    assert httpx.post(url, headers={**SKILL_HEADERS, "X-Client-Id": "same"}).json()["code"] == 0
+    again = httpx.post(url, headers={**SKILL_HEADERS, "X-Client-Id": "same"})
     assert again.status_code == 429
     assert again.headers["Retry-After"] == "30"
     assert again.json()["code"] == 429
-    assert httpx.post(url, headers={"X-Client-Id": "fresh"}).json()["code"] == 0
+    assert httpx.post(url, headers={**SKILL_HEADERS, "X-Client-Id": "fresh"}).json()["code"] == 0
 
 
 def test_create_session_returns_ids_and_starts_an_empty_vertical_1080p_draft(client: Client) -> None:

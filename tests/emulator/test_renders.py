@@ -17,20 +17,24 @@ from .conftest import SKILL_HEADERS, Client, image_bytes
 
 
 def _small_draft(client: Client) -> dict[str, Any]:
-    """The session's draft, shrunk to 160x284 and one second so real renders stay fast."""
+    """The session's one-second draft, as served (renders ask for 160x284 so they stay fast)."""
     client.upload("photo.png", image_bytes())
     client.turn('Animate this image into a 1-second clip with a slow zoom-in. Add the title "Hi" at the top.')
     draft: dict[str, Any] = client.state()["data"]["draft"]
-    draft["m"].update({"w": 160, "h": 284})
     return draft
 
 
-def _post_render(client: Client, draft: dict[str, Any], render_id: str | None = None, **kwargs: Any) -> httpx.Response:
+SMALL_OUTPUT = {"format": "mp4", "quality": "high", "width": 160, "height": 284}
+
+
+def _post_render(
+    client: Client, draft: Any, render_id: str | None = None, output: Any = None, **kwargs: Any
+) -> httpx.Response:
     body = {
         "id": render_id or f"render_{int(time.time() * 1000)}_{uuid.uuid4().hex[:6]}",
         "sessionId": client.session_id,
         "draft": draft,
-        "output": {"format": "mp4", "quality": "high"},
+        "output": SMALL_OUTPUT if output is None else output,
     }
     return client.call("POST", "/api/render/proxy/lambda", json=body, **kwargs)
 
@@ -139,12 +143,26 @@ def test_render_fail_knob_ends_the_render_failed_with_an_error_and_refunds(clien
     assert httpx.get(f"{emulator.download_base_url}/files/{render_id}.mp4").status_code == 404
 
 
-def test_render_of_media_the_service_never_received_fails_with_a_message(client: Client, emulator: Emulator) -> None:
+def test_a_draft_posted_as_served_is_not_counted_as_altered(client: Client, emulator: Emulator) -> None:
+    emulator.state.knobs.stub_render = True
+    _post_render(client, _small_draft(client))
+    assert emulator.state.counters.drafts_altered == 0
+
+
+def test_a_draft_changed_before_posting_is_counted_as_altered(client: Client, emulator: Emulator) -> None:
+    emulator.state.knobs.stub_render = True
     draft = _small_draft(client)
-    draft["t"][0]["sg"][0]["m"]["src"] = "media_unknown"
-    render_id = _post_render(client, draft).json()["data"]["id"]
+    draft["m"]["seed"] = 7
+    assert _post_render(client, draft).json()["code"] == 0
+    assert emulator.state.counters.drafts_altered == 1
+
+
+def test_output_settings_choose_the_frame_size_and_rate(client: Client, emulator: Emulator) -> None:
+    emulator.state.knobs.stub_render = True
+    output = {"format": "mp4", "quality": "low", "width": 320, "height": 240, "fps": 12}
+    render_id = _post_render(client, _small_draft(client), output=output).json()["data"]["id"]
     last = _poll_until_done(client, render_id)[-1]
-    assert last["status"] == "failed" and last["error"]
+    assert _decode(httpx.get(last["url"]).content) == (320, 240, 12)
 
 
 def test_nested_url_shape_puts_the_link_under_output(client: Client, emulator: Emulator) -> None:
@@ -177,7 +195,15 @@ def test_render_for_a_lost_session_is_code_1002(client: Client) -> None:
     assert _post_render(client, draft).json()["code"] == 1002
 
 
-def test_invalid_draft_is_refused_with_422(client: Client) -> None:
+def test_a_draft_that_is_not_an_object_is_refused_with_422_as_a_violation(client: Client, emulator: Emulator) -> None:
     client.upload("photo.png", image_bytes())
-    reply = _post_render(client, {"m": {"w": -5}})
+    reply = _post_render(client, ["not", "a", "draft"])
     assert (reply.status_code, reply.json()["code"]) == (422, 422)
+    assert emulator.state.violations == ["POST /api/render/proxy/lambda: draft and output must be JSON objects"]
+
+
+def test_a_render_without_output_settings_is_refused_with_422(client: Client, emulator: Emulator) -> None:
+    body = {"id": "render_1", "sessionId": client.session_id, "draft": {}}
+    reply = client.call("POST", "/api/render/proxy/lambda", json=body)
+    assert (reply.status_code, reply.json()["code"]) == (422, 422)
+    assert emulator.state.counters.renders_started == 0

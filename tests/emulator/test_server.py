@@ -85,7 +85,8 @@ def test_serve_runs_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         base_url, download_url = process.stdout.readline().split()
-        reply = httpx.post(f"{base_url}/api/auth/anonymous-token", headers={"X-Client-Id": "cli"})
+        headers = {"X-Client-Id": "cli", "X-Skill-Source": "image-to-video-joypix", "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}
+        reply = httpx.post(f"{base_url}/api/auth/anonymous-token", headers=headers)
         assert reply.json()["code"] == 0
         assert download_url.startswith("http://127.0.0.1:")
         process.send_signal(signal.SIGINT)

@@ -139,13 +139,15 @@ def test_unknown_session_is_http_404_before_any_stream(client: Client) -> None:
 
 
 def test_run_sse_without_a_valid_token_is_http_401_with_code_1001(client: Client) -> None:
-    reply = client.http.post("/run_sse", json=client.turn_request(ANIMATE), headers={"Accept": "text/event-stream"})
+    headers = {**client.headers(auth=False), "Accept": "text/event-stream"}
+    reply = client.http.post("/run_sse", json=client.turn_request(ANIMATE), headers=headers)
     assert (reply.status_code, reply.json()["code"]) == (401, 1001)
 
 
 def test_malformed_turn_request_is_refused_before_streaming(client: Client) -> None:
-    reply = client.call("POST", "/run_sse", json={"app_name": "nemo_agent", "session_id": client.session_id})
-    assert reply.status_code == 422
+    headers = {"Accept": "text/event-stream"}
+    reply = client.call("POST", "/run_sse", json={"app_name": "nemo_agent", "session_id": client.session_id}, headers=headers)
+    assert reply.status_code == 422 and "user_id, new_message" in reply.json()["message"]
 
 
 def test_session_is_lost_after_the_knob_number_of_turns(client: Client, emulator: Emulator) -> None:
@@ -181,6 +183,7 @@ def test_streamed_chunks_always_join_back_into_the_reply(text: str, seed: int) -
 def test_non_streaming_request_gets_the_reply_only_whole(client: Client) -> None:
     client.upload("photo.png", image_bytes())
     request = {**client.turn_request(TITLE), "streaming": False}
-    with client.http.stream("POST", "/run_sse", json=request, headers=client.headers()) as reply:
+    headers = {**client.headers(), "Accept": "text/event-stream"}
+    with client.http.stream("POST", "/run_sse", json=request, headers=headers) as reply:
         turn = parse_sse(reply.iter_lines())
     assert turn.texts(partial=True) == [] and len(turn.texts(partial=False)) == 1

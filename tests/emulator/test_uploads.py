@@ -14,7 +14,7 @@ import pytest
 from joypix_recipes.draft import Draft
 from joypix_recipes.emulator import Emulator
 
-from .conftest import Client, image_bytes, wav_bytes
+from .conftest import SKILL_HEADERS, Client, image_bytes, wav_bytes
 
 
 def _stored(emulator: Emulator) -> list[Path]:
@@ -109,6 +109,8 @@ def test_declared_oversize_upload_is_refused_before_its_body_is_sent(client: Cli
     request = (
         f"POST /api/upload-video/nemo_agent/me/{client.session_id} HTTP/1.1\r\n"
         f"Host: {host}\r\nAuthorization: Bearer {client.token}\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in SKILL_HEADERS.items())
+        + 
         "Content-Type: multipart/form-data; boundary=xyz\r\n"
         f"Content-Length: {300 * 1024 * 1024}\r\n\r\n"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +218,3 @@ def test_messages_carry_no_python_repr(write_recipe: WriteRecipe) -> None:
     text = "\n".join(message for _, _, message in problems_of(path))
     for marker in ("{'", "['", "None", "dict", "<", "Traceback"):
         assert marker not in text
-
-
-def test_schema_file_parses_as_json() -> None:
-    assert json.loads(schema_text())["title"] == "joypix recipe"

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import struct
-import wave
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,29 +29,6 @@ def with_marker(size: tuple[int, int], corner: str, color: tuple[int, int, int] 
     y = 0 if "top" in corner else size[1] - side
     image.paste(color, (x, y, x + side, y + side))
     return image
-
-
-def png_header_only(path: Path, width: int, height: int) -> Path:
-    """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's shape)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    body = zlib.compress(b"\x00" * 64)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
-    return path
-
-
-def write_wav(path: Path, seconds: float, frequency: float = 440.0, rate: int = 44_100) -> Path:
-    """A mono 16-bit sine tone."""
-    samples = (np.sin(2 * np.pi * frequency * np.arange(int(seconds * rate)) / rate) * 12_000).astype("<i2")
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(samples.tobytes())
-    return path
 
 
 def one_clip(src: str = "img", size: tuple[int, int] = SMALL, duration_ms: int = 1000, **clip: object) -> Draft:

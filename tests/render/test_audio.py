@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from helpers import write_wav
 
 from joypix_recipes.actions import BUILTIN_MUSIC
 from joypix_recipes.draft import AudioClip
@@ -15,7 +16,7 @@ from joypix_recipes.render.audio import SAMPLE_RATE, decode_audio, mix_soundtrac
 from joypix_recipes.render.probe import probe_video
 from joypix_recipes.render.video import render_draft
 
-from .conftest import one_clip, solid, write_wav
+from .conftest import one_clip, solid
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pillow_heif
 import pytest
+from helpers import png_header_only
 from PIL import Image
 
 from joypix_recipes.errors import ImageError
-from joypix_recipes.render.image import MAX_PIXELS, heic_supported, load_rgb, probe_image
+from joypix_recipes.image_info import heic_supported
+from joypix_recipes.render.image import MAX_PIXELS, load_rgb, probe_image
 
-from .conftest import png_header_only, solid, with_marker
+from .conftest import solid, with_marker
 
 ImageFile = Callable[..., Path]
 

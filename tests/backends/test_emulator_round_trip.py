@@ -1,4 +1,8 @@
-"""The cloud path through the emulator and the local renderer make the same video from the same job."""
+"""The emulator's draft round-trip: the cloud backend's turns build, in the emulator, the draft the local backend builds.
+
+Both render with our renderer, so equal frames prove the prompts, the draft JSON going out and coming
+back, and the render request lose nothing on the way. They prove nothing about the real service.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ from pathlib import Path
 
 import av
 import numpy as np
+from helpers import write_image
 
 from joypix_recipes.actions import Animate, Fade, Prompt, Text
 from joypix_recipes.job import Job
 
-from .conftest import MakeBackend, make_job, write_image
+from .conftest import MakeBackend, make_job
 
 
 def _luma_frames(path: Path) -> list[np.ndarray]:
@@ -18,7 +23,7 @@ def _luma_frames(path: Path) -> list[np.ndarray]:
         return [frame.to_ndarray(format="gray") for frame in container.decode(video=0)]
 
 
-def test_nemo_through_the_emulator_matches_the_local_backend_frame_for_frame(
+def test_draft_built_through_the_emulator_renders_frame_for_frame_like_the_local_one(
     make_backend: MakeBackend, tmp_path: Path
 ) -> None:
     image = write_image(tmp_path / "photo.jpg", seed=3)
@@ -38,7 +43,7 @@ def test_nemo_through_the_emulator_matches_the_local_backend_frame_for_frame(
     local_frames, cloud_frames = _luma_frames(local.output), _luma_frames(cloud.output)
     assert len(local_frames) == len(cloud_frames) == 24
     differences = [float(np.abs(a.astype(int) - b.astype(int)).mean()) for a, b in zip(local_frames, cloud_frames)]
-    assert max(differences) < 0.5, "same draft, same renderer: the pictures agree"
+    assert max(differences) < 0.5, "the draft came back from the emulator unchanged"
     early, late = local_frames[8], local_frames[16]  # inside the fades
     assert float(np.abs(early.astype(int) - late.astype(int)).mean()) > 1.0, "the camera moved"
     assert float(local_frames[0].mean()) < float(early.mean()), "the clip fades in from black"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from joypix_recipes.errors import WatchError
-from joypix_recipes.watchfile import WatchConfig, load_schema, load_watch_file
+from joypix_recipes.watch.config import WatchConfig, load_schema, load_watch_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,17 +87,17 @@ flows:
     )
     found = problems(path)
     assert found == [
-        f"{path}:2:1: unknown key settle_secs in the file; did you mean settle_seconds?",
-        f"{path}:6:14: flows.0.backend must be one of local, nemo",
-        f"{path}:7:5: flows.1 needs recipe",
+        f"{path}:2:1: unknown key 'settle_secs'; did you mean 'settle_seconds'?",
+        f"{path}:6:14: backend 'cloud' is not one of local, nemo",
+        f"{path}:7:5: flow 2 is missing 'recipe'",
     ]
 
 
 def test_schema_problems_and_missing_folders_are_reported_together(project: Path) -> None:
     path = write(project, "version: 1\nsettle: 2\nflows:\n  - folder: nowhere\n    recipe: recipes/product.yaml\n")
     assert problems(path) == [
-        f"{path}:2:1: unknown key settle in the file; did you mean settle_seconds?",
-        f"{path}:4:13: folder nowhere does not exist",
+        f"{path}:2:1: unknown key 'settle'; did you mean 'settle_seconds'?",
+        f"{path}:4:13: folder 'nowhere' not found (looked for {project / 'nowhere'})",
     ]
 
 
@@ -127,8 +127,8 @@ flows:
 """,
     )
     assert problems(path) == [
-        f"{path}:3:13: folder incoming/nowhere does not exist",
-        f"{path}:4:13: recipe recipes/missing.yaml does not exist",
+        f"{path}:3:13: folder 'incoming/nowhere' not found (looked for {project / 'incoming' / 'nowhere'})",
+        f"{path}:4:13: recipe 'recipes/missing.yaml' not found (looked for {project / 'recipes' / 'missing.yaml'})",
         f"{path}:7:10: the output folder must not be the hot folder or hold it (outputs could be taken as inputs)",
     ]
 
@@ -153,7 +153,7 @@ flows:
 def test_yaml_1_1_surprises_are_read_as_text_like_recipes(project: Path) -> None:
     path = write(project, "version: 1\npolling: no\nflows:\n  - {folder: incoming/shop, recipe: recipes/product.yaml}\n")
     (line,) = problems(path)
-    assert line == f"{path}:2:10: polling must be of type boolean"
+    assert line == f"{path}:2:10: polling must be true or false, not 'no'"
 
 
 def test_alias_bomb_is_refused_quickly(project: Path) -> None:
@@ -187,3 +187,28 @@ def test_config_from_cli_arguments_refuses_missing_folder_and_output_in_place(pr
         WatchConfig.from_args(project / "incoming" / "shop", recipe, out_dir=project)
     inside = WatchConfig.from_args(project / "incoming" / "shop", recipe, out_dir=project / "incoming" / "shop" / "out")
     assert inside.flows[0].out_dir == (project / "incoming" / "shop" / "out").resolve()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"version": 1, "flows": []},
+        {"version": 2, "flows": [{"folder": "a", "recipe": "b"}]},
+        {"version": 1, "flows": [{"folder": "a"}]},
+        {"version": 1, "flows": [{"folder": "", "recipe": "b", "patterns": []}]},
+        {"version": 1, "flows": [{"folder": "a", "recipe": "b", "patterns": ["*.jpg"], "vars": {"x": 1}}]},
+        {"version": 1, "settle_seconds": 0, "flows": [{"folder": "a", "recipe": "b"}]},
+        {"version": 1, "concurrency": 1.5, "flows": [{"folder": "a", "recipe": "b"}]},
+        {"version": 1, "polling": "yes", "flows": [{"folder": "a", "recipe": "b", "backend": "nemo"}]},
+        {"version": 1, "flows": [{"folder": "a", "recipe": "b", "out": 3}], "extra": True},
+    ],
+)
+def test_our_watch_file_validation_agrees_with_jsonschema(data: dict[str, object]) -> None:
+    import jsonschema
+
+    from joypix_recipes.recipe.schema import validate_against
+    from joypix_recipes.recipe.source import parse_text
+
+    document = parse_text(json.dumps(data), "watch.yaml")
+    ours = validate_against(document, load_schema(), "the watch file")
+    assert (not ours) == jsonschema.Draft202012Validator(load_schema()).is_valid(data), ours

@@ -1,12 +1,11 @@
 """What a hot-folder watcher serves: `WatchConfig` and its flows, from CLI arguments or a watch file.
 
 A watch file is YAML (read like a recipe: YAML 1.2 scalars, no duplicate keys) validated against
-schemas/watch.schema.json; every problem is reported at once as FILE:LINE:COL. Light to import.
+schemas/watch.schema.json; every problem is reported at once as FILE:LINE:COL.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from joypix_recipes.errors import Problem, RecipeError, WatchError
+from joypix_recipes.recipe.schema import validate_against
 from joypix_recipes.recipe.source import DataPath, Document, load_yaml
 
 DEFAULT_SETTLE_SECONDS = 1.0
@@ -133,7 +133,7 @@ def load_watch_file(path: Path | str) -> WatchConfig:
     """Read and validate a watch file; raise WatchError listing every problem as FILE:LINE:COL."""
     path = Path(path)
     document = _read(path)
-    problems = _schema_problems(document)
+    problems = validate_against(document, load_schema(), "the watch file")
     data: dict[str, Any] = document.data
     base = path.resolve().parent
     flows = []
@@ -184,58 +184,16 @@ def _read(path: Path) -> Document:
     return document
 
 
-def _schema_problems(document: Document) -> list[Problem]:
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(load_schema())
-    problems = []
-    for error in validator.iter_errors(document.data):
-        where = tuple(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            # One problem per unknown key, at the key itself.
-            allowed = sorted(error.schema.get("properties", {}))
-            for key in sorted(set(error.instance) - set(allowed), key=str):
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"did you mean {close[0]}?" if close else f"allowed: {', '.join(allowed)}"
-                message = f"unknown key {key} in {_place(where)}; {hint}"
-                problems.append(document.problem(document.key_span((*where, key)), message))
-            continue
-        problems.append(_at(document, where, _schema_message(error)))
-    return problems
-
-
-def _place(where: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in where) or "the file"
-
-
-def _schema_message(error: Any) -> str:
-    place = _place(tuple(error.absolute_path))
-    if error.validator == "required":
-        missing = [key for key in error.validator_value if key not in error.instance]
-        return f"{place} needs {', '.join(missing)}"
-    if error.validator == "enum":
-        return f"{place} must be one of {', '.join(map(str, error.validator_value))}"
-    if error.validator == "const":
-        return f"{place} must be {error.validator_value}"
-    if error.validator == "type":
-        return f"{place} must be of type {error.validator_value}"
-    if error.validator in ("minimum", "exclusiveMinimum", "maximum"):
-        return f"{place} is out of range ({error.validator} {error.validator_value})"
-    if error.validator in ("minItems", "minLength"):
-        return f"{place} must not be empty"
-    return f"{place}: value not allowed"
-
-
 def _flow(
     document: Document, base: Path, entry: dict[str, Any], default_backend: str | None, where: DataPath
 ) -> tuple[Flow | None, list[Problem]]:
     problems = []
     folder = (base / entry["folder"]).resolve()
     if not folder.is_dir():
-        problems.append(_at(document, (*where, "folder"), f"folder {entry['folder']} does not exist"))
+        problems.append(_at(document, (*where, "folder"), f"folder '{entry['folder']}' not found (looked for {folder})"))
     recipe = (base / entry["recipe"]).resolve()
     if not recipe.is_file():
-        problems.append(_at(document, (*where, "recipe"), f"recipe {entry['recipe']} does not exist"))
+        problems.append(_at(document, (*where, "recipe"), f"recipe '{entry['recipe']}' not found (looked for {recipe})"))
     if problems:
         return None, problems
     out_dir = (base / entry["out"]).resolve() if "out" in entry else recipe.parent / "out"

@@ -1,0 +1,215 @@
+"""Sending one request to the API origin: headers, the envelope, the documented recoveries, safe repeats.
+
+Recoveries (docs/protocol.md, "Error codes"): 1001 renews the token once; 429 waits Retry-After (else
+30 s) once; a 400 gets a fresh client id only when its message names X-Client-Id (elsewhere a 400 is
+just an error, and no token is minted for it). A request is repeated after a network error only when
+repeating cannot do a paid or visible thing twice (``Repeat``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import httpx
+
+from joypix_recipes.api import endpoints as api
+from joypix_recipes.api.auth import Credentials, TokenCache, TokenProvider, new_client_id
+from joypix_recipes.api.codes import error_for
+from joypix_recipes.api.envelope import Answer, read_answer, server_failure
+from joypix_recipes.api.redact import get_logger, remember_secret
+from joypix_recipes.api.settings import ClientSettings
+from joypix_recipes.errors import JoypixError, ProtocolError, ServerError
+
+log = get_logger()
+
+Repeat = Literal["always", "unsent", "never"]
+"""When a failed request may be sent again: ``always`` (reads), ``unsent`` (only when the request
+provably never left: a connect error), ``never`` (the caller looks at the server's state instead)."""
+
+UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before any byte of the request reached the server."""
+
+Body = Callable[[contextlib.ExitStack], dict[str, Any]]
+BindIdLookup = Callable[[], Awaitable[str | None]]
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every HTTP client of the process: building one costs about 0.1 s of CPU."""
+    return httpx.create_ssl_context()
+
+
+class RequestFailed(ServerError):
+    """A 5xx answer or a broken connection: the request may or may not have been acted on."""
+
+    def __init__(self, message: str, *, unsent: bool = False) -> None:
+        super().__init__(message)
+        self.unsent = unsent
+
+
+def names_client_id(message: str) -> bool:
+    """Whether a 400's message says the client id is the problem (the only 400 we recover from)."""
+    return api.HEADER_CLIENT_ID.lower() in message.lower() or "client id" in message.lower()
+
+
+class Recovery:
+    """The once-only recoveries of one logical request: re-auth, new client id, rate-limit wait."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self.reauthed = self.new_id = self.waited = False
+
+    async def recover(self, answer: Answer, credentials: Credentials | None) -> bool:
+        """Perform the recovery ``answer`` calls for, if not done yet; True means send again."""
+        provider = self._transport.tokens
+        code = answer.code
+        if code == api.CODE_BAD_TOKEN and credentials is not None and not self.reauthed:
+            self.reauthed = True
+            log.info("token refused; renewing it")
+            await provider.renew(credentials)
+            return True
+        if code == api.CODE_MISSING_CLIENT_ID and names_client_id(answer.message) and credentials is not None:
+            if not self.new_id:
+                self.new_id = True
+                log.info("service reported a missing client id; using a fresh one")
+                await provider.new_client_id(credentials)
+                return True
+        if code == api.CODE_RATE_LIMITED and not self.waited:
+            self.waited = True
+            await self._transport.wait_rate_limit(answer.retry_after)
+            return True
+        return False
+
+
+class Transport:
+    """The API origin's HTTP client with the token, attribution headers and recovery rules."""
+
+    def __init__(self, settings: ClientSettings, sleep: Callable[[float], Awaitable[None]]) -> None:
+        self.settings = settings
+        self.sleep = sleep
+        self.tokens = TokenProvider(TokenCache(settings.home, settings.base_url), self._fetch_anonymous)
+        timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+        self.http = httpx.AsyncClient(
+            base_url=settings.base_url, timeout=timeout, follow_redirects=False, verify=tls_context()
+        )
+        # Turns hold a connection for their whole stream; in a pool of their own they do not lengthen
+        # the connection scan every short request makes (its cost grows with the pool's size).
+        self.streams = httpx.AsyncClient(
+            base_url=settings.base_url, timeout=timeout, follow_redirects=False, verify=tls_context()
+        )
+        self.bind_id_lookup: BindIdLookup | None = None
+
+    async def aclose(self) -> None:
+        """Close both connection pools."""
+        await self.http.aclose()
+        await self.streams.aclose()
+
+    def headers(self, credentials: Credentials) -> dict[str, str]:
+        """Attribution headers, the bearer token and the client id."""
+        remember_secret(credentials.token)
+        return {
+            **self.settings.attribution(),
+            api.HEADER_AUTHORIZATION: f"Bearer {credentials.token}",
+            api.HEADER_CLIENT_ID: credentials.client_id,
+        }
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        repeat: Repeat,
+        body: Body | None = None,
+        file_name: str | None = None,
+        bind_id: str | None = None,
+    ) -> Answer:
+        """Send once (plus the documented recoveries and safe repeats); the answer when its code is 0."""
+        recovery = Recovery(self)
+        attempt = 0
+        while True:
+            credentials = await self.tokens.get()
+            try:
+                with contextlib.ExitStack() as stack:
+                    extra = body(stack) if body is not None else {}
+                    response = await self.http.request(method, path, headers=self.headers(credentials), **extra)
+            except httpx.TransportError as error:
+                attempt += 1
+                unsent = isinstance(error, UNSENT_ERRORS)
+                if (repeat == "always" or (repeat == "unsent" and unsent)) and attempt < self.settings.retry.attempts:
+                    log.info("%s: network error (%s); retrying", what, type(error).__name__)
+                    await self.sleep(self.settings.retry.delay(attempt))
+                    continue
+                raise RequestFailed(
+                    f"{what}: cannot reach {self.settings.base_url}; check the network", unsent=unsent
+                ) from error
+            answer = read_answer(response, what)
+            log.debug("%s %s -> HTTP %s code %s", method, path, response.status_code, answer.code)
+            if answer.code == api.CODE_OK:
+                return answer
+            if await recovery.recover(answer, credentials):
+                continue
+            if server_failure(answer.code):
+                attempt += 1
+                if repeat == "always" and attempt < self.settings.retry.attempts:
+                    log.info("%s: HTTP %s; backing off", what, answer.code)
+                    await self.sleep(self.settings.retry.delay(attempt))
+                    continue
+                raise RequestFailed(f"{what}: the service failed (HTTP {answer.code}); try again later")
+            raise await self.error(answer, what, file_name)
+
+    async def error(self, answer: Answer, what: str, file_name: str | None = None) -> JoypixError:
+        """The typed error for a refused request; a 2001 looks the bind id up first when it is unknown."""
+        credentials = self.tokens.current
+        anonymous = credentials is None or credentials.anonymous
+        bind_id = None
+        if answer.code == api.CODE_NO_CREDITS and anonymous and self.bind_id_lookup is not None:
+            with contextlib.suppress(JoypixError):
+                bind_id = await self.bind_id_lookup()
+        return error_for(
+            answer.code, answer.message, what=what, anonymous=anonymous, bind_id=bind_id, file_name=file_name
+        )
+
+    async def wait_rate_limit(self, retry_after: float | None) -> None:
+        """Wait what a 429 asks (Retry-After, else the documented 30 s), capped."""
+        wait = retry_after if retry_after is not None else self.settings.rate_limit_wait_s
+        log.info("rate limited; waiting %.1f s", wait)
+        await self.sleep(min(wait, self.settings.max_wait_s))
+
+    async def _fetch_anonymous(self) -> tuple[str, str, float]:
+        """POST anonymous-token with a fresh client id per attempt (documented: one token per id per 7 days)."""
+        waited = False
+        for attempt in range(1, self.settings.retry.attempts + 1):
+            client_id = new_client_id()
+            headers = {**self.settings.attribution(), api.HEADER_CLIENT_ID: client_id}
+            try:
+                response = await self.http.post(api.ANONYMOUS_TOKEN_PATH, headers=headers)
+            except httpx.TransportError as error:
+                if attempt == self.settings.retry.attempts:
+                    raise ServerError(f"cannot reach {self.settings.base_url} to get a token; check the network") from error
+                await self.sleep(self.settings.retry.delay(attempt))
+                continue
+            answer = read_answer(response, "getting an anonymous token")
+            if answer.code == api.CODE_OK:
+                token = answer.data.get("token")
+                if not isinstance(token, str) or not token:
+                    raise ProtocolError("getting an anonymous token: the service returned none")
+                remember_secret(token)
+                expires_in = answer.data.get("expires_in")
+                lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else float(api.TOKEN_LIFETIME_S)
+                return token, client_id, lifetime
+            if answer.code == api.CODE_MISSING_CLIENT_ID:
+                continue  # this call is where the documented 400 rule belongs: a fresh id comes next
+            if answer.code == api.CODE_RATE_LIMITED and not waited:
+                waited = True
+                await self.wait_rate_limit(answer.retry_after)
+                continue
+            if server_failure(answer.code) and attempt < self.settings.retry.attempts:
+                await self.sleep(self.settings.retry.delay(attempt))
+                continue
+            raise error_for(answer.code, answer.message, what="getting an anonymous token")
+        raise ServerError("getting an anonymous token kept failing; try again later")

@@ -1,0 +1,41 @@
+"""The cloud account commands (``joypix credits``, ``joypix status``) and the client settings they share with jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from joypix_recipes.api.client import NemoClient
+from joypix_recipes.api.home import last_session
+from joypix_recipes.api.settings import ClientSettings, resolve_settings
+from joypix_recipes.backends import BackendOptions
+from joypix_recipes.draft import summarize_timeline
+from joypix_recipes.errors import UsageError
+
+
+def settings_from_options(options: BackendOptions, **overrides: Any) -> ClientSettings:
+    """Client settings from the backend options, then JOYPIX_* variables, then the defaults."""
+    return resolve_settings(
+        base_url=options.base_url,
+        poll_interval=options.poll_interval,
+        language=options.language,
+        home=options.home,
+        **overrides,
+    )
+
+
+async def fetch_credits(options: BackendOptions) -> dict[str, int]:
+    """The account's balance: ``available``, ``frozen`` and ``total`` credits."""
+    async with NemoClient(settings_from_options(options)) as client:
+        credits = await client.credits()
+    return {"available": credits.available, "frozen": credits.frozen, "total": credits.total}
+
+
+async def fetch_status(options: BackendOptions, session_id: str | None) -> str:
+    """The session's timeline summary; without an id, the last session this machine used."""
+    settings = settings_from_options(options)
+    session = session_id or last_session(settings.home, settings.base_url)
+    if session is None:
+        raise UsageError(f"no session recorded yet for {settings.base_url}; pass a session id or run a nemo recipe")
+    async with NemoClient(settings) as client:
+        state = await client.state(session)
+    return summarize_timeline(state.draft)

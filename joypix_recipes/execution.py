@@ -1,0 +1,123 @@
+"""Setting up a run for a command: the backend by name, a Runner on a journal and a progress display, and
+at the end the backend closed and manifest.json and report.html written for whatever ran.
+
+`joypix run` runs one batch through it; `joypix watch` keeps one open per output folder and backend.
+On cancellation (Ctrl-C under ``asyncio.run``) the outputs are still written, for what finished, with
+the run marked interrupted; ``asyncio.CancelledError`` then goes on up, and the CLI exits 130.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
+from joypix_recipes.errors import UsageError
+from joypix_recipes.job import Job
+from joypix_recipes.journal import Journal
+from joypix_recipes.outcome import RunSummary
+from joypix_recipes.progress import Progress, open_progress
+from joypix_recipes.report import write_run_outputs
+from joypix_recipes.runner import Runner
+
+INTERRUPTED = "interrupted"
+
+
+def find_backend(name: str, backends: Mapping[str, BackendFactory] = BACKENDS, context: str = "") -> BackendFactory:
+    """The factory registered as ``name``; a UsageError naming the choices otherwise."""
+    factory = backends.get(name)
+    if factory is None:
+        raise UsageError(f"unknown backend '{name}'{context}; use one of: {', '.join(sorted(backends))}")
+    return factory
+
+
+def _check_concurrency(concurrency: int | None) -> None:
+    if concurrency is not None and concurrency < 1:
+        raise UsageError("--concurrency must be 1 or more")
+
+
+@dataclass
+class Execution:
+    """One Runner writing into one output folder for one recipe, and the summary its report shows."""
+
+    runner: Runner
+    out_dir: Path
+    recipe_name: str
+    batch: RunSummary | None = None
+
+    async def run(self, jobs: Sequence[Job]) -> RunSummary:
+        """Run a batch; its summary (in job order) is what the report will show."""
+        self.batch = await self.runner.run(jobs)
+        return self.batch
+
+    def write_outputs(self, stopped_reason: str | None = None) -> None:
+        """manifest.json and report.html for every job that ended, and the run's last progress line."""
+        summary = self.batch if self.batch is not None and stopped_reason is None else self.runner.summary(stopped_reason)
+        if not summary.outcomes:
+            return
+        manifest, report = write_run_outputs(summary, self.out_dir, self.recipe_name)
+        self.runner.progress.run_finished(summary, manifest, report)
+
+
+@contextlib.asynccontextmanager
+async def execution(
+    backend_name: str,
+    *,
+    journal: Journal,
+    progress: Progress,
+    out_dir: Path,
+    recipe_name: str,
+    options: BackendOptions | None = None,
+    backends: Mapping[str, BackendFactory] = BACKENDS,
+    concurrency: int | None = None,
+    force: bool = False,
+) -> AsyncIterator[Execution]:
+    """A Runner on the named backend; on the way out it is closed and the run's outputs are written."""
+    _check_concurrency(concurrency)
+    backend = find_backend(backend_name, backends)(options if options is not None else BackendOptions())
+    running = Execution(Runner(backend, journal, progress, concurrency=concurrency, force=force), out_dir, recipe_name)
+    stopped_reason = None
+    try:
+        yield running
+    except asyncio.CancelledError:
+        stopped_reason = INTERRUPTED
+        raise
+    finally:
+        try:
+            # Closing the backend also stops worker processes that may still be writing temp files.
+            await running.runner.aclose()
+        finally:
+            running.write_outputs(stopped_reason)
+
+
+async def execute_run(
+    jobs: Sequence[Job],
+    *,
+    backend_name: str,
+    options: BackendOptions,
+    out_dir: Path,
+    recipe_name: str,
+    concurrency: int | None,
+    force: bool,
+    progress_mode: str,
+    verbose: bool,
+) -> RunSummary:
+    """`joypix run`: run ``jobs`` on the named backend with resume, then write manifest.json and report.html."""
+    find_backend(backend_name)
+    _check_concurrency(concurrency)  # both before the journal is made: a usage error leaves nothing behind
+    out_dir = Path(out_dir)
+    with open_progress(progress_mode, verbose) as progress, Journal.open(out_dir) as journal:
+        async with execution(
+            backend_name,
+            journal=journal,
+            progress=progress,
+            out_dir=out_dir,
+            recipe_name=recipe_name,
+            options=options,
+            concurrency=concurrency,
+            force=force,
+        ) as running:
+            return await running.run(jobs)
