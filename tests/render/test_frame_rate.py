@@ -8,13 +8,14 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from helpers import write_wav
 from PIL import Image
 
 from joypix_recipes.draft import AudioClip, Draft, VideoClip
 from joypix_recipes.export import parse_fps
 from joypix_recipes.render.video import render_draft
 
-from .conftest import SMALL, write_wav
+from .conftest import SMALL
 
 
 @pytest.fixture(scope="module")
