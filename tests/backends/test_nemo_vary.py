@@ -16,6 +16,7 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers import write_image, write_wav
 
 from joypix_recipes.actions import Animate, Audio, Fade, Prompt, Text
 from joypix_recipes.backends import BackendOptions, JobResult
@@ -25,7 +26,7 @@ from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.errors import AgentRefusedError, JoypixError
 from joypix_recipes.job import Job
 
-from .conftest import RecordingReporter, make_job, write_image, write_tone
+from .conftest import RecordingReporter, make_job
 
 SEEDS = [101, 202, 303, 404, 505]
 POLL_S = 0.05
@@ -36,7 +37,7 @@ def _knobs(seed: int) -> Knobs:
 
 
 def _jobs(tmp_path: Path) -> list[Job]:
-    tone = write_tone(tmp_path / "tone.wav")
+    tone = write_wav(tmp_path / "tone.wav")
     first, second = write_image(tmp_path / "a.jpg", seed=1), write_image(tmp_path / "b.png", seed=2)
     return [
         make_job(first, [Animate(motion="zoom-in", duration=1.0), Text("Hi", position="top")], output=tmp_path / "out" / "a.mp4"),
