@@ -239,6 +239,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
+    from joypix_recipes.export import fps_label
+
     for job in jobs:
         if as_json:
             _print_json(job.to_dict())
@@ -251,7 +253,7 @@ def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
         width, height = export.size
         _print(
             f"  export: {export.format} {export.quality} {export.aspect} {export.resolution}"
-            f" ({width}x{height}) {export.fps} fps, backend {job.backend}"
+            f" ({width}x{height}) {fps_label(export.fps)} fps, backend {job.backend}"
         )
     if not as_json:
         _print(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} planned")

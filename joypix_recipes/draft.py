@@ -9,15 +9,19 @@ Wire shape (shared by the local renderer, the cloud client and the emulator):
 
 ``tt`` is the track type (0 video, 1 audio, 7 text), ``sg`` the segments, ``st``/``d`` start and
 duration in ms, ``m`` metadata. Video segments play one after another; each may overlap the one
-before it by ``xf`` ms (a crossfade), which is how several images become one clip.
+before it by ``xf`` ms (a crossfade), which is how several images become one clip. ``fps`` is a whole
+number, or for NTSC rates the decimal of n x 1000/1001, which reads back as that exact fraction
+(a ratio no decimal can carry is written as text, "1000/999").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any
 
 from joypix_recipes.errors import DraftError
+from joypix_recipes.export import fps_value, parse_fps
 
 TRACK_VIDEO = 0
 TRACK_AUDIO = 1
@@ -69,7 +73,7 @@ class Draft:
 
     width: int = 1080
     height: int = 1920
-    fps: int = 30
+    fps: Fraction = Fraction(30)
     video: tuple[VideoClip, ...] = ()
     audio: tuple[AudioClip, ...] = ()
     text: tuple[TextClip, ...] = ()
@@ -78,6 +82,11 @@ class Draft:
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        # Callers may give 30 or 29.97; the renderer counts frames and time stamps in exact fractions.
+        if not isinstance(self.fps, Fraction):
+            object.__setattr__(self, "fps", parse_fps(self.fps))
+
     @property
     def duration_ms(self) -> int:
         """Total length: clips in sequence minus their crossfade overlaps."""
@@ -85,7 +94,7 @@ class Draft:
 
     @property
     def frame_count(self) -> int:
-        """Frames the clip has at its fps (duration x fps, rounded)."""
+        """Frames the clip has at its fps (duration x fps, rounded; exact, so 2 s at 29.97 is 60)."""
         return round(self.duration_ms * self.fps / 1000)
 
     def video_starts_ms(self) -> tuple[int, ...]:
@@ -119,7 +128,7 @@ class Draft:
             tracks.append({"tt": TRACK_AUDIO, "sg": [_audio_segment(c, total) for c in self.audio]})
         if self.text:
             tracks.append({"tt": TRACK_TEXT, "sg": [_text_segment(c, self.text_end_ms(c)) for c in self.text]})
-        meta: dict[str, Any] = {"w": self.width, "h": self.height, "fps": self.fps, "seed": self.seed}
+        meta: dict[str, Any] = {"w": self.width, "h": self.height, "fps": fps_value(self.fps), "seed": self.seed}
         if self.fade_in_ms:
             meta["fi"] = self.fade_in_ms
         if self.fade_out_ms:
@@ -211,14 +220,14 @@ def _parse_draft(data: Any) -> Draft:
     draft = Draft(
         width=int(meta.get("w", 1080)),
         height=int(meta.get("h", 1920)),
-        fps=int(meta.get("fps", 30)),
+        fps=parse_fps(meta.get("fps", 30)),
         fade_in_ms=_ms(meta.get("fi", 0)),
         fade_out_ms=_ms(meta.get("fo", 0)),
         seed=int(meta.get("seed", 0)),
         extra={k: v for k, v in meta.items() if k not in known_meta},
     )
-    if draft.width <= 0 or draft.height <= 0 or draft.fps <= 0:
-        raise DraftError("the timeline has no valid size or frame rate")
+    if draft.width <= 0 or draft.height <= 0:
+        raise DraftError("the timeline has no valid frame size")
     video: list[VideoClip] = []
     audio: list[AudioClip] = []
     text: list[TextClip] = []

@@ -36,7 +36,7 @@ without an animate step still gives a living clip, and adding one with defaults 
 def new_draft(export: ExportSettings, seed: int = 0) -> Draft:
     """An empty timeline with the export's frame size and fps."""
     width, height = export.size
-    return Draft(width=width, height=height, fps=int(export.fps), seed=seed)
+    return Draft(width=width, height=height, fps=export.fps, seed=seed)
 
 
 def add_image(draft: Draft, src: str, label: str = "", transition_ms: int = 0) -> Draft:

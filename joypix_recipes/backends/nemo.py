@@ -28,7 +28,7 @@ from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_
 from joypix_recipes.backends.prompts import format_request, prompt_for
 from joypix_recipes.draft import summarize_timeline
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
-from joypix_recipes.export import frame_size
+from joypix_recipes.export import fps_value, frame_size
 from joypix_recipes.job import Job
 
 log = logging.getLogger("joypix_recipes.backends.nemo")
@@ -292,7 +292,7 @@ def render_output(job: Job) -> dict[str, Any]:
         "resolution": resolution,
         "width": width,
         "height": height,
-        "fps": int(job.export.fps),
+        "fps": fps_value(job.export.fps),
     }
 
 

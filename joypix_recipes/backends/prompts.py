@@ -6,9 +6,11 @@ so the emulator, which understands prompts with that interpreter, edits drafts a
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import PurePath
 
 from joypix_recipes.actions import BUILTIN_MUSIC, Action, Animate, Audio, Fade, Prompt, Reframe, Text
+from joypix_recipes.export import fps_label
 from joypix_recipes.interpret import ZOOM_WORDS
 
 _MOTION_NOUNS = {
@@ -40,9 +42,9 @@ def prompt_for(action: Action, *, audio_name: str | None = None) -> str:
     raise TypeError(f"no prompt template for {type(action).__name__}")
 
 
-def format_request(aspect: str, resolution: str, fps: int) -> str:
+def format_request(aspect: str, resolution: str, fps: Fraction) -> str:
     """The frame a job wants, in words the agent reads (sent with the first step, not as a turn of its own)."""
-    return f"Make the video {aspect} at {resolution}, {fps} fps."
+    return f"Make the video {aspect} at {resolution}, {fps_label(fps)} fps."
 
 
 def _animate(action: Animate) -> str:

@@ -34,7 +34,7 @@ from joypix_recipes.interpret import interpret_prompt
 
 AUTHOR = "nemo_agent"
 TOOL_NAME = "apply_edit"
-_FPS = re.compile(r"[,;]?\s*\b(?:at\s+)?(\d{1,3})\s*(?:fps|frames per second)\b", re.IGNORECASE)
+_FPS = re.compile(r"[,;]?\s*\b(?:at\s+)?(?<![\d.])(\d{1,3}(?:\.\d{1,3})?)\s*(?:fps|frames per second)\b", re.IGNORECASE)
 _MUSIC_WORDS = re.compile(r"\b(music|audio|soundtrack|song|track|bgm)\b", re.IGNORECASE)
 _CLOSINGS = (
     "Click Export to download your video.",
@@ -93,12 +93,15 @@ def edit_draft(draft: Draft, text: str, uploads: Sequence[StoredMedia]) -> EditO
 _Step = tuple[Action, "Collection[str] | None"]
 
 
-def _frame_rate(text: str) -> tuple[str, int | None]:
-    """The prompt without an "N fps" phrase, and N when it was there (the interpreter knows no frame rates)."""
+def _frame_rate(text: str) -> tuple[str, str | None]:
+    """The prompt without an "N fps" phrase, and N when it was there (the interpreter knows no frame rates).
+
+    N may be a decimal: "29.97 fps" is the NTSC rate, which the draft keeps as an exact fraction.
+    """
     found = _FPS.search(text)
-    if found is None or not 1 <= int(found.group(1)) <= 120:
+    if found is None or not 1 <= float(found.group(1)) <= 120:
         return text, None
-    return (text[: found.start()] + text[found.end() :]).strip(), int(found.group(1))
+    return (text[: found.start()] + text[found.end() :]).strip(), found.group(1)
 
 
 def refuses(text: str) -> bool:

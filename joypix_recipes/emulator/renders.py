@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from pathlib import Path
 
 from joypix_recipes.draft import Draft
@@ -34,7 +36,7 @@ class RenderFarm:
         self.state = state
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="joypix-emulator-render")
         self._encoding = threading.Semaphore(encoders)
-        self._stub_cache: dict[tuple[int, int, int], bytes] = {}
+        self._stub_cache: dict[tuple[int, int, Fraction], bytes] = {}
         self._stub_lock = threading.Lock()
 
     def submit(self, record: RenderRecord) -> None:
@@ -134,7 +136,7 @@ class RenderFarm:
             return self._stub_cache[key]
 
 
-def _encode_stub(width: int, height: int, fps: int) -> bytes:
+def _encode_stub(width: int, height: int, fps: Fraction) -> bytes:
     import av
     import numpy as np
 
@@ -144,7 +146,7 @@ def _encode_stub(width: int, height: int, fps: int) -> bytes:
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast"}
         frame_pixels = np.full((height, width, 3), (40, 90, 160), dtype=np.uint8)
-        for index in range(fps):
+        for index in range(math.ceil(fps)):
             frame = av.VideoFrame.from_ndarray(frame_pixels, format="rgb24")
             frame.pts = index
             for packet in stream.encode(frame):

@@ -57,11 +57,11 @@ def apply_output(draft: Draft, output: Any) -> Draft:
     if not isinstance(output, dict):
         return draft
     width, height, fps = output.get("width"), output.get("height"), output.get("fps")
-    changes: dict[str, int] = {}
+    changes: dict[str, int | float] = {}
     if isinstance(width, int) and isinstance(height, int) and _positive_even(width) and _positive_even(height):
         changes.update(width=width, height=height)
-    if isinstance(fps, int) and not isinstance(fps, bool) and 1 <= fps <= 120:
-        changes["fps"] = fps
+    if isinstance(fps, (int, float)) and not isinstance(fps, bool) and 1 <= fps <= 120:
+        changes["fps"] = fps  # 29.97002997 and the like are NTSC rates, which the draft keeps exactly
     return draft.with_changes(**changes) if changes else draft
 
 

@@ -1,5 +1,5 @@
 """Checks beyond the schema: the `requires` version, templates (syntax, names, output paths), numbers
-written as text, and variant names. They read the raw data defensively, so they also run on a recipe
+written as text, frame rates written as ratios, and variant names. They read the raw data defensively, so they also run on a recipe
 that failed the schema and every problem is reported at once.
 """
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from joypix_recipes import __version__
 from joypix_recipes.errors import Problem, RequiresError
+from joypix_recipes.export import parse_fps
 from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import DataPath, Document
 from joypix_recipes.template import (
@@ -81,6 +82,7 @@ def check_document(document: Document, extra_vars: Iterable[str] = ()) -> list[P
                 document.template_problem(document.value_span(path), issue.line, issue.token, issue.message)
             )
     problems += _number_problems(document)
+    problems += _frame_rate_problems(document)
     problems += _variant_name_problems(document)
     return problems
 
@@ -141,6 +143,34 @@ def _number_problems(document: Document) -> Iterator[Problem]:
                 continue
             for issue in number_issues(number, field_schema(DEFINITIONS[kind], name), path):
                 yield document.problem(span, issue.message)
+
+
+def _frame_rate_problems(document: Document) -> Iterator[Problem]:
+    """A rate written as text ("30000/1001") must be in range too: the schema checks the form, and the range of numbers only."""
+    data = document.data
+    places: list[DataPath] = [("export",)]
+    places += [("variants", index, "export") for index, _ in enumerate(_items(data.get("variants"), keep_index=True))]
+    form = re.compile(field_schema("Export", "fps")["pattern"])
+    for place in places:
+        export = _at(data, place)
+        text = export.get("fps") if isinstance(export, dict) else None
+        if not isinstance(text, str) or form.search(text) is None:
+            continue
+        try:
+            parse_fps(text)
+        except ValueError as error:
+            yield document.problem(document.value_span((*place, "fps")), f"export.fps {error}")
+
+
+def _at(data: Any, path: DataPath) -> Any:
+    for key in path:
+        if isinstance(data, dict) and isinstance(key, str):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
 
 
 def _variant_name_problems(document: Document) -> Iterator[Problem]:

@@ -200,7 +200,6 @@ def build_recipe(document: Document, path: Path, extra_vars: frozenset[str] = fr
 def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSettings:
     """``base`` with the export keys of a recipe or variant applied (``output`` is handled separately)."""
     merged = {**base.to_dict(), **{key: value for key, value in overrides.items() if key != "output"}}
-    merged["fps"] = int(merged["fps"])
     return ExportSettings.from_dict(merged)
 
 

@@ -32,11 +32,14 @@ _TYPE_NAMES = {
     "array": "a list",
     "null": "empty",
 }
+_FPS_PATTERN = "^\\s*([0-9]+(\\.[0-9]+)?|[0-9]+\\s*/\\s*[0-9]+)\\s*$"
+_FRAME_RATE_FORMS = 'is not a frame rate; write a number such as 30 or 29.97, or a ratio such as "30000/1001"'
 _PATTERN_MESSAGES = {
     "^(>=\\s*)?[0-9]+(\\.[0-9]+){0,2}$": 'must be a version such as ">=0.3"',
     "^https?://": "must start with http:// or https://",
     "^[A-Za-z0-9][A-Za-z0-9._-]*$": "may contain only letters, digits, '.', '_' and '-', starting with a letter or digit",
     "^[A-Za-z][A-Za-z0-9_]*$": "must start with a letter and contain only letters, digits and '_'",
+    _FPS_PATTERN: _FRAME_RATE_FORMS,
 }
 _ITEM_NAMES = {"steps": "step", "inputs": "input", "variants": "variant", "flows": "flow", "patterns": "pattern"}
 
@@ -249,6 +252,8 @@ def _json_equal(left: Any, right: Any) -> bool:
 
 def _type_message(value: Any, types: str | list[str], path: DataPath) -> str:
     names = [types] if isinstance(types, str) else list(types)
+    if path and path[-1] == "fps":
+        return f"{_where(path)} {_show(value)} {_FRAME_RATE_FORMS}"
     if set(names) - {"null"} == {"number", "string"}:
         wanted = "a number or a template that renders to one"
     else:

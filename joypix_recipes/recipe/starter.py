@@ -42,7 +42,7 @@ steps:
 export:
   aspect: "9:16"        # 9:16, 16:9, 1:1 or 4:5
   resolution: 1080p     # 1080p, 720p or 480p (the short side)
-  fps: 30
+  fps: 30               # 1 to 120: 24, 25, 30, 50, 60, or NTSC 23.976, 29.97, 59.94
   quality: high
   output: "{{{{ input.stem }}}}.mp4"
 

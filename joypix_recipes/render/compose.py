@@ -26,6 +26,10 @@ _BLUR_DARKEN = 0.7
 # Deeper zooms are magnified per frame beyond this instead: shrinking a source more than 2x with
 # bilinear sampling at the start of the move would shimmer.
 _MAX_DEPTH = 2.0
+# For zooms, the source keeps this much more resolution than the deepest zoom shows, so the fast zoom
+# always shrinks by at least 2% and never meets the 1:1 scale at which resampling degenerates into a
+# copy. Stills and pans keep 1:1, where a still frame is an exact copy of the source.
+_HEADROOM = 1.02
 
 
 class ClipSource:
@@ -46,7 +50,7 @@ class ClipSource:
         """Planes for the fast exact zoom, when the move keeps a point still and never magnifies the source."""
         point = self.camera.fixed_point()
         source_h, source_w = self.luma.shape
-        if point is None or self.camera.max_zoom * self.width > source_w + 1e-6:
+        if point is None or self.camera.max_zoom * self.width * _HEADROOM > source_w + 1e-6:
             return None
         # Even positions, so the chroma planes (half size) share the same anchor exactly.
         out_anchor = (_even_round(point[0] * self.width), _even_round(point[1] * self.height))
@@ -89,9 +93,11 @@ class ClipSource:
 def load_source(clip: VideoClip, path: Path, frame_size: tuple[int, int], seed: int) -> ClipSource:
     """Decode a clip's image once and pre-scale it for its camera move."""
     width, height = frame_size
-    depth = min(Camera(clip.motion, clip.zoom).max_zoom, _MAX_DEPTH)
+    move = Camera(clip.motion, clip.zoom)
+    depth = min(move.max_zoom, _MAX_DEPTH)
+    headroom = _HEADROOM if move.fixed_point() is not None and move.max_zoom > 1.0 else 1.0
     # The source's base window gets as many pixels as the output shows at the deepest zoom.
-    scaled = (_even_up(width * depth), _even_up(height * depth))
+    scaled = (_even_up(width * depth * headroom), _even_up(height * depth * headroom))
     image_size = probe_image(path)
     if clip.fit == "blur":
         rgb, focus = _blur_fitted(path, image_size, scaled, clip.focus)
@@ -178,7 +184,7 @@ class FrameComposer:
             for source, start, clip in zip(sources, starts, draft.video, strict=True)
         ]
         self._overlays = list(overlays)
-        self._frame_ms = 1000.0 / draft.fps
+        self._frame_ms = float(1000 / draft.fps)
         self._last_ms = (draft.frame_count - 1) * self._frame_ms
         self._black = black_frame(self.width, self.height)
         self._incoming = np.empty_like(self._black)

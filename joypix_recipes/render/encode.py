@@ -47,7 +47,7 @@ class Mp4Writer:
         self,
         path: Path,
         size: tuple[int, int],
-        fps: int,
+        fps: Fraction,
         quality: str = "high",
         metadata: Mapping[str, str] | None = None,
         soundtrack: np.ndarray | None = None,
@@ -55,7 +55,7 @@ class Mp4Writer:
         if quality not in CRF:
             raise RenderError(f"unknown quality {quality}; use one of {', '.join(CRF)}")
         self.width, self.height = size
-        self.fps = fps
+        self.fps = Fraction(fps)
         self._index = 0
         try:
             self._container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
@@ -81,7 +81,8 @@ class Mp4Writer:
         context = stream.codec_context
         context.thread_type = "FRAME"
         context.thread_count = 0
-        context.time_base = Fraction(1, self.fps)
+        # One tick per frame, as a fraction: 1001/30000 s at 29.97, so NTSC timing never drifts.
+        context.time_base = 1 / self.fps
         context.color_range = _RANGE_TV
         context.color_primaries = _BT709
         context.color_trc = _BT709
@@ -93,13 +94,13 @@ class Mp4Writer:
         try:
             frame = av.VideoFrame.from_numpy_buffer(nv12, format="nv12")
             frame.pts = self._index
-            frame.time_base = Fraction(1, self.fps)
+            frame.time_base = 1 / self.fps
             frame.color_range = _RANGE_TV
             frame.colorspace = _BT709
             self._index += 1
             self._container.mux(self._stream.encode(frame))
             if self._audio is not None:
-                self._audio.encode_until(self._index / self.fps)
+                self._audio.encode_until(float(self._index / self.fps))
         except Exception as error:  # noqa: BLE001
             raise RenderError(f"encoding frame {self._index} failed ({_reason(error)})") from error
 

@@ -1,4 +1,5 @@
-"""Still images in: format sniffed from content, size limits, EXIF orientation and color modes to 8-bit RGB.
+"""Still images in: format sniffed from content, size limits, EXIF orientation, color modes to 8-bit RGB,
+and embedded RGB color profiles (Display P3, Adobe RGB, ...) converted to sRGB.
 
 Every failure, whatever Pillow raised, leaves as an ImageError that names the file.
 """
@@ -6,12 +7,16 @@ Every failure, whatever Pillow raised, leaves as an ImageError that names the fi
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import math
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from joypix_recipes.errors import ImageError
 from joypix_recipes.image_info import ROTATED_ORIENTATIONS, exif_orientation, opened_image, oriented_size
@@ -40,9 +45,11 @@ def load_rgb(
     A JPEG larger than needed is decoded at a reduced scale (1/2, 1/4 or 1/8), which is what keeps
     100- and 200-megapixel photos within memory. ``region`` (x, y, width, height as fractions of the
     oriented image) crops before conversion, so only the pixels used are copied; the crop is widened
-    to whole pixels.
+    to whole pixels. Pixels come out in sRGB: a file's own color profile is applied, and a file without
+    one is taken as sRGB already (at no cost).
     """
     with _opened(path) as image:
+        profile = image.info.get("icc_profile")
         try:
             if at_least is not None and image.format == "JPEG":
                 want = at_least if exif_orientation(image) not in ROTATED_ORIENTATIONS else at_least[::-1]
@@ -51,7 +58,7 @@ def load_rgb(
             oriented = ImageOps.exif_transpose(image)
             if region is not None:
                 oriented = oriented.crop(_pixel_box(region, oriented.size))
-            return _to_rgb(oriented)
+            return _to_rgb(oriented, profile if isinstance(profile, bytes) else None)
         except ImageError:
             raise
         except MemoryError as error:
@@ -103,21 +110,82 @@ def _pixel_box(region: tuple[float, float, float, float], size: tuple[int, int])
     return left, top, max(right, left + 1), max(bottom, top + 1)
 
 
-def _to_rgb(image: Image.Image) -> np.ndarray:
-    """Any Pillow mode to 8-bit RGB; alpha is composited over BACKGROUND, 16-bit scaled, not clipped."""
+def _to_rgb(image: Image.Image, profile: bytes | None = None) -> np.ndarray:
+    """Any Pillow mode to 8-bit RGB, through ``profile`` to sRGB; alpha over BACKGROUND, 16-bit scaled, not clipped."""
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _wide_gray_to_rgb(np.asarray(image), mode)
-    if mode == "P" and "transparency" in image.info:
+    if mode == "P" and "transparency" in image.info or mode in ("LA", "La", "PA", "RGBa"):
         image = image.convert("RGBA")
-    elif mode in ("LA", "La", "PA", "RGBa"):
-        image = image.convert("RGBA")
+    elif mode == "P" and profile is not None:
+        image = image.convert("RGB")  # palette entries are in the profile's space too
+    if profile is not None and image.mode in _PROFILE_SPACES:
+        image = _in_srgb(image, profile)
     if image.mode == "RGBA":
         backdrop = Image.new("RGBA", image.size, BACKGROUND + (255,))
         image = Image.alpha_composite(backdrop, image)
     if image.mode != "RGB":
         image = image.convert("RGB")
     return np.asarray(image)
+
+
+def _in_srgb(image: Image.Image, profile: bytes) -> Image.Image:
+    """A picture re-expressed from its embedded profile into sRGB (RGB, or RGBA with alpha kept as it is)."""
+    transform = _srgb_transform(profile, image.mode)
+    return image if transform is None else _applied_in_bands(image, transform)
+
+
+_BAND_ROWS = 128
+
+
+def _applied_in_bands(image: Image.Image, transform: ImageCms.ImageCmsTransform) -> Image.Image:
+    """``transform`` applied on every core, in horizontal bands.
+
+    littlecms converts about 10 megapixels a second on one core and releases the GIL, and nothing else
+    runs before the first frame is composed; the transform is built without littlecms' one-pixel cache,
+    which is what makes sharing it between threads safe.
+    """
+    workers = max(1, min(os.cpu_count() or 1, 8, image.height // _BAND_ROWS))
+    rows = [image.height * index // workers for index in range(workers + 1)]
+    boxes = [(0, top, image.width, bottom) for top, bottom in zip(rows, rows[1:])]
+
+    def convert(box: tuple[int, int, int, int]) -> Image.Image:
+        converted = ImageCms.applyTransform(image.crop(box), transform)
+        assert converted is not None  # only None when converting in place
+        return converted
+
+    if workers == 1:
+        return convert(boxes[0])
+    result = Image.new(transform.output_mode, image.size)
+    with ThreadPoolExecutor(workers, thread_name_prefix="joypix-color") as pool:
+        for box, band in zip(boxes, pool.map(convert, boxes)):
+            result.paste(band, box[:2])
+    return result
+
+
+_PROFILE_SPACES = {"RGB": "RGB", "RGBA": "RGB"}
+
+
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """The transform from ``profile`` to sRGB for pictures in ``mode``, built once per profile and mode.
+
+    A profile that cannot be read, or that describes another color space than the pixels (a gray
+    profile on RGB data), is ignored: the pixels are then taken as sRGB, as for a file without one.
+    Matrix profiles such as Display P3 and Adobe RGB have no perceptual table, so littlecms converts
+    them colorimetrically (colors outside sRGB are clipped); profiles with tables use theirs.
+    """
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        if source.profile.xcolor_space.strip() != _PROFILE_SPACES[mode]:
+            return None
+        output_mode = "RGBA" if mode == "RGBA" else "RGB"
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        return ImageCms.buildTransform(
+            source, srgb, mode, output_mode, ImageCms.Intent.PERCEPTUAL, flags=ImageCms.Flags.NOCACHE
+        )
+    except (OSError, ValueError, ImageCms.PyCMSError):
+        return None
 
 
 def _wide_gray_to_rgb(values: np.ndarray, mode: str) -> np.ndarray:

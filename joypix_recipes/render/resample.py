@@ -5,6 +5,9 @@ source pixel. A zoom that keeps one point still can use it exactly anyway: the o
 four quadrants meeting at that point (placed on whole, even pixels in both pictures), and each
 quadrant is resized outward from it, the left and upper ones from mirrored copies of the source.
 With ``fx``/``fy`` given, resize uses the exact float scale, so no frame is rounded to a pixel grid.
+One trap: resize copies its input unchanged whenever the rounded output size equals the input size,
+whatever ``fx`` says. Near a 1:1 scale (the end of a zoom) that froze the picture for several frames
+and then jumped, so each quadrant takes enough source pixels for the size to change, or is warped.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import cv2
 import numpy as np
 
 _WARP_FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-PAD = 8
-"""Pixels of replicated border around each mirrored copy, so rounding at the frame edges never runs out."""
+PAD = 32
+"""Pixels of replicated border around each mirrored copy: rounding at the frame edges never runs out, and a
+quadrant beside an edge still has enough source pixels for resize to resample (see ``_span``)."""
 
 
 def warp_plane(plane: np.ndarray, scale: tuple[float, float], offset: tuple[float, float], out: np.ndarray) -> None:
@@ -57,14 +61,34 @@ class MirroredPlane:
         start_x = self.width - self.anchor[0] if flip_x else self.anchor[0]
         start_y = self.height - self.anchor[1] if flip_y else self.anchor[1]
         rows, cols = target.shape[:2]
-        span_x = min(math.ceil(cols * scale[0]) + 2, self.width - start_x)
-        span_y = min(math.ceil(rows * scale[1]) + 2, self.height - start_y)
+        span_x = _span(cols, scale[0], self.width - start_x)
+        span_y = _span(rows, scale[1], self.height - start_y)
         region = source[start_y : start_y + span_y, start_x : start_x + span_x]
-        resized = cv2.resize(region, None, fx=1.0 / scale[0], fy=1.0 / scale[1], interpolation=cv2.INTER_LINEAR)
-        piece = resized[:rows, :cols]
-        if piece.shape[:2] != (rows, cols):  # only if the padding ran out: never at zoom >= 1
-            piece = cv2.resize(region, (cols, rows), interpolation=cv2.INTER_LINEAR)
+        if _resize_would_copy((span_x, span_y), scale):
+            # Too close to 1:1 for the pixels at hand: the warp is exact to 1/32 pixel instead.
+            piece = np.empty((rows, cols), source.dtype)
+            warp_plane(region, scale, (0.5 * scale[0] - 0.5, 0.5 * scale[1] - 0.5), piece)
+        else:
+            resized = cv2.resize(region, None, fx=1.0 / scale[0], fy=1.0 / scale[1], interpolation=cv2.INTER_LINEAR)
+            piece = resized[:rows, :cols]
+            if piece.shape[:2] != (rows, cols):  # only if the padding ran out: never at zoom >= 1
+                piece = cv2.resize(region, (cols, rows), interpolation=cv2.INTER_LINEAR)
         if flip_x or flip_y:
             cv2.flip(piece, -1 if flip_x and flip_y else (1 if flip_x else 0), dst=target)
         else:
             target[...] = piece
+
+
+def _span(count: int, scale: float, available: int) -> int:
+    """Source pixels to take for ``count`` output pixels: enough to cover them, and, when shrinking,
+    enough that the rounded output size differs from the input size (else resize copies)."""
+    needed = math.ceil(count * scale) + 2
+    if scale > 1.0:
+        needed = max(needed, math.floor(0.5 / (1.0 - 1.0 / scale)) + 2)
+    return min(needed, available)
+
+
+def _resize_would_copy(span: tuple[int, int], scale: tuple[float, float]) -> bool:
+    """Whether cv2.resize would copy instead of resampling (same rounded size) at a scale that is not 1."""
+    sizes = [round(length * (1.0 / factor)) for length, factor in zip(span, scale, strict=True)]
+    return sizes == list(span) and scale != (1.0, 1.0)

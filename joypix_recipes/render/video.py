@@ -64,7 +64,7 @@ def render_draft(
     ]
     overlays = build_overlays(draft)
     frames = draft.frame_count
-    seconds = frames / draft.fps
+    seconds = float(frames / draft.fps)
     soundtrack = mix_soundtrack(draft, sounds, seconds)
     poster_index = _poster_index(draft)
     poster_rgb = None

@@ -13,6 +13,7 @@ from helpers import write_image, write_wav
 from joypix_recipes.actions import Action, Animate, Audio, Fade, Reframe, Text
 from joypix_recipes.draft import Draft
 from joypix_recipes.errors import JobError
+from joypix_recipes.export import ExportSettings, parse_fps
 
 from .conftest import BACKEND_NAMES, MakeBackend, RecordingReporter, make_job
 
@@ -100,3 +101,13 @@ def test_a_second_run_replaces_the_output_atomically(
     assert os.stat(job.output).st_ino != first_inode, "the new file is renamed into place, not written over"
     assert probe(job.output)["frames"] == 12
     assert sorted(path.name for path in job.output.parent.iterdir()) == ["photo.jpg", "photo.mp4"]
+
+
+def test_an_ntsc_frame_rate_is_kept_exactly(backend_name: str, make_backend: MakeBackend, tmp_path: Path) -> None:
+    export = ExportSettings(resolution="480p", aspect="1:1", fps=parse_fps("29.97"))
+    job = make_job(write_image(tmp_path / "photo.jpg"), [Animate(duration=1.0)], export=export)
+    result = make_backend.run_job(make_backend(backend_name), job)
+
+    seen = probe(result.output)
+    assert (seen["fps"], seen["frames"]) == (Fraction(30000, 1001), 30)
+    assert Draft.from_json(result.draft_json).fps == Fraction(30000, 1001)

@@ -287,3 +287,17 @@ def test_concurrent_jobs_share_one_anonymous_token_and_each_get_a_session(emulat
     assert all(job.output.exists() for job in jobs)
     assert emulator.state.counters.tokens_issued == 1
     assert emulator.state.counters.sessions_created == 3 and emulator.state.counters.renders_started == 3
+
+
+def test_a_photo_with_a_color_profile_is_uploaded_as_it_is(emulator: Emulator, tmp_path: Path) -> None:
+    from PIL import ImageCms
+
+    photo = tmp_path / "in" / "tagged.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(photo, quality=90, icc_profile=profile)
+    job = _job(tmp_path, photo, PlannedStep("animate", Animate(duration=1.0)))
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, RecordingReporter(), None))
+    assert isinstance(result, JobResult)
+    (stored,) = emulator.state.media.values()
+    assert stored.path.read_bytes() == photo.read_bytes()  # the service gets the profile and does its own color

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import PurePath
 
 import pytest
@@ -23,7 +24,7 @@ from joypix_recipes.actions import (
     Reframe,
     Text,
 )
-from joypix_recipes.backends.prompts import prompt_for
+from joypix_recipes.backends.prompts import format_request, prompt_for
 from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
 from joypix_recipes.export import ASPECTS, RESOLUTIONS, ExportSettings
@@ -122,3 +123,8 @@ def test_every_structured_prompt_reads_back_to_the_same_edit(action: Action, aud
         expected_action = replace(action, file=audio_name or PurePath(action.file).name)
     for draft in starting_drafts():
         assert apply_interpretation(draft, interpretation) == apply_action(draft, expected_action), prompt
+
+
+def test_the_frame_request_names_ntsc_and_whole_rates_as_people_write_them() -> None:
+    assert format_request("9:16", "1080p", Fraction(30000, 1001)) == "Make the video 9:16 at 1080p, 29.97 fps."
+    assert format_request("1:1", "720p", Fraction(24)) == "Make the video 1:1 at 720p, 24 fps."

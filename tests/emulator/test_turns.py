@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -45,6 +47,13 @@ def test_turn_edits_the_session_draft_with_the_interpreter(client: Client) -> No
     draft = _draft(client)
     assert (draft.video[0].motion, draft.video[0].duration_ms) == ("pan-left", 3000)
     assert [t.text for t in draft.text] == ["Hello"]
+
+
+@pytest.mark.parametrize(("phrase", "rate"), [("29.97 fps", Fraction(30000, 1001)), ("at 15 fps", Fraction(15))])
+def test_a_frame_rate_in_words_sets_the_draft_rate_exactly(client: Client, phrase: str, rate: Fraction) -> None:
+    client.upload("photo.png", image_bytes())
+    client.turn(f"Make the video 9:16 at 1080p, {phrase}. {ANIMATE}")
+    assert _draft(client).fps == rate
 
 
 def test_uploaded_audio_named_in_a_prompt_becomes_the_background_track(client: Client) -> None:

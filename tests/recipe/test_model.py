@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 from joypix_recipes.export import ExportSettings
@@ -15,6 +16,7 @@ from joypix_recipes.recipe.model import (
     PromptStep,
     Template,
     TextStep,
+    export_settings,
 )
 from joypix_recipes.recipe.schema import SCHEMA_PATH
 
@@ -140,3 +142,29 @@ def test_starter_recipe_name_cannot_smuggle_yaml(tmp_path: Path) -> None:
     path.write_text(init_recipe_text("x\nversion: 2\u2028é"))
     recipe = load_recipe(path)
     assert recipe.name == "x version: 2 é"
+
+
+def test_frame_rates_are_read_as_exact_fractions_however_they_are_written(write_recipe: WriteRecipe) -> None:
+    path = write_recipe(
+        """
+        version: 1
+        steps: [{prompt: hi}]
+        export: {fps: 29.97}
+        variants:
+          - {name: film, export: {fps: 24000/1001}}
+          - {name: tv, export: {fps: "59.94"}}
+          - {name: pal, export: {fps: 50}}
+          - {name: preview, export: {fps: 12.5}}
+          - {name: same}
+        """
+    )
+    recipe = load_recipe(path)
+    assert recipe.export.fps == Fraction(30000, 1001)
+    rates = {variant.name: export_settings(recipe.export, variant.export).fps for variant in recipe.variants}
+    assert rates == {
+        "film": Fraction(24000, 1001),
+        "tv": Fraction(60000, 1001),
+        "pal": Fraction(50),
+        "preview": Fraction(25, 2),
+        "same": Fraction(30000, 1001),
+    }

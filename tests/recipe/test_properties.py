@@ -161,6 +161,8 @@ def _branch(schema: dict[str, Any], branch: dict[str, Any], depth: int) -> st.Se
 def _typed(schema: dict[str, Any], types: Any, depth: int) -> st.SearchStrategy[Any]:
     if isinstance(types, list) and set(types) - {"null"} == {"number", "string"}:
         numbers = _numbers(schema, False)
+        if "pattern" in schema:  # a number or its own written form (a frame rate such as "30000/1001"), no template
+            return numbers | _typed(schema, "string", depth)
         texts = numbers.map(lambda number: f"{number}") | numbers.map(lambda number: f"{{{{ {number} }}}}")
         return st.one_of([numbers, texts, *([st.none()] if "null" in types else [])])
     if isinstance(types, list):

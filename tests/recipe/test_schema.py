@@ -150,7 +150,13 @@ def test_input_needs_exactly_one_of_path_and_url(write_recipe: WriteRecipe) -> N
         ),
         ("vars: {a: [1]}", (1, 11, "vars.a must be text or a number or true or false, not a list")),
         ("export: {resolution: 1080}", (1, 22, "export.resolution 1080 is not one of 1080p, 720p, 480p")),
-        ("export: {fps: 29}", (1, 15, "export.fps 29 is not one of 24, 25, 30, 60")),
+        ("export: {fps: 121}", (1, 15, "export.fps must be at most 120, not 121")),
+        ("export: {fps: 0.5}", (1, 15, "export.fps must be at least 1, not 0.5")),
+        (
+            "export: {fps: fast}",
+            (1, 15, 'export.fps \'fast\' is not a frame rate; write a number such as 30 or 29.97, or a ratio such as "30000/1001"'),
+        ),
+        ("export: {fps: 240000/1001}", (1, 15, "export.fps '240000/1001' frames per second is out of range; use 1 to 120")),
         ("export: {aspect: 1.5}", (1, 18, "export.aspect 1.5 is not one of 9:16, 16:9, 1:1, 4:5")),
         (
             "variants: [{name: 'my reel'}]",

@@ -16,7 +16,14 @@ def _smooth_plane(height: int, width: int) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("scale", "anchor", "out_anchor"),
-    [(1.25, (100, 160), (80, 128)), (1.0734, (60, 210), (40, 170)), (1.0, (2, 318), (0, 256))],
+    [
+        (1.25, (100, 160), (80, 128)),
+        (1.0734, (60, 210), (40, 170)),
+        (1.0, (2, 318), (0, 256)),
+        # Just above 1:1, where cv2.resize would hand back its input unchanged; beside an edge too.
+        (1.0003, (100, 160), (80, 128)),
+        (1.001, (6, 306), (4, 300)),
+    ],
 )
 def test_quadrant_zoom_matches_the_general_warp(
     scale: float, anchor: tuple[int, int], out_anchor: tuple[int, int]
