@@ -81,6 +81,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (path / "samples").mkdir()
     shutil.copy(SAMPLE, path / "samples" / "sample.jpg")
     (path / "samples" / "music.m4a").write_bytes(b"audio is not read while planning")
+    (path / "samples" / "captions.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHello\n", encoding="utf-8")
+    (path / "fonts").mkdir()
+    (path / "fonts" / "Brand-Bold.ttf").write_bytes(b"fonts are not read while planning")
     return path
 
 
