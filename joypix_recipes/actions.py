@@ -54,9 +54,12 @@ def parse_color(text: str) -> tuple[int, int, int, int]:
     from PIL import ImageColor  # only when a colour is named: loading a recipe stays free of imaging libraries
 
     try:
-        red, green, blue, alpha = ImageColor.getcolor(text.strip(), "RGBA")
+        colour = ImageColor.getcolor(text.strip(), "RGBA")
     except (ValueError, AttributeError) as error:
         raise ValueError(f"'{text}' is not a colour (use #RRGGBB, #RRGGBBAA or a CSS name such as gold)") from error
+    if not isinstance(colour, tuple) or len(colour) != 4:
+        raise ValueError(f"'{text}' is not a colour")
+    red, green, blue, alpha = colour
     return int(red), int(green), int(blue), int(alpha)
 
 

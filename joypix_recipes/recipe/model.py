@@ -155,6 +155,8 @@ class Recipe:
     variants: tuple[Variant, ...]
     lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
     extra_vars: frozenset[str] = frozenset()
+    notify_urls: tuple[str, ...] = ()
+    notify_commands: tuple[tuple[str, ...], ...] = ()
 
     @property
     def directory(self) -> Path:
@@ -205,7 +207,24 @@ def build_recipe(document: Document, path: Path, extra_vars: frozenset[str] = fr
         variants=tuple(_variant(document, index, item) for index, item in enumerate(data.get("variants", []))),
         lines=document.lines,
         extra_vars=extra_vars,
+        notify_urls=tuple(target for target in _notify_targets(data) if isinstance(target, str)),
+        notify_commands=tuple(tuple(target) for target in _notify_targets(data) if isinstance(target, list)),
     )
+
+
+def _notify_targets(data: dict[str, Any]) -> list[str | list[str]]:
+    """``notify:`` as URLs (strings) and commands (argv lists), whichever of its forms was written."""
+    written = data.get("notify")
+    items = written if isinstance(written, list) else [] if written is None else [written]
+    targets: list[str | list[str]] = []
+    for item in items:
+        if isinstance(item, str):
+            targets.append(item)
+        elif isinstance(item, dict) and "url" in item:
+            targets.append(str(item["url"]))
+        elif isinstance(item, dict) and "command" in item:
+            targets.append([str(part) for part in item["command"]])
+    return targets
 
 
 def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSettings:

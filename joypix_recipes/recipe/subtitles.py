@@ -49,7 +49,7 @@ def _vtt(path: Path) -> list[Cue]:
         Cue(
             caption.start_time.in_milliseconds() / 1000, caption.end_time.in_milliseconds() / 1000, _plain(caption.text)
         )
-        for caption in captions
+        for caption in captions.captions
     ]
 
 

@@ -217,6 +217,10 @@ def _without_variant_refs(value: Any) -> bool:
 def satisfy_cross_field_rules(data: dict[str, Any]) -> dict[str, Any]:
     """What the schema cannot say: unique variant names, outputs that tell variants apart, end after start."""
     data = copy.deepcopy(data)
+    notify = data.get("notify")
+    targets = notify if isinstance(notify, list) else [notify]
+    if any(isinstance(target, dict) and len(target) != 1 for target in targets):  # exactly one key: not generated
+        data["notify"] = {"command": ["true"]}
     data["vars"] = {**data.get("vars", {}), "title": "T", "duration": 3}
     variants = data.get("variants", [])
     for index, variant in enumerate(variants):
