@@ -88,7 +88,11 @@ def test_webvtt_subtitles_given_as_a_path(tmp_path: Path) -> None:
     ("files", "step", "message"),
     [
         ({}, "- subtitles: missing.srt\n", "subtitles 'missing.srt': cannot read it"),
-        ({"bad.srt": "1\nnot a time\nwords\n"}, "- subtitles: bad.srt\n", "subtitles 'bad.srt': it is not a valid SRT file"),
+        (
+            {"bad.srt": "1\nnot a time\nwords\n"},
+            "- subtitles: bad.srt\n",
+            "subtitles 'bad.srt': it is not a valid SRT file",
+        ),
         ({}, "- text: {content: Hi, font: brand.ttf}\n", "font file 'brand.ttf' not found"),
         ({}, "- text: {content: Hi, font: Helvetica}\n", "font 'Helvetica' is neither a .ttf/.otf file nor one of"),
     ],
