@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_job
+from helpers import make_job, write_image
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.cli import main
 from joypix_recipes.errors import RenderError
 from joypix_recipes.execution import execute_run
 from joypix_recipes.job import Job
@@ -199,3 +200,28 @@ def test_a_command_gets_each_event_as_json_on_stdin(tmp_path: Path) -> None:
     events = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
     assert [event["event"] for event in events] == ["job.finished", "run.finished"]
     assert events[0]["status"] == "done" and events[1]["status"] == "ok"
+
+
+def test_joypix_run_notifies_the_recipe_command_and_each_notify_url(hook: Hook, tmp_path: Path) -> None:
+    write_image(tmp_path / "photo.jpg", (64, 48))
+    received = tmp_path / "events.jsonl"
+    append = "import sys; open(sys.argv[1], 'a', encoding='utf-8').write(sys.stdin.read() + chr(10))"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "version: 1\nname: r\ninputs: [photo.jpg]\nsteps:\n  - animate: {motion: none, duration: 0.2}\n"
+        "export: {resolution: 480p, fps: 10}\n"
+        f"notify: {{command: {json.dumps([sys.executable, '-c', append, str(received)])}}}\n",
+        encoding="utf-8",
+    )
+    assert main(["run", str(recipe), "--notify", hook.url, "--out", str(tmp_path / "out"), "-q"]) == 0
+    from_command = [json.loads(line)["event"] for line in received.read_text(encoding="utf-8").splitlines()]
+    assert from_command == [event["event"] for event in hook.events()] == ["job.finished", "run.finished"]
+    assert hook.events()[0]["output"] == str(tmp_path / "out" / "photo.mp4")
+
+
+def test_a_notify_that_is_no_http_url_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("version: 1\nname: r\ninputs: [photo.jpg]\nsteps:\n  - prompt: zoom in\n", encoding="utf-8")
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    assert main(["run", str(recipe), "--notify", "ftp://example/x", "--out", str(tmp_path / "out")]) == 2
+    assert "--notify needs an http:// or https:// URL" in capsys.readouterr().err
