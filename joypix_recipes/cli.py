@@ -149,6 +149,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     farm = _farm_settings(args)
     if farm is not None:
+        if args.notify or recipe.notify_urls or recipe.notify_commands:
+            _error("warning: render-farm runs do not send notifications yet; --notify and notify: are ignored")
         return _run_on_farm(args, farm, jobs, out_dir, recipe.name)
     from joypix_recipes.execution import execute_run
 
