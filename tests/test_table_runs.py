@@ -90,3 +90,18 @@ def test_a_column_that_is_no_var_name_exits_2_with_one_line(
     assert main(["run", str(batch / "recipe.yaml"), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "column '2nd' cannot be a var name" in err and "Traceback" not in err
+
+
+def test_the_catalogue_example_renders_a_clip_per_row_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipes = Path(__file__).resolve().parents[1] / "recipes"
+    code = main(["run", str(recipes / "catalogue.yaml"), "--out", str(tmp_path), "--quiet"])
+
+    assert code == 0, capsys.readouterr().err
+    clips = sorted(path.name for path in (tmp_path / "catalogue").glob("*.mp4"))
+    assert clips == ["JP-100.mp4", "JP-200.mp4", "JP-300.mp4"]
+    with av.open(str(tmp_path / "catalogue" / "JP-200.mp4")) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        assert (stream.codec_context.width, stream.codec_context.height, frames) == (480, 480, 90)
