@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -95,3 +96,14 @@ def test_an_unknown_preset_is_a_recipe_error_naming_the_choices(tmp_path: Path) 
 
 def test_the_schema_offers_exactly_the_presets_the_code_knows() -> None:
     assert field_schema("Export", "preset")["enum"] == list(PRESETS)
+
+
+def test_the_readme_states_the_limits_the_code_checks() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\s*\| `([a-z]+)` \| ([0-9:]+) \| ([0-9p]+) \| ([0-9]+) \| ([0-9]+ s|no limit)", readme, re.M)
+    stated = {name: (aspect, resolution, int(fps), limit) for name, aspect, resolution, fps, limit in rows}
+    expected = {
+        name: (p.aspect, p.resolution, p.fps, "no limit" if p.longest_seconds is None else f"{p.longest_seconds:g} s")
+        for name, p in PRESETS.items()
+    }
+    assert stated == expected
