@@ -77,7 +77,10 @@ class _Reader:
         self.path = path
         self.file = file
         self.kind = path.suffix.lower()
+        self.name = str(path)
         self._columns: list[str] | None = None
+        self._column_set: frozenset[str] = frozenset()
+        self._picture = PICTURE_COLUMNS[0]
 
     def columns(self) -> list[str]:
         for _ in self.rows():
@@ -97,10 +100,11 @@ class _Reader:
             reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or "I/O error"
             raise PlanError(f"cannot read table {self.path}: {reason}") from error
 
-    def _delimited_records(self) -> Iterator[tuple[str, dict[str, Any] | str]]:
-        # csv.Error reports a line too long for field_size_limit (the cell cap) or a broken quote.
-        csv.field_size_limit(MAX_LINE_CHARACTERS)
-        reader = csv.reader(self.file, delimiter="\t" if self.kind == ".tsv" else ",")
+    def _delimited_records(self) -> Iterator[tuple[str, tuple[str, ...] | str]]:
+        # csv.Error reports a cell over field_size_limit (a process-wide setting) or a broken quote.
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARACTERS))
+        too_long: set[int] = set()
+        reader = csv.reader(self._bounded_lines(too_long), delimiter="\t" if self.kind == ".tsv" else ",")
         try:
             header = next(reader, None)
         except csv.Error as error:
@@ -118,14 +122,17 @@ class _Reader:
                 continue
             if cells is None:
                 return
-            if not any(cell.strip() for cell in cells):
+            if too_long and too_long.intersection(range(start, reader.line_num + 1)):
+                yield f"line {start}", f"longer than {MAX_LINE_CHARACTERS} characters"
+                continue
+            if not "".join(cells).strip():
                 continue  # a blank line between rows is no row
             if len(cells) > len(columns):
                 yield f"line {start}", f"{len(cells)} cells but the header names {len(columns)} columns"
                 continue
-            yield f"line {start}", dict(zip(columns, cells, strict=False))
+            yield f"line {start}", tuple(cells)
 
-    def _json_records(self) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    def _json_records(self) -> Iterator[tuple[str, Any]]:
         if self.kind == ".json":
             try:
                 data = json.load(self.file)
@@ -136,13 +143,10 @@ class _Reader:
             for index, item in enumerate(data, start=1):
                 yield f"item {index}", item
             return
-        number = 0
-        while line := self.file.readline(MAX_LINE_CHARACTERS + 1):
-            number += 1
-            if len(line) > MAX_LINE_CHARACTERS:
+        too_long: set[int] = set()
+        for number, line in enumerate(self._bounded_lines(too_long), start=1):
+            if number in too_long:
                 yield f"line {number}", f"longer than {MAX_LINE_CHARACTERS} characters"
-                while line and not line.endswith("\n"):  # skip the rest of that line
-                    line = self.file.readline(MAX_LINE_CHARACTERS + 1)
                 continue
             if not line.strip():
                 continue
@@ -150,6 +154,19 @@ class _Reader:
                 yield f"line {number}", json.loads(line)
             except json.JSONDecodeError as error:
                 yield f"line {number}", f"not JSON ({error.msg})"
+
+    def _bounded_lines(self, too_long: set[int]) -> Iterator[str]:
+        """The file's lines, each read with a cap: an over-long line is skipped (an empty line in its
+        place keeps the numbering) and its number noted in ``too_long``, so it never sits in memory whole."""
+        number = 0
+        while line := self.file.readline(MAX_LINE_CHARACTERS + 1):
+            number += 1
+            if len(line) > MAX_LINE_CHARACTERS and not line.endswith("\n"):
+                too_long.add(number)
+                while line and not line.endswith("\n"):
+                    line = self.file.readline(MAX_LINE_CHARACTERS + 1)
+                line = "\n"
+            yield line
 
     def _set_columns(self, names: list[str]) -> None:
         wrong = [name for name in names if not _VAR_NAME.match(name)]
@@ -174,26 +191,34 @@ class _Reader:
                 f"table {self.path}: exactly one column must name the picture (image, path or url); found {what}"
             )
         self._columns = names
+        self._column_set = frozenset(names)
+        self._picture = pictures[0]
 
-    def _row(self, place: str, record: dict[str, Any] | str | Any) -> TableRow:
-        where = f"{self.path} {place}"
+    def _row(self, place: str, record: tuple[str, ...] | str | Any) -> TableRow:
+        where = f"{self.name} {place}"
         if isinstance(record, str):
             return TableRow(where, problem=record)
-        if not isinstance(record, dict):
+        if isinstance(record, tuple):  # the cells of a .csv/.tsv line (JSON gives lists, never tuples)
+            values = dict(zip(self._columns or [], record, strict=False))
+            for name in self._missing(values):
+                values[name] = ""
+        elif isinstance(record, dict):
+            if self._columns is None:
+                self._set_columns([str(key) for key in record])
+            extra = next((str(key) for key in record if key not in self._column_set), None)
+            if extra is not None:
+                return TableRow(where, problem=f"column '{extra}' is not in the first row, which names the columns")
+            values = {name: _text(record.get(name)) for name in self._columns or []}
+        else:
             return TableRow(where, problem="a row must be an object of column values")
-        if self._columns is None:
-            self._set_columns([str(key) for key in record])
-        columns = self._columns or []
-        extra = [str(key) for key in record if key not in columns]
-        if extra:
-            return TableRow(where, problem=f"column '{extra[0]}' is not in the first row, which names the columns")
-        values = {name: _text(record.get(name)) for name in columns}
-        picture = next(name for name in PICTURE_COLUMNS if name in columns)
-        target = values.pop(picture).strip()
+        target = values.pop(self._picture).strip()
         if not target:
-            return TableRow(where, problem=f"the {picture} cell is empty")
-        key = "url" if picture == "url" or re.match(r"^https?://", target) else "path"
+            return TableRow(where, problem=f"the {self._picture} cell is empty")
+        key = "url" if self._picture == "url" or target.startswith(("http://", "https://")) else "path"
         return TableRow(where, entry={key: target, "vars": values})
+
+    def _missing(self, values: dict[str, str]) -> list[str]:
+        return [name for name in self._columns or [] if name not in values] if len(values) < len(self._column_set) else []
 
 
 def _text(value: Any) -> str:

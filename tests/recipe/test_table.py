@@ -10,7 +10,7 @@ import pytest
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.plan import plan_jobs
 from joypix_recipes.recipe import load_recipe
-from joypix_recipes.recipe.table import MAX_LINE_CHARACTERS, read_table, table_columns
+from joypix_recipes.recipe.table import MAX_LINE_CHARACTERS, MAX_ROWS, read_table, table_columns
 from tests.helpers import write_image
 
 ROWS = [
@@ -103,16 +103,6 @@ def test_jsonl_rows_that_are_not_json_or_not_objects_are_bad_rows(tmp_path: Path
     assert "not JSON" in str(problems[1]) and "object" in str(problems[2]) and "'extra'" in str(problems[3])
 
 
-def test_an_overlong_jsonl_line_is_one_bad_row_not_a_memory_spike(tmp_path: Path) -> None:
-    table = tmp_path / "t.jsonl"
-    huge = json.dumps({"image": "a.jpg", "title": "x" * (MAX_LINE_CHARACTERS + 10)})
-    table.write_text(json.dumps({"image": "a.jpg", "title": "A"}) + "\n" + huge + "\n" + json.dumps({"image": "b.jpg", "title": "Cedar"}) + "\n")
-    rows = list(read_table(table))
-    assert [row.place.rsplit(" ", 1)[1] for row in rows] == ["1", "2", "3"]
-    assert rows[1].problem is not None and "longer than" in rows[1].problem
-    assert rows[2].entry is not None and rows[2].entry["vars"]["title"] == "Cedar"
-
-
 def test_a_column_that_is_no_var_name_is_a_clear_recipe_error(tmp_path: Path, photos: Path) -> None:
     (tmp_path / "data" / "t.csv").write_text("image,unit price\nphotos/a.jpg,4\n", encoding="utf-8")
     with pytest.raises(RecipeError, match="column 'unit price' cannot be a var name"):
@@ -162,4 +152,23 @@ def test_a_json_table_must_be_a_list_of_objects(tmp_path: Path) -> None:
     table = tmp_path / "t.json"
     table.write_text('{"image": "a.jpg"}', encoding="utf-8")
     with pytest.raises(PlanError, match="a list of objects"):
+        list(read_table(table))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_an_overlong_line_is_one_bad_row_and_the_rows_after_it_keep_their_lines(tmp_path: Path, suffix: str) -> None:
+    table = _table(tmp_path / f"t{suffix}", [*ROWS, ROWS[0]])
+    lines = table.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].rstrip("\n") + "x" * (MAX_LINE_CHARACTERS + 10) + "\n"
+    table.write_text("".join(lines))
+    rows = list(read_table(table))
+    numbers, bad = ([2, 3, 4], [False, True, False]) if suffix == ".csv" else ([1, 2, 3], [False, False, True])
+    assert [row.place for row in rows] == [f"{table} line {number}" for number in numbers]
+    assert [row.problem is not None and "longer than" in row.problem for row in rows] == bad
+
+
+def test_a_table_of_more_rows_than_the_cap_is_refused_whole(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("image\n" + "a.jpg\n" * (MAX_ROWS + 1), encoding="utf-8")
+    with pytest.raises(PlanError, match=f"more than {MAX_ROWS} rows; split it"):
         list(read_table(table))
