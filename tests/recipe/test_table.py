@@ -172,3 +172,10 @@ def test_a_table_of_more_rows_than_the_cap_is_refused_whole(tmp_path: Path) -> N
     table.write_text("image\n" + "a.jpg\n" * (MAX_ROWS + 1), encoding="utf-8")
     with pytest.raises(PlanError, match=f"more than {MAX_ROWS} rows; split it"):
         list(read_table(table))
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark_and_crlf_lines_reads_cleanly(tmp_path: Path, photos: Path) -> None:
+    table = tmp_path / "data" / "t.csv"
+    table.write_bytes("\ufeffimage,title,price\r\nphotos/a.jpg,\"Amber, large\",49\r\n".encode())
+    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out")
+    assert (job.input.path, job.vars["title"], job.vars["price"]) == (photos / "a.jpg", "Amber, large", "49")
