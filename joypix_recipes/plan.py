@@ -203,7 +203,7 @@ def table_sources(
             # rows are checked without them (the check costs a validator pass per key).
             checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
             issues = [row.problem] if row.problem is not None else input_issues(checked)
-            vars_checked = vars_checked or row.problem is None
+            vars_checked = vars_checked or not issues
             found: list[Path] = []
             if not issues and "path" in entry:
                 found, issues = _row_pictures(str(entry["path"]), table.parent, out)
