@@ -84,6 +84,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (path / "samples" / "captions.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHello\n", encoding="utf-8")
     (path / "fonts").mkdir()
     (path / "fonts" / "Brand-Bold.ttf").write_bytes(b"fonts are not read while planning")
+    # The tables the schema's examples name, their pictures relative to each table's folder.
+    (path / "products.csv").write_text("image,sku\nsamples/sample.jpg,A1\n", encoding="utf-8")
+    (path / "samples" / "catalogue.csv").write_text("image,sku\nsample.jpg,A1\n", encoding="utf-8")
     return path
 
 
