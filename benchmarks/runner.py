@@ -153,6 +153,9 @@ async def _skip_all(backend: Backend, jobs: list[Job], out_dir: Path) -> tuple[f
 
 
 class _NullReporter:
+    identity = "benchmark"
+    input_hash = ""
+
     def stage(self, text: str) -> None: ...
     def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None: ...
     def warn(self, message: str) -> None: ...

@@ -15,7 +15,14 @@ from joypix_recipes.job import Job
 
 
 class JobReporter(Protocol):
-    """Where a backend tells the runner how a job is going."""
+    """The job's context: who the job is, and where its backend tells the runner how it is going.
+
+    ``identity`` and ``input_hash`` are computed once per job, before it runs, off the event loop;
+    a backend uses them as they are and never reads the input to hash it again.
+    """
+
+    identity: str
+    input_hash: str
 
     def stage(self, text: str) -> None:
         """The job entered a new stage ("uploading", "step 2/3: animate", "rendering 40%")."""

@@ -218,7 +218,7 @@ class _CloudJob:
         temp = await asyncio.to_thread(finished.enter_context, atomic_path(output))
         try:
             await self.client.download(url, temp)
-            facts, frame = await asyncio.to_thread(finish_download, temp, self.job, draft)
+            facts, frame = await asyncio.to_thread(finish_download, temp, self.job, self.reporter.identity, draft)
         except BaseException as error:
             finished.__exit__(type(error), error, error.__traceback__)
             raise

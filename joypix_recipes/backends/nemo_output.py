@@ -1,7 +1,7 @@
 """What the cloud backend does with a downloaded export: check it decodes, tag it, and cut its poster.
 
-All of it runs in one worker thread per job (``finish_download``), so neither the input hash nor the
-decoding ever runs on the event loop that is driving the other jobs' turns and polls.
+All of it runs in one worker thread per job (``finish_download``), so the decoding never runs on the
+event loop that is driving the other jobs' turns and polls.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import av
 
 from joypix_recipes.errors import RenderError
-from joypix_recipes.job import Job, identity_comment, job_identity, output_metadata, poster_path
+from joypix_recipes.job import Job, identity_comment, output_metadata, poster_path
 from joypix_recipes.provenance import embedded_identity
 from joypix_recipes.render.probe import probe_video
 from joypix_recipes.render.video import write_metadata
@@ -38,10 +38,10 @@ def check_video(path: Path, label: str) -> VideoFacts:
     return VideoFacts(info.width, info.height, info.duration_s, info.frames)
 
 
-def finish_download(temp: Path, job: Job, draft: dict[str, Any]) -> tuple[VideoFacts, Any]:
+def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) -> tuple[VideoFacts, Any]:
     """Check the download, add the job's tags, and pick its poster frame (an RGB image), in this thread."""
     facts = check_video(temp, job.label)
-    write_metadata(temp, output_metadata(job, job_identity(job)))
+    write_metadata(temp, output_metadata(job, identity))
     return facts, poster_frame(temp, job.label, poster_index(facts.frames, draft))
 
 

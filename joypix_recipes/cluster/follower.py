@@ -129,7 +129,7 @@ class ClusterBackend:
     async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
         """Submit (or re-attach to) the job, wait for the farm to finish it, then fetch its output."""
         try:
-            submitted = await self.producer.submit(job)
+            submitted = await self.producer.submit(job, reporter.identity, reporter.input_hash)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise RunError(unreachable(self.producer.settings.broker_url, error)) from error
         reporter.stage("queued on the farm" if submitted.enqueued else "following the farm's job")
