@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resu
 from joypix_recipes.backends.nemo_commands import fetch_credits, fetch_status, settings_from_options
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.prompts import format_request, prompt_for
-from joypix_recipes.draft import summarize_timeline
+from joypix_recipes.draft import summarize_timeline, timeline_parts
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
 from joypix_recipes.export import fps_value, frame_size
 from joypix_recipes.job import Job
@@ -230,7 +229,7 @@ class _CloudJob:
         return JobResult(
             output=output,
             poster=poster,
-            summary=summarize(draft),
+            summary=summarize_timeline(draft),
             duration_s=facts.duration_s,
             replies=tuple(self.replies),
             warnings=tuple(self.warnings),
@@ -243,30 +242,20 @@ class _CloudJob:
 
 
 def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:
-    """What a turn changed in the draft, from the two summaries; None when nothing changed."""
+    """What a turn changed in the draft, segment by segment; None when nothing changed."""
     if after is None or after == before:
         return None
-    new = summarize(after)
-    old = summarize(before) if before else ""
-    added = [part for part in _parts(new) if part not in _parts(old)]
-    removed = [part for part in _parts(old) if part not in _parts(new)]
+    _, new_parts = timeline_parts(after)
+    _, old_parts = timeline_parts(before)
+    added = [part for part in new_parts if part not in old_parts]
+    removed = [part for part in old_parts if part not in new_parts]
     pieces = []
     if added:
         pieces.append("added " + "; ".join(added))
     if removed:
         pieces.append("removed " + "; ".join(removed))
     detail = ", ".join(pieces) if pieces else "changed settings"
-    return f"no reply from the agent; the timeline changed ({detail}). {new}"
-
-
-def _parts(summary: str) -> list[str]:
-    body = summary.partition(": ")[2]
-    return [part.strip() for part in re.split(r"(?:^|\s)\d+\.\s", body) if part.strip()]
-
-
-def summarize(draft: dict[str, Any] | None) -> str:
-    """The one-line timeline summary of a draft from the service (whatever keys it uses)."""
-    return summarize_timeline(draft)
+    return f"no reply from the agent; the timeline changed ({detail}). {summarize_timeline(after)}"
 
 
 __all__ = [
