@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
+from joypix_recipes import __version__
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.emulator import Emulator
@@ -68,7 +69,7 @@ def test_download_origin_never_receives_the_token_and_api_requests_all_carry_att
     assert all("authorization" not in r.headers and "x-client-id" not in r.headers for r in downloads)
     for request in emulator.state.requests.all():
         assert request.headers["x-skill-source"] == "image-to-video-joypix"
-        assert request.headers["x-skill-version"] == "0.3.0"
+        assert request.headers["x-skill-version"] == __version__
         assert request.headers["x-skill-platform"] == "unknown"
     authed = [r for r in emulator.state.requests.api if r.path != "/api/auth/anonymous-token"]
     assert authed and all(r.headers["authorization"].startswith("Bearer ") for r in authed)

@@ -13,6 +13,7 @@ import av
 import pytest
 from PIL import Image
 
+from joypix_recipes import __version__
 from joypix_recipes.actions import Animate, Audio, Prompt, Text
 from joypix_recipes.api.auth import TOKEN_FILE
 from joypix_recipes.api.settings import RetryPolicy, resolve_settings
@@ -134,7 +135,7 @@ def test_nemo_job_end_to_end_makes_the_mp4_the_export_asks_for(
     token = _token(emulator)
     for request in emulator.state.requests.api:
         assert request.headers["x-skill-source"] == "image-to-video-joypix"
-        assert request.headers["x-skill-version"] == "0.3.0"
+        assert request.headers["x-skill-version"] == __version__
     assert all("authorization" not in r.headers for r in emulator.state.requests.download)
     out = capsys.readouterr()
     assert token not in caplog.text and token not in out.out and token not in out.err
@@ -262,7 +263,7 @@ def test_credits_status_and_doctor_read_the_account_without_showing_the_token(
     status = asyncio.run(fetch_status(options, None))
     assert status == "Timeline (1 track): 1. Video: photo.png (0-1s)"
     rows = dict(asyncio.run(collect_doctor_report(options)))
-    assert rows["joypix"] == "0.3.0"
+    assert rows["joypix"] == __version__
     assert "answers (HTTP" in rows["base URL"]
     assert "expires" in rows["token"] and _token(emulator) not in " ".join(rows.values())
     assert "libx264" in rows["H.264 encoder"] and rows["HEIC photos"] in (
