@@ -222,7 +222,7 @@ class _CloudJob:
             finished.__exit__(type(error), error, error.__traceback__)
             raise
         await asyncio.to_thread(finished.close)
-        poster = await asyncio.to_thread(save_poster, frame, output, self.job.label)
+        poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
             self._warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
