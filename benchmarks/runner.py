@@ -29,13 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from joypix_recipes.actions import Animate, Fade, Text
-from joypix_recipes.backends import (
-    Backend,
-    BackendOptions,
-    JobReporter,
-    JobResult,
-    Resume,
-)
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job, JobInput, PlannedStep
 from joypix_recipes.journal import Journal

@@ -101,7 +101,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _backend_options(args: argparse.Namespace) -> Any:
-    from joypix_recipes.backends import BackendOptions
+    from joypix_recipes.backends.contract import BackendOptions
 
     return BackendOptions(
         base_url=getattr(args, "base_url", None),
@@ -366,7 +366,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     extra: dict[str, Any] = {}
     farm = _farm_settings(args)
     if farm is not None:
-        from joypix_recipes.backends import BACKENDS
+        from joypix_recipes.backends.registry import BACKENDS
         from joypix_recipes.cluster.broker import check_broker
         from joypix_recipes.cluster.farm import farm_backends
 

@@ -10,7 +10,7 @@ import platform
 import time
 
 import joypix_recipes
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.cluster.settings import ClusterSettings
 
 PING_TIMEOUT_S = 5.0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from joypix_recipes.api.redact import redact
 from joypix_recipes.atomic import remove_partials
-from joypix_recipes.backends import Backend, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, JobResult, Resume
 from joypix_recipes.errors import JobError, JoypixError, RunError
 from joypix_recipes.job import Job, hash_file, input_hash, job_identity, poster_path
 from joypix_recipes.journal import IN_FLIGHT, JobRecord, JobState, Journal

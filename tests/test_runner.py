@@ -13,7 +13,7 @@ from helpers import EndedJobs, make_job
 
 from joypix_recipes.actions import Animate, Prompt
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
-from joypix_recipes.backends import JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import JobReporter, JobResult, Resume
 from joypix_recipes.errors import ImageError, NoCreditsError
 from joypix_recipes.job import Job, PlannedStep, job_identity
 from joypix_recipes.journal import JobState, Journal

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
 from joypix_recipes.atomic import process_alive, remove_partials_of
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError

@@ -21,7 +21,7 @@ from joypix_recipes.api.models import RenderStatus, TurnResult
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.backends.nemo_commands import fetch_credits, fetch_status, settings_from_options
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.prompts import format_request, prompt_for

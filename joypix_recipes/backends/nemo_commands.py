@@ -7,7 +7,7 @@ from typing import Any
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.home import last_session
 from joypix_recipes.api.settings import ClientSettings, resolve_settings
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.draft import summarize_timeline
 from joypix_recipes.errors import UsageError
 

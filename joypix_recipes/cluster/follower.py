@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.cluster.broker import unreachable
 from joypix_recipes.cluster.errors import StorageError
 from joypix_recipes.cluster.ledger import Record, State

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.cluster.broker import job_message, make_broker
 from joypix_recipes.cluster.ledger import Ledger, State
 from joypix_recipes.cluster.message import JobMessage

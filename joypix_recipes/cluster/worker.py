@@ -21,7 +21,8 @@ from typing import TypeVar
 
 import redis
 
-from joypix_recipes.backends import BACKENDS, Backend, BackendFactory, BackendOptions, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult, Resume
+from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage

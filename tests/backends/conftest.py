@@ -16,7 +16,8 @@ from pathlib import Path
 import helpers
 import pytest
 
-from joypix_recipes.backends import BACKENDS, Backend, BackendOptions, JobResult
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult
+from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job
 

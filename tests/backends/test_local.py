@@ -14,8 +14,9 @@ from helpers import write_image, write_wav
 
 from joypix_recipes import errors
 from joypix_recipes.actions import Animate, Audio, Prompt, Text
-from joypix_recipes.backends import BACKENDS, BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.local import LocalBackend
+from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.draft import Draft
 from joypix_recipes.errors import (
     ImageError,
