@@ -285,7 +285,7 @@ def _run_until_interrupted(coroutine: Any) -> Any:
 
 def cmd_credits(args: argparse.Namespace) -> int:
     """Show the cloud account's credit balance."""
-    from joypix_recipes.backends.nemo import fetch_credits
+    from joypix_recipes.account import fetch_credits
 
     balance = _run_until_interrupted(fetch_credits(_backend_options(args)))
     if args.json:
@@ -300,7 +300,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Summarise a cloud session's timeline."""
-    from joypix_recipes.backends.nemo import fetch_status
+    from joypix_recipes.account import fetch_status
 
     _print(_run_until_interrupted(fetch_status(_backend_options(args), args.session)))
     return EXIT_OK

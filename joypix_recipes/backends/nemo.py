@@ -22,8 +22,8 @@ from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
-from joypix_recipes.backends.nemo_commands import fetch_credits, fetch_status, settings_from_options
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
+from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.backends.prompts import format_request, prompt_for
 from joypix_recipes.draft import summarize_timeline, timeline_parts
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
@@ -263,10 +263,7 @@ __all__ = [
     "VideoFacts",
     "check_video",
     "describe_change",
-    "fetch_credits",
-    "fetch_status",
     "render_output",
-    "settings_from_options",
 ]
 
 

@@ -14,11 +14,12 @@ import pytest
 from PIL import Image
 
 from joypix_recipes import __version__
+from joypix_recipes.account import fetch_credits, fetch_status
 from joypix_recipes.actions import Animate, Audio, Prompt, Text
 from joypix_recipes.api.auth import TOKEN_FILE
 from joypix_recipes.api.settings import RetryPolicy, resolve_settings
 from joypix_recipes.backends.contract import BackendOptions, JobResult, Resume
-from joypix_recipes.backends.nemo import NemoBackend, fetch_credits, fetch_status
+from joypix_recipes.backends.nemo import NemoBackend
 from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.doctor import collect_doctor_report
 from joypix_recipes.emulator import Emulator, Knobs
