@@ -83,7 +83,7 @@ class Runner:
         self.outcomes: list[JobOutcome] = []
         self._slots = asyncio.Semaphore(self.concurrency)
         self._output_locks: dict[Path, tuple[asyncio.Lock, int]] = {}
-        self._input_hashes: dict[tuple[str, int, int], str] = {}
+        self._input_hashes: dict[tuple[str, int, int], asyncio.Future[str]] = {}
         self._cleaned: set[Path] = set()
 
     async def run(self, jobs: Sequence[Job]) -> RunSummary:
@@ -124,21 +124,30 @@ class Runner:
     async def _identify(self, job: Job) -> tuple[str, str]:
         """(identity, input hash), or ("", message) when the input cannot be read."""
         try:
-            content = await asyncio.to_thread(self._input_hash, job)
+            content = await self._input_hash(job)
         except OSError as e:
             return "", f"cannot read input {job.input.display}: {e.strerror or e}; check the file is still there"
         return job_identity(job, content), content
 
-    def _input_hash(self, job: Job) -> str:
-        # Variants of one photo share its hash; stat keys the cache so a replaced file is rehashed.
+    async def _input_hash(self, job: Job) -> str:
+        # Variants of one photo share one hashing, even while it is still running; stat keys the cache
+        # so a replaced file is hashed again.
         path = job.input.path
         if path is None:
             return input_hash(job.input)
-        stat = path.stat()
+        stat = await asyncio.to_thread(path.stat)
         key = (str(path), stat.st_size, stat.st_mtime_ns)
-        if key not in self._input_hashes:
-            self._input_hashes[key] = self._hash_file(path)
-        return self._input_hashes[key]
+        hashing = self._input_hashes.get(key)
+        if hashing is None:
+            hashing = asyncio.ensure_future(asyncio.to_thread(self._hash_file, path))
+            # Retrieved here too, so a failure nobody waits for any more (all cancelled) is not reported as lost.
+            hashing.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._input_hashes[key] = hashing
+        try:
+            return await asyncio.shield(hashing)
+        except OSError:
+            self._input_hashes.pop(key, None)
+            raise
 
     async def _submit(self, job: Job, identified: tuple[str, str]) -> JobOutcome:
         identity, content = identified
