@@ -36,7 +36,7 @@ from runner import (  # noqa: I001 -- the sibling benchmark's helpers
 )
 
 from joypix_recipes.actions import Animate, Text
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.nemo import NemoBackend
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import PlannedStep

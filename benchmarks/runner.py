@@ -29,13 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from joypix_recipes.actions import Animate, Fade, Text
-from joypix_recipes.backends import (
-    Backend,
-    BackendOptions,
-    JobReporter,
-    JobResult,
-    Resume,
-)
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job, JobInput, PlannedStep
 from joypix_recipes.journal import Journal
@@ -153,6 +147,9 @@ async def _skip_all(backend: Backend, jobs: list[Job], out_dir: Path) -> tuple[f
 
 
 class _NullReporter:
+    identity = "benchmark"
+    input_hash = ""
+
     def stage(self, text: str) -> None: ...
     def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None: ...
     def warn(self, message: str) -> None: ...

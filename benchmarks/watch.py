@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image
 
-from joypix_recipes.backends import JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import JobReporter, JobResult, Resume
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
 from joypix_recipes.plan import plan_jobs

@@ -57,6 +57,26 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
+    fsync_folder(target.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make renames into ``folder`` durable: until its entry is on disk, a power cut can undo a rename.
+
+    Best effort: Windows cannot open a folder for this, and some file systems refuse it.
+    """
+    if os.name == "nt":
+        return
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _temp_folder(target: Path) -> Path:

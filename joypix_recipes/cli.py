@@ -106,7 +106,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _backend_options(args: argparse.Namespace) -> Any:
-    from joypix_recipes.backends import BackendOptions
+    from joypix_recipes.backends.contract import BackendOptions
 
     return BackendOptions(
         base_url=getattr(args, "base_url", None),
@@ -310,7 +310,7 @@ def _run_until_interrupted(coroutine: Any) -> Any:
 
 def cmd_credits(args: argparse.Namespace) -> int:
     """Show the cloud account's credit balance."""
-    from joypix_recipes.backends.nemo import fetch_credits
+    from joypix_recipes.account import fetch_credits
 
     balance = _run_until_interrupted(fetch_credits(_backend_options(args)))
     if args.json:
@@ -325,7 +325,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Summarise a cloud session's timeline."""
-    from joypix_recipes.backends.nemo import fetch_status
+    from joypix_recipes.account import fetch_status
 
     _print(_run_until_interrupted(fetch_status(_backend_options(args), args.session)))
     return EXIT_OK
@@ -391,7 +391,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     extra: dict[str, Any] = {}
     farm = _farm_settings(args)
     if farm is not None:
-        from joypix_recipes.backends import BACKENDS
+        from joypix_recipes.backends.registry import BACKENDS
         from joypix_recipes.cluster.broker import check_broker
         from joypix_recipes.cluster.farm import farm_backends
 

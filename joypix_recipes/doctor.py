@@ -10,7 +10,7 @@ import platform
 import time
 
 import joypix_recipes
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.cluster.settings import ClusterSettings
 
 PING_TIMEOUT_S = 5.0
@@ -47,10 +47,8 @@ async def _farm_rows(farm: ClusterSettings) -> list[tuple[str, str]]:
 
 
 def _encoder() -> str:
-    try:
-        from joypix_recipes.render.encode import encoder_description
-    except ImportError:
-        return "unknown (the renderer is not installed)"
+    from joypix_recipes.render.encode import encoder_description
+
     try:
         return encoder_description()
     except Exception as error:  # noqa: BLE001 - doctor reports problems, it must not crash on them
@@ -58,10 +56,8 @@ def _encoder() -> str:
 
 
 def _heic() -> str:
-    try:
-        from joypix_recipes.image_info import heic_supported
-    except ImportError:
-        return "unknown (the renderer is not installed)"
+    from joypix_recipes.image_info import heic_supported
+
     try:
         return "supported" if heic_supported() else "not available (install pillow-heif)"
     except Exception as error:  # noqa: BLE001 - doctor reports problems, it must not crash on them

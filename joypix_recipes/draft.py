@@ -288,7 +288,16 @@ _TEXT_KEYS = ("txt", "text", "content", "tx")
 
 
 def summarize_timeline(data: Any) -> str:
-    """The one-line summary of a draft as the service sent it, reading what it can; never raises.
+    """The one-line summary of a draft as the service sent it, reading what it can; never raises."""
+    used, parts = timeline_parts(data)
+    if not parts:
+        return "Timeline (0 tracks): empty"
+    numbered = " ".join(f"{index}. {part}" for index, part in enumerate(parts, start=1))
+    return f"Timeline ({used} {'track' if used == 1 else 'tracks'}): {numbered}"
+
+
+def timeline_parts(data: Any) -> tuple[int, list[str]]:
+    """The tracks used and one phrase per segment of a draft as the service sent it; never raises.
 
     Only ``t``, ``tt``, ``sg`` and ``d`` are documented (docs/protocol.md), so everything else (names,
     texts, volumes) is read where it is found and simply left out where it is not.
@@ -310,10 +319,7 @@ def summarize_timeline(data: Any) -> str:
             end = start + _number(segment.get("d"), 0.0)
             position = end
             parts.append(_segment_phrase(kind, segment, start, end))
-    if not parts:
-        return "Timeline (0 tracks): empty"
-    numbered = " ".join(f"{index}. {part}" for index, part in enumerate(parts, start=1))
-    return f"Timeline ({used} {'track' if used == 1 else 'tracks'}): {numbered}"
+    return used, parts
 
 
 def _segment_phrase(kind: str, segment: dict[str, Any], start: float, end: float) -> str:

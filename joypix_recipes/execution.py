@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
+from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal

@@ -162,10 +162,9 @@ def input_hash(job_input: JobInput) -> str:
     return hashlib.sha256(str(job_input.url).encode("utf-8")).hexdigest()
 
 
-def job_identity(job: Job, content_hash: str | None = None) -> str:
-    """Identity of a job: input content plus specification; unchanged by renaming nothing."""
-    content = content_hash if content_hash is not None else input_hash(job.input)
-    return hashlib.sha256(f"{content}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
+def job_identity(job: Job, content_hash: str) -> str:
+    """Identity of a job: its input's content hash (``input_hash``, computed once per job) plus its specification."""
+    return hashlib.sha256(f"{content_hash}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
 
 
 POSTER_SUFFIX = ".jpg"

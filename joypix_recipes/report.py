@@ -1,19 +1,23 @@
 """A run's record beside its outputs: ``manifest.json`` for machines and a self-contained ``report.html``.
 
-The report embeds poster thumbnails as data URIs and links outputs by relative path, so it opens
+The page is the packaged template ``templates/report.html``, rendered with autoescaping. It embeds
+poster thumbnails as data URIs and links outputs by relative path, so it opens
 offline in any browser and can be moved together with the folder.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import io
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from joypix_recipes import __version__
 from joypix_recipes.actions import action_to_dict
@@ -130,43 +134,60 @@ def render_report(summary: RunSummary, recipe_name: str, out_dir: Path) -> str:
     """The whole report.html as text: no scripts, no network, posters inline."""
     counts = summary.counts()
     total_time = sum(outcome.duration_s for outcome in summary.outcomes)
-    stopped = f'<p class="stopped">Stopped early: {_e(summary.stopped_reason)}</p>' if summary.stopped_reason else ""
-    cards = "\n".join(_card(outcome, out_dir) for outcome in summary.outcomes)
     tally = " · ".join(f"{count} {status}" for status, count in counts.items() if count) or "no jobs"
-    return _PAGE.format(
-        title=_e(f"{recipe_name}: joypix run report"),
-        recipe=_e(recipe_name),
-        tally=_e(tally),
-        total=_e(f"{total_time:.1f} s of job time"),
-        written=_e(time.strftime("%Y-%m-%d %H:%M:%S")),
-        stopped=stopped,
-        cards=cards,
+    return _report_template().render(
+        recipe=recipe_name,
+        tally=tally,
+        total=f"{total_time:.1f} s of job time",
+        written=time.strftime("%Y-%m-%d %H:%M:%S"),
+        stopped_reason=summary.stopped_reason,
+        cards=[_card(outcome, out_dir) for outcome in summary.outcomes],
     )
 
 
-def _card(outcome: JobOutcome, out_dir: Path) -> str:
+@functools.cache
+def _report_template() -> jinja2.Template:
+    # Autoescape: every value in the page is text from file names, recipes, errors or the service.
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("joypix_recipes", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template(REPORT_NAME)
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What one job's card in the report shows."""
+
+    status: str
+    label: str
+    relative: str
+    timing: str
+    thumbnail: str | None
+    steps: tuple[tuple[str, str], ...]
+    summary: str
+    error: str | None
+    warnings: tuple[str, ...]
+    replies: tuple[str, ...]
+
+
+def _card(outcome: JobOutcome, out_dir: Path) -> _Card:
     job = outcome.job
-    thumbnail = thumbnail_data_uri(outcome.poster) if outcome.status in ("done", "skipped") else None
-    relative = _relative(job.output, out_dir)
-    if thumbnail and outcome.status in ("done", "skipped"):
-        media = (
-            f'<video controls preload="none" poster="{thumbnail}" src="{_e(relative)}"></video>'
-        )
-    else:
-        media = f'<div class="blank">{_e(outcome.status)}</div>'
-    steps = "".join(f"<li><b>{_e(step.name)}</b> {_e(describe_step(step, job.backend))}</li>" for step in job.steps)
-    timing = "skipped (already done)" if outcome.status == "skipped" else f"{outcome.duration_s:.1f} s"
-    error = f'<p class="error">{_e(outcome.error)}</p>' if outcome.error else ""
-    notes = "".join(f'<p class="warning">{_e(text)}</p>' for text in outcome.warnings)
-    replies = "".join(f'<p class="reply">{_e(text)}</p>' for text in outcome.replies)
-    summary = f'<p class="summary">{_e(outcome.summary)}</p>' if outcome.summary else ""
-    return f"""<section class="card {outcome.status}">
-{media}
-<h2>{_e(job.label)} <span class="status">{_e(outcome.status)}</span></h2>
-<p class="output">{_e(relative)} · {_e(timing)}</p>
-<ol>{steps}</ol>
-{summary}{error}{notes}{replies}
-</section>"""
+    shown = outcome.status in ("done", "skipped")
+    return _Card(
+        status=outcome.status,
+        label=job.label,
+        relative=_relative(job.output, out_dir),
+        timing="skipped (already done)" if outcome.status == "skipped" else f"{outcome.duration_s:.1f} s",
+        thumbnail=thumbnail_data_uri(outcome.poster) if shown else None,
+        steps=tuple((step.name, describe_step(step, job.backend)) for step in job.steps),
+        summary=outcome.summary,
+        error=outcome.error,
+        warnings=outcome.warnings,
+        replies=outcome.replies,
+    )
 
 
 def _relative(path: Path, out_dir: Path) -> str:
@@ -174,45 +195,3 @@ def _relative(path: Path, out_dir: Path) -> str:
         return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
     except ValueError:
         return path.resolve().as_posix()
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="joypix">
-<title>{title}</title>
-<style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }}
-header p {{ margin: 4px 0; color: #555; }}
-.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 16px; }}
-.card {{ background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 12px; }}
-.card video, .card .blank {{ width: 100%; max-height: 360px; background: #111; border-radius: 4px; }}
-.card .blank {{ height: 160px; display: flex; align-items: center; justify-content: center; color: #aaa; }}
-.card h2 {{ font-size: 15px; margin: 8px 0 4px; word-break: break-all; }}
-.status {{ font-size: 12px; padding: 1px 6px; border-radius: 8px; background: #eee; }}
-.done .status {{ background: #d7f5dd; }} .failed .status {{ background: #fbd5d5; }}
-.cancelled .status {{ background: #fdeccc; }}
-.output {{ color: #666; word-break: break-all; }}
-ol {{ padding-left: 20px; margin: 6px 0; }}
-.error {{ color: #b00020; }} .warning {{ color: #8a5a00; }} .reply, .summary {{ color: #555; font-style: italic; }}
-.stopped {{ color: #b00020; font-weight: bold; }}
-</style>
-</head>
-<body>
-<header>
-<h1>{recipe}</h1>
-<p>{tally} · {total} · written {written}</p>
-{stopped}
-</header>
-<main class="grid">
-{cards}
-</main>
-</body>
-</html>
-"""

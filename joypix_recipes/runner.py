@@ -11,13 +11,13 @@ import contextlib
 import os
 import time
 import traceback
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from joypix_recipes.api.redact import redact
 from joypix_recipes.atomic import remove_partials
-from joypix_recipes.backends import Backend, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, JobResult, Resume
 from joypix_recipes.errors import JobError, JoypixError, RunError
 from joypix_recipes.job import Job, hash_file, input_hash, job_identity, poster_path
 from joypix_recipes.journal import IN_FLIGHT, JobRecord, JobState, Journal
@@ -34,6 +34,7 @@ class _Reporter:
 
     job: Job
     identity: str
+    input_hash: str
     journal: Journal
     progress: Progress
     replies: list[str] = field(default_factory=list)
@@ -69,8 +70,11 @@ class Runner:
         progress: Progress,
         concurrency: int | None = None,
         force: bool = False,
+        hash_file: Callable[[Path], str] = hash_file,
     ) -> None:
         self.backend = backend
+        # Injected so a test can count reads; the one place a job's input is hashed before it runs.
+        self._hash_file = hash_file
         self.journal = journal
         self.progress = progress
         self.force = force
@@ -79,7 +83,7 @@ class Runner:
         self.outcomes: list[JobOutcome] = []
         self._slots = asyncio.Semaphore(self.concurrency)
         self._output_locks: dict[Path, tuple[asyncio.Lock, int]] = {}
-        self._input_hashes: dict[tuple[str, int, int], str] = {}
+        self._input_hashes: dict[tuple[str, int, int], asyncio.Future[str]] = {}
         self._cleaned: set[Path] = set()
 
     async def run(self, jobs: Sequence[Job]) -> RunSummary:
@@ -95,9 +99,12 @@ class Runner:
             raise _first_leaf(group) from None
         return RunSummary(tuple(task.result() for task in tasks), self.stopped_reason)
 
-    async def submit(self, job: Job) -> JobOutcome:
-        """Run one job (the hot folder calls this from many tasks); same bound, skip and resume rules."""
-        identity = await self._identify(job)
+    async def submit(self, job: Job, input_hash: str | None = None) -> JobOutcome:
+        """Run one job (the hot folder calls this from many tasks); same bound, skip and resume rules.
+
+        ``input_hash`` is the input's content hash when the caller has already read it (the hot folder has).
+        """
+        identity = await self._identify(job) if input_hash is None else (job_identity(job, input_hash), input_hash)
         if identity[0]:
             self.journal.add_pending([(identity[0], job)])
         return await self._submit(job, identity)
@@ -114,26 +121,35 @@ class Runner:
             for folder in (*self._cleaned, self.journal.scratch):
                 remove_partials(folder)
 
-    async def _identify(self, job: Job) -> tuple[str, str | None]:
+    async def _identify(self, job: Job) -> tuple[str, str]:
         """(identity, input hash), or ("", message) when the input cannot be read."""
         try:
-            content = await asyncio.to_thread(self._input_hash, job)
+            content = await self._input_hash(job)
         except OSError as e:
             return "", f"cannot read input {job.input.display}: {e.strerror or e}; check the file is still there"
         return job_identity(job, content), content
 
-    def _input_hash(self, job: Job) -> str:
-        # Variants of one photo share its hash; stat keys the cache so a replaced file is rehashed.
+    async def _input_hash(self, job: Job) -> str:
+        # Variants of one photo share one hashing, even while it is still running; stat keys the cache
+        # so a replaced file is hashed again.
         path = job.input.path
         if path is None:
             return input_hash(job.input)
-        stat = path.stat()
+        stat = await asyncio.to_thread(path.stat)
         key = (str(path), stat.st_size, stat.st_mtime_ns)
-        if key not in self._input_hashes:
-            self._input_hashes[key] = hash_file(path)
-        return self._input_hashes[key]
+        hashing = self._input_hashes.get(key)
+        if hashing is None:
+            hashing = asyncio.ensure_future(asyncio.to_thread(self._hash_file, path))
+            # Retrieved here too, so a failure nobody waits for any more (all cancelled) is not reported as lost.
+            hashing.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._input_hashes[key] = hashing
+        try:
+            return await asyncio.shield(hashing)
+        except OSError:
+            self._input_hashes.pop(key, None)
+            raise
 
-    async def _submit(self, job: Job, identified: tuple[str, str | None]) -> JobOutcome:
+    async def _submit(self, job: Job, identified: tuple[str, str]) -> JobOutcome:
         identity, content = identified
         if not identity:
             return self._record(JobOutcome(job, "", "failed", None, content, 0.0))
@@ -167,12 +183,12 @@ class Runner:
             else:
                 self._output_locks[output] = (lock, users - 1)
 
-    async def _attempt(self, job: Job, identity: str, content: str | None, record: JobRecord | None) -> JobOutcome:
+    async def _attempt(self, job: Job, identity: str, content: str, record: JobRecord | None) -> JobOutcome:
         resume = None
         # Only a render id is worth re-attaching to: replaying steps into an old session could apply them twice.
         if not self.force and record is not None and record.state in IN_FLIGHT and record.render_id:
             resume = Resume(session_id=record.session_id, render_id=record.render_id)
-        reporter = _Reporter(job, identity, self.journal, self.progress)
+        reporter = _Reporter(job, identity, content, self.journal, self.progress)
         # Asked before this attempt is journaled as running, which would make any file there look like ours.
         foreign = None
         if os.path.lexists(job.output) or os.path.lexists(poster_path(job.output)):  # the usual case: neither

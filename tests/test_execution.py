@@ -12,7 +12,7 @@ import pytest
 from helpers import EndedJobs, make_job
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.errors import UsageError
 from joypix_recipes.execution import Execution, execute_run, execution
 from joypix_recipes.job import Job

@@ -162,7 +162,7 @@ def test_everything_in_one_sentence() -> None:
     }
 
 
-def test_reference_example_prompts_are_fully_understood() -> None:
+def test_everyday_animation_requests_are_fully_understood() -> None:
     for text in (
         "animate this image into a smooth 5-second video clip",
         "turning still photos into short animated video clips for social media creators",

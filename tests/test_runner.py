@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,9 +13,9 @@ from helpers import EndedJobs, make_job
 
 from joypix_recipes.actions import Animate, Prompt
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
-from joypix_recipes.backends import JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import JobReporter, JobResult, Resume
 from joypix_recipes.errors import ImageError, NoCreditsError
-from joypix_recipes.job import Job, PlannedStep
+from joypix_recipes.job import Job, PlannedStep, job_identity
 from joypix_recipes.journal import JobState, Journal
 from joypix_recipes.outcome import RunSummary
 from joypix_recipes.progress import PlainProgress, Progress
@@ -385,3 +386,68 @@ def test_an_output_path_holding_someone_elses_file_fails_that_job_and_keeps_the_
     assert statuses(summary) == {"photo0.mp4": "failed", "photo1.mp4": "done"}
     assert summary.outcomes[0].error is not None and "not made by joypix" in summary.outcomes[0].error
     assert jobs[0].output.read_bytes() == b"the user's own video"
+
+
+class CountingHasher:
+    """A file hasher handed to the runner, counting how often each input is read to be hashed."""
+
+    def __init__(self) -> None:
+        self.reads: dict[Path, int] = {}
+
+    def __call__(self, path: Path) -> str:
+        self.reads[path] = self.reads.get(path, 0) + 1
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class ContextRecordingBackend(RecordingBackend):
+    """Also keeps the identity and input hash each job's context handed it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contexts: dict[str, tuple[str, str]] = {}
+
+    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+        self.contexts[job.output.name] = (reporter.identity, reporter.input_hash)
+        return await super().run_job(job, reporter, resume)
+
+
+def test_each_input_is_hashed_once_and_the_backend_gets_that_identity(tmp_path: Path) -> None:
+    photos = make_jobs(tmp_path, 2)
+    variants = [dataclasses.replace(job, variant="square", output=job.output.with_name(f"sq-{job.output.name}"))
+                for job in photos]
+    backend, hasher = ContextRecordingBackend(), CountingHasher()
+
+    async def main() -> RunSummary:
+        with Journal.open(tmp_path / "out") as journal:
+            runner = Runner(backend, journal, Progress(), hash_file=hasher)
+            try:
+                return await runner.run(photos + variants)
+            finally:
+                await runner.aclose()
+
+    summary = asyncio.run(main())
+    assert hasher.reads == {job.input.path: 1 for job in photos}
+    for outcome in summary.outcomes:
+        assert outcome.job.input.path is not None
+        content = hashlib.sha256(outcome.job.input.path.read_bytes()).hexdigest()
+        assert backend.contexts[outcome.job.output.name] == (outcome.identity, content)
+        assert outcome.identity == job_identity(outcome.job, content)
+
+
+def test_a_submitted_job_with_its_input_hash_is_not_hashed_again(tmp_path: Path) -> None:
+    [job] = make_jobs(tmp_path, 1)
+    assert job.input.path is not None
+    content = hashlib.sha256(job.input.path.read_bytes()).hexdigest()
+    backend, hasher = ContextRecordingBackend(), CountingHasher()
+
+    async def main() -> str:
+        with Journal.open(tmp_path / "out") as journal:
+            runner = Runner(backend, journal, Progress(), hash_file=hasher)
+            try:
+                return (await runner.submit(job, content)).status
+            finally:
+                await runner.aclose()
+
+    assert asyncio.run(main()) == "done"
+    assert hasher.reads == {}
+    assert backend.contexts[job.output.name] == (job_identity(job, content), content)

@@ -24,7 +24,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.errors import ImageError
 from joypix_recipes.job import Job
 from joypix_recipes.progress import Progress

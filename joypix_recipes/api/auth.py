@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from joypix_recipes.api.endpoints import ENV_TOKEN, TOKEN_LIFETIME_S
-from joypix_recipes.api.home import read_json, write_private_json
+from joypix_recipes.api.home import read_json, update_private_json
 from joypix_recipes.api.redact import url_without_credentials
 from joypix_recipes.errors import AuthError
 
@@ -81,13 +81,12 @@ class TokenCache:
 
     def save(self, credentials: Credentials) -> None:
         """Store ``credentials`` for this base URL, keeping other URLs' entries."""
-        data = read_json(self.path)
-        data[self.base_url] = {
-            "token": credentials.token,
-            "client_id": credentials.client_id,
-            "expires_at": credentials.expires_at,
-        }
-        write_private_json(self.path, data)
+        entry = {"token": credentials.token, "client_id": credentials.client_id, "expires_at": credentials.expires_at}
+
+        def store(data: dict[str, Any]) -> None:
+            data[self.base_url] = entry
+
+        update_private_json(self.path, store)
 
 
 def environment_credentials(client_id: str | None = None) -> Credentials | None:

@@ -1,7 +1,9 @@
 """The client's own folder (JOYPIX_HOME): where it is, private JSON files in it, the last session used.
 
 Files here may hold a token, so they are created readable by the user only (0600) and replaced
-atomically, so a crash or a second process never sees half a file.
+atomically, so a crash or a second process never sees half a file. Several processes share one home
+(a run, a hot folder, farm workers): a change to a file is read, changed and written under a file lock,
+so one process's entry never overwrites another's.
 """
 
 from __future__ import annotations
@@ -9,31 +11,33 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import filelock
+import platformdirs
+
 from joypix_recipes.api.endpoints import ENV_HOME
 from joypix_recipes.api.redact import url_without_credentials
+from joypix_recipes.atomic import fsync_folder
 from joypix_recipes.errors import UsageError
 
 LAST_SESSION_FILE = "last_session.json"
 
 
 def default_home() -> Path:
-    """JOYPIX_HOME if set, else the platform's per-user config folder plus ``joypix``."""
+    """JOYPIX_HOME if set, else the platform's per-user config folder plus ``joypix``.
+
+    On Linux that is ``$XDG_CONFIG_HOME/joypix`` (``~/.config/joypix``), where earlier versions kept it;
+    on Windows the roaming application data, as before.
+    """
     configured = os.environ.get(ENV_HOME)
     if configured:
         return Path(configured).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "joypix"
+    return platformdirs.user_config_path("joypix", appauthor=False, roaming=True)
 
 
 class HomeError(UsageError):
@@ -92,14 +96,40 @@ def write_private_json(path: Path, data: dict[str, Any]) -> None:
         if isinstance(error, OSError):
             raise _home_error(path.parent, error) from error
         raise
+    fsync_folder(path.parent)
+
+
+LOCK_TIMEOUT_S = 30.0
+
+
+def update_private_json(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Read ``path``, let ``change`` edit the object in place, and write it back, holding ``path``'s lock.
+
+    HomeError when the home folder cannot be written or another process holds the lock too long.
+    """
+    ensure_home(path.parent)
+    lock = filelock.FileLock(path.with_name(f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S, mode=0o600)
+    try:
+        with lock:
+            data = read_json(path)
+            change(data)
+            write_private_json(path, data)
+    except filelock.Timeout as e:
+        raise HomeError(
+            f"{path} stayed locked by another joypix process for {LOCK_TIMEOUT_S:.0f} s; try again when it ends"
+        ) from e
+    except OSError as e:
+        raise _home_error(path.parent, e) from e
 
 
 def record_session(home: Path, base_url: str, session_id: str, bind_id: str | None) -> None:
     """Remember the most recent session per base URL, for ``joypix status`` without an id."""
-    path = home / LAST_SESSION_FILE
-    data = read_json(path)
-    data[url_without_credentials(base_url)] = {"session_id": session_id, "bind_id": bind_id, "created_at": time.time()}
-    write_private_json(path, data)
+    entry = {"session_id": session_id, "bind_id": bind_id, "created_at": time.time()}
+
+    def remember(data: dict[str, Any]) -> None:
+        data[url_without_credentials(base_url)] = entry
+
+    update_private_json(home / LAST_SESSION_FILE, remember)
 
 
 def last_session(home: Path, base_url: str) -> str | None:

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
 from joypix_recipes.atomic import process_alive, remove_partials_of
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
-from joypix_recipes.errors import ImageError, InterpretError, JobError, MediaError, RenderError
+from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.interpret import interpret_prompt, vocabulary
-from joypix_recipes.job import Job, PlannedStep, job_identity, output_metadata
+from joypix_recipes.job import Job, PlannedStep, output_metadata
 
 _RENDER_MODULE = "joypix_recipes.render.video"
 _PARENT_POLL_SECONDS = 0.5
@@ -64,8 +64,7 @@ class LocalBackend:
         """Build the job's draft, render it in a worker process, and return what was made (nothing to resume)."""
         reporter.stage("building the timeline")
         built = build_draft(job, reporter)
-        identity = await asyncio.to_thread(_identity, job)
-        metadata = output_metadata(job, identity)
+        metadata = output_metadata(job, reporter.identity)
         reporter.stage("rendering")
         task = partial(render_in_worker, built.draft, built.media, job.output, job.export.quality, metadata)
         output, poster, duration_s = await self._render(job, task)
@@ -221,13 +220,6 @@ def _audio_file(job: Job, step: PlannedStep, name: str) -> Path:
     raise MediaError(
         f'{name}: the audio file of step "{step.name}" was not found; put it beside the recipe or give its full path'
     )
-
-
-def _identity(job: Job) -> str:
-    try:
-        return job_identity(job)
-    except OSError as error:
-        raise ImageError(f"{job.input.display}: the image cannot be read ({error.strerror or 'read error'})") from error
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,11 @@ from joypix_recipes.api.models import RenderStatus, TurnResult
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
-from joypix_recipes.backends.nemo_commands import fetch_credits, fetch_status, settings_from_options
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
+from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.backends.prompts import format_request, prompt_for
-from joypix_recipes.draft import summarize_timeline
+from joypix_recipes.draft import summarize_timeline, timeline_parts
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
 from joypix_recipes.export import fps_value, frame_size
 from joypix_recipes.job import Job
@@ -218,19 +217,19 @@ class _CloudJob:
         temp = await asyncio.to_thread(finished.enter_context, atomic_path(output))
         try:
             await self.client.download(url, temp)
-            facts, frame = await asyncio.to_thread(finish_download, temp, self.job, draft)
+            facts, frame = await asyncio.to_thread(finish_download, temp, self.job, self.reporter.identity, draft)
         except BaseException as error:
             finished.__exit__(type(error), error, error.__traceback__)
             raise
         await asyncio.to_thread(finished.close)
-        poster = await asyncio.to_thread(save_poster, frame, output, self.job.label)
+        poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
             self._warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
         return JobResult(
             output=output,
             poster=poster,
-            summary=summarize(draft),
+            summary=summarize_timeline(draft),
             duration_s=facts.duration_s,
             replies=tuple(self.replies),
             warnings=tuple(self.warnings),
@@ -243,30 +242,20 @@ class _CloudJob:
 
 
 def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:
-    """What a turn changed in the draft, from the two summaries; None when nothing changed."""
+    """What a turn changed in the draft, segment by segment; None when nothing changed."""
     if after is None or after == before:
         return None
-    new = summarize(after)
-    old = summarize(before) if before else ""
-    added = [part for part in _parts(new) if part not in _parts(old)]
-    removed = [part for part in _parts(old) if part not in _parts(new)]
+    _, new_parts = timeline_parts(after)
+    _, old_parts = timeline_parts(before)
+    added = [part for part in new_parts if part not in old_parts]
+    removed = [part for part in old_parts if part not in new_parts]
     pieces = []
     if added:
         pieces.append("added " + "; ".join(added))
     if removed:
         pieces.append("removed " + "; ".join(removed))
     detail = ", ".join(pieces) if pieces else "changed settings"
-    return f"no reply from the agent; the timeline changed ({detail}). {new}"
-
-
-def _parts(summary: str) -> list[str]:
-    body = summary.partition(": ")[2]
-    return [part.strip() for part in re.split(r"(?:^|\s)\d+\.\s", body) if part.strip()]
-
-
-def summarize(draft: dict[str, Any] | None) -> str:
-    """The one-line timeline summary of a draft from the service (whatever keys it uses)."""
-    return summarize_timeline(draft)
+    return f"no reply from the agent; the timeline changed ({detail}). {summarize_timeline(after)}"
 
 
 __all__ = [
@@ -274,10 +263,7 @@ __all__ = [
     "VideoFacts",
     "check_video",
     "describe_change",
-    "fetch_credits",
-    "fetch_status",
     "render_output",
-    "settings_from_options",
 ]
 
 

@@ -1,7 +1,7 @@
 """What the cloud backend does with a downloaded export: check it decodes, tag it, and cut its poster.
 
-All of it runs in one worker thread per job (``finish_download``), so neither the input hash nor the
-decoding ever runs on the event loop that is driving the other jobs' turns and polls.
+All of it runs in one worker thread per job (``finish_download``), so the decoding never runs on the
+event loop that is driving the other jobs' turns and polls.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
+import numpy as np
 
 from joypix_recipes.errors import RenderError
-from joypix_recipes.job import Job, identity_comment, job_identity, output_metadata, poster_path
-from joypix_recipes.provenance import embedded_identity
+from joypix_recipes.job import Job, identity_comment, output_metadata, poster_path
+from joypix_recipes.render.poster import decode_poster_frame, poster_frame_index, write_poster
 from joypix_recipes.render.probe import probe_video
 from joypix_recipes.render.video import write_metadata
 
@@ -38,46 +38,32 @@ def check_video(path: Path, label: str) -> VideoFacts:
     return VideoFacts(info.width, info.height, info.duration_s, info.frames)
 
 
-def finish_download(temp: Path, job: Job, draft: dict[str, Any]) -> tuple[VideoFacts, Any]:
-    """Check the download, add the job's tags, and pick its poster frame (an RGB image), in this thread."""
+def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) -> tuple[VideoFacts, np.ndarray]:
+    """Check the download, add the job's tags, and pick its poster frame (an RGB array), in this thread."""
     facts = check_video(temp, job.label)
-    write_metadata(temp, output_metadata(job, job_identity(job)))
-    return facts, poster_frame(temp, job.label, poster_index(facts.frames, draft))
+    write_metadata(temp, output_metadata(job, identity))
+    try:
+        frame = decode_poster_frame(temp, poster_index(facts.frames, draft))
+    except RenderError as error:
+        raise RenderError(f"{job.label}: cannot extract a poster frame from the video") from error
+    return facts, frame
 
 
 def poster_index(frame_count: int, draft: dict[str, Any]) -> int:
-    """The local renderer's choice: a third of the way in, and after any fade from black (when the draft says)."""
+    """The renderer's poster choice, with the frame rate and fade read from the service's draft where it has them."""
     found = draft.get("m")
     meta: dict[str, Any] = found if isinstance(found, dict) else {}
     fps, fade_ms = meta.get("fps", 30), meta.get("fi", 0)
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (fps, fade_ms))
-    fade_frames = round(fade_ms * fps / 1000) if numbers else 0
-    return max(0, min(frame_count - 1, max(frame_count // 3, fade_frames)))
+    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (fps, fade_ms)):
+        fps, fade_ms = 30, 0
+    return poster_frame_index(frame_count, fps, fade_ms)
 
 
-def poster_frame(video: Path, label: str, index: int) -> Any:
-    """Frame ``index`` of ``video`` as a PIL image, decoding no further than that frame."""
-    try:
-        with av.open(str(video)) as container:
-            for number, frame in enumerate(container.decode(video=0)):
-                if number >= index:
-                    return frame.to_image()  # type: ignore[no-untyped-call]
-    except (av.FFmpegError, OSError) as error:
-        raise RenderError(f"{label}: cannot extract a poster frame from the video") from error
-    raise RenderError(f"{label}: cannot extract a poster frame from the video")
-
-
-def save_poster(image: Any, video: Path, label: str) -> Path:
-    """Save ``image`` as ``<stem>.jpg`` beside the finished video: whole or not at all, with the video's job identity."""
-    import numpy as np
-
-    from joypix_recipes.render.poster import write_poster
-
+def save_poster(frame: np.ndarray, video: Path, identity: str, label: str) -> Path:
+    """Save ``frame`` as ``<stem>.jpg`` beside the finished video: whole or not at all, carrying the job identity."""
     poster = poster_path(video)
-    identity = embedded_identity(video)
     try:
-        write_poster(np.asarray(image.convert("RGB")), poster, identity_comment(identity) if identity else None)
+        write_poster(frame, poster, identity_comment(identity))
     except OSError as error:
         raise RenderError(f"{label}: cannot write the poster frame") from error
     return poster
-

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from joypix_recipes.backends import Backend, BackendFactory, BackendOptions
+from joypix_recipes.backends.contract import Backend, BackendOptions
+from joypix_recipes.backends.registry import BackendFactory
 from joypix_recipes.cluster.broker import check_broker
 from joypix_recipes.cluster.follower import ClusterBackend
 from joypix_recipes.cluster.producer import Producer

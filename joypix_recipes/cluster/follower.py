@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.cluster.broker import unreachable
 from joypix_recipes.cluster.errors import StorageError
 from joypix_recipes.cluster.ledger import Record, State
@@ -129,7 +129,7 @@ class ClusterBackend:
     async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
         """Submit (or re-attach to) the job, wait for the farm to finish it, then fetch its output."""
         try:
-            submitted = await self.producer.submit(job)
+            submitted = await self.producer.submit(job, reporter.identity, reporter.input_hash)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise RunError(unreachable(self.producer.settings.broker_url, error)) from error
         reporter.stage("queued on the farm" if submitted.enqueued else "following the farm's job")

@@ -24,6 +24,8 @@ class JobMessage:
     base_url: str | None = None
     poll_interval: float | None = None
     language: str | None = None
+    # The input's content hash the identity was computed from; empty in messages from older submitters.
+    input_hash: str = ""
 
     @property
     def queue(self) -> str:
@@ -41,6 +43,7 @@ class JobMessage:
             "base_url": self.base_url,
             "poll_interval": self.poll_interval,
             "language": self.language,
+            "input_hash": self.input_hash,
         }
 
     @classmethod
@@ -55,4 +58,5 @@ class JobMessage:
             base_url=data.get("base_url"),
             poll_interval=data.get("poll_interval"),
             language=data.get("language"),
+            input_hash=str(data.get("input_hash") or ""),
         )

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.cluster.broker import job_message, make_broker
 from joypix_recipes.cluster.ledger import Ledger, State
 from joypix_recipes.cluster.message import JobMessage
@@ -50,14 +50,19 @@ class Producer:
         # Bounds hashing, uploads and enqueues in flight (each holds a thread); following is not bounded.
         self._submitting = asyncio.Semaphore(SUBMITTING_AT_ONCE)
 
-    async def submit(self, job: Job) -> Submitted:
-        """Enqueue ``job`` unless the farm already has it queued, running or done."""
-        async with self._submitting:
-            return await self._submit(job)
+    async def submit(self, job: Job, identity: str | None = None, content: str | None = None) -> Submitted:
+        """Enqueue ``job`` unless the farm already has it queued, running or done.
 
-    async def _submit(self, job: Job) -> Submitted:
-        content = await asyncio.to_thread(input_hash, job.input)
-        identity = job_identity(job, content)
+        ``identity`` and ``content`` (the input hash) are the ones the runner computed, when it ran the job;
+        the input is hashed here only when they are not given.
+        """
+        async with self._submitting:
+            if identity is None or content is None:
+                content = await asyncio.to_thread(input_hash, job.input)
+                identity = job_identity(job, content)
+            return await self._submit(job, identity, content)
+
+    async def _submit(self, job: Job, identity: str, content: str) -> Submitted:
         force = self.force and identity not in self._forced
         self._forced.add(identity)
         record = await self.ledger.read(identity)
@@ -98,6 +103,7 @@ class Producer:
             base_url=self.options.base_url,
             poll_interval=self.options.poll_interval,
             language=self.options.language,
+            input_hash=content,
         )
         sent = await asyncio.to_thread(self._broker.enqueue, job_message(message.queue, message.to_dict()))
         await self.ledger.note(identity, submission, message_id=sent.message_id)

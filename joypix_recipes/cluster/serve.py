@@ -20,7 +20,7 @@ import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
-from joypix_recipes.backends import BACKENDS, BackendFactory
+from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import ACTOR_NAME, QUEUES, check_broker, job_message, make_broker
 from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ENV_BROKER, ENV_STORAGE, ClusterSettings

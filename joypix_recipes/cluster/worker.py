@@ -21,7 +21,8 @@ from typing import TypeVar
 
 import redis
 
-from joypix_recipes.backends import BACKENDS, Backend, BackendFactory, BackendOptions, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult, Resume
+from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
@@ -128,8 +129,10 @@ class WorkerContext:
 class _LedgerReporter:
     """A JobReporter writing to the job's record as the lease holder; checkpoints land before it returns."""
 
-    def __init__(self, context: WorkerContext, identity: str, token: str) -> None:
-        self.context, self.identity, self.token = context, identity, token
+    def __init__(self, context: WorkerContext, message: JobMessage, token: str) -> None:
+        self.context, self.token = context, token
+        # The submitter hashed the input once; the worker's backend reuses that identity as it is.
+        self.identity, self.input_hash = message.identity, message.input_hash
         self.replies: list[str] = []
         self.warnings: list[str] = []
         self._staged: asyncio.Task[None] | None = None
@@ -223,7 +226,7 @@ class _Execution:
         job = self.message.job
         render_id = record.get("render_id")
         resume = Resume(session_id=record.get("session_id"), render_id=render_id) if render_id else None
-        reporter = _LedgerReporter(self.context, self.identity, self.token)
+        reporter = _LedgerReporter(self.context, self.message, self.token)
         began = time.monotonic()
         try:
             with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:

@@ -26,7 +26,7 @@ from joypix_recipes.render.audio import mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
 from joypix_recipes.render.encode import Mp4Writer
-from joypix_recipes.render.poster import write_poster
+from joypix_recipes.render.poster import poster_frame_index, write_poster
 from joypix_recipes.render.text import build_overlays
 
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
@@ -148,9 +148,7 @@ def _resolve(src: str, media: Mapping[str, Path], kind: str) -> Path:
 
 
 def _poster_index(draft: Draft) -> int:
-    """A third of the way in, and after any fade from black, so the poster shows the picture."""
-    fade_frames = round(draft.fade_in_ms * draft.fps / 1000)
-    return min(draft.frame_count - 1, max(draft.frame_count // 3, fade_frames))
+    return poster_frame_index(draft.frame_count, draft.fps, draft.fade_in_ms)
 
 
 _AHEAD = 4

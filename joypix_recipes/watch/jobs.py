@@ -81,7 +81,7 @@ class RunnerHandler:
         if earlier is not None and earlier != job.output:
             return earlier
         # Same output (a restart before the move): the runner checks it is intact and skips it.
-        outcome = await jobs_of.runner.submit(job)
+        outcome = await jobs_of.runner.submit(job, content_hash)
         if outcome.status in ("done", "skipped") and outcome.output is not None:
             jobs_of.done.add(outcome.identity, outcome.output)
         return outcome

@@ -11,7 +11,8 @@ from pathlib import Path
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
+from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.execution import Execution, execution, find_backend, refuse_foreign_run_files
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal

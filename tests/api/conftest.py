@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from joypix_recipes.api.client import NemoClient
+from joypix_recipes.api.models import Session
 from joypix_recipes.api.settings import ClientSettings, RetryPolicy, resolve_settings
 from joypix_recipes.emulator import Emulator
 
@@ -62,6 +63,15 @@ def image_file(folder: Path, name: str = "photo.png", size: tuple[int, int] = (4
     path = folder / name
     path.write_bytes(buffer.getvalue())
     return path
+
+
+async def session_with_draft(client: NemoClient, folder: Path) -> tuple[Session, dict[str, Any]]:
+    """A new session holding one uploaded image, and the draft the service made of it."""
+    session = await client.create_session()
+    await client.upload_file(session.session_id, image_file(folder))
+    draft = (await client.state(session.session_id)).draft
+    assert draft is not None
+    return session, draft
 
 
 def api_requests(emulator: Emulator, method: str, path_prefix: str) -> list[Any]:

@@ -31,6 +31,7 @@ from .conftest import (
     fast_settings,
     image_file,
     run,
+    session_with_draft,
 )
 
 
@@ -86,10 +87,8 @@ def test_402_export_blocked_is_a_plan_problem_not_credits(emulator: Emulator, se
     emulator.state.knobs.export_blocked = True
 
     async def export(client: NemoClient) -> str:
-        session_id = await _session_with_image(client, tmp_path)
-        draft = (await client.state(session_id)).draft
-        assert draft is not None
-        return await client.start_render(session_id, draft)
+        session, draft = await session_with_draft(client, tmp_path)
+        return await client.start_render(session.session_id, draft)
 
     with pytest.raises(ExportBlockedError) as caught:
         run(export, settings)
@@ -103,20 +102,18 @@ def test_2001_no_credits_stops_the_run_with_a_registration_link_bound_to_the_acc
 ) -> None:
     emulator.state.knobs.credits = 0
 
-    async def export(client: NemoClient) -> tuple[str, str]:
-        session = await client.create_session()
-        await client.upload_file(session.session_id, image_file(tmp_path))
-        draft = (await client.state(session.session_id)).draft
-        assert draft is not None and session.bind_id
+    async def export(client: NemoClient) -> tuple[RunError, str]:
+        session, draft = await session_with_draft(client, tmp_path)
+        assert session.bind_id
         try:
             await client.start_render(session.session_id, draft)
-        except NoCreditsError as error:
-            return str(error), session.bind_id
+        except RunError as error:  # what the runner catches to stop starting new jobs
+            return error, session.bind_id
         raise AssertionError("no NoCreditsError")
 
-    message, bind_id = run(export, settings)
-    assert f"?bind={bind_id}" in message
-    assert issubclass(NoCreditsError, RunError)
+    error, bind_id = run(export, settings)
+    assert isinstance(error, NoCreditsError)
+    assert f"?bind={bind_id}" in str(error)
     assert emulator.state.counters.renders_started == 0
 
 
@@ -127,10 +124,8 @@ def test_2001_for_a_registered_token_says_top_up(
     emulator.state.knobs.credits = 0
 
     async def export(client: NemoClient) -> str:
-        session_id = await _session_with_image(client, tmp_path)
-        draft = (await client.state(session_id)).draft
-        assert draft is not None
-        return await client.start_render(session_id, draft)
+        session, draft = await session_with_draft(client, tmp_path)
+        return await client.start_render(session.session_id, draft)
 
     with pytest.raises(NoCreditsError) as caught:
         run(export, settings)

@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
+from joypix_recipes import __version__
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.emulator import Emulator
@@ -17,8 +18,8 @@ from .conftest import (
     RecordingSleep,
     api_requests,
     fast_settings,
-    image_file,
     run,
+    session_with_draft,
 )
 
 RENDER = "/api/render/proxy/lambda"
@@ -27,10 +28,7 @@ SMALL_OUTPUT = {"quality": "low", "width": 64, "height": 96}
 
 def _export(folder: Path, target: Path):  # type: ignore[no-untyped-def]
     async def go(client: NemoClient) -> str:
-        session = await client.create_session()
-        await client.upload_file(session.session_id, image_file(folder))
-        draft = (await client.state(session.session_id)).draft
-        assert draft is not None
+        session, draft = await session_with_draft(client, folder)
         render_id = await client.start_render(session.session_id, draft, SMALL_OUTPUT)
         url = await client.wait_for_render(render_id)
         await client.download(url, target)
@@ -68,7 +66,7 @@ def test_download_origin_never_receives_the_token_and_api_requests_all_carry_att
     assert all("authorization" not in r.headers and "x-client-id" not in r.headers for r in downloads)
     for request in emulator.state.requests.all():
         assert request.headers["x-skill-source"] == "image-to-video-joypix"
-        assert request.headers["x-skill-version"] == "0.3.0"
+        assert request.headers["x-skill-version"] == __version__
         assert request.headers["x-skill-platform"] == "unknown"
     authed = [r for r in emulator.state.requests.api if r.path != "/api/auth/anonymous-token"]
     assert authed and all(r.headers["authorization"].startswith("Bearer ") for r in authed)
@@ -99,10 +97,7 @@ def test_render_post_answered_502_after_it_arrived_is_looked_up_not_posted_again
 
 def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
     async def go(client: NemoClient) -> str:
-        session = await client.create_session()
-        await client.upload_file(session.session_id, image_file(tmp_path))
-        draft = (await client.state(session.session_id)).draft
-        assert draft is not None
+        session, draft = await session_with_draft(client, tmp_path)
         emulator.state.knobs.server_errors_next = 1
         return await client.start_render(session.session_id, draft)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import helpers
 import pytest
 
-from joypix_recipes.backends import BACKENDS, Backend, BackendOptions, JobResult
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult
+from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.job import Job
 
@@ -43,9 +44,11 @@ _FACTORIES: dict[str, Callable[[contextlib.ExitStack], Backend]] = {
 
 
 class RecordingReporter:
-    """A JobReporter that keeps everything it is told."""
+    """A JobReporter that keeps everything it is told; the identity it hands over is its own, not computed."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity: str = "0123456789abcdef0123456789abcdef", input_hash: str = "") -> None:
+        self.identity = identity
+        self.input_hash = input_hash
         self.stages: list[str] = []
         self.warnings: list[str] = []
         self.replies: list[str] = []

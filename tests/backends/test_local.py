@@ -14,8 +14,9 @@ from helpers import write_image, write_wav
 
 from joypix_recipes import errors
 from joypix_recipes.actions import Animate, Audio, Prompt, Text
-from joypix_recipes.backends import BACKENDS, BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.local import LocalBackend
+from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.draft import Draft
 from joypix_recipes.errors import (
     ImageError,
@@ -25,7 +26,6 @@ from joypix_recipes.errors import (
     RenderError,
 )
 from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import job_identity
 
 from .conftest import MakeBackend, RecordingReporter, make_job
 
@@ -79,12 +79,12 @@ def test_prompt_steps_are_interpreted_into_the_draft(tmp_path: Path, make_backen
     assert reporter.stages == ["building the timeline", "step 1/1: prompt 1", "rendering"]
 
 
-def test_video_carries_job_identity_and_recipe_name(tmp_path: Path, make_backend: MakeBackend) -> None:
+def test_video_carries_the_identity_it_was_handed_and_recipe_name(tmp_path: Path, make_backend: MakeBackend) -> None:
     job = make_job(write_image(tmp_path / "photo.jpg"), [Animate(duration=0.5)])
-    asyncio.run(make_backend("local").run_job(job, RecordingReporter()))
+    asyncio.run(make_backend("local").run_job(job, RecordingReporter(identity="handed0identity")))
     with av.open(str(job.output)) as container:
         metadata = dict(container.metadata)
-    assert metadata.get("comment") == f"joypix job {job_identity(job)}"
+    assert metadata.get("comment") == "joypix job handed0identity"
     assert metadata.get("title") == "test recipe"
 
 

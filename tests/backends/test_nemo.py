@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import io
+import dataclasses
 import logging
-import wave
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
+from helpers import make_job, write_image, write_wav
 from PIL import Image
 
+from joypix_recipes import __version__
+from joypix_recipes.account import fetch_credits, fetch_status
 from joypix_recipes.actions import Animate, Audio, Prompt, Text
 from joypix_recipes.api.auth import TOKEN_FILE
 from joypix_recipes.api.settings import RetryPolicy, resolve_settings
-from joypix_recipes.backends import BACKENDS, BackendOptions, JobResult, Resume
-from joypix_recipes.backends.nemo import NemoBackend, fetch_credits, fetch_status
+from joypix_recipes.backends.contract import BackendOptions, JobResult, Resume
+from joypix_recipes.backends.nemo import NemoBackend
+from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.doctor import collect_doctor_report
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.errors import (
@@ -28,43 +31,26 @@ from joypix_recipes.errors import (
     UnsupportedFileError,
 )
 from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job import Job, PlannedStep
 
 from .conftest import RecordingReporter
 
 
-def _image(folder: Path, name: str = "photo.png") -> Path:
-    image = Image.new("RGB", (64, 48))
-    image.putdata([(x * 4 % 256, y * 5 % 256, 90) for y in range(48) for x in range(64)])
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    image.save(path, format="PNG")
-    return path
-
-
-def _wav(folder: Path) -> Path:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\x00\x00" * 4000)
-    path = folder / "music.wav"
-    path.write_bytes(buffer.getvalue())
-    return path
+def _photo(tmp_path: Path) -> Path:
+    return write_image(tmp_path / "in" / "photo.png", (64, 48))
 
 
 def _job(tmp_path: Path, image: Path, *steps: PlannedStep, name: str = "photo") -> Job:
-    return Job(
+    """A cloud job over ``image``: a one-second animation unless steps are given, a small square export."""
+    job = make_job(
+        image,
+        steps or (PlannedStep("animate", Animate(duration=1.0)),),
+        output=tmp_path / "out" / f"{name}.mp4",
+        export=ExportSettings(aspect="1:1", resolution="480p", quality="low"),
         recipe_name="demo",
         recipe_path=tmp_path / "recipe.yaml",
-        input=JobInput(name=image.name, stem=image.stem, suffix=image.suffix, index=0, path=image),
-        variant=None,
-        steps=steps or (PlannedStep("animate", Animate(duration=1.0)),),
-        export=ExportSettings(aspect="1:1", resolution="480p", quality="low"),
-        output=tmp_path / "out" / f"{name}.mp4",
-        backend="nemo",
     )
+    return dataclasses.replace(job, backend="nemo")
 
 
 def _options(emulator: Emulator, tmp_path: Path) -> BackendOptions:
@@ -113,7 +99,7 @@ def test_nemo_job_end_to_end_makes_the_mp4_the_export_asks_for(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     knobs.stub_render = False  # the emulator renders with the local renderer
-    job = _job(tmp_path, _image(tmp_path / "in"))
+    job = _job(tmp_path, _photo(tmp_path))
     reporter = RecordingReporter()
     backend = BACKENDS["nemo"](_options(emulator, tmp_path))
     assert backend.default_concurrency == 8
@@ -134,7 +120,7 @@ def test_nemo_job_end_to_end_makes_the_mp4_the_export_asks_for(
     token = _token(emulator)
     for request in emulator.state.requests.api:
         assert request.headers["x-skill-source"] == "image-to-video-joypix"
-        assert request.headers["x-skill-version"] == "0.3.0"
+        assert request.headers["x-skill-version"] == __version__
     assert all("authorization" not in r.headers for r in emulator.state.requests.download)
     out = capsys.readouterr()
     assert token not in caplog.text and token not in out.out and token not in out.err
@@ -147,7 +133,7 @@ def test_lost_session_is_rebuilt_with_a_new_upload_and_the_steps_replayed(emulat
     emulator.state.knobs.lose_session_after_turns = 1
     job = _job(
         tmp_path,
-        _image(tmp_path / "in"),
+        _photo(tmp_path),
         PlannedStep("animate", Animate(duration=1.0)),
         PlannedStep("title", Text(content="Hi", position="top")),
     )
@@ -165,7 +151,7 @@ def test_lost_session_is_rebuilt_with_a_new_upload_and_the_steps_replayed(emulat
 def test_no_credits_stops_the_run_with_the_registration_link(emulator: Emulator, tmp_path: Path) -> None:
     emulator.state.knobs.credits = 0
     with pytest.raises(NoCreditsError) as caught:
-        _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None))
+        _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None))
     (session,) = emulator.state.sessions.values()
     assert f"register?bind={session.bind_id}" in str(caught.value)
 
@@ -175,7 +161,7 @@ def test_refused_file_fails_only_that_job(emulator: Emulator, tmp_path: Path) ->
     fake.parent.mkdir(parents=True)
     fake.write_bytes(b"not an image" * 20)
     bad = _job(tmp_path, fake, name="fake")
-    good = _job(tmp_path, _image(tmp_path / "in"))
+    good = _job(tmp_path, _photo(tmp_path))
     backend = _fast_backend(emulator, tmp_path)
     failed, done = _run(backend, (bad, RecordingReporter(), None), (good, RecordingReporter(), None))
     assert isinstance(failed, UnsupportedFileError) and "fake.png" in str(failed)
@@ -185,7 +171,7 @@ def test_refused_file_fails_only_that_job(emulator: Emulator, tmp_path: Path) ->
 def test_file_over_the_service_limit_fails_the_job_with_advice(emulator: Emulator, tmp_path: Path) -> None:
     emulator.state.knobs.max_upload_bytes = 50
     (failed,) = _run(
-        _fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None)
+        _fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None)
     )
     assert isinstance(failed, FileTooLargeError) and "compress" in str(failed)
 
@@ -193,14 +179,14 @@ def test_file_over_the_service_limit_fails_the_job_with_advice(emulator: Emulato
 def test_export_blocked_402_fails_the_job_as_a_plan_problem(emulator: Emulator, tmp_path: Path) -> None:
     emulator.state.knobs.export_blocked = True
     (failed,) = _run(
-        _fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None)
+        _fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None)
     )
     assert isinstance(failed, ExportBlockedError)
     assert "export needs a registered or upgraded plan" in str(failed)
 
 
 def test_resume_with_a_render_id_downloads_it_without_paying_again(emulator: Emulator, tmp_path: Path) -> None:
-    job = _job(tmp_path, _image(tmp_path / "in"))
+    job = _job(tmp_path, _photo(tmp_path))
     first = RecordingReporter()
     _run(_fast_backend(emulator, tmp_path), (job, first, None))
     session_id, render_id = first.checkpoints[-1]
@@ -217,17 +203,17 @@ def test_resume_with_a_render_id_downloads_it_without_paying_again(emulator: Emu
 def test_silent_turn_tells_the_reporter_what_changed(emulator: Emulator, tmp_path: Path) -> None:
     emulator.state.knobs.no_text_ratio = 1.0
     reporter = RecordingReporter()
-    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), reporter, None))
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), reporter, None))
     (reply,) = reporter.replies
     assert "step 1/1: animate: no reply from the agent; the timeline changed" in reply
     assert "Video: photo.png (0-1s)" in reply
 
 
 def test_audio_step_uploads_the_file_and_names_it_in_the_prompt(emulator: Emulator, tmp_path: Path) -> None:
-    music = _wav(tmp_path)
+    music = write_wav(tmp_path / "music.wav", seconds=0.5, rate=8000)
     job = _job(
         tmp_path,
-        _image(tmp_path / "in"),
+        _photo(tmp_path),
         PlannedStep("animate", Animate(duration=1.0)),
         PlannedStep("music", Audio(file=str(music), volume=0.5)),
     )
@@ -241,7 +227,7 @@ def test_audio_step_uploads_the_file_and_names_it_in_the_prompt(emulator: Emulat
 
 def test_free_text_prompt_is_sent_as_written_after_the_frame_asked_in_words(emulator: Emulator, tmp_path: Path) -> None:
     text = "Animate this image into a smooth 1-second video clip with a slow pan to the left."
-    job = _job(tmp_path, _image(tmp_path / "in"), PlannedStep("free", Prompt(text)))
+    job = _job(tmp_path, _photo(tmp_path), PlannedStep("free", Prompt(text)))
     _run(_fast_backend(emulator, tmp_path), (job, RecordingReporter(), None))
     (turn,) = [r for r in emulator.state.requests.api if r.path == "/run_sse"]
     assert turn.body["new_message"]["parts"] == [{"text": f"Make the video 1:1 at 480p, 30 fps. {text}"}]
@@ -255,14 +241,14 @@ def test_free_text_prompt_is_sent_as_written_after_the_frame_asked_in_words(emul
 def test_credits_status_and_doctor_read_the_account_without_showing_the_token(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _image(tmp_path / "in")), RecordingReporter(), None))
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None))
     options = _options(emulator, tmp_path)
     credits = asyncio.run(fetch_credits(options))
     assert credits == {"available": 95, "frozen": 0, "total": 95}
     status = asyncio.run(fetch_status(options, None))
     assert status == "Timeline (1 track): 1. Video: photo.png (0-1s)"
     rows = dict(asyncio.run(collect_doctor_report(options)))
-    assert rows["joypix"] == "0.3.0"
+    assert rows["joypix"] == __version__
     assert "answers (HTTP" in rows["base URL"]
     assert "expires" in rows["token"] and _token(emulator) not in " ".join(rows.values())
     assert "libx264" in rows["H.264 encoder"] and rows["HEIC photos"] in (
@@ -272,7 +258,7 @@ def test_credits_status_and_doctor_read_the_account_without_showing_the_token(
 
 
 def test_concurrent_jobs_share_one_anonymous_token_and_each_get_a_session(emulator: Emulator, tmp_path: Path) -> None:
-    image = _image(tmp_path / "in")
+    image = _photo(tmp_path)
     jobs = [_job(tmp_path, image, name=f"clip{index}") for index in range(3)]
     backend = _fast_backend(emulator, tmp_path)
 

@@ -19,7 +19,7 @@ import pytest
 from helpers import write_image, write_wav
 
 from joypix_recipes.actions import Animate, Audio, Fade, Prompt, Text
-from joypix_recipes.backends import BackendOptions, JobResult
+from joypix_recipes.backends.contract import BackendOptions, JobResult
 from joypix_recipes.backends.nemo import NemoBackend
 from joypix_recipes.cli import main
 from joypix_recipes.emulator import Emulator, Knobs

@@ -13,11 +13,12 @@ import httpx
 import pytest
 from PIL import Image
 
+from joypix_recipes import __version__
 from joypix_recipes.emulator import Emulator, Knobs
 
 SKILL_HEADERS = {
     "X-Skill-Source": "image-to-video-joypix",
-    "X-Skill-Version": "0.3.0",
+    "X-Skill-Version": __version__,
     "X-Skill-Platform": "unknown",
 }
 

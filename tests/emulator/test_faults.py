@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from joypix_recipes import __version__
 from joypix_recipes.emulator import Emulator
 
 from .conftest import Client, image_bytes
@@ -32,7 +33,7 @@ def test_faulted_requests_are_still_recorded(client: Client, emulator: Emulator)
     client.call("GET", "/api/credits/balance/simple")
     last = emulator.state.requests.api[-1]
     assert (last.path, last.status) == ("/api/credits/balance/simple", 503)
-    assert last.headers["x-skill-version"] == "0.3.0"
+    assert last.headers["x-skill-version"] == __version__
 
 
 def test_state_shape_knob_nests_the_draft_under_state(client: Client, emulator: Emulator) -> None:

@@ -1,26 +1,13 @@
-"""The cloud account commands (``joypix credits``, ``joypix status``) and the client settings they share with jobs."""
+"""The cloud account commands' library calls: ``joypix credits`` and ``joypix status``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.home import last_session
-from joypix_recipes.api.settings import ClientSettings, resolve_settings
-from joypix_recipes.backends import BackendOptions
+from joypix_recipes.backends.contract import BackendOptions
+from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.draft import summarize_timeline
 from joypix_recipes.errors import UsageError
-
-
-def settings_from_options(options: BackendOptions, **overrides: Any) -> ClientSettings:
-    """Client settings from the backend options, then JOYPIX_* variables, then the defaults."""
-    return resolve_settings(
-        base_url=options.base_url,
-        poll_interval=options.poll_interval,
-        language=options.language,
-        home=options.home,
-        **overrides,
-    )
 
 
 async def fetch_credits(options: BackendOptions) -> dict[str, int]:

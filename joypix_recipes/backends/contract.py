@@ -1,0 +1,88 @@
+"""The backend contract: what the runner needs from anything that turns a Job into an MP4.
+
+The runner sees backends only through ``Backend`` and looks them up by name in the registry
+(``backends/registry.py``). One contract test suite (tests/backends/test_contract.py) drives every
+registered backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from joypix_recipes.job import Job
+
+
+class JobReporter(Protocol):
+    """The job's context: who the job is, and where its backend tells the runner how it is going.
+
+    ``identity`` and ``input_hash`` are computed once per job, before it runs, off the event loop;
+    a backend uses them as they are and never reads the input to hash it again.
+    """
+
+    identity: str
+    input_hash: str
+
+    def stage(self, text: str) -> None:
+        """The job entered a new stage ("uploading", "step 2/3: animate", "rendering 40%")."""
+
+    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
+        """Ids the runner must persist so a crashed run can re-attach instead of paying again."""
+
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not fail the job."""
+
+    def reply(self, text: str) -> None:
+        """A text reply from the editing agent, already translated for the user."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """What a previous, interrupted attempt at the same job left behind."""
+
+    session_id: str | None = None
+    render_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """A finished job: the MP4 (already in place, written atomically) and what was learnt on the way."""
+
+    output: Path
+    poster: Path | None
+    summary: str
+    duration_s: float
+    replies: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    draft_json: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Settings a backend may need; each backend reads only its own."""
+
+    base_url: str | None = None
+    poll_interval: float | None = None
+    language: str | None = None
+    home: Path | None = None
+    workers: int | None = None
+
+
+class Backend(Protocol):
+    """Turns jobs into MP4 files. Implementations raise JobError (one job) or RunError (stop the run)."""
+
+    name: str
+
+    @property
+    def default_concurrency(self) -> int:
+        """How many jobs to run at once when the user does not say."""
+        ...
+
+    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+        """Make ``job.output`` (and a poster beside it) or raise a JoypixError."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release pools, sessions and connections."""
+        ...

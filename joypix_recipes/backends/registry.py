@@ -1,0 +1,25 @@
+"""The backend registry: each backend's name and the factory that makes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from joypix_recipes.backends.contract import Backend, BackendOptions
+
+BackendFactory = Callable[[BackendOptions], Backend]
+
+
+def _local(options: BackendOptions) -> Backend:
+    from joypix_recipes.backends.local import LocalBackend
+
+    return LocalBackend(options)
+
+
+def _nemo(options: BackendOptions) -> Backend:
+    from joypix_recipes.backends.nemo import NemoBackend
+
+    return NemoBackend(options)
+
+
+# Factories import lazily so `joypix validate` never pays for PyAV or httpx.
+BACKENDS: dict[str, BackendFactory] = {"local": _local, "nemo": _nemo}
