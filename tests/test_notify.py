@@ -20,7 +20,7 @@ import pytest
 from helpers import make_job, write_image
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.backends import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.cli import main
 from joypix_recipes.errors import RenderError
 from joypix_recipes.execution import execute_run
