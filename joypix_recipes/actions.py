@@ -14,11 +14,24 @@ Motion = Literal["zoom-in", "zoom-out", "pan-left", "pan-right", "pan-up", "pan-
 Easing = Literal["linear", "ease-in-out"]
 Fit = Literal["cover", "blur"]
 Position = Literal["top", "center", "bottom"]
+TransitionKind = Literal[
+    "crossfade",
+    "dip-to-black",
+    "slide-left",
+    "slide-right",
+    "slide-up",
+    "slide-down",
+    "wipe-left",
+    "wipe-right",
+    "zoom",
+    "none",
+]
 
 MOTIONS: tuple[str, ...] = get_args(Motion)
 EASINGS: tuple[str, ...] = get_args(Easing)
 FITS: tuple[str, ...] = get_args(Fit)
 POSITIONS: tuple[str, ...] = get_args(Position)
+TRANSITIONS: tuple[str, ...] = get_args(TransitionKind)
 
 BUILTIN_MUSIC = "builtin:ambient"
 """Audio source the local renderer synthesizes itself, for prompts that ask for music without a file."""
@@ -72,6 +85,14 @@ class Fade:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """How one image of a group gives way to the next; ``none`` is a hard cut (its duration is ignored)."""
+
+    kind: TransitionKind = "crossfade"
+    duration: float = 0.5
+
+
+@dataclass(frozen=True)
 class Reframe:
     """A change of aspect or resolution asked for in a prompt ("make it square", "720p")."""
 
@@ -79,7 +100,7 @@ class Reframe:
     resolution: str | None = None
 
 
-Action = Prompt | Animate | Text | Audio | Fade | Reframe
+Action = Prompt | Animate | Text | Audio | Fade | Transition | Reframe
 
 _KIND_OF: dict[type, str] = {
     Prompt: "prompt",
@@ -87,6 +108,7 @@ _KIND_OF: dict[type, str] = {
     Text: "text",
     Audio: "audio",
     Fade: "fade",
+    Transition: "transition",
     Reframe: "reframe",
 }
 _TYPE_OF: dict[str, type] = {kind: cls for cls, kind in _KIND_OF.items()}
@@ -94,7 +116,7 @@ ACTION_KINDS: tuple[str, ...] = tuple(_TYPE_OF)
 
 
 def action_kind(action: Action) -> str:
-    """The step keyword for an action: ``prompt``, ``animate``, ``text``, ``audio``, ``fade``, ``reframe``."""
+    """The step keyword for an action: ``prompt``, ``animate``, ``text``, ``audio``, ``fade``, ``transition``, ``reframe``."""
     return _KIND_OF[type(action)]
 
 

@@ -136,6 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out_dir=out_dir,
         backend=args.backend,
         rejected=rejected,
+        group=args.group,
     )
     for reason in rejected:
         _error(f"failed   {reason}")
@@ -426,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("recipe", metavar="FILE")
     run.add_argument("--dry-run", action="store_true", help="list the planned jobs and stop")
     run.add_argument("--input", action="append", metavar="PATH", help="replace the recipe's inputs (file, folder or glob); repeatable")
+    run.add_argument("--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
     run.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
     run.add_argument("--backend", choices=["local", "nemo"], help="override the recipe's backend")

@@ -23,6 +23,7 @@ from joypix_recipes.actions import (
     Fade,
     Prompt,
     Text,
+    Transition,
 )
 from joypix_recipes.errors import PlanError
 from joypix_recipes.job import Job, JobInput, PlannedStep, poster_path
@@ -38,6 +39,7 @@ from joypix_recipes.recipe.model import (
     Step,
     Template,
     TextStep,
+    TransitionStep,
     Variant,
     export_settings,
 )
@@ -62,11 +64,13 @@ _GLOB_CHARACTERS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class Source:
-    """One input before planning: a local file or a URL, and the vars its entry gives."""
+    """One input before planning: a local file, a URL or a group of files (one clip), and its entry's vars."""
 
     path: Path | None
     url: str | None = None
     vars: Mapping[str, Any] = field(default_factory=dict)
+    images: tuple[Path, ...] = ()
+    group_name: str = ""
 
 
 def plan_jobs(
@@ -77,16 +81,18 @@ def plan_jobs(
     out_dir: Path | None = None,
     backend: str | None = None,
     rejected: list[str] | None = None,
+    group: bool = False,
 ) -> list[Job]:
     """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
 
+    With ``group``, each of ``inputs`` (a folder, a glob or a file) is one group: its images make one clip.
     With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say) is left
     out and described there, so the other inputs still run.
     """
     problems: list[str] = []
     out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
     if inputs is not None:
-        sources = command_line_sources(inputs, problems, out)
+        sources = command_line_sources(inputs, problems, out, group=group)
     else:
         sources = recipe_sources(recipe, problems, out)
     if not sources and not problems:
@@ -111,24 +117,38 @@ def recipe_sources(recipe: Recipe, problems: list[str], out: Path) -> list[Sourc
         if spec.url is not None:
             sources.append(Source(None, spec.url, spec.vars))
             continue
-        pattern = str(spec.path)
-        try:
-            found = _expand(pattern, recipe.directory, out)
-        except OSError as error:
-            problems.append(
-                f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
-            )
-            continue
-        if not found:
-            where = recipe.problem_at(spec.span, "")
-            what = _miss(pattern, recipe.directory, "not found")
-            problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
-        sources += [Source(path, None, spec.vars) for path in found]
+        patterns = spec.images if spec.images is not None else (str(spec.path),)
+        found: list[Path] = []
+        for pattern in patterns:
+            try:
+                matched = _expand(pattern, recipe.directory, out)
+            except OSError as error:
+                problems.append(
+                    f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
+                )
+                continue
+            if not matched:
+                where = recipe.problem_at(spec.span, "")
+                what = _miss(pattern, recipe.directory, "not found")
+                problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+            found += matched
+        if spec.images is None:
+            sources += [Source(path, None, spec.vars) for path in found]
+        elif found:
+            sources.append(group_source(found, found[0].stem, spec.vars))
     return sources
 
 
-def command_line_sources(inputs: Sequence[str], problems: list[str], out: Path) -> list[Source]:
-    """Files, folders (their images) and globs relative to the current folder, from --input."""
+def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}) -> Source:
+    """One group input: ``images`` in order (a file listed twice plays twice), named ``name``."""
+    return Source(images[0], None, values, images=tuple(images), group_name=name)
+
+
+def command_line_sources(inputs: Sequence[str], problems: list[str], out: Path, *, group: bool = False) -> list[Source]:
+    """Files, folders (their images) and globs relative to the current folder, from --input.
+
+    With ``group`` each argument becomes one group, named after its folder (or its first image's stem).
+    """
     sources: list[Source] = []
     for text in inputs:
         try:
@@ -139,7 +159,11 @@ def command_line_sources(inputs: Sequence[str], problems: list[str], out: Path) 
         if not found:
             what = _miss(text, Path.cwd(), "no such file or folder")
             problems.append(f"--input '{text}': {what}")
-        sources += [Source(path) for path in found]
+        if not group:
+            sources += [Source(path) for path in found]
+        elif found:
+            folder = _absolute(Path.cwd() / Path(text).expanduser())
+            sources.append(group_source(found, folder.name if folder.is_dir() else found[0].stem))
     return sources
 
 
@@ -202,6 +226,10 @@ def _raise_if(problems: list[str]) -> None:
 
 
 def _job_input(source: Source, index: int) -> JobInput:
+    if source.images:
+        first = source.images[0]
+        name = source.group_name or first.stem
+        return JobInput(name=name, stem=name, suffix="", index=index, path=first, images=source.images)
     if source.path is not None:
         path = source.path
         return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path)
@@ -264,6 +292,9 @@ class _Planner:
             "index": job_input.index,
         }
         loaders = {"width": lambda: self._size(job_input)[0], "height": lambda: self._size(job_input)[1]}
+        # A single image is a group of one, so a template written for groups works on any input.
+        fields["count"] = len(job_input.files) or 1
+        loaders["images"] = lambda: self._images_fields(job_input)
         return {
             "vars": Namespace("vars", values, missing_hint="; add it under vars: or pass --var {key}=VALUE"),
             "input": Namespace("input", fields, loaders),
@@ -273,11 +304,23 @@ class _Planner:
             "recipe": Namespace("recipe", {"name": self.recipe.name}),
         }
 
+    def _images_fields(self, job_input: JobInput) -> list[dict[str, Any]]:
+        """What templates see of each image (``input.images[0].width``); headers are read on first use."""
+        if not job_input.files:
+            raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
+        fields = []
+        for path in job_input.files:
+            width, height = self._path_size(path)
+            fields.append({"name": path.name, "stem": path.stem, "path": printable(str(path)), "width": width, "height": height})
+        return fields
+
     def _size(self, job_input: JobInput) -> tuple[int, int]:
         """Width and height from the image header, read once, only when a template asks (PIL loads here)."""
         if job_input.path is None:
             raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
-        path = job_input.path
+        return self._path_size(job_input.path)
+
+    def _path_size(self, path: Path) -> tuple[int, int]:
         if path not in self.sizes and path not in self.unreadable:
             try:
                 self.sizes[path] = read_image_size(path)
@@ -337,6 +380,8 @@ class _Planner:
                 number(body.fade_in, "fade_in"),
                 number(body.fade_out, "fade_out"),
             )
+        elif isinstance(body, TransitionStep):
+            action = Transition(body.kind, number(body.duration, "duration"))
         else:
             assert isinstance(body, FadeStep)
             action = Fade(number(body.fade_in, "in"), number(body.fade_out, "out"))
@@ -449,7 +494,7 @@ def _replaced_inputs(jobs: list[Job]) -> list[str]:
 
 
 def _input_files(job: Job) -> list[Path]:
-    files = [job.input.path] if job.input.path is not None else []
+    files = list(job.input.files)
     for step in job.steps:
         if isinstance(step.action, Audio) and step.action.file and step.action.file != BUILTIN_MUSIC:
             files.append(Path(step.action.file))

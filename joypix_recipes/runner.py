@@ -125,7 +125,7 @@ class Runner:
     def _input_hash(self, job: Job) -> str:
         # Variants of one photo share its hash; stat keys the cache so a replaced file is rehashed.
         path = job.input.path
-        if path is None:
+        if path is None or job.input.images:
             return input_hash(job.input)
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)

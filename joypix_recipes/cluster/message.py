@@ -1,7 +1,7 @@
 """The job message: a ``Job`` as JSON plus what a worker on another machine needs to find its files.
 
 The job's paths are the submitting machine's; a worker reads the input from storage by ``input_key``
-and writes the output into storage under the job identity.
+(a group's images by ``image_keys``, in order) and writes the output into storage under the job identity.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class JobMessage:
     base_url: str | None = None
     poll_interval: float | None = None
     language: str | None = None
+    image_keys: tuple[str, ...] = ()
 
     @property
     def queue(self) -> str:
@@ -41,6 +42,7 @@ class JobMessage:
             "base_url": self.base_url,
             "poll_interval": self.poll_interval,
             "language": self.language,
+            **({"image_keys": list(self.image_keys)} if self.image_keys else {}),
         }
 
     @classmethod
@@ -55,4 +57,5 @@ class JobMessage:
             base_url=data.get("base_url"),
             poll_interval=data.get("poll_interval"),
             language=data.get("language"),
+            image_keys=tuple(str(key) for key in data.get("image_keys", ())),
         )

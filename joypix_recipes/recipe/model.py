@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from joypix_recipes.actions import Easing, Fit, Motion, Position
+from joypix_recipes.actions import Easing, Fit, Motion, Position, TransitionKind
 from joypix_recipes.errors import Problem, RecipeError
 from joypix_recipes.export import ExportSettings
 from joypix_recipes.recipe.checks import (
@@ -89,7 +89,15 @@ class FadeStep:
     fade_out: Number
 
 
-StepBody = PromptStep | AnimateStep | TextStep | AudioStep | FadeStep
+@dataclass(frozen=True)
+class TransitionStep:
+    """How each image of a group gives way to the next."""
+
+    kind: TransitionKind
+    duration: Number
+
+
+StepBody = PromptStep | AnimateStep | TextStep | AudioStep | FadeStep | TransitionStep
 
 
 @dataclass(frozen=True)
@@ -105,12 +113,17 @@ class Step:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One entry of ``inputs``: a glob relative to the recipe, or a URL, with its own vars."""
+    """One entry of ``inputs``: a glob relative to the recipe, or a URL, with its own vars.
+
+    ``images`` (files and globs relative to the recipe, in order) makes the entry one group: its images
+    become a single clip. Any input source can produce this plain form.
+    """
 
     path: str | None
     url: str | None
     vars: dict[str, Any]
     span: Span
+    images: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +220,14 @@ def _input(document: Document, index: int, item: Any) -> InputSpec:
     span = document.value_span(("inputs", index))
     if isinstance(item, str):
         return InputSpec(path=item, url=None, vars={}, span=span)
-    return InputSpec(path=item.get("path"), url=item.get("url"), vars=dict(item.get("vars", {})), span=span)
+    images = item.get("images")
+    return InputSpec(
+        path=item.get("path"),
+        url=item.get("url"),
+        vars=dict(item.get("vars", {})),
+        span=span,
+        images=None if images is None else tuple(str(pattern) for pattern in images),
+    )
 
 
 def _variant(document: Document, index: int, item: dict[str, Any]) -> Variant:
@@ -228,7 +248,7 @@ def _optional_template(document: Document, path: DataPath, text: Any, role: Role
 
 def _step(document: Document, index: int, step: dict[str, Any]) -> Step:
     path: DataPath = ("steps", index)
-    kind = next(key for key in ("prompt", "animate", "text", "audio", "fade") if key in step)
+    kind = next(key for key in ("prompt", "animate", "text", "audio", "fade", "transition") if key in step)
     when = step.get("when")
     return Step(
         name=str(step.get("name") or f"{kind} {index + 1}"),
@@ -267,6 +287,8 @@ def _body(document: Document, path: DataPath, kind: str, body: Any) -> StepBody:
         )
     if kind == "audio":
         return AudioStep(text("file"), number("volume", 1.0), number("fade_in", 0.0), number("fade_out", 0.0))
+    if kind == "transition":
+        return TransitionStep(body.get("kind", "crossfade"), number("duration", 0.5))
     assert kind == "fade" and set(NUMBER_FIELDS["fade"]) == {"in", "out"}
     return FadeStep(number("in", 0.0), number("out", 0.0))
 
