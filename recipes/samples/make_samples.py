@@ -60,7 +60,7 @@ def make_photo(target: Path) -> None:
     image.save(target, "JPEG", quality=82, optimize=True, progressive=True)
 
 
-COLOURWAYS = {"02-plum": 150, "03-amber": 230, "04-moss": 60}
+COLOURWAYS = {"02-plum": 50, "03-amber": 105, "04-moss": 127}
 """The lookbook's other shots: the studio photo with its hues turned by these OpenCV hue steps (0-180)."""
 
 
