@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from render import _own_peak_mb, make_photo, run_child  # noqa: E402  (the renderer benchmark's helpers)
+from render import _own_peak_mb, run_child  # noqa: E402  (the renderer benchmark's helpers)
 
 WIDTH, HEIGHT, FPS = 1080, 1920, 30
 PHOTOS, IMAGE_MS, CROSSFADE_MS = 10, 3000, 500
@@ -51,9 +51,9 @@ def make_group(base: Path, folder: Path) -> list[Path]:
 
 
 def _draft(count: int) -> Any:
+    from joypix_recipes.actions import Animate, Transition
     from joypix_recipes.draft import Draft
     from joypix_recipes.edit import add_image, apply_action, new_draft
-    from joypix_recipes.actions import Animate, Transition
     from joypix_recipes.export import ExportSettings
 
     draft = new_draft(ExportSettings(aspect="9:16", resolution="1080p", fps=FPS), seed=3)

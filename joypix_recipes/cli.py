@@ -124,6 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from joypix_recipes.recipe import load_recipe
 
     overrides = _parse_vars(args.var)
+    if args.group and not args.input:
+        raise UsageError("--group makes one clip of each --input; give it --input FOLDER (or a glob)")
     recipe_path = Path(args.recipe)
     recipe = load_recipe(recipe_path, extra_vars=list(overrides))
     _warn_unused_vars(recipe, overrides)
@@ -247,6 +249,9 @@ def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
             _print_json(job.to_dict())
             continue
         _print(f"{job.label} -> {job.output}")
+        if job.input.images:
+            names = ", ".join(image.name for image in job.input.images)
+            _print(f"  images ({len(job.input.images)}): {names}")
         for step in job.steps:
             body = json.dumps(next(iter(_step_body(step).values())), ensure_ascii=False)
             _print(f"  {step.name}: {body}")

@@ -173,7 +173,7 @@ _TRANSITION = (
 )
 _NO_TRANSITION = rf"(?:cut\s+between\s+{_IMAGES}\s+with\s+)?no\s+transitions?|hard\s+cuts?(?:\s+between\s+{_IMAGES})?"
 _SEQUENCE = (
-    rf"(?:play|put|show|use|combine)\s+(?:the\s+|all\s+(?:the\s+)?)?(?:\d+\s+)?(?:uploaded\s+)?(?:images|photos|pictures)"
+    r"(?:play|put|show|use|combine)\s+(?:the\s+|all\s+(?:the\s+)?)?(?:\d+\s+)?(?:uploaded\s+)?(?:images|photos|pictures)"
     r"\s+(?:one\s+after\s+another\s+)?in\s+the\s+order\s+(?:they\s+were\s+uploaded|of\s+upload)"
 )
 _FADE = (

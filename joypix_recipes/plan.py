@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,7 +291,10 @@ class _Planner:
             "suffix": job_input.suffix,
             "index": job_input.index,
         }
-        loaders = {"width": lambda: self._size(job_input)[0], "height": lambda: self._size(job_input)[1]}
+        loaders: dict[str, Callable[[], Any]] = {
+            "width": lambda: self._size(job_input)[0],
+            "height": lambda: self._size(job_input)[1],
+        }
         # A single image is a group of one, so a template written for groups works on any input.
         fields["count"] = len(job_input.files) or 1
         loaders["images"] = lambda: self._images_fields(job_input)
