@@ -207,6 +207,9 @@ def _ahead(frames: Iterator[np.ndarray]) -> Iterator[Iterator[np.ndarray]]:
             with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=0.05)
         worker.join()
+        closing = getattr(frames, "close", None)
+        if closing is not None:
+            closing()  # a composer stopped early lets its decoding thread go now, not at garbage collection
 
 
 def _yield_to_encoder() -> None:
