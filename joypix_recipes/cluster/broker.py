@@ -11,8 +11,9 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
+from joypix_recipes.api.redact import redact
 from joypix_recipes.cluster.errors import BrokerError
-from joypix_recipes.cluster.settings import ClusterSettings, public_url
+from joypix_recipes.cluster.settings import ClusterSettings
 
 NAMESPACE = "joypix"
 ACTOR_NAME = "joypix_job"
@@ -77,4 +78,4 @@ def check_broker(settings: ClusterSettings) -> float:
 def unreachable(url: str, error: BaseException) -> str:
     """The one line that says the broker is not answering, without its password."""
     reason = str(error).split("\n")[0] or type(error).__name__
-    return f"cannot reach the broker at {public_url(url)} ({reason}); check that Redis runs there and the URL is right"
+    return f"cannot reach the broker at {redact(url)} ({reason}); check that Redis runs there and the URL is right"

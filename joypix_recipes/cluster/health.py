@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from joypix_recipes.api.redact import redact
 from joypix_recipes.cluster.broker import check_broker
 from joypix_recipes.cluster.errors import BrokerError, StorageError
-from joypix_recipes.cluster.settings import ClusterSettings, public_url
+from joypix_recipes.cluster.settings import ClusterSettings
 
 
 def farm_rows(settings: ClusterSettings) -> list[tuple[str, str]]:
@@ -26,5 +27,5 @@ def farm_rows(settings: ClusterSettings) -> list[tuple[str, str]]:
     except StorageError as error:
         rows.append(("storage", str(error)))
     else:
-        rows.append(("storage", f"{public_url(settings.storage_url)}: writable"))
+        rows.append(("storage", f"{redact(settings.storage_url)}: writable"))
     return rows

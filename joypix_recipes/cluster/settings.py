@@ -1,14 +1,15 @@
 """Where the farm lives: the broker URL, the storage URL and the heartbeat timeout, from flags or the environment.
 
-URLs may carry passwords; ``public_url`` is the only form that reaches messages and logs.
+URLs may carry passwords; only their redacted form (``redact``) reaches messages and logs.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from joypix_recipes.api.redact import redact
 from joypix_recipes.errors import UsageError
 
 ENV_BROKER = "JOYPIX_BROKER"
@@ -36,7 +37,7 @@ class ClusterSettings:
     @property
     def public_broker(self) -> str:
         """The broker URL without its password."""
-        return public_url(self.broker_url)
+        return redact(self.broker_url)
 
 
 def resolve_settings(
@@ -47,7 +48,7 @@ def resolve_settings(
     if not broker_url:
         return None
     if urlsplit(broker_url).scheme not in ("redis", "rediss", "unix"):
-        raise UsageError(f"--broker expects a redis:// URL, got {public_url(broker_url)!r}")
+        raise UsageError(f"--broker expects a redis:// URL, got {redact(broker_url)!r}")
     storage_url = (storage or os.environ.get(ENV_STORAGE) or "").strip() or None
     timeout = heartbeat_timeout_s if heartbeat_timeout_s is not None else _env_seconds(ENV_HEARTBEAT_TIMEOUT)
     if timeout is not None and timeout <= 0:
@@ -64,13 +65,3 @@ def _env_seconds(name: str) -> float | None:
     except ValueError:
         raise UsageError(f"${name} must be a number of seconds, got {raw!r}") from None
 
-
-def public_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}{port}", parts.path, parts.query, parts.fragment))

@@ -15,8 +15,8 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from joypix_recipes.api.redact import redact
 from joypix_recipes.cluster.errors import StorageError
-from joypix_recipes.cluster.settings import public_url
 
 TEMP_SUFFIX = ".partial"
 
@@ -43,7 +43,7 @@ class Storage:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.public = public_url(url)
+        self.public = redact(url)
         try:
             self.fs, self.root = fsspec.core.url_to_fs(url)
         except (ImportError, ValueError) as e:

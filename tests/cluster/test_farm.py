@@ -83,7 +83,7 @@ def test_broker_unreachable_at_submit_is_one_line_and_exit_1(tmp_path: Path) -> 
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the broker at redis://:***@127.0.0.1"), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the broker at redis://<redacted>@127.0.0.1"), result.stderr
     assert "secret-password" not in result.stderr + result.stdout
     assert not (tmp_path / "batch" / "out" / "manifest.json").exists()
 

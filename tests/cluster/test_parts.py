@@ -35,7 +35,7 @@ def test_environment_stands_in_for_the_flags_and_flags_win(monkeypatch: pytest.M
 def test_a_broker_password_never_reaches_what_is_shown() -> None:
     settings = resolve_settings("redis://user:hunter2-secret@host:6380/0")
     assert settings is not None
-    assert settings.public_broker == "redis://user:***@host:6380/0"
+    assert settings.public_broker == "redis://<redacted>@host:6380/0"
     with pytest.raises(UsageError) as error:
         resolve_settings("http://:hunter2-secret@host/")
     assert "hunter2-secret" not in str(error.value)
