@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import textwrap
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from joypix_recipes.backends import BACKENDS, BackendOptions, JobResult
+from joypix_recipes.backends import BACKENDS, Backend, BackendOptions, JobResult
 from joypix_recipes.cli import main
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.job import Job
@@ -77,6 +78,8 @@ def test_local_backend_makes_one_clip_of_a_group_in_order_with_exact_duration(tm
     recipe = write_group_recipe(tmp_path)
     assert main(["run", str(recipe), "--out", str(tmp_path / "out")]) == 0
     assert_group_clip(tmp_path / "out" / "1-red.mp4")
+    (entry,) = json.loads((tmp_path / "out" / "manifest.json").read_text())["jobs"]
+    assert [Path(image).name for image in entry["images"]] == [f"{name}.png" for name in COLOURS]
 
 
 def test_nemo_backend_uploads_the_group_into_one_session_and_gets_the_same_clip(
@@ -94,8 +97,8 @@ def test_nemo_backend_uploads_the_group_into_one_session_and_gets_the_same_clip(
     assert_group_clip(job.output)
 
 
-async def _run(backend: object, job: Job, reporter: RecordingReporter) -> object:
+async def _run(backend: Backend, job: Job, reporter: RecordingReporter) -> JobResult:
     try:
-        return await backend.run_job(job, reporter)  # type: ignore[attr-defined]
+        return await backend.run_job(job, reporter)
     finally:
-        await backend.aclose()  # type: ignore[attr-defined]
+        await backend.aclose()

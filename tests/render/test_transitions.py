@@ -1,4 +1,4 @@
-"""Transitions between the images of one clip, rendered to MP4 and decoded: edges move as promised."""
+"""Several images in one clip, rendered to MP4 and decoded: transitions move edges as promised, moves vary per image."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.render.video import render_draft
 
-from .conftest import SMALL, decoded_frames, solid
+from .conftest import SMALL, decoded_frames, frame_hashes, solid
 
 ImageFile = Callable[..., Path]
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -93,3 +94,17 @@ def test_crossfade_midpoint_is_an_even_blend(image_file: ImageFile, tmp_path: Pa
     frames = red_then_blue(image_file, tmp_path, "crossfade", transition_ms=400)
     red, _, blue = frames[6 + 6].astype(int)[160, 90]
     assert abs(red - blue) < 30 and 90 < red < 170
+
+
+def test_ken_burns_drifts_each_image_its_own_way_and_the_seed_repeats_it(image_file: ImageFile, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    texture = Image.fromarray(rng.integers(0, 255, (24, 14, 3), dtype=np.uint8)).resize((360, 640))
+    photo = image_file(texture, "photo.png")
+    clip = VideoClip("photo", 500, motion="ken-burns", zoom=1.5, easing="linear")
+    draft = Draft(width=SMALL[0], height=SMALL[1], fps=30, seed=5, video=(clip, clip))
+    first = frame_hashes(render_draft(draft, {"photo": photo}, tmp_path / "a.mp4").output)
+    again = frame_hashes(render_draft(draft, {"photo": photo}, tmp_path / "b.mp4").output)
+    assert first == again
+    frames = decoded_frames(tmp_path / "a.mp4")
+    # The same picture ends its move somewhere else the second time round.
+    assert np.abs(frames[14].astype(int) - frames[29].astype(int)).mean() > 10
