@@ -57,21 +57,26 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check recipes against the schema and the template rules; exit 2 if any is invalid."""
+    """Check recipes against the schema and the template rules; exit 2 if any is invalid, 1 if table rows cannot run."""
+    from joypix_recipes.plan import bad_table_rows
     from joypix_recipes.recipe import load_recipe
 
     extra_vars = list(_parse_vars(args.var))
-    failed = False
+    failed = bad_rows = False
     for name in args.files:
         try:
-            load_recipe(Path(name), extra_vars=extra_vars)
+            recipe = load_recipe(Path(name), extra_vars=extra_vars)
         except RecipeError as error:
             failed = True
             for problem in error.problems:
                 _error(str(problem))
             continue
-        _print(f"{name}: ok")
-    return EXIT_USAGE if failed else EXIT_OK
+        rows = bad_table_rows(recipe)
+        for row in rows:
+            _error(f"{name}: cannot run {row}")
+        bad_rows = bad_rows or bool(rows)
+        _print(f"{name}: ok" if not rows else f"{name}: ok, but {len(rows)} table row(s) cannot run")
+    return EXIT_USAGE if failed else EXIT_JOB_FAILED if bad_rows else EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -120,17 +125,19 @@ def _progress_mode(args: argparse.Namespace) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Plan a recipe's jobs and run them (or list them with --dry-run)."""
-    from joypix_recipes.plan import plan_jobs
+    from joypix_recipes.plan import command_line_table_columns, plan_jobs
     from joypix_recipes.recipe import load_recipe
 
     overrides = _parse_vars(args.var)
     if args.group and not args.input:
         raise UsageError("--group makes one clip of each --input; give it --input FOLDER (or a glob)")
     recipe_path = Path(args.recipe)
-    recipe = load_recipe(recipe_path, extra_vars=list(overrides))
+    columns = command_line_table_columns(args.input or ())
+    recipe = load_recipe(recipe_path, extra_vars=[*overrides, *columns])
     _warn_unused_vars(recipe, overrides)
     out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
     rejected: list[str] = []
+    warnings: list[str] = []
     jobs = plan_jobs(
         recipe,
         inputs=args.input or None,
@@ -139,7 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         backend=args.backend,
         rejected=rejected,
         group=args.group,
+        warnings=warnings,
     )
+    for warning in warnings:
+        _error(f"warning: {warning}")
     for reason in rejected:
         _error(f"failed   {reason}")
     if args.dry_run:

@@ -23,6 +23,32 @@ MIN_FPS, MAX_FPS = 1, 120
 _SHORT_SIDE = {"1080p": 1080, "720p": 720, "480p": 480}
 
 
+@dataclass(frozen=True)
+class Preset:
+    """What a platform takes: the export keys a preset fills, and the longest clip it accepts (None: no limit)."""
+
+    aspect: Aspect
+    resolution: Resolution
+    fps: int
+    longest_seconds: float | None
+
+    def export_keys(self) -> dict[str, Any]:
+        """The keys ``export: {preset: ...}`` fills (keys written beside the preset override them)."""
+        return {"aspect": self.aspect, "resolution": self.resolution, "fps": self.fps}
+
+
+PRESETS: dict[str, Preset] = {
+    "reels": Preset("9:16", "1080p", 30, 180.0),
+    "shorts": Preset("9:16", "1080p", 30, 180.0),
+    "tiktok": Preset("9:16", "1080p", 30, 600.0),
+    "youtube": Preset("16:9", "1080p", 30, 12 * 3600.0),
+    "feed": Preset("4:5", "1080p", 30, 60.0),
+    "story": Preset("9:16", "1080p", 30, 60.0),
+    "square": Preset("1:1", "1080p", 30, None),
+}
+"""The one table of platform presets; the README states the same limits (a test keeps them equal)."""
+
+
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height for an aspect and a short-side resolution; both even, as yuv420p needs."""
     aspect_w, aspect_h = (int(part) for part in aspect.split(":"))

@@ -26,6 +26,7 @@ from joypix_recipes.actions import (
     Transition,
 )
 from joypix_recipes.errors import PlanError
+from joypix_recipes.export import PRESETS
 from joypix_recipes.job import Job, JobInput, PlannedStep, poster_path
 from joypix_recipes.printable import printable
 from joypix_recipes.recipe.checks import DEFINITIONS
@@ -43,8 +44,9 @@ from joypix_recipes.recipe.model import (
     Variant,
     export_settings,
 )
-from joypix_recipes.recipe.schema import field_schema, number_issues
+from joypix_recipes.recipe.schema import field_schema, input_issues, number_issues
 from joypix_recipes.recipe.source import Span
+from joypix_recipes.recipe.table import is_table, read_table, table_columns
 from joypix_recipes.template import (
     Namespace,
     TemplateFailure,
@@ -81,39 +83,80 @@ def plan_jobs(
     out_dir: Path | None = None,
     backend: str | None = None,
     rejected: list[str] | None = None,
+    warnings: list[str] | None = None,
     group: bool = False,
 ) -> list[Job]:
     """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
 
     With ``group``, each of ``inputs`` (a folder, a glob or a file) is one group: its images make one clip.
-    With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say) is left
-    out and described there, so the other inputs still run.
+    With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say), and a
+    table row that cannot run (its picture missing), are left out and described there, so the other
+    inputs still run. With a ``warnings`` list, clips longer than their preset's platform takes are named there.
     """
     problems: list[str] = []
     out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
+    bad_rows = problems if rejected is None else rejected
     if inputs is not None:
-        sources = command_line_sources(inputs, problems, out, group=group)
+        sources = command_line_sources(inputs, problems, out, bad_rows, group=group)
     else:
-        sources = recipe_sources(recipe, problems, out)
+        sources = recipe_sources(recipe, problems, out, bad_rows)
     if not sources and not problems:
         problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
     _raise_if(problems)
     planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, rejected)
     jobs: list[Job] = []
+    too_long: dict[str, list[Job]] = {}
     for index, source in enumerate(sources, start=1):
         for variant in recipe.variants or (None,):
             job = planner.plan(source, index, variant)
             if job is not None:
                 jobs.append(job)
+                preset = variant.export.get("preset", recipe.preset) if variant else recipe.preset
+                if preset is not None and _longer_than_platform(job, preset):
+                    too_long.setdefault(preset, []).append(job)
     problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
+    if warnings is not None:
+        warnings += [_length_warning(preset, late) for preset, late in too_long.items()]
     return jobs
 
 
-def recipe_sources(recipe: Recipe, problems: list[str], out: Path) -> list[Source]:
-    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; misses go to ``problems``."""
+def clip_seconds(job: Job) -> float:
+    """How long a job's clip is planned to be: each image's camera move (the last animate step's, or the
+    default move's), less the overlaps of the transitions between a group's images."""
+    moves = [step.action for step in job.steps if isinstance(step.action, Animate)]
+    each = moves[-1].duration if moves else Animate().duration
+    joins = [step.action for step in job.steps if isinstance(step.action, Transition)]
+    overlap = joins[-1].duration if joins and joins[-1].kind != "none" else 0.0
+    count = max(len(job.input.files), 1)
+    return count * each - (count - 1) * overlap
+
+
+def _longer_than_platform(job: Job, preset: str) -> bool:
+    longest = PRESETS[preset].longest_seconds
+    return longest is not None and clip_seconds(job) > longest
+
+
+def _length_warning(preset: str, jobs: list[Job]) -> str:
+    longest = PRESETS[preset].longest_seconds
+    shown = ", ".join(f"{job.label} ({clip_seconds(job):g} s)" for job in jobs[:3])
+    more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
+    return f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
+
+
+def recipe_sources(
+    recipe: Recipe, problems: list[str], out: Path, bad_rows: list[str] | None = None
+) -> list[Source]:
+    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; misses go to ``problems``.
+
+    Tables give a source per row; a row that cannot run goes to ``bad_rows`` (``problems`` if not given).
+    """
     sources: list[Source] = []
     for spec in recipe.inputs or ():
+        if spec.table is not None:
+            table = _absolute(recipe.directory / Path(spec.table).expanduser())
+            sources += table_sources(table, spec.vars, out, problems, problems if bad_rows is None else bad_rows)
+            continue
         if spec.url is not None:
             sources.append(Source(None, spec.url, spec.vars))
             continue
@@ -144,13 +187,19 @@ def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = 
     return Source(images[0], None, values, images=tuple(images), group_name=name)
 
 
-def command_line_sources(inputs: Sequence[str], problems: list[str], out: Path, *, group: bool = False) -> list[Source]:
-    """Files, folders (their images) and globs relative to the current folder, from --input.
+def command_line_sources(
+    inputs: Sequence[str], problems: list[str], out: Path, bad_rows: list[str] | None = None, *, group: bool = False
+) -> list[Source]:
+    """Files, folders (their images), globs and tables relative to the current folder, from --input.
 
-    With ``group`` each argument becomes one group, named after its folder (or its first image's stem).
+    With ``group`` each file, folder or glob becomes one group, named after its folder (or its first image's stem).
     """
     sources: list[Source] = []
     for text in inputs:
+        table = _absolute(Path.cwd() / Path(text).expanduser())
+        if is_table(table) and _is_file(table):
+            sources += table_sources(table, {}, out, problems, problems if bad_rows is None else bad_rows)
+            continue
         try:
             found = _expand(text, Path.cwd(), out)
         except OSError as error:
@@ -165,6 +214,70 @@ def command_line_sources(inputs: Sequence[str], problems: list[str], out: Path, 
             folder = _absolute(Path.cwd() / Path(text).expanduser())
             sources.append(group_source(found, folder.name if folder.is_dir() else found[0].stem))
     return sources
+
+
+def table_sources(
+    table: Path, table_vars: Mapping[str, Any], out: Path, problems: list[str], bad_rows: list[str]
+) -> list[Source]:
+    """A source per row of a table, pictures relative to the table's folder; rows that cannot run go to ``bad_rows``.
+
+    Each row is checked as an inline input entry would be, then its picture is looked up like one.
+    """
+    sources: list[Source] = []
+    vars_checked = False
+    try:
+        for row in read_table(table):
+            entry = row.entry or {}
+            # Every row has the same var names, all text, so their verdict is the first row's: later
+            # rows are checked without them (the check costs a validator pass per key).
+            checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
+            issues = [row.problem] if row.problem is not None else input_issues(checked)
+            vars_checked = vars_checked or not issues
+            found: list[Path] = []
+            if not issues and "path" in entry:
+                found, issues = _row_pictures(str(entry["path"]), table.parent, out)
+            if issues:
+                bad_rows.append(f"{row.place}: {issues[0]}")
+                continue
+            row_vars = {**table_vars, **entry["vars"]}
+            if "url" in entry:
+                sources.append(Source(None, str(entry["url"]), row_vars))
+            sources += [Source(path, None, row_vars) for path in found]
+    except PlanError as error:
+        problems.append(str(error))
+    return sources
+
+
+def bad_table_rows(recipe: Recipe, out_dir: Path | None = None) -> list[str]:
+    """Rows of the recipe's tables that could not run, one line each (``joypix validate`` reports them)."""
+    out = _absolute(Path(out_dir) if out_dir is not None else recipe.directory / "out")
+    problems: list[str] = []
+    bad_rows: list[str] = []
+    for spec in recipe.inputs or ():
+        if spec.table is not None:
+            table = _absolute(recipe.directory / Path(spec.table).expanduser())
+            table_sources(table, spec.vars, out, problems, bad_rows)
+    return problems + bad_rows
+
+
+def command_line_table_columns(inputs: Sequence[str]) -> set[str]:
+    """The columns of the tables among --input values: vars the recipe's templates may use."""
+    columns: set[str] = set()
+    for text in inputs:
+        table = _absolute(Path.cwd() / Path(text).expanduser())
+        if is_table(table) and _is_file(table):
+            columns.update(table_columns(table))
+    return columns
+
+
+def _row_pictures(pattern: str, base: Path, out: Path) -> tuple[list[Path], list[str]]:
+    try:
+        found = _expand(pattern, base, out)
+    except OSError as error:
+        return [], [f"cannot read image '{pattern}': {error.strerror or 'I/O error'}"]
+    if not found:
+        return [], [f"image '{pattern}' {_miss(pattern, base, 'not found')} (looked in {base})"]
+    return found, []
 
 
 def _miss(pattern: str, base: Path, missing: str) -> str:

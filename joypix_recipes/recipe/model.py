@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from joypix_recipes.actions import Easing, Fit, Motion, Position, TransitionKind
-from joypix_recipes.errors import Problem, RecipeError
-from joypix_recipes.export import ExportSettings
+from joypix_recipes.errors import PlanError, Problem, RecipeError
+from joypix_recipes.export import PRESETS, ExportSettings
 from joypix_recipes.recipe.checks import (
     NUMBER_FIELDS,
     PERCENT_FIELDS,
@@ -23,6 +23,7 @@ from joypix_recipes.recipe.checks import (
 )
 from joypix_recipes.recipe.schema import validate_document
 from joypix_recipes.recipe.source import DataPath, Document, Span, locate, read_document
+from joypix_recipes.recipe.table import is_table, table_columns
 from joypix_recipes.template import Role, has_template_syntax, parse_number
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class Step:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One entry of ``inputs``: a glob relative to the recipe, or a URL, with its own vars.
+    """One entry of ``inputs``: a glob relative to the recipe, a URL, a table of inputs, or a group, with its own vars.
 
     ``images`` (files and globs relative to the recipe, in order) makes the entry one group: its images
     become a single clip. Any input source can produce this plain form.
@@ -123,6 +124,7 @@ class InputSpec:
     url: str | None
     vars: dict[str, Any]
     span: Span
+    table: str | None = None
     images: tuple[str, ...] | None = None
 
 
@@ -157,6 +159,7 @@ class Recipe:
     variants: tuple[Variant, ...]
     lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
     extra_vars: frozenset[str] = frozenset()
+    preset: str | None = None
 
     @property
     def directory(self) -> Path:
@@ -171,15 +174,16 @@ class Recipe:
 
 def load_recipe(path: Path, extra_vars: Iterable[str] = ()) -> Recipe:
     """Read and check a recipe; raises RecipeError listing every problem (RequiresError first)."""
-    extra = frozenset(extra_vars)
     document = read_document(Path(path), str(path))
     check_requires(document)
+    columns, table_problems = _table_columns(document, Path(path).parent)
+    extra = frozenset(extra_vars) | columns
     # A value the YAML layer already faulted (an unsupported tag) is not reported twice.
     faulted = {(problem.line, problem.column) for problem in document.problems}
     later = [
         p for p in (*validate_document(document), *check_document(document, extra)) if (p.line, p.column) not in faulted
     ]
-    problems = [*document.problems, *later]
+    problems = [*document.problems, *table_problems, *later]
     if problems:
         raise RecipeError(sorted(set(problems), key=lambda p: (p.line, p.column, p.message)))
     return build_recipe(document, Path(path), extra)
@@ -207,12 +211,18 @@ def build_recipe(document: Document, path: Path, extra_vars: frozenset[str] = fr
         variants=tuple(_variant(document, index, item) for index, item in enumerate(data.get("variants", []))),
         lines=document.lines,
         extra_vars=extra_vars,
+        preset=export.get("preset"),
     )
 
 
 def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSettings:
-    """``base`` with the export keys of a recipe or variant applied (``output`` is handled separately)."""
-    merged = {**base.to_dict(), **{key: value for key, value in overrides.items() if key != "output"}}
+    """``base`` with the export keys of a recipe or variant applied (``output`` is handled separately).
+
+    A ``preset`` fills its platform's keys first, so keys written beside it win.
+    """
+    preset = PRESETS[overrides["preset"]].export_keys() if "preset" in overrides else {}
+    explicit = {key: value for key, value in overrides.items() if key not in ("output", "preset")}
+    merged = {**base.to_dict(), **preset, **explicit}
     return ExportSettings.from_dict(merged)
 
 
@@ -226,8 +236,24 @@ def _input(document: Document, index: int, item: Any) -> InputSpec:
         url=item.get("url"),
         vars=dict(item.get("vars", {})),
         span=span,
+        table=item.get("table"),
         images=None if images is None else tuple(str(pattern) for pattern in images),
     )
+
+
+def _table_columns(document: Document, directory: Path) -> tuple[frozenset[str], list[Problem]]:
+    """The column names of the recipe's tables (vars its templates may use), or why a table cannot be read."""
+    columns: set[str] = set()
+    problems: list[Problem] = []
+    inputs = document.data.get("inputs") if isinstance(document.data, dict) else None
+    for index, item in enumerate(inputs if isinstance(inputs, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("table"), str) or not is_table(item["table"]):
+            continue
+        try:
+            columns.update(table_columns(directory / Path(item["table"]).expanduser()))
+        except PlanError as error:
+            problems.append(document.problem(document.value_span(("inputs", index, "table")), str(error)))
+    return frozenset(columns), problems
 
 
 def _variant(document: Document, index: int, item: dict[str, Any]) -> Variant:

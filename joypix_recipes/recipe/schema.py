@@ -86,6 +86,12 @@ def validate_against(document: Document, schema: dict[str, Any], subject: str) -
     return _located(document, list(_Validator(schema, subject).validate(document.data, schema, ())))
 
 
+def input_issues(entry: Any) -> list[str]:
+    """What is wrong with one entry of ``inputs`` (as a table row makes it), by the rules inline entries follow."""
+    schema = load_schema()
+    return [issue.message for issue in _Validator(schema).validate(entry, schema["$defs"]["Input"], ())]
+
+
 def _located(document: Document, issues: list[SchemaIssue]) -> list[Problem]:
     problems = []
     for issue in issues:

@@ -81,6 +81,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (path / "samples").mkdir()
     shutil.copy(SAMPLE, path / "samples" / "sample.jpg")
     (path / "samples" / "music.m4a").write_bytes(b"audio is not read while planning")
+    # The tables the schema's examples name, their pictures relative to each table's folder.
+    (path / "products.csv").write_text("image,sku\nsamples/sample.jpg,A1\n", encoding="utf-8")
+    (path / "samples" / "catalogue.csv").write_text("image,sku\nsample.jpg,A1\n", encoding="utf-8")
     return path
 
 

@@ -1,0 +1,181 @@
+"""Tables of inputs: every format plans a job per row, columns become text vars, bad rows are named by line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from joypix_recipes.errors import PlanError, RecipeError
+from joypix_recipes.plan import plan_jobs
+from joypix_recipes.recipe import load_recipe
+from joypix_recipes.recipe.table import MAX_LINE_CHARACTERS, MAX_ROWS, read_table, table_columns
+from tests.helpers import write_image
+
+ROWS = [
+    {"image": "photos/a.jpg", "title": "Amber", "price": "49"},
+    {"image": "photos/b.jpg", "title": "Cedar", "price": "32"},
+]
+
+
+def _table(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(rows[0])
+    if path.suffix in (".csv", ".tsv"):
+        separator = "\t" if path.suffix == ".tsv" else ","
+        lines = [separator.join(columns), *(separator.join(row[name] for name in columns) for row in rows)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _recipe(folder: Path, table: str, output: str = "{{ vars.title }}.mp4", export: str = "") -> Path:
+    path = folder / "recipe.yaml"
+    path.write_text(
+        f"version: 1\ninputs:\n  - table: {table}\n"
+        "steps:\n  - text: {content: '{{ vars.title }} {{ vars.price }}'}\n"
+        f"export:\n  output: '{output}'\n{export}",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    for name in ("a.jpg", "b.jpg"):
+        write_image(tmp_path / "data" / "photos" / name, (64, 48))
+    return tmp_path / "data" / "photos"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".json", ".jsonl"])
+def test_each_table_format_plans_one_job_per_row_with_text_vars(tmp_path: Path, photos: Path, suffix: str) -> None:
+    _table(tmp_path / "data" / f"products{suffix}", ROWS)
+    jobs = plan_jobs(load_recipe(_recipe(tmp_path, f"data/products{suffix}")), out_dir=tmp_path / "out")
+    assert [job.input.path for job in jobs] == [photos / "a.jpg", photos / "b.jpg"]
+    assert [job.vars["price"] for job in jobs] == ["49", "32"]
+    assert [job.output.name for job in jobs] == ["Amber.mp4", "Cedar.mp4"]
+    assert jobs[0].steps[0].to_dict()["text"]["content"] == "Amber 49"
+
+
+def test_json_numbers_and_booleans_become_text(tmp_path: Path, photos: Path) -> None:
+    (tmp_path / "data" / "t.json").write_text(
+        json.dumps([{"path": "photos/a.jpg", "title": "A", "price": 49.5, "sale": True}]), encoding="utf-8"
+    )
+    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.json")), out_dir=tmp_path / "out")
+    assert (job.vars["price"], job.vars["sale"]) == ("49.5", "true")
+
+
+def test_bad_rows_are_named_by_line_and_the_good_rows_still_plan(tmp_path: Path, photos: Path) -> None:
+    table = tmp_path / "data" / "t.csv"
+    table.write_text(
+        "image,title,price\nphotos/a.jpg,Amber,49\nphotos/missing.jpg,Gone,1\n,Empty,2\n"
+        '"photos/b.jpg,Cedar,32\n',
+        encoding="utf-8",
+    )
+    rejected: list[str] = []
+    jobs = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out", rejected=rejected)
+    assert [job.vars["title"] for job in jobs] == ["Amber"]
+    assert rejected[0].startswith(f"{table} line 3: image 'photos/missing.jpg' not found")
+    assert rejected[1] == f"{table} line 4: the image cell is empty"
+    assert rejected[2].startswith(f"{table} line 5: ")
+    assert len(rejected) == 3
+
+
+def test_without_a_rejected_list_a_bad_row_fails_the_plan(tmp_path: Path, photos: Path) -> None:
+    _table(tmp_path / "data" / "t.csv", [*ROWS, {"image": "photos/zzz.jpg", "title": "Z", "price": "1"}])
+    with pytest.raises(PlanError, match=r"t\.csv line 4: image 'photos/zzz.jpg' not found"):
+        plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out")
+
+
+def test_jsonl_rows_that_are_not_json_or_not_objects_are_bad_rows(tmp_path: Path, photos: Path) -> None:
+    table = tmp_path / "data" / "t.jsonl"
+    table.write_text(
+        json.dumps(ROWS[0]) + "\n{not json\n[1, 2]\n" + json.dumps({**ROWS[1], "extra": "x"}) + "\n",
+        encoding="utf-8",
+    )
+    problems = [row.problem for row in read_table(table)]
+    assert problems[0] is None
+    assert [row.place for row in read_table(table)][1:] == [f"{table} line 2", f"{table} line 3", f"{table} line 4"]
+    assert "not JSON" in str(problems[1]) and "object" in str(problems[2]) and "'extra'" in str(problems[3])
+
+
+def test_a_column_that_is_no_var_name_is_a_clear_recipe_error(tmp_path: Path, photos: Path) -> None:
+    (tmp_path / "data" / "t.csv").write_text("image,unit price\nphotos/a.jpg,4\n", encoding="utf-8")
+    with pytest.raises(RecipeError, match="column 'unit price' cannot be a var name"):
+        load_recipe(_recipe(tmp_path, "data/t.csv"))
+
+
+def test_a_table_needs_exactly_one_picture_column(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("title,price\nA,1\n", encoding="utf-8")
+    with pytest.raises(PlanError, match=r"exactly one column must name the picture \(image, path or url\); found none"):
+        table_columns(table)
+    table.write_text("image,url\na.jpg,https://example.com/a.jpg\n", encoding="utf-8")
+    with pytest.raises(PlanError, match="found 'image' and 'url'"):
+        table_columns(table)
+
+
+def test_an_images_column_says_group_inputs_are_not_supported_yet(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("images,title\na.jpg;b.jpg,A\n", encoding="utf-8")
+    with pytest.raises(PlanError, match="group inputs are not supported yet"):
+        table_columns(table)
+
+
+def test_url_cells_are_checked_like_inline_url_inputs(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("url,title,price\nhttps://example.com/a.jpg,A,1\nftp://example.com/b.jpg,B,2\n")
+    rejected: list[str] = []
+    jobs = plan_jobs(load_recipe(_recipe(tmp_path, "t.csv")), out_dir=tmp_path / "out", rejected=rejected)
+    assert [job.input.url for job in jobs] == ["https://example.com/a.jpg"]
+    assert len(rejected) == 1 and rejected[0].startswith(f"{tmp_path / 't.csv'} line 3: ")
+
+
+def test_a_template_may_use_a_column_but_not_a_misspelt_one(tmp_path: Path, photos: Path) -> None:
+    _table(tmp_path / "data" / "t.csv", ROWS)
+    load_recipe(_recipe(tmp_path, "data/t.csv"))
+    with pytest.raises(RecipeError, match="tilte"):
+        load_recipe(_recipe(tmp_path, "data/t.csv", output="{{ vars.tilte }}.mp4"))
+
+
+def test_a_missing_table_is_reported_at_its_line_in_the_recipe(tmp_path: Path) -> None:
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(_recipe(tmp_path, "nope.csv", output="{{ input.stem }}.mp4"))
+    problem = caught.value.problems[0]
+    assert (problem.line, "cannot read table") == (3, problem.message[: len("cannot read table")])
+
+
+def test_a_json_table_must_be_a_list_of_objects(tmp_path: Path) -> None:
+    table = tmp_path / "t.json"
+    table.write_text('{"image": "a.jpg"}', encoding="utf-8")
+    with pytest.raises(PlanError, match="a list of objects"):
+        list(read_table(table))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_an_overlong_line_is_one_bad_row_and_the_rows_after_it_keep_their_lines(tmp_path: Path, suffix: str) -> None:
+    table = _table(tmp_path / f"t{suffix}", [*ROWS, ROWS[0]])
+    lines = table.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].rstrip("\n") + "x" * (MAX_LINE_CHARACTERS + 10) + "\n"
+    table.write_text("".join(lines))
+    rows = list(read_table(table))
+    numbers, bad = ([2, 3, 4], [False, True, False]) if suffix == ".csv" else ([1, 2, 3], [False, False, True])
+    assert [row.place for row in rows] == [f"{table} line {number}" for number in numbers]
+    assert [row.problem is not None and "longer than" in row.problem for row in rows] == bad
+
+
+def test_a_table_of_more_rows_than_the_cap_is_refused_whole(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("image\n" + "a.jpg\n" * (MAX_ROWS + 1), encoding="utf-8")
+    with pytest.raises(PlanError, match=f"more than {MAX_ROWS} rows; split it"):
+        list(read_table(table))
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark_and_crlf_lines_reads_cleanly(tmp_path: Path, photos: Path) -> None:
+    table = tmp_path / "data" / "t.csv"
+    table.write_bytes("\ufeffimage,title,price\r\nphotos/a.jpg,\"Amber, large\",49\r\n".encode())
+    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out")
+    assert (job.input.path, job.vars["title"], job.vars["price"]) == (photos / "a.jpg", "Amber, large", "49")
