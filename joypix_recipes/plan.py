@@ -234,15 +234,21 @@ def table_sources(
             issues = [row.problem] if row.problem is not None else input_issues(checked)
             vars_checked = vars_checked or not issues
             found: list[Path] = []
-            if not issues and "path" in entry:
-                found, issues = _row_pictures(str(entry["path"]), table.parent, out)
+            for pattern in ([entry["path"]] if "path" in entry else entry.get("images", [])) if not issues else ():
+                pictures, issues = _row_pictures(str(pattern), table.parent, out)
+                found += pictures
+                if issues:
+                    break
             if issues:
                 bad_rows.append(f"{row.place}: {issues[0]}")
                 continue
             row_vars = {**table_vars, **entry["vars"]}
             if "url" in entry:
                 sources.append(Source(None, str(entry["url"]), row_vars))
-            sources += [Source(path, None, row_vars) for path in found]
+            elif "images" in entry:
+                sources.append(group_source(found, found[0].stem, row_vars))
+            else:
+                sources += [Source(path, None, row_vars) for path in found]
     except PlanError as error:
         problems.append(str(error))
     return sources
