@@ -162,6 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     farm = _farm_settings(args)
     if farm is not None:
+        if args.notify or recipe.notify_urls or recipe.notify_commands:
+            _error("warning: render-farm runs do not send notifications yet; --notify and notify: are ignored")
         return _run_on_farm(args, farm, jobs, out_dir, recipe.name)
     from joypix_recipes.execution import execute_run
 
@@ -176,9 +178,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             force=args.force,
             progress_mode=_progress_mode(args),
             verbose=args.verbose,
+            notify=_notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands),
         )
     )
     return max(int(summary.exit_code), EXIT_JOB_FAILED if rejected else EXIT_OK)
+
+
+def _notify_settings(urls: Sequence[str], recipe_urls: Sequence[str], commands: Sequence[Sequence[str]]) -> Any:
+    """Where `joypix run` sends its events: --notify URLs, then the recipe's own targets; None for nowhere."""
+    from joypix_recipes.notify import NotifySettings, NotifyTarget
+
+    for url in urls:
+        if not url.lower().startswith(("http://", "https://")):
+            raise UsageError(f"--notify needs an http:// or https:// URL, not '{url}'")
+    targets = [NotifyTarget(url=url) for url in (*urls, *recipe_urls)]
+    targets += [NotifyTarget(command=tuple(command)) for command in commands]
+    return NotifySettings.from_environment(targets) if targets else None
 
 
 def _warn_unused_vars(recipe: Any, overrides: dict[str, str]) -> None:
@@ -448,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=["local", "nemo"], help="override the recipe's backend")
     run.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")
     run.add_argument("--force", action="store_true", help="rerun jobs that are already done")
+    run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
     _add_cloud_flags(run)
     _add_farm_flags(run)
     run.add_argument("--detach", action="store_true", help="with --broker: submit the jobs and return")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
+from joypix_recipes.actions import CaptionStyle
 from joypix_recipes.errors import DraftError
 from joypix_recipes.export import fps_value, parse_fps
 
@@ -67,6 +68,7 @@ class TextClip:
     position: str = "bottom"
     size: float = 72.0
     fade_ms: int = 300
+    style: CaptionStyle = field(default_factory=CaptionStyle)
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,8 @@ def _audio_segment(clip: AudioClip, total: int) -> dict[str, Any]:
 
 def _text_segment(clip: TextClip, end: int) -> dict[str, Any]:
     meta: dict[str, Any] = {"txt": clip.text, "pos": clip.position, "sz": clip.size, "fd": clip.fade_ms}
+    if style := clip.style.stated():
+        meta["sty"] = style
     if clip.duration_ms is None:
         meta["toEnd"] = True
     return {"st": clip.start_ms, "d": max(end - clip.start_ms, 0), "m": meta}
@@ -275,6 +279,7 @@ def _parse_draft(data: Any) -> Draft:
                         position=str(seg_meta.get("pos", "bottom")),
                         size=float(seg_meta.get("sz", 72.0)),
                         fade_ms=_ms(seg_meta.get("fd", 300)),
+                        style=CaptionStyle.from_body(seg_meta.get("sty") or {}),
                     )
                 )
             else:

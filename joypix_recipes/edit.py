@@ -25,6 +25,7 @@ from joypix_recipes.actions import (
     Fade,
     Prompt,
     Reframe,
+    Subtitles,
     Text,
     Transition,
 )
@@ -76,6 +77,8 @@ def apply_action(draft: Draft, action: Action, *, fields: Collection[str] | None
         return _animate(draft, action, fields)
     if isinstance(action, Text):
         return _add_text(draft, action)
+    if isinstance(action, Subtitles):
+        return _add_subtitles(draft, action)
     if isinstance(action, Audio):
         return _set_audio(draft, action, fields)
     if isinstance(action, Fade):
@@ -172,8 +175,16 @@ def _add_text(draft: Draft, action: Text) -> Draft:
         duration_ms=None if action.end is None else seconds_to_ms(action.end) - start_ms,
         position=_choice(action.position, POSITIONS, "position"),
         size=float(action.size),
+        style=action.style,
     )
     return draft.with_changes(text=draft.text + (clip,))
+
+
+def _add_subtitles(draft: Draft, action: Subtitles) -> Draft:
+    for cue in action.cues:
+        caption = Text(cue.content, action.position, cue.start, cue.end, action.size, action.style)
+        draft = _add_text(draft, caption)
+    return draft
 
 
 def _set_audio(draft: Draft, action: Audio, fields: Collection[str] | None) -> Draft:

@@ -19,6 +19,7 @@ from joypix_recipes.backends import BACKENDS, BackendFactory, BackendOptions
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.notify import Notifier, NotifyingProgress, NotifySettings
 from joypix_recipes.outcome import RunSummary
 from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import Progress, open_progress
@@ -87,10 +88,15 @@ async def execution(
     backends: Mapping[str, BackendFactory] = BACKENDS,
     concurrency: int | None = None,
     force: bool = False,
+    notify: NotifySettings | None = None,
 ) -> AsyncIterator[Execution]:
-    """A Runner on the named backend; on the way out it is closed and the run's outputs are written."""
+    """A Runner on the named backend; on the way out it is closed, the run's outputs are written and
+    notifications (if any) get a short, bounded time to go out."""
     _check_concurrency(concurrency)
     backend = find_backend(backend_name, backends)(options if options is not None else BackendOptions())
+    notifier = Notifier(notify) if notify is not None and notify.targets else None
+    if notifier is not None:
+        progress = NotifyingProgress(progress, notifier, recipe_name)
     running = Execution(Runner(backend, journal, progress, concurrency=concurrency, force=force), out_dir, recipe_name)
     stopped_reason = None
     try:
@@ -103,7 +109,11 @@ async def execution(
             # Closing the backend also stops worker processes that may still be writing temp files.
             await running.runner.aclose()
         finally:
-            running.write_outputs(stopped_reason)
+            try:
+                running.write_outputs(stopped_reason)
+            finally:
+                if notifier is not None:
+                    notifier.close()
 
 
 async def execute_run(
@@ -118,6 +128,7 @@ async def execute_run(
     progress_mode: str,
     verbose: bool,
     backends: Mapping[str, BackendFactory] = BACKENDS,
+    notify: NotifySettings | None = None,
 ) -> RunSummary:
     """`joypix run`: run ``jobs`` on the named backend with resume, then write manifest.json and report.html."""
     find_backend(backend_name, backends)
@@ -136,5 +147,6 @@ async def execute_run(
                 backends=backends,
                 concurrency=concurrency,
                 force=force,
+                notify=notify,
             ) as running:
                 return await running.run(jobs)

@@ -10,18 +10,22 @@ import contextlib
 import glob
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from joypix_recipes.actions import (
     BUILTIN_MUSIC,
+    BUNDLED_FONTS,
     Action,
     Animate,
     Audio,
+    CaptionStyle,
+    Cue,
     Fade,
     Prompt,
+    Subtitles,
     Text,
     Transition,
 )
@@ -38,6 +42,7 @@ from joypix_recipes.recipe.model import (
     PromptStep,
     Recipe,
     Step,
+    SubtitlesStep,
     Template,
     TextStep,
     TransitionStep,
@@ -46,6 +51,7 @@ from joypix_recipes.recipe.model import (
 )
 from joypix_recipes.recipe.schema import field_schema, input_issues, number_issues
 from joypix_recipes.recipe.source import Span
+from joypix_recipes.recipe.subtitles import read_cues
 from joypix_recipes.recipe.table import is_table, read_table, table_columns
 from joypix_recipes.template import (
     Namespace,
@@ -371,6 +377,7 @@ class _Planner:
         self.problems: list[str] = []
         self.sizes: dict[Path, tuple[int, int]] = {}
         self.unreadable: dict[Path, str] = {}
+        self.cues: dict[Path, tuple[Cue, ...]] = {}
 
     def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
         job_input = _job_input(source, index)
@@ -488,12 +495,20 @@ class _Planner:
             end = None if body.end is None else number(body.end, "end")
             start = number(body.start, "start")
             action = Text(
-                self._text(body.content, context, label), body.position, start, end, number(body.size, "size")
+                self._text(body.content, context, label),
+                body.position,
+                start,
+                end,
+                number(body.size, "size"),
+                self._caption_style(body.style, step.span),
             )
             if end is not None and end <= start and len(self.problems) == before:
                 self.problems.append(
                     str(self.recipe.problem_at(step.span, f"text end ({end:g}) must be after its start ({start:g})"))
                 )
+        elif isinstance(body, SubtitlesStep):
+            cues = self._cues(body.file, step.span)
+            action = Subtitles(cues, body.position, body.size, self._caption_style(body.style, step.span))
         elif isinstance(body, AudioStep):
             audio_file = self._audio_file(body.file, context, label)
             action = Audio(
@@ -529,6 +544,34 @@ class _Planner:
         for issue in number_issues(number, field_schema(DEFINITIONS[step.kind], name), ("steps", 0, step.kind, name)):
             self.problems.append(str(self.recipe.problem_at(value.span, f"{issue.message} (input {label})")))
         return number
+
+    def _caption_style(self, style: CaptionStyle, span: Span) -> CaptionStyle:
+        """A font file resolved against the recipe's folder (bundled families stay names)."""
+        if style.font in BUNDLED_FONTS:
+            return style
+        path = _absolute(self.recipe.directory / Path(style.font).expanduser())
+        if path.suffix.lower() not in (".ttf", ".otf"):
+            message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
+            self._problem_once(span, message)
+        elif not _is_file(path):
+            self._problem_once(span, f"font file '{style.font}' not found (looked for {path})")
+        return replace(style, font=str(path))
+
+    def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
+        path = _absolute(self.recipe.directory / Path(written).expanduser())
+        if path not in self.cues:
+            try:
+                self.cues[path] = read_cues(path)
+            except ValueError as error:
+                self.cues[path] = ()
+                self._problem_once(span, f"subtitles '{written}': {error}")
+        return self.cues[path]
+
+    def _problem_once(self, span: Span, message: str) -> None:
+        """A problem of the recipe itself, said once however many jobs meet it."""
+        line = str(self.recipe.problem_at(span, message))
+        if line not in self.problems:
+            self.problems.append(line)
 
     def _audio_file(self, template: Template, context: dict[str, Any], label: str) -> str:
         rendered = self._text(template, context, label).strip()

@@ -136,7 +136,8 @@ def test_two_runs_into_one_folder_take_turns_and_make_every_clip_once(tmp_path: 
 
 
 def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_path: Path) -> None:
-    _photos(tmp_path / "in", 2)
+    # Two rounds of two renders: a second window to catch a render mid-write if the first one is missed.
+    _photos(tmp_path / "in", 4)
     (tmp_path / "long.yaml").write_text(SHORT.replace("duration: 0.5", "duration: 6"), encoding="utf-8")
     out = tmp_path / "out"
     process = _joypix(["run", "long.yaml", "--input", "in", "--out", "out", "--concurrency", "2"], tmp_path)

@@ -9,7 +9,20 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import PurePath
 
-from joypix_recipes.actions import BUILTIN_MUSIC, Action, Animate, Audio, Fade, Prompt, Reframe, Text, Transition
+from joypix_recipes.actions import (
+    BUILTIN_MUSIC,
+    BUNDLED_FONTS,
+    Action,
+    Animate,
+    Audio,
+    CaptionStyle,
+    Fade,
+    Prompt,
+    Reframe,
+    Subtitles,
+    Text,
+    Transition,
+)
 from joypix_recipes.export import fps_label
 from joypix_recipes.interpret import ZOOM_WORDS
 
@@ -38,6 +51,8 @@ def prompt_for(action: Action, *, audio_name: str | None = None, images: int = 1
         return _transition(action)
     if isinstance(action, Text):
         return _text(action)
+    if isinstance(action, Subtitles):
+        return _subtitles(action)
     if isinstance(action, Audio):
         return _audio(action, audio_name)
     if isinstance(action, Fade):
@@ -99,7 +114,55 @@ def _text(action: Text) -> str:
     else:
         timing = "for the whole clip"
     size = "" if action.size == Text.size else f" at size {_number(action.size)}"
-    return f"Add the {kind} {_quoted(action.content)} at the {action.position} {timing}{size}."
+    return (
+        f"Add the {kind} {_quoted(action.content)} at the {action.position} {timing}{size}.{_style(action.style, 'it')}"
+    )
+
+
+def _subtitles(action: Subtitles) -> str:
+    """One caption sentence per cue, then the shared style once."""
+    plain = [Text(cue.content, action.position, cue.start, cue.end, action.size) for cue in action.cues]
+    return " ".join(_text(caption) for caption in plain) + _style(action.style, "these captions")
+
+
+_FAMILY_WORDS = {
+    "sans": "a clean sans-serif",
+    "sans-bold": "a bold sans-serif",
+    "serif": "a serif",
+    "serif-bold": "a bold serif",
+}
+_ENTRANCE_WORDS = {"slide-up": "let {} slide up into place", "pop": "let {} pop in", "none": "show {} without a fade"}
+
+
+def _style(style: CaptionStyle, subject: str) -> str:
+    """The caption's look in words, as a sentence of its own; nothing when the style is the default.
+
+    The service cannot receive a font file, so a file becomes a request for a typeface like the brand's,
+    saying that the file itself is applied only by local renders. Its name is left out: quoted, it
+    would read as one more caption.
+    """
+    them = "it" if subject == "it" else "them"
+    words: list[str] = []
+    if style.font in _FAMILY_WORDS:
+        words.append(f"set {them} in {_FAMILY_WORDS[style.font]} typeface")
+    elif style.font not in BUNDLED_FONTS:
+        words.append(f"set {them} in a typeface like the brand's own (its font file is applied only by local renders)")
+    if style.color != CaptionStyle.color:
+        words.append(f"colour the text {style.color}")
+    if style.stroke is not None:
+        words.append(f"outline the letters {_number(style.stroke.width)} pixels wide in {style.stroke.color}")
+    if style.box is not None:
+        box = style.box
+        words.append(
+            f"put {them} on a {box.color} plate with {_number(box.padding)}-pixel padding and {_number(box.radius)}-pixel rounded corners"
+        )
+    if style.align != CaptionStyle.align:
+        words.append(f"align {them} {style.align}")
+    if style.animate in _ENTRANCE_WORDS:
+        words.append(_ENTRANCE_WORDS[style.animate].format(them))
+    if not words:
+        return ""
+    return f" Style {subject}: {'; '.join(words)}."
 
 
 def _audio(action: Audio, audio_name: str | None) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from joypix_recipes.actions import Easing, Fit, Motion, Position, TransitionKind
+from joypix_recipes.actions import CaptionStyle, Easing, Fit, Motion, Position, Subtitles, TransitionKind, parse_color
 from joypix_recipes.errors import PlanError, Problem, RecipeError
 from joypix_recipes.export import PRESETS, ExportSettings
 from joypix_recipes.recipe.checks import (
@@ -70,6 +70,17 @@ class TextStep:
     start: Number
     end: Number | None
     size: Number
+    style: CaptionStyle = field(default_factory=CaptionStyle)
+
+
+@dataclass(frozen=True)
+class SubtitlesStep:
+    """Timed captions from a .srt or .vtt file; ``style.font`` and ``file`` are as written (relative to the recipe)."""
+
+    file: str
+    position: Position
+    size: float
+    style: CaptionStyle = field(default_factory=CaptionStyle)
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ class TransitionStep:
     duration: Number
 
 
-StepBody = PromptStep | AnimateStep | TextStep | AudioStep | FadeStep | TransitionStep
+StepBody = PromptStep | AnimateStep | TextStep | SubtitlesStep | AudioStep | FadeStep | TransitionStep
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,8 @@ class Recipe:
     variants: tuple[Variant, ...]
     lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
     extra_vars: frozenset[str] = frozenset()
+    notify_urls: tuple[str, ...] = ()
+    notify_commands: tuple[tuple[str, ...], ...] = ()
     preset: str | None = None
 
     @property
@@ -211,8 +224,25 @@ def build_recipe(document: Document, path: Path, extra_vars: frozenset[str] = fr
         variants=tuple(_variant(document, index, item) for index, item in enumerate(data.get("variants", []))),
         lines=document.lines,
         extra_vars=extra_vars,
+        notify_urls=tuple(target for target in _notify_targets(data) if isinstance(target, str)),
+        notify_commands=tuple(tuple(target) for target in _notify_targets(data) if isinstance(target, list)),
         preset=export.get("preset"),
     )
+
+
+def _notify_targets(data: dict[str, Any]) -> list[str | list[str]]:
+    """``notify:`` as URLs (strings) and commands (argv lists), whichever of its forms was written."""
+    written = data.get("notify")
+    items = written if isinstance(written, list) else [] if written is None else [written]
+    targets: list[str | list[str]] = []
+    for item in items:
+        if isinstance(item, str):
+            targets.append(item)
+        elif isinstance(item, dict) and "url" in item:
+            targets.append(str(item["url"]))
+        elif isinstance(item, dict) and "command" in item:
+            targets.append([str(part) for part in item["command"]])
+    return targets
 
 
 def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSettings:
@@ -274,7 +304,7 @@ def _optional_template(document: Document, path: DataPath, text: Any, role: Role
 
 def _step(document: Document, index: int, step: dict[str, Any]) -> Step:
     path: DataPath = ("steps", index)
-    kind = next(key for key in ("prompt", "animate", "text", "audio", "fade", "transition") if key in step)
+    kind = next(key for key in ("prompt", "animate", "text", "subtitles", "audio", "fade", "transition") if key in step)
     when = step.get("when")
     return Step(
         name=str(step.get("name") or f"{kind} {index + 1}"),
@@ -310,13 +340,38 @@ def _body(document: Document, path: DataPath, kind: str, body: Any) -> StepBody:
             start=number("start", 0.0),
             end=None if end is None else number("end", 0.0),
             size=number("size", 72.0),
+            style=_style(document, (*path, kind), body),
         )
+    if kind == "subtitles":
+        if isinstance(body, str):
+            return SubtitlesStep(body, "bottom", Subtitles.size)
+        size = body.get("size", Subtitles.size)
+        style = _style(document, (*path, kind), body)
+        return SubtitlesStep(body["file"], body.get("position", "bottom"), float(size), style)
     if kind == "audio":
         return AudioStep(text("file"), number("volume", 1.0), number("fade_in", 0.0), number("fade_out", 0.0))
     if kind == "transition":
         return TransitionStep(body.get("kind", "crossfade"), number("duration", 0.5))
     assert kind == "fade" and set(NUMBER_FIELDS["fade"]) == {"in", "out"}
     return FadeStep(number("in", 0.0), number("out", 0.0))
+
+
+def _style(document: Document, path: DataPath, body: dict[str, Any]) -> CaptionStyle:
+    """A caption's style, every colour checked (the schema lets any word through as a CSS name)."""
+    places = [("color",), ("stroke", "color"), ("box", "color")]
+    problems = []
+    for place in places:
+        value: Any = body
+        for key in place:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            try:
+                parse_color(value)
+            except ValueError as error:
+                problems.append(document.problem(document.value_span((*path, *place)), str(error)))
+    if problems:
+        raise RecipeError(problems)
+    return CaptionStyle.from_body(body)
 
 
 def _number(document: Document, path: DataPath, value: Any, percent: bool) -> Number:

@@ -161,6 +161,9 @@ class _Validator:
         for key in schema.get("required", ()):
             if key not in value:
                 yield SchemaIssue(path, f"{_where(path) if path else self.subject} is missing '{key}'", at_key=True)
+        if not schema.get("minProperties", 0) <= len(value) <= schema.get("maxProperties", len(value)):
+            choices = " or ".join(f"'{key}'" for key in schema.get("properties", {}))
+            yield SchemaIssue(path, f"{_where(path)} needs exactly one of {choices}")
         names = schema.get("propertyNames", {}).get("pattern")
         properties: dict[str, Any] = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)

@@ -1,4 +1,5 @@
-"""Titles and captions: wrapped, outlined text drawn once with Pillow, blended into frames with fades.
+"""Titles and captions: wrapped, styled text (font, colours, outline, plate, alignment) drawn once with
+Pillow, blended into frames with an entrance (fade, slide-up, pop or none).
 
 Text stays inside the platform safe areas: on 9:16 the top 14% and bottom 20% are covered by app
 chrome (account names, captions, buttons), so nothing is placed there.
@@ -13,9 +14,11 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from joypix_recipes.actions import CaptionStyle, parse_color
 from joypix_recipes.draft import Draft, TextClip
 from joypix_recipes.errors import RenderError
 from joypix_recipes.render.color import nv12_views, rgb_to_planes
+from joypix_recipes.render.fonts import load_font
 
 MIN_FONT_PX = 12
 
@@ -43,42 +46,86 @@ def safe_area(width: int, height: int) -> SafeArea:
     )
 
 
-@dataclass
-class TextOverlay:
-    """One text clip, pre-rendered as Y and UV colour planes plus blend weights at an even-aligned spot."""
+@dataclass(frozen=True)
+class TextPlanes:
+    """A pre-rendered caption as Y and UV colour planes plus blend weights at full and half size."""
 
-    left: int
-    top: int
     y: np.ndarray
     uv: np.ndarray
     alpha: np.ndarray
     alpha_half: np.ndarray
+
+    @classmethod
+    def from_rgba(cls, rgba: np.ndarray) -> TextPlanes:
+        """Planes of an RGBA picture with even sides."""
+        height, width = rgba.shape[:2]
+        planes = rgb_to_planes(np.ascontiguousarray(rgba[:, :, :3]))
+        alpha = rgba[:, :, 3].astype(np.float32) / 255.0
+        alpha_half = cv2.resize(alpha, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+        return cls(planes.y, planes.uv, alpha, alpha_half)
+
+
+POP_START_SCALE = 0.6
+"""A popping caption grows from this fraction of its size to full size over its fade time."""
+
+
+@dataclass
+class TextOverlay:
+    """One text clip, pre-rendered once, blended into frames at an even-aligned spot with its entrance."""
+
+    left: int
+    top: int
+    planes: TextPlanes
+    rgba: np.ndarray
     start_ms: float
     end_ms: float
     fade_ms: float
     frame_size: tuple[int, int]
+    animate: str = "fade"
+    slide_px: int = 0
 
     def opacity(self, time_ms: float) -> float:
         """How visible the text is at ``time_ms`` (0 outside its span, ramps over ``fade_ms``)."""
         if time_ms < self.start_ms or time_ms >= self.end_ms:
             return 0.0
-        if self.fade_ms <= 0:
+        if self.fade_ms <= 0 or self.animate == "none":
             return 1.0
-        rise = (time_ms - self.start_ms) / self.fade_ms
-        fall = (self.end_ms - time_ms) / self.fade_ms
-        return min(1.0, rise, fall)
+        return min(1.0, self._rise(time_ms), (self.end_ms - time_ms) / self.fade_ms)
+
+    def _rise(self, time_ms: float) -> float:
+        return 1.0 if self.fade_ms <= 0 else min(1.0, (time_ms - self.start_ms) / self.fade_ms)
 
     def apply(self, buffer: np.ndarray, time_ms: float) -> None:
         """Blend the text into an NV12 frame buffer in place."""
         level = self.opacity(time_ms)
         if level <= 0.0:
             return
-        views = nv12_views(buffer, *self.frame_size)
-        height, width = self.y.shape
-        half_top, half_left = self.top // 2, self.left // 2
-        _blend(views.y[self.top : self.top + height, self.left : self.left + width], self.y, self.alpha, level)
-        region = views.uv[half_top : half_top + height // 2, half_left : half_left + width // 2]
-        _blend(region, self.uv, self.alpha_half, level)
+        rise = self._rise(time_ms)
+        planes, left, top = self.planes, self.left, self.top
+        if self.animate == "slide-up" and rise < 1.0:
+            eased = 1.0 - (1.0 - rise) ** 2
+            top = min(top + _even_down((1.0 - eased) * self.slide_px), self.frame_size[1] - planes.y.shape[0])
+        elif self.animate == "pop" and rise < 1.0:
+            planes, left, top = self._scaled(POP_START_SCALE + (1.0 - POP_START_SCALE) * rise)
+        _blend_planes(buffer, self.frame_size, planes, left, top, level)
+
+    def _scaled(self, scale: float) -> tuple[TextPlanes, int, int]:
+        height, width = self.rgba.shape[:2]
+        new_w, new_h = max(2, _even_down(width * scale)), max(2, _even_down(height * scale))
+        rgba = cv2.resize(self.rgba, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        left = self.left + _even_down((width - new_w) / 2)
+        top = self.top + _even_down((height - new_h) / 2)
+        return TextPlanes.from_rgba(rgba), left, top
+
+
+def _blend_planes(
+    buffer: np.ndarray, frame_size: tuple[int, int], planes: TextPlanes, left: int, top: int, level: float
+) -> None:
+    views = nv12_views(buffer, *frame_size)
+    height, width = planes.y.shape
+    _blend(views.y[top : top + height, left : left + width], planes.y, planes.alpha, level)
+    region = views.uv[top // 2 : top // 2 + height // 2, left // 2 : left // 2 + width // 2]
+    _blend(region, planes.uv, planes.alpha_half, level)
 
 
 def _blend(region: np.ndarray, colour: np.ndarray, alpha: np.ndarray, level: float) -> None:
@@ -94,54 +141,86 @@ def build_overlays(draft: Draft) -> list[TextOverlay]:
 def _build(draft: Draft, clip: TextClip) -> TextOverlay:
     width, height = draft.width, draft.height
     area = safe_area(width, height)
-    font, lines = _fit_text(clip.text, clip.size * min(width, height) / 1080, area)
-    rgba = _draw(lines, font, area.right - area.left)
+    scale = min(width, height) / 1080
+    look = _Look.of(clip.style, scale)
+    font, lines = _fit_text(clip.text, clip.size * scale, area, look)
+    rgba = _draw(lines, font, look)
     box_h, box_w = rgba.shape[:2]
-    left = _even_down(area.left + (area.right - area.left - box_w) / 2)
+    if clip.style.align == "left":
+        left = float(area.left)
+    elif clip.style.align == "right":
+        left = float(area.right - box_w)
+    else:
+        left = area.left + (area.right - area.left - box_w) / 2
     if clip.position == "top":
-        top = area.top
+        top = float(area.top)
     elif clip.position == "center":
         top = (height - box_h) / 2
     else:
-        top = area.bottom - box_h
-    top_px = _even_down(min(max(top, 0), height - box_h))
-    planes = rgb_to_planes(np.ascontiguousarray(rgba[:, :, :3]))
-    alpha = rgba[:, :, 3].astype(np.float32) / 255.0
-    alpha_half = cv2.resize(alpha, (box_w // 2, box_h // 2), interpolation=cv2.INTER_AREA)
+        top = float(area.bottom - box_h)
     return TextOverlay(
-        left=left,
-        top=top_px,
-        y=planes.y,
-        uv=planes.uv,
-        alpha=alpha,
-        alpha_half=alpha_half,
+        left=_even_down(min(max(left, 0), width - box_w)),
+        top=_even_down(min(max(top, 0), height - box_h)),
+        planes=TextPlanes.from_rgba(rgba),
+        rgba=rgba,
         start_ms=float(clip.start_ms),
         end_ms=float(draft.text_end_ms(clip)),
         fade_ms=float(clip.fade_ms),
         frame_size=(width, height),
+        animate=clip.style.animate,
+        slide_px=round(height * 0.04),
     )
 
 
-def _fit_text(text: str, size: float, area: SafeArea) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    """The largest font (up to ``size``) at which the wrapped text fits the safe area."""
-    max_width = area.right - area.left
+@dataclass(frozen=True)
+class _Look:
+    """A caption style in pixels and RGBA at this frame's scale."""
+
+    font: str
+    fill: tuple[int, int, int, int]
+    stroke_width: int | None  # None: the automatic outline (size / 16) with a soft shadow
+    stroke_fill: tuple[int, int, int, int]
+    plate: tuple[int, int, int, int] | None
+    padding: int
+    radius: int
+    align: str
+
+    @classmethod
+    def of(cls, style: CaptionStyle, scale: float) -> _Look:
+        try:
+            fill = parse_color(style.color)
+            stroke_fill = parse_color(style.stroke.color) if style.stroke else (0, 0, 0, 255)
+            plate = parse_color(style.box.color) if style.box else None
+        except ValueError as error:
+            raise RenderError(f"text {error}") from error
+        return cls(
+            font=style.font,
+            fill=fill,
+            stroke_width=round(style.stroke.width * scale) if style.stroke else None,
+            stroke_fill=stroke_fill,
+            plate=plate,
+            padding=round(style.box.padding * scale) if style.box else 0,
+            radius=round(style.box.radius * scale) if style.box else 0,
+            align=style.align,
+        )
+
+    def stroke(self, font: ImageFont.FreeTypeFont) -> int:
+        return self.stroke_width if self.stroke_width is not None else max(1, round(font.size / 16))
+
+
+def _fit_text(text: str, size: float, area: SafeArea, look: _Look) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest font (up to ``size``) at which the wrapped text, its outline and plate fit the safe area."""
     max_height = (area.bottom - area.top) // 2  # leave room for the picture
     pixels = max(int(round(size)), MIN_FONT_PX)
     while True:
-        font = _font(pixels)
-        lines = _wrap(text, font, max_width * 0.94)
-        fits_width = all(font.getlength(line) <= max_width * 0.94 for line in lines)
-        block = len(lines) * _line_height(font)
+        font = load_font(look.font, pixels)
+        max_width = (area.right - area.left) * 0.94 - 2 * (look.padding + look.stroke(font))
+        lines = _wrap(text, font, max_width)
+        fits_width = all(font.getlength(line) <= max_width for line in lines)
+        block = len(lines) * _line_height(font) + 2 * look.padding
         if (fits_width and block <= max_height) or pixels <= MIN_FONT_PX:
             return font, lines
         pixels = max(MIN_FONT_PX, int(pixels * 0.9))
-
-
-def _font(pixels: int) -> ImageFont.FreeTypeFont:
-    font = ImageFont.load_default(size=pixels)
-    if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow without FreeType has only a tiny bitmap font
-        raise RenderError("text needs Pillow with FreeType support; reinstall Pillow from PyPI")
-    return font
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
@@ -163,24 +242,38 @@ def _line_height(font: ImageFont.FreeTypeFont) -> int:
     return math.ceil(font.size * 1.25)
 
 
-def _draw(lines: list[str], font: ImageFont.FreeTypeFont, width: int) -> np.ndarray:
-    """White text with a dark outline and soft shadow on a transparent RGBA box (even sides)."""
-    stroke = max(1, round(font.size / 16))
-    pad = stroke * 2 + round(font.size * 0.15)
+def _draw(lines: list[str], font: ImageFont.FreeTypeFont, look: _Look) -> np.ndarray:
+    """The lines on a transparent RGBA block (even sides): plate, then shadow (automatic outline only), then text."""
+    stroke = look.stroke(font)
+    inner = stroke * 2 + round(font.size * 0.15)
+    pad = inner + look.padding
     line_height = _line_height(font)
-    box_w = _even_up(width)
+    text_w = max(math.ceil(font.getlength(line)) for line in lines) + 2 * stroke
+    box_w = _even_up(text_w + 2 * pad)
     box_h = _even_up(len(lines) * line_height + 2 * pad)
-    text = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
-    shadow = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
-    for image, offset, fill in ((shadow, stroke, (0, 0, 0, 150)), (text, 0, (255, 255, 255, 255))):
-        draw = ImageDraw.Draw(image)
+    anchors = {"left": ("la", pad + stroke), "right": ("ra", box_w - pad - stroke)}
+    anchor, x = anchors.get(look.align, ("ma", box_w / 2))
+    layers = []
+    if look.plate is not None:
+        plate = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
+        inset = inner // 2
+        corners = (inset, inset, box_w - 1 - inset, box_h - 1 - inset)
+        ImageDraw.Draw(plate).rounded_rectangle(corners, radius=look.radius, fill=look.plate)
+        layers.append(plate)
+    passes = [(0, look.fill, look.stroke_fill)]
+    if look.stroke_width is None and look.plate is None:
+        passes.insert(0, (stroke, (0, 0, 0, 150), (0, 0, 0, 150)))
+    for offset, fill, stroke_fill in passes:
+        layer = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(layer)
         for index, line in enumerate(lines):
-            position = (box_w / 2 + offset, pad + index * line_height + offset)
-            draw.text(
-                position, line, font=font, fill=fill, anchor="ma", stroke_width=stroke, stroke_fill=(0, 0, 0, fill[3])
-            )
-    shadow = shadow.filter(ImageFilter.GaussianBlur(stroke * 1.5))
-    return np.asarray(Image.alpha_composite(shadow, text))
+            position = (x + offset, pad + index * line_height + offset)
+            draw.text(position, line, font=font, fill=fill, anchor=anchor, stroke_width=stroke, stroke_fill=stroke_fill)
+        layers.append(layer.filter(ImageFilter.GaussianBlur(stroke * 1.5)) if offset else layer)
+    picture = layers[0]
+    for layer in layers[1:]:
+        picture = Image.alpha_composite(picture, layer)
+    return np.asarray(picture)
 
 
 def _even_up(value: float) -> int:

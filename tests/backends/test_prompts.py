@@ -19,9 +19,14 @@ from joypix_recipes.actions import (
     Action,
     Animate,
     Audio,
+    Box,
+    CaptionStyle,
+    Cue,
     Fade,
     Prompt,
     Reframe,
+    Stroke,
+    Subtitles,
     Text,
 )
 from joypix_recipes.backends.prompts import format_request, prompt_for
@@ -128,3 +133,29 @@ def test_every_structured_prompt_reads_back_to_the_same_edit(action: Action, aud
 def test_the_frame_request_names_ntsc_and_whole_rates_as_people_write_them() -> None:
     assert format_request("9:16", "1080p", Fraction(30000, 1001)) == "Make the video 9:16 at 1080p, 29.97 fps."
     assert format_request("1:1", "720p", Fraction(24)) == "Make the video 1:1 at 720p, 24 fps."
+
+
+def test_a_caption_style_is_asked_for_in_words_after_the_caption_itself() -> None:
+    style = CaptionStyle(
+        font="serif-bold", color="#FFD400", stroke=Stroke(6, "black"), box=Box("navy", 30, 12), align="left", animate="pop"
+    )
+    assert prompt_for(Text("Sale", position="top", start=0, end=3, style=style)) == (
+        'Add the title "Sale" at the top from 0s to 3s. Style it: set it in a bold serif typeface; colour the text '
+        "#FFD400; outline the letters 6 pixels wide in black; put it on a navy plate with 30-pixel padding and "
+        "12-pixel rounded corners; align it left; let it pop in."
+    )
+
+
+def test_a_font_file_is_described_not_named_and_said_to_be_local_only() -> None:
+    prompt = prompt_for(Text("Sale", style=CaptionStyle(font="/brand/Fade In.ttf")))
+    assert "applied only by local renders" in prompt and "Fade In" not in prompt
+    (caption,) = interpret_prompt(prompt).actions  # the font's name is not read as one more caption or a fade
+    assert isinstance(caption, Text) and caption.content == "Sale"
+
+
+def test_subtitles_become_one_caption_sentence_per_cue_that_reads_back_in_time() -> None:
+    subtitles = Subtitles((Cue(0.5, 1.25, "Fresh"), Cue(1.5, 2.0, "Order now")), style=CaptionStyle(animate="slide-up"))
+    prompt = prompt_for(subtitles)
+    assert prompt.endswith("Style these captions: let them slide up into place.")
+    captions = [action for action in interpret_prompt(prompt).actions if isinstance(action, Text)]
+    assert [(c.content, c.start, c.end, c.size) for c in captions] == [("Fresh", 0.5, 1.25, 56.0), ("Order now", 1.5, 2.0, 56.0)]

@@ -68,3 +68,11 @@ def test_sample_music_is_eight_seconds_of_aac() -> None:
         assert stream.codec_context.name == "aac"
         samples = sum(frame.samples for frame in container.decode(stream))
     assert 7.5 <= samples / stream.rate <= 8.5
+
+
+def test_portrait_recipe_shows_a_branded_title_and_the_sample_captions() -> None:
+    (job,) = plan_jobs(load_recipe(RECIPES / "portrait-title-music.yaml"))
+    title = next(step.action for step in job.steps if step.name == "title")
+    captions = next(step.action for step in job.steps if step.name == "captions")
+    assert title.style.font == "sans-bold" and title.style.box is not None  # type: ignore[union-attr]
+    assert [cue.content for cue in captions.cues] == ["Notes of cedar and bergamot", "In stores this spring"]  # type: ignore[union-attr]

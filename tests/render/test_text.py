@@ -22,7 +22,7 @@ def test_long_text_wraps_inside_the_safe_width_and_band() -> None:
     draft = Draft(text=(TextClip(text, position="bottom", size=72),))
     (overlay,) = build_overlays(draft)
     area = safe_area(1080, 1920)
-    height, width = overlay.y.shape
+    height, width = overlay.planes.y.shape
     assert overlay.left >= area.left - 2 and overlay.left + width <= area.right + 2
     assert overlay.top + height <= area.bottom and overlay.top >= area.top
     assert height > 3 * 72 * 0.9  # several lines
@@ -31,7 +31,7 @@ def test_long_text_wraps_inside_the_safe_width_and_band() -> None:
 def test_top_title_starts_at_the_safe_top_and_positions_are_even() -> None:
     (overlay,) = build_overlays(Draft(text=(TextClip("Title", position="top"),)))
     assert overlay.top == safe_area(1080, 1920).top - safe_area(1080, 1920).top % 2
-    assert overlay.top % 2 == 0 and overlay.left % 2 == 0 and overlay.y.shape[0] % 2 == 0
+    assert overlay.top % 2 == 0 and overlay.left % 2 == 0 and overlay.planes.y.shape[0] % 2 == 0
 
 
 def test_opacity_ramps_over_the_fade_and_stops_at_the_end() -> None:
