@@ -260,15 +260,15 @@ class Run:
     output: Path
 
 
-def run_child(variant: str, image: Path, output: Path) -> Run:
-    """Run one variant in a fresh interpreter.
+def run_child(variant: str, image: Path, output: Path, script: Path = Path(__file__)) -> Run:
+    """Run one variant of ``script`` (this benchmark by default) in a fresh interpreter.
 
     Peak memory: the child's own VmHWM, or, when larger, the biggest process wait4 saw in its tree
     (the ffmpeg binary that MoviePy and zoompan run). The driver makes test photos in a subprocess
     too, so a forked child does not inherit a large parent's resident pages into that figure.
     """
     process = subprocess.Popen(
-        [sys.executable, __file__, "--child", variant, str(image), str(output)], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(script), "--child", variant, str(image), str(output)], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
     text = process.stdout.read()

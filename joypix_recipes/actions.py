@@ -14,6 +14,18 @@ Motion = Literal["zoom-in", "zoom-out", "pan-left", "pan-right", "pan-up", "pan-
 Easing = Literal["linear", "ease-in-out"]
 Fit = Literal["cover", "blur"]
 Position = Literal["top", "center", "bottom"]
+TransitionKind = Literal[
+    "crossfade",
+    "dip-to-black",
+    "slide-left",
+    "slide-right",
+    "slide-up",
+    "slide-down",
+    "wipe-left",
+    "wipe-right",
+    "zoom",
+    "none",
+]
 Align = Literal["left", "center", "right"]
 TextAnimation = Literal["fade", "slide-up", "pop", "none"]
 
@@ -21,6 +33,7 @@ MOTIONS: tuple[str, ...] = get_args(Motion)
 EASINGS: tuple[str, ...] = get_args(Easing)
 FITS: tuple[str, ...] = get_args(Fit)
 POSITIONS: tuple[str, ...] = get_args(Position)
+TRANSITIONS: tuple[str, ...] = get_args(TransitionKind)
 ALIGNS: tuple[str, ...] = get_args(Align)
 TEXT_ANIMATIONS: tuple[str, ...] = get_args(TextAnimation)
 
@@ -178,6 +191,14 @@ class Fade:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """How one image of a group gives way to the next; ``none`` is a hard cut (its duration is ignored)."""
+
+    kind: TransitionKind = "crossfade"
+    duration: float = 0.5
+
+
+@dataclass(frozen=True)
 class Reframe:
     """A change of aspect or resolution asked for in a prompt ("make it square", "720p")."""
 
@@ -185,7 +206,7 @@ class Reframe:
     resolution: str | None = None
 
 
-Action = Prompt | Animate | Text | Subtitles | Audio | Fade | Reframe
+Action = Prompt | Animate | Text | Subtitles | Audio | Fade | Transition | Reframe
 
 _KIND_OF: dict[type, str] = {
     Prompt: "prompt",
@@ -194,6 +215,7 @@ _KIND_OF: dict[type, str] = {
     Subtitles: "subtitles",
     Audio: "audio",
     Fade: "fade",
+    Transition: "transition",
     Reframe: "reframe",
 }
 _TYPE_OF: dict[str, type] = {kind: cls for cls, kind in _KIND_OF.items()}
@@ -201,7 +223,7 @@ ACTION_KINDS: tuple[str, ...] = tuple(_TYPE_OF)
 
 
 def action_kind(action: Action) -> str:
-    """The step keyword for an action: ``prompt``, ``animate``, ``text``, ``subtitles``, ``audio``, ``fade``, ``reframe``."""
+    """The step keyword for an action: ``prompt``, ``animate``, ``text``, ``subtitles``, ``audio``, ``fade``, ``transition``, ``reframe``."""
     return _KIND_OF[type(action)]
 
 

@@ -129,6 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from joypix_recipes.recipe import load_recipe
 
     overrides = _parse_vars(args.var)
+    if args.group and not args.input:
+        raise UsageError("--group makes one clip of each --input; give it --input FOLDER (or a glob)")
     recipe_path = Path(args.recipe)
     columns = command_line_table_columns(args.input or ())
     recipe = load_recipe(recipe_path, extra_vars=[*overrides, *columns])
@@ -143,6 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out_dir=out_dir,
         backend=args.backend,
         rejected=rejected,
+        group=args.group,
         warnings=warnings,
     )
     for warning in warnings:
@@ -271,6 +274,9 @@ def _print_plan(jobs: Sequence[Any], *, as_json: bool) -> None:
             _print_json(job.to_dict())
             continue
         _print(f"{job.label} -> {job.output}")
+        if job.input.images:
+            names = ", ".join(image.name for image in job.input.images)
+            _print(f"  images ({len(job.input.images)}): {names}")
         for step in job.steps:
             body = json.dumps(next(iter(_step_body(step).values())), ensure_ascii=False)
             _print(f"  {step.name}: {body}")
@@ -451,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("recipe", metavar="FILE")
     run.add_argument("--dry-run", action="store_true", help="list the planned jobs and stop")
     run.add_argument("--input", action="append", metavar="PATH", help="replace the recipe's inputs (file, folder or glob); repeatable")
+    run.add_argument("--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
     run.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
     run.add_argument("--backend", choices=["local", "nemo"], help="override the recipe's backend")

@@ -9,7 +9,8 @@ Wire shape (shared by the local renderer, the cloud client and the emulator):
 
 ``tt`` is the track type (0 video, 1 audio, 7 text), ``sg`` the segments, ``st``/``d`` start and
 duration in ms, ``m`` metadata. Video segments play one after another; each may overlap the one
-before it by ``xf`` ms (a crossfade), which is how several images become one clip. ``fps`` is a whole
+before it by ``xf`` ms, which is how several images become one clip; ``tk`` names how the overlap
+looks (a crossfade when absent: ``dip-to-black``, ``slide-left``, ``wipe-right``, ``zoom``...). ``fps`` is a whole
 number, or for NTSC rates the decimal of n x 1000/1001, which reads back as that exact fraction
 (a ratio no decimal can carry is written as text, "1000/999").
 """
@@ -31,7 +32,7 @@ TRACK_TEXT = 7
 
 @dataclass(frozen=True)
 class VideoClip:
-    """One still image animated by a camera move; ``transition_ms`` overlaps the previous clip."""
+    """One still image animated by a camera move; ``transition_ms`` overlaps the previous clip, as ``transition`` draws."""
 
     src: str
     duration_ms: int = 5000
@@ -42,6 +43,7 @@ class VideoClip:
     focus: tuple[float, float] = (0.5, 0.5)
     transition_ms: int = 0
     label: str = ""
+    transition: str = "crossfade"
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ def _video_segment(clip: VideoClip, start: int) -> dict[str, Any]:
     }
     if clip.transition_ms:
         meta["xf"] = clip.transition_ms
+        if clip.transition != "crossfade":
+            meta["tk"] = clip.transition
     if clip.label:
         meta["n"] = clip.label
     return {"st": start, "d": clip.duration_ms, "m": meta}
@@ -252,6 +256,7 @@ def _parse_draft(data: Any) -> Draft:
                         focus=(float(focus[0]), float(focus[1])),
                         transition_ms=_ms(seg_meta.get("xf", 0)),
                         label=str(seg_meta.get("n", "")),
+                        transition=str(seg_meta.get("tk", "crossfade")),
                     )
                 )
             elif kind == TRACK_AUDIO:

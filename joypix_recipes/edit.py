@@ -1,6 +1,8 @@
 """Applying edit actions to a draft: the pure functions the local backend and the emulator build timelines with.
 
-Every function returns a new Draft and does no I/O. Animate edits the last (current) video clip.
+Every function returns a new Draft and does no I/O. Animate gives every video clip the same camera move
+(each image of a group moves for ``duration`` seconds; the renderer seeds each clip's ken-burns apart);
+Transition sets how each clip after the first enters.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from joypix_recipes.actions import (
     FITS,
     MOTIONS,
     POSITIONS,
+    TRANSITIONS,
     Action,
     Animate,
     Audio,
@@ -24,6 +27,7 @@ from joypix_recipes.actions import (
     Reframe,
     Subtitles,
     Text,
+    Transition,
 )
 from joypix_recipes.draft import AudioClip, Draft, TextClip, VideoClip
 from joypix_recipes.export import ASPECTS, RESOLUTIONS, ExportSettings, frame_size
@@ -79,6 +83,8 @@ def apply_action(draft: Draft, action: Action, *, fields: Collection[str] | None
         return _set_audio(draft, action, fields)
     if isinstance(action, Fade):
         return _fade(draft, action, fields)
+    if isinstance(action, Transition):
+        return _transition(draft, action)
     if isinstance(action, Reframe):
         return _reframe(draft, action)
     raise TypeError(f"cannot apply an action of type {type(action).__name__}")
@@ -117,7 +123,10 @@ def _animate(draft: Draft, action: Animate, fields: Collection[str] | None) -> D
     if not draft.video:
         raise ValueError("there is no image to animate yet")
     stated = _stated(action, fields)
-    clip = draft.video[-1]
+    return draft.with_changes(video=tuple(_animated(clip, stated) for clip in draft.video))
+
+
+def _animated(clip: VideoClip, stated: dict[str, Any]) -> VideoClip:
     changes: dict[str, Any] = {}
     if "motion" in stated:
         changes["motion"] = _choice(str(stated["motion"]), MOTIONS, "motion")
@@ -136,7 +145,18 @@ def _animate(draft: Draft, action: Animate, fields: Collection[str] | None) -> D
         changes["easing"] = _choice(str(stated["easing"]), EASINGS, "easing")
     if "fit" in stated:
         changes["fit"] = _choice(str(stated["fit"]), FITS, "fit")
-    return draft.with_changes(video=draft.video[:-1] + (replace(clip, **changes),))
+    return replace(clip, **changes)
+
+
+def _transition(draft: Draft, action: Transition) -> Draft:
+    kind = _choice(action.kind, TRANSITIONS, "transition")
+    overlap_ms = 0 if kind == "none" else seconds_to_ms(_non_negative(action.duration, "a transition"))
+    clips = list(draft.video)
+    for index in range(1, len(clips)):
+        if overlap_ms * 2 > min(clips[index - 1].duration_ms, clips[index].duration_ms):
+            raise ValueError("a transition must be at most half as long as the images it joins")
+        clips[index] = replace(clips[index], transition_ms=overlap_ms, transition=kind)
+    return draft.with_changes(video=tuple(clips))
 
 
 def _add_text(draft: Draft, action: Text) -> Draft:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from joypix_recipes.actions import BUILTIN_MUSIC, Action, Animate, Audio, Fade, Reframe, Text
+from joypix_recipes.actions import BUILTIN_MUSIC, Action, Animate, Audio, Fade, Reframe, Text, Transition
 
 ZOOM_WORDS: dict[str, float] = {"subtle": 1.1, "slow": 1.25, "dramatic": 1.5}
 """Zoom strength words and the zoom they mean; ``slow`` is the default, so "a slow zoom-in" is ``Animate()``."""
@@ -26,7 +26,8 @@ _VOCABULARY = (
     "easing (smooth, linear); blurred background; aspect (vertical/9:16/reels, square/1:1, "
     "horizontal/16:9/youtube, 4:5); resolution (1080p, 720p, 480p, HD); titles and captions in quotes "
     '(at the top/center/bottom, "for the first 3 seconds", "from 0s to 3s"); background music '
-    '(lo-fi music or "music.mp3", "at 35%"); fades ("fade in", "fade out", "1-second fade")'
+    '(lo-fi music or "music.mp3", "at 35%"); fades ("fade in", "fade out", "1-second fade"); between images '
+    '("0.5-second crossfades", dip to black, slide/wipe left or right, zoom transitions, no transitions)'
 )
 
 
@@ -162,6 +163,19 @@ _MUSIC = (
     r"(?:(?P<style>lo-?fi|upbeat|calm|chill|ambient|relaxing|cinematic|epic|happy|soft|piano|acoustic|electronic|jazz|energetic)\s+)*"
     r"(?:background\s+|bg\s+)?(?P<noun>music|soundtrack|song|track|bgm|audio|tune)|背景音乐|音乐|配乐"
 )
+_IMAGES = r"(?:the\s+|each\s+|all\s+(?:the\s+)?)?(?:images|photos|pictures|clips|shots)"
+_TRANSITION = (
+    rf"(?:(?:join|link|connect)\s+{_IMAGES}\s+with\s+)?(?:(?:a|an)\s+)?(?:{_num('d')}{_SECS}\s+)?"
+    r"(?:(?P<cross>cross[- ]?fades?|cross[- ]?dissolves?|dissolves?)|(?P<dip>dips?[- ]to[- ]black)"
+    r"|(?P<slide>slides?)[- ](?P<sd>left|right|up|down)|(?P<wipe>wipes?)[- ](?P<wd>left|right)|(?P<zoom>zoom(?=\s+transition)))"
+    r"(?:\s+transitions?)?"
+    rf"(?:\s+between\s+{_IMAGES})?(?:\s+(?:of|lasting|over)\s+{_num('d2')}{_SECS})?"
+)
+_NO_TRANSITION = rf"(?:cut\s+between\s+{_IMAGES}\s+with\s+)?no\s+transitions?|hard\s+cuts?(?:\s+between\s+{_IMAGES})?"
+_SEQUENCE = (
+    r"(?:play|put|show|use|combine)\s+(?:the\s+|all\s+(?:the\s+)?)?(?:\d+\s+)?(?:uploaded\s+)?(?:images|photos|pictures)"
+    r"\s+(?:one\s+after\s+another\s+)?in\s+the\s+order\s+(?:they\s+were\s+uploaded|of\s+upload)"
+)
 _FADE = (
     rf"(?:{_num('d1')}{_SECS}\s+)?fade(?:s|d)?(?:[- ]?(?P<dir>in\s*(?:and|&|/)\s*out|in|out|up|down))?"
     r"(?:\s+(?P<black>from|to)\s+black)?(?:\s+(?:the\s+)?(?P<target>music|audio|sound|soundtrack|song|video|picture|image))?"
@@ -216,6 +230,9 @@ def _rules() -> list[_Rule]:
     add("fade", _FADE, _fade_value)
     add("fade", rf"(?:{_num('d1')}\s*秒钟?(?:的)?)?(?P<dir>淡入淡出|淡入|淡出)", _fade_value)
     add("music", _MUSIC, lambda m: m.group("style"))
+    add("transition", _TRANSITION, _transition_value)
+    add("transition", _NO_TRANSITION, lambda m: ("none", 0.0))
+    add("sequence", _SEQUENCE)
     add("zoom_x", r"(?P<z>\d+(?:\.\d+)?)\s*x(?![a-z0-9])(?:\s+zoom(?![a-z0-9])(?!\s*-?\s*(?:in|out)(?![a-z])))?",
         lambda m: float(m.group("z")))  # fmt: skip
     add("strength", "|".join(_STRENGTHS), lambda m: _STRENGTHS[m.group(0)])
@@ -239,6 +256,20 @@ def _position(match: re.Match[str]) -> str:
     if word in ("bottom", "lower third") or match.group("zb"):
         return "bottom"
     return "center"
+
+
+def _transition_value(match: re.Match[str]) -> tuple[str, float | None]:
+    seconds = match.group("d") or match.group("d2")
+    length = None if seconds is None else _number(seconds)
+    if match.group("dip"):
+        return "dip-to-black", length
+    if match.group("slide"):
+        return f"slide-{match.group('sd')}", length
+    if match.group("wipe"):
+        return f"wipe-{match.group('wd')}", length
+    if match.group("zoom"):  # alone, "zoom" is a camera move: only "zoom transition" gets here
+        return "zoom", length
+    return "crossfade", length
 
 
 def _fade_value(match: re.Match[str]) -> tuple[str, float | None, str | None]:
@@ -290,6 +321,7 @@ _FILLER = frozenset(
     format frame size camera motion move movement effect shot some portrait landscape over by keep current reframe
     easing fill background copy itself whole entire time end thanks thank there here now let's lets get show
     display overlay write instagram facebook mode orientation pace speed type font volume style while lasting
+    each every between
     请 把 这 张 在 为 到 导出 下载 图片 照片 做成 生成 转换 转成 一个 一段 的 视频 动画 添加 加上 加 和 并 然后 效果 镜头 秒钟""".split()
 )
 _CJK_FILLER = sorted((word for word in _FILLER if not word.isascii()), key=len, reverse=True)
@@ -306,6 +338,7 @@ _VALID: dict[str, Callable[[Any], bool]] = {
     "volume": lambda v: 0 <= v <= 2.0,
     "size": lambda v: 8 <= v <= 400,
     "fade": lambda v: v[1] is None or 0 < v[1] <= 60,
+    "transition": lambda v: v[1] is None or 0 <= v[1] <= 60,
 }
 
 
@@ -361,6 +394,7 @@ class _Reading:
     fade: dict[str, float] = field(default_factory=dict)
     audio: dict[str, Any] = field(default_factory=dict)
     reframe: dict[str, str] = field(default_factory=dict)
+    transition: dict[str, Any] = field(default_factory=dict)
     texts: list[_TextDraft] = field(default_factory=list)
     unknown: list[tuple[int, str]] = field(default_factory=list)
     offset: int = 0
@@ -409,6 +443,11 @@ class _Reading:
                     self._report(token)
             elif kind in ("fade", "no_fade"):
                 self._fade(token, to_audio=subject == "audio")
+            elif kind == "transition":
+                transition_kind, seconds = token.value
+                self.transition = {"kind": transition_kind} if seconds is None else {"kind": transition_kind, "duration": seconds}
+            elif kind == "sequence":
+                pass  # images already play in the order they were added
             else:
                 if kind in ("motion", "strength", "zoom_x", "easing", "fit", "duration", "for"):
                     subject = "video"
@@ -489,6 +528,9 @@ class _Reading:
         if self.fade:
             actions.append(Fade(**self.fade))
             given.append(frozenset(self.fade))
+        if self.transition:
+            actions.append(Transition(**self.transition))
+            given.append(frozenset(self.transition))
         audio = dict(self.audio)
         if audio:
             actions.append(Audio(**{"file": BUILTIN_MUSIC, **audio}))

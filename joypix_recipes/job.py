@@ -22,7 +22,11 @@ UnknownPhrases = Literal["fail", "warn"]
 
 @dataclass(frozen=True)
 class JobInput:
-    """The image a job starts from: a local file (absolute path) or a URL."""
+    """The image a job starts from: a local file (absolute path) or a URL.
+
+    A group (several images that become one clip) lists every image in ``images``, in order;
+    ``path`` is then its first image and ``name`` the group's name (its folder, or the first stem).
+    """
 
     name: str
     stem: str
@@ -30,6 +34,14 @@ class JobInput:
     index: int
     path: Path | None = None
     url: str | None = None
+    images: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every local image file the job reads, in order (one for a single image, none for a URL)."""
+        if self.images:
+            return self.images
+        return (self.path,) if self.path is not None else ()
 
     @property
     def display(self) -> str:
@@ -45,6 +57,7 @@ class JobInput:
             "index": self.index,
             "path": str(self.path) if self.path is not None else None,
             "url": self.url,
+            **({"images": [str(image) for image in self.images]} if self.images else {}),
         }
 
     @classmethod
@@ -58,6 +71,7 @@ class JobInput:
             index=int(data["index"]),
             path=Path(path) if path else None,
             url=data.get("url"),
+            images=tuple(Path(image) for image in data.get("images", ())),
         )
 
 
@@ -156,7 +170,10 @@ def hash_file(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def input_hash(job_input: JobInput) -> str:
-    """Content hash of a job's input: the file's bytes, or the URL text for remote inputs."""
+    """Content hash of a job's input: the file's bytes (every image's, in order, for a group), or the URL text."""
+    if job_input.images:
+        hashes = ":".join(hash_file(image) for image in job_input.images)
+        return hashlib.sha256(f"group:{hashes}".encode("ascii")).hexdigest()
     if job_input.path is not None:
         return hash_file(job_input.path)
     return hashlib.sha256(str(job_input.url).encode("utf-8")).hexdigest()

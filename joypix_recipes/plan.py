@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from joypix_recipes.actions import (
     Prompt,
     Subtitles,
     Text,
+    Transition,
 )
 from joypix_recipes.errors import PlanError
 from joypix_recipes.export import PRESETS
@@ -44,6 +45,7 @@ from joypix_recipes.recipe.model import (
     SubtitlesStep,
     Template,
     TextStep,
+    TransitionStep,
     Variant,
     export_settings,
 )
@@ -70,11 +72,13 @@ _GLOB_CHARACTERS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class Source:
-    """One input before planning: a local file or a URL, and the vars its entry gives."""
+    """One input before planning: a local file, a URL or a group of files (one clip), and its entry's vars."""
 
     path: Path | None
     url: str | None = None
     vars: Mapping[str, Any] = field(default_factory=dict)
+    images: tuple[Path, ...] = ()
+    group_name: str = ""
 
 
 def plan_jobs(
@@ -86,9 +90,11 @@ def plan_jobs(
     backend: str | None = None,
     rejected: list[str] | None = None,
     warnings: list[str] | None = None,
+    group: bool = False,
 ) -> list[Job]:
     """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
 
+    With ``group``, each of ``inputs`` (a folder, a glob or a file) is one group: its images make one clip.
     With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say), and a
     table row that cannot run (its picture missing), are left out and described there, so the other
     inputs still run. With a ``warnings`` list, clips longer than their preset's platform takes are named there.
@@ -97,7 +103,7 @@ def plan_jobs(
     out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
     bad_rows = problems if rejected is None else rejected
     if inputs is not None:
-        sources = command_line_sources(inputs, problems, out, bad_rows)
+        sources = command_line_sources(inputs, problems, out, bad_rows, group=group)
     else:
         sources = recipe_sources(recipe, problems, out, bad_rows)
     if not sources and not problems:
@@ -122,9 +128,14 @@ def plan_jobs(
 
 
 def clip_seconds(job: Job) -> float:
-    """How long a job's clip is planned to be: its last camera move's duration (or the default move's)."""
+    """How long a job's clip is planned to be: each image's camera move (the last animate step's, or the
+    default move's), less the overlaps of the transitions between a group's images."""
     moves = [step.action for step in job.steps if isinstance(step.action, Animate)]
-    return moves[-1].duration if moves else Animate().duration
+    each = moves[-1].duration if moves else Animate().duration
+    joins = [step.action for step in job.steps if isinstance(step.action, Transition)]
+    overlap = joins[-1].duration if joins and joins[-1].kind != "none" else 0.0
+    count = max(len(job.input.files), 1)
+    return count * each - (count - 1) * overlap
 
 
 def _longer_than_platform(job: Job, preset: str) -> bool:
@@ -155,26 +166,40 @@ def recipe_sources(
         if spec.url is not None:
             sources.append(Source(None, spec.url, spec.vars))
             continue
-        pattern = str(spec.path)
-        try:
-            found = _expand(pattern, recipe.directory, out)
-        except OSError as error:
-            problems.append(
-                f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
-            )
-            continue
-        if not found:
-            where = recipe.problem_at(spec.span, "")
-            what = _miss(pattern, recipe.directory, "not found")
-            problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
-        sources += [Source(path, None, spec.vars) for path in found]
+        patterns = spec.images if spec.images is not None else (str(spec.path),)
+        found: list[Path] = []
+        for pattern in patterns:
+            try:
+                matched = _expand(pattern, recipe.directory, out)
+            except OSError as error:
+                problems.append(
+                    f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
+                )
+                continue
+            if not matched:
+                where = recipe.problem_at(spec.span, "")
+                what = _miss(pattern, recipe.directory, "not found")
+                problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+            found += matched
+        if spec.images is None:
+            sources += [Source(path, None, spec.vars) for path in found]
+        elif found:
+            sources.append(group_source(found, found[0].stem, spec.vars))
     return sources
 
 
+def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}) -> Source:
+    """One group input: ``images`` in order (a file listed twice plays twice), named ``name``."""
+    return Source(images[0], None, values, images=tuple(images), group_name=name)
+
+
 def command_line_sources(
-    inputs: Sequence[str], problems: list[str], out: Path, bad_rows: list[str] | None = None
+    inputs: Sequence[str], problems: list[str], out: Path, bad_rows: list[str] | None = None, *, group: bool = False
 ) -> list[Source]:
-    """Files, folders (their images), globs and tables relative to the current folder, from --input."""
+    """Files, folders (their images), globs and tables relative to the current folder, from --input.
+
+    With ``group`` each file, folder or glob becomes one group, named after its folder (or its first image's stem).
+    """
     sources: list[Source] = []
     for text in inputs:
         table = _absolute(Path.cwd() / Path(text).expanduser())
@@ -189,7 +214,11 @@ def command_line_sources(
         if not found:
             what = _miss(text, Path.cwd(), "no such file or folder")
             problems.append(f"--input '{text}': {what}")
-        sources += [Source(path) for path in found]
+        if not group:
+            sources += [Source(path) for path in found]
+        elif found:
+            folder = _absolute(Path.cwd() / Path(text).expanduser())
+            sources.append(group_source(found, folder.name if folder.is_dir() else found[0].stem))
     return sources
 
 
@@ -211,15 +240,21 @@ def table_sources(
             issues = [row.problem] if row.problem is not None else input_issues(checked)
             vars_checked = vars_checked or not issues
             found: list[Path] = []
-            if not issues and "path" in entry:
-                found, issues = _row_pictures(str(entry["path"]), table.parent, out)
+            for pattern in ([entry["path"]] if "path" in entry else entry.get("images", [])) if not issues else ():
+                pictures, issues = _row_pictures(str(pattern), table.parent, out)
+                found += pictures
+                if issues:
+                    break
             if issues:
                 bad_rows.append(f"{row.place}: {issues[0]}")
                 continue
             row_vars = {**table_vars, **entry["vars"]}
             if "url" in entry:
                 sources.append(Source(None, str(entry["url"]), row_vars))
-            sources += [Source(path, None, row_vars) for path in found]
+            elif "images" in entry:
+                sources.append(group_source(found, found[0].stem, row_vars))
+            else:
+                sources += [Source(path, None, row_vars) for path in found]
     except PlanError as error:
         problems.append(str(error))
     return sources
@@ -316,6 +351,10 @@ def _raise_if(problems: list[str]) -> None:
 
 
 def _job_input(source: Source, index: int) -> JobInput:
+    if source.images:
+        first = source.images[0]
+        name = source.group_name or first.stem
+        return JobInput(name=name, stem=name, suffix="", index=index, path=first, images=source.images)
     if source.path is not None:
         path = source.path
         return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path)
@@ -378,7 +417,13 @@ class _Planner:
             "suffix": job_input.suffix,
             "index": job_input.index,
         }
-        loaders = {"width": lambda: self._size(job_input)[0], "height": lambda: self._size(job_input)[1]}
+        loaders: dict[str, Callable[[], Any]] = {
+            "width": lambda: self._size(job_input)[0],
+            "height": lambda: self._size(job_input)[1],
+        }
+        # A single image is a group of one, so a template written for groups works on any input.
+        fields["count"] = len(job_input.files) or 1
+        loaders["images"] = lambda: self._images_fields(job_input)
         return {
             "vars": Namespace("vars", values, missing_hint="; add it under vars: or pass --var {key}=VALUE"),
             "input": Namespace("input", fields, loaders),
@@ -388,11 +433,23 @@ class _Planner:
             "recipe": Namespace("recipe", {"name": self.recipe.name}),
         }
 
+    def _images_fields(self, job_input: JobInput) -> list[dict[str, Any]]:
+        """What templates see of each image (``input.images[0].width``); headers are read on first use."""
+        if not job_input.files:
+            raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
+        fields = []
+        for path in job_input.files:
+            width, height = self._path_size(path)
+            fields.append({"name": path.name, "stem": path.stem, "path": printable(str(path)), "width": width, "height": height})
+        return fields
+
     def _size(self, job_input: JobInput) -> tuple[int, int]:
         """Width and height from the image header, read once, only when a template asks (PIL loads here)."""
         if job_input.path is None:
             raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
-        path = job_input.path
+        return self._path_size(job_input.path)
+
+    def _path_size(self, path: Path) -> tuple[int, int]:
         if path not in self.sizes and path not in self.unreadable:
             try:
                 self.sizes[path] = read_image_size(path)
@@ -460,6 +517,8 @@ class _Planner:
                 number(body.fade_in, "fade_in"),
                 number(body.fade_out, "fade_out"),
             )
+        elif isinstance(body, TransitionStep):
+            action = Transition(body.kind, number(body.duration, "duration"))
         else:
             assert isinstance(body, FadeStep)
             action = Fade(number(body.fade_in, "in"), number(body.fade_out, "out"))
@@ -600,7 +659,7 @@ def _replaced_inputs(jobs: list[Job]) -> list[str]:
 
 
 def _input_files(job: Job) -> list[Path]:
-    files = [job.input.path] if job.input.path is not None else []
+    files = list(job.input.files)
     for step in job.steps:
         if isinstance(step.action, Audio) and step.action.file and step.action.file != BUILTIN_MUSIC:
             files.append(Path(step.action.file))

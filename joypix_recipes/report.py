@@ -85,6 +85,7 @@ def _manifest_entry(outcome: JobOutcome) -> dict[str, Any]:
         "identity": outcome.identity,
         "label": job.label,
         "input": job.input.display if job.input.path is None else str(job.input.path.resolve()),
+        **({"images": [str(image.resolve()) for image in job.input.images]} if job.input.images else {}),
         "input_hash": outcome.input_hash,
         "variant": job.variant,
         "steps": [step.to_dict() for step in job.steps],

@@ -133,7 +133,7 @@ class Runner:
         # Variants of one photo share one hashing, even while it is still running; stat keys the cache
         # so a replaced file is hashed again.
         path = job.input.path
-        if path is None:
+        if path is None or job.input.images:
             return input_hash(job.input)
         stat = await asyncio.to_thread(path.stat)
         key = (str(path), stat.st_size, stat.st_mtime_ns)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 Role = Literal["text", "number", "expression", "output"]
 
 CONTEXT_NAMES = ("vars", "input", "variant", "recipe")
-INPUT_FIELDS = ("path", "name", "stem", "suffix", "index", "width", "height")
+INPUT_FIELDS = ("path", "name", "stem", "suffix", "index", "width", "height", "count", "images")
 _FIELDS: dict[str, tuple[str, ...]] = {"input": INPUT_FIELDS, "variant": ("name",), "recipe": ("name",)}
 _GUARD_FILTERS = ("default", "d")
 _GUARD_TESTS = ("defined", "undefined")

@@ -159,3 +159,21 @@ def test_an_unexpected_error_keeps_its_traceback_in_a_crash_log_and_prints_where
     assert "Traceback" in text and "def buggy" not in err and "buggy" in text
     assert "hunter2-password" not in text
     assert log.stat().st_mode & 0o077 == 0
+
+
+def test_group_without_input_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("version: 1\nsteps:\n  - animate: {}\n")
+    assert main(["run", str(recipe), "--group"]) == 2
+    assert "--group makes one clip of each --input" in capsys.readouterr().err
+
+
+def test_dry_run_lists_the_images_of_a_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    for name in ("b.png", "a.png"):
+        Image.new("RGB", (32, 32)).save(tmp_path / name)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text('version: 1\ninputs:\n  - images: ["*.png"]\nsteps:\n  - animate: {}\n')
+    assert main(["run", str(recipe), "--dry-run"]) == 0
+    assert "  images (2): a.png, b.png" in capsys.readouterr().out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from joypix_recipes.actions import BUILTIN_MUSIC, Animate, Audio, Fade, Prompt, Reframe, Text
+from joypix_recipes.actions import BUILTIN_MUSIC, Animate, Audio, Fade, Prompt, Reframe, Text, Transition
 from joypix_recipes.draft import AudioClip, Draft, TextClip
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, current_format, new_draft
 from joypix_recipes.export import ExportSettings
@@ -45,18 +45,34 @@ def test_first_image_has_no_transition_and_long_transitions_are_refused() -> Non
         add_image(one_image(), "b.jpg", transition_ms=3000)
 
 
-def test_animate_changes_only_the_last_clip() -> None:
+def test_animate_gives_every_image_the_same_move() -> None:
     draft = add_image(one_image(), "/photos/b.jpg")
     edited = apply_action(draft, Animate(motion="pan-left", duration=3.0, zoom=1.5, easing="linear", fit="blur"))
-    assert edited.video[0] == draft.video[0]
-    last = edited.video[1]
-    assert (last.motion, last.duration_ms, last.zoom, last.easing, last.fit) == (
-        "pan-left",
-        3000,
-        1.5,
-        "linear",
-        "blur",
-    )
+    for clip in edited.video:
+        assert (clip.motion, clip.duration_ms, clip.zoom, clip.easing, clip.fit) == (
+            "pan-left",
+            3000,
+            1.5,
+            "linear",
+            "blur",
+        )
+    assert edited.duration_ms == 6000
+
+
+def test_transition_overlaps_every_join_and_shortens_the_clip() -> None:
+    draft = add_image(add_image(one_image(), "/photos/b.jpg"), "/photos/c.jpg")
+    edited = apply_action(apply_action(draft, Animate(duration=3.0)), Transition("slide-left", 0.5))
+    assert [(clip.transition, clip.transition_ms) for clip in edited.video[1:]] == [("slide-left", 500)] * 2
+    assert edited.video[0].transition_ms == 0
+    assert edited.duration_ms == 3 * 3000 - 2 * 500
+    assert Draft.from_json(edited.to_json()).video == edited.video
+
+
+def test_a_hard_cut_has_no_overlap_and_long_transitions_are_refused() -> None:
+    draft = apply_action(add_image(one_image(), "/photos/b.jpg"), Animate(duration=2.0))
+    assert apply_action(draft, Transition("none", 0.5)).duration_ms == 4000
+    with pytest.raises(ValueError, match="half"):
+        apply_action(draft, Transition("crossfade", 1.5))
 
 
 def test_animate_without_an_image_is_refused() -> None:

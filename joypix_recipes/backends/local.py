@@ -151,14 +151,16 @@ class LocalBackend:
 
 
 def build_draft(job: Job, reporter: JobReporter) -> BuiltDraft:
-    """The job's timeline: its image, then each step; prompts go through the interpreter."""
+    """The job's timeline: its image (or each image of its group, in order), then each step; prompts go through the interpreter."""
     if job.input.path is None:
         raise JobError(
             f"{job.input.display}: the local backend needs an image file, not a URL; download it first or run with --backend nemo"
         )
-    image = job.input.path
-    draft = add_image(new_draft(job.export, job.seed), str(image), label=job.input.name)
-    media = {str(image): image}
+    draft = new_draft(job.export, job.seed)
+    media: dict[str, Path] = {}
+    for image in job.input.files:
+        draft = add_image(draft, str(image), label=image.name if job.input.images else job.input.name)
+        media[str(image)] = image
     warnings: list[str] = []
     for number, step in enumerate(job.steps, start=1):
         reporter.stage(f"step {number}/{len(job.steps)}: {step.name}")

@@ -24,7 +24,7 @@ from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
-from joypix_recipes.backends.prompts import format_request, prompt_for
+from joypix_recipes.backends.prompts import format_request, prompt_for, sequence_request
 from joypix_recipes.draft import summarize_timeline, timeline_parts
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
 from joypix_recipes.export import fps_value, frame_size
@@ -121,11 +121,14 @@ class _CloudJob:
         session = await self.client.create_session()
         self.session_id = session.session_id
         self.reporter.checkpoint(session_id=session.session_id)
-        self.reporter.stage(f"uploading {self.job.input.name}")
         source = self.job.input
         if source.path is not None:
-            await self.client.upload_file(session.session_id, source.path)
+            # A group's images all go into this one session, in order: the agent lays them out as uploaded.
+            for image in source.files:
+                self.reporter.stage(f"uploading {image.name}")
+                await self.client.upload_file(session.session_id, image)
         else:
+            self.reporter.stage(f"uploading {source.name}")
             await self.client.upload_url(session.session_id, str(source.url))
         self.audio_names = {}  # names belong to a session: a new session uploads them again
         for step in self.job.steps:
@@ -155,7 +158,10 @@ class _CloudJob:
         prompt = self._prompt(step.action)
         if index == 0:  # the frame the job wants, in words, with the first step rather than a turn of its own
             export = self.job.export
-            prompt = f"{format_request(export.aspect, export.resolution, export.fps)} {prompt}"
+            order = sequence_request(len(self.job.input.images)) if self.job.input.images else ""
+            prompt = " ".join(
+                part for part in (format_request(export.aspect, export.resolution, export.fps), order, prompt) if part
+            )
         result = await self.client.turn(self.session_id, prompt, on_reply=on_reply, on_still_working=on_still_working)
         if not replay and not result.replies:
             self._report_silent_turn(label, result)
@@ -164,7 +170,7 @@ class _CloudJob:
         if isinstance(action, Prompt):
             return action.text
         audio_name = self.audio_names.get(action.file) if isinstance(action, Audio) else None
-        return prompt_for(action, audio_name=audio_name)
+        return prompt_for(action, audio_name=audio_name, images=len(self.job.input.files) or 1)
 
     def _report_silent_turn(self, label: str, result: TurnResult) -> None:
         """About 30% of turns carry no text: say what changed in the draft instead."""

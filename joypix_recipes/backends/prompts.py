@@ -21,6 +21,7 @@ from joypix_recipes.actions import (
     Reframe,
     Subtitles,
     Text,
+    Transition,
 )
 from joypix_recipes.export import fps_label
 from joypix_recipes.interpret import ZOOM_WORDS
@@ -37,12 +38,17 @@ _MOTION_NOUNS = {
 _QUOTE_PAIRS = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
 
 
-def prompt_for(action: Action, *, audio_name: str | None = None) -> str:
-    """The agent prompt for one step; ``audio_name`` is how the uploaded audio file is known to the agent."""
+def prompt_for(action: Action, *, audio_name: str | None = None, images: int = 1) -> str:
+    """The agent prompt for one step; ``audio_name`` is how the uploaded audio file is known to the agent.
+
+    ``images`` is how many images the session holds: a group's camera move is asked for each of them.
+    """
     if isinstance(action, Prompt):
         return action.text
     if isinstance(action, Animate):
-        return _animate(action)
+        return _animate(action, "each image" if images > 1 else "this image")
+    if isinstance(action, Transition):
+        return _transition(action)
     if isinstance(action, Text):
         return _text(action)
     if isinstance(action, Subtitles):
@@ -61,9 +67,33 @@ def format_request(aspect: str, resolution: str, fps: Fraction) -> str:
     return f"Make the video {aspect} at {resolution}, {fps_label(fps)} fps."
 
 
-def _animate(action: Animate) -> str:
+def sequence_request(count: int) -> str:
+    """A group's order, in words: the images play as they were uploaded (sent with the first step)."""
+    return f"Play the {count} uploaded images one after another in the order they were uploaded."
+
+
+_TRANSITION_NOUNS = {
+    "crossfade": "crossfade",
+    "dip-to-black": "dip to black",
+    "slide-left": "slide left",
+    "slide-right": "slide right",
+    "slide-up": "slide up",
+    "slide-down": "slide down",
+    "wipe-left": "wipe left",
+    "wipe-right": "wipe right",
+    "zoom": "zoom",
+}
+
+
+def _transition(action: Transition) -> str:
+    if action.kind == "none" or not action.duration:
+        return "Cut between the images with no transitions."
+    return f"Join the images with {_number(action.duration)}-second {_TRANSITION_NOUNS[action.kind]} transitions."
+
+
+def _animate(action: Animate, subject: str = "this image") -> str:
     smooth = "smooth " if action.easing == "ease-in-out" else ""
-    clip = f"Animate this image into a {smooth}{_number(action.duration)}-second video clip"
+    clip = f"Animate {subject} into a {smooth}{_number(action.duration)}-second video clip"
     if action.motion == "none":
         camera = (
             "no camera motion" if action.zoom == Animate.zoom else f"no camera motion at {_number(action.zoom)}x zoom"

@@ -1,7 +1,7 @@
 """The job message: a ``Job`` as JSON plus what a worker on another machine needs to find its files.
 
 The job's paths are the submitting machine's; a worker reads the input from storage by ``input_key``
-and writes the output into storage under the job identity.
+(a group's images by ``image_keys``, in order) and writes the output into storage under the job identity.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class JobMessage:
     language: str | None = None
     # The input's content hash the identity was computed from; empty in messages from older submitters.
     input_hash: str = ""
+    image_keys: tuple[str, ...] = ()
 
     @property
     def queue(self) -> str:
@@ -44,6 +45,7 @@ class JobMessage:
             "poll_interval": self.poll_interval,
             "language": self.language,
             "input_hash": self.input_hash,
+            **({"image_keys": list(self.image_keys)} if self.image_keys else {}),
         }
 
     @classmethod
@@ -59,4 +61,5 @@ class JobMessage:
             poll_interval=data.get("poll_interval"),
             language=data.get("language"),
             input_hash=str(data.get("input_hash") or ""),
+            image_keys=tuple(str(key) for key in data.get("image_keys", ())),
         )

@@ -17,7 +17,7 @@ from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import UsageError
-from joypix_recipes.job import Job, input_hash, job_identity
+from joypix_recipes.job import Job, hash_file, input_hash, job_identity
 
 SUBMITTING_AT_ONCE = 16
 
@@ -84,16 +84,23 @@ class Producer:
         self._broker.close()
 
     async def _stage(self, job: Job, content: str) -> str | None:
-        if job.input.path is None:
-            return None
+        if job.input.path is None or job.input.images:
+            return None  # a URL needs no staging; a group's images are staged one by one (_stage_images)
         path = job.input.path
         return await asyncio.to_thread(self.storage.stage_input, path, content)
+
+    async def _stage_images(self, job: Job) -> tuple[str, ...]:
+        """Every image of a group under its own content hash, in the group's order."""
+        return tuple(
+            [await asyncio.to_thread(self.storage.stage_input, image, hash_file(image)) for image in job.input.images]
+        )
 
     async def _enqueue(
         self, job: Job, identity: str, content: str, submission: str, input_key: str | None = None
     ) -> None:
         if input_key is None:
             input_key = await self._stage(job, content)
+        image_keys = await self._stage_images(job)
         message = JobMessage(
             identity=identity,
             submission=submission,
@@ -104,6 +111,7 @@ class Producer:
             poll_interval=self.options.poll_interval,
             language=self.options.language,
             input_hash=content,
+            image_keys=image_keys,
         )
         sent = await asyncio.to_thread(self._broker.enqueue, job_message(message.queue, message.to_dict()))
         await self.ledger.note(identity, submission, message_id=sent.message_id)

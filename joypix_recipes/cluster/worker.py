@@ -272,6 +272,15 @@ class _Execution:
             local = inputs / job.input.name
             storage.fetch(self.message.input_key, local)
             job_input = replace(job_input, path=local)
+        if self.message.image_keys:
+            # Numbered, so two images of one name in a group stay apart.
+            images = tuple(
+                inputs / f"{number:03d}-{image.name}"
+                for number, image in enumerate(job.input.images)
+            )
+            for key, local in zip(self.message.image_keys, images, strict=True):
+                storage.fetch(key, local)
+            job_input = replace(job_input, path=images[0], images=images)
         return replace(job, input=job_input, output=outputs / job.output.name)
 
     def _commit(self, storage: Storage, result: JobResult) -> dict[str, str]:

@@ -21,6 +21,7 @@ _OWN_SEGMENT_KEYS = {
     "fit": "fill",
     "fc": "anchor",
     "xf": "blend",
+    "tk": "blendStyle",
     "n": "title",
     "v": "gain",
     "fi": "inMs",

@@ -26,9 +26,10 @@ NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
     "text": ("start", "end", "size"),
     "audio": ("volume", "fade_in", "fade_out"),
     "fade": ("in", "out"),
+    "transition": ("duration",),
 }
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {"text": ("content",), "audio": ("file",)}
-DEFINITIONS = {"animate": "Animate", "text": "Text", "audio": "Audio", "fade": "Fade"}
+DEFINITIONS = {"animate": "Animate", "text": "Text", "audio": "Audio", "fade": "Fade", "transition": "Transition"}
 PERCENT_FIELDS = frozenset({("audio", "volume")})
 
 _REQUIRES = re.compile(r"^(?:>=\s*)?([0-9]+(?:\.[0-9]+){0,2})$")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from joypix_recipes.actions import CaptionStyle, Easing, Fit, Motion, Position, Subtitles, parse_color
+from joypix_recipes.actions import CaptionStyle, Easing, Fit, Motion, Position, Subtitles, TransitionKind, parse_color
 from joypix_recipes.errors import PlanError, Problem, RecipeError
 from joypix_recipes.export import PRESETS, ExportSettings
 from joypix_recipes.recipe.checks import (
@@ -101,7 +101,15 @@ class FadeStep:
     fade_out: Number
 
 
-StepBody = PromptStep | AnimateStep | TextStep | SubtitlesStep | AudioStep | FadeStep
+@dataclass(frozen=True)
+class TransitionStep:
+    """How each image of a group gives way to the next."""
+
+    kind: TransitionKind
+    duration: Number
+
+
+StepBody = PromptStep | AnimateStep | TextStep | SubtitlesStep | AudioStep | FadeStep | TransitionStep
 
 
 @dataclass(frozen=True)
@@ -117,13 +125,18 @@ class Step:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One entry of ``inputs``: a glob relative to the recipe, a URL, or a table of inputs, with its own vars."""
+    """One entry of ``inputs``: a glob relative to the recipe, a URL, a table of inputs, or a group, with its own vars.
+
+    ``images`` (files and globs relative to the recipe, in order) makes the entry one group: its images
+    become a single clip. Any input source can produce this plain form.
+    """
 
     path: str | None
     url: str | None
     vars: dict[str, Any]
     span: Span
     table: str | None = None
+    images: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -247,8 +260,14 @@ def _input(document: Document, index: int, item: Any) -> InputSpec:
     span = document.value_span(("inputs", index))
     if isinstance(item, str):
         return InputSpec(path=item, url=None, vars={}, span=span)
+    images = item.get("images")
     return InputSpec(
-        path=item.get("path"), url=item.get("url"), vars=dict(item.get("vars", {})), span=span, table=item.get("table")
+        path=item.get("path"),
+        url=item.get("url"),
+        vars=dict(item.get("vars", {})),
+        span=span,
+        table=item.get("table"),
+        images=None if images is None else tuple(str(pattern) for pattern in images),
     )
 
 
@@ -285,7 +304,7 @@ def _optional_template(document: Document, path: DataPath, text: Any, role: Role
 
 def _step(document: Document, index: int, step: dict[str, Any]) -> Step:
     path: DataPath = ("steps", index)
-    kind = next(key for key in ("prompt", "animate", "text", "subtitles", "audio", "fade") if key in step)
+    kind = next(key for key in ("prompt", "animate", "text", "subtitles", "audio", "fade", "transition") if key in step)
     when = step.get("when")
     return Step(
         name=str(step.get("name") or f"{kind} {index + 1}"),
@@ -331,6 +350,8 @@ def _body(document: Document, path: DataPath, kind: str, body: Any) -> StepBody:
         return SubtitlesStep(body["file"], body.get("position", "bottom"), float(size), style)
     if kind == "audio":
         return AudioStep(text("file"), number("volume", 1.0), number("fade_in", 0.0), number("fade_out", 0.0))
+    if kind == "transition":
+        return TransitionStep(body.get("kind", "crossfade"), number("duration", 0.5))
     assert kind == "fade" and set(NUMBER_FIELDS["fade"]) == {"in", "out"}
     return FadeStep(number("in", 0.0), number("out", 0.0))
 

@@ -26,8 +26,10 @@ vars:
 # Images to use, relative to this file. Leave this out to pass --input or to use `joypix watch`.
 inputs:
   - "photos/*.jpg"
+  # Several images as one clip (each glob sorted, in this order):
+  # - images: [look/01.jpg, "look/*.jpg"]
 
-# The edits, in order. Each step is one of: prompt, animate, text, audio, fade.
+# The edits, in order. Each step is one of: prompt, animate, text, audio, fade, transition.
 steps:
   - prompt: animate this image into a smooth 5-second video clip
   # Or say exactly what you want:
@@ -37,6 +39,8 @@ steps:
       position: bottom
       start: 0.5
   # - audio: {{file: music.m4a, volume: "35%", fade_out: 1}}
+  # Between the images of a group (crossfade, dip-to-black, slide-left, wipe-right, zoom, none...):
+  # - transition: {{kind: crossfade, duration: 0.5}}
   - fade: {{in: 0.5, out: 0.5}}
 
 export:

@@ -179,16 +179,12 @@ class _Reader:
         if len(set(names)) != len(names):
             twice = next(name for name in names if names.count(name) > 1)
             raise PlanError(f"table {self.path}: column '{twice}' appears twice")
-        if GROUP_COLUMN in names:
-            raise PlanError(
-                f"table {self.path}: column '{GROUP_COLUMN}' would make group inputs, "
-                "but group inputs are not supported yet; name one picture per row in an 'image' column"
-            )
-        pictures = [name for name in PICTURE_COLUMNS if name in names]
+        pictures = [name for name in (*PICTURE_COLUMNS, GROUP_COLUMN) if name in names]
         if len(pictures) != 1:
             what = "none" if not pictures else " and ".join(f"'{name}'" for name in pictures)
             raise PlanError(
-                f"table {self.path}: exactly one column must name the picture (image, path or url); found {what}"
+                f"table {self.path}: exactly one column must name the picture (image, path or url;"
+                f" or images for a group); found {what}"
             )
         self._columns = names
         self._column_set = frozenset(names)
@@ -214,6 +210,8 @@ class _Reader:
         target = values.pop(self._picture).strip()
         if not target:
             return TableRow(where, problem=f"the {self._picture} cell is empty")
+        if self._picture == GROUP_COLUMN:  # a group: paths and globs with ';' between them, one clip
+            return TableRow(where, entry={"images": [part.strip() for part in target.split(";") if part.strip()], "vars": values})
         key = "url" if self._picture == "url" or target.startswith(("http://", "https://")) else "path"
         return TableRow(where, entry={key: target, "vars": values})
 

@@ -1,4 +1,7 @@
-"""Frames of a draft: each clip's source pre-scaled once, warped per frame, crossfaded, titled, faded.
+"""Frames of a draft: each clip's source pre-scaled once, warped per frame, joined by transitions, titled, faded.
+
+A clip's source is decoded when its segment is about to begin (the next one on a helper thread while
+the current one plays) and dropped when its segment ends, so a long group holds at most three at once.
 
 Every frame is built directly in NV12 (4:2:0) by resampling the Y, U and V planes of a source
 pre-scaled to just above the output size (render/resample.py); converting RGB per frame would cost
@@ -8,7 +11,8 @@ more than the encode.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,9 @@ from joypix_recipes.render.image import load_rgb, probe_image
 from joypix_recipes.render.motion import Camera, Window, cover_region, focus_in_region
 from joypix_recipes.render.resample import MirroredPlane, warp_plane
 from joypix_recipes.render.text import TextOverlay
+from joypix_recipes.render.transitions import draw_transition
+
+SourceLoader = Callable[[], "ClipSource"]
 
 _BLUR_DARKEN = 0.7
 # Deeper zooms are magnified per frame beyond this instead: shrinking a source more than 2x with
@@ -166,23 +173,34 @@ def _even_up(value: float) -> int:
 
 @dataclass(frozen=True)
 class _Span:
-    source: ClipSource
     start_ms: float
     duration_ms: float
     transition_ms: float
+    transition: str
 
 
 class FrameComposer:
-    """Produces the draft's frames in order, each a new NV12 buffer (the encoder takes it without copying)."""
+    """Produces the draft's frames in order, each a new NV12 buffer (the encoder takes it without copying).
 
-    def __init__(self, draft: Draft, sources: Sequence[ClipSource], overlays: Sequence[TextOverlay]) -> None:
+    ``sources`` holds each clip's ClipSource, or a loader that makes it when the clip is first needed.
+    """
+
+    def __init__(
+        self, draft: Draft, sources: Sequence[ClipSource | SourceLoader], overlays: Sequence[TextOverlay]
+    ) -> None:
         self.draft = draft
         self.width, self.height = draft.width, draft.height
         starts = draft.video_starts_ms()
+        if len(sources) != len(draft.video):
+            raise ValueError("one source per video clip")
         self._spans = [
-            _Span(source, float(start), float(clip.duration_ms), float(clip.transition_ms))
-            for source, start, clip in zip(sources, starts, draft.video, strict=True)
+            _Span(float(start), float(clip.duration_ms), float(clip.transition_ms), clip.transition)
+            for start, clip in zip(starts, draft.video, strict=True)
         ]
+        self._sources = list(sources)
+        self._loaded: dict[int, ClipSource] = {}
+        self._pending: dict[int, Future[ClipSource]] = {}
+        self._prefetch: ThreadPoolExecutor | None = None
         self._overlays = list(overlays)
         self._frame_ms = float(1000 / draft.fps)
         self._last_ms = (draft.frame_count - 1) * self._frame_ms
@@ -190,8 +208,15 @@ class FrameComposer:
         self._incoming = np.empty_like(self._black)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        for index in range(self.draft.frame_count):
-            yield self.frame(index)
+        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
+        try:
+            for index in range(self.draft.frame_count):
+                yield self.frame(index)
+        finally:
+            prefetch, self._prefetch = self._prefetch, None
+            prefetch.shutdown(wait=True, cancel_futures=True)
+            self._pending.clear()
+            self._loaded.clear()
 
     def frame(self, index: int) -> np.ndarray:
         """The NV12 buffer of frame ``index``."""
@@ -202,17 +227,37 @@ class FrameComposer:
         blend = self._transition_weight(current, time_ms)
         if blend < 1.0:
             previous = self._spans[current - 1]
-            previous.source.render(self._progress(previous, time_ms), out)
-            span.source.render(self._progress(span, time_ms), self._incoming)
-            cv2.addWeighted(self._incoming, blend, out, 1.0 - blend, 0.0, dst=out)
+            self._source(current - 1).render(self._progress(previous, time_ms), out)
+            self._source(current).render(self._progress(span, time_ms), self._incoming)
+            draw_transition(span.transition, out, self._incoming, blend, out, self._black)
         else:
-            span.source.render(self._progress(span, time_ms), out)
+            self._source(current).render(self._progress(span, time_ms), out)
+            self._release_before(current)
+        self._prepare(current + 1)
         for overlay in self._overlays:
             overlay.apply(out, time_ms)
         level = self._fade_level(time_ms)
         if level < 1.0:
             cv2.addWeighted(out, level, self._black, 1.0 - level, 0.0, dst=out)
         return out
+
+    def _source(self, index: int) -> ClipSource:
+        """Clip ``index``'s source, decoded now unless the helper thread already has it (or has it under way)."""
+        if index not in self._loaded:
+            pending = self._pending.pop(index, None)
+            given = self._sources[index]
+            self._loaded[index] = pending.result() if pending is not None else _made(given)
+        return self._loaded[index]
+
+    def _prepare(self, index: int) -> None:
+        """Start decoding clip ``index`` on the helper thread, so it is ready when its segment begins."""
+        if self._prefetch is None or index >= len(self._sources) or index in self._loaded or index in self._pending:
+            return
+        self._pending[index] = self._prefetch.submit(_made, self._sources[index])
+
+    def _release_before(self, current: int) -> None:
+        for index in [index for index in self._loaded if index < current]:
+            del self._loaded[index]  # its segment is over: let its planes go
 
     def _current_span(self, time_ms: float) -> int:
         current = 0
@@ -242,3 +287,7 @@ class FrameComposer:
         if self.draft.fade_out_ms > 0:
             level = min(level, (self._last_ms - time_ms) / self.draft.fade_out_ms)
         return min(max(level, 0.0), 1.0)
+
+
+def _made(source: ClipSource | SourceLoader) -> ClipSource:
+    return source if isinstance(source, ClipSource) else source()

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import av
@@ -58,8 +59,10 @@ def render_draft(
     size = (draft.width, draft.height)
     images = [_resolve(clip.src, media, "image") for clip in draft.video]
     sounds = {clip.src: _resolve(clip.src, media, "audio") for clip in draft.audio if clip.src != BUILTIN_MUSIC}
+    # Each image is decoded when its segment is about to begin, not all up front (a group of large
+    # photos would otherwise sit in memory at once); the seed differs per clip so ken-burns moves vary.
     sources = [
-        _prepared(clip, path, size, draft.seed + index)
+        partial(_prepared, clip, path, size, draft.seed + index)
         for index, (clip, path) in enumerate(zip(draft.video, images, strict=True))
     ]
     overlays = build_overlays(draft)
@@ -202,6 +205,9 @@ def _ahead(frames: Iterator[np.ndarray]) -> Iterator[Iterator[np.ndarray]]:
             with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=0.05)
         worker.join()
+        closing = getattr(frames, "close", None)
+        if closing is not None:
+            closing()  # a composer stopped early lets its decoding thread go now, not at garbage collection
 
 
 def _yield_to_encoder() -> None:

@@ -1,4 +1,4 @@
-"""Makes the sample media the example recipes use: a product-style photo and a short music loop.
+"""Makes the sample media the example recipes use: a product-style photo, its colourways and a short music loop.
 
 Run once from the repository root (the outputs are committed):  python recipes/samples/make_samples.py
 """
@@ -60,6 +60,24 @@ def make_photo(target: Path) -> None:
     image.save(target, "JPEG", quality=82, optimize=True, progressive=True)
 
 
+COLOURWAYS = {"02-plum": 50, "03-amber": 105, "04-moss": 127}
+"""The lookbook's other shots: the studio photo with its hues turned by these OpenCV hue steps (0-180)."""
+
+
+def make_colourways(photo: Path, folder: Path) -> None:
+    """The same shot in other colours, so a lookbook has several images to join."""
+    import cv2
+
+    folder.mkdir(exist_ok=True)
+    rgb = np.asarray(Image.open(photo).convert("RGB"))
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    for name, turn in COLOURWAYS.items():
+        turned = hsv.copy()
+        turned[..., 0] = (turned[..., 0].astype(np.int16) + turn) % 180
+        image = Image.fromarray(cv2.cvtColor(turned, cv2.COLOR_HSV2RGB))
+        image.save(folder / f"{name}.jpg", "JPEG", quality=82, optimize=True, progressive=True)
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
         return ImageFont.truetype("DejaVuSans-Bold.ttf", size)
@@ -100,4 +118,5 @@ def make_music(target: Path, seconds: float = 8.0, rate: int = 44100) -> None:
 
 if __name__ == "__main__":
     make_photo(HERE / "sample.jpg")
+    make_colourways(HERE / "sample.jpg", HERE / "look")
     make_music(HERE / "music.m4a")

@@ -89,7 +89,7 @@ def test_optional_vars_guarded_by_default_or_defined_are_accepted(write_recipe: 
             "unknown name 'title': templates see vars, input, variant and recipe; did you mean vars.title?",
         ),
         ("{{ range(3) }}", 17, "unknown name 'range': templates see vars, input, variant and recipe"),
-        ("{{ input.colour }}", 23, "input has no 'colour'; it has path, name, stem, suffix, index, width, height"),
+        ("{{ input.colour }}", 23, "input has no 'colour'; it has path, name, stem, suffix, index, width, height, count, images"),
         ("{{ recipe.author }}", 24, "recipe has no 'author'; it has name"),
         ("{{ vars.title ", 13, "template syntax: unexpected end of template, expected 'end of print statement'."),
     ],

@@ -120,7 +120,7 @@ def test_misspelt_step_kind_gives_one_problem_not_two(write_recipe: WriteRecipe)
     assert problems_of(path) == [(3, 5, "unknown key 'promt' in step 1; did you mean 'prompt'?")]
 
 
-def test_input_needs_exactly_one_of_path_and_url(write_recipe: WriteRecipe) -> None:
+def test_input_needs_exactly_one_of_path_url_and_images(write_recipe: WriteRecipe) -> None:
     path = write_recipe(
         """
         version: 1
@@ -133,8 +133,8 @@ def test_input_needs_exactly_one_of_path_and_url(write_recipe: WriteRecipe) -> N
         """
     )
     assert problems_of(path) == [
-        (3, 5, "input 1 needs one of path, url, table; give exactly one of path or url or table"),
-        (4, 5, "input 2 has path and url; give exactly one of path or url or table"),
+        (3, 5, "input 1 needs one of path, url, table, images; give exactly one of path or url or table or images"),
+        (4, 5, "input 2 has path and url; give exactly one of path or url or table or images"),
         (5, 11, "url 'ftp://example.com/a.jpg' must start with http:// or https://"),
     ]
 

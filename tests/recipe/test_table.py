@@ -112,18 +112,23 @@ def test_a_column_that_is_no_var_name_is_a_clear_recipe_error(tmp_path: Path, ph
 def test_a_table_needs_exactly_one_picture_column(tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
     table.write_text("title,price\nA,1\n", encoding="utf-8")
-    with pytest.raises(PlanError, match=r"exactly one column must name the picture \(image, path or url\); found none"):
+    with pytest.raises(PlanError, match=r"exactly one column must name the picture \(image, path or url; or images for a group\); found none"):
         table_columns(table)
     table.write_text("image,url\na.jpg,https://example.com/a.jpg\n", encoding="utf-8")
     with pytest.raises(PlanError, match="found 'image' and 'url'"):
         table_columns(table)
 
 
-def test_an_images_column_says_group_inputs_are_not_supported_yet(tmp_path: Path) -> None:
+def test_an_images_column_makes_each_row_one_group_clip_and_a_missing_image_names_its_row(tmp_path: Path) -> None:
+    for name in ("a1.jpg", "a2.jpg", "b1.jpg"):
+        write_image(tmp_path / "photos" / name, (64, 48))
     table = tmp_path / "t.csv"
-    table.write_text("images,title\na.jpg;b.jpg,A\n", encoding="utf-8")
-    with pytest.raises(PlanError, match="group inputs are not supported yet"):
-        table_columns(table)
+    table.write_text("images,title\nphotos/a2.jpg; photos/a1.jpg,A\nphotos/b1.jpg;photos/gone.jpg,B\n", encoding="utf-8")
+    (tmp_path / "r.yaml").write_text("version: 1\ninputs:\n  - table: t.csv\nsteps:\n  - animate: {}\n")
+    rejected: list[str] = []
+    (job,) = plan_jobs(load_recipe(tmp_path / "r.yaml"), rejected=rejected)
+    assert [image.name for image in job.input.images] == ["a2.jpg", "a1.jpg"] and job.vars["title"] == "A"
+    assert len(rejected) == 1 and "line 3" in rejected[0] and "gone.jpg" in rejected[0]
 
 
 def test_url_cells_are_checked_like_inline_url_inputs(tmp_path: Path) -> None:
