@@ -249,11 +249,31 @@ def satisfy_cross_field_rules(data: dict[str, Any]) -> dict[str, Any]:
 RECIPES = from_schema(SCHEMA).map(satisfy_cross_field_rules)
 
 
+# Recipes are read as YAML 1.2 (core schema), PyYAML writes YAML 1.1: quote the texts that 1.2 reads as
+# numbers ("08", "1e5", "0o7"), as a person writing the recipe by hand would have to.
+_CORE_NUMBER = re.compile(
+    r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
+
+
+class _Yaml12Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "'" if _CORE_NUMBER.fullmatch(text) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Yaml12Dumper.add_representer(str, _represent_text)
+
+
 @FAST
 @given(data=RECIPES)
 def test_recipes_shaped_by_the_schema_load_and_plan(folder: Path, data: dict[str, Any]) -> None:
     path = folder / "generated.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    path.write_text(yaml.dump(data, Dumper=_Yaml12Dumper, sort_keys=False, allow_unicode=True))
     recipe = load_recipe(path)
     jobs = plan_jobs(recipe, inputs=[str(folder / "samples" / "sample.jpg")], out_dir=folder / "out")
     assert len(jobs) == max(1, len(data.get("variants", [])))
