@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from joypix_recipes.backends import BACKENDS, Backend, BackendOptions, JobResult
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult
+from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.cli import main
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.job import Job
