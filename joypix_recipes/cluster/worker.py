@@ -101,12 +101,16 @@ class WorkerContext:
             await _Execution(self, message).run()
         except asyncio.CancelledError:
             # Stopped before the job was taken: it goes back untouched.
-            await asyncio.to_thread(self.requeue, message, 0.0)
+            await self.requeue_patiently(message, 0.0)
         except Exception:  # noqa: BLE001 - Redis gone for longer than our patience: try again later
             log.exception("job %s could not be worked on; it goes back to the queue", message.identity)
-            await asyncio.to_thread(self.requeue, message, self.settings.lease_s)
+            await self.requeue_patiently(message, self.settings.lease_s)
         finally:
             del self._running[task]
+
+    async def requeue_patiently(self, message: JobMessage, delay_s: float) -> None:
+        """Put the message back, waiting out a broker restart: a message lost here strands its job."""
+        await _retrying(lambda: asyncio.to_thread(self.requeue, message, delay_s))
 
     def hand_back(self, loop: asyncio.AbstractEventLoop, backends: frozenset[str] | None = None) -> None:
         """Stop the running jobs of these backends (all when None); each puts its message back on the queue."""
@@ -198,7 +202,7 @@ class _Execution:
         if record is None:
             # Someone holds the job. If that worker dies, this message is what brings the job back.
             log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
-            await asyncio.to_thread(self.context.requeue, self.message, lease_s)
+            await self.context.requeue_patiently(self.message, lease_s)
             return
         renewal = asyncio.create_task(self._renew())
         try:
@@ -251,12 +255,14 @@ class _Execution:
             log.exception("job %s failed with an unexpected error", self.identity)
             await self._fail(INTERNAL_ERROR.format(worker=self.context.name), "job")
             return
-        done = await ledger.holder_write(
-            self.identity, self.token, state=State.DONE.value, stage="done", finished_at=f"{time.time():.3f}",
-            duration_s=f"{time.monotonic() - began:.3f}", summary=result.summary,
-            replies=list(reporter.replies) + list(result.replies), warnings=list(reporter.warnings) + list(result.warnings),
-            **stored,
-        )
+        # The output is committed: a broker restart now must not send the job back to be rendered again.
+        finished = {
+            "state": State.DONE.value, "stage": "done", "finished_at": f"{time.time():.3f}",
+            "duration_s": f"{time.monotonic() - began:.3f}", "summary": result.summary,
+            "replies": list(reporter.replies) + list(result.replies),
+            "warnings": list(reporter.warnings) + list(result.warnings), **stored,
+        }
+        done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, **finished))
         if not done:
             log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
         log.info("done %s (%s)", job.label, self.identity)
@@ -300,7 +306,7 @@ class _Execution:
         log.info("handing job %s back to the queue", self.identity)
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
-        await asyncio.to_thread(self.context.requeue, self.message, 0.0)
+        await self.context.requeue_patiently(self.message, 0.0)
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
