@@ -204,20 +204,27 @@ class _Execution:
             log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
             await self.context.requeue_patiently(self.message, lease_s)
             return
-        renewal = asyncio.create_task(self._renew())
+        finished = asyncio.Event()
+        renewal = asyncio.create_task(self._renew(finished))
         try:
             await self._work(record)
         finally:
+            # The event ends the renewal even if its cancellation gets lost inside the Redis client while
+            # the broker drops the connection: waiting for it must never hold this job's slot forever.
+            finished.set()
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError, redis.RedisError):
                 await renewal
             with contextlib.suppress(redis.RedisError):
                 await ledger.release_lease(self.identity, self.token)
 
-    async def _renew(self) -> None:
+    async def _renew(self, finished: asyncio.Event) -> None:
         interval = self.context.settings.lease_s / 3
         while True:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), interval)
+            if finished.is_set():
+                return
             try:
                 if not await self.context.ledger.renew_lease(self.identity, self.token, self.context.settings.lease_s):
                     log.warning("lost the lease of job %s; another worker may have taken it", self.identity)
@@ -312,13 +319,16 @@ class _Execution:
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
     """Run a Redis operation, waiting out a broker restart for up to ``patience_s``."""
     deadline = time.monotonic() + patience_s
-    delay = 0.1
+    delay, warned = 0.1, False
     while True:
         try:
             return await operation()
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (redis.ConnectionError, redis.TimeoutError) as error:
             if time.monotonic() >= deadline:
                 raise
+            if not warned:
+                log.warning("the broker does not answer (%s); retrying for up to %.0f s", type(error).__name__, patience_s)
+                warned = True
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
 
