@@ -79,19 +79,26 @@ redis.call('hset', KEYS[1], unpack(ARGV, 2))
 return 1
 """
 
-# A lease that lapsed while its holder was busy (a stalled loop, a broker restart) is taken back,
-# unless another worker took it meanwhile.
 # A worker starting a job, in one round trip: drop it unless this submission owns a job still to do,
 # wait if another worker holds the lease, else take the lease, count the attempt and mark it running.
+# The same token asking again (its first reply lost to a broker restart) gets the start it already
+# made, counted once.
 # KEYS = record, lease; ARGV = token, submission, lease ms, worker name, now.
 _START = """
 local state = redis.call('hget', KEYS[1], 'state')
 if not state or state == 'done' or state == 'failed' or redis.call('hget', KEYS[1], 'submission') ~= ARGV[2] then
   return {'stale', state or 'missing'}
 end
-if not redis.call('set', KEYS[2], ARGV[1], 'nx', 'px', ARGV[3]) then return {'leased', state} end
-redis.call('hincrby', KEYS[1], 'attempts', 1)
-redis.call('hset', KEYS[1], 'state', 'running', 'worker', ARGV[4], 'started_at', ARGV[5], 'stage', 'starting')
+local holder = redis.call('get', KEYS[2])
+if holder == ARGV[1] then
+  redis.call('pexpire', KEYS[2], ARGV[3])
+elseif holder then
+  return {'leased', state}
+else
+  redis.call('set', KEYS[2], ARGV[1], 'px', ARGV[3])
+  redis.call('hincrby', KEYS[1], 'attempts', 1)
+  redis.call('hset', KEYS[1], 'state', 'running', 'worker', ARGV[4], 'started_at', ARGV[5], 'stage', 'starting')
+end
 local reply = redis.call('hgetall', KEYS[1])
 table.insert(reply, 1, 'started')
 return reply
@@ -103,6 +110,8 @@ redis.call('hset', KEYS[1], unpack(ARGV, 2))
 return 1
 """
 
+# A lease that lapsed while its holder was busy (a stalled loop, a broker restart) is taken back,
+# unless another worker took it meanwhile.
 _RENEW = """
 local holder = redis.call('get', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
@@ -134,8 +143,8 @@ class Ledger:
         self._release = self.client.register_script(_RELEASE)
 
     async def aclose(self) -> None:
-        """Close the connections."""
-        await self.client.aclose()
+        """Close the connections (a pool handed to the client is not closed with it unless asked)."""
+        await self.client.aclose(close_connection_pool=True)
 
     async def read(self, identity: str) -> Record | None:
         """The record of one identity, or None when the farm has never seen it."""

@@ -101,12 +101,16 @@ class WorkerContext:
             await _Execution(self, message).run()
         except asyncio.CancelledError:
             # Stopped before the job was taken: it goes back untouched.
-            await asyncio.to_thread(self.requeue, message, 0.0)
+            await self.requeue_patiently(message, 0.0)
         except Exception:  # noqa: BLE001 - Redis gone for longer than our patience: try again later
             log.exception("job %s could not be worked on; it goes back to the queue", message.identity)
-            await asyncio.to_thread(self.requeue, message, self.settings.lease_s)
+            await self.requeue_patiently(message, self.settings.lease_s)
         finally:
             del self._running[task]
+
+    async def requeue_patiently(self, message: JobMessage, delay_s: float) -> None:
+        """Put the message back, waiting out a broker restart: a message lost here strands its job."""
+        await _retrying(lambda: asyncio.to_thread(self.requeue, message, delay_s))
 
     def hand_back(self, loop: asyncio.AbstractEventLoop, backends: frozenset[str] | None = None) -> None:
         """Stop the running jobs of these backends (all when None); each puts its message back on the queue."""
@@ -198,22 +202,29 @@ class _Execution:
         if record is None:
             # Someone holds the job. If that worker dies, this message is what brings the job back.
             log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
-            await asyncio.to_thread(self.context.requeue, self.message, lease_s)
+            await self.context.requeue_patiently(self.message, lease_s)
             return
-        renewal = asyncio.create_task(self._renew())
+        finished = asyncio.Event()
+        renewal = asyncio.create_task(self._renew(finished))
         try:
             await self._work(record)
         finally:
+            # The event ends the renewal even if its cancellation gets lost inside the Redis client while
+            # the broker drops the connection: waiting for it must never hold this job's slot forever.
+            finished.set()
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError, redis.RedisError):
                 await renewal
             with contextlib.suppress(redis.RedisError):
                 await ledger.release_lease(self.identity, self.token)
 
-    async def _renew(self) -> None:
+    async def _renew(self, finished: asyncio.Event) -> None:
         interval = self.context.settings.lease_s / 3
         while True:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), interval)
+            if finished.is_set():
+                return
             try:
                 if not await self.context.ledger.renew_lease(self.identity, self.token, self.context.settings.lease_s):
                     log.warning("lost the lease of job %s; another worker may have taken it", self.identity)
@@ -251,12 +262,14 @@ class _Execution:
             log.exception("job %s failed with an unexpected error", self.identity)
             await self._fail(INTERNAL_ERROR.format(worker=self.context.name), "job")
             return
-        done = await ledger.holder_write(
-            self.identity, self.token, state=State.DONE.value, stage="done", finished_at=f"{time.time():.3f}",
-            duration_s=f"{time.monotonic() - began:.3f}", summary=result.summary,
-            replies=list(reporter.replies) + list(result.replies), warnings=list(reporter.warnings) + list(result.warnings),
-            **stored,
-        )
+        # The output is committed: a broker restart now must not send the job back to be rendered again.
+        finished = {
+            "state": State.DONE.value, "stage": "done", "finished_at": f"{time.time():.3f}",
+            "duration_s": f"{time.monotonic() - began:.3f}", "summary": result.summary,
+            "replies": list(reporter.replies) + list(result.replies),
+            "warnings": list(reporter.warnings) + list(result.warnings), **stored,
+        }
+        done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, **finished))
         if not done:
             log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
         log.info("done %s (%s)", job.label, self.identity)
@@ -309,19 +322,22 @@ class _Execution:
         log.info("handing job %s back to the queue", self.identity)
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
-        await asyncio.to_thread(self.context.requeue, self.message, 0.0)
+        await self.context.requeue_patiently(self.message, 0.0)
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
     """Run a Redis operation, waiting out a broker restart for up to ``patience_s``."""
     deadline = time.monotonic() + patience_s
-    delay = 0.1
+    delay, warned = 0.1, False
     while True:
         try:
             return await operation()
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (redis.ConnectionError, redis.TimeoutError) as error:
             if time.monotonic() >= deadline:
                 raise
+            if not warned:
+                log.warning("the broker does not answer (%s); retrying for up to %.0f s", type(error).__name__, patience_s)
+                warned = True
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from joypix_recipes.cluster.errors import StorageError
+from joypix_recipes.cluster.ledger import Ledger, State
 from joypix_recipes.cluster.settings import resolve_settings
 from joypix_recipes.cluster.storage import Storage, input_key, output_key, temp_path
 from joypix_recipes.errors import UsageError
+from tests.cluster.conftest import RedisServer
 
 
 def test_no_broker_anywhere_means_the_embedded_runner(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,3 +87,22 @@ def test_a_commit_publishes_the_whole_file(tmp_path: Path) -> None:
 def test_temp_names_are_hidden_and_carry_no_media_extension() -> None:
     temp = temp_path("/share/outputs/identity/clip.mp4")
     assert temp.startswith("/share/outputs/identity/.clip.mp4.") and temp.endswith(".partial")
+
+
+def test_a_start_retried_after_its_reply_was_lost_is_counted_once_and_others_still_wait(redis_server: RedisServer) -> None:
+    async def starts() -> list[tuple[str, State | None, str | None]]:
+        ledger = Ledger(redis_server.url)
+        try:
+            await ledger.claim("job1", "submission1")
+            outcomes = []
+            for token in ("worker-a:1", "worker-a:1", "worker-b:1"):
+                outcome, record = await ledger.start("job1", "submission1", token, 30.0, token.split(":")[0])
+                outcomes.append((outcome, record.state if record else None, record.get("attempts") if record else None))
+            return outcomes
+        finally:
+            await ledger.aclose()
+
+    assert asyncio.run(starts()) == [
+        ("started", State.RUNNING, "1"), ("started", State.RUNNING, "1"), ("leased", None, None),
+    ]
+    assert redis_server.client().hget("joypix:job:job1", "attempts") == "1"
