@@ -11,7 +11,7 @@ from helpers import write_image
 
 from joypix_recipes.actions import Transition
 from joypix_recipes.errors import PlanError, RecipeError
-from joypix_recipes.job import Job, job_identity
+from joypix_recipes.job import Job, input_hash, job_identity
 from joypix_recipes.plan import plan_jobs
 from joypix_recipes.recipe import Recipe, load_recipe
 
@@ -61,9 +61,9 @@ def test_a_group_job_round_trips_through_json(tmp_path: Path) -> None:
 def test_the_identity_changes_when_any_image_of_the_group_changes(tmp_path: Path) -> None:
     _, last = photos(tmp_path / "look", "01.jpg", "02.jpg")
     (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE))
-    before = job_identity(job)
+    before = job_identity(job, input_hash(job.input))
     write_image(last, SMALL, seed=99)
-    assert job_identity(job) != before
+    assert job_identity(job, input_hash(job.input)) != before
 
 
 def test_a_single_image_is_a_group_of_one_for_templates(tmp_path: Path) -> None:
