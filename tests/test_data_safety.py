@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import signal
@@ -144,11 +143,9 @@ def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_pat
 
     scratch = out / ".joypix" / "tmp"
     def rendering() -> bool:
-        for path in scratch.glob("*.partial") if scratch.is_dir() else []:
-            with contextlib.suppress(FileNotFoundError):  # renamed between listing and stat
-                if path.stat().st_size > 10_000:
-                    return True
-        return False
+        # A clip of plain photos compresses to a few kilobytes that the muxer holds in its buffer until
+        # the end, so a temp file's size says little: its existence means a render is writing it.
+        return scratch.is_dir() and any(scratch.glob("*.partial"))
 
     _wait_for(rendering, process)
     temps = [path.name for path in scratch.iterdir()]
