@@ -65,7 +65,7 @@ def interpret_prompt(text: str) -> Interpretation:
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』|‘([^’]*)’|(?<!\w)\'([^\']+)\'(?!\w)')
 _AUDIO_FILE = re.compile(r"(?<![\w./\\-])([\w./\\-]+\.(?:mp3|wav|m4a|aac|ogg|flac))(?![\w])", re.IGNORECASE)
-_AUDIO_SUFFIX = re.compile(r"\.(?:mp3|wav|m4a|aac|ogg|flac)$", re.IGNORECASE)
+_AUDIO_SUFFIX = re.compile(r"[^\s./\\]\.(?:mp3|wav|m4a|aac|ogg|flac)$", re.IGNORECASE)  # a name, not a bare extension
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
 _SENTENCE_END = re.compile(r"(?:[!?。！？;；\n]|\.(?!\d))+")
 

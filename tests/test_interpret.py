@@ -247,3 +247,9 @@ def test_any_mix_of_known_fragments_gives_applicable_actions(text: str) -> None:
     assert all(word.strip() for word in result.unknown)
     draft = add_image(new_draft(ExportSettings()), "/photos/a.jpg")
     apply_interpretation(draft, result)  # whatever the interpreter accepts, a draft can hold
+
+
+def test_a_title_that_is_only_an_audio_extension_stays_a_title() -> None:
+    interpretation = interpret_prompt('Add the title ".M4A" at the top for the whole clip.')
+    assert interpretation.unknown == ()
+    assert [type(action).__name__ for action in interpretation.actions] == ["Text"]
