@@ -73,7 +73,10 @@ def test_eased_pan_never_freezes_before_the_end_and_follows_a_smooth_path(grid: 
     scales, shifts = _measured(grid, tmp_path, "ease-in-out", motion="pan-left")
     travel = SIZE[0] * (ZOOM - 1.0)  # the view turns left across the room the zoom leaves: content slides right
     measured, wanted = np.diff(shifts[:, 0]), np.diff(_sine_ease(len(shifts), 0.0, travel))
-    assert np.abs(scales - 1.0).max() < 0.002 and np.abs(shifts[:, 1]).max() < 0.1
+    # The cross-axis tolerance is the velocity one: libx264 is not bit-exact from run to run on this
+    # picture (valgrind shows it reading uninitialised memory inside x264_encoder_encode), and its noise
+    # alone moves the fitted vertical shift by up to about 0.11 px while the composed frames are identical.
+    assert np.abs(scales - 1.0).max() < 0.002 and np.abs(shifts[:, 1]).max() < 0.15
     frozen = np.flatnonzero((wanted >= 0.1) & (measured < wanted / 3))
     assert frozen.size == 0, f"frames {frozen.tolist()} stand still while the move is unfinished"
     error = np.abs(measured - wanted)
