@@ -25,6 +25,7 @@ from joypix_recipes.api.download import Downloader
 from joypix_recipes.api.envelope import as_int, as_text
 from joypix_recipes.api.home import record_session
 from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
+from joypix_recipes.api.pace import RenderPace
 from joypix_recipes.api.redact import get_logger, redact
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
@@ -53,6 +54,8 @@ class NemoClient:
         self._downloader = Downloader(settings, self._sleep)
         self._bind_id: str | None = None
         self._last_session: str | None = None
+        self._unrecorded: Session | None = None
+        self._recording: asyncio.Task[None] | None = None
         self._user_ids: dict[str, str] = {}
         self._said: dict[tuple[str, str], int] = {}
 
@@ -63,9 +66,30 @@ class NemoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close both HTTP clients."""
+        """Finish recording the last session, then close both HTTP clients."""
+        if self._recording is not None:
+            await self._recording
         await self._transport.aclose()
         await self._downloader.aclose()
+
+    def _remember(self, session: Session) -> None:
+        """Record ``session`` as the last one, for ``joypix status`` without an id.
+
+        The record is a private file written with fsync, off the event loop; sessions opened while one is
+        being written wait for it and only the newest is written then, so many jobs starting at once
+        cost a few writes, not one each.
+        """
+        self._unrecorded = session
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.get_running_loop().create_task(self._record_sessions())
+
+    async def _record_sessions(self) -> None:
+        while self._unrecorded is not None:
+            session, self._unrecorded = self._unrecorded, None
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(
+                    record_session, self.settings.home, self.settings.base_url, session.session_id, session.bind_id
+                )
 
     @property
     def credentials(self) -> Credentials | None:
@@ -99,8 +123,7 @@ class NemoClient:
             self._user_ids[session_id] = session.user_id
         self._bind_id = session.bind_id or self._bind_id
         self._last_session = session_id
-        with contextlib.suppress(OSError):  # a private file written with fsync: off the event loop
-            await asyncio.to_thread(record_session, self.settings.home, self.settings.base_url, session_id, session.bind_id)
+        self._remember(session)
         return session
 
     async def upload_file(self, session_id: str, path: Path) -> Media:
@@ -239,6 +262,7 @@ class NemoClient:
     ) -> str:
         """Poll, never faster than the poll interval, until the render is done (its URL) or failed (RenderError)."""
         deadline = time.monotonic() + self.settings.render_deadline_s
+        pace = RenderPace(self.settings.poll_interval_s)
         while True:
             status = await self.render_status(render_id)
             if on_progress is not None:
@@ -254,8 +278,8 @@ class NemoClient:
                     f"render {render_id} did not finish{missing} within {self.settings.render_deadline_s:g} s; "
                     "run again later to re-attach to it"
                 )
-            # A Retry-After may lengthen the wait, never shorten it below the interval.
-            wait = max(self.settings.poll_interval_s, min(status.retry_after or 0.0, self.settings.max_wait_s))
+            # A Retry-After may lengthen the wait, never shorten it below the pace.
+            wait = max(pace.next_wait(status.progress, time.monotonic()), min(status.retry_after or 0.0, self.settings.max_wait_s))
             await self._sleep(wait)
 
     async def download(self, url: str, target: Path) -> int:

@@ -6,6 +6,7 @@ event loop that is driving the other jobs' turns and polls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ import numpy as np
 
 from joypix_recipes.errors import RenderError
 from joypix_recipes.job import Job, identity_comment, output_metadata, poster_path
-from joypix_recipes.render.poster import decode_poster_frame, poster_frame_index, write_poster
-from joypix_recipes.render.probe import probe_video
+from joypix_recipes.render.poster import poster_frame_index, write_poster
+from joypix_recipes.render.probe import probe_video_keeping
 from joypix_recipes.render.video import write_metadata
 
 
@@ -31,22 +32,23 @@ class VideoFacts:
 
 def check_video(path: Path, label: str) -> VideoFacts:
     """Check that ``path`` decodes as an MP4 video (every frame); returns its size and duration."""
-    try:
-        info = probe_video(path)
-    except RenderError as error:
-        raise RenderError(f"{label}: the downloaded video does not decode as MP4; run the job again") from error
-    return VideoFacts(info.width, info.height, info.duration_s, info.frames)
+    return _checked(path, label, None)[0]
 
 
 def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) -> tuple[VideoFacts, np.ndarray]:
-    """Check the download, add the job's tags, and pick its poster frame (an RGB array), in this thread."""
-    facts = check_video(temp, job.label)
+    """Check the download and pick its poster frame (an RGB array) in one decoding pass, then add the job's tags."""
+    facts, frame = _checked(temp, job.label, lambda count: poster_index(count, draft))
+    assert frame is not None  # a picked frame is always kept
     write_metadata(temp, output_metadata(job, identity))
-    try:
-        frame = decode_poster_frame(temp, poster_index(facts.frames, draft))
-    except RenderError as error:
-        raise RenderError(f"{job.label}: cannot extract a poster frame from the video") from error
     return facts, frame
+
+
+def _checked(path: Path, label: str, pick: Callable[[int], int] | None) -> tuple[VideoFacts, np.ndarray | None]:
+    try:
+        info, frame = probe_video_keeping(path, pick)
+    except RenderError as error:
+        raise RenderError(f"{label}: the downloaded video does not decode as MP4; run the job again") from error
+    return VideoFacts(info.width, info.height, info.duration_s, info.frames), frame
 
 
 def poster_index(frame_count: int, draft: dict[str, Any]) -> int:

@@ -139,24 +139,28 @@ class _LedgerReporter:
         self.identity, self.input_hash = message.identity, message.input_hash
         self.replies: list[str] = []
         self.warnings: list[str] = []
-        self._staged: asyncio.Task[None] | None = None
+        self._unwritten_stage: str | None = None
+        self._staging: asyncio.Task[None] | None = None
 
     def stage(self, text: str) -> None:
-        # Stages only inform the follower: written in order in the background, never holding the loop.
-        self._staged = asyncio.get_running_loop().create_task(self._stage_after(self._staged, text))
+        # Stages only inform the follower: written in the background, never holding the loop, and a stage
+        # that arrives while one is being written replaces any still waiting (the newest is what counts).
+        self._unwritten_stage = text
+        if self._staging is None or self._staging.done():
+            self._staging = asyncio.get_running_loop().create_task(self._write_stages())
 
     async def settle(self) -> None:
-        """Wait until every stage written so far has landed (or given up)."""
-        if self._staged is not None:
-            await self._staged
+        """Wait until the newest stage so far has landed (or given up)."""
+        if self._staging is not None:
+            await self._staging
 
-    async def _stage_after(self, previous: asyncio.Task[None] | None, text: str) -> None:
-        if previous is not None:
-            await previous
-        try:
-            await self.context.ledger.holder_write(self.identity, self.token, stage=text)
-        except redis.RedisError as error:
-            log.debug("could not record the stage of job %s: %s", self.identity, error)
+    async def _write_stages(self) -> None:
+        while self._unwritten_stage is not None:
+            text, self._unwritten_stage = self._unwritten_stage, None
+            try:
+                await self.context.ledger.holder_write(self.identity, self.token, stage=text)
+            except redis.RedisError as error:
+                log.debug("could not record the stage of job %s: %s", self.identity, error)
 
     def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
         # A render id lost here would make the next worker pay for the render again: keep trying a while.
@@ -253,14 +257,14 @@ class _Execution:
             await self._hand_back()
             return
         except RunError as error:
-            await self._fail(str(error), "run")
+            await self._fail(str(error), "run", reporter)
             return
         except JoypixError as error:
-            await self._fail(str(error), "job")
+            await self._fail(str(error), "job", reporter)
             return
         except Exception:  # noqa: BLE001 - a bug fails this job with a pointer to the log, the worker goes on
             log.exception("job %s failed with an unexpected error", self.identity)
-            await self._fail(INTERNAL_ERROR.format(worker=self.context.name), "job")
+            await self._fail(INTERNAL_ERROR.format(worker=self.context.name), "job", reporter)
             return
         # The output is committed: a broker restart now must not send the job back to be rendered again.
         finished = {
@@ -308,8 +312,9 @@ class _Execution:
         storage.commit(result.output, stored["output_key"])
         return stored
 
-    async def _fail(self, error: str, kind: str) -> None:
+    async def _fail(self, error: str, kind: str, reporter: _LedgerReporter) -> None:
         log.warning("failed %s: %s", self.message.job.label, error)
+        await reporter.settle()  # a stage still being written must not land over "failed"
         await _retrying(
             lambda: self.context.ledger.holder_write(
                 self.identity, self.token, state=State.FAILED.value, stage="failed", error=error, error_kind=kind,

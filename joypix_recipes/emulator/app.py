@@ -353,11 +353,9 @@ class Api:
         return session.variation if session is not None else PLAIN
 
     def _render_info(self, record: RenderRecord, variation: Variation) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "id": record.render_id,
-            "status": variation.status_word(record.status),
-            "progress": self.farm.progress(record),
-        }
+        info: dict[str, Any] = {"id": record.render_id, "status": variation.status_word(record.status)}
+        if variation.shows_progress and not self.state.knobs.hide_render_progress:
+            info["progress"] = self.farm.progress(record)
         if record.status == "completed":
             url = f"{self.state.download_base_url}/files/{record.render_id}.mp4"
             if self.state.knobs.url_shape == "nested":

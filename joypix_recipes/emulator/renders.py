@@ -28,11 +28,12 @@ QUEUED_SHARE = 0.1
 class RenderFarm:
     """Runs renders on worker threads; at most ``encoders`` encode at once; ``shutdown`` waits for them.
 
-    A render mostly waits out its latency, so many may wait at once; only the encoding is limited,
-    so a busy farm keeps every render's latency instead of queueing renders behind each other's waits.
+    A render mostly waits out its latency, so many may wait at once (a sleeping thread costs little);
+    only the encoding is limited, so a busy farm keeps every render's latency instead of queueing
+    renders behind each other's waits, up to ``workers`` renders in flight.
     """
 
-    def __init__(self, state: EmulatorState, workers: int = 32, encoders: int = 2) -> None:
+    def __init__(self, state: EmulatorState, workers: int = 256, encoders: int = 2) -> None:
         self.state = state
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="joypix-emulator-render")
         self._encoding = threading.Semaphore(encoders)
@@ -95,7 +96,7 @@ class RenderFarm:
         folder = self.state.renders_dir
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{record.render_id}.mp4"
-        temp = folder / f".{record.render_id}.partial.mp4"
+        temp = folder / f".{record.render_id}.mp4.partial"  # no media extension until it is whole
         try:
             if self.state.knobs.stub_render:
                 temp.write_bytes(self._stub(record.draft))

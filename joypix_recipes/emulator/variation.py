@@ -3,8 +3,8 @@
 Each session draws its own ``Variation`` from the seed and the session's number: where the upload
 reply puts the file id (or leaves it out), unknown keys added to every reply and event, the keys the
 draft's segments use, the render status words before completion, where the download link sits,
-whether the session reply names the user, long silences without heartbeats, and a trailing error
-frame after an edit has landed. Without a seed every session gets ``PLAIN``, the emulator's usual shapes.
+whether the session reply names the user, long silences without heartbeats, a trailing error
+frame after an edit has landed, and whether render polls carry a progress figure. Without a seed every session gets ``PLAIN``, the emulator's usual shapes.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Variation:
     names_user: bool = False
     silent_thinking: bool = False
     error_frame_after_edit: bool = False
+    shows_progress: bool = True
 
     def decorate(self, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` with unknown keys added, when this session adds them."""
@@ -95,4 +96,5 @@ def draw(seed: int, ordinal: int) -> Variation:
         names_user=pick.random() < 0.5,
         silent_thinking=pick.random() < 0.4,
         error_frame_after_edit=pick.random() < 0.3,
+        shows_progress=pick.random() < 0.7,
     )

@@ -11,12 +11,10 @@ import io
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.errors import RenderError
 
 POSTER_QUALITY = 88
 
@@ -25,19 +23,6 @@ def poster_frame_index(frame_count: int, fps: Fraction | float, fade_in_ms: floa
     """A third of the way in, and after any fade from black, so the poster shows the picture."""
     fade_frames = round(fade_in_ms * fps / 1000)
     return max(0, min(frame_count - 1, max(frame_count // 3, fade_frames)))
-
-
-def decode_poster_frame(video: Path, index: int) -> np.ndarray:
-    """Frame ``index`` of ``video`` as an H x W x 3 RGB array, decoding no further than that frame."""
-    try:
-        with av.open(str(video)) as container:
-            for number, frame in enumerate(container.decode(video=0)):
-                if number >= index:
-                    rgb: np.ndarray = frame.to_ndarray(format="rgb24")
-                    return rgb
-    except (av.FFmpegError, OSError) as error:
-        raise RenderError(f"{video.name}: cannot extract a poster frame from the video") from error
-    raise RenderError(f"{video.name}: cannot extract a poster frame from the video")
 
 
 def encode_poster(rgb: np.ndarray, comment: str | None = None) -> bytes:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import numpy as np
 
 from joypix_recipes.errors import RenderError
 
@@ -28,6 +30,15 @@ class VideoInfo:
 
 def probe_video(path: Path) -> VideoInfo:
     """Decode every video frame of ``path``; raise RenderError if it is not a playable MP4."""
+    return probe_video_keeping(path, None)[0]
+
+
+def probe_video_keeping(path: Path, pick: Callable[[int], int] | None) -> tuple[VideoInfo, np.ndarray | None]:
+    """``probe_video``, also keeping as RGB the frame ``pick(frame count)`` names, from the same decoding pass.
+
+    The count is known only at the end, so the pass keeps the frame the container's own count points at;
+    only when the real count picks another frame is the file decoded again up to it.
+    """
     if not path.is_file() or path.stat().st_size == 0:
         raise RenderError(f"{path.name}: the video file is missing or empty")
     atoms = top_level_atoms(path)
@@ -39,10 +50,14 @@ def probe_video(path: Path) -> VideoInfo:
                 raise RenderError(f"{path.name}: the file has no video track")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            guess = pick(stream.frames) if pick is not None and stream.frames > 0 else None
+            kept: np.ndarray | None = None
             frames = 0
             width = height = 0
             pix_fmt = ""
             for frame in container.decode(stream):
+                if frames == guess:
+                    kept = frame.to_ndarray(format="rgb24")
                 frames += 1
                 width, height, pix_fmt = frame.width, frame.height, frame.format.name
             rate = stream.average_rate or stream.guessed_rate
@@ -56,9 +71,25 @@ def probe_video(path: Path) -> VideoInfo:
         raise RenderError(f"{path.name}: not a playable MP4 ({_reason(error)}); download or render it again") from error
     if frames == 0:
         raise RenderError(f"{path.name}: the video track has no frames")
-    return VideoInfo(
+    info = VideoInfo(
         width, height, frames, duration, codec, pix_fmt, fps, has_audio, atoms.index("moov") < atoms.index("mdat")
     )
+    if pick is not None and (kept is None or pick(frames) != guess):
+        kept = decoded_frame(path, pick(frames))
+    return info, kept
+
+
+def decoded_frame(path: Path, index: int) -> np.ndarray:
+    """Frame ``index`` of ``path`` as an H x W x 3 RGB array, decoding no further than that frame."""
+    try:
+        with av.open(str(path)) as container:
+            for number, frame in enumerate(container.decode(video=0)):
+                if number >= index:
+                    rgb: np.ndarray = frame.to_ndarray(format="rgb24")
+                    return rgb
+    except (av.FFmpegError, OSError) as error:
+        raise RenderError(f"{path.name}: cannot decode frame {index} of the video") from error
+    raise RenderError(f"{path.name}: the video has no frame {index}")
 
 
 def top_level_atoms(path: Path) -> list[str]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from joypix_recipes.api.home import default_home, read_json
+from joypix_recipes.api.client import NemoClient
+from joypix_recipes.api.home import default_home, last_session, read_json
+from joypix_recipes.emulator import Emulator
+
+from .conftest import fast_settings, run
 
 _BUMP = """
 import sys
@@ -49,3 +54,20 @@ def test_default_home_on_linux_is_the_config_folder_existing_users_have(
     assert default_home() == tmp_path / ".config" / "joypix"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert default_home() == tmp_path / "xdg" / "joypix"
+
+
+def test_many_sessions_opened_at_once_leave_the_newest_as_the_last_session(emulator: Emulator, tmp_path: Path) -> None:
+    settings = fast_settings(emulator.base_url, tmp_path / "home")
+
+    async def open_sessions(client: NemoClient) -> list[str]:
+        opened: list[str] = []  # in the order the service answered
+
+        async def open_one() -> None:
+            opened.append((await client.create_session()).session_id)
+
+        for _ in range(3):
+            await asyncio.gather(*(open_one() for _ in range(10)))
+        return opened
+
+    opened = run(open_sessions, settings)  # the client is closed when this returns
+    assert last_session(settings.home, settings.base_url) == opened[-1]
