@@ -25,7 +25,7 @@ from joypix_recipes.draft import Draft
 from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.interpret import interpret_prompt, vocabulary
-from joypix_recipes.job import Job, PlannedStep, output_metadata
+from joypix_recipes.job import Job, PlannedStep, named_file, output_metadata
 
 _RENDER_MODULE = "joypix_recipes.render.video"
 _PARENT_POLL_SECONDS = 0.5
@@ -210,18 +210,12 @@ def _apply_prompt(
 
 def _audio_file(job: Job, step: PlannedStep, name: str) -> Path:
     """An audio path as given, else beside the recipe, else beside the input image."""
-    path = Path(name).expanduser()
-    candidates = (
-        [path]
-        if path.is_absolute()
-        else [job.recipe_path.parent / path, *([job.input.path.parent / path] if job.input.path else [])]
-    )
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    raise MediaError(
-        f'{name}: the audio file of step "{step.name}" was not found; put it beside the recipe or give its full path'
-    )
+    found = named_file(job, name)
+    if found is None:
+        raise MediaError(
+            f'{name}: the audio file of step "{step.name}" was not found; put it beside the recipe or give its full path'
+        )
+    return found
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -104,6 +104,16 @@ table.insert(reply, 1, 'started')
 return reply
 """
 
+# The last write of a job (done or failed), by the lease holder only; the record then lives ``ARGV[2]`` ms more.
+# KEYS = record, lease; ARGV = token, ms to keep, then field/value pairs.
+_FINISH = """
+local holder = redis.call('get', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 3))
+redis.call('pexpire', KEYS[1], ARGV[2])
+return 1
+"""
+
 _NOTE = """
 if redis.call('hget', KEYS[1], 'submission') ~= ARGV[1] then return 0 end
 redis.call('hset', KEYS[1], unpack(ARGV, 2))
@@ -139,6 +149,7 @@ class Ledger:
         self._note = self.client.register_script(_NOTE)
         self._start = self.client.register_script(_START)
         self._holder_write = self.client.register_script(_HOLDER_WRITE)
+        self._finish = self.client.register_script(_FINISH)
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
 
@@ -200,10 +211,24 @@ class Ledger:
 
     async def holder_write(self, identity: str, token: str, **values: Any) -> bool:
         """Set fields as the lease holder; False (nothing written) when the lease is no longer ours."""
-        pairs: list[str] = []
-        for name, value in values.items():
-            pairs += [name, value if isinstance(value, str) else json.dumps(value)]
-        return bool(await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, *pairs]))
+        return bool(
+            await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, *_pairs(values)])
+        )
+
+
+    async def finish(self, identity: str, token: str, keep_s: float, **values: Any) -> bool:
+        """The job's last write as the lease holder (state done or failed); the record expires ``keep_s`` later.
+        False (nothing written) when the lease is no longer ours."""
+        return bool(
+            await self._finish(keys=[record_key(identity), lease_key(identity)], args=[token, int(keep_s * 1000), *_pairs(values)])
+        )
+
+
+def _pairs(values: dict[str, Any]) -> list[str]:
+    pairs: list[str] = []
+    for name, value in values.items():
+        pairs += [name, value if isinstance(value, str) else json.dumps(value)]
+    return pairs
 
 
 def _record(identity: str, fields: dict[str, str]) -> Record | None:

@@ -1,12 +1,13 @@
 """The job message: a ``Job`` as JSON plus what a worker on another machine needs to find its files.
 
 The job's paths are the submitting machine's; a worker reads the input from storage by ``input_key``
-(a group's images by ``image_keys``, in order) and writes the output into storage under the job identity.
+(a group's images by ``image_keys``, in order; audio tracks and fonts by ``attachment_keys``) and writes
+the output into storage under the job identity.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from joypix_recipes.job import Job
@@ -27,6 +28,8 @@ class JobMessage:
     # The input's content hash the identity was computed from; empty in messages from older submitters.
     input_hash: str = ""
     image_keys: tuple[str, ...] = ()
+    # Audio tracks and fonts from the submitter's disk, in storage: the name the job uses -> storage key.
+    attachment_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def queue(self) -> str:
@@ -46,6 +49,7 @@ class JobMessage:
             "language": self.language,
             "input_hash": self.input_hash,
             **({"image_keys": list(self.image_keys)} if self.image_keys else {}),
+            **({"attachment_keys": dict(self.attachment_keys)} if self.attachment_keys else {}),
         }
 
     @classmethod
@@ -62,4 +66,5 @@ class JobMessage:
             language=data.get("language"),
             input_hash=str(data.get("input_hash") or ""),
             image_keys=tuple(str(key) for key in data.get("image_keys", ())),
+            attachment_keys={str(name): str(key) for name, key in dict(data.get("attachment_keys") or {}).items()},
         )

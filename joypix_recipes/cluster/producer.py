@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from joypix_recipes.backends.contract import BackendOptions
+from joypix_recipes.cluster.attachments import files_to_attach
 from joypix_recipes.cluster.broker import job_message, make_broker
 from joypix_recipes.cluster.ledger import Ledger, State
 from joypix_recipes.cluster.message import JobMessage
@@ -95,12 +96,19 @@ class Producer:
             [await asyncio.to_thread(self.storage.stage_input, image, hash_file(image)) for image in job.input.images]
         )
 
+    def _stage_attachments(self, job: Job) -> dict[str, str]:
+        """Audio tracks and fonts from this machine's disk, each under its content hash."""
+        return {
+            name: self.storage.stage_input(local, hash_file(local)) for name, local in files_to_attach(job).items()
+        }
+
     async def _enqueue(
         self, job: Job, identity: str, content: str, submission: str, input_key: str | None = None
     ) -> None:
         if input_key is None:
             input_key = await self._stage(job, content)
         image_keys = await self._stage_images(job)
+        attachment_keys = await asyncio.to_thread(self._stage_attachments, job)
         message = JobMessage(
             identity=identity,
             submission=submission,
@@ -112,6 +120,7 @@ class Producer:
             language=self.options.language,
             input_hash=content,
             image_keys=image_keys,
+            attachment_keys=attachment_keys,
         )
         sent = await asyncio.to_thread(self._broker.enqueue, job_message(message.queue, message.to_dict()))
         await self.ledger.note(identity, submission, message_id=sent.message_id)

@@ -15,9 +15,13 @@ from joypix_recipes.errors import UsageError
 ENV_BROKER = "JOYPIX_BROKER"
 ENV_STORAGE = "JOYPIX_STORAGE"
 ENV_HEARTBEAT_TIMEOUT = "JOYPIX_HEARTBEAT_TIMEOUT"
+ENV_KEEP_DAYS = "JOYPIX_KEEP_DAYS"
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
 """A worker silent this long is taken for dead and its messages go back to the queue."""
+DEFAULT_KEEP_DAYS = 30.0
+"""How long Redis keeps a finished job's record: a rerun within this time collects the job instead of redoing it."""
+_DAY_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ClusterSettings:
     broker_url: str
     storage_url: str | None = None
     heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
+    keep_records_s: float = DEFAULT_KEEP_DAYS * _DAY_S
 
     @property
     def lease_s(self) -> float:
@@ -53,15 +58,21 @@ def resolve_settings(
     timeout = heartbeat_timeout_s if heartbeat_timeout_s is not None else _env_seconds(ENV_HEARTBEAT_TIMEOUT)
     if timeout is not None and timeout <= 0:
         raise UsageError("the heartbeat timeout must be more than 0 seconds")
-    return ClusterSettings(broker_url, storage_url, timeout or DEFAULT_HEARTBEAT_TIMEOUT_S)
+    keep_days = _env_seconds(ENV_KEEP_DAYS)
+    if keep_days is not None and keep_days <= 0:
+        raise UsageError(f"${ENV_KEEP_DAYS} must be more than 0 days")
+    return ClusterSettings(
+        broker_url, storage_url, timeout or DEFAULT_HEARTBEAT_TIMEOUT_S, (keep_days or DEFAULT_KEEP_DAYS) * _DAY_S
+    )
 
 
 def _env_seconds(name: str) -> float | None:
+    """A number from the environment (seconds, or days for the record keeping), None when unset."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
     try:
         return float(raw)
     except ValueError:
-        raise UsageError(f"${name} must be a number of seconds, got {raw!r}") from None
+        raise UsageError(f"${name} must be a number, got {raw!r}") from None
 

@@ -23,6 +23,7 @@ import redis
 
 from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult, Resume
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
+from joypix_recipes.cluster.attachments import place_attachments
 from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
@@ -273,13 +274,14 @@ class _Execution:
             "replies": list(reporter.replies) + list(result.replies),
             "warnings": list(reporter.warnings) + list(result.warnings), **stored,
         }
-        done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, **finished))
+        keep_s = self.context.settings.keep_records_s
+        done = await _retrying(lambda: ledger.finish(self.identity, self.token, keep_s, **finished))
         if not done:
             log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
         log.info("done %s (%s)", job.label, self.identity)
 
     def _localise(self, storage: Storage, scratch: Path) -> Job:
-        """The job as this machine sees it: the input fetched from storage, the output in scratch space."""
+        """The job as this machine sees it: its input and attachments fetched from storage, its output in scratch space."""
         job = self.message.job
         inputs, outputs = scratch / "input", scratch / "output"
         inputs.mkdir()
@@ -298,6 +300,10 @@ class _Execution:
             for key, local in zip(self.message.image_keys, images, strict=True):
                 storage.fetch(key, local)
             job_input = replace(job_input, path=images[0], images=images)
+        job, targets = place_attachments(job, self.message.attachment_keys, scratch)
+        for name, target in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            storage.fetch(self.message.attachment_keys[name], target)
         return replace(job, input=job_input, output=outputs / job.output.name)
 
     def _commit(self, storage: Storage, result: JobResult) -> dict[str, str]:
@@ -316,9 +322,9 @@ class _Execution:
         log.warning("failed %s: %s", self.message.job.label, error)
         await reporter.settle()  # a stage still being written must not land over "failed"
         await _retrying(
-            lambda: self.context.ledger.holder_write(
-                self.identity, self.token, state=State.FAILED.value, stage="failed", error=error, error_kind=kind,
-                finished_at=f"{time.time():.3f}",
+            lambda: self.context.ledger.finish(
+                self.identity, self.token, self.context.settings.keep_records_s, state=State.FAILED.value,
+                stage="failed", error=error, error_kind=kind, finished_at=f"{time.time():.3f}",
             )
         )
 

@@ -61,6 +61,8 @@ def test_two_workers_make_the_same_videos_as_a_local_run_and_a_rerun_reattaches(
     assert (tmp_path / "farm-out" / "manifest.json").is_file()
     assert (tmp_path / "farm-out" / "report.html").read_text().count("data:image/jpeg;base64,") == 3
     assert partials_under(tmp_path / "farm-out", farm.storage) == []
+    client = farm.redis.client()
+    assert all(0 < client.ttl(f"joypix:job:{identity}") <= 30 * 86_400 for identity in farm.records())
 
     # Another machine (a fresh output folder) asking for the same jobs collects them; nothing renders again.
     code, events, stderr = finish(farm.run(recipe, tmp_path / "elsewhere"))
@@ -188,3 +190,95 @@ def test_ctrl_c_stops_following_with_130_and_the_farm_finishes_the_jobs(farm: Fa
     wait_for(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
     code, events, stderr = finish(farm.run(recipe, out))
     assert code == 0 and len([event for event in events if event["event"] == "job_done"]) == 2, stderr
+
+
+def test_audio_and_fonts_on_the_submitters_disk_reach_a_worker_that_cannot_see_them(farm: Farm, tmp_path: Path) -> None:
+    import shutil
+
+    from joypix_recipes.render.fonts import font_file
+    from tests.helpers import write_wav
+
+    batch = tmp_path / "batch"
+    recipe = write_batch(batch, count=1, recipe=RECIPE_WITH_FILES)
+    (batch / "sound").mkdir()
+    write_wav(batch / "sound" / "bed.wav", seconds=1.0)
+    write_wav(batch / "chime.wav", seconds=0.5, frequency=880.0)
+    shutil.copy(font_file("sans-bold"), batch / "Brand.ttf")  # type: ignore[arg-type]
+    submitter = farm.run(recipe, tmp_path / "out")
+    wait_until_enqueued(farm, 1)
+    # The worker starts only once the files are gone from where the recipe names them.
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    for name in ("sound", "chime.wav", "Brand.ttf"):
+        (batch / name).rename(hidden / name)
+    farm.worker()
+    code, events, stderr = finish(submitter)
+    assert code == 0, stderr
+    (done,) = [event for event in events if event["event"] == "job_done"]
+    import av
+
+    with av.open(done["output"]) as container:
+        assert container.streams.audio and sum(1 for _ in container.decode(audio=0)) > 0
+
+
+RECIPE_WITH_FILES = """\
+version: 1
+name: farm-files
+inputs: ["photos/*.jpg"]
+steps:
+  - name: move
+    animate: {motion: zoom-in, duration: 1}
+  - text: {content: SALE, font: Brand.ttf}
+  - audio: {file: sound/bed.wav}
+  - prompt: 'add "chime.wav" as background music'
+export: {resolution: 480p, aspect: "1:1", fps: 24, quality: low}
+"""
+
+
+def test_a_group_of_images_becomes_the_same_clip_on_the_farm_as_locally(farm: Farm, tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    recipe = write_batch(batch, count=3, recipe=GROUP_RECIPE)
+    # Two images of one name in different folders stay apart on the worker.
+    from PIL import Image
+
+    (batch / "photos" / "more").mkdir()
+    Image.new("RGB", (320, 240), (230, 30, 30)).save(batch / "photos" / "more" / "p1.jpg")
+    farm.worker()
+    code, events, stderr = finish(farm.run(recipe, tmp_path / "farm-out"))
+    assert code == 0, stderr
+    local = subprocess.run(
+        [sys.executable, "-m", "joypix_recipes", "run", str(recipe), "--out", str(tmp_path / "local-out"), "-q"],
+        env=environment(), capture_output=True, text=True, timeout=120,
+    )
+    assert local.returncode == 0, local.stderr
+    (done,) = [event for event in events if event["event"] == "job_done"]
+    name = Path(done["output"]).name
+    farm_clip, local_clip = decoded(tmp_path / "farm-out" / name), decoded(tmp_path / "local-out" / name)
+    assert farm_clip[1] == 3 * 24 - 12  # three 1 s shots joined by two 0.25 s crossfades, at 24 fps
+    assert farm_clip[:3] == local_clip[:3]
+    assert _frames_alike(tmp_path / "farm-out" / name, tmp_path / "local-out" / name)
+
+
+def _frames_alike(first: Path, second: Path) -> bool:
+    """Every frame of two clips within a few levels (libx264 is not bit-exact from run to run on every picture)."""
+    import av
+    import numpy as np
+
+    def frames(path: Path) -> np.ndarray:
+        with av.open(str(path)) as container:
+            return np.array([frame.to_ndarray(format="gray") for frame in container.decode(video=0)], dtype=np.int16)
+
+    return bool(np.abs(frames(first) - frames(second)).mean() < 2.0)
+
+
+GROUP_RECIPE = """\
+version: 1
+name: farm-group
+inputs:
+  - images: [photos/p2.jpg, photos/p1.jpg, photos/more/p1.jpg]
+steps:
+  - name: move
+    animate: {motion: zoom-in, duration: 1}
+  - transition: {kind: crossfade, duration: 0.25}
+export: {resolution: 480p, aspect: "1:1", fps: 24, quality: low}
+"""

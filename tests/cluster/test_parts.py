@@ -106,3 +106,36 @@ def test_a_start_retried_after_its_reply_was_lost_is_counted_once_and_others_sti
         ("started", State.RUNNING, "1"), ("started", State.RUNNING, "1"), ("leased", None, None),
     ]
     assert redis_server.client().hget("joypix:job:job1", "attempts") == "1"
+
+
+def test_a_finished_record_expires_after_the_keeping_time_and_only_its_lease_holder_finishes_it(
+    redis_server: RedisServer,
+) -> None:
+    async def finish() -> tuple[bool, bool]:
+        ledger = Ledger(redis_server.url)
+        try:
+            await ledger.claim("job1", "submission1")
+            await ledger.start("job1", "submission1", "worker-a:1", 30.0, "worker-a")
+            stranger = await ledger.finish("job1", "worker-b:1", 3600.0, state=State.DONE.value)
+            holder = await ledger.finish("job1", "worker-a:1", 3600.0, state=State.DONE.value, replies=["ok"])
+            return stranger, holder
+        finally:
+            await ledger.aclose()
+
+    assert asyncio.run(finish()) == (False, True)
+    client = redis_server.client()
+    assert client.hget("joypix:job:job1", "state") == "done" and client.hget("joypix:job:job1", "replies") == '["ok"]'
+    assert 3590 < client.ttl("joypix:job:job1") <= 3600
+
+
+def test_records_are_kept_thirty_days_unless_the_environment_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JOYPIX_KEEP_DAYS", raising=False)
+    default = resolve_settings("redis://host:6379/0")
+    assert default is not None and default.keep_records_s == 30 * 86_400
+    monkeypatch.setenv("JOYPIX_KEEP_DAYS", "0.5")
+    half = resolve_settings("redis://host:6379/0")
+    assert half is not None and half.keep_records_s == 43_200
+    for bad in ("0", "soon"):
+        monkeypatch.setenv("JOYPIX_KEEP_DAYS", bad)
+        with pytest.raises(UsageError, match="JOYPIX_KEEP_DAYS"):
+            resolve_settings("redis://host:6379/0")
