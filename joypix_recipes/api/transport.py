@@ -45,7 +45,7 @@ def tls_context() -> ssl.SSLContext:
 
 
 POOL_SHARDS = 8
-SHARD_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=8)
+SHARD_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=4)
 
 
 class PoolShards:
