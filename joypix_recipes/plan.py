@@ -7,13 +7,11 @@ raised together as one PlanError, one line each, before anything runs.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from joypix_recipes.actions import (
     BUILTIN_MUSIC,
@@ -49,10 +47,10 @@ from joypix_recipes.recipe.model import (
     Variant,
     export_settings,
 )
-from joypix_recipes.recipe.schema import field_schema, input_issues, number_issues
+from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import Span
 from joypix_recipes.recipe.subtitles import read_cues
-from joypix_recipes.recipe.table import is_table, read_table, table_columns
+from joypix_recipes.sources import Source, absolute, command_line_sources, is_file, job_input_of, recipe_sources
 from joypix_recipes.template import (
     Namespace,
     TemplateFailure,
@@ -63,22 +61,7 @@ from joypix_recipes.template import (
     safe_output_path,
 )
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif"})
-"""What a folder given as an input contributes (by name; the renderer checks the content)."""
-
 MAX_PROBLEM_LINES = 50
-_GLOB_CHARACTERS = frozenset("*?[")
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input before planning: a local file, a URL or a group of files (one clip), and its entry's vars."""
-
-    path: Path | None
-    url: str | None = None
-    vars: Mapping[str, Any] = field(default_factory=dict)
-    images: tuple[Path, ...] = ()
-    group_name: str = ""
 
 
 def plan_jobs(
@@ -100,7 +83,7 @@ def plan_jobs(
     inputs still run. With a ``warnings`` list, clips longer than their preset's platform takes are named there.
     """
     problems: list[str] = []
-    out = _absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
+    out = absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
     bad_rows = problems if rejected is None else rejected
     if inputs is not None:
         sources = command_line_sources(inputs, problems, out, bad_rows, group=group)
@@ -150,196 +133,6 @@ def _length_warning(preset: str, jobs: list[Job]) -> str:
     return f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
 
 
-def recipe_sources(
-    recipe: Recipe, problems: list[str], out: Path, bad_rows: list[str] | None = None
-) -> list[Source]:
-    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; misses go to ``problems``.
-
-    Tables give a source per row; a row that cannot run goes to ``bad_rows`` (``problems`` if not given).
-    """
-    sources: list[Source] = []
-    for spec in recipe.inputs or ():
-        if spec.table is not None:
-            table = _absolute(recipe.directory / Path(spec.table).expanduser())
-            sources += table_sources(table, spec.vars, out, problems, problems if bad_rows is None else bad_rows)
-            continue
-        if spec.url is not None:
-            sources.append(Source(None, spec.url, spec.vars))
-            continue
-        patterns = spec.images if spec.images is not None else (str(spec.path),)
-        found: list[Path] = []
-        for pattern in patterns:
-            try:
-                matched = _expand(pattern, recipe.directory, out)
-            except OSError as error:
-                problems.append(
-                    f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
-                )
-                continue
-            if not matched:
-                where = recipe.problem_at(spec.span, "")
-                what = _miss(pattern, recipe.directory, "not found")
-                problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
-            found += matched
-        if spec.images is None:
-            sources += [Source(path, None, spec.vars) for path in found]
-        elif found:
-            sources.append(group_source(found, found[0].stem, spec.vars))
-    return sources
-
-
-def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}) -> Source:
-    """One group input: ``images`` in order (a file listed twice plays twice), named ``name``."""
-    return Source(images[0], None, values, images=tuple(images), group_name=name)
-
-
-def command_line_sources(
-    inputs: Sequence[str], problems: list[str], out: Path, bad_rows: list[str] | None = None, *, group: bool = False
-) -> list[Source]:
-    """Files, folders (their images), globs and tables relative to the current folder, from --input.
-
-    With ``group`` each file, folder or glob becomes one group, named after its folder (or its first image's stem).
-    """
-    sources: list[Source] = []
-    for text in inputs:
-        table = _absolute(Path.cwd() / Path(text).expanduser())
-        if is_table(table) and _is_file(table):
-            sources += table_sources(table, {}, out, problems, problems if bad_rows is None else bad_rows)
-            continue
-        try:
-            found = _expand(text, Path.cwd(), out)
-        except OSError as error:
-            problems.append(f"--input '{text}': cannot read it ({error.strerror or 'I/O error'})")
-            continue
-        if not found:
-            what = _miss(text, Path.cwd(), "no such file or folder")
-            problems.append(f"--input '{text}': {what}")
-        if not group:
-            sources += [Source(path) for path in found]
-        elif found:
-            folder = _absolute(Path.cwd() / Path(text).expanduser())
-            sources.append(group_source(found, folder.name if folder.is_dir() else found[0].stem))
-    return sources
-
-
-def table_sources(
-    table: Path, table_vars: Mapping[str, Any], out: Path, problems: list[str], bad_rows: list[str]
-) -> list[Source]:
-    """A source per row of a table, pictures relative to the table's folder; rows that cannot run go to ``bad_rows``.
-
-    Each row is checked as an inline input entry would be, then its picture is looked up like one.
-    """
-    sources: list[Source] = []
-    vars_checked = False
-    try:
-        for row in read_table(table):
-            entry = row.entry or {}
-            # Every row has the same var names, all text, so their verdict is the first row's: later
-            # rows are checked without them (the check costs a validator pass per key).
-            checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
-            issues = [row.problem] if row.problem is not None else input_issues(checked)
-            vars_checked = vars_checked or not issues
-            found: list[Path] = []
-            for pattern in ([entry["path"]] if "path" in entry else entry.get("images", [])) if not issues else ():
-                pictures, issues = _row_pictures(str(pattern), table.parent, out)
-                found += pictures
-                if issues:
-                    break
-            if issues:
-                bad_rows.append(f"{row.place}: {issues[0]}")
-                continue
-            row_vars = {**table_vars, **entry["vars"]}
-            if "url" in entry:
-                sources.append(Source(None, str(entry["url"]), row_vars))
-            elif "images" in entry:
-                sources.append(group_source(found, found[0].stem, row_vars))
-            else:
-                sources += [Source(path, None, row_vars) for path in found]
-    except PlanError as error:
-        problems.append(str(error))
-    return sources
-
-
-def bad_table_rows(recipe: Recipe, out_dir: Path | None = None) -> list[str]:
-    """Rows of the recipe's tables that could not run, one line each (``joypix validate`` reports them)."""
-    out = _absolute(Path(out_dir) if out_dir is not None else recipe.directory / "out")
-    problems: list[str] = []
-    bad_rows: list[str] = []
-    for spec in recipe.inputs or ():
-        if spec.table is not None:
-            table = _absolute(recipe.directory / Path(spec.table).expanduser())
-            table_sources(table, spec.vars, out, problems, bad_rows)
-    return problems + bad_rows
-
-
-def command_line_table_columns(inputs: Sequence[str]) -> set[str]:
-    """The columns of the tables among --input values: vars the recipe's templates may use."""
-    columns: set[str] = set()
-    for text in inputs:
-        table = _absolute(Path.cwd() / Path(text).expanduser())
-        if is_table(table) and _is_file(table):
-            columns.update(table_columns(table))
-    return columns
-
-
-def _row_pictures(pattern: str, base: Path, out: Path) -> tuple[list[Path], list[str]]:
-    try:
-        found = _expand(pattern, base, out)
-    except OSError as error:
-        return [], [f"cannot read image '{pattern}': {error.strerror or 'I/O error'}"]
-    if not found:
-        return [], [f"image '{pattern}' {_miss(pattern, base, 'not found')} (looked in {base})"]
-    return found, []
-
-
-def _miss(pattern: str, base: Path, missing: str) -> str:
-    """Why ``pattern`` gave no images, in words."""
-    try:
-        if (base / Path(pattern).expanduser()).is_dir():
-            return "holds no images (.jpg, .png, .webp, .heic, .gif; the output folder is skipped)"
-    except OSError:
-        pass
-    return "matches no file" if _is_glob(pattern) else missing
-
-
-def _is_glob(text: str) -> bool:
-    return any(character in _GLOB_CHARACTERS for character in text)
-
-
-def _expand(pattern: str, base: Path, out: Path) -> list[Path]:
-    """A file, a folder's images, or a glob's files, as sorted absolute paths.
-
-    A folder or glob never yields files from the output folder (posters beside clips are JPEGs too).
-    """
-    candidate = _absolute(base / Path(pattern).expanduser())
-    if candidate.is_file():
-        return [candidate]
-    if candidate.is_dir():
-        found = [
-            path
-            for path in candidate.iterdir()
-            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-        ]
-    elif _is_glob(pattern):
-        matches = glob.glob(str(Path(pattern).expanduser()), root_dir=base, recursive=True)
-        found = [_absolute(base / match) for match in matches if (base / match).is_file()]
-    else:
-        return []
-    return sorted({path for path in found if not path.is_relative_to(out)})
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # a name too long for the file system, for one
-        return False
-
-
-def _absolute(path: Path) -> Path:
-    """Absolute and normalized, but symlinks kept: a linked photo keeps its own name in the output."""
-    return Path(os.path.abspath(path))
-
-
 def _raise_if(problems: list[str]) -> None:
     if not problems:
         return
@@ -348,19 +141,6 @@ def _raise_if(problems: list[str]) -> None:
     if len(unique) > MAX_PROBLEM_LINES:
         shown.append(f"... and {len(unique) - MAX_PROBLEM_LINES} more problems")
     raise PlanError("\n".join(shown))
-
-
-def _job_input(source: Source, index: int) -> JobInput:
-    if source.images:
-        first = source.images[0]
-        name = source.group_name or first.stem
-        return JobInput(name=name, stem=name, suffix="", index=index, path=first, images=source.images)
-    if source.path is not None:
-        path = source.path
-        return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path)
-    name = unquote(urlsplit(str(source.url)).path.rsplit("/", 1)[-1]) or "image"
-    pure = Path(name)
-    return JobInput(name=name, stem=pure.stem or "image", suffix=pure.suffix, index=index, url=source.url)
 
 
 class _Planner:
@@ -380,7 +160,7 @@ class _Planner:
         self.cues: dict[Path, tuple[Cue, ...]] = {}
 
     def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
-        job_input = _job_input(source, index)
+        job_input = job_input_of(source, index)
         name = printable(job_input.name)
         label = f"{name} [{variant.name}]" if variant else name
         values = {**self.recipe.vars, **source.vars, **(variant.vars if variant else {}), **self.overrides}
@@ -549,16 +329,16 @@ class _Planner:
         """A font file resolved against the recipe's folder (bundled families stay names)."""
         if style.font in BUNDLED_FONTS:
             return style
-        path = _absolute(self.recipe.directory / Path(style.font).expanduser())
+        path = absolute(self.recipe.directory / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
             self._problem_once(span, message)
-        elif not _is_file(path):
+        elif not is_file(path):
             self._problem_once(span, f"font file '{style.font}' not found (looked for {path})")
         return replace(style, font=str(path))
 
     def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
-        path = _absolute(self.recipe.directory / Path(written).expanduser())
+        path = absolute(self.recipe.directory / Path(written).expanduser())
         if path not in self.cues:
             try:
                 self.cues[path] = read_cues(path)
@@ -577,8 +357,8 @@ class _Planner:
         rendered = self._text(template, context, label).strip()
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
-        path = _absolute(self.recipe.directory / Path(rendered).expanduser())
-        if not _is_file(path):
+        path = absolute(self.recipe.directory / Path(rendered).expanduser())
+        if not is_file(path):
             message = f"audio file '{rendered}' not found (looked for {path}; input {label})"
             self.problems.append(str(self.recipe.problem_at(template.span, message)))
         return str(path)
