@@ -58,8 +58,8 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check recipes against the schema and the template rules; exit 2 if any is invalid, 1 if table rows cannot run."""
-    from joypix_recipes.sources import bad_table_rows
     from joypix_recipes.recipe import load_recipe
+    from joypix_recipes.sources import bad_table_rows
 
     extra_vars = list(_parse_vars(args.var))
     failed = bad_rows = False
@@ -126,8 +126,8 @@ def _progress_mode(args: argparse.Namespace) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Plan a recipe's jobs and run them (or list them with --dry-run)."""
     from joypix_recipes.plan import plan_jobs
-    from joypix_recipes.sources import command_line_table_columns
     from joypix_recipes.recipe import load_recipe
+    from joypix_recipes.sources import command_line_table_columns
 
     overrides = _parse_vars(args.var)
     if args.group and not args.input:

@@ -13,6 +13,7 @@ import functools
 import itertools
 import ssl
 from collections.abc import Awaitable, Callable
+from http.cookiejar import CookieJar
 from typing import Any, Literal
 
 import httpx
@@ -121,11 +122,14 @@ class Transport:
         self.sleep = sleep
         self.tokens = TokenProvider(TokenCache(settings.home, settings.base_url), self._fetch_anonymous)
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+        # One cookie jar for every pool: a cookie the service sets (a load balancer's, say) goes back
+        # with every later request, whichever pool carries it.
+        cookies = CookieJar()
 
         def client() -> httpx.AsyncClient:
             return httpx.AsyncClient(
                 base_url=settings.base_url, timeout=timeout, follow_redirects=False, verify=tls_context(),
-                limits=SHARD_LIMITS,
+                limits=SHARD_LIMITS, cookies=cookies,
             )
 
         self.pools = PoolShards([client() for _ in range(POOL_SHARDS)])

@@ -152,7 +152,9 @@ class Api:
         data: dict[str, Any] = {"session_id": session.session_id, "task_id": session.task_id, "bind_id": session.bind_id}
         if session.user_id is not None:
             data["user_id"] = session.user_id
-        return envelope(variation.decorate(data))
+        cookie = self.state.knobs.affinity_cookie
+        headers = {"Set-Cookie": f"{cookie}; Path=/; HttpOnly"} if cookie else None
+        return envelope(variation.decorate(data), headers=headers)
 
     async def upload(self, request: Request) -> Response:
         """Store a multipart file part (any field name), or fetch ``{"url": ...}``; images join the draft."""

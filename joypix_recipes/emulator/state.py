@@ -54,6 +54,7 @@ class Knobs:
     stub_render: bool = False  # a one-second solid MP4 of the draft's size instead of a real render
     poll_retry_after: float | None = None  # Retry-After on polls of unfinished renders
     hide_render_progress: bool = False  # render polls carry no progress figure
+    affinity_cookie: str | None = None  # "name=value" set on session creation, as a load balancer's stickiness
     token_lifetime: float = TOKEN_LIFETIME_S
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     vary: int | None = None  # a seed: each session draws undocumented shapes of its own (emulator.variation)

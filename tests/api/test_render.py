@@ -172,3 +172,15 @@ def test_failed_render_raises_a_render_error(emulator: Emulator, settings: Clien
         run(_export(tmp_path, target), settings)
     assert "cloud export failed" in str(caught.value)
     assert not target.exists()
+
+
+def test_a_cookie_the_service_sets_goes_back_with_every_later_request(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
+    emulator.state.knobs.affinity_cookie = "lb=node-7"
+    run(_export(tmp_path, tmp_path / "out.mp4"), settings)
+    api = emulator.state.requests.api
+    created = next(index for index, request in enumerate(api) if request.path.endswith("/with-session/nemo_agent"))
+    later = api[created + 1 :]
+    assert len(later) > 5
+    assert all("lb=node-7" in request.headers.get("cookie", "") for request in later)
