@@ -32,6 +32,7 @@ log = logging.getLogger("joypix_recipes.cluster")
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 WORKER_IDLE_MS = 100
+SIGNAL_CHECK_S = 0.2
 """The longest an idle (or full) worker waits before polling its queues again; also its heartbeat pace.
 Dramatiq backs off up to this while all slots are busy, so it bounds how long a freed slot stays empty."""
 
@@ -127,7 +128,10 @@ def serve_one(
             "worker %s on %s: queues %s, %d slot%s", context.name, settings.public_broker, ",".join(queues), threads,
             "s" if threads != 1 else "",
         )
-        stopping.event.wait()
+        # A process-wide signal may land on any of Dramatiq's threads; Python runs its handler only when
+        # the main thread next wakes, so the main thread must wake now and then rather than block for good.
+        while not stopping.event.wait(SIGNAL_CHECK_S):
+            pass
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             context.hand_back(loop_thread.loop, None if stopping.interrupted else frozenset({"nemo"}))
