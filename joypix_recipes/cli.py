@@ -161,11 +161,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_JOB_FAILED
         _error(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
+    notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
     farm = _farm_settings(args)
     if farm is not None:
-        if args.notify or recipe.notify_urls or recipe.notify_commands:
-            _error("warning: render-farm runs do not send notifications yet; --notify and notify: are ignored")
-        return _run_on_farm(args, farm, jobs, out_dir, recipe.name)
+        return _run_on_farm(args, farm, jobs, out_dir, recipe.name, notify)
     from joypix_recipes.execution import execute_run
 
     summary = _run_until_interrupted(
@@ -179,7 +178,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             force=args.force,
             progress_mode=_progress_mode(args),
             verbose=args.verbose,
-            notify=_notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands),
+            notify=notify,
         )
     )
     return max(int(summary.exit_code), EXIT_JOB_FAILED if rejected else EXIT_OK)
@@ -187,14 +186,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _notify_settings(urls: Sequence[str], recipe_urls: Sequence[str], commands: Sequence[Sequence[str]]) -> Any:
     """Where `joypix run` sends its events: --notify URLs, then the recipe's own targets; None for nowhere."""
-    from joypix_recipes.notify import NotifySettings, NotifyTarget
+    from joypix_recipes.notify import notify_settings
 
     for url in urls:
         if not url.lower().startswith(("http://", "https://")):
             raise UsageError(f"--notify needs an http:// or https:// URL, not '{url}'")
-    targets = [NotifyTarget(url=url) for url in (*urls, *recipe_urls)]
-    targets += [NotifyTarget(command=tuple(command)) for command in commands]
-    return NotifySettings.from_environment(targets) if targets else None
+    return notify_settings((*urls, *recipe_urls), commands)
 
 
 def _warn_unused_vars(recipe: Any, overrides: dict[str, str]) -> None:
@@ -228,11 +225,15 @@ def _farm_settings(args: argparse.Namespace) -> Any:
     return resolve_settings(args.broker, args.storage)
 
 
-def _run_on_farm(args: argparse.Namespace, farm: Any, jobs: Sequence[Any], out_dir: Path, recipe_name: str) -> int:
-    """`joypix run --broker`: submit and follow (or only submit, with --detach)."""
+def _run_on_farm(
+    args: argparse.Namespace, farm: Any, jobs: Sequence[Any], out_dir: Path, recipe_name: str, notify: Any
+) -> int:
+    """`joypix run --broker`: submit and follow (or only submit, with --detach); the follower notifies."""
     from joypix_recipes.cluster.farm import run_on_farm, submit_to_farm
 
     if args.detach:
+        if notify is not None:
+            _error("warning: --detach only submits, so nothing is notified; the run that follows the jobs notifies")
         submission = _run_until_interrupted(
             submit_to_farm(jobs, farm, options=_backend_options(args), force=args.force)
         )
@@ -251,6 +252,7 @@ def _run_on_farm(args: argparse.Namespace, farm: Any, jobs: Sequence[Any], out_d
             force=args.force,
             progress_mode=_progress_mode(args),
             verbose=args.verbose,
+            notify=notify,
         )
     )
     return int(summary.exit_code)

@@ -75,6 +75,13 @@ class NotifySettings:
         return cls(tuple(targets), secret=secret)
 
 
+def notify_settings(urls: Sequence[str], commands: Sequence[Sequence[str]]) -> NotifySettings | None:
+    """Targets for these URLs and commands, signed with the secret from the environment; None when there are none."""
+    targets = [NotifyTarget(url=url) for url in urls]
+    targets += [NotifyTarget(command=tuple(command)) for command in commands]
+    return NotifySettings.from_environment(targets) if targets else None
+
+
 def sign(body: bytes, secret: str) -> str:
     """The signature header's value for ``body``."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
@@ -222,12 +229,17 @@ class Notifier:
 
 
 class NotifyingProgress(Progress):
-    """A progress display that also sends each finished job and the finished run to a Notifier."""
+    """A progress display that also sends each finished job and the finished run to a Notifier.
 
-    def __init__(self, inner: Progress, notifier: Notifier, recipe_name: str) -> None:
+    With ``recipe_path``, only that recipe's jobs are sent and no run event: a watcher serves several
+    recipes through one display, each with its own targets, and never finishes a run of one recipe.
+    """
+
+    def __init__(self, inner: Progress, notifier: Notifier, recipe_name: str, *, recipe_path: Path | None = None) -> None:
         self.inner = inner
         self.notifier = notifier
         self.recipe_name = recipe_name
+        self.recipe_path = recipe_path
         self.verbose = inner.verbose
         self.started = time.monotonic()
 
@@ -248,14 +260,16 @@ class NotifyingProgress(Progress):
 
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
         self.inner.job_finished(outcome, detail)
-        self.notifier.send(job_event(outcome, self.recipe_name))
+        if self.recipe_path is None or outcome.job.recipe_path == self.recipe_path:
+            self.notifier.send(job_event(outcome, self.recipe_name))
 
     def run_stopped(self, reason: str) -> None:
         self.inner.run_stopped(reason)
 
     def run_finished(self, summary: RunSummary, manifest: Path | None = None, report: Path | None = None) -> None:
         self.inner.run_finished(summary, manifest, report)
-        self.notifier.send(run_event(summary, self.recipe_name, time.monotonic() - self.started))
+        if self.recipe_path is None:
+            self.notifier.send(run_event(summary, self.recipe_name, time.monotonic() - self.started))
 
     def close(self) -> None:
         self.inner.close()

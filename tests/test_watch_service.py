@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -398,3 +399,18 @@ def test_a_file_in_failed_that_changes_afterwards_goes_back_to_the_queue(setup: 
     assert setup.listing("failed") == []
     assert (setup.folder / "done" / "stalled.png").read_bytes() == data
     assert (setup.out / "stalled.mp4").read_bytes() == b"MP4" + hashlib.sha256(data).digest()
+
+
+def test_a_hot_folder_notifies_the_recipes_targets_of_each_clip(setup: Setup) -> None:
+    received = setup.root / "events.jsonl"
+    append = "import sys; open(sys.argv[1], 'a', encoding='utf-8').write(sys.stdin.read() + chr(10))"
+    setup.recipe.write_text(RECIPE + f"notify: {{command: {json.dumps([sys.executable, '-c', append, str(received)])}}}\n")
+    png(setup.folder / "good.png", 1)
+    (setup.folder / "notes.png").write_bytes(b"this is text, not a picture")
+    assert setup.run_once() == 1
+    events = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
+    # One event per clip; a watcher never finishes a run, so there is no run event.
+    assert sorted((event["event"], Path(event["input"]).name, event["status"]) for event in events) == [
+        ("job.finished", "good.png", "done"), ("job.finished", "notes.png", "failed"),
+    ]
+    assert {event["recipe"] for event in events} == {"hot"}

@@ -19,6 +19,7 @@ from joypix_recipes.cluster.producer import Producer
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.execution import execute_run
 from joypix_recipes.job import Job
+from joypix_recipes.notify import NotifySettings
 from joypix_recipes.outcome import RunSummary
 
 
@@ -41,8 +42,10 @@ async def run_on_farm(
     force: bool,
     progress_mode: str,
     verbose: bool,
+    notify: NotifySettings | None = None,
 ) -> RunSummary:
-    """Submit every job (or re-attach), follow them to the end, write manifest.json and report.html."""
+    """Submit every job (or re-attach), follow them to the end, write manifest.json and report.html, and
+    notify as a local run does (from this machine, as each job's output arrives)."""
     await asyncio.to_thread(check_broker, settings)
     return await execute_run(
         jobs,
@@ -55,6 +58,7 @@ async def run_on_farm(
         progress_mode=progress_mode,
         verbose=verbose,
         backends=farm_backends(settings, [jobs[0].backend], force=force),
+        notify=notify,
     )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
@@ -16,6 +17,7 @@ from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.execution import Execution, execution, find_backend, refuse_foreign_run_files
 from joypix_recipes.job import Job
 from joypix_recipes.journal import Journal
+from joypix_recipes.notify import Notifier, NotifyingProgress, notify_settings
 from joypix_recipes.outfolder import hold_output_folder
 from joypix_recipes.progress import Progress, open_progress
 from joypix_recipes.watch.config import Flow, WatchConfig
@@ -23,6 +25,9 @@ from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
 from joypix_recipes.watch.jobs import DoneIndex, FlowJobs, Planner, RunnerHandler
 from joypix_recipes.watch.observer import ObserverFactory
+
+if TYPE_CHECKING:
+    from joypix_recipes.recipe.model import Recipe
 
 log = logging.getLogger("joypix_recipes.watch")
 
@@ -55,7 +60,7 @@ async def watch(
     """
     stop = stop if stop is not None else asyncio.Event()
     plans = {flow: _flow_plan(flow) for flow in config.flows}
-    for flow, (_, backend_name, _) in plans.items():
+    for flow, (_, backend_name, _, _) in plans.items():
         find_backend(backend_name, backends, context=f" for {flow.label}")
     for out_dir in {flow.out_dir for flow in config.flows}:
         refuse_foreign_run_files(out_dir)
@@ -65,11 +70,19 @@ async def watch(
             await stack.enter_async_context(hold_output_folder(out_dir, on_wait=log.warning))
         # Closed in reverse: every run (writing its report) before its journal, the display last.
         display = progress if progress is not None else stack.enter_context(open_progress(progress_mode, verbose))
+        # Each recipe's own notify: targets hear of its clips; the notifiers close after every run below
+        # (the stack unwinds in reverse), with a short, bounded time to send what is left.
+        for recipe in {recipe.path: recipe for _, _, _, recipe in plans.values()}.values():
+            settings = notify_settings(recipe.notify_urls, recipe.notify_commands)
+            if settings is not None:
+                notifier = Notifier(settings)
+                stack.callback(notifier.close)
+                display = NotifyingProgress(display, notifier, recipe.name, recipe_path=recipe.path)
         journals: dict[Path, Journal] = {}
         done: dict[Path, DoneIndex] = {}
         runs: dict[tuple[Path, str], Execution] = {}
         flows = {}
-        for flow, (planner, backend_name, recipe_name) in plans.items():
+        for flow, (planner, backend_name, recipe_name, _) in plans.items():
             out_dir = flow.out_dir
             if out_dir not in journals:
                 journals[out_dir] = stack.enter_context(Journal.open(out_dir))
@@ -106,7 +119,7 @@ async def watch(
         return summary.exit_code
 
 
-def _flow_plan(flow: Flow) -> tuple[Planner, str, str]:
+def _flow_plan(flow: Flow) -> tuple[Planner, str, str, Recipe]:
     """Load the flow's recipe now (a broken recipe stops the watcher before it starts)."""
     from joypix_recipes.plan import plan_jobs
     from joypix_recipes.recipe.model import load_recipe
@@ -119,7 +132,8 @@ def _flow_plan(flow: Flow) -> tuple[Planner, str, str]:
     def plan(path: Path) -> list[Job]:
         return plan_jobs(recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name)
 
-    return plan, backend_name, recipe.name
+    return plan, backend_name, recipe.name, recipe
+
 
 
 def _announce(event: FileEvent) -> None:

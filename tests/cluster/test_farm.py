@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.conftest import REPO, Farm, environment, finish, partials_under, wait_for, write_batch
+from tests.cluster.conftest import RECIPE, REPO, Farm, environment, finish, partials_under, wait_for, write_batch
 from tests.helpers import same_pictures
 
 pytestmark = pytest.mark.timeout(150)
@@ -271,3 +271,16 @@ steps:
   - transition: {kind: crossfade, duration: 0.25}
 export: {resolution: 480p, aspect: "1:1", fps: 24, quality: low}
 """
+
+
+def test_a_farm_run_notifies_each_job_and_the_run_from_the_submitting_machine(farm: Farm, tmp_path: Path) -> None:
+    received = tmp_path / "events.jsonl"
+    append = "import sys; open(sys.argv[1], 'a', encoding='utf-8').write(sys.stdin.read() + chr(10))"
+    notify = f"notify: {{command: {json.dumps([sys.executable, '-c', append, str(received)])}}}\n"
+    recipe = write_batch(tmp_path / "batch", count=2, recipe=RECIPE + notify)
+    farm.worker()
+    code, _, stderr = finish(farm.run(recipe, tmp_path / "out"))
+    assert code == 0 and "notif" not in stderr, stderr
+    events = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
+    assert sorted(event["event"] for event in events) == ["job.finished", "job.finished", "run.finished"]
+    assert {Path(event["output"]).name for event in events if event["event"] == "job.finished"} == {"p0.mp4", "p1.mp4"}
