@@ -137,9 +137,15 @@ def test_a_render_showing_steady_progress_is_polled_a_few_times_and_seen_soon_af
 ) -> None:
     latency = 1.5
     emulator.state.knobs.render_latency = latency
-    began = time.monotonic()
-    run(_export(tmp_path, tmp_path / "out.mp4"), settings)
-    waited = time.monotonic() - began
+
+    async def render_and_wait(client: NemoClient) -> float:
+        session, draft = await session_with_draft(client, tmp_path)
+        render_id = await client.start_render(session.session_id, draft, SMALL_OUTPUT)
+        began = time.monotonic()
+        await client.wait_for_render(render_id)
+        return time.monotonic() - began
+
+    waited = run(render_and_wait, settings)
     (polls,) = emulator.state.poll_times.values()
     gaps = [later - earlier for earlier, later in zip(polls, polls[1:])]
     # At the 0.05 s interval alone it would take 30 polls; the pace never goes below the interval.
