@@ -70,12 +70,14 @@ redis.call('hset', KEYS[1], 'state', 'queued', 'submission', ARGV[1], 'queued_at
 return ARGV[1]
 """
 
-# Writes by the lease holder only (a lapsed lease nobody took since still counts as ours):
-# KEYS = record, lease; ARGV = token, then field/value pairs.
+# Writes by the lease holder only (a lapsed lease nobody took since still counts as ours); a job's last
+# write (done or failed) also gives the record the time it lives on.
+# KEYS = record, lease; ARGV = token, ms to keep the record ('' for no change), then field/value pairs.
 _HOLDER_WRITE = """
 local holder = redis.call('get', KEYS[2])
 if holder and holder ~= ARGV[1] then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV, 2))
+redis.call('hset', KEYS[1], unpack(ARGV, 3))
+if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 1
 """
 
@@ -102,16 +104,6 @@ end
 local reply = redis.call('hgetall', KEYS[1])
 table.insert(reply, 1, 'started')
 return reply
-"""
-
-# The last write of a job (done or failed), by the lease holder only; the record then lives ``ARGV[2]`` ms more.
-# KEYS = record, lease; ARGV = token, ms to keep, then field/value pairs.
-_FINISH = """
-local holder = redis.call('get', KEYS[2])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV, 3))
-redis.call('pexpire', KEYS[1], ARGV[2])
-return 1
 """
 
 _NOTE = """
@@ -149,7 +141,6 @@ class Ledger:
         self._note = self.client.register_script(_NOTE)
         self._start = self.client.register_script(_START)
         self._holder_write = self.client.register_script(_HOLDER_WRITE)
-        self._finish = self.client.register_script(_FINISH)
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
 
@@ -209,18 +200,14 @@ class Ledger:
         """Give the lease up, if still ours."""
         await self._release(keys=[lease_key(identity)], args=[token])
 
-    async def holder_write(self, identity: str, token: str, **values: Any) -> bool:
-        """Set fields as the lease holder; False (nothing written) when the lease is no longer ours."""
-        return bool(
-            await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, *_pairs(values)])
-        )
+    async def holder_write(self, identity: str, token: str, *, keep_s: float | None = None, **values: Any) -> bool:
+        """Set fields as the lease holder; False (nothing written) when the lease is no longer ours.
 
-
-    async def finish(self, identity: str, token: str, keep_s: float, **values: Any) -> bool:
-        """The job's last write as the lease holder (state done or failed); the record expires ``keep_s`` later.
-        False (nothing written) when the lease is no longer ours."""
+        ``keep_s`` is given with a job's last write (done or failed): the record expires that much later.
+        """
+        keep = "" if keep_s is None else str(int(keep_s * 1000))
         return bool(
-            await self._finish(keys=[record_key(identity), lease_key(identity)], args=[token, int(keep_s * 1000), *_pairs(values)])
+            await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, keep, *_pairs(values)])
         )
 
 
@@ -244,4 +231,4 @@ def _now() -> str:
 def holder_write_now(client: Any, identity: str, token: str, values: dict[str, str]) -> bool:
     """``Ledger.holder_write`` over a blocking client, for reporters that must not return before it is stored."""
     pairs = [item for pair in values.items() for item in pair]
-    return bool(client.eval(_HOLDER_WRITE, 2, record_key(identity), lease_key(identity), token, *pairs))
+    return bool(client.eval(_HOLDER_WRITE, 2, record_key(identity), lease_key(identity), token, "", *pairs))

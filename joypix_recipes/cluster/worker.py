@@ -275,7 +275,7 @@ class _Execution:
             "warnings": list(reporter.warnings) + list(result.warnings), **stored,
         }
         keep_s = self.context.settings.keep_records_s
-        done = await _retrying(lambda: ledger.finish(self.identity, self.token, keep_s, **finished))
+        done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, keep_s=keep_s, **finished))
         if not done:
             log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
         log.info("done %s (%s)", job.label, self.identity)
@@ -322,8 +322,8 @@ class _Execution:
         log.warning("failed %s: %s", self.message.job.label, error)
         await reporter.settle()  # a stage still being written must not land over "failed"
         await _retrying(
-            lambda: self.context.ledger.finish(
-                self.identity, self.token, self.context.settings.keep_records_s, state=State.FAILED.value,
+            lambda: self.context.ledger.holder_write(
+                self.identity, self.token, keep_s=self.context.settings.keep_records_s, state=State.FAILED.value,
                 stage="failed", error=error, error_kind=kind, finished_at=f"{time.time():.3f}",
             )
         )

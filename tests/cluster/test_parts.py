@@ -116,8 +116,8 @@ def test_a_finished_record_expires_after_the_keeping_time_and_only_its_lease_hol
         try:
             await ledger.claim("job1", "submission1")
             await ledger.start("job1", "submission1", "worker-a:1", 30.0, "worker-a")
-            stranger = await ledger.finish("job1", "worker-b:1", 3600.0, state=State.DONE.value)
-            holder = await ledger.finish("job1", "worker-a:1", 3600.0, state=State.DONE.value, replies=["ok"])
+            stranger = await ledger.holder_write("job1", "worker-b:1", keep_s=3600.0, state=State.DONE.value)
+            holder = await ledger.holder_write("job1", "worker-a:1", keep_s=3600.0, state=State.DONE.value, replies=["ok"])
             return stranger, holder
         finally:
             await ledger.aclose()
