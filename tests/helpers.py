@@ -127,15 +127,17 @@ earlier encoder left in the process shows): the same frames encoded twice differ
 levels on average per frame. Any real difference in the picture is far larger."""
 
 
-def same_pictures(first: Path, second: Path) -> bool:
-    """Whether two clips decode to the same number of frames, each alike within the encoder's noise."""
+def luma_frames(path: Path) -> np.ndarray:
+    """Every frame's Y plane, as PyAV decodes the clip (frames x height x width, int16 so differences fit)."""
     import av
 
-    def luma(path: Path) -> np.ndarray:
-        with av.open(str(path)) as container:
-            return np.array([frame.to_ndarray(format="gray") for frame in container.decode(video=0)], dtype=np.int16)
+    with av.open(str(path)) as container:
+        return np.array([frame.to_ndarray(format="gray") for frame in container.decode(video=0)], dtype=np.int16)
 
-    one, two = luma(first), luma(second)
+
+def same_pictures(first: Path, second: Path) -> bool:
+    """Whether two clips decode to the same number of frames, each alike within the encoder's noise."""
+    one, two = luma_frames(first), luma_frames(second)
     if one.shape != two.shape:
         return False
     per_frame = np.abs(one - two).reshape(len(one), -1).mean(axis=1)

@@ -20,12 +20,8 @@ from joypix_recipes.job import Job, attached_files, named_file, with_attached_fi
 
 def files_to_attach(job: Job) -> dict[str, Path]:
     """Every extra file the job reads on this machine, keyed by the name the job uses for it."""
-    found = {name: Path(name) for name in attached_files(job) if Path(name).is_file()}
-    for name in _prompt_audio_names(job):
-        local = named_file(job, name)
-        if local is not None:
-            found[name] = local
-    return found
+    found = {name: named_file(job, name) for name in (*attached_files(job), *_prompt_audio_names(job))}
+    return {name: local for name, local in found.items() if local is not None}
 
 
 def place_attachments(job: Job, names: Iterable[str], folder: Path) -> tuple[Job, dict[str, Path]]:

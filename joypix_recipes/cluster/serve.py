@@ -32,9 +32,10 @@ log = logging.getLogger("joypix_recipes.cluster")
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 WORKER_IDLE_MS = 100
-SIGNAL_CHECK_S = 0.2
 """The longest an idle (or full) worker waits before polling its queues again; also its heartbeat pace.
 Dramatiq backs off up to this while all slots are busy, so it bounds how long a freed slot stays empty."""
+SIGNAL_CHECK_S = 0.2
+"""How often the main thread wakes to run signal handlers while the worker serves."""
 
 
 def parse_queues(text: str | None) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ Each session draws its own ``Variation`` from the seed and the session's number:
 reply puts the file id (or leaves it out), unknown keys added to every reply and event, the keys the
 draft's segments use, the render status words before completion, where the download link sits,
 whether the session reply names the user, long silences without heartbeats, a trailing error
-frame after an edit has landed, and whether render polls carry a progress figure. Without a seed every session gets ``PLAIN``, the emulator's usual shapes.
+frame after an edit has landed, and whether render polls carry a progress figure. Without a seed
+every session gets ``PLAIN``, the emulator's usual shapes.
 """
 
 from __future__ import annotations

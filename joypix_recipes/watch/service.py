@@ -60,7 +60,7 @@ async def watch(
     """
     stop = stop if stop is not None else asyncio.Event()
     plans = {flow: _flow_plan(flow) for flow in config.flows}
-    for flow, (_, backend_name, _, _) in plans.items():
+    for flow, (_, backend_name, _) in plans.items():
         find_backend(backend_name, backends, context=f" for {flow.label}")
     for out_dir in {flow.out_dir for flow in config.flows}:
         refuse_foreign_run_files(out_dir)
@@ -72,7 +72,7 @@ async def watch(
         display = progress if progress is not None else stack.enter_context(open_progress(progress_mode, verbose))
         # Each recipe's own notify: targets hear of its clips; the notifiers close after every run below
         # (the stack unwinds in reverse), with a short, bounded time to send what is left.
-        for recipe in {recipe.path: recipe for _, _, _, recipe in plans.values()}.values():
+        for recipe in {recipe.path: recipe for _, _, recipe in plans.values()}.values():
             settings = notify_settings(recipe.notify_urls, recipe.notify_commands)
             if settings is not None:
                 notifier = Notifier(settings)
@@ -82,7 +82,7 @@ async def watch(
         done: dict[Path, DoneIndex] = {}
         runs: dict[tuple[Path, str], Execution] = {}
         flows = {}
-        for flow, (planner, backend_name, recipe_name, _) in plans.items():
+        for flow, (planner, backend_name, recipe) in plans.items():
             out_dir = flow.out_dir
             if out_dir not in journals:
                 journals[out_dir] = stack.enter_context(Journal.open(out_dir))
@@ -95,7 +95,7 @@ async def watch(
                         journal=journals[out_dir],
                         progress=display,
                         out_dir=out_dir,
-                        recipe_name=recipe_name,
+                        recipe_name=recipe.name,
                         options=backend_options,
                         backends=backends,
                         concurrency=config.concurrency,
@@ -119,7 +119,7 @@ async def watch(
         return summary.exit_code
 
 
-def _flow_plan(flow: Flow) -> tuple[Planner, str, str, Recipe]:
+def _flow_plan(flow: Flow) -> tuple[Planner, str, Recipe]:
     """Load the flow's recipe now (a broken recipe stops the watcher before it starts)."""
     from joypix_recipes.plan import plan_jobs
     from joypix_recipes.recipe.model import load_recipe
@@ -132,8 +132,7 @@ def _flow_plan(flow: Flow) -> tuple[Planner, str, str, Recipe]:
     def plan(path: Path) -> list[Job]:
         return plan_jobs(recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name)
 
-    return plan, backend_name, recipe.name, recipe
-
+    return plan, backend_name, recipe
 
 
 def _announce(event: FileEvent) -> None:

@@ -8,19 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
-from helpers import same_pictures, write_image
+from helpers import luma_frames, same_pictures, write_image
 
 from joypix_recipes.actions import Animate, Fade, Prompt, Text
 from joypix_recipes.job import Job
 
 from .conftest import MakeBackend, make_job
-
-
-def _luma_frames(path: Path) -> list[np.ndarray]:
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="gray") for frame in container.decode(video=0)]
 
 
 def test_draft_built_through_the_emulator_renders_frame_for_frame_like_the_local_one(
@@ -40,7 +34,7 @@ def test_draft_built_through_the_emulator_renders_frame_for_frame_like_the_local
     local = make_backend.run_job(make_backend("local"), job_for("local"))
     cloud = make_backend.run_job(make_backend("nemo"), job_for("nemo"))
 
-    local_frames, cloud_frames = _luma_frames(local.output), _luma_frames(cloud.output)
+    local_frames, cloud_frames = luma_frames(local.output), luma_frames(cloud.output)
     assert len(local_frames) == len(cloud_frames) == 24
     assert same_pictures(local.output, cloud.output), "the draft came back from the emulator unchanged"
     early, late = local_frames[8], local_frames[16]  # inside the fades
