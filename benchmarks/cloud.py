@@ -35,11 +35,11 @@ from runner import (  # noqa: I001 -- the sibling benchmark's helpers
     run_jobs,
 )
 
-from joypix_recipes.actions import Animate, Text
+from joypix_recipes.job.actions import Animate, Text
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.nemo import NemoBackend
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import PlannedStep
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import PlannedStep
 
 TURN_S = TURN_LATENCY_S  # 300 ms per turn
 RENDER_S = RENDER_LATENCY_S  # 1 s per render

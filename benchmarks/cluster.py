@@ -37,12 +37,12 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from runner import StubBackend, check, emulator_process, make_image, make_jobs, run_jobs
 
-from joypix_recipes.actions import Animate, Fade, Text
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.cluster.farm import run_on_farm
 from joypix_recipes.cluster.settings import ClusterSettings
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, PlannedStep
+from joypix_recipes.job.actions import Animate, Fade, Text
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import Job, PlannedStep
 
 HEARTBEAT_S = 10.0
 

@@ -51,10 +51,10 @@ def make_group(base: Path, folder: Path) -> list[Path]:
 
 
 def _draft(count: int) -> Any:
-    from joypix_recipes.actions import Animate, Transition
-    from joypix_recipes.draft import Draft
-    from joypix_recipes.edit import add_image, apply_action, new_draft
-    from joypix_recipes.export import ExportSettings
+    from joypix_recipes.job.actions import Animate, Transition
+    from joypix_recipes.job.export import ExportSettings
+    from joypix_recipes.timeline.draft import Draft
+    from joypix_recipes.timeline.edit import add_image, apply_action, new_draft
 
     draft = new_draft(ExportSettings(aspect="9:16", resolution="1080p", fps=FPS), seed=3)
     for index in range(count):

@@ -86,7 +86,7 @@ def tag_display_p3(source: Path, target: Path) -> Path:
 
 
 def _draft() -> Any:
-    from joypix_recipes.draft import Draft, VideoClip
+    from joypix_recipes.timeline.draft import Draft, VideoClip
 
     clip = VideoClip("photo", SECONDS * 1000, motion="zoom-in", zoom=ZOOM, easing="linear")
     return Draft(width=WIDTH, height=HEIGHT, fps=FPS, video=(clip,))

@@ -28,14 +28,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from joypix_recipes.actions import Animate, Fade, Text
 from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Resume
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
-from joypix_recipes.journal import Journal
-from joypix_recipes.outcome import RunSummary
-from joypix_recipes.progress import Progress
-from joypix_recipes.runner import Runner
+from joypix_recipes.job.actions import Animate, Fade, Text
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import Job, JobInput, PlannedStep
+from joypix_recipes.run.journal import Journal
+from joypix_recipes.run.outcome import RunSummary
+from joypix_recipes.run.progress import Progress
+from joypix_recipes.run.runner import Runner
 
 TURN_LATENCY_S = 0.3
 RENDER_LATENCY_S = 1.0

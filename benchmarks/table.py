@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from joypix_recipes.plan import plan_jobs  # noqa: E402
 from joypix_recipes.recipe import load_recipe  # noqa: E402
+from joypix_recipes.recipe.plan import plan_jobs  # noqa: E402
 from joypix_recipes.recipe.table import read_table  # noqa: E402
 
 STEPS = "steps:\n  - text: {content: '{{ vars.title }}'}\nexport: {output: '{{ vars.sku }}.mp4'}\n"

@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from joypix_recipes.template import Namespace, render_template
+from joypix_recipes.recipe.template.render import Namespace, render_template
 
 TEMPLATES = {
     "prompt": "Slow zoom on {{ vars.product | upper }} by {{ vars.brand }}, title '{{ input.stem | replace('_', ' ') }}'",

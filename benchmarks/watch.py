@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image
 
 from joypix_recipes.backends.contract import JobReporter, JobResult, Resume
-from joypix_recipes.job import Job
-from joypix_recipes.journal import Journal
-from joypix_recipes.plan import plan_jobs
-from joypix_recipes.progress import Progress
+from joypix_recipes.job.model import Job
 from joypix_recipes.recipe.model import load_recipe
-from joypix_recipes.runner import Runner
+from joypix_recipes.recipe.plan import plan_jobs
+from joypix_recipes.run.journal import Journal
+from joypix_recipes.run.progress import Progress
+from joypix_recipes.run.runner import Runner
 from joypix_recipes.watch import WatchConfig, watch
 from joypix_recipes.watch.hotfolder import FileEvent
 

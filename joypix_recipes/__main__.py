@@ -1,5 +1,5 @@
 """Allows ``python -m joypix_recipes``."""
 
-from joypix_recipes.cli import main
+from joypix_recipes.cli.main import main
 
 raise SystemExit(main())

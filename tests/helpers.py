@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from joypix_recipes.actions import Action, Animate
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep, UnknownPhrases
-from joypix_recipes.outcome import JobOutcome, RunSummary
-from joypix_recipes.progress import Progress
+from joypix_recipes.job.actions import Action, Animate
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import Job, JobInput, PlannedStep, UnknownPhrases
+from joypix_recipes.run.outcome import JobOutcome, RunSummary
+from joypix_recipes.run.progress import Progress
 
 EXIF_ORIENTATION = 274
 

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from joypix_recipes.api.endpoints import ENV_TOKEN, TOKEN_LIFETIME_S
 from joypix_recipes.api.home import read_json, update_private_json
-from joypix_recipes.api.redact import url_without_credentials
 from joypix_recipes.errors import AuthError
+from joypix_recipes.redact import url_without_credentials
 
 TOKEN_FILE = "auth.json"
 EXPIRY_MARGIN_S = 300.0

@@ -26,7 +26,6 @@ from joypix_recipes.api.envelope import as_int, as_text
 from joypix_recipes.api.home import record_session
 from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
 from joypix_recipes.api.pace import RenderPace
-from joypix_recipes.api.redact import get_logger, redact
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
 from joypix_recipes.api.turns import TurnRequest, run_turn
@@ -38,6 +37,7 @@ from joypix_recipes.errors import (
     StepInDoubtError,
     UnsupportedFileError,
 )
+from joypix_recipes.redact import get_logger, redact
 
 log = get_logger()
 

@@ -6,7 +6,6 @@ Messages are built here from our own words plus, at most, the service's message 
 from __future__ import annotations
 
 from joypix_recipes.api import endpoints as api
-from joypix_recipes.api.redact import redact
 from joypix_recipes.errors import (
     ApiError,
     AuthError,
@@ -20,6 +19,7 @@ from joypix_recipes.errors import (
     SessionLostError,
     UnsupportedFileError,
 )
+from joypix_recipes.redact import redact
 
 ACCEPTED_LIST = ", ".join(sorted(suffix.lstrip(".") for suffix in api.ACCEPTED_SUFFIXES))
 

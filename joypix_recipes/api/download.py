@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from joypix_recipes.api.redact import get_logger
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import tls_context
 from joypix_recipes.errors import ProtocolError, ServerError
+from joypix_recipes.redact import get_logger
 
 log = get_logger()
 

@@ -21,9 +21,9 @@ import filelock
 import platformdirs
 
 from joypix_recipes.api.endpoints import ENV_HOME
-from joypix_recipes.api.redact import url_without_credentials
 from joypix_recipes.atomic import fsync_folder
 from joypix_recipes.errors import UsageError
+from joypix_recipes.redact import url_without_credentials
 
 LAST_SESSION_FILE = "last_session.json"
 

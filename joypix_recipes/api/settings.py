@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import joypix_recipes
 from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.home import default_home
-from joypix_recipes.api.redact import redact
 from joypix_recipes.errors import UsageError
+from joypix_recipes.redact import redact
 
 
 @dataclass(frozen=True)

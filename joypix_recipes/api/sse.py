@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from joypix_recipes.api.endpoints import STILL_WORKING_EVERY_S
-from joypix_recipes.api.redact import get_logger
+from joypix_recipes.redact import get_logger
 
 log = get_logger()
 

@@ -22,9 +22,9 @@ from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.auth import Credentials, TokenCache, TokenProvider, new_client_id
 from joypix_recipes.api.codes import error_for
 from joypix_recipes.api.envelope import Answer, read_answer, server_failure
-from joypix_recipes.api.redact import get_logger, remember_secret
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.errors import JoypixError, ProtocolError, ServerError
+from joypix_recipes.redact import get_logger, remember_secret
 
 log = get_logger()
 

@@ -23,10 +23,10 @@ from httpx_sse import aconnect_sse
 from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.auth import Credentials
 from joypix_recipes.api.envelope import Answer, read_answer, server_failure
-from joypix_recipes.api.redact import get_logger, redact
 from joypix_recipes.api.sse import Transcript, TurnDeadlineExceeded, read_frames, still_working_ticker, turn_deadline
 from joypix_recipes.api.transport import UNSENT_ERRORS, Recovery, Transport
 from joypix_recipes.errors import AgentRefusedError, ProtocolError, ServerError, StepInDoubtError
+from joypix_recipes.redact import get_logger, redact
 
 log = get_logger()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from joypix_recipes.job import Job
+from joypix_recipes.job.model import Job
 
 
 class JobReporter(Protocol):

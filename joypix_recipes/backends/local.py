@@ -18,14 +18,14 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
 from joypix_recipes.atomic import process_alive, remove_partials_of
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
-from joypix_recipes.draft import Draft
-from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
-from joypix_recipes.interpret import interpret_prompt, vocabulary
-from joypix_recipes.job import Job, PlannedStep, named_file, output_metadata
+from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, Prompt
+from joypix_recipes.job.model import Job, PlannedStep, named_file, output_metadata
+from joypix_recipes.timeline.draft import Draft
+from joypix_recipes.timeline.edit import add_image, apply_action, apply_interpretation, new_draft
+from joypix_recipes.timeline.interpret import interpret_prompt, vocabulary
 
 _RENDER_MODULE = "joypix_recipes.render.video"
 _PARENT_POLL_SECONDS = 0.5

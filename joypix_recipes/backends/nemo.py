@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from joypix_recipes.actions import Action, Audio, Prompt, Reframe, action_kind
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.codes import RenderNotFound
 from joypix_recipes.api.models import RenderStatus, TurnResult
@@ -25,10 +24,11 @@ from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobRes
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.backends.prompts import format_request, prompt_for, sequence_request
-from joypix_recipes.draft import summarize_timeline, timeline_parts
 from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
-from joypix_recipes.export import fps_value, frame_size
-from joypix_recipes.job import Job
+from joypix_recipes.job.actions import Action, Audio, Prompt, Reframe, action_kind
+from joypix_recipes.job.export import fps_value, frame_size
+from joypix_recipes.job.model import Job
+from joypix_recipes.timeline.draft import summarize_timeline, timeline_parts
 
 log = logging.getLogger("joypix_recipes.backends.nemo")
 
@@ -295,7 +295,7 @@ def intended_frame_size(job: Job) -> tuple[int, int]:
 
 def intended_format(job: Job) -> tuple[str, str]:
     """The aspect and resolution a job's export and steps ask for (a later reframe step wins)."""
-    from joypix_recipes.interpret import interpret_prompt
+    from joypix_recipes.timeline.interpret import interpret_prompt
 
     aspect, resolution = str(job.export.aspect), str(job.export.resolution)
     for step in job.steps:

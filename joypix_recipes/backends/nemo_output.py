@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from joypix_recipes.errors import RenderError
-from joypix_recipes.job import Job, identity_comment, output_metadata, poster_path
+from joypix_recipes.job.model import Job, identity_comment, output_metadata, poster_path
 from joypix_recipes.render.poster import poster_frame_index, write_poster
 from joypix_recipes.render.probe import probe_video_keeping
 from joypix_recipes.render.video import write_metadata

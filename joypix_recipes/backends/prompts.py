@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import PurePath
 
-from joypix_recipes.actions import (
+from joypix_recipes.job.actions import (
     BUILTIN_MUSIC,
     BUNDLED_FONTS,
     Action,
@@ -23,8 +23,8 @@ from joypix_recipes.actions import (
     Text,
     Transition,
 )
-from joypix_recipes.export import fps_label
-from joypix_recipes.interpret import ZOOM_WORDS
+from joypix_recipes.job.export import fps_label
+from joypix_recipes.timeline.interpret import ZOOM_WORDS
 
 _MOTION_NOUNS = {
     "zoom-in": "zoom-in",

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from joypix_recipes.actions import BUILTIN_MUSIC, Audio, Prompt
-from joypix_recipes.interpret import interpret_prompt
-from joypix_recipes.job import Job, attached_files, named_file, with_attached_files
+from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, Prompt
+from joypix_recipes.job.model import Job, attached_files, named_file, with_attached_files
+from joypix_recipes.timeline.interpret import interpret_prompt
 
 
 def files_to_attach(job: Job) -> dict[str, Path]:

@@ -11,9 +11,9 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
-from joypix_recipes.api.redact import redact
 from joypix_recipes.cluster.errors import BrokerError
 from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.redact import redact
 
 NAMESPACE = "joypix"
 ACTOR_NAME = "joypix_job"

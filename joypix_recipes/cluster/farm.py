@@ -17,10 +17,10 @@ from joypix_recipes.cluster.broker import check_broker
 from joypix_recipes.cluster.follower import ClusterBackend
 from joypix_recipes.cluster.producer import Producer
 from joypix_recipes.cluster.settings import ClusterSettings
-from joypix_recipes.execution import execute_run
-from joypix_recipes.job import Job
-from joypix_recipes.notify import NotifySettings
-from joypix_recipes.outcome import RunSummary
+from joypix_recipes.job.model import Job
+from joypix_recipes.run.notify import NotifySettings
+from joypix_recipes.run.outcome import RunSummary
+from joypix_recipes.run.session import run_jobs
 
 
 def farm_backends(settings: ClusterSettings, names: Sequence[str], *, force: bool = False) -> dict[str, BackendFactory]:
@@ -47,7 +47,7 @@ async def run_on_farm(
     """Submit every job (or re-attach), follow them to the end, write manifest.json and report.html, and
     notify as a local run does (from this machine, as each job's output arrives)."""
     await asyncio.to_thread(check_broker, settings)
-    return await execute_run(
+    return await run_jobs(
         jobs,
         backend_name=jobs[0].backend,
         options=options,

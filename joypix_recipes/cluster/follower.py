@@ -25,7 +25,7 @@ from joypix_recipes.cluster.producer import Producer
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import JobError, RunError
-from joypix_recipes.job import Job, hash_file
+from joypix_recipes.job.model import Job, hash_file
 
 log = logging.getLogger("joypix_recipes.cluster")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from joypix_recipes.api.redact import redact
 from joypix_recipes.cluster.broker import check_broker
 from joypix_recipes.cluster.errors import BrokerError, StorageError
 from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.redact import redact
 
 
 def farm_rows(settings: ClusterSettings) -> list[tuple[str, str]]:

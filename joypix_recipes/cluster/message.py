@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from joypix_recipes.job import Job
+from joypix_recipes.job.model import Job
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import UsageError
-from joypix_recipes.job import Job, hash_file, input_hash, job_identity
+from joypix_recipes.job.model import Job, hash_file, input_hash, job_identity
 
 SUBMITTING_AT_ONCE = 16
 

@@ -9,8 +9,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from joypix_recipes.api.redact import redact
 from joypix_recipes.errors import UsageError
+from joypix_recipes.redact import redact
 
 ENV_BROKER = "JOYPIX_BROKER"
 ENV_STORAGE = "JOYPIX_STORAGE"

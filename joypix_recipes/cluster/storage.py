@@ -15,8 +15,8 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from joypix_recipes.api.redact import redact
 from joypix_recipes.cluster.errors import StorageError
+from joypix_recipes.redact import redact
 
 TEMP_SUFFIX = ".partial"
 

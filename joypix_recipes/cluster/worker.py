@@ -30,7 +30,7 @@ from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage, output_key
 from joypix_recipes.errors import JoypixError, RunError
-from joypix_recipes.job import Job, hash_file
+from joypix_recipes.job.model import Job, hash_file
 
 log = logging.getLogger("joypix_recipes.cluster")
 
@@ -99,7 +99,7 @@ class WorkerContext:
         assert task is not None
         self._running[task] = message.job.backend
         try:
-            await _Execution(self, message).run()
+            await _MessageAttempt(self, message).run()
         except asyncio.CancelledError:
             # Stopped before the job was taken: it goes back untouched.
             await self.requeue_patiently(message, 0.0)
@@ -187,7 +187,7 @@ class _LedgerReporter:
                 time.sleep(0.2)
 
 
-class _Execution:
+class _MessageAttempt:
     """One attempt at one message."""
 
     def __init__(self, context: WorkerContext, message: JobMessage) -> None:

@@ -15,7 +15,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from joypix_recipes.actions import (
+from joypix_recipes.emulator.state import StoredMedia
+from joypix_recipes.emulator.variation import PLAIN, REFUSAL_WORD, Variation
+from joypix_recipes.errors import JoypixError
+from joypix_recipes.job.actions import (
     BUILTIN_MUSIC,
     Action,
     Animate,
@@ -24,13 +27,10 @@ from joypix_recipes.actions import (
     Reframe,
     Text,
 )
-from joypix_recipes.draft import Draft
-from joypix_recipes.edit import add_image, apply_action, new_draft
-from joypix_recipes.emulator.state import StoredMedia
-from joypix_recipes.emulator.variation import PLAIN, REFUSAL_WORD, Variation
-from joypix_recipes.errors import JoypixError
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.interpret import interpret_prompt
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.timeline.draft import Draft
+from joypix_recipes.timeline.edit import add_image, apply_action, new_draft
+from joypix_recipes.timeline.interpret import interpret_prompt
 
 AUTHOR = "nemo_agent"
 TOOL_NAME = "apply_edit"

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
-from joypix_recipes.draft import Draft
 from joypix_recipes.emulator.state import EmulatorState, RenderRecord
 from joypix_recipes.errors import JoypixError
+from joypix_recipes.timeline.draft import Draft
 
 _log = logging.getLogger(__name__)
 QUEUED_SHARE = 0.1

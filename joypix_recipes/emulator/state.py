@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from joypix_recipes.emulator.variation import PLAIN, Variation, draw
 
 if TYPE_CHECKING:
-    from joypix_recipes.draft import Draft
+    from joypix_recipes.timeline.draft import Draft
 
 TOKEN_LIFETIME_S = 7 * 24 * 3600
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from joypix_recipes.draft import Draft
 from joypix_recipes.emulator.variation import Variation
+from joypix_recipes.timeline.draft import Draft
 
 _OWN_SEGMENT_KEYS = {
     "src": "asset",

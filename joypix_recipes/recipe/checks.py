@@ -11,10 +11,10 @@ from typing import Any
 
 from joypix_recipes import __version__
 from joypix_recipes.errors import Problem, RequiresError
-from joypix_recipes.export import parse_fps
+from joypix_recipes.job.export import parse_fps
 from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import DataPath, Document
-from joypix_recipes.template import (
+from joypix_recipes.recipe.template.render import (
     Role,
     check_template,
     has_template_syntax,

@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from joypix_recipes.actions import CaptionStyle, Easing, Fit, Motion, Position, Subtitles, TransitionKind, parse_color
 from joypix_recipes.errors import PlanError, Problem, RecipeError
-from joypix_recipes.export import PRESETS, ExportSettings
+from joypix_recipes.job.actions import (
+    CaptionStyle,
+    Easing,
+    Fit,
+    Motion,
+    Position,
+    Subtitles,
+    TransitionKind,
+    parse_color,
+)
+from joypix_recipes.job.export import PRESETS, ExportSettings
 from joypix_recipes.recipe.checks import (
     NUMBER_FIELDS,
     PERCENT_FIELDS,
@@ -24,10 +33,10 @@ from joypix_recipes.recipe.checks import (
 from joypix_recipes.recipe.schema import validate_document
 from joypix_recipes.recipe.source import DataPath, Document, Span, locate, read_document
 from joypix_recipes.recipe.table import is_table, table_columns
-from joypix_recipes.template import Role, has_template_syntax, parse_number
+from joypix_recipes.recipe.template.render import Role, has_template_syntax, parse_number
 
 if TYPE_CHECKING:
-    from joypix_recipes.job import UnknownPhrases
+    from joypix_recipes.job.model import UnknownPhrases
 
 
 @dataclass(frozen=True)

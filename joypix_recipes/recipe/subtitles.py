@@ -9,7 +9,7 @@ import srt
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from joypix_recipes.actions import Cue
+from joypix_recipes.job.actions import Cue
 
 _MARKUP = re.compile(r"<[^>]+>")  # SRT allows <i>, <b>, <font ...>; captions are drawn in one style
 

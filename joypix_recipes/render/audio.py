@@ -13,9 +13,9 @@ from typing import Any
 import av
 import numpy as np
 
-from joypix_recipes.actions import BUILTIN_MUSIC
-from joypix_recipes.draft import AudioClip, Draft
 from joypix_recipes.errors import MediaError
+from joypix_recipes.job.actions import BUILTIN_MUSIC
+from joypix_recipes.timeline.draft import AudioClip, Draft
 
 SAMPLE_RATE = 48_000
 AAC_BIT_RATE = 160_000

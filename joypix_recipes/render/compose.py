@@ -19,13 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.render.color import Planes, black_frame, new_frame, nv12_views, rgb_to_planes
 from joypix_recipes.render.image import load_rgb, probe_image
 from joypix_recipes.render.motion import Camera, Window, cover_region, focus_in_region
 from joypix_recipes.render.resample import MirroredPlane, warp_plane
 from joypix_recipes.render.text import TextOverlay
 from joypix_recipes.render.transitions import draw_transition
+from joypix_recipes.timeline.draft import Draft, VideoClip
 
 SourceLoader = Callable[[], "ClipSource"]
 

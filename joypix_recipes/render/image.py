@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from joypix_recipes.errors import ImageError
-from joypix_recipes.image_info import ROTATED_ORIENTATIONS, exif_orientation, opened_image, oriented_size
+from joypix_recipes.job.image_info import ROTATED_ORIENTATIONS, exif_orientation, opened_image, oriented_size
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger files are refused before any decoding."""

@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from joypix_recipes.actions import CaptionStyle, parse_color
-from joypix_recipes.draft import Draft, TextClip
 from joypix_recipes.errors import RenderError
+from joypix_recipes.job.actions import CaptionStyle, parse_color
 from joypix_recipes.render.color import nv12_views, rgb_to_planes
 from joypix_recipes.render.fonts import load_font
+from joypix_recipes.timeline.draft import Draft, TextClip
 
 MIN_FONT_PX = 12
 

@@ -19,16 +19,16 @@ import av
 import cv2
 import numpy as np
 
-from joypix_recipes.actions import BUILTIN_MUSIC
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.errors import ImageError, JoypixError, MediaError, RenderError
+from joypix_recipes.job.actions import BUILTIN_MUSIC
 from joypix_recipes.render.audio import mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
 from joypix_recipes.render.encode import Mp4Writer
 from joypix_recipes.render.poster import poster_frame_index, write_poster
 from joypix_recipes.render.text import build_overlays
+from joypix_recipes.timeline.draft import Draft, VideoClip
 
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
 

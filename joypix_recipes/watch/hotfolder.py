@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from joypix_recipes.errors import JoypixError, RunError
-from joypix_recipes.job import hash_file
+from joypix_recipes.job.model import hash_file
 from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import DONE, FAILED, Router

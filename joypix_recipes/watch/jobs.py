@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from joypix_recipes.errors import RunError
-from joypix_recipes.job import Job, job_identity
-from joypix_recipes.journal import JobState, Journal
-from joypix_recipes.outcome import JobOutcome
-from joypix_recipes.runner import Runner
+from joypix_recipes.job.model import Job, job_identity
+from joypix_recipes.run.journal import JobState, Journal
+from joypix_recipes.run.outcome import JobOutcome
+from joypix_recipes.run.runner import Runner
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.hotfolder import Handled
 

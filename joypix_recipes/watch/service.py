@@ -14,12 +14,12 @@ from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
-from joypix_recipes.execution import Execution, execution, find_backend, refuse_foreign_run_files
-from joypix_recipes.job import Job
-from joypix_recipes.journal import Journal
-from joypix_recipes.notify import Notifier, NotifyingProgress, notify_settings
-from joypix_recipes.outfolder import hold_output_folder
-from joypix_recipes.progress import Progress, open_progress
+from joypix_recipes.job.model import Job
+from joypix_recipes.run.journal import Journal
+from joypix_recipes.run.notify import Notifier, NotifyingProgress, notify_settings
+from joypix_recipes.run.outfolder import hold_output_folder
+from joypix_recipes.run.progress import Progress, open_progress
+from joypix_recipes.run.session import RunSession, find_backend, open_session, refuse_foreign_run_files
 from joypix_recipes.watch.config import Flow, WatchConfig
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
@@ -80,7 +80,7 @@ async def watch(
                 display = NotifyingProgress(display, notifier, recipe.name, recipe_path=recipe.path)
         journals: dict[Path, Journal] = {}
         done: dict[Path, DoneIndex] = {}
-        runs: dict[tuple[Path, str], Execution] = {}
+        runs: dict[tuple[Path, str], RunSession] = {}
         flows = {}
         for flow, (planner, backend_name, recipe) in plans.items():
             out_dir = flow.out_dir
@@ -90,7 +90,7 @@ async def watch(
                 done[out_dir] = DoneIndex(journals[out_dir])
             if (out_dir, backend_name) not in runs:
                 runs[out_dir, backend_name] = await stack.enter_async_context(
-                    execution(
+                    open_session(
                         backend_name,
                         journal=journals[out_dir],
                         progress=display,
@@ -121,8 +121,8 @@ async def watch(
 
 def _flow_plan(flow: Flow) -> tuple[Planner, str, Recipe]:
     """Load the flow's recipe now (a broken recipe stops the watcher before it starts)."""
-    from joypix_recipes.plan import plan_jobs
     from joypix_recipes.recipe.model import load_recipe
+    from joypix_recipes.recipe.plan import plan_jobs
 
     recipe = load_recipe(flow.recipe, extra_vars=tuple(flow.vars))
     backend_name = flow.backend or recipe.backend

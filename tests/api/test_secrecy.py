@@ -9,10 +9,10 @@ import pytest
 
 from joypix_recipes.api.auth import Credentials
 from joypix_recipes.api.client import NemoClient
-from joypix_recipes.api.redact import LOGGER_NAME, install_redaction, redact
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.errors import JoypixError
+from joypix_recipes.redact import LOGGER_NAME, install_redaction, redact
 
 from .conftest import image_file, run
 
@@ -70,7 +70,7 @@ def test_redacting_filter_scrubs_bearer_tokens_from_any_record(caplog: pytest.Lo
 
 
 def test_redact_removes_remembered_tokens_anywhere() -> None:
-    from joypix_recipes.api.redact import remember_secret
+    from joypix_recipes.redact import remember_secret
 
     remember_secret("nemo_remembered_secret_value")
     assert redact("the service said nemo_remembered_secret_value is bad") == "the service said <redacted> is bad"

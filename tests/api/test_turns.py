@@ -11,9 +11,9 @@ from starlette.responses import JSONResponse
 from joypix_recipes.api.client import NemoClient
 from joypix_recipes.api.models import TurnResult
 from joypix_recipes.api.settings import ClientSettings
-from joypix_recipes.draft import Draft
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.errors import AgentRefusedError, ServerError, SessionLostError, StepInDoubtError
+from joypix_recipes.timeline.draft import Draft
 
 from .conftest import Proxy, api_requests, fast_settings, image_file, run
 

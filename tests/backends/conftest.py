@@ -18,8 +18,8 @@ import pytest
 
 from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult
 from joypix_recipes.backends.registry import BACKENDS
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import Job
 
 BACKEND_NAMES = ["local", "nemo"]
 

@@ -10,10 +10,10 @@ import av
 import pytest
 from helpers import write_image, write_wav
 
-from joypix_recipes.actions import Action, Animate, Audio, Fade, Reframe, Text
-from joypix_recipes.draft import Draft
 from joypix_recipes.errors import JobError
-from joypix_recipes.export import ExportSettings, parse_fps
+from joypix_recipes.job.actions import Action, Animate, Audio, Fade, Reframe, Text
+from joypix_recipes.job.export import ExportSettings, parse_fps
+from joypix_recipes.timeline.draft import Draft
 
 from .conftest import BACKEND_NAMES, MakeBackend, RecordingReporter, make_job
 

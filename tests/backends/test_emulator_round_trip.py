@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from helpers import luma_frames, same_pictures, write_image
 
-from joypix_recipes.actions import Animate, Fade, Prompt, Text
-from joypix_recipes.job import Job
+from joypix_recipes.job.actions import Animate, Fade, Prompt, Text
+from joypix_recipes.job.model import Job
 
 from .conftest import MakeBackend, make_job
 

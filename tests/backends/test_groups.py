@@ -14,11 +14,11 @@ from PIL import Image
 
 from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult
 from joypix_recipes.backends.registry import BACKENDS
-from joypix_recipes.cli import main
+from joypix_recipes.cli.main import main
 from joypix_recipes.emulator import Emulator, Knobs
-from joypix_recipes.job import Job
-from joypix_recipes.plan import plan_jobs
+from joypix_recipes.job.model import Job
 from joypix_recipes.recipe import load_recipe
+from joypix_recipes.recipe.plan import plan_jobs
 
 from .conftest import RecordingReporter
 

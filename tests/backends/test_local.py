@@ -13,11 +13,9 @@ import pytest
 from helpers import write_image, write_wav
 
 from joypix_recipes import errors
-from joypix_recipes.actions import Animate, Audio, Prompt, Text
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.local import LocalBackend
 from joypix_recipes.backends.registry import BACKENDS
-from joypix_recipes.draft import Draft
 from joypix_recipes.errors import (
     ImageError,
     InterpretError,
@@ -25,7 +23,9 @@ from joypix_recipes.errors import (
     MediaError,
     RenderError,
 )
-from joypix_recipes.export import ExportSettings
+from joypix_recipes.job.actions import Animate, Audio, Prompt, Text
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.timeline.draft import Draft
 
 from .conftest import MakeBackend, RecordingReporter, make_job
 

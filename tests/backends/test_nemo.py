@@ -14,14 +14,13 @@ from helpers import make_job, write_image, write_wav
 from PIL import Image
 
 from joypix_recipes import __version__
-from joypix_recipes.account import fetch_credits, fetch_status
-from joypix_recipes.actions import Animate, Audio, Prompt, Text
 from joypix_recipes.api.auth import TOKEN_FILE
 from joypix_recipes.api.settings import RetryPolicy, resolve_settings
+from joypix_recipes.backends.account import fetch_credits, fetch_status
 from joypix_recipes.backends.contract import BackendOptions, JobResult, Resume
 from joypix_recipes.backends.nemo import NemoBackend
 from joypix_recipes.backends.registry import BACKENDS
-from joypix_recipes.doctor import collect_doctor_report
+from joypix_recipes.cli.doctor import collect_doctor_report
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.errors import (
     ExportBlockedError,
@@ -30,8 +29,9 @@ from joypix_recipes.errors import (
     NoCreditsError,
     UnsupportedFileError,
 )
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, PlannedStep
+from joypix_recipes.job.actions import Animate, Audio, Prompt, Text
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import Job, PlannedStep
 
 from .conftest import RecordingReporter
 

@@ -18,13 +18,13 @@ import av
 import pytest
 from helpers import write_image, write_wav
 
-from joypix_recipes.actions import Animate, Audio, Fade, Prompt, Text
 from joypix_recipes.backends.contract import BackendOptions, JobResult
 from joypix_recipes.backends.nemo import NemoBackend
-from joypix_recipes.cli import main
+from joypix_recipes.cli.main import main
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.errors import AgentRefusedError, JoypixError
-from joypix_recipes.job import Job
+from joypix_recipes.job.actions import Animate, Audio, Fade, Prompt, Text
+from joypix_recipes.job.model import Job
 
 from .conftest import RecordingReporter, make_job
 

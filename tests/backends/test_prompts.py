@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from joypix_recipes.actions import (
+from joypix_recipes.backends.prompts import format_request, prompt_for
+from joypix_recipes.job.actions import (
     BUILTIN_MUSIC,
     EASINGS,
     FITS,
@@ -29,11 +30,10 @@ from joypix_recipes.actions import (
     Subtitles,
     Text,
 )
-from joypix_recipes.backends.prompts import format_request, prompt_for
-from joypix_recipes.draft import Draft
-from joypix_recipes.edit import add_image, apply_action, apply_interpretation, new_draft
-from joypix_recipes.export import ASPECTS, RESOLUTIONS, ExportSettings
-from joypix_recipes.interpret import ZOOM_WORDS, interpret_prompt
+from joypix_recipes.job.export import ASPECTS, RESOLUTIONS, ExportSettings
+from joypix_recipes.timeline.draft import Draft
+from joypix_recipes.timeline.edit import add_image, apply_action, apply_interpretation, new_draft
+from joypix_recipes.timeline.interpret import ZOOM_WORDS, interpret_prompt
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from joypix_recipes.actions import BUILTIN_MUSIC, Audio, CaptionStyle, Prompt, Text
 from joypix_recipes.cluster.attachments import files_to_attach, place_attachments
-from joypix_recipes.export import ExportSettings
-from joypix_recipes.job import Job, JobInput, PlannedStep
+from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, CaptionStyle, Prompt, Text
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.model import Job, JobInput, PlannedStep
 
 
 def _job(folder: Path, *actions: object) -> Job:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from joypix_recipes.draft import Draft
 from joypix_recipes.emulator import Emulator
+from joypix_recipes.timeline.draft import Draft
 
 from .conftest import Client, image_bytes, parse_sse, wav_bytes
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from joypix_recipes.draft import Draft
 from joypix_recipes.emulator import Emulator
+from joypix_recipes.timeline.draft import Draft
 
 from .conftest import SKILL_HEADERS, Client, image_bytes, wav_bytes
 

@@ -8,8 +8,8 @@ import av
 import pytest
 from PIL import Image, ImageStat
 
-from joypix_recipes.plan import plan_jobs
 from joypix_recipes.recipe import load_recipe
+from joypix_recipes.recipe.plan import plan_jobs
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 SAMPLE = RECIPES / "samples" / "sample.jpg"

@@ -7,7 +7,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from joypix_recipes.export import ExportSettings
+from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.recipe import Recipe, init_recipe_text, load_recipe
 from joypix_recipes.recipe.model import (
     AnimateStep,

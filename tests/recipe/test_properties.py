@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from joypix_recipes.errors import JoypixError
-from joypix_recipes.plan import plan_jobs
 from joypix_recipes.recipe import Recipe, load_recipe
+from joypix_recipes.recipe.plan import plan_jobs
 from joypix_recipes.recipe.schema import load_schema, schema_issues
 
 SAMPLE = Path(__file__).resolve().parents[2] / "recipes" / "samples" / "sample.jpg"

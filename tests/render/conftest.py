@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from joypix_recipes.draft import Draft, VideoClip
+from joypix_recipes.timeline.draft import Draft, VideoClip
 
 SMALL = (180, 320)
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from helpers import write_wav
 
-from joypix_recipes.actions import BUILTIN_MUSIC
-from joypix_recipes.draft import AudioClip
 from joypix_recipes.errors import MediaError
+from joypix_recipes.job.actions import BUILTIN_MUSIC
 from joypix_recipes.render.audio import SAMPLE_RATE, decode_audio, mix_soundtrack, synthesize_ambient
 from joypix_recipes.render.probe import probe_video
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.timeline.draft import AudioClip
 
 from .conftest import one_clip, solid
 

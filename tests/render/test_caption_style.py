@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from joypix_recipes.actions import Box, CaptionStyle, Cue, Stroke, Subtitles
-from joypix_recipes.draft import Draft, TextClip, VideoClip
-from joypix_recipes.edit import apply_action
+from joypix_recipes.job.actions import Box, CaptionStyle, Cue, Stroke, Subtitles
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.timeline.draft import Draft, TextClip, VideoClip
+from joypix_recipes.timeline.edit import apply_action
 
 GREY = (128, 128, 128)
 WIDTH, HEIGHT, FPS = 360, 640, 10

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.timeline.draft import Draft, VideoClip
 
 from .conftest import decoded_frames
 from .dots import fitted_moves, save_dot_grid

@@ -11,9 +11,9 @@ import pytest
 from helpers import write_wav
 from PIL import Image
 
-from joypix_recipes.draft import AudioClip, Draft, VideoClip
-from joypix_recipes.export import parse_fps
+from joypix_recipes.job.export import parse_fps
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.timeline.draft import AudioClip, Draft, VideoClip
 
 from .conftest import SMALL
 

@@ -12,7 +12,7 @@ from helpers import png_header_only
 from PIL import Image
 
 from joypix_recipes.errors import ImageError
-from joypix_recipes.image_info import heic_supported
+from joypix_recipes.job.image_info import heic_supported
 from joypix_recipes.render.image import MAX_PIXELS, load_rgb, probe_image
 
 from .conftest import solid, with_marker

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from joypix_recipes.errors import RenderError
-from joypix_recipes.provenance import embedded_identity
 from joypix_recipes.render.poster import encode_poster, write_poster
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.run.provenance import embedded_identity
 
 from .conftest import one_clip
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from joypix_recipes.draft import Draft, TextClip, VideoClip
 from joypix_recipes.render.text import build_overlays, safe_area
+from joypix_recipes.timeline.draft import Draft, TextClip, VideoClip
 
 
 def test_safe_area_on_vertical_video_skips_top_14_and_bottom_20_percent() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from joypix_recipes.draft import Draft, VideoClip
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.timeline.draft import Draft, VideoClip
 from tests.helpers import same_pictures
 
 from .conftest import SMALL, decoded_frames, solid

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from joypix_recipes.atomic import PARTIAL_SUFFIX
-from joypix_recipes.draft import Draft, TextClip, VideoClip
 from joypix_recipes.errors import ImageError, RenderError
 from joypix_recipes.render.probe import probe_video, top_level_atoms
 from joypix_recipes.render.video import render_draft
+from joypix_recipes.timeline.draft import Draft, TextClip, VideoClip
 from tests.helpers import same_pictures
 
 from .conftest import SMALL, decoded_frames, frame_hashes, one_clip, solid, with_marker

@@ -1,0 +1,1 @@
+"""The command line: parsing, dispatch, the error boundary, and one small module per command."""

@@ -1,0 +1,243 @@
+"""Where a run's inputs come from: the recipe's entries, --input values, and tables, as ``Source``s.
+
+Globs and folders expand to sorted absolute paths (never into the output folder); a table gives a
+source per row; a group (``images:`` or ``--group``) is one source of several images. Misses are
+collected as one-line problems for the planner to raise together.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from joypix_recipes.errors import PlanError
+from joypix_recipes.job.model import JobInput
+from joypix_recipes.recipe.model import Recipe
+from joypix_recipes.recipe.schema import input_issues
+from joypix_recipes.recipe.table import is_table, read_table, table_columns
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif"})
+"""What a folder given as an input contributes (by name; the renderer checks the content)."""
+
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input before planning: a local file, a URL or a group of files (one clip), and its entry's vars."""
+
+    path: Path | None
+    url: str | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    images: tuple[Path, ...] = ()
+    group_name: str = ""
+
+
+def recipe_sources(
+    recipe: Recipe, problems: list[str], out: Path, bad_rows: list[str] | None = None
+) -> list[Source]:
+    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; misses go to ``problems``.
+
+    Tables give a source per row; a row that cannot run goes to ``bad_rows`` (``problems`` if not given).
+    """
+    sources: list[Source] = []
+    for spec in recipe.inputs or ():
+        if spec.table is not None:
+            table = absolute(recipe.directory / Path(spec.table).expanduser())
+            sources += table_sources(table, spec.vars, out, problems, problems if bad_rows is None else bad_rows)
+            continue
+        if spec.url is not None:
+            sources.append(Source(None, spec.url, spec.vars))
+            continue
+        patterns = spec.images if spec.images is not None else (str(spec.path),)
+        found: list[Path] = []
+        for pattern in patterns:
+            try:
+                matched = _expand(pattern, recipe.directory, out)
+            except OSError as error:
+                problems.append(
+                    f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
+                )
+                continue
+            if not matched:
+                where = recipe.problem_at(spec.span, "")
+                what = _miss(pattern, recipe.directory, "not found")
+                problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+            found += matched
+        if spec.images is None:
+            sources += [Source(path, None, spec.vars) for path in found]
+        elif found:
+            sources.append(group_source(found, found[0].stem, spec.vars))
+    return sources
+
+
+def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}) -> Source:
+    """One group input: ``images`` in order (a file listed twice plays twice), named ``name``."""
+    return Source(images[0], None, values, images=tuple(images), group_name=name)
+
+
+def command_line_sources(
+    inputs: Sequence[str], problems: list[str], out: Path, bad_rows: list[str] | None = None, *, group: bool = False
+) -> list[Source]:
+    """Files, folders (their images), globs and tables relative to the current folder, from --input.
+
+    With ``group`` each file, folder or glob becomes one group, named after its folder (or its first image's stem).
+    """
+    sources: list[Source] = []
+    for text in inputs:
+        table = absolute(Path.cwd() / Path(text).expanduser())
+        if is_table(table) and is_file(table):
+            sources += table_sources(table, {}, out, problems, problems if bad_rows is None else bad_rows)
+            continue
+        try:
+            found = _expand(text, Path.cwd(), out)
+        except OSError as error:
+            problems.append(f"--input '{text}': cannot read it ({error.strerror or 'I/O error'})")
+            continue
+        if not found:
+            what = _miss(text, Path.cwd(), "no such file or folder")
+            problems.append(f"--input '{text}': {what}")
+        if not group:
+            sources += [Source(path) for path in found]
+        elif found:
+            folder = absolute(Path.cwd() / Path(text).expanduser())
+            sources.append(group_source(found, folder.name if folder.is_dir() else found[0].stem))
+    return sources
+
+
+def table_sources(
+    table: Path, table_vars: Mapping[str, Any], out: Path, problems: list[str], bad_rows: list[str]
+) -> list[Source]:
+    """A source per row of a table, pictures relative to the table's folder; rows that cannot run go to ``bad_rows``.
+
+    Each row is checked as an inline input entry would be, then its picture is looked up like one.
+    """
+    sources: list[Source] = []
+    vars_checked = False
+    try:
+        for row in read_table(table):
+            entry = row.entry or {}
+            # Every row has the same var names, all text, so their verdict is the first row's: later
+            # rows are checked without them (the check costs a validator pass per key).
+            checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
+            issues = [row.problem] if row.problem is not None else input_issues(checked)
+            vars_checked = vars_checked or not issues
+            found: list[Path] = []
+            for pattern in ([entry["path"]] if "path" in entry else entry.get("images", [])) if not issues else ():
+                pictures, issues = _row_pictures(str(pattern), table.parent, out)
+                found += pictures
+                if issues:
+                    break
+            if issues:
+                bad_rows.append(f"{row.place}: {issues[0]}")
+                continue
+            row_vars = {**table_vars, **entry["vars"]}
+            if "url" in entry:
+                sources.append(Source(None, str(entry["url"]), row_vars))
+            elif "images" in entry:
+                sources.append(group_source(found, found[0].stem, row_vars))
+            else:
+                sources += [Source(path, None, row_vars) for path in found]
+    except PlanError as error:
+        problems.append(str(error))
+    return sources
+
+
+def bad_table_rows(recipe: Recipe, out_dir: Path | None = None) -> list[str]:
+    """Rows of the recipe's tables that could not run, one line each (``joypix validate`` reports them)."""
+    out = absolute(Path(out_dir) if out_dir is not None else recipe.directory / "out")
+    problems: list[str] = []
+    bad_rows: list[str] = []
+    for spec in recipe.inputs or ():
+        if spec.table is not None:
+            table = absolute(recipe.directory / Path(spec.table).expanduser())
+            table_sources(table, spec.vars, out, problems, bad_rows)
+    return problems + bad_rows
+
+
+def command_line_table_columns(inputs: Sequence[str]) -> set[str]:
+    """The columns of the tables among --input values: vars the recipe's templates may use."""
+    columns: set[str] = set()
+    for text in inputs:
+        table = absolute(Path.cwd() / Path(text).expanduser())
+        if is_table(table) and is_file(table):
+            columns.update(table_columns(table))
+    return columns
+
+
+def _row_pictures(pattern: str, base: Path, out: Path) -> tuple[list[Path], list[str]]:
+    try:
+        found = _expand(pattern, base, out)
+    except OSError as error:
+        return [], [f"cannot read image '{pattern}': {error.strerror or 'I/O error'}"]
+    if not found:
+        return [], [f"image '{pattern}' {_miss(pattern, base, 'not found')} (looked in {base})"]
+    return found, []
+
+
+def _miss(pattern: str, base: Path, missing: str) -> str:
+    """Why ``pattern`` gave no images, in words."""
+    try:
+        if (base / Path(pattern).expanduser()).is_dir():
+            return "holds no images (.jpg, .png, .webp, .heic, .gif; the output folder is skipped)"
+    except OSError:
+        pass
+    return "matches no file" if _is_glob(pattern) else missing
+
+
+def _is_glob(text: str) -> bool:
+    return any(character in _GLOB_CHARACTERS for character in text)
+
+
+def _expand(pattern: str, base: Path, out: Path) -> list[Path]:
+    """A file, a folder's images, or a glob's files, as sorted absolute paths.
+
+    A folder or glob never yields files from the output folder (posters beside clips are JPEGs too).
+    """
+    candidate = absolute(base / Path(pattern).expanduser())
+    if candidate.is_file():
+        return [candidate]
+    if candidate.is_dir():
+        found = [
+            path
+            for path in candidate.iterdir()
+            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+        ]
+    elif _is_glob(pattern):
+        matches = glob.glob(str(Path(pattern).expanduser()), root_dir=base, recursive=True)
+        found = [absolute(base / match) for match in matches if (base / match).is_file()]
+    else:
+        return []
+    return sorted({path for path in found if not path.is_relative_to(out)})
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False, not an error, for a name the file system refuses."""
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, for one
+        return False
+
+
+def absolute(path: Path) -> Path:
+    """Absolute and normalized, but symlinks kept: a linked photo keeps its own name in the output."""
+    return Path(os.path.abspath(path))
+
+
+def job_input_of(source: Source, index: int) -> JobInput:
+    """The job input a source becomes (``index`` counts sources from 1)."""
+    if source.images:
+        first = source.images[0]
+        name = source.group_name or first.stem
+        return JobInput(name=name, stem=name, suffix="", index=index, path=first, images=source.images)
+    if source.path is not None:
+        path = source.path
+        return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path)
+    name = unquote(urlsplit(str(source.url)).path.rsplit("/", 1)[-1]) or "image"
+    pure = Path(name)
+    return JobInput(name=name, stem=pure.stem or "image", suffix=pure.suffix, index=index, url=source.url)

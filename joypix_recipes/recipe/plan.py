@@ -1,0 +1,451 @@
+"""Planning: recipe x inputs x variants -> self-contained Jobs, every template rendered and every path absolute.
+
+All problems (missing inputs, templates failing for one input, clashing outputs) are collected and
+raised together as one PlanError, one line each, before anything runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from joypix_recipes.errors import PlanError
+from joypix_recipes.job.actions import (
+    BUILTIN_MUSIC,
+    BUNDLED_FONTS,
+    Action,
+    Animate,
+    Audio,
+    CaptionStyle,
+    Cue,
+    Fade,
+    Prompt,
+    Subtitles,
+    Text,
+    Transition,
+)
+from joypix_recipes.job.export import PRESETS
+from joypix_recipes.job.model import Job, JobInput, PlannedStep, poster_path
+from joypix_recipes.printable import printable
+from joypix_recipes.recipe.checks import DEFINITIONS
+from joypix_recipes.recipe.inputs import Source, absolute, command_line_sources, is_file, job_input_of, recipe_sources
+from joypix_recipes.recipe.model import (
+    AnimateStep,
+    AudioStep,
+    FadeStep,
+    Number,
+    PromptStep,
+    Recipe,
+    Step,
+    SubtitlesStep,
+    Template,
+    TextStep,
+    TransitionStep,
+    Variant,
+    export_settings,
+)
+from joypix_recipes.recipe.schema import field_schema, number_issues
+from joypix_recipes.recipe.source import Span
+from joypix_recipes.recipe.subtitles import read_cues
+from joypix_recipes.recipe.template.render import (
+    Namespace,
+    TemplateFailure,
+    UnsafeNameValue,
+    evaluate_expression,
+    render_number,
+    render_template,
+    safe_output_path,
+)
+
+MAX_PROBLEM_LINES = 50
+
+
+def plan_jobs(
+    recipe: Recipe,
+    *,
+    inputs: Sequence[str] | None = None,
+    var_overrides: Mapping[str, str] = {},
+    out_dir: Path | None = None,
+    backend: str | None = None,
+    rejected: list[str] | None = None,
+    warnings: list[str] | None = None,
+    group: bool = False,
+) -> list[Job]:
+    """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
+
+    With ``group``, each of ``inputs`` (a folder, a glob or a file) is one group: its images make one clip.
+    With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say), and a
+    table row that cannot run (its picture missing), are left out and described there, so the other
+    inputs still run. With a ``warnings`` list, clips longer than their preset's platform takes are named there.
+    """
+    problems: list[str] = []
+    out = absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
+    bad_rows = problems if rejected is None else rejected
+    if inputs is not None:
+        sources = command_line_sources(inputs, problems, out, bad_rows, group=group)
+    else:
+        sources = recipe_sources(recipe, problems, out, bad_rows)
+    if not sources and not problems:
+        problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
+    _raise_if(problems)
+    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, rejected)
+    jobs: list[Job] = []
+    too_long: dict[str, list[Job]] = {}
+    for index, source in enumerate(sources, start=1):
+        for variant in recipe.variants or (None,):
+            job = planner.plan(source, index, variant)
+            if job is not None:
+                jobs.append(job)
+                preset = variant.export.get("preset", recipe.preset) if variant else recipe.preset
+                if preset is not None and _longer_than_platform(job, preset):
+                    too_long.setdefault(preset, []).append(job)
+    problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
+    _raise_if(problems)
+    if warnings is not None:
+        warnings += [_length_warning(preset, late) for preset, late in too_long.items()]
+    return jobs
+
+
+def clip_seconds(job: Job) -> float:
+    """How long a job's clip is planned to be: each image's camera move (the last animate step's, or the
+    default move's), less the overlaps of the transitions between a group's images."""
+    moves = [step.action for step in job.steps if isinstance(step.action, Animate)]
+    each = moves[-1].duration if moves else Animate().duration
+    joins = [step.action for step in job.steps if isinstance(step.action, Transition)]
+    overlap = joins[-1].duration if joins and joins[-1].kind != "none" else 0.0
+    count = max(len(job.input.files), 1)
+    return count * each - (count - 1) * overlap
+
+
+def _longer_than_platform(job: Job, preset: str) -> bool:
+    longest = PRESETS[preset].longest_seconds
+    return longest is not None and clip_seconds(job) > longest
+
+
+def _length_warning(preset: str, jobs: list[Job]) -> str:
+    longest = PRESETS[preset].longest_seconds
+    shown = ", ".join(f"{job.label} ({clip_seconds(job):g} s)" for job in jobs[:3])
+    more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
+    return f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
+
+
+def _raise_if(problems: list[str]) -> None:
+    if not problems:
+        return
+    unique = list(dict.fromkeys(problems))
+    shown = unique[:MAX_PROBLEM_LINES]
+    if len(unique) > MAX_PROBLEM_LINES:
+        shown.append(f"... and {len(unique) - MAX_PROBLEM_LINES} more problems")
+    raise PlanError("\n".join(shown))
+
+
+class _Planner:
+    """Plans single jobs, collecting every problem as one message line."""
+
+    def __init__(
+        self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, rejected: list[str] | None
+    ) -> None:
+        self.rejected = rejected
+        self.recipe = recipe
+        self.overrides = overrides
+        self.out = out
+        self.backend = backend
+        self.problems: list[str] = []
+        self.sizes: dict[Path, tuple[int, int]] = {}
+        self.unreadable: dict[Path, str] = {}
+        self.cues: dict[Path, tuple[Cue, ...]] = {}
+
+    def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
+        job_input = job_input_of(source, index)
+        name = printable(job_input.name)
+        label = f"{name} [{variant.name}]" if variant else name
+        values = {**self.recipe.vars, **source.vars, **(variant.vars if variant else {}), **self.overrides}
+        context = self._context(job_input, variant, values, label)
+        before = len(self.problems)
+        steps = tuple(
+            planned for step in self.recipe.steps if (planned := self._step(step, context, label)) is not None
+        )
+        export = export_settings(self.recipe.export, variant.export) if variant else self.recipe.export
+        output = self._output(variant, context, label)
+        if len(self.problems) > before or output is None:
+            return None
+        return Job(
+            recipe_name=self.recipe.name,
+            recipe_path=self.recipe.path,
+            input=job_input,
+            variant=variant.name if variant else None,
+            steps=steps,
+            export=export,
+            output=output,
+            backend=self.backend,
+            seed=self.recipe.seed,
+            unknown_phrases=self.recipe.unknown_phrases,
+            vars=values,
+        )
+
+    def _context(
+        self, job_input: JobInput, variant: Variant | None, values: dict[str, Any], label: str
+    ) -> dict[str, Any]:
+        fields = {
+            "path": job_input.display,
+            "name": job_input.name,
+            "stem": job_input.stem,
+            "suffix": job_input.suffix,
+            "index": job_input.index,
+        }
+        loaders: dict[str, Callable[[], Any]] = {
+            "width": lambda: self._size(job_input)[0],
+            "height": lambda: self._size(job_input)[1],
+        }
+        # A single image is a group of one, so a template written for groups works on any input.
+        fields["count"] = len(job_input.files) or 1
+        loaders["images"] = lambda: self._images_fields(job_input)
+        return {
+            "vars": Namespace("vars", values, missing_hint="; add it under vars: or pass --var {key}=VALUE"),
+            "input": Namespace("input", fields, loaders),
+            "variant": Namespace(
+                "variant", {"name": variant.name} if variant else {}, missing_hint=": this recipe has no variants"
+            ),
+            "recipe": Namespace("recipe", {"name": self.recipe.name}),
+        }
+
+    def _images_fields(self, job_input: JobInput) -> list[dict[str, Any]]:
+        """What templates see of each image (``input.images[0].width``); headers are read on first use."""
+        if not job_input.files:
+            raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
+        fields = []
+        for path in job_input.files:
+            width, height = self._path_size(path)
+            fields.append({"name": path.name, "stem": path.stem, "path": printable(str(path)), "width": width, "height": height})
+        return fields
+
+    def _size(self, job_input: JobInput) -> tuple[int, int]:
+        """Width and height from the image header, read once, only when a template asks (PIL loads here)."""
+        if job_input.path is None:
+            raise LookupError(f"{job_input.display} is a URL, so its size is not known before the job runs")
+        return self._path_size(job_input.path)
+
+    def _path_size(self, path: Path) -> tuple[int, int]:
+        if path not in self.sizes and path not in self.unreadable:
+            try:
+                self.sizes[path] = read_image_size(path)
+            except LookupError as error:
+                self.unreadable[path] = str(error.args[0])
+        if path in self.unreadable:
+            raise LookupError(self.unreadable[path])
+        return self.sizes[path]
+
+    def _fail(self, template: Template, failure: TemplateFailure, label: str) -> None:
+        problem = self.recipe.problem_at(
+            template.span, f"{failure.detail} (input {label})", failure.line, failure.token
+        )
+        self.problems.append(str(problem))
+
+    def _step(self, step: Step, context: dict[str, Any], label: str) -> PlannedStep | None:
+        if isinstance(step.when, Template):
+            try:
+                if not evaluate_expression(step.when.text, context):
+                    return None
+            except TemplateFailure as failure:
+                self._fail(step.when, failure, label)
+                return None
+        elif step.when is False:
+            return None
+        action = self._action(step, context, label)
+        return PlannedStep(step.name, action) if action is not None else None
+
+    def _action(self, step: Step, context: dict[str, Any], label: str) -> Action | None:
+        body, before = step.body, len(self.problems)
+
+        def number(value: Number, name: str) -> float:
+            return self._number(value, step, name, context, label)
+
+        action: Action
+        if isinstance(body, PromptStep):
+            action = Prompt(self._text(body.text, context, label))
+        elif isinstance(body, AnimateStep):
+            action = Animate(
+                body.motion, number(body.duration, "duration"), number(body.zoom, "zoom"), body.easing, body.fit
+            )
+        elif isinstance(body, TextStep):
+            end = None if body.end is None else number(body.end, "end")
+            start = number(body.start, "start")
+            action = Text(
+                self._text(body.content, context, label),
+                body.position,
+                start,
+                end,
+                number(body.size, "size"),
+                self._caption_style(body.style, step.span),
+            )
+            if end is not None and end <= start and len(self.problems) == before:
+                self.problems.append(
+                    str(self.recipe.problem_at(step.span, f"text end ({end:g}) must be after its start ({start:g})"))
+                )
+        elif isinstance(body, SubtitlesStep):
+            cues = self._cues(body.file, step.span)
+            action = Subtitles(cues, body.position, body.size, self._caption_style(body.style, step.span))
+        elif isinstance(body, AudioStep):
+            audio_file = self._audio_file(body.file, context, label)
+            action = Audio(
+                audio_file,
+                number(body.volume, "volume"),
+                number(body.fade_in, "fade_in"),
+                number(body.fade_out, "fade_out"),
+            )
+        elif isinstance(body, TransitionStep):
+            action = Transition(body.kind, number(body.duration, "duration"))
+        else:
+            assert isinstance(body, FadeStep)
+            action = Fade(number(body.fade_in, "in"), number(body.fade_out, "out"))
+        return action if len(self.problems) == before else None
+
+    def _text(self, template: Template, context: dict[str, Any], label: str) -> str:
+        try:
+            return render_template(template.text, context)
+        except TemplateFailure as failure:
+            self._fail(template, failure, label)
+            return ""
+
+    def _number(self, value: Number, step: Step, name: str, context: dict[str, Any], label: str) -> float:
+        if not isinstance(value, Template):
+            return value
+        try:
+            number = render_number(value.text, context, value.percent)
+        except TemplateFailure as failure:
+            self._fail(
+                value, TemplateFailure(f"{step.kind}.{name} {failure.detail}", failure.line, failure.token), label
+            )
+            return 0.0
+        for issue in number_issues(number, field_schema(DEFINITIONS[step.kind], name), ("steps", 0, step.kind, name)):
+            self.problems.append(str(self.recipe.problem_at(value.span, f"{issue.message} (input {label})")))
+        return number
+
+    def _caption_style(self, style: CaptionStyle, span: Span) -> CaptionStyle:
+        """A font file resolved against the recipe's folder (bundled families stay names)."""
+        if style.font in BUNDLED_FONTS:
+            return style
+        path = absolute(self.recipe.directory / Path(style.font).expanduser())
+        if path.suffix.lower() not in (".ttf", ".otf"):
+            message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
+            self._problem_once(span, message)
+        elif not is_file(path):
+            self._problem_once(span, f"font file '{style.font}' not found (looked for {path})")
+        return replace(style, font=str(path))
+
+    def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
+        path = absolute(self.recipe.directory / Path(written).expanduser())
+        if path not in self.cues:
+            try:
+                self.cues[path] = read_cues(path)
+            except ValueError as error:
+                self.cues[path] = ()
+                self._problem_once(span, f"subtitles '{written}': {error}")
+        return self.cues[path]
+
+    def _problem_once(self, span: Span, message: str) -> None:
+        """A problem of the recipe itself, said once however many jobs meet it."""
+        line = str(self.recipe.problem_at(span, message))
+        if line not in self.problems:
+            self.problems.append(line)
+
+    def _audio_file(self, template: Template, context: dict[str, Any], label: str) -> str:
+        rendered = self._text(template, context, label).strip()
+        if not rendered or rendered == BUILTIN_MUSIC:
+            return rendered
+        path = absolute(self.recipe.directory / Path(rendered).expanduser())
+        if not is_file(path):
+            message = f"audio file '{rendered}' not found (looked for {path}; input {label})"
+            self.problems.append(str(self.recipe.problem_at(template.span, message)))
+        return str(path)
+
+    def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
+        template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
+        try:
+            relative = safe_output_path(render_template(template.text, context, "output"))
+        except UnsafeNameValue as failure:
+            if self.rejected is None:
+                self._fail(template, failure, label)
+            else:
+                self.rejected.append(f"{label}: cannot name its output ({failure.detail}); rename the file")
+            return None
+        except TemplateFailure as failure:
+            self._fail(template, failure, label)
+            return None
+        return self.out / relative
+
+
+def read_image_size(path: Path) -> tuple[int, int]:
+    """Displayed (width, height) of an image from its header (EXIF rotation applied); LookupError if unreadable."""
+    from joypix_recipes.job.image_info import opened_image, oriented_size  # Pillow only when there are inputs
+
+    try:
+        with opened_image(path) as image:
+            return oriented_size(image)
+    except Exception as error:  # noqa: BLE001 - any failure of a foreign decoder means "cannot read"
+        raise LookupError(f"the image header of {path} cannot be read") from error
+
+
+def _default_output(has_variants: bool) -> Template:
+    text = "{{ input.stem }}-{{ variant.name }}.mp4" if has_variants else "{{ input.stem }}.mp4"
+    return Template(text, "output", Span(1, 1, 1, 1))
+
+
+def _clashes(recipe: Recipe, jobs: list[Job]) -> list[str]:
+    """Two jobs writing one file (compared without case, as macOS and Windows do) is an error."""
+    first: dict[str, Job] = {}
+    problems = []
+    where = str(recipe.problem_at(recipe.output.span, "")) if recipe.output else f"{recipe.file}: "
+    for job in jobs:
+        key = str(job.output).casefold()
+        if key in first:
+            other = first[key]
+            problems.append(
+                f"{where}{other.label} and {job.label} would both write {job.output}; "
+                'make export.output tell them apart, for example "{{ input.name }}.mp4"'
+            )
+        else:
+            first[key] = job
+    return problems
+
+
+def _replaced_inputs(jobs: list[Job]) -> list[str]:
+    """An output or a poster that is one of the inputs (an image, an audio file) would destroy it."""
+    inputs: dict[str, Path] = {}
+    for job in jobs:
+        for path in _input_files(job):
+            inputs[_same_place(path)] = path
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                inputs[f"{status.st_dev}:{status.st_ino}"] = path  # a hard link is the same file
+    problems = []
+    for job in jobs:
+        for kind, path in (("output", job.output), ("poster", poster_path(job.output))):
+            places = [_same_place(path)]
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                places.append(f"{status.st_dev}:{status.st_ino}")
+            hit = next((inputs[place] for place in places if place in inputs), None)
+            if hit is not None:
+                problems.append(
+                    f"the {kind} of {job.label} would replace the input {hit}; "
+                    "give --out a folder of its own (or an output name that differs from every input)"
+                )
+    return problems
+
+
+def _input_files(job: Job) -> list[Path]:
+    files = list(job.input.files)
+    for step in job.steps:
+        if isinstance(step.action, Audio) and step.action.file and step.action.file != BUILTIN_MUSIC:
+            files.append(Path(step.action.file))
+    return files
+
+
+def _same_place(path: Path) -> str:
+    """A comparison key: symlinks resolved, case folded (as macOS and Windows compare names)."""
+    return os.path.realpath(path).casefold()

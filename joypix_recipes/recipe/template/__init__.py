@@ -1,0 +1,1 @@
+"""Recipe templates: sandboxed Jinja2 (render) and what one render may cost (limits)."""

@@ -1,0 +1,250 @@
+"""Applying edit actions to a draft: the pure functions the local backend and the emulator build timelines with.
+
+Every function returns a new Draft and does no I/O. Animate gives every video clip the same camera move
+(each image of a group moves for ``duration`` seconds; the renderer seeds each clip's ken-burns apart);
+Transition sets how each clip after the first enters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import asdict, replace
+from pathlib import PurePath
+from typing import Any
+
+from joypix_recipes.job.actions import (
+    BUILTIN_MUSIC,
+    EASINGS,
+    FITS,
+    MOTIONS,
+    POSITIONS,
+    TRANSITIONS,
+    Action,
+    Animate,
+    Audio,
+    Fade,
+    Prompt,
+    Reframe,
+    Subtitles,
+    Text,
+    Transition,
+)
+from joypix_recipes.job.export import ASPECTS, RESOLUTIONS, ExportSettings, frame_size
+from joypix_recipes.timeline.draft import AudioClip, Draft, TextClip, VideoClip
+from joypix_recipes.timeline.interpret import Interpretation
+
+DEFAULT_ANIMATE = Animate()
+"""A new clip moves like an ``animate: {}`` step (a slow 1.25x ease-in-out zoom-in for 5 s), so a recipe
+without an animate step still gives a living clip, and adding one with defaults changes nothing."""
+
+
+def new_draft(export: ExportSettings, seed: int = 0) -> Draft:
+    """An empty timeline with the export's frame size and fps."""
+    width, height = export.size
+    return Draft(width=width, height=height, fps=export.fps, seed=seed)
+
+
+def add_image(draft: Draft, src: str, label: str = "", transition_ms: int = 0) -> Draft:
+    """Append a still as the next video clip, crossfading ``transition_ms`` into the previous one."""
+    if transition_ms < 0:
+        raise ValueError("a transition cannot be negative")
+    duration_ms = seconds_to_ms(DEFAULT_ANIMATE.duration)
+    if not draft.video:
+        transition_ms = 0  # nothing to cross into
+    elif transition_ms * 2 > min(draft.video[-1].duration_ms, duration_ms):
+        raise ValueError("a transition must be at most half as long as the clips it joins")
+    clip = VideoClip(
+        src=src,
+        duration_ms=duration_ms,
+        motion=DEFAULT_ANIMATE.motion,
+        zoom=DEFAULT_ANIMATE.zoom,
+        easing=DEFAULT_ANIMATE.easing,
+        fit=DEFAULT_ANIMATE.fit,
+        transition_ms=transition_ms,
+        label=label,
+    )
+    return draft.with_changes(video=draft.video + (clip,))
+
+
+def apply_action(draft: Draft, action: Action, *, fields: Collection[str] | None = None) -> Draft:
+    """Apply one action; ``fields`` limits Animate, Audio and Fade to the fields a prompt actually stated.
+
+    Raises ValueError for a Prompt (interpret it first) or a value the draft cannot hold.
+    """
+    if isinstance(action, Prompt):
+        raise ValueError("a prompt must be interpreted into actions before it is applied")  # noqa: TRY004
+    if isinstance(action, Animate):
+        return _animate(draft, action, fields)
+    if isinstance(action, Text):
+        return _add_text(draft, action)
+    if isinstance(action, Subtitles):
+        return _add_subtitles(draft, action)
+    if isinstance(action, Audio):
+        return _set_audio(draft, action, fields)
+    if isinstance(action, Fade):
+        return _fade(draft, action, fields)
+    if isinstance(action, Transition):
+        return _transition(draft, action)
+    if isinstance(action, Reframe):
+        return _reframe(draft, action)
+    raise TypeError(f"cannot apply an action of type {type(action).__name__}")
+
+
+def seconds_to_ms(seconds: float) -> int:
+    """Seconds (as actions hold them) to whole milliseconds (as the draft holds them)."""
+    return round(seconds * 1000)
+
+
+def current_format(draft: Draft) -> tuple[str, str]:
+    """The (aspect, resolution) names closest to the draft's frame size."""
+    for aspect in ASPECTS:
+        for resolution in RESOLUTIONS:
+            if frame_size(aspect, resolution) == (draft.width, draft.height):
+                return aspect, resolution
+    # A size made elsewhere (a cloud draft): take the nearest names.
+    short = min(draft.width, draft.height)
+    resolution = min(RESOLUTIONS, key=lambda name: abs(frame_size("1:1", name)[0] - short))
+    ratio = draft.width / draft.height
+    aspect = min(ASPECTS, key=lambda name: abs(_ratio(name) - ratio))
+    return aspect, resolution
+
+
+def _ratio(aspect: str) -> float:
+    width, height = (int(part) for part in aspect.split(":"))
+    return width / height
+
+
+def _stated(action: Animate | Audio | Fade, fields: Collection[str] | None) -> dict[str, Any]:
+    values = asdict(action)
+    return values if fields is None else {name: values[name] for name in fields if name in values}
+
+
+def _animate(draft: Draft, action: Animate, fields: Collection[str] | None) -> Draft:
+    if not draft.video:
+        raise ValueError("there is no image to animate yet")
+    stated = _stated(action, fields)
+    return draft.with_changes(video=tuple(_animated(clip, stated) for clip in draft.video))
+
+
+def _animated(clip: VideoClip, stated: dict[str, Any]) -> VideoClip:
+    changes: dict[str, Any] = {}
+    if "motion" in stated:
+        changes["motion"] = _choice(str(stated["motion"]), MOTIONS, "motion")
+    if "duration" in stated:
+        duration_ms = seconds_to_ms(float(stated["duration"]))
+        if duration_ms <= 0:
+            raise ValueError("an animation must last longer than zero seconds")
+        changes["duration_ms"] = duration_ms
+        changes["transition_ms"] = min(clip.transition_ms, duration_ms // 2)
+    if "zoom" in stated:
+        zoom = float(stated["zoom"])
+        if zoom < 1.0:
+            raise ValueError("zoom must be 1.0 or more")
+        changes["zoom"] = zoom
+    if "easing" in stated:
+        changes["easing"] = _choice(str(stated["easing"]), EASINGS, "easing")
+    if "fit" in stated:
+        changes["fit"] = _choice(str(stated["fit"]), FITS, "fit")
+    return replace(clip, **changes)
+
+
+def _transition(draft: Draft, action: Transition) -> Draft:
+    kind = _choice(action.kind, TRANSITIONS, "transition")
+    overlap_ms = 0 if kind == "none" else seconds_to_ms(_non_negative(action.duration, "a transition"))
+    clips = list(draft.video)
+    for index in range(1, len(clips)):
+        if overlap_ms * 2 > min(clips[index - 1].duration_ms, clips[index].duration_ms):
+            raise ValueError("a transition must be at most half as long as the images it joins")
+        clips[index] = replace(clips[index], transition_ms=overlap_ms, transition=kind)
+    return draft.with_changes(video=tuple(clips))
+
+
+def _add_text(draft: Draft, action: Text) -> Draft:
+    if not action.content:
+        raise ValueError("a text overlay needs some text")
+    if action.start < 0:
+        raise ValueError("a text overlay cannot start before the clip")
+    if action.end is not None and action.end <= action.start:
+        raise ValueError("a text overlay must end after it starts")
+    if action.size <= 0:
+        raise ValueError("text size must be positive")
+    start_ms = seconds_to_ms(action.start)
+    clip = TextClip(
+        text=action.content,
+        start_ms=start_ms,
+        duration_ms=None if action.end is None else seconds_to_ms(action.end) - start_ms,
+        position=_choice(action.position, POSITIONS, "position"),
+        size=float(action.size),
+        style=action.style,
+    )
+    return draft.with_changes(text=draft.text + (clip,))
+
+
+def _add_subtitles(draft: Draft, action: Subtitles) -> Draft:
+    for cue in action.cues:
+        caption = Text(cue.content, action.position, cue.start, cue.end, action.size, action.style)
+        draft = _add_text(draft, caption)
+    return draft
+
+
+def _set_audio(draft: Draft, action: Audio, fields: Collection[str] | None) -> Draft:
+    stated = _stated(action, fields)
+    if "file" in stated or not draft.audio:
+        base = AudioClip(src=str(stated.get("file", BUILTIN_MUSIC)))  # a new track starts from defaults
+        stated = {**asdict(Audio(file=base.src)), **stated}
+    else:
+        base = draft.audio[0]
+    changes: dict[str, Any] = {}
+    if "file" in stated:
+        src = str(stated["file"])
+        changes["src"] = src
+        changes["label"] = "" if src == BUILTIN_MUSIC else PurePath(src).name
+    if "volume" in stated:
+        changes["volume"] = _non_negative(stated["volume"], "volume")
+    if "fade_in" in stated:
+        changes["fade_in_ms"] = seconds_to_ms(_non_negative(stated["fade_in"], "an audio fade"))
+    if "fade_out" in stated:
+        changes["fade_out_ms"] = seconds_to_ms(_non_negative(stated["fade_out"], "an audio fade"))
+    # One background track: a new one replaces the old.
+    return draft.with_changes(audio=(replace(base, **changes),))
+
+
+def _fade(draft: Draft, action: Fade, fields: Collection[str] | None) -> Draft:
+    stated = _stated(action, fields)
+    changes: dict[str, Any] = {}
+    if "fade_in" in stated:
+        changes["fade_in_ms"] = seconds_to_ms(_non_negative(stated["fade_in"], "a fade"))
+    if "fade_out" in stated:
+        changes["fade_out_ms"] = seconds_to_ms(_non_negative(stated["fade_out"], "a fade"))
+    return draft.with_changes(**changes)
+
+
+def _reframe(draft: Draft, action: Reframe) -> Draft:
+    aspect, resolution = current_format(draft)
+    if action.aspect is not None:
+        aspect = _choice(action.aspect, ASPECTS, "aspect")
+    if action.resolution is not None:
+        resolution = _choice(action.resolution, RESOLUTIONS, "resolution")
+    width, height = frame_size(aspect, resolution)
+    return draft.with_changes(width=width, height=height)
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {value}")
+    return value
+
+
+def _non_negative(value: Any, what: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError(f"{what} cannot be negative")
+    return number
+
+
+def apply_interpretation(draft: Draft, interpretation: Interpretation) -> Draft:
+    """Apply what a prompt asked for, changing only the fields it stated ("make it 10 seconds" keeps the motion)."""
+    given: tuple[Collection[str] | None, ...] = interpretation.given or (None,) * len(interpretation.actions)
+    for action, fields in zip(interpretation.actions, given):
+        draft = apply_action(draft, action, fields=fields)
+    return draft

@@ -1,0 +1,126 @@
+"""Setting up a run: backend lookup, the Runner, and on the way out the backend closed and the report written."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from helpers import EndedJobs, make_job
+
+from joypix_recipes.atomic import atomic_write_bytes
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.errors import UsageError
+from joypix_recipes.job.model import Job
+from joypix_recipes.run.journal import Journal
+from joypix_recipes.run.progress import Progress
+from joypix_recipes.run.session import RunSession, open_session, run_jobs
+
+
+class GateBackend:
+    """Writes a tiny file per job; a job whose output is named in ``hold`` waits until cancelled."""
+
+    name = "gate"
+    default_concurrency = 2
+
+    def __init__(self, hold: frozenset[str] = frozenset()) -> None:
+        self.hold = hold
+        self.holding = asyncio.Event()
+        self.closed = False
+
+    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+        if job.output.name in self.hold:
+            self.holding.set()
+            await asyncio.Event().wait()
+        atomic_write_bytes(job.output, b"clip")
+        return JobResult(output=job.output, poster=None, summary="", duration_s=0.0)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@contextlib.asynccontextmanager
+async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress) -> AsyncIterator[RunSession]:
+    """A run session on ``backend`` for recipe "r", writing into tmp_path/out."""
+    with Journal.open(tmp_path / "out") as journal:
+        async with open_session(
+            "gate", journal=journal, progress=progress, out_dir=tmp_path / "out", recipe_name="r",
+            backends={"gate": lambda options: backend},
+        ) as running:
+            yield running
+
+
+def jobs_in(tmp_path: Path, *names: str) -> list[Job]:
+    jobs = []
+    for index, name in enumerate(names):
+        image = tmp_path / "in" / f"{name}.jpg"
+        image.parent.mkdir(exist_ok=True)
+        image.write_bytes(name.encode())
+        jobs.append(make_job(image, output=tmp_path / "out" / f"{name}.mp4", index=index))
+    return jobs
+
+
+@pytest.mark.parametrize(
+    ("backend", "concurrency", "message"),
+    [("cloudy", None, "unknown backend 'cloudy'; use one of: local, nemo"), ("local", 0, "--concurrency must be 1 or more")],
+)
+def test_usage_errors_come_before_anything_is_written(
+    tmp_path: Path, backend: str, concurrency: int | None, message: str
+) -> None:
+    run = run_jobs(
+        jobs_in(tmp_path, "a"), backend_name=backend, options=BackendOptions(), out_dir=tmp_path / "out",
+        recipe_name="r", concurrency=concurrency, force=False, progress_mode="quiet", verbose=False,
+    )
+    with pytest.raises(UsageError, match=message):
+        asyncio.run(run)
+    assert not (tmp_path / "out").exists()
+
+
+def test_jobs_submitted_one_by_one_get_one_report_and_a_closed_backend(tmp_path: Path) -> None:
+    backend, progress = GateBackend(), EndedJobs()
+
+    async def main() -> None:
+        async with gate_session(tmp_path, backend, progress) as running:
+            await asyncio.gather(*(running.runner.submit(job) for job in jobs_in(tmp_path, "a", "b")))
+
+    asyncio.run(main())
+    assert backend.closed
+    ((summary, manifest),) = progress.runs
+    assert manifest == tmp_path / "out" / "manifest.json"
+    assert sorted(job["status"] for job in json.loads(manifest.read_text())["jobs"]) == ["done", "done"]
+    assert summary.stopped_reason is None
+
+
+def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Path) -> None:
+    backend, progress = GateBackend(hold=frozenset({"slow.mp4"})), EndedJobs()
+
+    async def main() -> None:
+        async with gate_session(tmp_path, backend, progress) as running:
+            batch = asyncio.create_task(running.run(jobs_in(tmp_path, "quick", "slow")))
+            assert (await progress.next_ended()).job.output.name == "quick.mp4"
+            await backend.holding.wait()
+            batch.cancel()
+            await batch
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(main())
+    assert backend.closed
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["stopped_reason"] == "interrupted"
+    assert sorted((Path(job["output"]).name, job["status"]) for job in manifest["jobs"]) == [
+        ("quick.mp4", "done"), ("slow.mp4", "cancelled"),
+    ]
+
+
+def test_a_run_that_ran_nothing_writes_no_report(tmp_path: Path) -> None:
+    progress = EndedJobs()
+
+    async def main() -> None:
+        async with gate_session(tmp_path, GateBackend(), progress):
+            pass
+
+    asyncio.run(main())
+    assert progress.runs == [] and not (tmp_path / "out" / "manifest.json").exists()
