@@ -33,7 +33,10 @@ BRAND = CaptionStyle(
 )
 WRITTEN: list[tuple[Action, str]] = [
     (Prompt("make it pop"), '{"prompt": "make it pop"}'),
-    (Animate(), '{"animate": {"motion": "zoom-in", "duration": 5.0, "zoom": 1.25, "easing": "ease-in-out", "fit": "cover"}}'),
+    (
+        Animate(),
+        '{"animate": {"motion": "zoom-in", "duration": 5.0, "zoom": 1.25, "easing": "ease-in-out", "fit": "cover"}}',
+    ),
     (
         Animate("ken-burns", 7.5, 1.5, "linear", "blur"),
         '{"animate": {"motion": "ken-burns", "duration": 7.5, "zoom": 1.5, "easing": "linear", "fit": "blur"}}',
