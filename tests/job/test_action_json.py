@@ -23,6 +23,7 @@ from joypix_recipes.job.actions import (
     Text,
     Transition,
     action_from_dict,
+    action_kind,
     action_to_dict,
 )
 from joypix_recipes.job.export import ExportSettings
@@ -76,8 +77,13 @@ def test_each_action_reads_back_from_its_json_form(action: Action, written: str)
     assert action_from_dict(json.loads(written)) == action
 
 
+PINNED_KINDS = ("prompt", "animate", "text", "subtitles", "audio", "fade", "transition", "reframe")
+"""The kinds there were when the identity below was taken (a kind added later gets its own line above)."""
+
+
 def test_a_job_of_every_kind_keeps_the_identity_it_had() -> None:
-    steps = tuple(PlannedStep(f"s{index}", action) for index, (action, _) in enumerate(WRITTEN))
+    pinned = [action for action, _ in WRITTEN if action_kind(action) in PINNED_KINDS]
+    steps = tuple(PlannedStep(f"s{index}", action) for index, action in enumerate(pinned))
     job_input = JobInput("a.jpg", "a", ".jpg", 1, Path("/i/a.jpg"))
     job = Job("r", Path("/r/recipe.yaml"), job_input, None, steps, ExportSettings(), Path("/o/a.mp4"))
     assert job.spec_hash() == "e260b119f7e86fc2365588920fb325eb7eef02ee2d2410cfbc52c28d29d581fe"
