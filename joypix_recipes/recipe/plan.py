@@ -266,7 +266,7 @@ class _Planner:
             return self._text(written, context, label)
         if field.role == "media" and isinstance(written, Template):
             return self._media_file(written, step.kind, context, label)
-        if field.role == "number" and written is not None and not isinstance(written, CaptionStyle | str):
+        if field.role == "number" and isinstance(written, Template | float):
             return self._number(written, step, field.key, context, label)
         if field.role == "cues" and isinstance(written, str):
             return self._cues(written, step.span)

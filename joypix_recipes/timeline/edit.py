@@ -63,7 +63,7 @@ def add_image(draft: Draft, src: str, label: str = "", transition_ms: int = 0) -
 
 
 def apply_action(draft: Draft, action: Action, *, fields: Collection[str] | None = None) -> Draft:
-    """Apply one action; ``fields`` limits it to the fields a prompt actually stated (Animate, Audio, Fade).
+    """Apply one action; ``fields`` limits it to the fields a prompt actually stated (kinds that edit in part heed it).
 
     Raises ValueError for a Prompt (interpret it first) or a value the draft cannot hold.
     """
