@@ -14,17 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from joypix_recipes.job.actions import (
-    BUILTIN_MUSIC,
-    BUNDLED_FONTS,
-    Action,
-    Audio,
-    Subtitles,
-    Text,
-    action_from_dict,
-    action_to_dict,
-)
+from joypix_recipes.job.actions import Action, action_from_dict, action_to_dict
 from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.kinds.registry import kind_of
 from joypix_recipes.printable import printable
 
 UnknownPhrases = Literal["fail", "warn"]
@@ -172,13 +164,13 @@ class Job:
 
 def attached_files(job: Job) -> tuple[str, ...]:
     """Files besides the images that the job's steps name by absolute path: audio tracks and caption fonts."""
-    named = [name for step in job.steps for name in _files_of(step.action)]
+    named = [name for step in job.steps for name in kind_of(step.action).files(step.action)]
     return tuple(dict.fromkeys(named))
 
 
 def with_attached_files(job: Job, moved: Mapping[str, str]) -> Job:
     """The job reading each attached file from where ``moved`` puts it (keyed by the path the job names)."""
-    steps = tuple(replace(step, action=_moved_action(step.action, moved)) for step in job.steps)
+    steps = tuple(replace(step, action=kind_of(step.action).with_files(step.action, moved)) for step in job.steps)
     return replace(job, steps=steps)
 
 
@@ -191,23 +183,6 @@ def named_file(job: Job, name: str) -> Path | None:
         else [job.recipe_path.parent / path, *([job.input.path.parent / path] if job.input.path else [])]
     )
     return next((candidate.resolve() for candidate in candidates if candidate.is_file()), None)
-
-
-def _files_of(action: Action) -> tuple[str, ...]:
-    if isinstance(action, Audio):
-        return (action.file,) if action.file != BUILTIN_MUSIC and Path(action.file).is_absolute() else ()
-    if isinstance(action, (Text, Subtitles)):
-        font = action.style.font
-        return (font,) if font not in BUNDLED_FONTS and Path(font).is_absolute() else ()
-    return ()
-
-
-def _moved_action(action: Action, moved: Mapping[str, str]) -> Action:
-    if isinstance(action, Audio) and action.file in moved:
-        return replace(action, file=moved[action.file])
-    if isinstance(action, (Text, Subtitles)) and action.style.font in moved:
-        return replace(action, style=replace(action.style, font=moved[action.style.font]))
-    return action
 
 
 def hash_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from joypix_recipes import __version__
 from joypix_recipes.errors import Problem, RequiresError
 from joypix_recipes.job.export import parse_fps
+from joypix_recipes.job.kinds.registry import RECIPE_KINDS
 from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import DataPath, Document
 from joypix_recipes.recipe.template.render import (
@@ -21,16 +22,24 @@ from joypix_recipes.recipe.template.render import (
     parse_number,
 )
 
+# Read from each kind's recipe fields (job.kinds), so a new kind needs no entry here.
 NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
-    "animate": ("duration", "zoom"),
-    "text": ("start", "end", "size"),
-    "audio": ("volume", "fade_in", "fade_out"),
-    "fade": ("in", "out"),
-    "transition": ("duration",),
+    kind.name: names for kind in RECIPE_KINDS if (names := tuple(f.key for f in kind.fields if f.role == "number"))
 }
-TEXT_FIELDS: dict[str, tuple[str, ...]] = {"text": ("content",), "audio": ("file",)}
-DEFINITIONS = {"animate": "Animate", "text": "Text", "audio": "Audio", "fade": "Fade", "transition": "Transition"}
-PERCENT_FIELDS = frozenset({("audio", "volume")})
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    kind.name: names
+    for kind in RECIPE_KINDS
+    if (names := tuple(f.key for f in kind.fields if f.role in ("text", "media") and f.key != kind.shorthand))
+}
+_TEXT_SHORTHANDS = tuple(
+    kind.name
+    for kind in RECIPE_KINDS
+    if any(f.key == kind.shorthand and f.role in ("text", "media") for f in kind.fields)
+)
+"""Kinds whose bare string is a template (``prompt: hello {{ vars.title }}``)."""
+DEFINITIONS: dict[str, str] = {kind.name: kind.definition for kind in RECIPE_KINDS if kind.definition is not None}
+"""The schema's ``$defs`` entry for each kind's body."""
+PERCENT_FIELDS = frozenset((kind.name, f.key) for kind in RECIPE_KINDS for f in kind.fields if f.percent)
 
 _REQUIRES = re.compile(r"^(?:>=\s*)?([0-9]+(?:\.[0-9]+){0,2})$")
 
@@ -96,8 +105,9 @@ def template_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, Role]
             continue
         if isinstance(step.get("when"), str):
             yield ("steps", index, "when"), step["when"], "expression"
-        if isinstance(step.get("prompt"), str):
-            yield ("steps", index, "prompt"), step["prompt"], "text"
+        for name in _TEXT_SHORTHANDS:
+            if isinstance(step.get(name), str):
+                yield ("steps", index, name), step[name], "text"
         for kind, names in TEXT_FIELDS.items():
             body = step.get(kind)
             for name in names:

@@ -13,23 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from joypix_recipes.errors import PlanError, Problem, RecipeError
-from joypix_recipes.job.actions import (
-    CaptionStyle,
-    Easing,
-    Fit,
-    Motion,
-    Position,
-    Subtitles,
-    TransitionKind,
-    parse_color,
-)
+from joypix_recipes.job.actions import CaptionStyle, parse_color
 from joypix_recipes.job.export import PRESETS, ExportSettings
-from joypix_recipes.recipe.checks import (
-    NUMBER_FIELDS,
-    PERCENT_FIELDS,
-    check_document,
-    check_requires,
-)
+from joypix_recipes.job.kinds.kind import Field
+from joypix_recipes.job.kinds.registry import RECIPE_KINDS, kind_named
+from joypix_recipes.recipe.checks import check_document, check_requires
 from joypix_recipes.recipe.schema import validate_document
 from joypix_recipes.recipe.source import DataPath, Document, Span, locate, read_document
 from joypix_recipes.recipe.table import is_table, table_columns
@@ -52,82 +40,18 @@ class Template:
 Number = float | Template
 
 
-@dataclass(frozen=True)
-class PromptStep:
-    """Free text for the editing agent."""
-
-    text: Template
-
-
-@dataclass(frozen=True)
-class AnimateStep:
-    """A camera move; numbers may be templates."""
-
-    motion: Motion
-    duration: Number
-    zoom: Number
-    easing: Easing
-    fit: Fit
-
-
-@dataclass(frozen=True)
-class TextStep:
-    """A title or caption."""
-
-    content: Template
-    position: Position
-    start: Number
-    end: Number | None
-    size: Number
-    style: CaptionStyle = field(default_factory=CaptionStyle)
-
-
-@dataclass(frozen=True)
-class SubtitlesStep:
-    """Timed captions from a .srt or .vtt file; ``style.font`` and ``file`` are as written (relative to the recipe)."""
-
-    file: str
-    position: Position
-    size: float
-    style: CaptionStyle = field(default_factory=CaptionStyle)
-
-
-@dataclass(frozen=True)
-class AudioStep:
-    """A background track; ``file`` is rendered, then resolved against the recipe's folder."""
-
-    file: Template
-    volume: Number
-    fade_in: Number
-    fade_out: Number
-
-
-@dataclass(frozen=True)
-class FadeStep:
-    """Fade from and to black."""
-
-    fade_in: Number
-    fade_out: Number
-
-
-@dataclass(frozen=True)
-class TransitionStep:
-    """How each image of a group gives way to the next."""
-
-    kind: TransitionKind
-    duration: Number
-
-
-StepBody = PromptStep | AnimateStep | TextStep | SubtitlesStep | AudioStep | FadeStep | TransitionStep
+StepValue = Template | float | str | CaptionStyle | None
+"""One field of a step as the recipe wrote it, its default filled in: a template (``text``, ``media`` and
+templated ``number`` fields), a number, a word, a caption style, or None (a text with no end)."""
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step: its display name, its kind and body, and an optional ``when`` condition."""
+    """One step: its display name, its kind, its body (keyed as the kind's ``Field``s), and an optional ``when``."""
 
     name: str
     kind: str
-    body: StepBody
+    body: dict[str, StepValue]
     when: Template | bool | None
     span: Span
 
@@ -311,58 +235,44 @@ def _optional_template(document: Document, path: DataPath, text: Any, role: Role
     return Template(text, role, document.value_span(path)) if isinstance(text, str) else None
 
 
+_STEP_KEYWORDS = tuple(kind.name for kind in RECIPE_KINDS)
+
+
 def _step(document: Document, index: int, step: dict[str, Any]) -> Step:
     path: DataPath = ("steps", index)
-    kind = next(key for key in ("prompt", "animate", "text", "subtitles", "audio", "fade", "transition") if key in step)
+    kind = next(key for key in _STEP_KEYWORDS if key in step)
     when = step.get("when")
     return Step(
         name=str(step.get("name") or f"{kind} {index + 1}"),
         kind=kind,
-        body=_body(document, path, kind, step[kind]),
+        body=_body(document, (*path, kind), kind, step[kind]),
         when=Template(when, "expression", document.value_span((*path, "when"))) if isinstance(when, str) else when,
         span=document.value_span(path),
     )
 
 
-def _body(document: Document, path: DataPath, kind: str, body: Any) -> StepBody:
-    def text(name: str) -> Template:
-        return Template(str(body[name]), "text", document.value_span((*path, kind, name)))
+def _body(document: Document, path: DataPath, name: str, written: Any) -> dict[str, StepValue]:
+    """Each field of a step's kind, as written or by default; templates kept, literal numbers read."""
+    kind = kind_named(name)
+    short = not isinstance(written, dict)
+    body: dict[str, Any] = {kind.shorthand: written} if short and kind.shorthand else written
+    values: dict[str, StepValue] = {}
+    for each in kind.fields:
+        at = path if short and each.key == kind.shorthand else (*path, each.key)
+        values[each.key] = _field(document, at, each, body.get(each.key, kind.default(each)), body)
+    return values
 
-    def number(name: str, default: float) -> Number:
-        return _number(document, (*path, kind, name), body.get(name, default), (kind, name) in PERCENT_FIELDS)
 
-    if kind == "prompt":
-        return PromptStep(Template(body, "text", document.value_span((*path, kind))))
-    if kind == "animate":
-        return AnimateStep(
-            motion=body.get("motion", "zoom-in"),
-            duration=number("duration", 5.0),
-            zoom=number("zoom", 1.25),
-            easing=body.get("easing", "ease-in-out"),
-            fit=body.get("fit", "cover"),
-        )
-    if kind == "text":
-        end = body.get("end")
-        return TextStep(
-            content=text("content"),
-            position=body.get("position", "bottom"),
-            start=number("start", 0.0),
-            end=None if end is None else number("end", 0.0),
-            size=number("size", 72.0),
-            style=_style(document, (*path, kind), body),
-        )
-    if kind == "subtitles":
-        if isinstance(body, str):
-            return SubtitlesStep(body, "bottom", Subtitles.size)
-        size = body.get("size", Subtitles.size)
-        style = _style(document, (*path, kind), body)
-        return SubtitlesStep(body["file"], body.get("position", "bottom"), float(size), style)
-    if kind == "audio":
-        return AudioStep(text("file"), number("volume", 1.0), number("fade_in", 0.0), number("fade_out", 0.0))
-    if kind == "transition":
-        return TransitionStep(body.get("kind", "crossfade"), number("duration", 0.5))
-    assert kind == "fade" and set(NUMBER_FIELDS["fade"]) == {"in", "out"}
-    return FadeStep(number("in", 0.0), number("out", 0.0))
+def _field(document: Document, at: DataPath, field: Field, value: Any, body: dict[str, Any]) -> StepValue:
+    if field.role in ("text", "media"):
+        return Template(str(value), "text", document.value_span(at))
+    if field.role == "number":
+        return None if value is None else _number(document, at, value, field.percent)
+    if field.role == "real":
+        return float(value)
+    if field.role == "style":
+        return _style(document, at[:-1], body)
+    return str(value)  # a choice, or the file of cues, as written
 
 
 def _style(document: Document, path: DataPath, body: dict[str, Any]) -> CaptionStyle:

@@ -22,29 +22,21 @@ from joypix_recipes.job.actions import (
     Audio,
     CaptionStyle,
     Cue,
-    Fade,
-    Prompt,
-    Subtitles,
-    Text,
     Transition,
 )
 from joypix_recipes.job.export import PRESETS
+from joypix_recipes.job.kinds.kind import Field
+from joypix_recipes.job.kinds.registry import kind_named
 from joypix_recipes.job.model import Job, JobInput, PlannedStep, poster_path
 from joypix_recipes.printable import printable
 from joypix_recipes.recipe.checks import DEFINITIONS
 from joypix_recipes.recipe.inputs import Source, absolute, command_line_sources, is_file, job_input_of, recipe_sources
 from joypix_recipes.recipe.model import (
-    AnimateStep,
-    AudioStep,
-    FadeStep,
     Number,
-    PromptStep,
     Recipe,
     Step,
-    SubtitlesStep,
+    StepValue,
     Template,
-    TextStep,
-    TransitionStep,
     Variant,
     export_settings,
 )
@@ -259,50 +251,28 @@ class _Planner:
         return PlannedStep(step.name, action) if action is not None else None
 
     def _action(self, step: Step, context: dict[str, Any], label: str) -> Action | None:
-        body, before = step.body, len(self.problems)
-
-        def number(value: Number, name: str) -> float:
-            return self._number(value, step, name, context, label)
-
-        action: Action
-        if isinstance(body, PromptStep):
-            action = Prompt(self._text(body.text, context, label))
-        elif isinstance(body, AnimateStep):
-            action = Animate(
-                body.motion, number(body.duration, "duration"), number(body.zoom, "zoom"), body.easing, body.fit
-            )
-        elif isinstance(body, TextStep):
-            end = None if body.end is None else number(body.end, "end")
-            start = number(body.start, "start")
-            action = Text(
-                self._text(body.content, context, label),
-                body.position,
-                start,
-                end,
-                number(body.size, "size"),
-                self._caption_style(body.style, step.span),
-            )
-            if end is not None and end <= start and len(self.problems) == before:
-                self.problems.append(
-                    str(self.recipe.problem_at(step.span, f"text end ({end:g}) must be after its start ({start:g})"))
-                )
-        elif isinstance(body, SubtitlesStep):
-            cues = self._cues(body.file, step.span)
-            action = Subtitles(cues, body.position, body.size, self._caption_style(body.style, step.span))
-        elif isinstance(body, AudioStep):
-            audio_file = self._audio_file(body.file, context, label)
-            action = Audio(
-                audio_file,
-                number(body.volume, "volume"),
-                number(body.fade_in, "fade_in"),
-                number(body.fade_out, "fade_out"),
-            )
-        elif isinstance(body, TransitionStep):
-            action = Transition(body.kind, number(body.duration, "duration"))
-        else:
-            assert isinstance(body, FadeStep)
-            action = Fade(number(body.fade_in, "in"), number(body.fade_out, "out"))
+        """The step's kind built from its fields, each rendered for this input as its role says."""
+        kind, before = kind_named(step.kind), len(self.problems)
+        values = {
+            field.target: self._value(field, step.body[field.key], step, context, label) for field in kind.fields
+        }
+        action: Action = kind.action(**values)
+        if len(self.problems) == before and (problem := kind.check(action)) is not None:
+            self.problems.append(str(self.recipe.problem_at(step.span, problem)))
         return action if len(self.problems) == before else None
+
+    def _value(self, field: Field, written: StepValue, step: Step, context: dict[str, Any], label: str) -> Any:
+        if field.role == "text" and isinstance(written, Template):
+            return self._text(written, context, label)
+        if field.role == "media" and isinstance(written, Template):
+            return self._media_file(written, step.kind, context, label)
+        if field.role == "number" and isinstance(written, Template | float):
+            return self._number(written, step, field.key, context, label)
+        if field.role == "cues" and isinstance(written, str):
+            return self._cues(written, step.span)
+        if field.role == "style" and isinstance(written, CaptionStyle):
+            return self._caption_style(written, step.span)
+        return written  # a choice, a number as written, or a text without an end
 
     def _text(self, template: Template, context: dict[str, Any], label: str) -> str:
         try:
@@ -353,13 +323,14 @@ class _Planner:
         if line not in self.problems:
             self.problems.append(line)
 
-    def _audio_file(self, template: Template, context: dict[str, Any], label: str) -> str:
+    def _media_file(self, template: Template, kind: str, context: dict[str, Any], label: str) -> str:
+        """A file beside the recipe, named by a template (or the music the renderer makes itself)."""
         rendered = self._text(template, context, label).strip()
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
         path = absolute(self.recipe.directory / Path(rendered).expanduser())
         if not is_file(path):
-            message = f"audio file '{rendered}' not found (looked for {path}; input {label})"
+            message = f"{kind} file '{rendered}' not found (looked for {path}; input {label})"
             self.problems.append(str(self.recipe.problem_at(template.span, message)))
         return str(path)
 

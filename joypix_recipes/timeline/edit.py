@@ -1,14 +1,15 @@
 """Applying edit actions to a draft: the pure functions the local backend and the emulator build timelines with.
 
-Every function returns a new Draft and does no I/O. Animate gives every video clip the same camera move
-(each image of a group moves for ``duration`` seconds; the renderer seeds each clip's ken-burns apart);
-Transition sets how each clip after the first enters.
+Every function returns a new Draft and does no I/O. Each kind says what it does to a timeline
+(``job.kinds``); ``DraftTimeline`` is that timeline over a draft, in the draft's units and limits.
+Animate gives every video clip the same camera move (each image of a group moves for ``duration``
+seconds; the renderer seeds each clip's ken-burns apart); Transition sets how each clip after the first enters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import asdict, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
 
@@ -21,15 +22,10 @@ from joypix_recipes.job.actions import (
     TRANSITIONS,
     Action,
     Animate,
-    Audio,
-    Fade,
-    Prompt,
-    Reframe,
-    Subtitles,
-    Text,
-    Transition,
+    CaptionStyle,
 )
 from joypix_recipes.job.export import ASPECTS, RESOLUTIONS, ExportSettings, frame_size
+from joypix_recipes.job.kinds.registry import kind_of
 from joypix_recipes.timeline.draft import AudioClip, Draft, TextClip, VideoClip
 from joypix_recipes.timeline.interpret import Interpretation
 
@@ -67,27 +63,11 @@ def add_image(draft: Draft, src: str, label: str = "", transition_ms: int = 0) -
 
 
 def apply_action(draft: Draft, action: Action, *, fields: Collection[str] | None = None) -> Draft:
-    """Apply one action; ``fields`` limits Animate, Audio and Fade to the fields a prompt actually stated.
+    """Apply one action; ``fields`` limits it to the fields a prompt actually stated (kinds that edit in part heed it).
 
     Raises ValueError for a Prompt (interpret it first) or a value the draft cannot hold.
     """
-    if isinstance(action, Prompt):
-        raise ValueError("a prompt must be interpreted into actions before it is applied")  # noqa: TRY004
-    if isinstance(action, Animate):
-        return _animate(draft, action, fields)
-    if isinstance(action, Text):
-        return _add_text(draft, action)
-    if isinstance(action, Subtitles):
-        return _add_subtitles(draft, action)
-    if isinstance(action, Audio):
-        return _set_audio(draft, action, fields)
-    if isinstance(action, Fade):
-        return _fade(draft, action, fields)
-    if isinstance(action, Transition):
-        return _transition(draft, action)
-    if isinstance(action, Reframe):
-        return _reframe(draft, action)
-    raise TypeError(f"cannot apply an action of type {type(action).__name__}")
+    return kind_of(action).apply(action, DraftTimeline(draft), fields).draft
 
 
 def seconds_to_ms(seconds: float) -> int:
@@ -114,19 +94,97 @@ def _ratio(aspect: str) -> float:
     return width / height
 
 
-def _stated(action: Animate | Audio | Fade, fields: Collection[str] | None) -> dict[str, Any]:
-    values = asdict(action)
-    return values if fields is None else {name: values[name] for name in fields if name in values}
+@dataclass(frozen=True)
+class DraftTimeline:
+    """A draft as kinds edit it (the ``Timeline`` protocol of the job layer): seconds in, milliseconds kept."""
+
+    draft: Draft
+
+    @property
+    def has_music(self) -> bool:
+        """Whether a background track is already set."""
+        return bool(self.draft.audio)
+
+    def move_camera(self, stated: Mapping[str, Any]) -> DraftTimeline:
+        """Every image moves so."""
+        if not self.draft.video:
+            raise ValueError("there is no image to animate yet")
+        return DraftTimeline(self.draft.with_changes(video=tuple(_animated(clip, stated) for clip in self.draft.video)))
+
+    def join_images(self, kind: str, seconds: float) -> DraftTimeline:
+        """How each image after the first enters."""
+        kind = _choice(kind, TRANSITIONS, "transition")
+        overlap_ms = 0 if kind == "none" else seconds_to_ms(_non_negative(seconds, "a transition"))
+        clips = list(self.draft.video)
+        for index in range(1, len(clips)):
+            if overlap_ms * 2 > min(clips[index - 1].duration_ms, clips[index].duration_ms):
+                raise ValueError("a transition must be at most half as long as the images it joins")
+            clips[index] = replace(clips[index], transition_ms=overlap_ms, transition=kind)
+        return DraftTimeline(self.draft.with_changes(video=tuple(clips)))
+
+    def add_caption(
+        self, content: str, position: str, start: float, end: float | None, size: float, style: CaptionStyle
+    ) -> DraftTimeline:
+        """One more text clip."""
+        if not content:
+            raise ValueError("a text overlay needs some text")
+        if start < 0:
+            raise ValueError("a text overlay cannot start before the clip")
+        if end is not None and end <= start:
+            raise ValueError("a text overlay must end after it starts")
+        if size <= 0:
+            raise ValueError("text size must be positive")
+        start_ms = seconds_to_ms(start)
+        clip = TextClip(
+            text=content,
+            start_ms=start_ms,
+            duration_ms=None if end is None else seconds_to_ms(end) - start_ms,
+            position=_choice(position, POSITIONS, "position"),
+            size=float(size),
+            style=style,
+        )
+        return DraftTimeline(self.draft.with_changes(text=self.draft.text + (clip,)))
+
+    def set_music(self, stated: Mapping[str, Any]) -> DraftTimeline:
+        """The background track's stated fields; a new file starts a new track."""
+        base = (
+            AudioClip(src=str(stated.get("file", BUILTIN_MUSIC)))
+            if "file" in stated or not self.draft.audio
+            else self.draft.audio[0]
+        )
+        changes: dict[str, Any] = {}
+        if "file" in stated:
+            src = str(stated["file"])
+            changes["src"] = src
+            changes["label"] = "" if src == BUILTIN_MUSIC else PurePath(src).name
+        if "volume" in stated:
+            changes["volume"] = _non_negative(stated["volume"], "volume")
+        if "fade_in" in stated:
+            changes["fade_in_ms"] = seconds_to_ms(_non_negative(stated["fade_in"], "an audio fade"))
+        if "fade_out" in stated:
+            changes["fade_out_ms"] = seconds_to_ms(_non_negative(stated["fade_out"], "an audio fade"))
+        # One background track: a new one replaces the old.
+        return DraftTimeline(self.draft.with_changes(audio=(replace(base, **changes),)))
+
+    def set_fades(self, fade_in: float | None, fade_out: float | None) -> DraftTimeline:
+        """Fades from and to black; None leaves one as it is."""
+        changes: dict[str, Any] = {}
+        if fade_in is not None:
+            changes["fade_in_ms"] = seconds_to_ms(_non_negative(fade_in, "a fade"))
+        if fade_out is not None:
+            changes["fade_out_ms"] = seconds_to_ms(_non_negative(fade_out, "a fade"))
+        return DraftTimeline(self.draft.with_changes(**changes))
+
+    def reframe(self, aspect: str | None, resolution: str | None) -> DraftTimeline:
+        """The frame at a new aspect or resolution, the other kept."""
+        current_aspect, current_resolution = current_format(self.draft)
+        aspect = current_aspect if aspect is None else _choice(aspect, ASPECTS, "aspect")
+        resolution = current_resolution if resolution is None else _choice(resolution, RESOLUTIONS, "resolution")
+        width, height = frame_size(aspect, resolution)
+        return DraftTimeline(self.draft.with_changes(width=width, height=height))
 
 
-def _animate(draft: Draft, action: Animate, fields: Collection[str] | None) -> Draft:
-    if not draft.video:
-        raise ValueError("there is no image to animate yet")
-    stated = _stated(action, fields)
-    return draft.with_changes(video=tuple(_animated(clip, stated) for clip in draft.video))
-
-
-def _animated(clip: VideoClip, stated: dict[str, Any]) -> VideoClip:
+def _animated(clip: VideoClip, stated: Mapping[str, Any]) -> VideoClip:
     changes: dict[str, Any] = {}
     if "motion" in stated:
         changes["motion"] = _choice(str(stated["motion"]), MOTIONS, "motion")
@@ -146,87 +204,6 @@ def _animated(clip: VideoClip, stated: dict[str, Any]) -> VideoClip:
     if "fit" in stated:
         changes["fit"] = _choice(str(stated["fit"]), FITS, "fit")
     return replace(clip, **changes)
-
-
-def _transition(draft: Draft, action: Transition) -> Draft:
-    kind = _choice(action.kind, TRANSITIONS, "transition")
-    overlap_ms = 0 if kind == "none" else seconds_to_ms(_non_negative(action.duration, "a transition"))
-    clips = list(draft.video)
-    for index in range(1, len(clips)):
-        if overlap_ms * 2 > min(clips[index - 1].duration_ms, clips[index].duration_ms):
-            raise ValueError("a transition must be at most half as long as the images it joins")
-        clips[index] = replace(clips[index], transition_ms=overlap_ms, transition=kind)
-    return draft.with_changes(video=tuple(clips))
-
-
-def _add_text(draft: Draft, action: Text) -> Draft:
-    if not action.content:
-        raise ValueError("a text overlay needs some text")
-    if action.start < 0:
-        raise ValueError("a text overlay cannot start before the clip")
-    if action.end is not None and action.end <= action.start:
-        raise ValueError("a text overlay must end after it starts")
-    if action.size <= 0:
-        raise ValueError("text size must be positive")
-    start_ms = seconds_to_ms(action.start)
-    clip = TextClip(
-        text=action.content,
-        start_ms=start_ms,
-        duration_ms=None if action.end is None else seconds_to_ms(action.end) - start_ms,
-        position=_choice(action.position, POSITIONS, "position"),
-        size=float(action.size),
-        style=action.style,
-    )
-    return draft.with_changes(text=draft.text + (clip,))
-
-
-def _add_subtitles(draft: Draft, action: Subtitles) -> Draft:
-    for cue in action.cues:
-        caption = Text(cue.content, action.position, cue.start, cue.end, action.size, action.style)
-        draft = _add_text(draft, caption)
-    return draft
-
-
-def _set_audio(draft: Draft, action: Audio, fields: Collection[str] | None) -> Draft:
-    stated = _stated(action, fields)
-    if "file" in stated or not draft.audio:
-        base = AudioClip(src=str(stated.get("file", BUILTIN_MUSIC)))  # a new track starts from defaults
-        stated = {**asdict(Audio(file=base.src)), **stated}
-    else:
-        base = draft.audio[0]
-    changes: dict[str, Any] = {}
-    if "file" in stated:
-        src = str(stated["file"])
-        changes["src"] = src
-        changes["label"] = "" if src == BUILTIN_MUSIC else PurePath(src).name
-    if "volume" in stated:
-        changes["volume"] = _non_negative(stated["volume"], "volume")
-    if "fade_in" in stated:
-        changes["fade_in_ms"] = seconds_to_ms(_non_negative(stated["fade_in"], "an audio fade"))
-    if "fade_out" in stated:
-        changes["fade_out_ms"] = seconds_to_ms(_non_negative(stated["fade_out"], "an audio fade"))
-    # One background track: a new one replaces the old.
-    return draft.with_changes(audio=(replace(base, **changes),))
-
-
-def _fade(draft: Draft, action: Fade, fields: Collection[str] | None) -> Draft:
-    stated = _stated(action, fields)
-    changes: dict[str, Any] = {}
-    if "fade_in" in stated:
-        changes["fade_in_ms"] = seconds_to_ms(_non_negative(stated["fade_in"], "a fade"))
-    if "fade_out" in stated:
-        changes["fade_out_ms"] = seconds_to_ms(_non_negative(stated["fade_out"], "a fade"))
-    return draft.with_changes(**changes)
-
-
-def _reframe(draft: Draft, action: Reframe) -> Draft:
-    aspect, resolution = current_format(draft)
-    if action.aspect is not None:
-        aspect = _choice(action.aspect, ASPECTS, "aspect")
-    if action.resolution is not None:
-        resolution = _choice(action.resolution, RESOLUTIONS, "resolution")
-    width, height = frame_size(aspect, resolution)
-    return draft.with_changes(width=width, height=height)
 
 
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:

@@ -9,15 +9,7 @@ from pathlib import Path
 
 from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.recipe import Recipe, init_recipe_text, load_recipe
-from joypix_recipes.recipe.model import (
-    AnimateStep,
-    AudioStep,
-    FadeStep,
-    PromptStep,
-    Template,
-    TextStep,
-    export_settings,
-)
+from joypix_recipes.recipe.model import Template, export_settings
 from joypix_recipes.recipe.schema import SCHEMA_PATH
 
 from .conftest import WriteRecipe
@@ -35,8 +27,8 @@ def test_defaults_fill_everything_left_out(write_recipe: WriteRecipe) -> None:
     assert recipe.inputs is None and recipe.variants == () and recipe.output is None
     assert [step.name for step in recipe.steps] == ["prompt 1", "animate 2", "fade 3"]
     animate = recipe.steps[1].body
-    assert animate == AnimateStep("zoom-in", 5.0, 1.25, "ease-in-out", "cover")
-    assert recipe.steps[2].body == FadeStep(0.0, 0.0)
+    assert animate == {"motion": "zoom-in", "duration": 5.0, "zoom": 1.25, "easing": "ease-in-out", "fit": "cover"}
+    assert recipe.steps[2].body == {"in": 0.0, "out": 0.0}
     assert recipe.path.is_absolute() and recipe.file.endswith("my-clip.yaml")
 
 
@@ -80,26 +72,13 @@ def test_every_field_is_read(write_recipe: WriteRecipe) -> None:
     ]
     intro, animate, text, audio, fade = recipe.steps
     assert intro.name == "intro" and isinstance(intro.when, Template) and intro.when.role == "expression"
-    assert isinstance(intro.body, PromptStep) and intro.body.text.text == "hello {{ vars.title }}"
-    assert isinstance(animate.body, AnimateStep) and isinstance(animate.body.duration, Template)
-    assert (animate.body.motion, animate.body.zoom, animate.body.easing, animate.body.fit) == (
-        "ken-burns",
-        1.5,
-        "linear",
-        "blur",
-    )
-    assert isinstance(text.body, TextStep) and (text.body.position, text.body.start, text.body.end, text.body.size) == (
-        "top",
-        1.0,
-        3.0,
-        90.0,
-    )
-    assert isinstance(audio.body, AudioStep) and (audio.body.volume, audio.body.fade_in, audio.body.fade_out) == (
-        0.35,
-        1.0,
-        2.0,
-    )
-    assert fade.body == FadeStep(0.5, 1.5)
+    prompt = intro.body["text"]
+    assert isinstance(prompt, Template) and prompt.text == "hello {{ vars.title }}"
+    assert isinstance(animate.body["duration"], Template)
+    assert [animate.body[key] for key in ("motion", "zoom", "easing", "fit")] == ["ken-burns", 1.5, "linear", "blur"]
+    assert [text.body[key] for key in ("position", "start", "end", "size")] == ["top", 1.0, 3.0, 90.0]
+    assert [audio.body[key] for key in ("volume", "fade_in", "fade_out")] == [0.35, 1.0, 2.0]
+    assert fade.body == {"in": 0.5, "out": 1.5}
     (variant,) = recipe.variants
     assert variant.name == "wide" and variant.export["aspect"] == "1:1" and variant.output is not None
     assert variant.output.text == "w/{{ input.stem }}.mp4" and variant.output.span.line == 24
