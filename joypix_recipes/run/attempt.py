@@ -51,7 +51,7 @@ class Attempt(Generic[T]):
     duration_s: float
 
 
-def failure_of(error: Exception, internal_error: str) -> Failure:
+def _failure_of(error: Exception, internal_error: str) -> Failure:
     """What an error means: a RunError stops the run, a JoypixError fails this work, anything else is a bug."""
     if isinstance(error, RunError):
         return Failure(redact(str(error)), stops_run=True)
@@ -65,7 +65,7 @@ async def attempt(work: Callable[[], Awaitable[T]], *, internal_error: str) -> T
     try:
         return await work()
     except Exception as error:  # noqa: BLE001 - one piece of work must never take the rest down with it
-        return failure_of(error, internal_error)
+        return _failure_of(error, internal_error)
 
 
 async def attempt_job(
