@@ -31,10 +31,10 @@ class JobReporter(Protocol):
         """Ids the runner must persist so a crashed run can re-attach instead of paying again."""
 
     def warn(self, message: str) -> None:
-        """Something the user should know that does not fail the job."""
+        """Something the user should know that does not fail the job (said once; this is its only way out)."""
 
     def reply(self, text: str) -> None:
-        """A text reply from the editing agent, already translated for the user."""
+        """A text reply from the editing agent, already translated for the user (said once; its only way out)."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,15 @@ class Resume:
 
 @dataclass(frozen=True)
 class JobResult:
-    """A finished job: the MP4 (already in place, written atomically) and what was learnt on the way."""
+    """A finished job: the MP4 (already in place, written atomically) and the timeline that made it.
+
+    Replies and warnings are not here: they went through the ``JobReporter`` as they came, their one channel.
+    """
 
     output: Path
     poster: Path | None
     summary: str
     duration_s: float
-    replies: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
     draft_json: dict[str, object] = field(default_factory=dict)
 
 

@@ -73,7 +73,6 @@ class LocalBackend:
             poster=poster,
             summary=built.draft.summary(),
             duration_s=duration_s,
-            warnings=built.warnings,
             draft_json=built.draft.to_json(),
         )
 

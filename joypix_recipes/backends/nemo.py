@@ -79,8 +79,6 @@ class _CloudJob:
         self.session_id: str | None = None
         self.steps_done = 0
         self.audio_names: dict[str, str] = {}
-        self.replies: list[str] = []
-        self.warnings: list[str] = []
 
     async def run(self, resume: Resume | None) -> JobResult:
         if resume is not None and resume.render_id:
@@ -111,7 +109,7 @@ class _CloudJob:
                 losses += 1
                 if losses > MAX_SESSION_LOSSES:
                     raise
-                self._warn(
+                self.reporter.warn(
                     f"the editing session was lost; starting a new one and replaying {self.steps_done} step(s)"
                 )
                 self.session_id = None
@@ -149,7 +147,6 @@ class _CloudJob:
         def on_reply(text: str) -> None:
             translated = translate_reply(text)
             if not replay:
-                self.replies.append(translated)
                 self.reporter.reply(translated)
 
         def on_still_working(elapsed: float) -> None:
@@ -176,11 +173,9 @@ class _CloudJob:
         """About 30% of turns carry no text: say what changed in the draft instead."""
         change = describe_change(result.before, result.after)
         if change is None:
-            self._warn(f"{label}: the agent did not reply and the timeline did not change")
+            self.reporter.warn(f"{label}: the agent did not reply and the timeline did not change")
             return
-        text = f"{label}: {change}"
-        self.replies.append(text)
-        self.reporter.reply(text)
+        self.reporter.reply(f"{label}: {change}")
 
     def _export_draft(self, draft: dict[str, Any] | None) -> dict[str, Any]:
         """The session's draft, exactly as the service gave it: it goes back to the service untouched."""
@@ -196,10 +191,10 @@ class _CloudJob:
         try:
             status = await self.client.render_status(resume.render_id)
         except RenderNotFound:
-            self._warn("the previous export is unknown to the service; starting the job again")
+            self.reporter.warn("the previous export is unknown to the service; starting the job again")
             return None
         if status.phase == "failed":
-            self._warn("the previous export had failed; starting the job again")
+            self.reporter.warn("the previous export had failed; starting the job again")
             return None
         draft: dict[str, Any] = {}
         if resume.session_id:
@@ -231,20 +226,14 @@ class _CloudJob:
         poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
-            self._warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
+            self.reporter.warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
         return JobResult(
             output=output,
             poster=poster,
             summary=summarize_timeline(draft),
             duration_s=facts.duration_s,
-            replies=tuple(self.replies),
-            warnings=tuple(self.warnings),
             draft_json=draft,
         )
-
-    def _warn(self, message: str) -> None:
-        self.warnings.append(message)
-        self.reporter.warn(message)
 
 
 def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:

@@ -2,7 +2,8 @@
 
 Runs on the worker process's event loop (Dramatiq's AsyncIO middleware), so one process can hold many
 cloud waits at once. A job is worked on only by the lease holder of its identity, and only for the
-submission that owns its record; a stale or duplicate message is acknowledged and dropped.
+submission that owns its record; a stale or duplicate message is acknowledged and dropped. What an
+error means, and the job's replies and warnings, come from the one attempt (``run/attempt.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TypeVar
 
 import redis
 
-from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.attachments import place_attachments
 from joypix_recipes.cluster.broker import redis_client
@@ -29,8 +30,8 @@ from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_no
 from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage, output_key
-from joypix_recipes.errors import JoypixError, RunError
 from joypix_recipes.job.model import Job, hash_file
+from joypix_recipes.run.attempt import Attempt, Failure, attempt_job
 
 log = logging.getLogger("joypix_recipes.cluster")
 
@@ -99,9 +100,9 @@ class WorkerContext:
         assert task is not None
         self._running[task] = message.job.backend
         try:
-            await _MessageAttempt(self, message).run()
+            await _LeasedJob(self, message).run()
         except asyncio.CancelledError:
-            # Stopped before the job was taken: it goes back untouched.
+            # Stopped (the worker is going): the message goes back; a job under way left its cloud ids in its record.
             await self.requeue_patiently(message, 0.0)
         except Exception:  # noqa: BLE001 - Redis gone for longer than our patience: try again later
             log.exception("job %s could not be worked on; it goes back to the queue", message.identity)
@@ -138,8 +139,6 @@ class _LedgerReporter:
         self.context, self.token = context, token
         # The submitter hashed the input once; the worker's backend reuses that identity as it is.
         self.identity, self.input_hash = message.identity, message.input_hash
-        self.replies: list[str] = []
-        self.warnings: list[str] = []
         self._unwritten_stage: str | None = None
         self._staging: asyncio.Task[None] | None = None
 
@@ -169,10 +168,10 @@ class _LedgerReporter:
         self._write(values, retry_s=CHECKPOINT_RETRY_S)
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        """Nothing to do now: the attempt keeps it, and it is written once, with the finished record."""
 
     def reply(self, text: str) -> None:
-        self.replies.append(text)
+        """Nothing to do now: the attempt keeps it, and it is written once, with the finished record."""
 
     def _write(self, values: dict[str, str], retry_s: float) -> None:
         deadline = time.monotonic() + retry_s
@@ -187,8 +186,16 @@ class _LedgerReporter:
                 time.sleep(0.2)
 
 
-class _MessageAttempt:
-    """One attempt at one message."""
+@dataclass(frozen=True)
+class _Stored:
+    """What a worker's attempt leaves: the backend's result and where its files went in the storage."""
+
+    result: JobResult
+    keys: dict[str, str]
+
+
+class _LeasedJob:
+    """One message's job on this worker: take its lease, keep it renewed, attempt the job, record how it ended."""
 
     def __init__(self, context: WorkerContext, message: JobMessage) -> None:
         self.context = context
@@ -242,9 +249,9 @@ class _MessageAttempt:
         job = self.message.job
         render_id = record.get("render_id")
         resume = Resume(session_id=record.get("session_id"), render_id=render_id) if render_id else None
-        reporter = _LedgerReporter(self.context, self.message, self.token)
-        began = time.monotonic()
-        try:
+        on_record = _LedgerReporter(self.context, self.message, self.token)
+
+        async def make(reporter: JobReporter) -> _Stored:
             with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:
                 storage = self.context.storage_for(self.message)
                 local_job = await asyncio.to_thread(self._localise, storage, Path(scratch))
@@ -252,27 +259,20 @@ class _MessageAttempt:
                     log.info("job %s: re-attaching to render %s", self.identity, render_id)
                 result = await self.context.backend_for(self.message).run_job(local_job, reporter, resume)
                 reporter.stage("storing the output")
-                stored = await asyncio.to_thread(self._commit, storage, result)
-                await reporter.settle()
-        except asyncio.CancelledError:
-            await self._hand_back()
-            return
-        except RunError as error:
-            await self._fail(str(error), "run", reporter)
-            return
-        except JoypixError as error:
-            await self._fail(str(error), "job", reporter)
-            return
-        except Exception:  # noqa: BLE001 - a bug fails this job with a pointer to the log, the worker goes on
-            log.exception("job %s failed with an unexpected error", self.identity)
-            await self._fail(INTERNAL_ERROR.format(worker=self.context.name), "job", reporter)
+                return _Stored(result, await asyncio.to_thread(self._commit, storage, result))
+
+        attempt = await attempt_job(
+            make, on_record, internal_error=INTERNAL_ERROR.format(worker=self.context.name), on_cancel=self._hand_back
+        )
+        await on_record.settle()  # a stage still being written must not land over how the job ended
+        if isinstance(attempt.result, Failure):
+            await self._fail(attempt.result)
             return
         # The output is committed: a broker restart now must not send the job back to be rendered again.
         finished = {
             "state": State.DONE.value, "stage": "done", "finished_at": f"{time.time():.3f}",
-            "duration_s": f"{time.monotonic() - began:.3f}", "summary": result.summary,
-            "replies": list(reporter.replies) + list(result.replies),
-            "warnings": list(reporter.warnings) + list(result.warnings), **stored,
+            "duration_s": f"{attempt.duration_s:.3f}", "summary": attempt.result.result.summary,
+            "replies": list(attempt.replies), "warnings": list(attempt.warnings), **attempt.result.keys,
         }
         keep_s = self.context.settings.keep_records_s
         done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, keep_s=keep_s, **finished))
@@ -318,22 +318,24 @@ class _MessageAttempt:
         storage.commit(result.output, stored["output_key"])
         return stored
 
-    async def _fail(self, error: str, kind: str, reporter: _LedgerReporter) -> None:
-        log.warning("failed %s: %s", self.message.job.label, error)
-        await reporter.settle()  # a stage still being written must not land over "failed"
+    async def _fail(self, failure: Failure) -> None:
+        if failure.detail is not None:
+            log.error("job %s failed with an unexpected error:\n%s", self.identity, failure.detail)
+        log.warning("failed %s: %s", self.message.job.label, failure.message)
         await _retrying(
             lambda: self.context.ledger.holder_write(
                 self.identity, self.token, keep_s=self.context.settings.keep_records_s, state=State.FAILED.value,
-                stage="failed", error=error, error_kind=kind, finished_at=f"{time.time():.3f}",
+                stage="failed", error=failure.message, error_kind="run" if failure.stops_run else "job",
+                finished_at=f"{time.time():.3f}",
             )
         )
 
-    async def _hand_back(self) -> None:
-        """The worker is stopping: the job goes back to the queue, its cloud ids stay for the next worker."""
+    async def _hand_back(self, attempt: Attempt[_Stored]) -> None:
+        """The worker is stopping: the job is queued again (the message goes back on the way out), its cloud
+        ids stay for the next worker."""
         log.info("handing job %s back to the queue", self.identity)
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
-        await self.context.requeue_patiently(self.message, 0.0)
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:

@@ -75,6 +75,16 @@ class NotifySettings:
         return cls(tuple(targets), secret=secret)
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """Targets that hear of a recipe's run: every job and the run's end, or, with ``recipe_path``, only
+    that recipe's jobs (a watcher serves several recipes through one display and never ends a run of one)."""
+
+    settings: NotifySettings
+    recipe_name: str
+    recipe_path: Path | None = None
+
+
 def notify_settings(urls: Sequence[str], commands: Sequence[Sequence[str]]) -> NotifySettings | None:
     """Targets for these URLs and commands, signed with the secret from the environment; None when there are none."""
     targets = [NotifyTarget(url=url) for url in urls]

@@ -11,9 +11,9 @@ from joypix_recipes.job.model import Job
 Status = Literal["done", "skipped", "failed", "cancelled"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JobOutcome:
-    """How one job ended, with what the report needs to show it."""
+    """How one job ended, with what the report needs to show it; built with keywords (twelve fields read badly in a row)."""
 
     job: Job
     identity: str

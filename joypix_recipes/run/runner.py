@@ -1,7 +1,8 @@
 """Runs jobs through a backend under a concurrency bound, journaling every state change so a rerun resumes.
 
 Skips finished jobs whose output is intact, hands in-flight cloud ids back as ``Resume``, fails one job
-without stopping the others, and stops starting new jobs on a ``RunError`` (no credits).
+without stopping the others, and stops starting new jobs on a ``RunError`` (no credits); what an error
+means is ``run/attempt.py``'s to say.
 """
 
 from __future__ import annotations
@@ -9,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
-import traceback
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from joypix_recipes.atomic import remove_partials
-from joypix_recipes.backends.contract import Backend, JobResult, Resume
-from joypix_recipes.errors import JobError, JoypixError, RunError
+from joypix_recipes.backends.contract import Backend, JobReporter, JobResult, Resume
+from joypix_recipes.errors import JobError
 from joypix_recipes.job.model import Job, hash_file, input_hash, job_identity, poster_path
-from joypix_recipes.redact import redact
+from joypix_recipes.run.attempt import Attempt, Failure, attempt_job
 from joypix_recipes.run.journal import IN_FLIGHT, JobRecord, JobState, Journal
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.progress import Progress
@@ -28,8 +27,32 @@ from joypix_recipes.run.provenance import embedded_identity
 INTERNAL_ERROR = "internal error in the {backend} backend; rerun with -v to see the details and please report it"
 
 
+@dataclass(frozen=True)
+class Identified:
+    """A job's identity and its input's content hash, computed once before the job runs."""
+
+    identity: str
+    input_hash: str
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A job whose input could not be read to identify it, and what to tell the user."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What a successful attempt leaves: the backend's result and the output's fingerprint for the journal."""
+
+    result: JobResult
+    output_hash: str
+    output_size: int
+
+
 @dataclass
-class _Reporter:
+class _JournalReporter:
     """The ``JobReporter`` one job's backend talks to: forwards to the journal and the progress."""
 
     job: Job
@@ -37,8 +60,6 @@ class _Reporter:
     input_hash: str
     journal: Journal
     progress: Progress
-    replies: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     rendering: bool = False
 
     def stage(self, text: str) -> None:
@@ -52,11 +73,9 @@ class _Reporter:
         self.journal.checkpoint(self.identity, self.job.output, session_id, render_id)
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
         self.progress.job_warning(self.job, message)
 
     def reply(self, text: str) -> None:
-        self.replies.append(text)
         self.progress.job_reply(self.job, text)
 
 
@@ -90,24 +109,26 @@ class Runner:
         """Run a batch; returns when every job has ended (cancellation propagates after recording)."""
         self.progress.run_started(len(jobs))
         identities = await asyncio.gather(*(self._identify(job) for job in jobs))
-        self.journal.add_pending([(identity, job) for job, (identity, _) in zip(jobs, identities) if identity])
+        self.journal.add_pending(
+            [(known.identity, job) for job, known in zip(jobs, identities) if isinstance(known, Identified)]
+        )
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._submit(job, identity)) for job, identity in zip(jobs, identities)]
+                tasks = [group.create_task(self._submit(job, known)) for job, known in zip(jobs, identities)]
         except BaseExceptionGroup as group:
             # Jobs never raise; only the journal can (a full disk), and the CLI should see that one error.
             raise _first_leaf(group) from None
         return RunSummary(tuple(task.result() for task in tasks), self.stopped_reason)
 
-    async def submit(self, job: Job, input_hash: str | None = None) -> JobOutcome:
+    async def submit(self, job: Job, identified: Identified | None = None) -> JobOutcome:
         """Run one job (the hot folder calls this from many tasks); same bound, skip and resume rules.
 
-        ``input_hash`` is the input's content hash when the caller has already read it (the hot folder has).
+        ``identified`` is the job's identity when the caller has already worked it out (the hot folder has).
         """
-        identity = await self._identify(job) if input_hash is None else (job_identity(job, input_hash), input_hash)
-        if identity[0]:
-            self.journal.add_pending([(identity[0], job)])
-        return await self._submit(job, identity)
+        known = identified if identified is not None else await self._identify(job)
+        if isinstance(known, Identified):
+            self.journal.add_pending([(known.identity, job)])
+        return await self._submit(job, known)
 
     def summary(self, stopped_reason: str | None = None) -> RunSummary:
         """Every outcome recorded so far (for a report after an interrupted run)."""
@@ -121,13 +142,12 @@ class Runner:
             for folder in (*self._cleaned, self.journal.scratch):
                 remove_partials(folder)
 
-    async def _identify(self, job: Job) -> tuple[str, str]:
-        """(identity, input hash), or ("", message) when the input cannot be read."""
+    async def _identify(self, job: Job) -> Identified | Unreadable:
         try:
             content = await self._input_hash(job)
         except OSError as e:
-            return "", f"cannot read input {job.input.display}: {e.strerror or e}; check the file is still there"
-        return job_identity(job, content), content
+            return Unreadable(f"cannot read input {job.input.display}: {e.strerror or e}; check the file is still there")
+        return Identified(job_identity(job, content), content)
 
     async def _input_hash(self, job: Job) -> str:
         # Variants of one photo share one hashing, even while it is still running; stat keys the cache
@@ -149,24 +169,29 @@ class Runner:
             self._input_hashes.pop(key, None)
             raise
 
-    async def _submit(self, job: Job, identified: tuple[str, str]) -> JobOutcome:
-        identity, content = identified
-        if not identity:
-            return self._record(JobOutcome(job, "", "failed", None, content, 0.0))
+    async def _submit(self, job: Job, known: Identified | Unreadable) -> JobOutcome:
+        if isinstance(known, Unreadable):
+            return self._record(
+                JobOutcome(job=job, identity="", status="failed", output=None, error=known.message, duration_s=0.0)
+            )
+        identity, content = known.identity, known.input_hash
         self._clean_folder(job.output.parent)
         # Two submissions for one output run one after the other; the second usually finds it done.
         async with self._output_lock(job.output):
             record = self.journal.get(identity, job.output)
             if not self.force and record is not None and await self._intact(record):
                 return self._record(
-                    JobOutcome(job, identity, "skipped", job.output, None, 0.0, content, record.poster)
+                    JobOutcome(
+                        job=job, identity=identity, status="skipped", output=job.output, error=None, duration_s=0.0,
+                        input_hash=content, poster=record.poster,
+                    )
                 )
             if self.stopped_reason is not None:
-                return self._not_started(job, identity, content)
+                return self._not_started(job, known)
             async with self._slots:
                 if self.stopped_reason is not None:
-                    return self._not_started(job, identity, content)
-                return await self._attempt(job, identity, content, record)
+                    return self._not_started(job, known)
+                return await self._attempt(job, known, record)
 
     @contextlib.asynccontextmanager
     async def _output_lock(self, output: Path) -> AsyncIterator[None]:
@@ -183,64 +208,56 @@ class Runner:
             else:
                 self._output_locks[output] = (lock, users - 1)
 
-    async def _attempt(self, job: Job, identity: str, content: str, record: JobRecord | None) -> JobOutcome:
+    async def _attempt(self, job: Job, known: Identified, record: JobRecord | None) -> JobOutcome:
+        identity = known.identity
         resume = None
         # Only a render id is worth re-attaching to: replaying steps into an old session could apply them twice.
         if not self.force and record is not None and record.state in IN_FLIGHT and record.render_id:
             resume = Resume(session_id=record.session_id, render_id=record.render_id)
-        reporter = _Reporter(job, identity, content, self.journal, self.progress)
         # Asked before this attempt is journaled as running, which would make any file there look like ours.
         foreign = None
         if os.path.lexists(job.output) or os.path.lexists(poster_path(job.output)):  # the usual case: neither
             foreign = await asyncio.to_thread(self._foreign_file, job)
         self.journal.start(identity, job, keep_ids=resume is not None)
         self.progress.job_started(job, identity)
-        started_at = time.time()
-        began = time.monotonic()
 
-        def ended(status: Status, error: str | None, result: JobResult | None = None) -> JobOutcome:
-            # The message goes to the journal, the manifest and the report: no URL password may ride along.
-            error = redact(error) if error else error
-            return JobOutcome(
-                job, identity, status, result.output if result else None, error, time.monotonic() - began, content,
-                result.poster if result else None, result.summary if result else "",
-                tuple(reporter.replies), tuple(reporter.warnings), started_at,
-            )
-
-        detail = None
-        try:
+        async def make(reporter: JobReporter) -> _Made:
             if foreign is not None:
                 raise JobError(
                     f"{foreign} already exists and was not made by joypix; move it away or choose another output folder"
                 )
             result = await self.backend.run_job(job, reporter, resume)
-        except asyncio.CancelledError:
-            outcome = ended("cancelled", "interrupted")
-            self.journal.fail(identity, job.output, "interrupted", outcome.duration_s, state=JobState.CANCELLED)
-            self._record(outcome)
-            raise
-        except RunError as e:
-            self._stop(str(e))
-            outcome = ended("failed", str(e))
-        except JoypixError as e:
-            outcome = ended("failed", str(e))
-        except Exception:  # noqa: BLE001 - anything else is a backend bug: fail this job, keep the run going
-            outcome = ended("failed", INTERNAL_ERROR.format(backend=self.backend.name))
-            detail = redact(traceback.format_exc())
-        else:
             try:
                 output_hash, size = await asyncio.to_thread(_fingerprint, result.output)
             except OSError as e:
-                outcome = ended("failed", f"the output {result.output} is missing after the job ({e.strerror or e}); run it again")
-            else:
-                outcome = ended("done", None, result)
-                self.journal.finish(
-                    identity, job.output, output_hash=output_hash, output_size=size, poster=result.poster,
-                    duration_s=outcome.duration_s,
-                )
-                return self._record(outcome)
-        self.journal.fail(identity, job.output, outcome.error or "", outcome.duration_s)
-        return self._record(outcome, detail)
+                raise JobError(f"the output {result.output} is missing after the job ({e.strerror or e}); run it again") from e
+            return _Made(result, output_hash, size)
+
+        async def cancelled(attempt: Attempt[_Made]) -> None:
+            outcome = _outcome(job, known, attempt, "cancelled")
+            self.journal.fail(identity, job.output, outcome.error or "", outcome.duration_s, state=JobState.CANCELLED)
+            self._record(outcome)
+
+        attempt = await attempt_job(
+            make,
+            _JournalReporter(job, identity, known.input_hash, self.journal, self.progress),
+            internal_error=INTERNAL_ERROR.format(backend=self.backend.name),
+            on_cancel=cancelled,
+        )
+        if isinstance(attempt.result, Failure):
+            failure = attempt.result
+            if failure.stops_run:
+                self._stop(failure.message)
+            outcome = _outcome(job, known, attempt, "failed")
+            self.journal.fail(identity, job.output, failure.message, outcome.duration_s)
+            return self._record(outcome, failure.detail)
+        made = attempt.result
+        outcome = _outcome(job, known, attempt, "done")
+        self.journal.finish(
+            identity, job.output, output_hash=made.output_hash, output_size=made.output_size,
+            poster=made.result.poster, duration_s=outcome.duration_s,
+        )
+        return self._record(outcome)
 
     def _foreign_file(self, job: Job) -> Path | None:
         """The output or poster path holding a file this tool did not make (the journal or the file itself says)."""
@@ -259,8 +276,13 @@ class Runner:
             return False
         return size == record.output_size and output_hash == record.output_hash
 
-    def _not_started(self, job: Job, identity: str, content: str | None) -> JobOutcome:
-        return self._record(JobOutcome(job, identity, "cancelled", None, f"not started: {self.stopped_reason}", 0.0, content))
+    def _not_started(self, job: Job, known: Identified) -> JobOutcome:
+        return self._record(
+            JobOutcome(
+                job=job, identity=known.identity, status="cancelled", output=None,
+                error=f"not started: {self.stopped_reason}", duration_s=0.0, input_hash=known.input_hash,
+            )
+        )
 
     def _stop(self, reason: str) -> None:
         if self.stopped_reason is None:
@@ -277,6 +299,25 @@ class Runner:
         if folder not in self._cleaned:
             self._cleaned.add(folder)
             remove_partials(folder)
+
+
+def _outcome(job: Job, known: Identified, attempt: Attempt[_Made], status: Status) -> JobOutcome:
+    """The outcome of an attempt that ended (done, failed or cancelled), for the journal, the manifest and the report."""
+    made = None if isinstance(attempt.result, Failure) else attempt.result.result
+    return JobOutcome(
+        job=job,
+        identity=known.identity,
+        status=status,
+        output=made.output if made else None,
+        error=attempt.result.message if isinstance(attempt.result, Failure) else None,
+        duration_s=attempt.duration_s,
+        input_hash=known.input_hash,
+        poster=made.poster if made else None,
+        summary=made.summary if made else "",
+        replies=attempt.replies,
+        warnings=attempt.warnings,
+        started_at=attempt.started_at,
+    )
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:

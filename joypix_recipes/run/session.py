@@ -1,9 +1,12 @@
-"""Setting up a run for a command: the backend by name, a Runner on a journal and a progress display, and
-at the end the backend closed and manifest.json and report.html written for whatever ran.
+"""The one run set-up every command shares: output folders held, their journals open, notifiers on the
+progress display, and a Runner per lane (an output folder and a backend); at the end every backend
+closed, manifest.json and report.html written for whatever ran, and notifications given a short,
+bounded time to go out.
 
-`joypix run` runs one batch through it; `joypix watch` keeps one open per output folder and backend.
-On cancellation (Ctrl-C under ``asyncio.run``) the outputs are still written, for what finished, with
-the run marked interrupted; ``asyncio.CancelledError`` then goes on up, and the CLI exits 130.
+`joypix run` (and a farm run, whose backend follows the farm) opens one lane through ``run_jobs``;
+`joypix watch` opens one per output folder and backend of its flows. On cancellation (Ctrl-C under
+``asyncio.run``) the outputs are still written, for what finished, with the run marked interrupted;
+``asyncio.CancelledError`` then goes on up, and the CLI exits 130.
 """
 
 from __future__ import annotations
@@ -19,15 +22,14 @@ from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job.model import Job
+from joypix_recipes.run.attempt import INTERRUPTED
 from joypix_recipes.run.journal import Journal
-from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings
+from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings, Subscription
 from joypix_recipes.run.outcome import RunSummary
 from joypix_recipes.run.outfolder import hold_output_folder
 from joypix_recipes.run.progress import Progress, open_progress
 from joypix_recipes.run.report import foreign_run_files, write_run_outputs
 from joypix_recipes.run.runner import Runner
-
-INTERRUPTED = "interrupted"
 
 log = logging.getLogger(__name__)
 
@@ -54,67 +56,122 @@ def _check_concurrency(concurrency: int | None) -> None:
         raise UsageError("--concurrency must be 1 or more")
 
 
-@dataclass
-class RunSession:
-    """One Runner writing into one output folder for one recipe, and the summary its report shows."""
+@dataclass(frozen=True)
+class Lane:
+    """One Runner of a session: the output folder it writes, the backend it runs on, the recipe its report names."""
 
-    runner: Runner
     out_dir: Path
+    backend_name: str
     recipe_name: str
+
+
+@dataclass
+class _LaneRun:
+    """A lane's Runner, and the batch (if one ran) whose summary its report shows in job order."""
+
+    lane: Lane
+    runner: Runner
     batch: RunSummary | None = None
 
-    async def run(self, jobs: Sequence[Job]) -> RunSummary:
-        """Run a batch; its summary (in job order) is what the report will show."""
-        self.batch = await self.runner.run(jobs)
-        return self.batch
+    async def close(self, stopped_reason: str | None) -> None:
+        """Close the backend, then write manifest.json and report.html for every job that ended."""
+        try:
+            # Closing the backend also stops worker processes that may still be writing temp files.
+            await self.runner.aclose()
+        finally:
+            summary = self.batch if self.batch is not None and stopped_reason is None else self.runner.summary(stopped_reason)
+            if summary.outcomes:
+                manifest, report = write_run_outputs(summary, self.lane.out_dir, self.lane.recipe_name)
+                self.runner.progress.run_finished(summary, manifest, report)
 
-    def write_outputs(self, stopped_reason: str | None = None) -> None:
-        """manifest.json and report.html for every job that ended, and the run's last progress line."""
-        summary = self.batch if self.batch is not None and stopped_reason is None else self.runner.summary(stopped_reason)
-        if not summary.outcomes:
-            return
-        manifest, report = write_run_outputs(summary, self.out_dir, self.recipe_name)
-        self.runner.progress.run_finished(summary, manifest, report)
+
+class RunSession:
+    """What one command's run holds open: a journal per output folder and a Runner per lane."""
+
+    def __init__(self, journals: Mapping[Path, Journal]) -> None:
+        self._journals = dict(journals)
+        self._lanes: dict[tuple[Path, str], _LaneRun] = {}
+        self.stopped_reason: str | None = None
+
+    def runner(self, lane: Lane) -> Runner:
+        """The Runner of ``lane`` (jobs submitted to it one by one end up in its report)."""
+        return self._lanes[lane.out_dir, lane.backend_name].runner
+
+    def journal(self, out_dir: Path) -> Journal:
+        """The journal of an output folder of this session."""
+        return self._journals[out_dir]
+
+    @property
+    def slots(self) -> int:
+        """How many jobs the session's runners run at once, all lanes together."""
+        return sum(run.runner.concurrency for run in self._lanes.values())
+
+    async def run(self, lane: Lane, jobs: Sequence[Job]) -> RunSummary:
+        """Run a batch on ``lane``; its summary (in job order) is what the lane's report will show."""
+        run = self._lanes[lane.out_dir, lane.backend_name]
+        run.batch = await run.runner.run(jobs)
+        return run.batch
+
+    def _has_lane(self, lane: Lane) -> bool:
+        return (lane.out_dir, lane.backend_name) in self._lanes
+
+    def _add_lane(self, lane: Lane, runner: Runner) -> None:
+        self._lanes[lane.out_dir, lane.backend_name] = _LaneRun(lane, runner)
+
+    async def _close(self) -> None:
+        """Close every lane, the last opened first, each even when one closed before it failed."""
+        async with contextlib.AsyncExitStack() as closing:
+            for run in self._lanes.values():
+                closing.push_async_callback(run.close, self.stopped_reason)
 
 
 @contextlib.asynccontextmanager
-async def open_session(
-    backend_name: str,
+async def open_run_session(
+    lanes: Sequence[Lane],
     *,
-    journal: Journal,
     progress: Progress,
-    out_dir: Path,
-    recipe_name: str,
     options: BackendOptions | None = None,
     backends: Mapping[str, BackendFactory] = BACKENDS,
     concurrency: int | None = None,
     force: bool = False,
-    notify: NotifySettings | None = None,
+    notify: Sequence[Subscription] = (),
 ) -> AsyncIterator[RunSession]:
-    """A Runner on the named backend; on the way out it is closed, the run's outputs are written and
-    notifications (if any) get a short, bounded time to go out."""
+    """Hold each lane's output folder, open its journal and start its Runner; ``notify`` hears of the jobs.
+
+    Usage errors (an unknown backend, a bad concurrency, run files joypix did not write) come before
+    anything is written. On the way out every lane is closed and its outputs written, then the notifiers
+    get a short, bounded time, then the journals close and the folders are let go.
+    """
     _check_concurrency(concurrency)
-    backend = find_backend(backend_name, backends)(options if options is not None else BackendOptions())
-    notifier = Notifier(notify) if notify is not None and notify.targets else None
-    if notifier is not None:
-        progress = NotifyingProgress(progress, notifier, recipe_name)
-    running = RunSession(Runner(backend, journal, progress, concurrency=concurrency, force=force), out_dir, recipe_name)
-    stopped_reason = None
-    try:
-        yield running
-    except asyncio.CancelledError:
-        stopped_reason = INTERRUPTED
-        raise
-    finally:
+    factories = {lane.backend_name: find_backend(lane.backend_name, backends) for lane in lanes}
+    out_dirs = sorted({lane.out_dir for lane in lanes})
+    for out_dir in out_dirs:
+        refuse_foreign_run_files(out_dir)
+    options = options if options is not None else BackendOptions()
+    async with contextlib.AsyncExitStack() as stack:
+        # Sorted, so two processes asking for the same folders cannot deadlock.
+        for out_dir in out_dirs:
+            await stack.enter_async_context(hold_output_folder(out_dir, on_wait=log.warning))
+        session = RunSession({out_dir: stack.enter_context(Journal.open(out_dir)) for out_dir in out_dirs})
+        for subscription in notify:
+            notifier = Notifier(subscription.settings)
+            stack.callback(notifier.close)
+            progress = NotifyingProgress(
+                progress, notifier, subscription.recipe_name, recipe_path=subscription.recipe_path
+            )
+        # Closed before the notifiers (registered earlier), so the run's last events still go out.
+        stack.push_async_callback(session._close)
+        for lane in lanes:
+            # Lanes of one folder and backend (watch flows with different recipes) share the first one's runner.
+            if not session._has_lane(lane):
+                backend = factories[lane.backend_name](options)
+                journal = session.journal(lane.out_dir)
+                session._add_lane(lane, Runner(backend, journal, progress, concurrency=concurrency, force=force))
         try:
-            # Closing the backend also stops worker processes that may still be writing temp files.
-            await running.runner.aclose()
-        finally:
-            try:
-                running.write_outputs(stopped_reason)
-            finally:
-                if notifier is not None:
-                    notifier.close()
+            yield session
+        except asyncio.CancelledError:
+            session.stopped_reason = INTERRUPTED
+            raise
 
 
 async def run_jobs(
@@ -132,22 +189,16 @@ async def run_jobs(
     notify: NotifySettings | None = None,
 ) -> RunSummary:
     """`joypix run`: run ``jobs`` on the named backend with resume, then write manifest.json and report.html."""
-    find_backend(backend_name, backends)
-    _check_concurrency(concurrency)  # both before the journal is made: a usage error leaves nothing behind
-    out_dir = Path(out_dir)
-    refuse_foreign_run_files(out_dir)
-    async with hold_output_folder(out_dir, on_wait=log.warning):
-        with open_progress(progress_mode, verbose) as progress, Journal.open(out_dir) as journal:
-            async with open_session(
-                backend_name,
-                journal=journal,
-                progress=progress,
-                out_dir=out_dir,
-                recipe_name=recipe_name,
-                options=options,
-                backends=backends,
-                concurrency=concurrency,
-                force=force,
-                notify=notify,
-            ) as running:
-                return await running.run(jobs)
+    lane = Lane(Path(out_dir), backend_name, recipe_name)
+    subscriptions = [Subscription(notify, recipe_name)] if notify is not None and notify.targets else []
+    with open_progress(progress_mode, verbose) as progress:
+        async with open_run_session(
+            [lane],
+            progress=progress,
+            options=options,
+            backends=backends,
+            concurrency=concurrency,
+            force=force,
+            notify=subscriptions,
+        ) as session:
+            return await session.run(lane, jobs)

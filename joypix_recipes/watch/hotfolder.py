@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from joypix_recipes.errors import JoypixError, RunError
 from joypix_recipes.job.model import hash_file
+from joypix_recipes.run.attempt import Failure, attempt
 from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import DONE, FAILED, Router
@@ -52,7 +52,7 @@ class FileHandler(Protocol):
     """Runs one settled image through its flow; returns only after its jobs are recorded."""
 
     def __call__(self, path: Path, flow: Flow, content_hash: str) -> Awaitable[Handled]:
-        """Plan and run the jobs for ``path``; raise JoypixError or return failed to fail the image."""
+        """Plan and run the jobs for ``path``; raise JoypixError or return failed to fail the image, RunError to hold it."""
         ...
 
 
@@ -220,10 +220,6 @@ class HotFolder:
         try:
             async with self._in_flight:
                 changed = not await self._hash_handle_finish(path, flow)
-        except RunError as e:
-            # Nothing more can run (no credits): the image stays in the folder for a later start.
-            self.summary.stopped_reason = str(e)
-            self._record(FileEvent("held", path, note=str(e)))
         finally:
             self._taken.pop(path, None)
         if changed:
@@ -240,6 +236,8 @@ class HotFolder:
             return True
         async with self._same_image(content_hash):
             handled = await self._handle(path, flow, content_hash)
+        if handled is None:
+            return True
         return await self._finish(path, flow, handled, before)
 
     @contextlib.asynccontextmanager
@@ -255,17 +253,23 @@ class HotFolder:
             if not self._lock_users[content_hash]:
                 del self._lock_users[content_hash], self._locks[content_hash]
 
-    async def _handle(self, path: Path, flow: Flow, content_hash: str) -> Handled:
-        try:
-            return await self.handler(path, flow, content_hash)
-        except RunError:
-            raise
-        except JoypixError as e:
-            return Handled("failed", str(e))
-        except Exception:
-            # The watcher must outlive any one image; the traceback goes to the log, not the user.
-            log.exception("unexpected error while handling %s", path)
-            return Handled("failed", f"{path.name}: an unexpected error stopped this image; please report it")
+    async def _handle(self, path: Path, flow: Flow, content_hash: str) -> Handled | None:
+        """What became of the image's jobs; None when nothing more can run (no credits) and the image is held."""
+        # The watcher must outlive any one image: an error fails the image, a bug's traceback goes to the log.
+        handled = await attempt(
+            lambda: self.handler(path, flow, content_hash),
+            internal_error=f"{path.name}: an unexpected error stopped this image; please report it",
+        )
+        if not isinstance(handled, Failure):
+            return handled
+        if handled.detail is not None:
+            log.error("unexpected error while handling %s:\n%s", path, handled.detail)
+        if handled.stops_run:
+            # The image stays in the folder for a later start.
+            self.summary.stopped_reason = handled.message
+            self._record(FileEvent("held", path, note=handled.message))
+            return None
+        return Handled("failed", handled.message)
 
     async def _finish(self, path: Path, flow: Flow, handled: Handled, before: Signature | None) -> bool:
         """Move the input aside; False when it was replaced meanwhile (and so stays)."""

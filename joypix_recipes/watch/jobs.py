@@ -14,7 +14,7 @@ from joypix_recipes.errors import RunError
 from joypix_recipes.job.model import Job, job_identity
 from joypix_recipes.run.journal import JobState, Journal
 from joypix_recipes.run.outcome import JobOutcome
-from joypix_recipes.run.runner import Runner
+from joypix_recipes.run.runner import Identified, Runner
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.hotfolder import Handled
 
@@ -76,12 +76,12 @@ class RunnerHandler:
 
     async def _run_one(self, jobs_of: FlowJobs, job: Job, content_hash: str) -> JobOutcome | Path:
         """The runner's outcome, or the output of the same job done earlier for an identical image."""
-        identity = job_identity(job, content_hash)
-        earlier = jobs_of.done.output_of(identity)
+        identified = Identified(job_identity(job, content_hash), content_hash)
+        earlier = jobs_of.done.output_of(identified.identity)
         if earlier is not None and earlier != job.output:
             return earlier
         # Same output (a restart before the move): the runner checks it is intact and skips it.
-        outcome = await jobs_of.runner.submit(job, content_hash)
+        outcome = await jobs_of.runner.submit(job, identified)
         if outcome.status in ("done", "skipped") and outcome.output is not None:
             jobs_of.done.add(outcome.identity, outcome.output)
         return outcome

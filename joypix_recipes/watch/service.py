@@ -1,4 +1,5 @@
-"""`watch`: wires a WatchConfig to recipes, journals, runners and an observer, and serves until stopped."""
+"""`watch`: wires a WatchConfig to recipes, a run session (journals, runners, notifiers) and an observer, and
+serves until stopped."""
 
 from __future__ import annotations
 
@@ -15,11 +16,9 @@ from watchdog.observers.polling import PollingObserver
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.job.model import Job
-from joypix_recipes.run.journal import Journal
-from joypix_recipes.run.notify import Notifier, NotifyingProgress, notify_settings
-from joypix_recipes.run.outfolder import hold_output_folder
+from joypix_recipes.run.notify import Subscription, notify_settings
 from joypix_recipes.run.progress import Progress, open_progress
-from joypix_recipes.run.session import RunSession, find_backend, open_session, refuse_foreign_run_files
+from joypix_recipes.run.session import Lane, find_backend, open_run_session
 from joypix_recipes.watch.config import Flow, WatchConfig
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
@@ -62,46 +61,34 @@ async def watch(
     plans = {flow: _flow_plan(flow) for flow in config.flows}
     for flow, (_, backend_name, _) in plans.items():
         find_backend(backend_name, backends, context=f" for {flow.label}")
-    for out_dir in {flow.out_dir for flow in config.flows}:
-        refuse_foreign_run_files(out_dir)
+    # Flows sharing an output folder and a backend share one lane (its report names the first one's recipe).
+    lanes = {flow: Lane(flow.out_dir, backend_name, recipe.name) for flow, (_, backend_name, recipe) in plans.items()}
+    recipes = {recipe.path: recipe for _, _, recipe in plans.values()}.values()
+    # Each recipe's own notify: its targets hear of its clips.
+    subscriptions = [
+        Subscription(settings, recipe.name, recipe_path=recipe.path)
+        for recipe in recipes
+        if (settings := notify_settings(recipe.notify_urls, recipe.notify_commands)) is not None
+    ]
     async with contextlib.AsyncExitStack() as stack:
-        # One process per output folder, held to the very end; sorted, so two watchers cannot deadlock.
-        for out_dir in sorted({flow.out_dir for flow in config.flows}):
-            await stack.enter_async_context(hold_output_folder(out_dir, on_wait=log.warning))
-        # Closed in reverse: every run (writing its report) before its journal, the display last.
+        # Closed in reverse: the session (writing each lane's report) before the display.
         display = progress if progress is not None else stack.enter_context(open_progress(progress_mode, verbose))
-        # Each recipe's own notify: targets hear of its clips; the notifiers close after every run below
-        # (the stack unwinds in reverse), with a short, bounded time to send what is left.
-        for recipe in {recipe.path: recipe for _, _, recipe in plans.values()}.values():
-            settings = notify_settings(recipe.notify_urls, recipe.notify_commands)
-            if settings is not None:
-                notifier = Notifier(settings)
-                stack.callback(notifier.close)
-                display = NotifyingProgress(display, notifier, recipe.name, recipe_path=recipe.path)
-        journals: dict[Path, Journal] = {}
-        done: dict[Path, DoneIndex] = {}
-        runs: dict[tuple[Path, str], RunSession] = {}
-        flows = {}
-        for flow, (planner, backend_name, recipe) in plans.items():
-            out_dir = flow.out_dir
-            if out_dir not in journals:
-                journals[out_dir] = stack.enter_context(Journal.open(out_dir))
-                # Flows sharing an output folder share its journal, so they share its index of done jobs too.
-                done[out_dir] = DoneIndex(journals[out_dir])
-            if (out_dir, backend_name) not in runs:
-                runs[out_dir, backend_name] = await stack.enter_async_context(
-                    open_session(
-                        backend_name,
-                        journal=journals[out_dir],
-                        progress=display,
-                        out_dir=out_dir,
-                        recipe_name=recipe.name,
-                        options=backend_options,
-                        backends=backends,
-                        concurrency=config.concurrency,
-                    )
-                )
-            flows[flow] = FlowJobs(planner, runs[out_dir, backend_name].runner, done[out_dir])
+        session = await stack.enter_async_context(
+            open_run_session(
+                list(lanes.values()),
+                progress=display,
+                options=backend_options,
+                backends=backends,
+                concurrency=config.concurrency,
+                notify=subscriptions,
+            )
+        )
+        # Flows sharing an output folder share its journal, so they share its index of done jobs too.
+        done = {out_dir: DoneIndex(session.journal(out_dir)) for out_dir in {flow.out_dir for flow in config.flows}}
+        flows = {
+            flow: FlowJobs(planner, session.runner(lanes[flow]), done[flow.out_dir])
+            for flow, (planner, _, _) in plans.items()
+        }
         router = Router(config.flows, excluded=[config.source] if config.source else [])
         folder = HotFolder(
             router,
@@ -109,7 +96,7 @@ async def watch(
             Timing(settle=config.settle_seconds, rescan=config.rescan_seconds),
             observers if observers is not None else observer_factory(config.polling, config.settle_seconds),
             on_event=on_event if on_event is not None else _announce,
-            max_in_flight=2 * sum(run.runner.concurrency for run in runs.values()),
+            max_in_flight=2 * session.slots,
         )
         for flow in config.flows:
             log.info("watching %s with %s -> %s", flow.folder, flow.recipe.name, flow.out_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -167,3 +168,38 @@ def test_worker_without_a_reachable_broker_exits_1_with_one_line() -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: cannot reach the broker") and len(result.stderr.strip().splitlines()) == 1
+
+
+CHATTY_RECIPE = """\
+version: 1
+name: farm-chatty
+backend: nemo
+inputs: ["photos/*.jpg"]
+steps:
+  - animate: {motion: zoom-in, duration: 1}
+  - text: {content: Hi, position: top}
+export: {aspect: "1:1", resolution: 480p, fps: 24, quality: low}
+"""
+
+
+def test_a_finished_farm_job_holds_each_reply_and_warning_once_in_its_record_events_and_manifest(
+    farm: Farm, tmp_path: Path
+) -> None:
+    from joypix_recipes.emulator import Emulator, Knobs
+
+    recipe = write_batch(tmp_path / "batch", count=1, recipe=CHATTY_RECIPE)
+    # Every turn speaks (one reply per step), and the session is lost after the first turn: one warning.
+    knobs = Knobs(stub_render=True, no_text_ratio=0.0, lose_session_after_turns=1)
+    cloud = {"JOYPIX_HOME": str(tmp_path / "home"), "JOYPIX_POLL_INTERVAL": "0.1"}
+    with Emulator(knobs=knobs, workdir=tmp_path / "emulator") as emulator:
+        farm.worker(env=cloud)
+        code, events, stderr = finish(farm.run(recipe, tmp_path / "out", "--base-url", emulator.base_url))
+    assert code == 0, stderr
+    (record,) = farm.records().values()
+    replies, warnings = json.loads(record["replies"]), json.loads(record["warnings"])
+    assert len(replies) == 2 and len(set(replies)) == 2, replies
+    assert len(warnings) == 1 and "session was lost" in warnings[0], warnings
+    assert [event["text"] for event in events if event["event"] == "job_reply"] == replies
+    assert [event["message"] for event in events if event["event"] == "job_warning"] == warnings
+    (job,) = json.loads((tmp_path / "out" / "manifest.json").read_text())["jobs"]
+    assert (job["replies"], job["warnings"]) == (replies, warnings)

@@ -29,9 +29,12 @@ def make_job(name: str) -> Job:
 def outcomes() -> list[JobOutcome]:
     done, skipped, failed = make_job("a"), make_job("b"), make_job("c")
     return [
-        JobOutcome(done, "id-a", "done", done.output, None, 1.25, poster=Path("out/a.jpg")),
-        JobOutcome(skipped, "id-b", "skipped", skipped.output, None, 0.0),
-        JobOutcome(failed, "id-c", "failed", None, "in/c.jpg: not an image", 0.5),
+        JobOutcome(
+            job=done, identity="id-a", status="done", output=done.output, error=None, duration_s=1.25,
+            poster=Path("out/a.jpg"),
+        ),
+        JobOutcome(job=skipped, identity="id-b", status="skipped", output=skipped.output, error=None, duration_s=0.0),
+        JobOutcome(job=failed, identity="id-c", status="failed", output=None, error="in/c.jpg: not an image", duration_s=0.5),
     ]
 
 

@@ -32,9 +32,15 @@ def make_summary(tmp_path: Path) -> RunSummary:
     done, failed = make_job(tmp_path, "a"), make_job(tmp_path, "b")
     return RunSummary(
         (
-            JobOutcome(done, "id-a", "done", done.output, None, 3.5, input_hash="hash-a", poster=poster,
-                       summary="Timeline (1 track): 1. Video: a.jpg", replies=("Added a title.",)),
-            JobOutcome(failed, "id-b", "failed", None, "b.jpg: not an image; replace the file", 0.2, input_hash="hash-b"),
+            JobOutcome(
+                job=done, identity="id-a", status="done", output=done.output, error=None, duration_s=3.5,
+                input_hash="hash-a", poster=poster, summary="Timeline (1 track): 1. Video: a.jpg",
+                replies=("Added a title.",),
+            ),
+            JobOutcome(
+                job=failed, identity="id-b", status="failed", output=None,
+                error="b.jpg: not an image; replace the file", duration_s=0.2, input_hash="hash-b",
+            ),
         ),
         stopped_reason=None,
     )

@@ -19,7 +19,7 @@ from joypix_recipes.job.model import Job, PlannedStep, job_identity
 from joypix_recipes.run.journal import JobState, Journal
 from joypix_recipes.run.outcome import RunSummary
 from joypix_recipes.run.progress import PlainProgress, Progress
-from joypix_recipes.run.runner import Runner
+from joypix_recipes.run.runner import Identified, Runner
 
 Behaviour = Callable[[Job, JobReporter], Awaitable[None]]
 
@@ -434,7 +434,7 @@ def test_each_input_is_hashed_once_and_the_backend_gets_that_identity(tmp_path: 
         assert outcome.identity == job_identity(outcome.job, content)
 
 
-def test_a_submitted_job_with_its_input_hash_is_not_hashed_again(tmp_path: Path) -> None:
+def test_a_submitted_job_already_identified_is_not_hashed_again(tmp_path: Path) -> None:
     [job] = make_jobs(tmp_path, 1)
     assert job.input.path is not None
     content = hashlib.sha256(job.input.path.read_bytes()).hexdigest()
@@ -444,7 +444,7 @@ def test_a_submitted_job_with_its_input_hash_is_not_hashed_again(tmp_path: Path)
         with Journal.open(tmp_path / "out") as journal:
             runner = Runner(backend, journal, Progress(), hash_file=hasher)
             try:
-                return (await runner.submit(job, content)).status
+                return (await runner.submit(job, Identified(job_identity(job, content), content))).status
             finally:
                 await runner.aclose()
 

@@ -1,4 +1,5 @@
-"""Setting up a run: backend lookup, the Runner, and on the way out the backend closed and the report written."""
+"""Setting up a run: backend lookup, folders held, a Runner per lane, and on the way out the backends closed and
+the reports written."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,8 @@ from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job.model import Job
-from joypix_recipes.run.journal import Journal
 from joypix_recipes.run.progress import Progress
-from joypix_recipes.run.session import RunSession, open_session, run_jobs
+from joypix_recipes.run.session import Lane, RunSession, open_run_session, run_jobs
 
 
 class GateBackend:
@@ -43,14 +44,11 @@ class GateBackend:
 
 
 @contextlib.asynccontextmanager
-async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress) -> AsyncIterator[RunSession]:
-    """A run session on ``backend`` for recipe "r", writing into tmp_path/out."""
-    with Journal.open(tmp_path / "out") as journal:
-        async with open_session(
-            "gate", journal=journal, progress=progress, out_dir=tmp_path / "out", recipe_name="r",
-            backends={"gate": lambda options: backend},
-        ) as running:
-            yield running
+async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress) -> AsyncIterator[tuple[RunSession, Lane]]:
+    """A run session with one lane on ``backend`` for recipe "r", writing into tmp_path/out."""
+    lane = Lane(tmp_path / "out", "gate", "r")
+    async with open_run_session([lane], progress=progress, backends={"gate": lambda options: backend}) as session:
+        yield session, lane
 
 
 def jobs_in(tmp_path: Path, *names: str) -> list[Job]:
@@ -83,8 +81,8 @@ def test_jobs_submitted_one_by_one_get_one_report_and_a_closed_backend(tmp_path:
     backend, progress = GateBackend(), EndedJobs()
 
     async def main() -> None:
-        async with gate_session(tmp_path, backend, progress) as running:
-            await asyncio.gather(*(running.runner.submit(job) for job in jobs_in(tmp_path, "a", "b")))
+        async with gate_session(tmp_path, backend, progress) as (session, lane):
+            await asyncio.gather(*(session.runner(lane).submit(job) for job in jobs_in(tmp_path, "a", "b")))
 
     asyncio.run(main())
     assert backend.closed
@@ -98,8 +96,8 @@ def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Pa
     backend, progress = GateBackend(hold=frozenset({"slow.mp4"})), EndedJobs()
 
     async def main() -> None:
-        async with gate_session(tmp_path, backend, progress) as running:
-            batch = asyncio.create_task(running.run(jobs_in(tmp_path, "quick", "slow")))
+        async with gate_session(tmp_path, backend, progress) as (session, lane):
+            batch = asyncio.create_task(session.run(lane, jobs_in(tmp_path, "quick", "slow")))
             assert (await progress.next_ended()).job.output.name == "quick.mp4"
             await backend.holding.wait()
             batch.cancel()
@@ -124,3 +122,33 @@ def test_a_run_that_ran_nothing_writes_no_report(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert progress.runs == [] and not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_one_session_holds_every_lanes_folder_and_writes_each_its_own_report(tmp_path: Path) -> None:
+    backend, progress = GateBackend(), EndedJobs()
+    first, second = Lane(tmp_path / "out", "gate", "first"), Lane(tmp_path / "other", "gate", "second")
+    also_first = Lane(tmp_path / "out", "gate", "a recipe sharing the folder")
+    [job_a] = jobs_in(tmp_path, "a")
+    [job_b] = [replace(job, output=tmp_path / "other" / "b.mp4") for job in jobs_in(tmp_path, "b")]
+    held = []
+
+    async def main() -> None:
+        async with open_run_session(
+            [first, second, also_first], progress=progress, backends={"gate": lambda options: backend}
+        ) as session:
+            owners = [folder / ".joypix" / "owner.json" for folder in (tmp_path / "out", tmp_path / "other")]
+            held.extend(owner.parent.parent.name for owner in owners if owner.exists())
+            assert session.runner(also_first) is session.runner(first) is not session.runner(second)
+            await asyncio.gather(session.runner(first).submit(job_a), session.run(second, [job_b]))
+
+    asyncio.run(main())
+    assert held == ["out", "other"]
+    assert not (tmp_path / "out" / ".joypix" / "owner.json").exists()
+    reports = {
+        folder: json.loads((tmp_path / folder / "manifest.json").read_text()) for folder in ("out", "other")
+    }
+    assert {
+        folder: (manifest["recipe"], [Path(job["output"]).name for job in manifest["jobs"]])
+        for folder, manifest in reports.items()
+    } == {"out": ("first", ["a.mp4"]), "other": ("second", ["b.mp4"])}
+    assert sorted(summary.outcomes[0].job.output.name for summary, _ in progress.runs) == ["a.mp4", "b.mp4"]
