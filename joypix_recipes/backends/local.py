@@ -36,11 +36,10 @@ _RETRY_PAUSE_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class BuiltDraft:
-    """A job's timeline, the local files its sources name, and the warnings met while building it."""
+    """A job's timeline and the local files its sources name (warnings go to the reporter as they are met)."""
 
     draft: Draft
     media: dict[str, Path]
-    warnings: tuple[str, ...]
 
 
 class LocalBackend:
@@ -160,7 +159,6 @@ def build_draft(job: Job, reporter: JobReporter) -> BuiltDraft:
     for image in job.input.files:
         draft = add_image(draft, str(image), label=image.name if job.input.images else job.input.name)
         media[str(image)] = image
-    warnings: list[str] = []
     for number, step in enumerate(job.steps, start=1):
         reporter.stage(f"step {number}/{len(job.steps)}: {step.name}")
         action = step.action
@@ -170,12 +168,12 @@ def build_draft(job: Job, reporter: JobReporter) -> BuiltDraft:
             action = replace(action, file=str(found))
         try:
             if isinstance(action, Prompt):
-                draft = _apply_prompt(job, step, action.text, draft, media, warnings, reporter)
+                draft = _apply_prompt(job, step, action.text, draft, media, reporter)
             else:
                 draft = apply_action(draft, action)
         except ValueError as error:
             raise JobError(f'{job.input.name}: step "{step.name}" cannot be applied: {error}') from error
-    return BuiltDraft(draft, media, tuple(warnings))
+    return BuiltDraft(draft, media)
 
 
 def _apply_prompt(
@@ -184,7 +182,6 @@ def _apply_prompt(
     text: str,
     draft: Draft,
     media: dict[str, Path],
-    warnings: list[str],
     reporter: JobReporter,
 ) -> Draft:
     interpretation = interpret_prompt(text)
@@ -195,8 +192,7 @@ def _apply_prompt(
             raise InterpretError(
                 f"{message}; it understands {vocabulary()}; reword the step or set unknown_phrases: warn"
             )
-        warnings.append(f"{message}; ignored")
-        reporter.warn(warnings[-1])
+        reporter.warn(f"{message}; ignored")
     actions = []
     for action in interpretation.actions:
         if isinstance(action, Audio) and action.file != BUILTIN_MUSIC:
