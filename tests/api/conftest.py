@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import socket
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from PIL import Image
+from helpers.images import image_bytes
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,14 +53,10 @@ def run(coroutine_factory: Callable[[NemoClient], Awaitable[Any]], settings: Cli
 
 
 def image_file(folder: Path, name: str = "photo.png", size: tuple[int, int] = (48, 64)) -> Path:
-    """A small real image with a gradient."""
-    image = Image.new("RGB", size)
-    image.putdata([(x * 5 % 256, y * 4 % 256, 120) for y in range(size[1]) for x in range(size[0])])
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG" if name.endswith((".jpg", ".jpeg")) else "PNG")
+    """A small real image with a gradient, in the format its name says."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(image_bytes(size, "JPEG" if name.endswith((".jpg", ".jpeg")) else "PNG"))
     return path
 
 

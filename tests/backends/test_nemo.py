@@ -10,7 +10,9 @@ from typing import Any
 
 import av
 import pytest
-from helpers import make_job, write_image, write_wav
+from helpers.audio import write_wav
+from helpers.images import write_image
+from helpers.jobs import make_job
 from PIL import Image
 
 from joypix_recipes import __version__

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.runs import partials_under
+from helpers.waiting import wait_until
 
-from tests.cluster.conftest import Farm, environment, finish, free_port, partials_under, wait_for, write_batch
-from tests.cluster.test_farm import done_lines
+from cluster.conftest import Farm, environment, finish, free_port, write_batch
+from cluster.test_farm import done_lines
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -29,7 +31,7 @@ def test_worker_killed_mid_render_is_redelivered_after_the_heartbeat_and_done_on
     out = tmp_path / "out"
     doomed = farm.worker()
     submitter = farm.run(recipe, out)
-    wait_for(lambda: rendering(farm) is not None, 60, "no job started rendering")
+    wait_until(lambda: rendering(farm) is not None, 60, "no job started rendering")
     killed = rendering(farm)
     os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its render processes, as a power cut would
     doomed.wait(10)
@@ -51,7 +53,7 @@ def test_redis_restarted_mid_run_loses_and_duplicates_nothing(farm: Farm, tmp_pa
     out = tmp_path / "out"
     farm.worker()
     submitter = farm.run(recipe, out)
-    wait_for(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
+    wait_until(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
     farm.redis.stop()
     farm.redis.start()
 
@@ -99,7 +101,7 @@ def test_full_storage_fails_the_job_and_leaves_nothing_under_a_final_name(farm: 
     out = tmp_path / "out"
     farm.storage = small_disk
     submitter = farm.run(recipe, out)
-    wait_for(lambda: any((small_disk / "inputs").rglob("*.jpg")) if (small_disk / "inputs").exists() else False, 60, "not staged")
+    wait_until(lambda: any((small_disk / "inputs").rglob("*.jpg")) if (small_disk / "inputs").exists() else False, 60, "not staged")
     filler = os.open(small_disk / "filler.bin", os.O_WRONLY | os.O_CREAT)
     try:  # fill what is left, so the worker's commit cannot fit
         while os.write(filler, b"\0" * 4096):
@@ -126,7 +128,7 @@ def test_cloud_job_whose_worker_dies_during_the_render_is_reattached_and_rendere
     with Emulator(knobs=knobs, workdir=tmp_path / "emulator") as emulator:
         doomed = farm.worker(env=cloud)
         submitter = farm.run(recipe, tmp_path / "out", "--base-url", emulator.base_url)
-        wait_for(lambda: any(record.get("render_id") for record in farm.records().values()), 60, "no render started")
+        wait_until(lambda: any(record.get("render_id") for record in farm.records().values()), 60, "no render started")
         os.killpg(doomed.pid, signal.SIGKILL)
         doomed.wait(10)
         farm.worker(env=cloud)
@@ -152,7 +154,7 @@ export: {aspect: "1:1", resolution: 480p, fps: 24, quality: low}
 def test_ctrl_c_stops_a_worker_with_130_and_sigterm_with_0(farm: Farm) -> None:
     interrupted = farm.worker()
     terminated = farm.worker()
-    wait_for(lambda: all("slot" in (farm.root / f"worker{i}.log").read_text() for i in (0, 1)), 30, "workers did not start")
+    wait_until(lambda: all("slot" in (farm.root / f"worker{i}.log").read_text() for i in (0, 1)), 30, "workers did not start")
     interrupted.send_signal(signal.SIGINT)
     terminated.send_signal(signal.SIGTERM)
     assert interrupted.wait(30) == 130

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers.images import image_bytes
 
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.errors import UsageError
 
-from .conftest import Client, image_bytes
+from .conftest import Client
 
 REPO = Path(__file__).resolve().parents[2]
 

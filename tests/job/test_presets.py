@@ -7,13 +7,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers.images import write_image
 
 from joypix_recipes.cli.main import main
 from joypix_recipes.job.export import PRESETS
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 from joypix_recipes.recipe.schema import field_schema
-from tests.helpers import write_image
 
 
 def _recipe(tmp_path: Path, body: str) -> Path:

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import png_header_only, write_image
+from helpers.images import png_header_only, write_image
 
 from joypix_recipes.errors import PlanError
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Animate, Audio, Prompt, Text

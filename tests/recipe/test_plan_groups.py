@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import write_image
+from helpers.images import write_image
 
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.job.actions import Transition

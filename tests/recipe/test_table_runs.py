@@ -7,9 +7,9 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers.images import write_image
 
 from joypix_recipes.cli.main import main
-from tests.helpers import write_image
 
 TINY = """\
 version: 1

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from helpers import EndedJobs, make_job
+from helpers.jobs import make_job
+from helpers.progress import EndedJobs
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import write_image
+from helpers.images import write_image
 from PIL import Image
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
