@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.disks import mount_small_disk
 from helpers.runs import partials_under
 from helpers.waiting import wait_until
 
@@ -86,14 +88,10 @@ def test_unreachable_object_storage_fails_the_jobs_clearly(farm: Farm, tmp_path:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 512 KiB tmpfs as the shared folder, or a skip where mounting is not allowed."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)]).returncode:
-        pytest.skip("mounting a small tmpfs needs root")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    with mount_small_disk(tmp_path, "512k") as mount:
+        yield mount
 
 
 def test_full_storage_fails_the_job_and_leaves_nothing_under_a_final_name(farm: Farm, tmp_path: Path, small_disk: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 
 @contextlib.contextmanager
-def small_disk(folder: Path, size: str) -> Iterator[Path]:
+def mount_small_disk(folder: Path, size: str) -> Iterator[Path]:
     """A tmpfs of ``size`` (``512k``, ``4m``) mounted at ``folder/small``, or a skip where it cannot be mounted."""
     if os.geteuid() != 0:
         pytest.skip("filling a disk needs a small tmpfs, and mounting one needs root")

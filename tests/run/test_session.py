@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from helpers.jobs import make_job
+from helpers.jobs import jobs_in
 from helpers.progress import EndedJobs
 
 from joypix_recipes.atomic import atomic_write_bytes
@@ -52,16 +52,6 @@ async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress)
             backends={"gate": lambda options: backend},
         ) as running:
             yield running
-
-
-def jobs_in(tmp_path: Path, *names: str) -> list[Job]:
-    jobs = []
-    for index, name in enumerate(names):
-        image = tmp_path / "in" / f"{name}.jpg"
-        image.parent.mkdir(exist_ok=True)
-        image.write_bytes(name.encode())
-        jobs.append(make_job(image, output=tmp_path / "out" / f"{name}.mp4", index=index))
-    return jobs
 
 
 @pytest.mark.parametrize(
