@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from helpers.images import image_bytes
+from helpers.waiting import wait_until
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -135,9 +135,7 @@ def proxy(emulator: Emulator) -> Iterator[Proxy]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="test-proxy", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: server.started, 10, "the proxy did not start")
     state.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         yield state

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.recipes import write_photo_batch
 from helpers.repo import REPO
 from helpers.runs import events_of
 from helpers.waiting import wait_until
@@ -154,15 +155,7 @@ def farm(redis_server: RedisServer, tmp_path: Path) -> Iterator[Farm]:
 
 
 def write_batch(folder: Path, count: int = 2, recipe: str = RECIPE) -> Path:
-    from PIL import Image
-
-    photos = folder / "photos"
-    photos.mkdir(parents=True)
-    for index in range(count):
-        Image.new("RGB", (320, 240), (40 * index % 255, 200, 90)).save(photos / f"p{index}.jpg")
-    path = folder / "recipe.yaml"
-    path.write_text(recipe)
-    return path
+    return write_photo_batch(folder, recipe, [(40 * index % 255, 200, 90) for index in range(count)], (320, 240))
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 90) -> tuple[int, list[dict[str, Any]], str]:

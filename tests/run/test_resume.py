@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.recipes import write_photo_batch
 from helpers.runs import events_of, partials_under, start_joypix
 
 RECIPE = """\
@@ -32,15 +33,7 @@ variants:
 
 
 def write_batch(folder: Path) -> Path:
-    from PIL import Image
-
-    photos = folder / "photos"
-    photos.mkdir(parents=True)
-    for index, color in enumerate([(200, 30, 30), (30, 200, 30), (30, 30, 200)]):
-        Image.new("RGB", (640, 480), color).save(photos / f"p{index}.jpg")
-    recipe = folder / "recipe.yaml"
-    recipe.write_text(RECIPE)
-    return recipe
+    return write_photo_batch(folder, RECIPE, [(200, 30, 30), (30, 200, 30), (30, 30, 200)], (640, 480))
 
 
 def joypix(recipe: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

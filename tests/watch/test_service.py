@@ -386,9 +386,7 @@ def test_a_file_in_failed_that_changes_afterwards_goes_back_to_the_queue(setup: 
         with target.open("wb") as handle:
             handle.write(data[: len(data) // 2])
             handle.flush()
-            deadline = time.monotonic() + 20
-            while not failed.exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(failed.exists, 20, "the half-written file was never moved to failed/")
             handle.write(data[len(data) // 2 :])  # the open file now lives in failed/
 
     code = _serve_until(setup, 0.1, lambda: "stalled.png" in setup.listing("done"), stall_until_failed_then_finish)
