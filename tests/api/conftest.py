@@ -60,10 +60,16 @@ def image_file(folder: Path, name: str = "photo.png", size: tuple[int, int] = (4
     return path
 
 
-async def session_with_draft(client: NemoClient, folder: Path) -> tuple[Session, dict[str, Any]]:
-    """A new session holding one uploaded image, and the draft the service made of it."""
+async def session_with_image(client: NemoClient, folder: Path) -> Session:
+    """A new session holding one uploaded image (``folder/photo.png``)."""
     session = await client.create_session()
     await client.upload_file(session.session_id, image_file(folder))
+    return session
+
+
+async def session_with_draft(client: NemoClient, folder: Path) -> tuple[Session, dict[str, Any]]:
+    """A new session holding one uploaded image, and the draft the service made of it."""
+    session = await session_with_image(client, folder)
     draft = (await client.state(session.session_id)).draft
     assert draft is not None
     return session, draft

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from helpers.repo import REPO
-
-
-def _environment(extra: dict[str, str] | None) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), **(extra or {})}
 
 
 def start_joypix(
@@ -26,7 +23,7 @@ def start_joypix(
     return subprocess.Popen(
         [sys.executable, "-m", "joypix_recipes", *args],
         cwd=cwd,
-        env=_environment(env),
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
         text=True,
         start_new_session=True,
         **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **streams},
@@ -36,15 +33,15 @@ def start_joypix(
 def run_joypix(
     args: list[str], cwd: Path | None = None, *, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``joypix ARGS`` to its end: its exit code and what it wrote."""
-    return subprocess.run(
-        [sys.executable, "-m", "joypix_recipes", *args],
-        cwd=cwd,
-        env=_environment(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run ``joypix ARGS`` to its end: its exit code and what it wrote; past ``timeout`` its whole group is killed."""
+    process = start_joypix(args, cwd, env=env)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def events_of(text: str) -> list[dict[str, Any]]:
