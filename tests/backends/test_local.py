@@ -13,7 +13,9 @@ import av
 import pytest
 from helpers.audio import write_wav
 from helpers.images import write_image
+from helpers.runs import partials_under
 from helpers.video import probe
+from helpers.waiting import wait_until_async
 
 from joypix_recipes import errors
 from joypix_recipes.backends.contract import BackendOptions
@@ -173,11 +175,8 @@ def test_cancelled_job_leaves_no_output_and_no_partial_file(tmp_path: Path) -> N
 
     async def cancel_mid_render() -> None:
         task = asyncio.create_task(backend.run_job(job, RecordingReporter()))
-        for _ in range(200):  # until the worker has started writing
-            await asyncio.sleep(0.05)
-            if job.output.parent.exists() and any(job.output.parent.iterdir()):
-                break
-        assert any(job.output.parent.iterdir()), "the render never started"
+        # Until the worker has started writing.
+        await wait_until_async(lambda: job.output.parent.exists() and any(job.output.parent.iterdir()), 10, "the render never started")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -193,13 +192,10 @@ def test_a_worker_killed_twice_fails_its_job_and_the_next_job_gets_a_fresh_pool(
     backend = LocalBackend(BackendOptions(workers=1))
 
     async def partial_file_other_than(seen: set[str]) -> str:
-        for _ in range(400):
-            await asyncio.sleep(0.05)
-            if long_job.output.parent.exists():
-                names = {p.name for p in long_job.output.parent.rglob("*") if ".partial" in p.name} - seen
-                if names:
-                    return names.pop()
-        raise AssertionError("the render never started writing")
+        def new_partials() -> set[str]:
+            return {path.name for path in partials_under(long_job.output.parent)} - seen
+
+        return (await wait_until_async(new_partials, 20, "the render never started writing")).pop()
 
     async def kill_mid_render_twice() -> object:
         task = asyncio.create_task(backend.run_job(long_job, RecordingReporter()))
