@@ -73,7 +73,7 @@ def test_two_workers_make_the_same_videos_as_a_local_run_and_a_rerun_reattaches(
 
 def test_broker_unreachable_at_submit_is_one_line_and_exit_1(tmp_path: Path) -> None:
     recipe = write_batch(tmp_path / "batch", count=1)
-    closed = f"redis://:secret-password@127.0.0.1:{_closed_port()}/0"
+    closed = f"redis://:secret-password@127.0.0.1:{free_port()}/0"
     result = subprocess.run(
         [sys.executable, "-m", "joypix_recipes", "run", str(recipe), "--broker", closed, "--storage", (tmp_path / "s").as_uri()],
         env=environment(), capture_output=True, text=True, timeout=60,
@@ -125,10 +125,6 @@ def test_detach_submits_once_and_a_later_run_follows(farm: Farm, tmp_path: Path)
     code, events, stderr = finish(farm.run(recipe, tmp_path / "out"))
     assert code == 0, stderr
     assert len(done_lines(farm)) == 2
-
-
-def _closed_port() -> int:
-    return free_port()
 
 
 def test_watch_with_a_broker_sends_dropped_images_to_the_farm(farm: Farm, tmp_path: Path) -> None:
