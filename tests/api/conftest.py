@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import socket
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from PIL import Image
+from helpers.images import image_bytes
+from helpers.waiting import wait_until
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,21 +53,23 @@ def run(coroutine_factory: Callable[[NemoClient], Awaitable[Any]], settings: Cli
 
 
 def image_file(folder: Path, name: str = "photo.png", size: tuple[int, int] = (48, 64)) -> Path:
-    """A small real image with a gradient."""
-    image = Image.new("RGB", size)
-    image.putdata([(x * 5 % 256, y * 4 % 256, 120) for y in range(size[1]) for x in range(size[0])])
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG" if name.endswith((".jpg", ".jpeg")) else "PNG")
+    """A small real image with a gradient, in the format its name says."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(image_bytes(size, "JPEG" if name.endswith((".jpg", ".jpeg")) else "PNG"))
     return path
+
+
+async def session_with_image(client: NemoClient, folder: Path) -> Session:
+    """A new session holding one uploaded image (``folder/photo.png``)."""
+    session = await client.create_session()
+    await client.upload_file(session.session_id, image_file(folder))
+    return session
 
 
 async def session_with_draft(client: NemoClient, folder: Path) -> tuple[Session, dict[str, Any]]:
     """A new session holding one uploaded image, and the draft the service made of it."""
-    session = await client.create_session()
-    await client.upload_file(session.session_id, image_file(folder))
+    session = await session_with_image(client, folder)
     draft = (await client.state(session.session_id)).draft
     assert draft is not None
     return session, draft
@@ -140,9 +141,7 @@ def proxy(emulator: Emulator) -> Iterator[Proxy]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="test-proxy", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: server.started, 10, "the proxy did not start")
     state.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         yield state

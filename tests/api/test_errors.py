@@ -29,16 +29,10 @@ from .conftest import (
     RecordingSleep,
     api_requests,
     fast_settings,
-    image_file,
     run,
     session_with_draft,
+    session_with_image,
 )
-
-
-async def _session_with_image(client: NemoClient, folder: Path) -> str:
-    session = await client.create_session()
-    await client.upload_file(session.session_id, image_file(folder))
-    return session.session_id
 
 
 def test_429_waits_retry_after_then_retries_once(emulator: Emulator, settings: ClientSettings) -> None:
@@ -166,7 +160,7 @@ def test_4001_from_the_service_fails_with_the_supported_formats(
 def test_4002_from_the_service_suggests_compressing(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
     emulator.state.knobs.max_upload_bytes = 50
     with pytest.raises(FileTooLargeError) as caught:
-        run(lambda client: _session_with_image(client, tmp_path), settings)
+        run(lambda client: session_with_image(client, tmp_path), settings)
     assert "photo.png" in str(caught.value) and "compress" in str(caught.value)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import av
 import pytest
+from helpers.video import probe
 
 from joypix_recipes import __version__
 from joypix_recipes.api.client import NemoClient
@@ -38,19 +38,13 @@ def _export(folder: Path, target: Path):  # type: ignore[no-untyped-def]
     return go
 
 
-def _decodes(path: Path) -> tuple[int, int]:
-    with av.open(str(path)) as container:
-        frame = next(container.decode(video=0))
-        return frame.width, frame.height
-
-
 def test_export_polls_until_completed_and_downloads_a_decodable_mp4(
     emulator: Emulator, settings: ClientSettings, tmp_path: Path
 ) -> None:
     target = tmp_path / "out.mp4"
     render_id = run(_export(tmp_path, target), settings)
     assert render_id.startswith("render_")
-    assert _decodes(target) == (64, 96)
+    assert probe(target)["size"] == (64, 96)
     (post,) = api_requests(emulator, "POST", RENDER)
     assert post.body["id"] == render_id and post.body["output"] == {"format": "mp4", **SMALL_OUTPUT}
     assert emulator.state.counters.renders_started == 1 and emulator.state.counters.downloads == 1
@@ -92,7 +86,7 @@ def test_render_post_answered_502_after_it_arrived_is_looked_up_not_posted_again
     proxy.fail_after_forward_once[("POST", RENDER)] = 502
     target = tmp_path / "out.mp4"
     run(_export(tmp_path, target), fast_settings(proxy.url, tmp_path / "home"))
-    assert _decodes(target) == (64, 96)
+    assert probe(target)["size"] == (64, 96)
     assert emulator.state.counters.renders_posted == emulator.state.counters.renders_started == 1
 
 
@@ -168,7 +162,7 @@ def test_nested_state_and_url_shapes_are_accepted(emulator: Emulator, settings: 
     emulator.state.knobs.url_shape = "nested"
     target = tmp_path / "out.mp4"
     run(_export(tmp_path, target), settings)
-    assert _decodes(target) == (64, 96)
+    assert probe(target)["size"] == (64, 96)
 
 
 def test_failed_render_raises_a_render_error(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from joypix_recipes.emulator import Emulator
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.redact import LOGGER_NAME, install_redaction, redact
 
-from .conftest import image_file, run
+from .conftest import run, session_with_image
 
 
 def test_token_never_appears_in_debug_logs_errors_or_output(
@@ -30,8 +30,7 @@ def test_token_never_appears_in_debug_logs_errors_or_output(
     errors: list[JoypixError] = []
 
     async def session(client: NemoClient) -> None:
-        created = await client.create_session()
-        await client.upload_file(created.session_id, image_file(tmp_path))
+        created = await session_with_image(client, tmp_path)
         try:  # the stream drops mid-step: the step is reported in doubt, never re-sent
             await client.turn(created.session_id, "Animate this image into a smooth 1-second video clip.")
         except JoypixError as error:

@@ -12,7 +12,7 @@ from joypix_recipes.api.models import Media, TurnResult
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.errors import ProtocolError
 
-from .conftest import Proxy, api_requests, fast_settings, image_file, run
+from .conftest import Proxy, api_requests, fast_settings, image_file, run, session_with_image
 
 UPLOAD = "/api/upload-video/nemo_agent/me/"
 ANIMATE = "Animate this image into a smooth 1-second video clip with a slow zoom-in."
@@ -108,8 +108,7 @@ def test_twenty_minutes_of_heartbeats_keep_a_turn_waiting_on_a_scaled_clock(emul
     ticks: list[float] = []
 
     async def go(client: NemoClient) -> TurnResult:
-        session = await client.create_session()
-        await client.upload_file(session.session_id, image_file(tmp_path))
+        session = await session_with_image(client, tmp_path)
         return await client.turn(session.session_id, ANIMATE, on_still_working=ticks.append)
 
     result = run(go, settings)

@@ -15,15 +15,14 @@ from joypix_recipes.emulator import Emulator
 from joypix_recipes.errors import AgentRefusedError, ServerError, SessionLostError, StepInDoubtError
 from joypix_recipes.timeline.draft import Draft
 
-from .conftest import Proxy, api_requests, fast_settings, image_file, run
+from .conftest import Proxy, api_requests, fast_settings, run, session_with_image
 
 ANIMATE = "Animate this image into a smooth 1-second video clip with a slow zoom-in."
 
 
 def _turn(folder: Path, text: str = ANIMATE, replies: list[str] | None = None):  # type: ignore[no-untyped-def]
     async def go(client: NemoClient) -> tuple[str, TurnResult]:
-        session = await client.create_session()
-        await client.upload_file(session.session_id, image_file(folder))
+        session = await session_with_image(client, folder)
         result = await client.turn(session.session_id, text, on_reply=(replies.append if replies is not None else None))
         return session.session_id, result
 
@@ -202,8 +201,7 @@ def test_a_long_turn_reports_still_working_periodically(emulator: Emulator, tmp_
     ticks: list[float] = []
 
     async def go(client: NemoClient) -> TurnResult:
-        session = await client.create_session()
-        await client.upload_file(session.session_id, image_file(tmp_path))
+        session = await session_with_image(client, tmp_path)
         return await client.turn(session.session_id, ANIMATE, on_still_working=ticks.append)
 
     run(go, settings)

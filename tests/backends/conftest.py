@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import helpers
+import helpers.jobs
 import pytest
 
 from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult

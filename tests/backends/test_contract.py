@@ -6,9 +6,10 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import pytest
-from helpers import write_image, write_wav
+from helpers.audio import write_wav
+from helpers.images import write_image
+from helpers.video import probe
 
 from joypix_recipes.errors import JobError
 from joypix_recipes.job.actions import Action, Animate, Audio, Fade, Reframe, Text
@@ -18,21 +19,6 @@ from joypix_recipes.timeline.draft import Draft
 from .conftest import BACKEND_NAMES, MakeBackend, RecordingReporter, make_job
 
 pytestmark = pytest.mark.parametrize("backend_name", BACKEND_NAMES)
-
-
-def probe(path: Path) -> dict[str, object]:
-    """What a player sees: codec, size, pixel format, frames, duration, and whether there is sound."""
-    with av.open(str(path)) as container:
-        video = container.streams.video[0]
-        frames = sum(1 for _ in container.decode(video))
-        return {
-            "codec": video.codec_context.name,
-            "size": (video.codec_context.width, video.codec_context.height),
-            "pix_fmt": video.codec_context.pix_fmt,
-            "frames": frames,
-            "fps": video.average_rate,
-            "audio": len(container.streams.audio),
-        }
 
 
 def test_output_decodes_with_the_exported_size_and_duration(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from helpers import luma_frames, same_pictures, write_image
+from helpers.images import write_image
+from helpers.video import luma_frames, same_pictures
 
 from joypix_recipes.job.actions import Animate, Fade, Prompt, Text
 from joypix_recipes.job.model import Job

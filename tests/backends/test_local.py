@@ -6,11 +6,16 @@ import asyncio
 import multiprocessing
 import os
 import pickle
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import pytest
-from helpers import write_image, write_wav
+from helpers.audio import write_wav
+from helpers.images import write_image
+from helpers.runs import partials_under
+from helpers.video import probe
+from helpers.waiting import wait_until_async
 
 from joypix_recipes import errors
 from joypix_recipes.backends.contract import BackendOptions
@@ -30,15 +35,6 @@ from joypix_recipes.timeline.draft import Draft
 from .conftest import MakeBackend, RecordingReporter, make_job
 
 
-def decoded(path: Path) -> tuple[str, int, int, int, str | None]:
-    """(codec, width, height, frames, pixel format) of a video as decoded by PyAV."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        frames = sum(1 for _ in container.decode(stream))
-        context = stream.codec_context
-        return context.name, context.width, context.height, frames, context.pix_fmt
-
-
 def test_registry_builds_a_local_backend_with_one_worker_per_core() -> None:
     backend = BACKENDS["local"](BackendOptions())
     assert isinstance(backend, LocalBackend) and backend.name == "local"
@@ -53,7 +49,9 @@ def test_job_without_animate_gets_default_motion_for_five_seconds(tmp_path: Path
         result = asyncio.run(backend.run_job(job, RecordingReporter()))
     finally:
         asyncio.run(backend.aclose())
-    assert decoded(result.output) == ("h264", 480, 480, 120, "yuv420p")
+    assert probe(result.output) == {
+        "codec": "h264", "size": (480, 480), "pix_fmt": "yuv420p", "frames": 120, "fps": Fraction(24), "audio": 0,
+    }  # fmt: skip
     assert result.summary == "Timeline (1 track): 1. Video: photo.jpg (0-5s)"
     assert Draft.from_json(result.draft_json).video[0].motion == "zoom-in"
 
@@ -63,7 +61,9 @@ def test_vertical_480p_is_480_by_854(tmp_path: Path, make_backend: MakeBackend) 
         write_image(tmp_path / "photo.jpg"), [Animate(duration=0.5)], export=ExportSettings(resolution="480p", fps=24)
     )
     result = asyncio.run(make_backend("local").run_job(job, RecordingReporter()))
-    assert decoded(result.output) == ("h264", 480, 854, 12, "yuv420p")
+    assert probe(result.output) == {
+        "codec": "h264", "size": (480, 854), "pix_fmt": "yuv420p", "frames": 12, "fps": Fraction(24), "audio": 0,
+    }  # fmt: skip
 
 
 def test_prompt_steps_are_interpreted_into_the_draft(tmp_path: Path, make_backend: MakeBackend) -> None:
@@ -75,7 +75,7 @@ def test_prompt_steps_are_interpreted_into_the_draft(tmp_path: Path, make_backen
     reporter = RecordingReporter()
     result = asyncio.run(make_backend("local").run_job(job, reporter))
     assert result.summary == 'Timeline (2 tracks): 1. Video: photo.jpg (0-1s) 2. Title: "Hi" (0-1s)'
-    assert decoded(result.output)[3] == 24
+    assert probe(result.output)["frames"] == 24
     assert reporter.stages == ["building the timeline", "step 1/1: prompt 1", "rendering"]
 
 
@@ -103,7 +103,7 @@ def test_bad_image_fails_its_job_while_the_next_job_succeeds(tmp_path: Path, mak
 
     failure, success = asyncio.run(both())
     assert type(failure) is ImageError and "broken.png" in str(failure)
-    assert not isinstance(success, BaseException) and decoded(good.output)[3] == 12
+    assert not isinstance(success, BaseException) and probe(good.output)["frames"] == 12
 
 
 def test_unknown_phrase_fails_the_job_naming_step_words_and_vocabulary(
@@ -125,7 +125,7 @@ def test_unknown_phrase_only_warns_when_the_recipe_says_so(tmp_path: Path, make_
     reporter = RecordingReporter()
     result = asyncio.run(make_backend("local").run_job(job, reporter))
     assert len(reporter.warnings) == 1 and '"explosions"' in reporter.warnings[0]
-    assert decoded(result.output)[3] == 24
+    assert probe(result.output)["frames"] == 24
 
 
 def test_url_input_asks_for_a_file_or_the_cloud_backend(tmp_path: Path) -> None:
@@ -174,11 +174,8 @@ def test_cancelled_job_leaves_no_output_and_no_partial_file(tmp_path: Path) -> N
 
     async def cancel_mid_render() -> None:
         task = asyncio.create_task(backend.run_job(job, RecordingReporter()))
-        for _ in range(200):  # until the worker has started writing
-            await asyncio.sleep(0.05)
-            if job.output.parent.exists() and any(job.output.parent.iterdir()):
-                break
-        assert any(job.output.parent.iterdir()), "the render never started"
+        # Until the worker has started writing.
+        await wait_until_async(lambda: job.output.parent.exists() and any(job.output.parent.iterdir()), 10, "the render never started")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -194,13 +191,10 @@ def test_a_worker_killed_twice_fails_its_job_and_the_next_job_gets_a_fresh_pool(
     backend = LocalBackend(BackendOptions(workers=1))
 
     async def partial_file_other_than(seen: set[str]) -> str:
-        for _ in range(400):
-            await asyncio.sleep(0.05)
-            if long_job.output.parent.exists():
-                names = {p.name for p in long_job.output.parent.rglob("*") if ".partial" in p.name} - seen
-                if names:
-                    return names.pop()
-        raise AssertionError("the render never started writing")
+        def new_partials() -> set[str]:
+            return {path.name for path in partials_under(long_job.output.parent)} - seen
+
+        return (await wait_until_async(new_partials, 20, "the render never started writing")).pop()
 
     async def kill_mid_render_twice() -> object:
         task = asyncio.create_task(backend.run_job(long_job, RecordingReporter()))
@@ -218,5 +212,5 @@ def test_a_worker_killed_twice_fails_its_job_and_the_next_job_gets_a_fresh_pool(
             await backend.aclose()
 
     asyncio.run(kill_mid_render_twice())
-    assert decoded(short_job.output)[3] == 12
+    assert probe(short_job.output)["frames"] == 12
     assert sorted(path.name for path in short_job.output.parent.iterdir()) == ["short.jpg", "short.mp4"]

@@ -8,9 +8,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import av
 import pytest
-from helpers import make_job, write_image, write_wav
+from helpers.audio import write_wav
+from helpers.images import write_image
+from helpers.jobs import make_job
+from helpers.video import probe
 from PIL import Image
 
 from joypix_recipes import __version__
@@ -106,10 +108,9 @@ def test_nemo_job_end_to_end_makes_the_mp4_the_export_asks_for(
     (result,) = _run(backend, (job, reporter, None))  # type: ignore[arg-type]
 
     assert isinstance(result, JobResult) and result.output == job.output
-    with av.open(str(job.output)) as container:
-        frames = list(container.decode(video=0))
-    assert (frames[0].width, frames[0].height) == (480, 480)
-    assert len(frames) == 30 and result.duration_s == pytest.approx(1.0, abs=0.05)
+    clip = probe(job.output)
+    assert clip["size"] == (480, 480)
+    assert clip["frames"] == 30 and result.duration_s == pytest.approx(1.0, abs=0.05)
     assert result.poster == job.output.with_suffix(".jpg") and result.poster.stat().st_size > 0
     assert reporter.warnings == []
     assert result.summary == "Timeline (1 track): 1. Video: photo.png (0-1s)"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import av
 import pytest
-from helpers import write_image, write_wav
+from helpers.audio import write_wav
+from helpers.images import write_image
 
 from joypix_recipes.backends.contract import BackendOptions, JobResult
 from joypix_recipes.backends.nemo import NemoBackend

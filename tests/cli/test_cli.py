@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.repo import REPO
+from helpers.runs import run_joypix
 
 from joypix_recipes.cli.main import build_parser, main, run_command
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _write(path: Path, text: str) -> Path:
@@ -127,14 +124,7 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 def test_installed_entry_point_runs_and_reports_errors_without_traceback(tmp_path: Path) -> None:
     broken = _write(tmp_path / "bad.yaml", "version: 1\nname: [unclosed\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "joypix_recipes", "validate", str(broken)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        timeout=60,
-    )
+    result = run_joypix(["validate", str(broken)], tmp_path, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith(f"{broken}:")
     assert "Traceback" not in result.stderr

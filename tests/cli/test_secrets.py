@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.repo import SAMPLE
+from helpers.runs import run_joypix
 
 from joypix_recipes.emulator import Emulator
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "recipes/samples/sample.jpg"
 PASSWORD = "s3cret-pa55word"
 
 CLOUD = """\
@@ -27,11 +26,7 @@ export: {aspect: "1:1", resolution: 480p, fps: 24, quality: low}
 
 
 def _joypix(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "JOYPIX_HOME": str(home), "JOYPIX_POLL_INTERVAL": "0.1"}
-    env.pop("NEMO_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "joypix_recipes", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_joypix(args, cwd, env={"JOYPIX_HOME": str(home), "JOYPIX_POLL_INTERVAL": "0.1"})
 
 
 def _files_containing(folder: Path, text: str) -> list[Path]:

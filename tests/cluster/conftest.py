@@ -6,22 +6,23 @@ restarted mid-run without losing the queue), `joypix worker` and `joypix run` as
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.recipes import write_photo_batch
+from helpers.repo import REPO
+from helpers.runs import events_of
+from helpers.waiting import wait_until
 
-REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT_S = 1.5
 """Short, so a killed worker's job comes back within seconds."""
 
@@ -62,7 +63,7 @@ class RedisServer:
              "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_for(self.answers, 10, "redis-server did not start")
+        wait_until(self.answers, 10, "redis-server did not start")
 
     def answers(self) -> bool:
         import redis
@@ -81,14 +82,6 @@ class RedisServer:
         import redis
 
         return redis.Redis.from_url(self.url, decode_responses=True)
-
-
-def wait_for(condition: Any, timeout: float, message: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -162,25 +155,9 @@ def farm(redis_server: RedisServer, tmp_path: Path) -> Iterator[Farm]:
 
 
 def write_batch(folder: Path, count: int = 2, recipe: str = RECIPE) -> Path:
-    from PIL import Image
-
-    photos = folder / "photos"
-    photos.mkdir(parents=True)
-    for index in range(count):
-        Image.new("RGB", (320, 240), (40 * index % 255, 200, 90)).save(photos / f"p{index}.jpg")
-    path = folder / "recipe.yaml"
-    path.write_text(recipe)
-    return path
-
-
-def events_of(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return write_photo_batch(folder, recipe, [(40 * index % 255, 200, 90) for index in range(count)], (320, 240))
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 90) -> tuple[int, list[dict[str, Any]], str]:
     stdout, stderr = process.communicate(timeout=timeout)
     return process.returncode, events_of(stdout), stderr
-
-
-def partials_under(*folders: Path) -> list[Path]:
-    return [path for folder in folders for path in folder.rglob("*") if ".partial" in path.name]

@@ -10,20 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.repo import REPO
+from helpers.runs import partials_under
+from helpers.video import probe, same_pictures
+from helpers.waiting import wait_until
 
-from tests.cluster.conftest import RECIPE, REPO, Farm, environment, finish, partials_under, wait_for, write_batch
-from tests.helpers import same_pictures
+from cluster.conftest import RECIPE, Farm, environment, finish, free_port, write_batch
 
 pytestmark = pytest.mark.timeout(150)
-
-
-def decoded(path: Path) -> tuple[tuple[int, int], int, str]:
-    """Size, frame count and codec, as PyAV reads them."""
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        return (stream.width, stream.height), sum(1 for _ in container.decode(stream)), stream.codec_context.name
 
 
 def done_lines(farm: Farm) -> list[str]:
@@ -38,7 +32,7 @@ def wait_until_enqueued(farm: Farm, count: int) -> None:
         records = farm.records().values()
         return len(records) == count and all(record.get("message_id") for record in records)
 
-    wait_for(enqueued, 60, "the jobs were never submitted")
+    wait_until(enqueued, 60, "the jobs were never submitted")
 
 
 def test_two_workers_make_the_same_videos_as_a_local_run_and_a_rerun_reattaches(farm: Farm, tmp_path: Path) -> None:
@@ -58,7 +52,7 @@ def test_two_workers_make_the_same_videos_as_a_local_run_and_a_rerun_reattaches(
     for index in range(3):
         name = f"p{index}.mp4"
         farm_clip, local_clip = tmp_path / "farm-out" / name, tmp_path / "local-out" / name
-        assert decoded(farm_clip) == decoded(local_clip) and same_pictures(farm_clip, local_clip)
+        assert probe(farm_clip) == probe(local_clip) and same_pictures(farm_clip, local_clip)
     assert (tmp_path / "farm-out" / "manifest.json").is_file()
     assert (tmp_path / "farm-out" / "report.html").read_text().count("data:image/jpeg;base64,") == 3
     assert partials_under(tmp_path / "farm-out", farm.storage) == []
@@ -79,7 +73,7 @@ def test_two_workers_make_the_same_videos_as_a_local_run_and_a_rerun_reattaches(
 
 def test_broker_unreachable_at_submit_is_one_line_and_exit_1(tmp_path: Path) -> None:
     recipe = write_batch(tmp_path / "batch", count=1)
-    closed = f"redis://:secret-password@127.0.0.1:{_closed_port()}/0"
+    closed = f"redis://:secret-password@127.0.0.1:{free_port()}/0"
     result = subprocess.run(
         [sys.executable, "-m", "joypix_recipes", "run", str(recipe), "--broker", closed, "--storage", (tmp_path / "s").as_uri()],
         env=environment(), capture_output=True, text=True, timeout=60,
@@ -109,7 +103,7 @@ def test_killed_submitter_leaves_the_jobs_running_and_a_rerun_collects_them(farm
     os.killpg(submitter.pid, signal.SIGKILL)
     submitter.communicate(timeout=10)  # reads and closes its pipes
     farm.worker()
-    wait_for(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
+    wait_until(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
 
     code, events, stderr = finish(farm.run(recipe, out))
     assert code == 0, stderr
@@ -133,12 +127,6 @@ def test_detach_submits_once_and_a_later_run_follows(farm: Farm, tmp_path: Path)
     assert len(done_lines(farm)) == 2
 
 
-def _closed_port() -> int:
-    from tests.cluster.conftest import free_port
-
-    return free_port()
-
-
 def test_watch_with_a_broker_sends_dropped_images_to_the_farm(farm: Farm, tmp_path: Path) -> None:
     recipe = write_batch(tmp_path / "batch", count=2)
     worker = farm.worker()
@@ -156,7 +144,7 @@ def test_watch_with_a_broker_sends_dropped_images_to_the_farm(farm: Farm, tmp_pa
 def test_one_worker_command_with_two_processes_shares_the_jobs_and_stops_on_sigterm(farm: Farm, tmp_path: Path) -> None:
     recipe = write_batch(tmp_path / "batch", count=4)
     supervisor = farm.worker("--processes", "2")
-    wait_for(lambda: farm.redis.client().zcard("joypix:__heartbeats__") == 2, 60, "two worker processes did not start")
+    wait_until(lambda: farm.redis.client().zcard("joypix:__heartbeats__") == 2, 60, "two worker processes did not start")
     code, events, stderr = finish(farm.run(recipe, tmp_path / "out"))
     assert code == 0, stderr
     assert len({record["worker"] for record in farm.records().values()}) == 2
@@ -188,7 +176,7 @@ def test_ctrl_c_stops_following_with_130_and_the_farm_finishes_the_jobs(farm: Fa
     # A report of what it saw, as an interrupted local run writes one.
     assert json.loads((out / "manifest.json").read_text())["stopped_reason"] == "interrupted"
     farm.worker()
-    wait_for(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
+    wait_until(lambda: all(record["state"] == "done" for record in farm.records().values()), 90, "the farm did not finish")
     code, events, stderr = finish(farm.run(recipe, out))
     assert code == 0 and len([event for event in events if event["event"] == "job_done"]) == 2, stderr
 
@@ -196,8 +184,9 @@ def test_ctrl_c_stops_following_with_130_and_the_farm_finishes_the_jobs(farm: Fa
 def test_audio_and_fonts_on_the_submitters_disk_reach_a_worker_that_cannot_see_them(farm: Farm, tmp_path: Path) -> None:
     import shutil
 
+    from helpers.audio import write_wav
+
     from joypix_recipes.render.fonts import font_file
-    from tests.helpers import write_wav
 
     batch = tmp_path / "batch"
     recipe = write_batch(batch, count=1, recipe=RECIPE_WITH_FILES)
@@ -254,8 +243,8 @@ def test_a_group_of_images_becomes_the_same_clip_on_the_farm_as_locally(farm: Fa
     assert local.returncode == 0, local.stderr
     (done,) = [event for event in events if event["event"] == "job_done"]
     name = Path(done["output"]).name
-    farm_clip, local_clip = decoded(tmp_path / "farm-out" / name), decoded(tmp_path / "local-out" / name)
-    assert farm_clip[1] == 3 * 24 - 12  # three 1 s shots joined by two 0.25 s crossfades, at 24 fps
+    farm_clip, local_clip = probe(tmp_path / "farm-out" / name), probe(tmp_path / "local-out" / name)
+    assert farm_clip["frames"] == 3 * 24 - 12  # three 1 s shots joined by two 0.25 s crossfades, at 24 fps
     assert farm_clip == local_clip
     assert same_pictures(tmp_path / "farm-out" / name, tmp_path / "local-out" / name)
 

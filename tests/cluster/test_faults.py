@@ -7,12 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.disks import mount_small_disk
+from helpers.runs import partials_under
+from helpers.waiting import wait_until
 
-from tests.cluster.conftest import Farm, environment, finish, free_port, partials_under, wait_for, write_batch
-from tests.cluster.test_farm import done_lines
+from cluster.conftest import Farm, environment, finish, free_port, write_batch
+from cluster.test_farm import done_lines
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -30,7 +34,7 @@ def test_worker_killed_mid_render_is_redelivered_after_the_heartbeat_and_done_on
     out = tmp_path / "out"
     doomed = farm.worker()
     submitter = farm.run(recipe, out)
-    wait_for(lambda: rendering(farm) is not None, 60, "no job started rendering")
+    wait_until(lambda: rendering(farm) is not None, 60, "no job started rendering")
     killed = rendering(farm)
     os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its render processes, as a power cut would
     doomed.wait(10)
@@ -52,7 +56,7 @@ def test_redis_restarted_mid_run_loses_and_duplicates_nothing(farm: Farm, tmp_pa
     out = tmp_path / "out"
     farm.worker()
     submitter = farm.run(recipe, out)
-    wait_for(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
+    wait_until(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
     farm.redis.stop()
     farm.redis.start()
 
@@ -85,14 +89,10 @@ def test_unreachable_object_storage_fails_the_jobs_clearly(farm: Farm, tmp_path:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 512 KiB tmpfs as the shared folder, or a skip where mounting is not allowed."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)]).returncode:
-        pytest.skip("mounting a small tmpfs needs root")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    with mount_small_disk(tmp_path, "512k") as mount:
+        yield mount
 
 
 def test_full_storage_fails_the_job_and_leaves_nothing_under_a_final_name(farm: Farm, tmp_path: Path, small_disk: Path) -> None:
@@ -100,7 +100,7 @@ def test_full_storage_fails_the_job_and_leaves_nothing_under_a_final_name(farm: 
     out = tmp_path / "out"
     farm.storage = small_disk
     submitter = farm.run(recipe, out)
-    wait_for(lambda: any((small_disk / "inputs").rglob("*.jpg")) if (small_disk / "inputs").exists() else False, 60, "not staged")
+    wait_until(lambda: any((small_disk / "inputs").rglob("*.jpg")) if (small_disk / "inputs").exists() else False, 60, "not staged")
     filler = os.open(small_disk / "filler.bin", os.O_WRONLY | os.O_CREAT)
     try:  # fill what is left, so the worker's commit cannot fit
         while os.write(filler, b"\0" * 4096):
@@ -127,7 +127,7 @@ def test_cloud_job_whose_worker_dies_during_the_render_is_reattached_and_rendere
     with Emulator(knobs=knobs, workdir=tmp_path / "emulator") as emulator:
         doomed = farm.worker(env=cloud)
         submitter = farm.run(recipe, tmp_path / "out", "--base-url", emulator.base_url)
-        wait_for(lambda: any(record.get("render_id") for record in farm.records().values()), 60, "no render started")
+        wait_until(lambda: any(record.get("render_id") for record in farm.records().values()), 60, "no render started")
         os.killpg(doomed.pid, signal.SIGKILL)
         doomed.wait(10)
         farm.worker(env=cloud)
@@ -153,7 +153,7 @@ export: {aspect: "1:1", resolution: 480p, fps: 24, quality: low}
 def test_ctrl_c_stops_a_worker_with_130_and_sigterm_with_0(farm: Farm) -> None:
     interrupted = farm.worker()
     terminated = farm.worker()
-    wait_for(lambda: all("slot" in (farm.root / f"worker{i}.log").read_text() for i in (0, 1)), 30, "workers did not start")
+    wait_until(lambda: all("slot" in (farm.root / f"worker{i}.log").read_text() for i in (0, 1)), 30, "workers did not start")
     interrupted.send_signal(signal.SIGINT)
     terminated.send_signal(signal.SIGTERM)
     assert interrupted.wait(30) == 130

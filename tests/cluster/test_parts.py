@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from cluster.conftest import RedisServer
 from joypix_recipes.cluster.errors import StorageError
 from joypix_recipes.cluster.ledger import Ledger, State
 from joypix_recipes.cluster.settings import resolve_settings
 from joypix_recipes.cluster.storage import Storage, input_key, output_key, temp_path
 from joypix_recipes.errors import UsageError
-from tests.cluster.conftest import RedisServer
 
 
 def test_no_broker_anywhere_means_the_embedded_runner(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.waiting import wait_until
 
-from tests.cluster.conftest import Farm, finish, free_port, wait_for, write_batch
+from cluster.conftest import Farm, finish, free_port, write_batch
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -42,7 +43,7 @@ def s3(farm: Farm) -> Iterator[dict[str, str]]:
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     }
     try:
-        wait_for(lambda: _bucket(env) is not None, 30, "moto_server did not start")
+        wait_until(lambda: _bucket(env) is not None, 30, "moto_server did not start")
         farm.env = {**farm.env, **env}
         yield env
     finally:

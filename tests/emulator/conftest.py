@@ -1,4 +1,4 @@
-"""Fixtures for emulator tests: a running emulator, an authorised client, small media files, an SSE reader."""
+"""Fixtures for emulator tests: its knobs (the running emulator is the suite's), an authorised client, a short WAV, an SSE reader."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
 from joypix_recipes import __version__
 from joypix_recipes.emulator import Emulator, Knobs
@@ -27,13 +25,6 @@ SKILL_HEADERS = {
 def knobs() -> Knobs:
     """Fast knobs: no latency, every turn speaks (tests that want silence say so)."""
     return Knobs(no_text_ratio=0.0, heartbeat_interval=0.05)
-
-
-@pytest.fixture
-def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
-    """A running emulator writing into the test's tmp_path."""
-    with Emulator(knobs, workdir=tmp_path / "emulator") as running:
-        yield running
 
 
 @dataclass
@@ -143,15 +134,6 @@ def client(emulator: Emulator) -> Iterator[Client]:
         test_client.login()
         test_client.new_session()
         yield test_client
-
-
-def image_bytes(size: tuple[int, int] = (48, 64), fmt: str = "PNG") -> bytes:
-    """A small real image with a gradient, so renders have something to move over."""
-    image = Image.new("RGB", size)
-    image.putdata([(x * 5 % 256, y * 4 % 256, 120) for y in range(size[1]) for x in range(size[0])])
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:

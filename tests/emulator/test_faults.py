@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from helpers.images import image_bytes
+
 from joypix_recipes import __version__
 from joypix_recipes.emulator import Emulator
 
-from .conftest import Client, image_bytes
+from .conftest import Client
 
 
 def test_rate_limit_knob_answers_429_with_retry_after_then_recovers(client: Client, emulator: Emulator) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from helpers.images import image_bytes
 
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.emulator.variation import draw
 
-from .conftest import Client, image_bytes
+from .conftest import Client
 
 CREDITS = "/api/credits/balance/simple"
 

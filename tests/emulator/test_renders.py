@@ -10,10 +10,11 @@ from typing import Any
 import av
 import httpx
 import pytest
+from helpers.images import image_bytes
 
 from joypix_recipes.emulator import Emulator
 
-from .conftest import SKILL_HEADERS, Client, image_bytes
+from .conftest import SKILL_HEADERS, Client
 
 
 def _small_draft(client: Client) -> dict[str, Any]:

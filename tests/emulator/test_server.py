@@ -11,13 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers.images import image_bytes
+from helpers.repo import REPO
 
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.errors import UsageError
 
-from .conftest import Client, image_bytes
-
-REPO = Path(__file__).resolve().parents[2]
+from .conftest import Client
 
 
 def test_two_origins_listen_on_different_free_ports_and_the_workdir_is_cleaned(tmp_path: Path) -> None:

@@ -6,13 +6,14 @@ from fractions import Fraction
 
 import httpx
 import pytest
+from helpers.images import image_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.timeline.draft import Draft
 
-from .conftest import Client, image_bytes, parse_sse, wav_bytes
+from .conftest import Client, parse_sse, wav_bytes
 
 ANIMATE = "Animate this image into a smooth 5-second video clip with a slow zoom-in."
 TITLE = 'Add the title "Hello" at the top.'

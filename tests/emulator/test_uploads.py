@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.images import image_bytes
 
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.timeline.draft import Draft
 
-from .conftest import SKILL_HEADERS, Client, image_bytes, wav_bytes
+from .conftest import SKILL_HEADERS, Client, wav_bytes
 
 
 def _stored(emulator: Emulator) -> list[Path]:

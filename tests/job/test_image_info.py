@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import png_header_only, write_image
+from helpers.images import png_header_only, write_image
 from PIL import Image
 
 from joypix_recipes.job.image_info import opened_image, oriented_size

@@ -7,13 +7,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers.images import write_image
+from helpers.repo import REPO
 
 from joypix_recipes.cli.main import main
 from joypix_recipes.job.export import PRESETS
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 from joypix_recipes.recipe.schema import field_schema
-from tests.helpers import write_image
 
 
 def _recipe(tmp_path: Path, body: str) -> Path:
@@ -99,7 +100,7 @@ def test_the_schema_offers_exactly_the_presets_the_code_knows() -> None:
 
 
 def test_the_readme_states_the_limits_the_code_checks() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\s*\| `([a-z]+)` \| ([0-9:]+) \| ([0-9p]+) \| ([0-9]+) \| ([0-9]+ s|no limit)", readme, re.M)
     stated = {name: (aspect, resolution, int(fps), limit) for name, aspect, resolution, fps, limit in rows}
     expected = {

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.recipes import recipe_file
 
 from joypix_recipes.errors import RecipeError
 from joypix_recipes.recipe import load_recipe
@@ -17,14 +18,7 @@ WriteRecipe = Callable[..., Path]
 @pytest.fixture
 def write_recipe(tmp_path: Path) -> WriteRecipe:
     """Write dedented recipe text to tmp_path/NAME and return the path."""
-
-    def write(text: str, name: str = "recipe.yaml") -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
-
-    return write
+    return functools.partial(recipe_file, tmp_path)
 
 
 def problems_of(path: Path, extra_vars: tuple[str, ...] = ()) -> list[tuple[int, int, str]]:

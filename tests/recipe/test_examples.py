@@ -6,13 +6,13 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers.repo import REPO, SAMPLE
 from PIL import Image, ImageStat
 
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 
-RECIPES = Path(__file__).resolve().parents[2] / "recipes"
-SAMPLE = RECIPES / "samples" / "sample.jpg"
+RECIPES = REPO / "recipes"
 MUSIC = RECIPES / "samples" / "music.m4a"
 
 

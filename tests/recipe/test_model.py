@@ -7,14 +7,14 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+from helpers.repo import REPO
+
 from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.recipe import Recipe, init_recipe_text, load_recipe
 from joypix_recipes.recipe.model import Template, export_settings
 from joypix_recipes.recipe.schema import SCHEMA_PATH
 
 from .conftest import WriteRecipe
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_fill_everything_left_out(write_recipe: WriteRecipe) -> None:
@@ -109,7 +109,7 @@ def test_loading_a_recipe_imports_nothing_heavy() -> None:
     )
     loaded = set(
         subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.split()
     )
     assert "joypix_recipes" in loaded

@@ -5,27 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import png_header_only, write_image
+from helpers.images import png_header_only, write_image
+from helpers.recipes import recipe_at
+from helpers.repo import REPO
 
 from joypix_recipes.errors import PlanError
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Animate, Audio, Prompt, Text
 from joypix_recipes.job.model import Job
-from joypix_recipes.recipe import Recipe, load_recipe
 from joypix_recipes.recipe.plan import plan_jobs, read_image_size
 
-ROOT = Path(__file__).resolve().parents[2]
 HEADER_ONLY = (64, 48)
 """Planning reads image headers only: small photos keep these tests quick."""
-
-
-def recipe_at(folder: Path, text: str, name: str = "recipe.yaml") -> Recipe:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return load_recipe(path)
 
 
 def problem_lines(error: pytest.ExceptionInfo[PlanError]) -> list[str]:
@@ -329,7 +322,7 @@ def test_header_is_read_only_when_a_template_uses_it(tmp_path: Path) -> None:
         f"jobs = plan_jobs(load_recipe(Path({str(tmp_path / 'r.yaml')!r}))); "
         "print(jobs[0].steps[0].action.text, 'PIL' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["broken", "False"]
 
 

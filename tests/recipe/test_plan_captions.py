@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import write_image
+from helpers.images import write_image
 
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.job.actions import Box, CaptionStyle, Cue, Stroke, Subtitles, Text, action_from_dict, action_to_dict

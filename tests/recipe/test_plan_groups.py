@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import write_image
+from helpers.images import write_image
+from helpers.recipes import recipe_at
 
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.job.actions import Transition
 from joypix_recipes.job.model import Job, input_hash, job_identity
-from joypix_recipes.recipe import Recipe, load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 
 SMALL = (64, 48)
-
-
-def recipe_at(folder: Path, text: str) -> Recipe:
-    path = folder / "recipe.yaml"
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return load_recipe(path)
 
 
 def photos(folder: Path, *names: str) -> list[Path]:

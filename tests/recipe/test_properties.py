@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from helpers.repo import SAMPLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,6 @@ from joypix_recipes.recipe import Recipe, load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 from joypix_recipes.recipe.schema import load_schema, schema_issues
 
-SAMPLE = Path(__file__).resolve().parents[2] / "recipes" / "samples" / "sample.jpg"
 SCHEMA = load_schema()
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

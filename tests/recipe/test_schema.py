@@ -7,16 +7,15 @@ from typing import Any
 
 import jsonschema
 import pytest
+from helpers.repo import REPO
 
 from joypix_recipes.recipe.schema import SCHEMA_PATH, load_schema, schema_text
 
 from .conftest import WriteRecipe, problems_of
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_package_schema_is_identical_to_the_repository_copy() -> None:
-    assert (ROOT / "schemas" / "recipe.schema.json").read_bytes() == SCHEMA_PATH.read_bytes()
+    assert (REPO / "schemas" / "recipe.schema.json").read_bytes() == SCHEMA_PATH.read_bytes()
     assert schema_text() == SCHEMA_PATH.read_text(encoding="utf-8")
 
 

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.images import write_image
 
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 from joypix_recipes.recipe.table import MAX_LINE_CHARACTERS, MAX_ROWS, read_table, table_columns
-from tests.helpers import write_image
 
 ROWS = [
     {"image": "photos/a.jpg", "title": "Amber", "price": "49"},

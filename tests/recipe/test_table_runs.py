@@ -7,9 +7,10 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers.images import write_image
+from helpers.repo import REPO
 
 from joypix_recipes.cli.main import main
-from tests.helpers import write_image
 
 TINY = """\
 version: 1
@@ -95,7 +96,7 @@ def test_a_column_that_is_no_var_name_exits_2_with_one_line(
 def test_the_catalogue_example_renders_a_clip_per_row_offline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    recipes = Path(__file__).resolve().parents[2] / "recipes"
+    recipes = REPO / "recipes"
     code = main(["run", str(recipes / "catalogue.yaml"), "--out", str(tmp_path), "--quiet"])
 
     assert code == 0, capsys.readouterr().err

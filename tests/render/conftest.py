@@ -1,4 +1,4 @@
-"""Test images made on the fly (every format and mode the renderer must take) and MP4 decoding helpers."""
+"""Test images made on the fly (every format and mode the renderer must take) and frame hashes of MP4s."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -37,12 +36,6 @@ def one_clip(src: str = "img", size: tuple[int, int] = SMALL, duration_ms: int =
     return Draft(
         width=size[0], height=size[1], fps=30, video=(VideoClip(src=src, duration_ms=duration_ms, **settings),)
     )  # type: ignore[arg-type]
-
-
-def decoded_frames(path: Path, format: str = "rgb24") -> list[np.ndarray]:
-    """Every video frame of an MP4 as arrays (``gray`` gives the Y plane)."""
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format=format) for frame in container.decode(video=0)]
 
 
 def frame_hashes(path: Path) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from helpers import write_wav
+from helpers.audio import write_wav
 
 from joypix_recipes.errors import MediaError
 from joypix_recipes.job.actions import BUILTIN_MUSIC

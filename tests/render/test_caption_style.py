@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
+from helpers.video import decoded_frames
 from PIL import Image
 
 from joypix_recipes.job.actions import Box, CaptionStyle, Cue, Stroke, Subtitles
@@ -31,8 +31,8 @@ def still(duration_ms: int, *text: TextClip) -> Draft:
 
 
 def rgb_frames(path: Path) -> list[np.ndarray]:
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24").astype(int) for frame in container.decode(video=0)]
+    """Every frame's RGB pixels, as ints so differences fit."""
+    return [frame.astype(int) for frame in decoded_frames(path)]
 
 
 def share_near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 30) -> float:

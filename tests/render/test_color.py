@@ -7,12 +7,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from helpers.video import decoded_frames
 from PIL import Image
 
 from joypix_recipes.render.image import load_rgb
 from joypix_recipes.render.video import render_draft
 
-from .conftest import decoded_frames, one_clip
+from .conftest import one_clip
 from .icc import ADOBE_GAMMA, ADOBE_RGB, DISPLAY_P3, matrix_profile, to_srgb
 
 GREEN, RED = (100, 180, 100), (230, 60, 60)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.video import decoded_frames
 
 from joypix_recipes.render.video import render_draft
 from joypix_recipes.timeline.draft import Draft, VideoClip
 
-from .conftest import decoded_frames
 from .dots import fitted_moves, save_dot_grid
 
 SIZE = (360, 640)

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from helpers import write_wav
+from helpers.audio import write_wav
 from PIL import Image
 
 from joypix_recipes.job.export import parse_fps

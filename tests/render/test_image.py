@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pillow_heif
 import pytest
-from helpers import png_header_only
+from helpers.images import png_header_only
 from PIL import Image
 
 from joypix_recipes.errors import ImageError

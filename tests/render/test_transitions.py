@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from helpers.video import decoded_frames, same_pictures
 from PIL import Image
 
 from joypix_recipes.render.video import render_draft
 from joypix_recipes.timeline.draft import Draft, VideoClip
-from tests.helpers import same_pictures
 
-from .conftest import SMALL, decoded_frames, solid
+from .conftest import SMALL, solid
 
 ImageFile = Callable[..., Path]
 RED, BLUE = (255, 0, 0), (0, 0, 255)

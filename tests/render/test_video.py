@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from helpers.video import decoded_frames, same_pictures
 from PIL import Image, ImageDraw, ImageFilter
 
 from joypix_recipes.atomic import PARTIAL_SUFFIX
@@ -16,9 +17,8 @@ from joypix_recipes.errors import ImageError, RenderError
 from joypix_recipes.render.probe import probe_video, top_level_atoms
 from joypix_recipes.render.video import render_draft
 from joypix_recipes.timeline.draft import Draft, TextClip, VideoClip
-from tests.helpers import same_pictures
 
-from .conftest import SMALL, decoded_frames, frame_hashes, one_clip, solid, with_marker
+from .conftest import SMALL, frame_hashes, one_clip, solid, with_marker
 
 ImageFile = Callable[..., Path]
 

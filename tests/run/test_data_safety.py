@@ -5,21 +5,16 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import av
 import pytest
+from helpers.repo import SAMPLE
+from helpers.runs import start_joypix
+from helpers.waiting import wait_until
 
 from joypix_recipes.cli.main import main
 from joypix_recipes.run.journal import JobState, Journal
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "recipes/samples/sample.jpg"
 
 SHORT = """\
 version: 1
@@ -83,18 +78,6 @@ def test_a_rerun_with_force_replaces_its_own_outputs(tmp_path: Path) -> None:
     assert (out / "img.mp4").stat().st_mtime_ns != first
 
 
-def _joypix(args: list[str], cwd: Path, **options: Any) -> subprocess.Popen[str]:
-    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
-    return subprocess.Popen(
-        [sys.executable, "-m", "joypix_recipes", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        text=True,
-        start_new_session=True,
-        **streams,
-    )
-
-
 def _photos(folder: Path, count: int) -> list[Path]:
     folder.mkdir(exist_ok=True)
     photos = []
@@ -105,24 +88,14 @@ def _photos(folder: Path, count: int) -> list[Path]:
     return photos
 
 
-def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 def test_two_runs_into_one_folder_take_turns_and_make_every_clip_once(tmp_path: Path) -> None:
     _photos(tmp_path / "in", 3)
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
     args = ["run", "short.yaml", "--input", "in", "--out", "out", "--concurrency", "1"]
 
-    first = _joypix(args, tmp_path)
-    _wait_for(lambda: (tmp_path / "out/.joypix/owner.json").exists(), first)
-    second = _joypix(args, tmp_path)
+    first = start_joypix(args, tmp_path)
+    wait_until(lambda: (tmp_path / "out/.joypix/owner.json").exists(), 60, "the first run never took the folder", process=first)
+    second = start_joypix(args, tmp_path)
     first_out, _ = first.communicate(timeout=120)
     second_out, second_err = second.communicate(timeout=120)
 
@@ -139,7 +112,7 @@ def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_pat
     _photos(tmp_path / "in", 4)
     (tmp_path / "long.yaml").write_text(SHORT.replace("duration: 0.5", "duration: 6"), encoding="utf-8")
     out = tmp_path / "out"
-    process = _joypix(["run", "long.yaml", "--input", "in", "--out", "out", "--concurrency", "2"], tmp_path)
+    process = start_joypix(["run", "long.yaml", "--input", "in", "--out", "out", "--concurrency", "2"], tmp_path)
 
     scratch = out / ".joypix" / "tmp"
     def rendering() -> bool:
@@ -147,7 +120,7 @@ def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_pat
         # the end, so a temp file's size says little: its existence means a render is writing it.
         return scratch.is_dir() and any(scratch.glob("*.partial"))
 
-    _wait_for(rendering, process)
+    wait_until(rendering, 60, "no render started", process=process)
     temps = [path.name for path in scratch.iterdir()]
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=30)
@@ -163,7 +136,7 @@ def test_after_kill_9_every_mp4_in_the_output_folder_is_a_complete_video(tmp_pat
 def test_a_reader_that_goes_away_ends_the_output_not_the_work(tmp_path: Path) -> None:
     _photos(tmp_path / "in", 3)
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
-    process = _joypix(["run", "short.yaml", "--input", "in", "--out", "out", "--json", "--concurrency", "1"], tmp_path)
+    process = start_joypix(["run", "short.yaml", "--input", "in", "--out", "out", "--json", "--concurrency", "1"], tmp_path)
     assert process.stdout is not None and process.stderr is not None
 
     first_lines = [process.stdout.readline() for _ in range(3)]  # what `| head -3` reads
@@ -185,7 +158,7 @@ def test_a_full_stdout_ends_the_output_not_the_work(tmp_path: Path) -> None:
     _photos(tmp_path / "in", 2)
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
     with open("/dev/full", "w") as full:
-        process = _joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path, stdout=full)
+        process = start_joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path, stdout=full)
         _, err = process.communicate(timeout=120)
 
     assert process.returncode == 0, err
@@ -197,7 +170,7 @@ def test_a_corrupt_journal_is_kept_aside_and_rebuilt_from_the_clips_on_disk(tmp_
     _photos(tmp_path / "in", 2)
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
     args = ["run", "short.yaml", "--input", "in", "--out", "out"]
-    first = _joypix(args, tmp_path)
+    first = start_joypix(args, tmp_path)
     first.communicate(timeout=120)
     assert first.returncode == 0
     journal = tmp_path / "out" / ".joypix" / "journal.sqlite"
@@ -206,7 +179,7 @@ def test_a_corrupt_journal_is_kept_aside_and_rebuilt_from_the_clips_on_disk(tmp_
     garbage = b"this is not a database\n" * 200
     journal.write_bytes(garbage)
 
-    again = _joypix(args, tmp_path)
+    again = start_joypix(args, tmp_path)
     out, err = again.communicate(timeout=120)
 
     assert again.returncode == 0, err
@@ -223,7 +196,7 @@ def test_a_backslash_in_one_input_name_fails_that_job_alone(tmp_path: Path) -> N
     (photos / "odd\\name.jpg").write_bytes(SAMPLE.read_bytes() + b"odd")
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
 
-    result = _joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path)
+    result = start_joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path)
     out, err = result.communicate(timeout=120)
 
     assert result.returncode == 1, err
@@ -238,7 +211,7 @@ def test_control_characters_in_names_are_escaped_on_the_terminal(tmp_path: Path)
     (photos / "evil\x1b[2J\nname.jpg").write_bytes(SAMPLE.read_bytes())
     (tmp_path / "short.yaml").write_text(SHORT, encoding="utf-8")
 
-    result = _joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path)
+    result = start_joypix(["run", "short.yaml", "--input", "in", "--out", "out"], tmp_path)
     out, err = result.communicate(timeout=120)
 
     assert result.returncode == 0, err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import helpers
+import helpers.jobs
 import pytest
 
 from joypix_recipes.job.model import Job
@@ -13,7 +13,7 @@ from joypix_recipes.run.journal import JobState, Journal, JournalError
 
 
 def make_job(tmp_path: Path, output: str = "a.mp4") -> Job:
-    return helpers.make_job(tmp_path / "a.jpg", output=tmp_path / "out" / output, recipe_name="r")
+    return helpers.jobs.make_job(tmp_path / "a.jpg", output=tmp_path / "out" / output, recipe_name="r")
 
 
 def test_journal_is_in_wal_mode_under_the_output_folder(tmp_path: Path) -> None:

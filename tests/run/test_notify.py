@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_job, write_image
+from helpers.images import write_image
+from helpers.jobs import jobs_in
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
@@ -103,12 +104,7 @@ class WriteOrFail:
 
 
 def run_batch(tmp_path: Path, notify: NotifySettings | None, *names: str) -> tuple[RunSummary, float]:
-    jobs = []
-    for index, name in enumerate(names):
-        image = tmp_path / "in" / f"{name}.jpg"
-        image.parent.mkdir(parents=True, exist_ok=True)
-        image.write_bytes(name.encode())
-        jobs.append(make_job(image, output=tmp_path / "out" / f"{name}.mp4", index=index))
+    jobs = jobs_in(tmp_path, *names)
     started = time.monotonic()
     summary = asyncio.run(
         run_jobs(

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-import helpers
+import helpers.jobs
 import pytest
 
 from joypix_recipes.errors import UsageError
@@ -23,7 +23,7 @@ from joypix_recipes.run.progress import (
 
 
 def make_job(name: str) -> Job:
-    return helpers.make_job(Path(f"in/{name}.jpg"), output=Path(f"out/{name}.mp4"), variant="reels", recipe_name="r")
+    return helpers.jobs.make_job(Path(f"in/{name}.jpg"), output=Path(f"out/{name}.mp4"), variant="reels", recipe_name="r")
 
 
 def outcomes() -> list[JobOutcome]:

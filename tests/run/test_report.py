@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-import helpers
+import helpers.jobs
 from PIL import Image
 
 from joypix_recipes.job.actions import Animate, Prompt
@@ -21,7 +21,7 @@ def make_job(tmp_path: Path, name: str) -> Job:
         PlannedStep("move", Animate(motion="ken-burns", duration=4.0)),
     )
     image = tmp_path / "in" / f"{name}.jpg"
-    return helpers.make_job(image, steps, output=tmp_path / "out" / f"{name}.mp4", recipe_name="product-reels")
+    return helpers.jobs.make_job(image, steps, output=tmp_path / "out" / f"{name}.mp4", recipe_name="product-reels")
 
 
 def make_summary(tmp_path: Path) -> RunSummary:

@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from helpers.recipes import write_photo_batch
+from helpers.runs import events_of, partials_under, start_joypix
 
 RECIPE = """\
 version: 1
@@ -34,28 +33,12 @@ variants:
 
 
 def write_batch(folder: Path) -> Path:
-    from PIL import Image
-
-    photos = folder / "photos"
-    photos.mkdir(parents=True)
-    for index, color in enumerate([(200, 30, 30), (30, 200, 30), (30, 30, 200)]):
-        Image.new("RGB", (640, 480), color).save(photos / f"p{index}.jpg")
-    recipe = folder / "recipe.yaml"
-    recipe.write_text(RECIPE)
-    return recipe
+    return write_photo_batch(folder, RECIPE, [(200, 30, 30), (30, 200, 30), (30, 30, 200)], (640, 480))
 
 
 def joypix(recipe: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    # A new session, so the kill takes the worker processes too, as a crash of the whole run would.
-    return subprocess.Popen(
-        [sys.executable, "-m", "joypix_recipes", "run", str(recipe), "--out", str(out), "--json", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True,
-    )
-
-
-def events_of(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    # start_joypix's own process group: the kill takes the worker processes too, as a crash of the whole run would.
+    return start_joypix(["run", str(recipe), "--out", str(out), "--json", *extra], env=env)
 
 
 def outputs_with(events: list[dict[str, Any]], kind: str) -> set[str]:
@@ -67,10 +50,6 @@ def run_to_end(recipe: Path, out: Path, *extra: str, env: dict[str, str] | None 
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     return events_of(stdout)
-
-
-def partials(out: Path) -> list[Path]:
-    return [path for path in out.rglob("*") if ".partial" in path.name]
 
 
 def assert_traceable(done: dict[str, Any]) -> None:
@@ -108,7 +87,7 @@ def test_sigkill_midway_then_rerun_skips_finished_and_completes_the_rest(tmp_pat
     assert done_before <= skipped
     assert skipped | redone == EXPECTED and not skipped & redone
     assert {path.name for path in out.glob("*.mp4")} == EXPECTED
-    assert partials(out) == []
+    assert partials_under(out) == []
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(Path(job["output"]).name for job in manifest["jobs"]) == sorted(EXPECTED)
     assert (out / "report.html").read_text().count("data:image/jpeg;base64,") == len(EXPECTED)
@@ -120,7 +99,7 @@ def test_sigkill_midway_then_rerun_skips_finished_and_completes_the_rest(tmp_pat
     edited = run_to_end(recipe, out)
     assert outputs_with(edited, "job_done") == {name for name in EXPECTED if "square" in name}
     assert outputs_with(edited, "job_skipped") == {name for name in EXPECTED if "tall" in name}
-    assert partials(out) == []
+    assert partials_under(out) == []
 
 
 def test_ctrl_c_stops_cleanly_with_exit_130_and_no_partial_files(tmp_path: Path) -> None:
@@ -135,7 +114,7 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_no_partial_files(tmp_path: Path)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert partials(out) == []
+    assert partials_under(out) == []
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stopped_reason"] == "interrupted"
     assert "cancelled" in {job["status"] for job in manifest["jobs"]}
@@ -185,4 +164,4 @@ def test_cloud_render_in_flight_at_the_kill_is_reattached_not_paid_twice(tmp_pat
         assert "re-attaching to the previous export" in stages
         assert outputs_with(rerun, "job_done") == {"p0.mp4", "p1.mp4", "p2.mp4"}
         assert emulator.state.counters.renders_started == 3
-    assert partials(out) == []
+    assert partials_under(out) == []

@@ -9,7 +9,8 @@ import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from helpers import EndedJobs, make_job
+from helpers.jobs import make_job
+from helpers.progress import EndedJobs
 
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
 from joypix_recipes.backends.contract import JobReporter, JobResult, Resume

@@ -11,7 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import EndedJobs, make_job
+from helpers.jobs import jobs_in
+from helpers.progress import EndedJobs
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
@@ -49,16 +50,6 @@ async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress)
     lane = Lane(tmp_path / "out", "gate", "r")
     async with open_run_session([lane], progress=progress, backends={"gate": lambda options: backend}) as session:
         yield session, lane
-
-
-def jobs_in(tmp_path: Path, *names: str) -> list[Job]:
-    jobs = []
-    for index, name in enumerate(names):
-        image = tmp_path / "in" / f"{name}.jpg"
-        image.parent.mkdir(exist_ok=True)
-        image.write_bytes(name.encode())
-        jobs.append(make_job(image, output=tmp_path / "out" / f"{name}.mp4", index=index))
-    return jobs
 
 
 @pytest.mark.parametrize(

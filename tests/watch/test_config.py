@@ -6,16 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.repo import REPO
 
 from joypix_recipes.errors import WatchError
 from joypix_recipes.watch.config import WatchConfig, load_schema, load_watch_file
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_package_copy_of_the_watch_schema_is_identical_to_the_published_one() -> None:
-    published = (ROOT / "schemas" / "watch.schema.json").read_bytes()
-    packaged = (ROOT / "joypix_recipes" / "schemas" / "watch.schema.json").read_bytes()
+    published = (REPO / "schemas" / "watch.schema.json").read_bytes()
+    packaged = (REPO / "joypix_recipes" / "schemas" / "watch.schema.json").read_bytes()
     assert packaged == published
     assert load_schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     json.loads(published)

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import write_image
+from helpers.images import write_image
+from helpers.repo import REPO
+from helpers.waiting import wait_until
 from PIL import Image
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
@@ -32,8 +34,7 @@ from joypix_recipes.run.progress import Progress
 from joypix_recipes.watch import WatchConfig, load_watch_file, observer_factory, watch
 from joypix_recipes.watch.hotfolder import FileEvent
 
-HERE = Path(__file__).resolve().parents[1]  # the tests folder, where helpers.py lives
-ROOT = HERE.parent
+TESTS = REPO / "tests"  # where the helpers package and this test module are imported from
 SETTLE = 0.2
 
 RECIPE = """\
@@ -234,16 +235,13 @@ sys.exit(code)
 @pytest.mark.parametrize("observer", ["native", "polling"])
 def test_sigkill_mid_batch_then_restart_renders_every_image_exactly_once(setup: Setup, observer: str) -> None:
     script = setup.root / "worker.py"
-    script.write_text(WORKER.format(tests=str(HERE), settle=SETTLE))
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script.write_text(WORKER.format(tests=str(TESTS), settle=SETTLE))
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
     for index in range(12):
         png(setup.folder / f"batch{index:02d}.png", 100 + index)
     worker = subprocess.Popen([sys.executable, str(script), str(setup.root), "watch", observer], env=environment)
     try:
-        deadline = time.monotonic() + 20
-        while len(setup.listing("done")) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(setup.listing("done")) >= 3, "the watcher did not get going"
+        wait_until(lambda: len(setup.listing("done")) >= 3, 20, "the watcher did not get going")
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
@@ -388,9 +386,7 @@ def test_a_file_in_failed_that_changes_afterwards_goes_back_to_the_queue(setup: 
         with target.open("wb") as handle:
             handle.write(data[: len(data) // 2])
             handle.flush()
-            deadline = time.monotonic() + 20
-            while not failed.exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(failed.exists, 20, "the half-written file was never moved to failed/")
             handle.write(data[len(data) // 2 :])  # the open file now lives in failed/
 
     code = _serve_until(setup, 0.1, lambda: "stalled.png" in setup.listing("done"), stall_until_failed_then_finish)

@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.repo import REPO, SAMPLE
 
-REPO = Path(__file__).resolve().parents[3]
-SAMPLE = REPO / "recipes/samples/sample.jpg"
 MAX_SECONDS = 2.0
 MAX_MEMORY_BYTES = 200 * 1024 * 1024
 
