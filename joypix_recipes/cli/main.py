@@ -58,20 +58,19 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check recipes against the schema and the template rules; exit 2 if any is invalid, 1 if table rows cannot run."""
-    from joypix_recipes.recipe import load_recipe
-    from joypix_recipes.recipe.inputs import bad_table_rows
+    from joypix_recipes.recipe.batch import load_batch
 
-    extra_vars = list(_parse_vars(args.var))
+    promised = _parse_vars(args.var)
     failed = bad_rows = False
     for name in args.files:
         try:
-            recipe = load_recipe(Path(name), extra_vars=extra_vars)
+            batch = load_batch(Path(name), var_overrides=promised)
         except RecipeError as error:
             failed = True
             for problem in error.problems:
                 _error(str(problem))
             continue
-        rows = bad_table_rows(recipe)
+        rows = batch.bad_table_rows()
         for row in rows:
             _error(f"{name}: cannot run {row}")
         bad_rows = bad_rows or bool(rows)
@@ -125,31 +124,19 @@ def _progress_mode(args: argparse.Namespace) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Plan a recipe's jobs and run them (or list them with --dry-run)."""
-    from joypix_recipes.recipe import load_recipe
-    from joypix_recipes.recipe.inputs import command_line_table_columns
-    from joypix_recipes.recipe.plan import plan_jobs
+    from joypix_recipes.recipe.batch import load_batch
 
-    overrides = _parse_vars(args.var)
     if args.group and not args.input:
         raise UsageError("--group makes one clip of each --input; give it --input FOLDER (or a glob)")
     recipe_path = Path(args.recipe)
-    columns = command_line_table_columns(args.input or ())
-    recipe = load_recipe(recipe_path, extra_vars=[*overrides, *columns])
-    _warn_unused_vars(recipe, overrides)
+    batch = load_batch(recipe_path, inputs=args.input, var_overrides=_parse_vars(args.var))
+    for unused in batch.unused_vars():
+        hint = f"did you mean {unused.closest}?" if unused.closest else f"its variables are: {', '.join(unused.used) or 'none'}"
+        _error(f"warning: --var {unused.name} is not used by {recipe_path.name}; {hint}")
     out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
-    rejected: list[str] = []
-    warnings: list[str] = []
-    jobs = plan_jobs(
-        recipe,
-        inputs=args.input or None,
-        var_overrides=overrides,
-        out_dir=out_dir,
-        backend=args.backend,
-        rejected=rejected,
-        group=args.group,
-        warnings=warnings,
-    )
-    for warning in warnings:
+    plan = batch.plan(out_dir=out_dir, backend=args.backend, group=args.group)
+    jobs, rejected, recipe = plan.jobs, plan.rejected, batch.recipe
+    for warning in plan.warnings:
         _error(f"warning: {warning}")
     for reason in rejected:
         _error(f"failed   {reason}")
@@ -192,28 +179,6 @@ def _notify_settings(urls: Sequence[str], recipe_urls: Sequence[str], commands: 
         if not url.lower().startswith(("http://", "https://")):
             raise UsageError(f"--notify needs an http:// or https:// URL, not '{url}'")
     return notify_settings((*urls, *recipe_urls), commands)
-
-
-def _warn_unused_vars(recipe: Any, overrides: dict[str, str]) -> None:
-    """A --var the recipe never uses is most likely a typo: say so, with the closest name it does use."""
-    import difflib
-    import re
-
-    try:
-        text = recipe.path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    known = set(recipe.vars)
-    known |= {name for spec in recipe.inputs or () for name in spec.vars}
-    known |= {name for variant in recipe.variants or () for name in variant.vars}
-    known |= set(re.findall(r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)", text))
-    known |= set(re.findall(r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]", text))
-    for name in overrides:
-        if name in known:
-            continue
-        close = difflib.get_close_matches(name, sorted(known), n=1)
-        hint = f"did you mean {close[0]}?" if close else f"its variables are: {', '.join(sorted(known)) or 'none'}"
-        _error(f"warning: --var {name} is not used by {recipe.path.name}; {hint}")
 
 
 def _farm_settings(args: argparse.Namespace) -> Any:
