@@ -3,7 +3,7 @@
     python benchmarks/startup.py [--runs 15] [RECIPE]
 
 Prints the median and best wall time of each command and their ratio to the bare interpreter: the CLI
-(when joypix_recipes/cli.py exists) and `load_recipe` alone, which shows what the CLI adds on top.
+and `load_recipe` alone, which shows what the CLI adds on top.
 The target is in docs/benchmarks.md.
 """
 
@@ -33,10 +33,11 @@ def _time(command: list[str], runs: int) -> list[float]:
 
 def _commands(recipe: str) -> list[tuple[str, list[str]]]:
     code = f"from pathlib import Path; from joypix_recipes.recipe import load_recipe; load_recipe(Path({recipe!r}))"
-    commands = [("python -c pass", [sys.executable, "-c", "pass"]), ("load_recipe", [sys.executable, "-c", code])]
-    if (ROOT / "joypix_recipes" / "cli.py").exists():
-        commands.append(("joypix validate", [sys.executable, "-m", "joypix_recipes", "validate", recipe]))
-    return commands
+    return [
+        ("python -c pass", [sys.executable, "-c", "pass"]),
+        ("load_recipe", [sys.executable, "-c", code]),
+        ("joypix validate", [sys.executable, "-m", "joypix_recipes", "validate", recipe]),
+    ]
 
 
 def main() -> int:
