@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from joypix_recipes import __version__
-from joypix_recipes.cli.streams import complain, configure_logging
+from joypix_recipes.cli.streams import complain
 from joypix_recipes.errors import JoypixError, RecipeError
 
 EXIT_OK = 0
@@ -28,8 +28,6 @@ Command = Callable[[argparse.Namespace], int]
 
 def run_command(handler: Command, args: argparse.Namespace) -> int:
     """The error boundary around one command: its exit code, whatever it raises."""
-    if args.command != "validate":  # validate prints its own lines and must start fast
-        configure_logging(args)
     try:
         return handler(args)
     except KeyboardInterrupt:

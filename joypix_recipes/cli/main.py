@@ -11,7 +11,7 @@ from importlib import import_module
 
 from joypix_recipes.cli.boundary import EXIT_USAGE, Command, run_command
 from joypix_recipes.cli.parser import build_parser
-from joypix_recipes.cli.streams import forgiving_standard_streams
+from joypix_recipes.cli.streams import configure_logging, forgiving_standard_streams
 
 COMMANDS: dict[str, str] = {
     "validate": "validate",
@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     with forgiving_standard_streams():
+        if args.command != "validate":  # validate prints its own lines and must start fast
+            configure_logging(args)
         return run_command(command_handler(args.command), args)
 
 
