@@ -13,19 +13,22 @@ from joypix_recipes.errors import RecipeError
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 2 if any recipe is invalid, 1 if table rows cannot run, else 0."""
-    from joypix_recipes.recipe.batch import load_batch
+    from joypix_recipes.recipe import load_recipe
+    from joypix_recipes.recipe.inputs import bad_table_rows
+    from joypix_recipes.recipe.table import Tables
 
-    promised = parse_vars(args.var)
+    promised = list(parse_vars(args.var))
     failed = bad_rows = False
     for name in args.files:
+        tables = Tables()  # each table is read once, for the recipe's checks and for its rows
         try:
-            batch = load_batch(Path(name), var_overrides=promised)
+            recipe = load_recipe(Path(name), extra_vars=promised, tables=tables)
         except RecipeError as error:
             failed = True
             for problem in error.problems:
                 complain(str(problem))
             continue
-        rows = batch.bad_table_rows()
+        rows = bad_table_rows(recipe, tables)
         for row in rows:
             complain(f"{name}: cannot run {row}")
         bad_rows = bad_rows or bool(rows)

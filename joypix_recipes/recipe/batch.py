@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from joypix_recipes.recipe.inputs import bad_table_rows, command_line_table_columns
+from joypix_recipes.recipe.inputs import command_line_table_columns
 from joypix_recipes.recipe.model import Recipe, load_recipe
 from joypix_recipes.recipe.table import Tables
 
@@ -46,10 +46,6 @@ class Batch:
     def unused_vars(self) -> tuple[UnusedVar, ...]:
         """The --var names the recipe never uses."""
         return unused_vars(self.recipe, self.var_overrides)
-
-    def bad_table_rows(self) -> list[str]:
-        """Rows of the recipe's tables that could not run, one line each."""
-        return bad_table_rows(self.recipe, self.tables)
 
     def plan(self, *, out_dir: Path | None = None, backend: str | None = None, group: bool = False) -> Plan:
         """Plan the batch: inputs that cannot run are left out and named in ``Plan.rejected``; raises PlanError."""

@@ -1,4 +1,4 @@
-"""A batch from the command line: each table is read once per run, and --var names the recipe never uses are found."""
+"""A run from the command line reads each table once, and finds the --var names its recipe never uses."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.batch import UnusedVar, load_batch, unused_vars
+from joypix_recipes.recipe.inputs import bad_table_rows
 from joypix_recipes.recipe.table import Table, Tables, read_whole_table
 from tests.helpers import write_image
 
@@ -72,14 +73,15 @@ def test_an_input_table_is_read_once_for_its_columns_and_its_plan(tmp_path: Path
     assert [job.vars["sku"] for job in plan.jobs] == ["A1", "B2"]
 
 
-def test_validate_reports_bad_rows_from_the_table_it_read_to_check_the_recipe(tmp_path: Path) -> None:
+def test_bad_rows_come_from_the_table_read_to_check_the_recipe(tmp_path: Path) -> None:
     recipe, table = _batch_folder(tmp_path, TABLE_RECIPE)
     reader = CountingReader()
+    tables = Tables(reader)
 
-    batch = load_batch(recipe, tables=Tables(reader))
+    loaded = load_recipe(recipe, tables=tables)
     table.unlink()
 
-    (bad,) = batch.bad_table_rows()
+    (bad,) = bad_table_rows(loaded, tables)
     assert bad.startswith(f"{table} line 3: image 'missing.jpg' not found")
     assert reader.reads == {table: 1}
 
