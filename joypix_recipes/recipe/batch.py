@@ -6,23 +6,20 @@ batch keeps every table it read, so planning reads none of them again.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from joypix_recipes.recipe.inputs import command_line_table_columns
 from joypix_recipes.recipe.model import Recipe, load_recipe
+from joypix_recipes.recipe.plan import Plan, plan_jobs
 from joypix_recipes.recipe.table import Tables
 
-if TYPE_CHECKING:
-    from joypix_recipes.recipe.plan import Plan
-
-# A name any template reads (``vars.brand``, ``vars['brand']``), wherever it is written; compiled on
-# first use, as `joypix validate` never asks.
-_READ_AS_ATTRIBUTE = r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)"
-_READ_AS_ITEM = r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]"
+# A name any template reads (``vars.brand``, ``vars['brand']``), wherever it is written.
+_READ_AS_ATTRIBUTE = re.compile(r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_READ_AS_ITEM = re.compile(r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]")
 
 
 @dataclass(frozen=True)
@@ -49,8 +46,6 @@ class Batch:
 
     def plan(self, *, out_dir: Path | None = None, backend: str | None = None, group: bool = False) -> Plan:
         """Plan the batch: inputs that cannot run are left out and named in ``Plan.rejected``; raises PlanError."""
-        from joypix_recipes.recipe.plan import plan_jobs  # with subtitle readers: `joypix validate` never plans
-
         return plan_jobs(
             self.recipe,
             inputs=self.inputs,
@@ -79,13 +74,11 @@ def load_batch(
 
 def unused_vars(recipe: Recipe, names: Mapping[str, str] | Sequence[str]) -> tuple[UnusedVar, ...]:
     """The ``names`` the recipe neither defines (vars: of the recipe, its inputs, its variants) nor reads."""
-    import difflib
-
     text = "\n".join(recipe.lines)
     used = set(recipe.vars)
     used |= {name for spec in recipe.inputs or () for name in spec.vars}
     used |= {name for variant in recipe.variants or () for name in variant.vars}
-    used |= set(re.findall(_READ_AS_ATTRIBUTE, text)) | set(re.findall(_READ_AS_ITEM, text))
+    used |= set(_READ_AS_ATTRIBUTE.findall(text)) | set(_READ_AS_ITEM.findall(text))
     known = tuple(sorted(used))
     return tuple(
         UnusedVar(name, next(iter(difflib.get_close_matches(name, known, n=1)), None), known)
