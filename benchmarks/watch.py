@@ -194,7 +194,7 @@ async def bench_runner(root: Path, args: argparse.Namespace, burst: dict[str, by
     cpu_began = time.process_time()
     planning = time.monotonic()
     recipe = load_recipe(root / "bench.yaml")
-    jobs = plan_jobs(recipe, inputs=[str(folder / name) for name in burst], out_dir=root / "out-runner", backend="stub")
+    jobs = plan_jobs(recipe, inputs=[str(folder / name) for name in burst], out_dir=root / "out-runner", backend="stub").jobs
     planning = time.monotonic() - planning
     backend = StubBackend(args.job_ms / 1000, args.concurrency)
     with Journal.open(root / "out-runner") as journal:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from joypix_recipes.backends.contract import Backend, BackendOptions
+if TYPE_CHECKING:  # the command line reads the names at start-up; it should not load the contract for them
+    from joypix_recipes.backends.contract import Backend, BackendOptions
 
-BackendFactory = Callable[[BackendOptions], Backend]
+BackendFactory = Callable[["BackendOptions"], "Backend"]
 
 
 def _local(options: BackendOptions) -> Backend:

@@ -1,24 +1,42 @@
 """``joypix doctor``: what this installation can do and whether the service answers, as (label, value) rows.
 
-Never shows a token's value: only where it comes from and when it expires.
+Never shows a token's value: only where it comes from and when it expires. Everything it checks is
+imported when it runs, so other commands do not pay for it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import platform
+import argparse
 import time
+from typing import TYPE_CHECKING
 
 import joypix_recipes
-from joypix_recipes.backends.contract import BackendOptions
-from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.cli.boundary import EXIT_OK
+from joypix_recipes.cli.options import backend_options, farm_settings
+from joypix_recipes.cli.signals import run_until_interrupted
+from joypix_recipes.cli.streams import say
+
+if TYPE_CHECKING:
+    from joypix_recipes.backends.contract import BackendOptions
+    from joypix_recipes.cluster.settings import ClusterSettings
 
 PING_TIMEOUT_S = 5.0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Report what this installation can do: encoder, HEIC, token source, service reachability."""
+    lines = run_until_interrupted(collect_doctor_report(backend_options(args), farm=farm_settings(args)))
+    width = max((len(name) for name, _ in lines), default=0)
+    for name, value in lines:
+        say(f"{name.ljust(width)}  {value}")
+    return EXIT_OK
 
 
 async def collect_doctor_report(options: BackendOptions, farm: ClusterSettings | None = None) -> list[tuple[str, str]]:
     """Rows for ``joypix doctor``: version, encoder, HEIC, token source and expiry, service reachability,
     and with a farm configured, whether its broker and storage answer."""
+    import platform
+
     from joypix_recipes.api.auth import describe_token
     from joypix_recipes.api.settings import resolve_settings
     from joypix_recipes.redact import redact
@@ -41,6 +59,8 @@ async def collect_doctor_report(options: BackendOptions, farm: ClusterSettings |
 
 
 async def _farm_rows(farm: ClusterSettings) -> list[tuple[str, str]]:
+    import asyncio
+
     from joypix_recipes.cluster.health import farm_rows  # Redis and fsspec only when a farm is configured
 
     return await asyncio.to_thread(farm_rows, farm)

@@ -1,8 +1,8 @@
 """Where a run's inputs come from: the recipe's entries, --input values, and tables, as ``Source``s.
 
 Globs and folders expand to sorted absolute paths (never into the output folder); a table gives a
-source per row; a group (``images:`` or ``--group``) is one source of several images. Misses are
-collected as one-line problems for the planner to raise together.
+source per row (each table read once per run through ``Tables``); a group (``images:`` or ``--group``)
+is one source of several images. Misses come back as one-line problems for the planner to raise together.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from joypix_recipes.errors import PlanError
 from joypix_recipes.job.model import JobInput
-from joypix_recipes.recipe.model import Recipe
+from joypix_recipes.recipe.model import InputSpec, Recipe
 from joypix_recipes.recipe.schema import input_issues
-from joypix_recipes.recipe.table import is_table, read_table, table_columns
+from joypix_recipes.recipe.table import Table, Tables, is_table
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif"})
 """What a folder given as an input contributes (by name; the renderer checks the content)."""
@@ -38,42 +37,59 @@ class Source:
     group_name: str = ""
 
 
-def recipe_sources(
-    recipe: Recipe, problems: list[str], out: Path, bad_rows: list[str] | None = None
-) -> list[Source]:
-    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; misses go to ``problems``.
+@dataclass(frozen=True)
+class Sources:
+    """What a run's inputs gave: a source per input, ``problems`` that stop the plan, and table rows that
+    cannot run (``bad_rows``, one line each), which leave out only themselves when the planner allows it."""
 
-    Tables give a source per row; a row that cannot run goes to ``bad_rows`` (``problems`` if not given).
-    """
-    sources: list[Source] = []
+    sources: tuple[Source, ...] = ()
+    problems: tuple[str, ...] = ()
+    bad_rows: tuple[str, ...] = ()
+
+    def __add__(self, other: Sources) -> Sources:
+        return Sources(
+            self.sources + other.sources, self.problems + other.problems, self.bad_rows + other.bad_rows
+        )
+
+
+def recipe_sources(recipe: Recipe, out: Path, tables: Tables | None = None) -> Sources:
+    """The recipe's inputs, globs expanded (relative to the recipe) and sorted; tables give a source per row."""
+    tables = tables or Tables()
+    found = Sources()
     for spec in recipe.inputs or ():
         if spec.table is not None:
             table = absolute(recipe.directory / Path(spec.table).expanduser())
-            sources += table_sources(table, spec.vars, out, problems, problems if bad_rows is None else bad_rows)
+            found += table_sources(tables.table(table), spec.vars, out)
+        elif spec.url is not None:
+            found += Sources((Source(None, spec.url, spec.vars),))
+        else:
+            found += _entry_sources(recipe, spec, out)
+    return found
+
+
+def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
+    """An inline entry's files (a path or glob: a source each; ``images:``: one group)."""
+    patterns = spec.images if spec.images is not None else (str(spec.path),)
+    files: list[Path] = []
+    problems: list[str] = []
+    for pattern in patterns:
+        try:
+            matched = _expand(pattern, recipe.directory, out)
+        except OSError as error:
+            problems.append(
+                f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
+            )
             continue
-        if spec.url is not None:
-            sources.append(Source(None, spec.url, spec.vars))
-            continue
-        patterns = spec.images if spec.images is not None else (str(spec.path),)
-        found: list[Path] = []
-        for pattern in patterns:
-            try:
-                matched = _expand(pattern, recipe.directory, out)
-            except OSError as error:
-                problems.append(
-                    f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
-                )
-                continue
-            if not matched:
-                where = recipe.problem_at(spec.span, "")
-                what = _miss(pattern, recipe.directory, "not found")
-                problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
-            found += matched
-        if spec.images is None:
-            sources += [Source(path, None, spec.vars) for path in found]
-        elif found:
-            sources.append(group_source(found, found[0].stem, spec.vars))
-    return sources
+        if not matched:
+            where = recipe.problem_at(spec.span, "")
+            what = _miss(pattern, recipe.directory, "not found")
+            problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+        files += matched
+    if spec.images is None:
+        sources = tuple(Source(path, None, spec.vars) for path in files)
+    else:
+        sources = (group_source(files, files[0].stem, spec.vars),) if files else ()
+    return Sources(sources, tuple(problems))
 
 
 def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}) -> Source:
@@ -82,92 +98,95 @@ def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = 
 
 
 def command_line_sources(
-    inputs: Sequence[str], problems: list[str], out: Path, bad_rows: list[str] | None = None, *, group: bool = False
-) -> list[Source]:
+    inputs: Sequence[str], out: Path, tables: Tables | None = None, *, group: bool = False
+) -> Sources:
     """Files, folders (their images), globs and tables relative to the current folder, from --input.
 
     With ``group`` each file, folder or glob becomes one group, named after its folder (or its first image's stem).
     """
-    sources: list[Source] = []
+    tables = tables or Tables()
+    found = Sources()
     for text in inputs:
-        table = absolute(Path.cwd() / Path(text).expanduser())
-        if is_table(table) and is_file(table):
-            sources += table_sources(table, {}, out, problems, problems if bad_rows is None else bad_rows)
+        table = _command_line_table(text)
+        if table is not None:
+            found += table_sources(tables.table(table), {}, out)
             continue
         try:
-            found = _expand(text, Path.cwd(), out)
+            files = _expand(text, Path.cwd(), out)
         except OSError as error:
-            problems.append(f"--input '{text}': cannot read it ({error.strerror or 'I/O error'})")
+            found += Sources(problems=(f"--input '{text}': cannot read it ({error.strerror or 'I/O error'})",))
             continue
-        if not found:
-            what = _miss(text, Path.cwd(), "no such file or folder")
-            problems.append(f"--input '{text}': {what}")
-        if not group:
-            sources += [Source(path) for path in found]
-        elif found:
+        if not files:
+            found += Sources(problems=(f"--input '{text}': {_miss(text, Path.cwd(), 'no such file or folder')}",))
+        elif not group:
+            found += Sources(tuple(Source(path) for path in files))
+        else:
             folder = absolute(Path.cwd() / Path(text).expanduser())
-            sources.append(group_source(found, folder.name if folder.is_dir() else found[0].stem))
-    return sources
+            found += Sources((group_source(files, folder.name if folder.is_dir() else files[0].stem),))
+    return found
 
 
-def table_sources(
-    table: Path, table_vars: Mapping[str, Any], out: Path, problems: list[str], bad_rows: list[str]
-) -> list[Source]:
-    """A source per row of a table, pictures relative to the table's folder; rows that cannot run go to ``bad_rows``.
+def table_sources(table: Table, table_vars: Mapping[str, Any], out: Path) -> Sources:
+    """A source per row of a table, pictures relative to the table's folder; rows that cannot run are bad rows.
 
     Each row is checked as an inline input entry would be, then its picture is looked up like one.
     """
     sources: list[Source] = []
-    vars_checked = False
-    try:
-        for row in read_table(table):
-            entry = row.entry or {}
-            # Every row has the same var names, all text, so their verdict is the first row's: later
-            # rows are checked without them (the check costs a validator pass per key).
-            checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
-            issues = [row.problem] if row.problem is not None else input_issues(checked)
-            vars_checked = vars_checked or not issues
-            found: list[Path] = []
-            for pattern in ([entry["path"]] if "path" in entry else entry.get("images", [])) if not issues else ():
-                pictures, issues = _row_pictures(str(pattern), table.parent, out)
-                found += pictures
-                if issues:
-                    break
-            if issues:
-                bad_rows.append(f"{row.place}: {issues[0]}")
-                continue
-            row_vars = {**table_vars, **entry["vars"]}
-            if "url" in entry:
-                sources.append(Source(None, str(entry["url"]), row_vars))
-            elif "images" in entry:
-                sources.append(group_source(found, found[0].stem, row_vars))
-            else:
-                sources += [Source(path, None, row_vars) for path in found]
-    except PlanError as error:
-        problems.append(str(error))
-    return sources
-
-
-def bad_table_rows(recipe: Recipe, out_dir: Path | None = None) -> list[str]:
-    """Rows of the recipe's tables that could not run, one line each (``joypix validate`` reports them)."""
-    out = absolute(Path(out_dir) if out_dir is not None else recipe.directory / "out")
-    problems: list[str] = []
     bad_rows: list[str] = []
+    vars_checked = False
+    for row in table.rows:
+        entry = row.entry or {}
+        # Every row has the same var names, all text, so their verdict is the first row's: later
+        # rows are checked without them (the check costs a validator pass per key).
+        checked = entry if not vars_checked else {key: value for key, value in entry.items() if key != "vars"}
+        issues = [row.problem] if row.problem is not None else input_issues(checked)
+        vars_checked = vars_checked or not issues
+        found: list[Path] = []
+        for pattern in ([entry["path"]] if "path" in entry else entry.get("images", [])) if not issues else ():
+            pictures, issues = _row_pictures(str(pattern), table.path.parent, out)
+            found += pictures
+            if issues:
+                break
+        if issues:
+            bad_rows.append(f"{row.place}: {issues[0]}")
+            continue
+        row_vars = {**table_vars, **entry["vars"]}
+        if "url" in entry:
+            sources.append(Source(None, str(entry["url"]), row_vars))
+        elif "images" in entry:
+            sources.append(group_source(found, found[0].stem, row_vars))
+        else:
+            sources += [Source(path, None, row_vars) for path in found]
+    problems = (table.failure,) if table.failure is not None else ()
+    return Sources(tuple(sources), problems, tuple(bad_rows))
+
+
+def bad_table_rows(recipe: Recipe, tables: Tables | None = None, out_dir: Path | None = None) -> list[str]:
+    """Rows of the recipe's tables that could not run, one line each (``joypix validate`` reports them)."""
+    tables = tables or Tables()
+    out = absolute(Path(out_dir) if out_dir is not None else recipe.directory / "out")
+    found = Sources()
     for spec in recipe.inputs or ():
         if spec.table is not None:
-            table = absolute(recipe.directory / Path(spec.table).expanduser())
-            table_sources(table, spec.vars, out, problems, bad_rows)
-    return problems + bad_rows
+            found += table_sources(tables.table(absolute(recipe.directory / Path(spec.table).expanduser())), spec.vars, out)
+    return [*found.problems, *found.bad_rows]
 
 
-def command_line_table_columns(inputs: Sequence[str]) -> set[str]:
+def command_line_table_columns(inputs: Sequence[str], tables: Tables | None = None) -> set[str]:
     """The columns of the tables among --input values: vars the recipe's templates may use."""
+    tables = tables or Tables()
     columns: set[str] = set()
     for text in inputs:
-        table = absolute(Path.cwd() / Path(text).expanduser())
-        if is_table(table) and is_file(table):
-            columns.update(table_columns(table))
+        table = _command_line_table(text)
+        if table is not None:
+            columns.update(tables.columns(table))
     return columns
+
+
+def _command_line_table(text: str) -> Path | None:
+    """The table an --input value names, if it names one."""
+    table = absolute(Path.cwd() / Path(text).expanduser())
+    return table if is_table(table) and is_file(table) else None
 
 
 def _row_pictures(pattern: str, base: Path, out: Path) -> tuple[list[Path], list[str]]:

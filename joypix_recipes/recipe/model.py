@@ -20,7 +20,7 @@ from joypix_recipes.job.kinds.registry import RECIPE_KINDS, kind_named
 from joypix_recipes.recipe.checks import check_document, check_requires
 from joypix_recipes.recipe.schema import validate_document
 from joypix_recipes.recipe.source import DataPath, Document, Span, locate, read_document
-from joypix_recipes.recipe.table import is_table, table_columns
+from joypix_recipes.recipe.table import Tables, is_table
 from joypix_recipes.recipe.template.render import Role, has_template_syntax, parse_number
 
 if TYPE_CHECKING:
@@ -118,11 +118,14 @@ class Recipe:
         return Problem(self.file, line, column, message)
 
 
-def load_recipe(path: Path, extra_vars: Iterable[str] = ()) -> Recipe:
-    """Read and check a recipe; raises RecipeError listing every problem (RequiresError first)."""
+def load_recipe(path: Path, extra_vars: Iterable[str] = (), tables: Tables | None = None) -> Recipe:
+    """Read and check a recipe; raises RecipeError listing every problem (RequiresError first).
+
+    ``tables`` keeps the recipe's tables once read, so planning the same run reads none of them again.
+    """
     document = read_document(Path(path), str(path))
     check_requires(document)
-    columns, table_problems = _table_columns(document, Path(path).parent)
+    columns, table_problems = _table_columns(document, Path(path).parent, tables or Tables())
     extra = frozenset(extra_vars) | columns
     # A value the YAML layer already faulted (an unsupported tag) is not reported twice.
     faulted = {(problem.line, problem.column) for problem in document.problems}
@@ -204,7 +207,7 @@ def _input(document: Document, index: int, item: Any) -> InputSpec:
     )
 
 
-def _table_columns(document: Document, directory: Path) -> tuple[frozenset[str], list[Problem]]:
+def _table_columns(document: Document, directory: Path, tables: Tables) -> tuple[frozenset[str], list[Problem]]:
     """The column names of the recipe's tables (vars its templates may use), or why a table cannot be read."""
     columns: set[str] = set()
     problems: list[Problem] = []
@@ -213,7 +216,7 @@ def _table_columns(document: Document, directory: Path) -> tuple[frozenset[str],
         if not isinstance(item, dict) or not isinstance(item.get("table"), str) or not is_table(item["table"]):
             continue
         try:
-            columns.update(table_columns(directory / Path(item["table"]).expanduser()))
+            columns.update(tables.columns(directory / Path(item["table"]).expanduser()))
         except PlanError as error:
             problems.append(document.problem(document.value_span(("inputs", index, "table")), str(error)))
     return frozenset(columns), problems

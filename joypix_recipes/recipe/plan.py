@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from joypix_recipes.recipe.model import (
 from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import Span
 from joypix_recipes.recipe.subtitles import read_cues
+from joypix_recipes.recipe.table import Tables
 from joypix_recipes.recipe.template.render import (
     Namespace,
     TemplateFailure,
@@ -56,6 +57,15 @@ from joypix_recipes.recipe.template.render import (
 MAX_PROBLEM_LINES = 50
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What planning makes: the jobs to run, the inputs left out (one line each: which and why), and warnings."""
+
+    jobs: tuple[Job, ...]
+    rejected: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 def plan_jobs(
     recipe: Recipe,
     *,
@@ -63,31 +73,32 @@ def plan_jobs(
     var_overrides: Mapping[str, str] = {},
     out_dir: Path | None = None,
     backend: str | None = None,
-    rejected: list[str] | None = None,
-    warnings: list[str] | None = None,
     group: bool = False,
-) -> list[Job]:
+    strict: bool = True,
+    tables: Tables | None = None,
+) -> Plan:
     """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
 
     With ``group``, each of ``inputs`` (a folder, a glob or a file) is one group: its images make one clip.
-    With a ``rejected`` list, a job that only its input's name spoils (a backslash in it, say), and a
-    table row that cannot run (its picture missing), are left out and described there, so the other
-    inputs still run. With a ``warnings`` list, clips longer than their preset's platform takes are named there.
+    Unless ``strict``, a job that only its input's name spoils (a backslash in it, say), and a table row
+    that cannot run (its picture missing), are left out and named in ``Plan.rejected``, so the other
+    inputs still run. ``Plan.warnings`` names clips longer than their preset's platform takes.
+    ``tables`` holds the tables already read for this run (by ``load_recipe``, say), so none is read twice.
     """
-    problems: list[str] = []
     out = absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
-    bad_rows = problems if rejected is None else rejected
     if inputs is not None:
-        sources = command_line_sources(inputs, problems, out, bad_rows, group=group)
+        found = command_line_sources(inputs, out, tables, group=group)
     else:
-        sources = recipe_sources(recipe, problems, out, bad_rows)
-    if not sources and not problems:
+        found = recipe_sources(recipe, out, tables)
+    problems = [*found.problems, *(found.bad_rows if strict else ())]
+    rejected = [] if strict else list(found.bad_rows)
+    if not found.sources and not problems:
         problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
     _raise_if(problems)
-    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, rejected)
+    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, None if strict else rejected)
     jobs: list[Job] = []
     too_long: dict[str, list[Job]] = {}
-    for index, source in enumerate(sources, start=1):
+    for index, source in enumerate(found.sources, start=1):
         for variant in recipe.variants or (None,):
             job = planner.plan(source, index, variant)
             if job is not None:
@@ -97,9 +108,8 @@ def plan_jobs(
                     too_long.setdefault(preset, []).append(job)
     problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
-    if warnings is not None:
-        warnings += [_length_warning(preset, late) for preset, late in too_long.items()]
-    return jobs
+    warnings = tuple(_length_warning(preset, late) for preset, late in too_long.items())
+    return Plan(tuple(jobs), tuple(rejected), warnings)
 
 
 def clip_seconds(job: Job) -> float:

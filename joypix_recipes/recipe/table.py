@@ -4,14 +4,16 @@ A row becomes the same entry a recipe could list inline (``{path: ..., vars: {..
 the column ``image`` (or ``path``, or ``url``) names the picture and every other column is a var, as
 text. A row that cannot become an entry is a ``TableRow`` with a problem, so the other rows still run;
 a table that cannot be read at all (no picture column, a column that is no var name) is a PlanError.
+``Tables`` keeps each table of a run once read, for the recipe's checks, the command line and the planner.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -40,21 +42,71 @@ class TableRow:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class Table:
+    """A table read whole: its column names (None if reading stopped before them), its rows, and the
+    reason reading stopped early, if it did (the rows before that point are kept)."""
+
+    path: Path
+    columns: tuple[str, ...] | None
+    rows: tuple[TableRow, ...]
+    failure: str | None = None
+
+    def column_names(self) -> tuple[str, ...]:
+        """The columns (vars the recipe's templates may use); raises PlanError if the table has none to give."""
+        if self.columns is not None:
+            return self.columns
+        raise PlanError(self.failure or f"table {self.path} has no rows")
+
+
+TableReader = Callable[[Path], Table]
+"""How ``Tables`` reads a table file: ``read_whole_table``, or a stand-in given by a test."""
+
+
+class Tables:
+    """The tables of one run, each read once by whoever asks first (the recipe's checks, --input, the plan)."""
+
+    def __init__(self, read: TableReader | None = None) -> None:
+        self._read = read or read_whole_table
+        self._tables: dict[Path, Table] = {}
+
+    def table(self, path: Path) -> Table:
+        """The table at ``path`` (relative to the current folder), read on first use."""
+        key = Path(os.path.abspath(path))
+        if key not in self._tables:
+            self._tables[key] = self._read(key)
+        return self._tables[key]
+
+    def columns(self, path: Path) -> tuple[str, ...]:
+        """The column names of the table at ``path``; raises PlanError if it has none to give."""
+        return self.table(path).column_names()
+
+
 def is_table(name: str | Path) -> bool:
     """Whether a file name is one of the table kinds (by its suffix)."""
     return Path(name).suffix.lower() in TABLE_SUFFIXES
-
-
-def table_columns(path: Path) -> tuple[str, ...]:
-    """The column names (the header; for JSON, the first object's keys); raises PlanError if unreadable."""
-    with _opened(path) as file:
-        return tuple(_Reader(path, file).columns())
 
 
 def read_table(path: Path) -> Iterator[TableRow]:
     """Every row of a table, in order, streamed; raises PlanError when the table as a whole is unusable."""
     with _opened(path) as file:
         yield from _Reader(path, file).rows()
+
+
+def read_whole_table(path: Path) -> Table:
+    """Every row of a table, kept (at most MAX_ROWS); a PlanError while reading becomes the table's failure."""
+    rows: list[TableRow] = []
+    try:
+        with _opened(path) as file:
+            reader = _Reader(path, file)
+            try:
+                for row in reader.rows():
+                    rows.append(row)
+            except PlanError as error:
+                return Table(path, reader.known_columns(), tuple(rows), str(error))
+    except PlanError as error:  # the file would not open
+        return Table(path, None, (), str(error))
+    return Table(path, reader.known_columns(), tuple(rows))
 
 
 def _opened(path: Path) -> IO[str]:
@@ -82,12 +134,9 @@ class _Reader:
         self._column_set: frozenset[str] = frozenset()
         self._picture = PICTURE_COLUMNS[0]
 
-    def columns(self) -> list[str]:
-        for _ in self.rows():
-            break
-        if self._columns is None:
-            raise PlanError(f"table {self.path} has no rows")
-        return self._columns
+    def known_columns(self) -> tuple[str, ...] | None:
+        """The column names once the header (or the first JSON object) has been read, else None."""
+        return None if self._columns is None else tuple(self._columns)
 
     def rows(self) -> Iterator[TableRow]:
         try:

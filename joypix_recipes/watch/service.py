@@ -117,7 +117,7 @@ def _flow_plan(flow: Flow) -> tuple[Planner, str, Recipe]:
     overrides = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in flow.vars.items()}
 
     def plan(path: Path) -> list[Job]:
-        return plan_jobs(recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name)
+        return list(plan_jobs(recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name).jobs)
 
     return plan, backend_name, recipe
 

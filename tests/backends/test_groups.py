@@ -87,7 +87,7 @@ def test_nemo_backend_uploads_the_group_into_one_session_and_gets_the_same_clip(
     knobs: Knobs, emulator: Emulator, tmp_path: Path
 ) -> None:
     knobs.stub_render = False  # the emulator renders the session's timeline
-    (job,) = plan_jobs(load_recipe(write_group_recipe(tmp_path)), out_dir=tmp_path / "out", backend="nemo")
+    (job,) = plan_jobs(load_recipe(write_group_recipe(tmp_path)), out_dir=tmp_path / "out", backend="nemo").jobs
     options = BackendOptions(base_url=emulator.base_url, poll_interval=0.05, home=tmp_path / "home", language="en")
     reporter = RecordingReporter()
     result = asyncio.run(_run(BACKENDS["nemo"](options), job, reporter))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from helpers.repo import REPO
 from helpers.runs import run_joypix
 
-from joypix_recipes.cli.main import build_parser, main, run_command
+from joypix_recipes.cli.boundary import run_command
+from joypix_recipes.cli.main import COMMANDS, command_handler, main
+from joypix_recipes.cli.parser import build_parser
 
 
 def _write(path: Path, text: str) -> Path:
@@ -27,6 +31,25 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     missing = [name for name in _subcommands() if f"joypix {name}" not in readme]
     assert missing == []
+
+
+def test_every_command_the_parser_offers_has_a_handler_and_no_handler_is_unreachable() -> None:
+    assert _subcommands() == sorted(COMMANDS)
+    assert all(callable(command_handler(name)) for name in COMMANDS)
+
+
+def test_validate_imports_no_other_command_and_nothing_heavy() -> None:
+    code = (
+        "import sys; from joypix_recipes.cli.main import main; "
+        "code = main(['validate', 'recipes/product-showcase.yaml']); "
+        "print(code, ' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    code, *loaded = result.stderr.split()
+    commands = {f"joypix_recipes.cli.{module}" for module in COMMANDS.values()} - {"joypix_recipes.cli.validate"}
+    heavy = {"asyncio", "httpx", "av", "PIL", "numpy", "webvtt", "joypix_recipes.recipe.plan", "joypix_recipes.run"}
+    assert code == "0" and "joypix_recipes.cli.validate" in loaded
+    assert not set(loaded) & (commands | heavy)
 
 
 def test_validate_accepts_every_shipped_recipe(capsys: pytest.CaptureFixture[str]) -> None:

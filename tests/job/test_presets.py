@@ -13,7 +13,7 @@ from helpers.repo import REPO
 from joypix_recipes.cli.main import main
 from joypix_recipes.job.export import PRESETS
 from joypix_recipes.recipe import load_recipe
-from joypix_recipes.recipe.plan import plan_jobs
+from joypix_recipes.recipe.plan import Plan, plan_jobs
 from joypix_recipes.recipe.schema import field_schema
 
 
@@ -24,8 +24,8 @@ def _recipe(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def _plan(path: Path, warnings: list[str] | None = None) -> list:  # type: ignore[type-arg]
-    return plan_jobs(load_recipe(path), out_dir=path.parent / "out", warnings=warnings)
+def _plan(path: Path) -> Plan:
+    return plan_jobs(load_recipe(path), out_dir=path.parent / "out")
 
 
 @pytest.mark.parametrize(
@@ -41,14 +41,14 @@ def _plan(path: Path, warnings: list[str] | None = None) -> list:  # type: ignor
     ],
 )
 def test_a_preset_fills_aspect_resolution_and_fps(tmp_path: Path, preset: str, aspect: str, size: tuple[int, int]) -> None:
-    (job,) = _plan(_recipe(tmp_path, f"steps: [{{fade: {{in: 0.2}}}}]\nexport: {{preset: {preset}, fps: 25}}\n"))
+    (job,) = _plan(_recipe(tmp_path, f"steps: [{{fade: {{in: 0.2}}}}]\nexport: {{preset: {preset}, fps: 25}}\n")).jobs
     assert (job.export.aspect, job.export.size) == (aspect, size)
-    (job,) = _plan(_recipe(tmp_path, f"steps: [{{fade: {{in: 0.2}}}}]\nexport: {{preset: {preset}}}\n"))
+    (job,) = _plan(_recipe(tmp_path, f"steps: [{{fade: {{in: 0.2}}}}]\nexport: {{preset: {preset}}}\n")).jobs
     assert job.export.fps == Fraction(30)
 
 
 def test_keys_written_beside_a_preset_override_it(tmp_path: Path) -> None:
-    (job,) = _plan(_recipe(tmp_path, "steps: [{fade: {in: 0.2}}]\nexport: {preset: youtube, resolution: 720p, fps: 24}\n"))
+    (job,) = _plan(_recipe(tmp_path, "steps: [{fade: {in: 0.2}}]\nexport: {preset: youtube, resolution: 720p, fps: 24}\n")).jobs
     assert (job.export.aspect, job.export.size, job.export.fps) == ("16:9", (1280, 720), Fraction(24))
 
 
@@ -58,7 +58,7 @@ def test_variants_may_use_presets_and_override_the_recipe_preset(tmp_path: Path)
         "variants:\n  - name: tall\n  - name: wide\n    export: {preset: youtube}\n"
         "  - name: feed\n    export: {preset: feed, aspect: '1:1'}\n"
     )
-    jobs = _plan(_recipe(tmp_path, body))
+    jobs = _plan(_recipe(tmp_path, body)).jobs
     assert [(job.variant, job.export.aspect, job.export.resolution) for job in jobs] == [
         ("tall", "9:16", "480p"),
         ("wide", "16:9", "1080p"),
@@ -68,18 +68,14 @@ def test_variants_may_use_presets_and_override_the_recipe_preset(tmp_path: Path)
 
 def test_a_clip_longer_than_the_platform_takes_is_warned_about_at_plan_time(tmp_path: Path) -> None:
     body = "steps: [{animate: {duration: 61}}]\nexport: {preset: story}\nvariants:\n  - name: s\n  - name: t\n    export: {preset: tiktok}\n"
-    warnings: list[str] = []
-    _plan(_recipe(tmp_path, body), warnings)
-    assert warnings == [
-        "a.jpg [s] (61 s) longer than story takes (60 s); shorten the animate duration or pick another preset"
-    ]
+    assert _plan(_recipe(tmp_path, body)).warnings == (
+        "a.jpg [s] (61 s) longer than story takes (60 s); shorten the animate duration or pick another preset",
+    )
 
 
 def test_a_clip_within_the_limit_or_without_a_preset_gets_no_warning(tmp_path: Path) -> None:
-    warnings: list[str] = []
-    _plan(_recipe(tmp_path, "steps: [{animate: {duration: 60}}]\nexport: {preset: story}\n"), warnings)
-    _plan(_recipe(tmp_path, "steps: [{animate: {duration: 600}}]\nexport: {aspect: '9:16'}\n"), warnings)
-    assert warnings == []
+    assert _plan(_recipe(tmp_path, "steps: [{animate: {duration: 60}}]\nexport: {preset: story}\n")).warnings == ()
+    assert _plan(_recipe(tmp_path, "steps: [{animate: {duration: 600}}]\nexport: {aspect: '9:16'}\n")).warnings == ()
 
 
 def test_the_run_command_prints_the_length_warning_and_still_plans(

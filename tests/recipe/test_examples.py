@@ -26,20 +26,20 @@ def test_example_recipe_validates_and_plans(path: Path, tmp_path: Path) -> None:
     recipe = load_recipe(path)
     assert path.read_text().startswith("# yaml-language-server: $schema=../schemas/recipe.schema.json\n")
     inputs = [str(SAMPLE)] if recipe.inputs is None else None
-    jobs = plan_jobs(recipe, inputs=inputs, out_dir=tmp_path)
+    jobs = plan_jobs(recipe, inputs=inputs, out_dir=tmp_path).jobs
     assert jobs and all(job.output.is_absolute() and job.output.is_relative_to(tmp_path) for job in jobs)
     assert all(job.steps for job in jobs)
 
 
 def test_quickstart_is_one_quick_vertical_clip_of_the_sample() -> None:
-    (job,) = plan_jobs(load_recipe(RECIPES / "quickstart.yaml"))
+    (job,) = plan_jobs(load_recipe(RECIPES / "quickstart.yaml")).jobs
     assert job.input.path == SAMPLE and job.output == RECIPES / "out" / "sample.mp4"
     assert job.export.aspect == "9:16" and job.export.size[0] * job.export.size[1] <= 1080 * 1920
     assert job.steps[0].to_dict()["prompt"] == "animate this image into a smooth 5-second video clip"
 
 
 def test_product_showcase_fans_out_to_three_platforms() -> None:
-    jobs = plan_jobs(load_recipe(RECIPES / "product-showcase.yaml"))
+    jobs = plan_jobs(load_recipe(RECIPES / "product-showcase.yaml")).jobs
     assert [(job.variant, job.export.aspect) for job in jobs] == [
         ("reels", "9:16"),
         ("feed", "1:1"),
@@ -49,7 +49,7 @@ def test_product_showcase_fans_out_to_three_platforms() -> None:
 
 
 def test_portrait_recipe_uses_the_sample_music_as_an_absolute_path() -> None:
-    (job,) = plan_jobs(load_recipe(RECIPES / "portrait-title-music.yaml"))
+    (job,) = plan_jobs(load_recipe(RECIPES / "portrait-title-music.yaml")).jobs
     audio = next(step.action for step in job.steps if step.name == "music")
     assert Path(audio.file) == MUSIC and audio.volume == 0.35  # type: ignore[union-attr]
 
@@ -71,7 +71,7 @@ def test_sample_music_is_eight_seconds_of_aac() -> None:
 
 
 def test_portrait_recipe_shows_a_branded_title_and_the_sample_captions() -> None:
-    (job,) = plan_jobs(load_recipe(RECIPES / "portrait-title-music.yaml"))
+    (job,) = plan_jobs(load_recipe(RECIPES / "portrait-title-music.yaml")).jobs
     title = next(step.action for step in job.steps if step.name == "title")
     captions = next(step.action for step in job.steps if step.name == "captions")
     assert title.style.font == "sans-bold" and title.style.box is not None  # type: ignore[union-attr]

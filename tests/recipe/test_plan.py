@@ -41,7 +41,7 @@ def test_jobs_are_inputs_times_variants_in_order(tmp_path: Path) -> None:
             export: {aspect: "1:1"}
         """,
     )
-    jobs = plan_jobs(recipe)
+    jobs = plan_jobs(recipe).jobs
     assert [(job.input.name, job.input.index, job.variant) for job in jobs] == [
         ("a.jpg", 1, "reels"),
         ("a.jpg", 1, "feed"),
@@ -71,7 +71,7 @@ def test_vars_layer_recipe_then_input_then_variant_then_command_line(tmp_path: P
           - {name: v, vars: {c: variant, d: variant}}
         """,
     )
-    (job,) = plan_jobs(recipe, var_overrides={"d": "cli"})
+    (job,) = plan_jobs(recipe, var_overrides={"d": "cli"}).jobs
     assert job.steps[0].action == Prompt("recipe input variant cli")
     assert job.vars == {"a": "recipe", "b": "input", "c": "variant", "d": "cli"}
 
@@ -85,7 +85,7 @@ def test_recipe_inputs_are_relative_to_the_recipe_not_the_working_folder(
         "version: 1\ninputs: [img/x.jpg]\nsteps:\n  - prompt: hi\n",
     )
     monkeypatch.chdir(tmp_path)
-    (job,) = plan_jobs(recipe)
+    (job,) = plan_jobs(recipe).jobs
     assert job.input.path == tmp_path / "r" / "img" / "x.jpg"
     assert job.output == tmp_path / "r" / "out" / "x.mp4"
 
@@ -114,7 +114,7 @@ def test_command_line_inputs_replace_the_recipe_inputs(tmp_path: Path, monkeypat
     write_image(tmp_path / "globbed" / "deep" / "g2.jpg", HEADER_ONLY)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: [nothing-here.jpg]\nsteps:\n  - prompt: hi\n")
     monkeypatch.chdir(tmp_path)
-    jobs = plan_jobs(recipe, inputs=["single.jpg", "folder", "globbed/**/*.jpg"])
+    jobs = plan_jobs(recipe, inputs=["single.jpg", "folder", "globbed/**/*.jpg"]).jobs
     assert [job.input.name for job in jobs] == ["single.jpg", "a.webp", "b.png", "g2.jpg", "g1.jpg"]
     with pytest.raises(PlanError) as caught:
         plan_jobs(recipe, inputs=["missing.jpg", "*.gif"])
@@ -162,7 +162,7 @@ def test_out_dir_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "version: 1\ninputs: [a.jpg]\nsteps:\n  - prompt: hi\nexport: {output: '{{ recipe.name }}/{{ input.stem }}.mp4'}\n",
     )
     monkeypatch.chdir(tmp_path)
-    (job,) = plan_jobs(recipe, out_dir=Path("clips"))
+    (job,) = plan_jobs(recipe, out_dir=Path("clips")).jobs
     assert job.output == tmp_path / "clips" / "recipe" / "a.mp4"
 
 
@@ -182,7 +182,7 @@ def test_when_skips_steps_per_job(tmp_path: Path) -> None:
         variants: [{name: tall}, {name: wide}]
         """,
     )
-    tall, wide = plan_jobs(recipe)
+    tall, wide = plan_jobs(recipe).jobs
     assert [step.name for step in tall.steps] == ["prompt 3"]
     assert [step.name for step in wide.steps] == ["animate 1", "prompt 3"]
 
@@ -204,7 +204,7 @@ def test_structured_steps_become_actions_with_rendered_numbers(tmp_path: Path) -
           - audio: {file: "builtin:ambient"}
         """,
     )
-    (job,) = plan_jobs(recipe, backend="nemo")
+    (job,) = plan_jobs(recipe, backend="nemo").jobs
     actions = [step.action for step in job.steps]
     assert actions == [
         Animate("ken-burns", 4.0, 1.5, "ease-in-out", "blur"),
@@ -281,6 +281,19 @@ def test_output_values_with_separators_are_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_an_input_whose_name_spoils_its_output_is_rejected_alone_unless_the_plan_is_strict(tmp_path: Path) -> None:
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
+    write_image(tmp_path / "odd\\name.jpg", HEADER_ONLY)
+    recipe = recipe_at(tmp_path, "version: 1\ninputs: ['*.jpg']\nsteps:\n  - prompt: hi\nexport:\n  output: '{{ input.name }}.mp4'\n")
+
+    plan = plan_jobs(recipe, strict=False)
+
+    assert [job.input.name for job in plan.jobs] == ["a.jpg"]
+    assert len(plan.rejected) == 1 and plan.rejected[0].startswith("odd\\name.jpg: cannot name its output")
+    with pytest.raises(PlanError, match="path separator"):
+        plan_jobs(recipe)
+
+
 def test_width_and_height_come_from_the_header_with_exif_rotation(tmp_path: Path) -> None:
     write_image(tmp_path / "wide.jpg", (80, 40))
     write_image(tmp_path / "rotated.jpg", (80, 40), orientation=6)
@@ -295,7 +308,7 @@ def test_width_and_height_come_from_the_header_with_exif_rotation(tmp_path: Path
           - prompt: "{{ input.width }}x{{ input.height }}"
         """,
     )
-    wide, rotated = plan_jobs(recipe)
+    wide, rotated = plan_jobs(recipe).jobs
     assert [step.action for step in wide.steps] == [Animate(fit="blur"), Prompt("80x40")]
     assert [step.action for step in rotated.steps] == [Prompt("40x80")]
     assert read_image_size(tmp_path / "rotated.jpg") == (40, 80)
@@ -319,7 +332,7 @@ def test_header_is_read_only_when_a_template_uses_it(tmp_path: Path) -> None:
     code = (
         "import sys; from pathlib import Path; from joypix_recipes.recipe import load_recipe; "
         "from joypix_recipes.recipe.plan import plan_jobs; "
-        f"jobs = plan_jobs(load_recipe(Path({str(tmp_path / 'r.yaml')!r}))); "
+        f"jobs = plan_jobs(load_recipe(Path({str(tmp_path / 'r.yaml')!r}))).jobs; "
         "print(jobs[0].steps[0].action.text, 'PIL' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
@@ -331,7 +344,7 @@ def test_url_inputs_are_planned_without_touching_the_network(tmp_path: Path) -> 
         tmp_path,
         "version: 1\ninputs: [{url: 'https://cdn.example.com/shop/red%20shoe.jpg?w=1'}]\nsteps:\n  - prompt: '{{ input.stem }}'\n",
     )
-    (job,) = plan_jobs(recipe)
+    (job,) = plan_jobs(recipe).jobs
     assert (job.input.url, job.input.name, job.input.path) == (
         "https://cdn.example.com/shop/red%20shoe.jpg?w=1",
         "red shoe.jpg",
@@ -346,7 +359,7 @@ def test_jobs_round_trip_through_json(tmp_path: Path) -> None:
         tmp_path,
         "version: 1\nseed: 9\nunknown_phrases: warn\ninputs: [a.jpg]\nsteps:\n  - prompt: hi\n  - fade: {in: 1}\n",
     )
-    (job,) = plan_jobs(recipe)
+    (job,) = plan_jobs(recipe).jobs
     assert Job.from_dict(json.loads(json.dumps(job.to_dict()))) == job
     assert (job.seed, job.unknown_phrases, job.recipe_path) == (9, "warn", tmp_path / "recipe.yaml")
 
@@ -360,7 +373,7 @@ def test_a_symlinked_photo_keeps_its_own_name(tmp_path: Path) -> None:
     target = write_image(tmp_path / "raw" / "IMG_1234.jpg", HEADER_ONLY)
     (tmp_path / "hero.jpg").symlink_to(target)
     recipe = recipe_at(tmp_path, "version: 1\ninputs: [hero.jpg]\nsteps:\n  - prompt: hi\n")
-    (job,) = plan_jobs(recipe)
+    (job,) = plan_jobs(recipe).jobs
     assert (job.input.path, job.output.name) == (tmp_path / "hero.jpg", "hero.mp4")
 
 
@@ -378,6 +391,6 @@ def test_globs_and_folders_never_take_files_from_the_output_folder(tmp_path: Pat
     write_image(tmp_path / "shoot" / "a.jpg", HEADER_ONLY)
     write_image(tmp_path / "shoot" / "out" / "a.jpg", HEADER_ONLY)  # a poster from an earlier run
     recipe = recipe_at(tmp_path / "shoot", "version: 1\ninputs: ['**/*.jpg']\nsteps:\n  - prompt: hi\n")
-    assert [job.input.path for job in plan_jobs(recipe)] == [tmp_path / "shoot" / "a.jpg"]
+    assert [job.input.path for job in plan_jobs(recipe).jobs] == [tmp_path / "shoot" / "a.jpg"]
     with pytest.raises(PlanError, match="out': holds no images"):
         plan_jobs(recipe, inputs=[str(tmp_path / "shoot" / "out")])

@@ -28,7 +28,7 @@ def plan_in(folder: Path, steps: str) -> list[Job]:
     write_image(folder / "photo.jpg", (64, 48))
     recipe = folder / "recipe.yaml"
     recipe.write_text("version: 1\ninputs: [photo.jpg]\nsteps:\n" + textwrap.indent(textwrap.dedent(steps), "  "))
-    return plan_jobs(load_recipe(recipe))
+    return plan_jobs(load_recipe(recipe)).jobs
 
 
 def test_a_styled_text_step_carries_its_style_and_an_absolute_font_path(tmp_path: Path) -> None:

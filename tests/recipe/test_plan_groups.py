@@ -37,7 +37,7 @@ GROUP_RECIPE = """
 
 def test_a_group_is_one_job_with_its_images_in_the_listed_order_and_globs_sorted(tmp_path: Path) -> None:
     first, second, third = photos(tmp_path / "look", "01.jpg", "02.jpg", "03.jpg")
-    (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE))
+    (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE)).jobs
     assert job.input.images == (second, first, first, second, third)
     assert job.input.path == second and job.input.name == "02"
     assert job.output == tmp_path / "out" / "02.mp4"
@@ -47,13 +47,13 @@ def test_a_group_is_one_job_with_its_images_in_the_listed_order_and_globs_sorted
 
 def test_a_group_job_round_trips_through_json(tmp_path: Path) -> None:
     photos(tmp_path / "look", "01.jpg", "02.jpg")
-    (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE))
+    (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE)).jobs
     assert Job.from_dict(json.loads(json.dumps(job.to_dict()))) == job
 
 
 def test_the_identity_changes_when_any_image_of_the_group_changes(tmp_path: Path) -> None:
     _, last = photos(tmp_path / "look", "01.jpg", "02.jpg")
-    (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE))
+    (job,) = plan_jobs(recipe_at(tmp_path, GROUP_RECIPE)).jobs
     before = job_identity(job, input_hash(job.input))
     write_image(last, SMALL, seed=99)
     assert job_identity(job, input_hash(job.input)) != before
@@ -70,7 +70,7 @@ def test_a_single_image_is_a_group_of_one_for_templates(tmp_path: Path) -> None:
           - text: {content: "{{ input.count }} {{ input.images[0].name }} {{ input.name }}"}
         """,
     )
-    (job,) = plan_jobs(recipe)
+    (job,) = plan_jobs(recipe).jobs
     assert job.steps[0].action.content == "1 solo.jpg solo.jpg"  # type: ignore[union-attr]
 
 
@@ -115,7 +115,7 @@ def test_group_on_the_command_line_makes_one_clip_per_folder_named_after_it(
     photos(tmp_path / "autumn", "c.jpg")
     recipe = recipe_at(tmp_path, "version: 1\nsteps:\n  - animate: {}\n")
     monkeypatch.chdir(tmp_path)
-    jobs = plan_jobs(recipe, inputs=["spring", "autumn/"], group=True)
+    jobs = plan_jobs(recipe, inputs=["spring", "autumn/"], group=True).jobs
     assert [(job.input.name, job.output.name) for job in jobs] == [("spring", "spring.mp4"), ("autumn", "autumn.mp4")]
     assert jobs[0].input.images == tuple(sorted(spring))
 

@@ -275,7 +275,7 @@ def test_recipes_shaped_by_the_schema_load_and_plan(folder: Path, data: dict[str
     path = folder / "generated.yaml"
     path.write_text(yaml.dump(data, Dumper=_Yaml12Dumper, sort_keys=False, allow_unicode=True))
     recipe = load_recipe(path)
-    jobs = plan_jobs(recipe, inputs=[str(folder / "samples" / "sample.jpg")], out_dir=folder / "out")
+    jobs = plan_jobs(recipe, inputs=[str(folder / "samples" / "sample.jpg")], out_dir=folder / "out").jobs
     assert len(jobs) == max(1, len(data.get("variants", [])))
     assert all(job.output.is_relative_to(folder / "out") for job in jobs)
 
@@ -375,7 +375,7 @@ def overridable(folder: Path) -> Recipe:
 )
 def test_any_var_override_gives_jobs_or_a_plan_error(folder: Path, overridable: Recipe, values: dict[str, str]) -> None:
     try:
-        (job,) = plan_jobs(overridable, var_overrides=values, out_dir=folder / "out")
+        (job,) = plan_jobs(overridable, var_overrides=values, out_dir=folder / "out").jobs
     except JoypixError as error:
         assert str(error).startswith(overridable.file) and "Traceback" not in str(error)
     else:

@@ -11,7 +11,7 @@ from helpers.images import write_image
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
-from joypix_recipes.recipe.table import MAX_LINE_CHARACTERS, MAX_ROWS, read_table, table_columns
+from joypix_recipes.recipe.table import MAX_LINE_CHARACTERS, MAX_ROWS, Tables, read_table
 
 ROWS = [
     {"image": "photos/a.jpg", "title": "Amber", "price": "49"},
@@ -54,7 +54,7 @@ def photos(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".json", ".jsonl"])
 def test_each_table_format_plans_one_job_per_row_with_text_vars(tmp_path: Path, photos: Path, suffix: str) -> None:
     _table(tmp_path / "data" / f"products{suffix}", ROWS)
-    jobs = plan_jobs(load_recipe(_recipe(tmp_path, f"data/products{suffix}")), out_dir=tmp_path / "out")
+    jobs = plan_jobs(load_recipe(_recipe(tmp_path, f"data/products{suffix}")), out_dir=tmp_path / "out").jobs
     assert [job.input.path for job in jobs] == [photos / "a.jpg", photos / "b.jpg"]
     assert [job.vars["price"] for job in jobs] == ["49", "32"]
     assert [job.output.name for job in jobs] == ["Amber.mp4", "Cedar.mp4"]
@@ -65,7 +65,7 @@ def test_json_numbers_and_booleans_become_text(tmp_path: Path, photos: Path) -> 
     (tmp_path / "data" / "t.json").write_text(
         json.dumps([{"path": "photos/a.jpg", "title": "A", "price": 49.5, "sale": True}]), encoding="utf-8"
     )
-    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.json")), out_dir=tmp_path / "out")
+    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.json")), out_dir=tmp_path / "out").jobs
     assert (job.vars["price"], job.vars["sale"]) == ("49.5", "true")
 
 
@@ -76,16 +76,16 @@ def test_bad_rows_are_named_by_line_and_the_good_rows_still_plan(tmp_path: Path,
         '"photos/b.jpg,Cedar,32\n',
         encoding="utf-8",
     )
-    rejected: list[str] = []
-    jobs = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out", rejected=rejected)
-    assert [job.vars["title"] for job in jobs] == ["Amber"]
+    plan = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out", strict=False)
+    rejected = plan.rejected
+    assert [job.vars["title"] for job in plan.jobs] == ["Amber"]
     assert rejected[0].startswith(f"{table} line 3: image 'photos/missing.jpg' not found")
     assert rejected[1] == f"{table} line 4: the image cell is empty"
     assert rejected[2].startswith(f"{table} line 5: ")
     assert len(rejected) == 3
 
 
-def test_without_a_rejected_list_a_bad_row_fails_the_plan(tmp_path: Path, photos: Path) -> None:
+def test_a_strict_plan_fails_on_a_bad_row(tmp_path: Path, photos: Path) -> None:
     _table(tmp_path / "data" / "t.csv", [*ROWS, {"image": "photos/zzz.jpg", "title": "Z", "price": "1"}])
     with pytest.raises(PlanError, match=r"t\.csv line 4: image 'photos/zzz.jpg' not found"):
         plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out")
@@ -113,10 +113,10 @@ def test_a_table_needs_exactly_one_picture_column(tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
     table.write_text("title,price\nA,1\n", encoding="utf-8")
     with pytest.raises(PlanError, match=r"exactly one column must name the picture \(image, path or url; or images for a group\); found none"):
-        table_columns(table)
+        Tables().columns(table)
     table.write_text("image,url\na.jpg,https://example.com/a.jpg\n", encoding="utf-8")
     with pytest.raises(PlanError, match="found 'image' and 'url'"):
-        table_columns(table)
+        Tables().columns(table)
 
 
 def test_an_images_column_makes_each_row_one_group_clip_and_a_missing_image_names_its_row(tmp_path: Path) -> None:
@@ -125,16 +125,16 @@ def test_an_images_column_makes_each_row_one_group_clip_and_a_missing_image_name
     table = tmp_path / "t.csv"
     table.write_text("images,title\nphotos/a2.jpg; photos/a1.jpg,A\nphotos/b1.jpg;photos/gone.jpg,B\n", encoding="utf-8")
     (tmp_path / "r.yaml").write_text("version: 1\ninputs:\n  - table: t.csv\nsteps:\n  - animate: {}\n")
-    rejected: list[str] = []
-    (job,) = plan_jobs(load_recipe(tmp_path / "r.yaml"), rejected=rejected)
+    plan = plan_jobs(load_recipe(tmp_path / "r.yaml"), strict=False)
+    (job,), rejected = plan.jobs, plan.rejected
     assert [image.name for image in job.input.images] == ["a2.jpg", "a1.jpg"] and job.vars["title"] == "A"
     assert len(rejected) == 1 and "line 3" in rejected[0] and "gone.jpg" in rejected[0]
 
 
 def test_url_cells_are_checked_like_inline_url_inputs(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("url,title,price\nhttps://example.com/a.jpg,A,1\nftp://example.com/b.jpg,B,2\n")
-    rejected: list[str] = []
-    jobs = plan_jobs(load_recipe(_recipe(tmp_path, "t.csv")), out_dir=tmp_path / "out", rejected=rejected)
+    plan = plan_jobs(load_recipe(_recipe(tmp_path, "t.csv")), out_dir=tmp_path / "out", strict=False)
+    jobs, rejected = plan.jobs, plan.rejected
     assert [job.input.url for job in jobs] == ["https://example.com/a.jpg"]
     assert len(rejected) == 1 and rejected[0].startswith(f"{tmp_path / 't.csv'} line 3: ")
 
@@ -182,5 +182,5 @@ def test_a_table_of_more_rows_than_the_cap_is_refused_whole(tmp_path: Path) -> N
 def test_a_spreadsheet_export_with_a_byte_order_mark_and_crlf_lines_reads_cleanly(tmp_path: Path, photos: Path) -> None:
     table = tmp_path / "data" / "t.csv"
     table.write_bytes("\ufeffimage,title,price\r\nphotos/a.jpg,\"Amber, large\",49\r\n".encode())
-    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out")
+    (job,) = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out").jobs
     assert (job.input.path, job.vars["title"], job.vars["price"]) == (photos / "a.jpg", "Amber, large", "49")

@@ -1,0 +1,87 @@
+"""The error boundary around one command, and the exit codes it maps to.
+
+A JoypixError becomes its message and its exit code; Ctrl-C exits 130; anything unexpected exits 3
+with its traceback kept in a private crash log whose path is printed, never shown to the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from joypix_recipes import __version__
+from joypix_recipes.cli.streams import complain
+from joypix_recipes.errors import JoypixError, RecipeError
+
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+
+Command = Callable[[argparse.Namespace], int]
+"""A command: the parsed arguments in, the exit code out."""
+
+
+def run_command(handler: Command, args: argparse.Namespace) -> int:
+    """The error boundary around one command: its exit code, whatever it raises."""
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        complain("interrupted")
+        return EXIT_INTERRUPTED
+    except RecipeError as error:
+        for problem in error.problems:
+            complain(str(problem))
+        return error.exit_code
+    except JoypixError as error:
+        complain(f"error: {error}")
+        return error.exit_code
+    except Exception:  # noqa: BLE001 - the boundary: any bug becomes exit 3 without a traceback
+        import traceback
+
+        if args.debug or os.environ.get("JOYPIX_DEBUG"):
+            traceback.print_exc()
+        else:
+            kind = sys.exc_info()[0]
+            name = kind.__name__ if kind else "error"
+            crash_log = _write_crash_log(traceback.format_exc())
+            where = f"the details are in {crash_log}" if crash_log else "rerun with --debug to see the details"
+            complain(f"joypix: internal error ({name}); {where}; please report it")
+        return EXIT_BUG
+
+
+def _write_crash_log(details: str) -> Path | None:
+    """Keep a bug's traceback under JOYPIX_HOME/crashes (redacted, private); None if nowhere is writable.
+
+    Rerunning with --debug after a two-hour cloud batch is costly: the first failure must be enough.
+    """
+    import tempfile
+    import time
+
+    from joypix_recipes.api.home import default_home, ensure_home
+    from joypix_recipes.redact import redact
+
+    text = redact(f"joypix {__version__}\ncommand: joypix {' '.join(sys.argv[1:])}\n\n{details}")
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+
+    def home_crashes() -> Path:
+        return ensure_home(default_home()) / "crashes"
+
+    def temporary() -> Path:
+        return Path(tempfile.gettempdir())
+
+    for folder in (home_crashes, temporary):
+        try:
+            target = folder()
+            target.mkdir(mode=0o700, exist_ok=True)
+            handle = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(handle, "w", encoding="utf-8") as log:
+                log.write(text)
+            return target / name
+        except (OSError, JoypixError):
+            continue
+    return None

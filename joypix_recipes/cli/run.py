@@ -1,0 +1,165 @@
+"""``joypix run``: plan a recipe's jobs, then list them (--dry-run), run them here, or send them to a farm."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from joypix_recipes.cli.boundary import EXIT_JOB_FAILED, EXIT_OK, EXIT_USAGE
+from joypix_recipes.cli.options import backend_options, farm_settings, progress_mode
+from joypix_recipes.cli.parser import parse_vars
+from joypix_recipes.cli.signals import run_until_interrupted
+from joypix_recipes.cli.streams import complain, say, say_json
+from joypix_recipes.errors import UsageError
+
+if TYPE_CHECKING:
+    from joypix_recipes.cluster.settings import ClusterSettings
+    from joypix_recipes.job.model import Job, PlannedStep
+    from joypix_recipes.recipe.batch import UnusedVar
+    from joypix_recipes.run.notify import NotifySettings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Plan, then list, run or submit; exit 1 when an input was left out or a job failed."""
+    from joypix_recipes.recipe.batch import load_batch
+
+    if args.group and not args.input:
+        raise UsageError("--group makes one clip of each --input; give it --input FOLDER (or a glob)")
+    recipe_path = Path(args.recipe)
+    batch = load_batch(recipe_path, inputs=args.input, var_overrides=parse_vars(args.var))
+    for unused in batch.unused_vars():
+        complain(f"warning: --var {unused.name} is not used by {recipe_path.name}; {_hint(unused)}")
+    out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
+    plan = batch.plan(out_dir=out_dir, backend=args.backend, group=args.group)
+    for warning in plan.warnings:
+        complain(f"warning: {warning}")
+    for reason in plan.rejected:
+        complain(f"failed   {reason}")
+    left_out = EXIT_JOB_FAILED if plan.rejected else EXIT_OK
+    if args.dry_run:
+        _list_jobs(plan.jobs, as_json=args.json)
+        return left_out
+    if not plan.jobs:
+        if plan.rejected:
+            return EXIT_JOB_FAILED
+        complain(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
+        return EXIT_USAGE
+    recipe = batch.recipe
+    notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
+    farm = farm_settings(args)
+    if farm is not None:
+        return _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
+    return max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
+
+
+def _hint(unused: UnusedVar) -> str:
+    if unused.closest is not None:
+        return f"did you mean {unused.closest}?"
+    return f"its variables are: {', '.join(unused.used) or 'none'}"
+
+
+def _notify_settings(
+    urls: Sequence[str], recipe_urls: Sequence[str], commands: Sequence[Sequence[str]]
+) -> NotifySettings | None:
+    """Where the run sends its events: --notify URLs, then the recipe's own targets; None for nowhere."""
+    from joypix_recipes.run.notify import notify_settings
+
+    for url in urls:
+        if not url.lower().startswith(("http://", "https://")):
+            raise UsageError(f"--notify needs an http:// or https:// URL, not '{url}'")
+    return notify_settings((*urls, *recipe_urls), commands)
+
+
+def _run_here(
+    args: argparse.Namespace, jobs: Sequence[Job], out_dir: Path, recipe_name: str, notify: NotifySettings | None
+) -> int:
+    """Run the jobs on this machine; the exit code of the run."""
+    from joypix_recipes.run.session import run_jobs
+
+    summary = run_until_interrupted(
+        run_jobs(
+            jobs,
+            backend_name=jobs[0].backend,
+            options=backend_options(args),
+            out_dir=out_dir,
+            recipe_name=recipe_name,
+            concurrency=args.concurrency,
+            force=args.force,
+            progress_mode=progress_mode(args),
+            verbose=args.verbose,
+            notify=notify,
+        )
+    )
+    return int(summary.exit_code)
+
+
+def _run_on_farm(
+    args: argparse.Namespace,
+    farm: ClusterSettings,
+    jobs: Sequence[Job],
+    out_dir: Path,
+    recipe_name: str,
+    notify: NotifySettings | None,
+) -> int:
+    """Submit and follow (or only submit, with --detach); the follower notifies."""
+    from joypix_recipes.cluster.farm import run_on_farm, submit_to_farm
+
+    if args.detach:
+        if notify is not None:
+            complain("warning: --detach only submits, so nothing is notified; the run that follows the jobs notifies")
+        submission = run_until_interrupted(
+            submit_to_farm(jobs, farm, options=backend_options(args), force=args.force)
+        )
+        say(
+            f"submitted {submission.enqueued} job{'s' if submission.enqueued != 1 else ''} to {farm.public_broker}"
+            f" ({submission.attached} already there); rerun without --detach to follow them and collect the outputs"
+        )
+        return EXIT_OK
+    summary = run_until_interrupted(
+        run_on_farm(
+            jobs,
+            farm,
+            options=backend_options(args),
+            out_dir=out_dir,
+            recipe_name=recipe_name,
+            force=args.force,
+            progress_mode=progress_mode(args),
+            verbose=args.verbose,
+            notify=notify,
+        )
+    )
+    return int(summary.exit_code)
+
+
+def _list_jobs(jobs: Sequence[Job], *, as_json: bool) -> None:
+    """--dry-run: each job's input, images, steps and export, or one JSON line per job."""
+    from joypix_recipes.job.export import fps_label
+
+    for job in jobs:
+        if as_json:
+            say_json(job.to_dict())
+            continue
+        say(f"{job.label} -> {job.output}")
+        if job.input.images:
+            names = ", ".join(image.name for image in job.input.images)
+            say(f"  images ({len(job.input.images)}): {names}")
+        for step in job.steps:
+            body = json.dumps(next(iter(_step_body(step).values())), ensure_ascii=False)
+            say(f"  {step.name}: {body}")
+        export = job.export
+        width, height = export.size
+        say(
+            f"  export: {export.format} {export.quality} {export.aspect} {export.resolution}"
+            f" ({width}x{height}) {fps_label(export.fps)} fps, backend {job.backend}"
+        )
+    if not as_json:
+        say(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} planned")
+
+
+def _step_body(step: PlannedStep) -> dict[str, Any]:
+    body = step.to_dict()
+    body.pop("name", None)
+    return dict(body)

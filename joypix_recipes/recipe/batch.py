@@ -1,0 +1,87 @@
+"""A batch as the command line asks for it: a recipe, --input values and --var overrides, ready to plan.
+
+Loading knows the columns of the --input tables (vars the recipe's templates may use), and the
+batch keeps every table it read, so planning reads none of them again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from joypix_recipes.recipe.inputs import command_line_table_columns
+from joypix_recipes.recipe.model import Recipe, load_recipe
+from joypix_recipes.recipe.plan import Plan, plan_jobs
+from joypix_recipes.recipe.table import Tables
+
+# A name any template reads (``vars.brand``, ``vars['brand']``), wherever it is written.
+_READ_AS_ATTRIBUTE = re.compile(r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_READ_AS_ITEM = re.compile(r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]")
+
+
+@dataclass(frozen=True)
+class UnusedVar:
+    """A --var the recipe never uses (most likely a typo), the closest name it does use, and all of them."""
+
+    name: str
+    closest: str | None
+    used: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A loaded recipe and what the command line gave it; ``tables`` holds the tables read so far."""
+
+    recipe: Recipe
+    inputs: tuple[str, ...] | None = None
+    var_overrides: Mapping[str, str] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables, compare=False)
+
+    def unused_vars(self) -> tuple[UnusedVar, ...]:
+        """The --var names the recipe never uses."""
+        return unused_vars(self.recipe, self.var_overrides)
+
+    def plan(self, *, out_dir: Path | None = None, backend: str | None = None, group: bool = False) -> Plan:
+        """Plan the batch: inputs that cannot run are left out and named in ``Plan.rejected``; raises PlanError."""
+        return plan_jobs(
+            self.recipe,
+            inputs=self.inputs,
+            var_overrides=self.var_overrides,
+            out_dir=out_dir,
+            backend=backend,
+            group=group,
+            strict=False,
+            tables=self.tables,
+        )
+
+
+def load_batch(
+    path: Path,
+    *,
+    inputs: Sequence[str] | None = None,
+    var_overrides: Mapping[str, str] = {},
+    tables: Tables | None = None,
+) -> Batch:
+    """Load the recipe at ``path`` for a run with these --input values and --var overrides; raises RecipeError."""
+    tables = tables or Tables()
+    columns = command_line_table_columns(inputs or (), tables)
+    recipe = load_recipe(path, extra_vars=[*var_overrides, *columns], tables=tables)
+    return Batch(recipe, None if inputs is None else tuple(inputs), dict(var_overrides), tables)
+
+
+def unused_vars(recipe: Recipe, names: Mapping[str, str] | Sequence[str]) -> tuple[UnusedVar, ...]:
+    """The ``names`` the recipe neither defines (vars: of the recipe, its inputs, its variants) nor reads."""
+    text = "\n".join(recipe.lines)
+    used = set(recipe.vars)
+    used |= {name for spec in recipe.inputs or () for name in spec.vars}
+    used |= {name for variant in recipe.variants or () for name in variant.vars}
+    used |= set(_READ_AS_ATTRIBUTE.findall(text)) | set(_READ_AS_ITEM.findall(text))
+    known = tuple(sorted(used))
+    return tuple(
+        UnusedVar(name, next(iter(difflib.get_close_matches(name, known, n=1)), None), known)
+        for name in names
+        if name not in used
+    )
