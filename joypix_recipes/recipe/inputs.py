@@ -58,8 +58,7 @@ def recipe_sources(recipe: Recipe, out: Path, tables: Tables | None = None) -> S
     found = Sources()
     for spec in recipe.inputs or ():
         if spec.table is not None:
-            table = absolute(recipe.directory / Path(spec.table).expanduser())
-            found += table_sources(tables.table(table), spec.vars, out)
+            found += _recipe_table_sources(recipe, spec.table, spec.vars, tables, out)
         elif spec.url is not None:
             found += Sources((Source(None, spec.url, spec.vars),))
         else:
@@ -168,8 +167,16 @@ def bad_table_rows(recipe: Recipe, tables: Tables | None = None, out_dir: Path |
     found = Sources()
     for spec in recipe.inputs or ():
         if spec.table is not None:
-            found += table_sources(tables.table(absolute(recipe.directory / Path(spec.table).expanduser())), spec.vars, out)
+            found += _recipe_table_sources(recipe, spec.table, spec.vars, tables, out)
     return [*found.problems, *found.bad_rows]
+
+
+def _recipe_table_sources(
+    recipe: Recipe, name: str, table_vars: Mapping[str, Any], tables: Tables, out: Path
+) -> Sources:
+    """The sources of a table a recipe entry names (relative to the recipe), with the entry's vars."""
+    table = absolute(recipe.directory / Path(name).expanduser())
+    return table_sources(tables.table(table), table_vars, out)
 
 
 def command_line_table_columns(inputs: Sequence[str], tables: Tables | None = None) -> set[str]:

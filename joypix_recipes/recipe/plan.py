@@ -91,11 +91,10 @@ def plan_jobs(
     else:
         found = recipe_sources(recipe, out, tables)
     problems = [*found.problems, *(found.bad_rows if strict else ())]
-    rejected = [] if strict else list(found.bad_rows)
     if not found.sources and not problems:
         problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
     _raise_if(problems)
-    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, None if strict else rejected)
+    planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, strict)
     jobs: list[Job] = []
     too_long: dict[str, list[Job]] = {}
     for index, source in enumerate(found.sources, start=1):
@@ -109,7 +108,8 @@ def plan_jobs(
     problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
     warnings = tuple(_length_warning(preset, late) for preset, late in too_long.items())
-    return Plan(tuple(jobs), tuple(rejected), warnings)
+    rejected = () if strict else (*found.bad_rows, *planner.rejected)
+    return Plan(tuple(jobs), rejected, warnings)
 
 
 def clip_seconds(job: Job) -> float:
@@ -149,9 +149,10 @@ class _Planner:
     """Plans single jobs, collecting every problem as one message line."""
 
     def __init__(
-        self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, rejected: list[str] | None
+        self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, strict: bool
     ) -> None:
-        self.rejected = rejected
+        self.strict = strict
+        self.rejected: list[str] = []  # jobs only their input's name spoils, left out unless strict
         self.recipe = recipe
         self.overrides = overrides
         self.out = out
@@ -349,7 +350,7 @@ class _Planner:
         try:
             relative = safe_output_path(render_template(template.text, context, "output"))
         except UnsafeNameValue as failure:
-            if self.rejected is None:
+            if self.strict:
                 self._fail(template, failure, label)
             else:
                 self.rejected.append(f"{label}: cannot name its output ({failure.detail}); rename the file")
