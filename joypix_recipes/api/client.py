@@ -28,7 +28,7 @@ from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, Ses
 from joypix_recipes.api.pace import RenderPace
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
-from joypix_recipes.api.turns import TurnRequest, run_turn
+from joypix_recipes.api.turns import TurnLanding, TurnRequest, read_landing, run_turn
 from joypix_recipes.errors import (
     JoypixError,
     ProtocolError,
@@ -205,9 +205,14 @@ class NemoClient:
         self._said[said] = self._said.get(said, 0) + 1
         return TurnResult(tuple(replies), before, after, sends, interrupted)
 
-    async def start_render(self, session_id: str, draft: dict[str, Any], output: dict[str, Any] | None = None) -> str:
-        """POST an export of ``draft`` (sent as given) and return its render id; a render is posted once."""
-        render_id = f"render_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
+    async def start_render(
+        self, session_id: str, draft: dict[str, Any], output: dict[str, Any] | None = None, *, render_id: str | None = None
+    ) -> str:
+        """POST an export of ``draft`` (sent as given) under ``render_id`` (new when None); a render is posted once.
+
+        A caller that must keep the id before the POST leaves (the ledger) chooses it with ``new_render_id``.
+        """
+        render_id = render_id or new_render_id()
         body = {
             "id": render_id,
             "sessionId": session_id,
@@ -333,11 +338,46 @@ class NemoClient:
                 return True
         return False
 
+    async def turn_landing(self, session_id: str, text: str, times: int) -> TurnLanding:
+        """Whether the agent server's session record holds ``text`` from the user at least ``times`` times.
+
+        ``arrived`` is None when the record cannot be read (nothing is proven either way); ``finished``
+        says whether the agent answered after the last such message.
+        """
+        return await read_landing(
+            self._transport, self._user_ids.get(session_id, api.USER_ID), session_id, text, times
+        )
+
+    async def find_upload(self, session_id: str, name: str, state: SessionState | None = None) -> Media | None:
+        """The session's upload named ``name``; None only when its media list proves it never arrived.
+
+        A file still being ingested may show up late, so an absent one is looked for again after a poll
+        interval. StepInDoubtError when the state lists no files at all (nothing is proven).
+        """
+        for look in (1, 2):
+            state = state if state is not None and look == 1 else await self.state(session_id)
+            landed = find_media(state.video_infos, name)
+            if landed is not None:
+                return landed
+            if not state.media_listed:
+                raise StepInDoubtError(
+                    f"uploading {name} may or may not have reached the service, and the session state does not "
+                    "list its files; it was not sent again (an upload is counted once); run the job again later"
+                )
+            if look == 1:
+                await self._sleep(self.settings.poll_interval_s)
+        return None
+
     async def _lookup_bind_id(self) -> str | None:
         """The bind id for a no-credits message: known already, or read from the last session's state."""
         if self._bind_id is None and self._last_session is not None:
             await self.state(self._last_session)
         return self._bind_id
+
+
+def new_render_id() -> str:
+    """A fresh render id, unique enough that two exports never share one."""
+    return f"render_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
 
 
 def media_from(data: dict[str, Any], name: str) -> Media:
@@ -375,5 +415,7 @@ __all__ = [
     "Session",
     "SessionState",
     "TurnResult",
+    "TurnLanding",
     "check_uploadable",
+    "new_render_id",
 ]

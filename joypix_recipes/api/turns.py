@@ -187,29 +187,75 @@ async def _settled_draft(transport: Transport, read_draft: DraftReader, session_
 
 async def never_arrived(transport: Transport, request: TurnRequest) -> bool:
     """True only when the agent server's session record lists this message no more than its earlier sends."""
-    path = api.ADK_SESSION_PATH.format(user_id=request.user_id, session_id=request.session_id)
+    events = await _record_events(transport, request.user_id, request.session_id)
+    if events is None:
+        return False  # no record to read: nothing is proven
+    return len(_user_messages(events, request.text)) <= request.earlier_sends
+
+
+@dataclass(frozen=True)
+class TurnLanding:
+    """What the agent server's record says of a message: arrived (None: unknown), and answered since."""
+
+    arrived: bool | None
+    finished: bool = False
+
+
+async def read_landing(transport: Transport, user_id: str, session_id: str, text: str, times: int) -> TurnLanding:
+    """Whether ``text`` reached the session at least ``times`` times, and whether the agent spoke after the last."""
+    events = await _record_events(transport, user_id, session_id)
+    if events is None:
+        return TurnLanding(None)
+    positions = _user_messages(events, text)
+    if len(positions) < times:
+        return TurnLanding(False)
+    last = positions[times - 1] if times > 0 else -1
+    return TurnLanding(True, finished=any(_answer(event) for event in events[last + 1 :]))
+
+
+async def _record_events(transport: Transport, user_id: str, session_id: str) -> list[Any] | None:
+    """The events of the agent server's own session record, or None when there is no record to read."""
+    path = api.ADK_SESSION_PATH.format(user_id=user_id, session_id=session_id)
     try:
         credentials = await transport.tokens.get()
         response = await transport.http.get(path, headers=transport.headers(credentials))
         record = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
-        return False
+        return None
     if isinstance(record, dict) and isinstance(record.get("data"), dict) and "events" not in record:
         record = record["data"]  # the same record inside the service's envelope
     events = record.get("events") if isinstance(record, dict) else None
-    if not isinstance(events, list):
-        return False  # no record to read: nothing is proven
-    return _user_messages(events, request.text) <= request.earlier_sends
+    return events if isinstance(events, list) else None
 
 
-def _user_messages(events: list[Any], text: str) -> int:
-    """How many user events in a session record carry exactly ``text``."""
-    count = 0
-    for event in events:
-        content = event.get("content") if isinstance(event, dict) else None
-        if not isinstance(content, dict) or content.get("role") != "user":
-            continue
-        parts = content.get("parts")
-        said = "".join(p.get("text", "") for p in parts if isinstance(p, dict)) if isinstance(parts, list) else ""
-        count += said == text
-    return count
+def _user_messages(events: list[Any], text: str) -> list[int]:
+    """Where in a session record the user events carrying exactly ``text`` are."""
+    found = []
+    for index, event in enumerate(events):
+        if _said_by(event, "user") == text:
+            found.append(index)
+    return found
+
+
+def _said_by(event: Any, role: str) -> str | None:
+    """The text of an event from ``role`` (parts joined), or None when the event is not one."""
+    content = event.get("content") if isinstance(event, dict) else None
+    if not isinstance(content, dict) or content.get("role") != role:
+        return None
+    parts = content.get("parts")
+    return "".join(p.get("text", "") for p in parts if isinstance(p, dict)) if isinstance(parts, list) else ""
+
+
+def _answer(event: Any) -> bool:
+    """An event that ends the agent's answer to a message: a later user message, the turn's end, or final text."""
+    if not isinstance(event, dict):
+        return False
+    if _said_by(event, "user") is not None or event.get("turnComplete") is True or event.get("turn_complete") is True:
+        return True
+    content = event.get("content")
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if event.get("partial") is True or not isinstance(parts, list):
+        return False
+    texts = [part for part in parts if isinstance(part, dict) and part.get("text")]
+    calls = [part for part in parts if isinstance(part, dict) and ("functionCall" in part or "function_call" in part)]
+    return bool(texts) and not calls

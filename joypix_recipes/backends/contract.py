@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from joypix_recipes.backends.ledger import Ledger, Upload
 from joypix_recipes.job.model import Job
+
+__all__ = ["Backend", "BackendOptions", "JobReporter", "JobResult", "Ledger", "Upload"]
 
 
 class JobReporter(Protocol):
@@ -27,22 +30,18 @@ class JobReporter(Protocol):
     def stage(self, text: str) -> None:
         """The job entered a new stage ("uploading", "step 2/3: animate", "rendering 40%")."""
 
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        """Ids the runner must persist so a crashed run can re-attach instead of paying again."""
+    def record(self, ledger: Ledger) -> None:
+        """Keep ``ledger`` durably before returning; a backend calls it before every paid request.
+
+        Raises a JoypixError when it cannot be kept (a full disk, a farm lease lost): the paid request
+        must then not be sent.
+        """
 
     def warn(self, message: str) -> None:
         """Something the user should know that does not fail the job (said once; this is its only way out)."""
 
     def reply(self, text: str) -> None:
         """A text reply from the editing agent, already translated for the user (said once; its only way out)."""
-
-
-@dataclass(frozen=True)
-class Resume:
-    """What a previous, interrupted attempt at the same job left behind."""
-
-    session_id: str | None = None
-    render_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,12 @@ class Backend(Protocol):
         """How many jobs to run at once when the user does not say."""
         ...
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
-        """Make ``job.output`` (and a poster beside it) or raise a JoypixError."""
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        """Make ``job.output`` (and a poster beside it) or raise a JoypixError.
+
+        ``paid`` is what earlier attempts at this output paid for (``backends/ledger.py``): a backend
+        that spends money settles it with the service before it pays for anything again.
+        """
         ...
 
     async def aclose(self) -> None:

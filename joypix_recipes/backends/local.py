@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from joypix_recipes.atomic import process_alive, remove_partials_of
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, Prompt
 from joypix_recipes.job.model import Job, PlannedStep, named_file, output_metadata
@@ -59,8 +59,8 @@ class LocalBackend:
         """One job per core: a job's start-up overlaps the previous job's encode; more would oversubscribe."""
         return self._workers
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
-        """Build the job's draft, render it in a worker process, and return what was made (nothing to resume)."""
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        """Build the job's draft, render it in a worker process, and return what was made (nothing is paid, so nothing to settle)."""
         reporter.stage("building the timeline")
         built = build_draft(job, reporter)
         metadata = output_metadata(job, reporter.identity)

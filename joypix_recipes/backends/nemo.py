@@ -1,9 +1,10 @@
 """The cloud backend: a job becomes a JoyPix session, one agent turn per step, a render and a download.
 
 The service's draft goes back to it untouched; the frame size, aspect and fps are asked for in words
-(with the first step) and in the render's ``output`` settings (docs/protocol.md). A lost session (1002)
-is rebuilt by re-uploading and replaying the steps done so far; a render id is checkpointed right
-after its POST so a crashed run re-attaches instead of paying again.
+(with the first step) and in the render's ``output`` settings (docs/protocol.md). Every paid request
+(upload, turn, render) is written to the job's ledger before it is sent; the next attempt settles the
+ledger with the service and pays only for what is proven never to have arrived (docs/protocol.md,
+"The ledger"). A lost session (1002) is rebuilt by re-uploading and replaying the steps done so far.
 """
 
 from __future__ import annotations
@@ -11,21 +12,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
+import time
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from joypix_recipes.api.client import NemoClient
+from joypix_recipes.api.client import NemoClient, new_render_id
 from joypix_recipes.api.codes import RenderNotFound
-from joypix_recipes.api.models import RenderStatus, TurnResult
+from joypix_recipes.api.models import RenderStatus, SessionState, TurnResult
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger, Upload
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
+from joypix_recipes.backends.nemo_spend import SpendPlan, job_basis, plan_spend, step_fingerprint
 from joypix_recipes.backends.prompts import format_request, prompt_for, sequence_request
-from joypix_recipes.errors import JoypixError, ProtocolError, SessionLostError
-from joypix_recipes.job.actions import Action, Audio, Prompt, Reframe, action_kind
+from joypix_recipes.errors import (
+    JoypixError,
+    ProtocolError,
+    RenderError,
+    ServerError,
+    SessionLostError,
+    StepInDoubtError,
+)
+from joypix_recipes.job.actions import Audio, Prompt, Reframe, action_kind
 from joypix_recipes.job.export import fps_value, frame_size
 from joypix_recipes.job.model import Job
 from joypix_recipes.timeline.draft import summarize_timeline, timeline_parts
@@ -34,6 +45,8 @@ log = logging.getLogger("joypix_recipes.backends.nemo")
 
 DEFAULT_CONCURRENCY = 8
 MAX_SESSION_LOSSES = 3
+DOWNLOAD_TRIES = 4
+"""Fresh links asked for before a download is given up (the render is kept for the next run)."""
 
 
 class NemoBackend:
@@ -58,9 +71,12 @@ class NemoBackend:
             self._client = NemoClient(self.settings)
         return self._client
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
-        """Make ``job.output`` and its poster on the cloud; NoCreditsError stops the run."""
-        return await _CloudJob(self.client, job, reporter).run(resume)
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        """Make ``job.output`` and its poster on the cloud, paying only for what ``paid`` does not hold.
+
+        NoCreditsError stops the run.
+        """
+        return await _CloudJob(self.client, job, reporter).run(paid)
 
     async def aclose(self) -> None:
         """Close the client's connections."""
@@ -70,78 +86,188 @@ class NemoBackend:
 
 
 class _CloudJob:
-    """One job's walk through session, uploads, turns, render and download."""
+    """One job's walk through session, uploads, turns, render and download, paying for each once.
+
+    ``ledger`` is what the job's session holds; every entry goes to the reporter before the paid
+    request it stands for, so a killed run leaves a ledger that the next attempt settles with the
+    service (``_settle``) instead of paying again.
+    """
 
     def __init__(self, client: NemoClient, job: Job, reporter: JobReporter) -> None:
         self.client = client
         self.job = job
         self.reporter = reporter
-        self.session_id: str | None = None
-        self.steps_done = 0
-        self.audio_names: dict[str, str] = {}
+        self.basis = job_basis(job, reporter.input_hash)
+        self.ledger = Ledger()
+        self.render_id: str | None = None
+        """A render of this exact timeline that the service has (found while settling)."""
+        self.repost_id: str | None = None
+        """A recorded render id the service proved it never received: posted again under the same id."""
 
-    async def run(self, resume: Resume | None) -> JobResult:
-        if resume is not None and resume.render_id:
-            attached = await self._reattach(resume)
-            if attached is not None:
-                return attached
-        render_id, draft = await self._edit_and_post()
-        return await self._finish(render_id, draft)
+    @property
+    def session_id(self) -> str | None:
+        return self.ledger.session_id
+
+    def _record(self, ledger: Ledger) -> None:
+        self.reporter.record(ledger)
+        self.ledger = ledger
+
+    async def run(self, paid: Ledger | None) -> JobResult:
+        plan = plan_spend(self.job, self.reporter.input_hash, paid)
+        if plan.reuses and paid is not None:
+            try:
+                await self._settle(paid, plan)
+            except SessionLostError:
+                self.reporter.warn("the session an earlier attempt paid for is gone; starting a new one")
+                self.ledger, self.render_id, self.repost_id = Ledger(), None, None
+        elif plan.retired:
+            log.info("%s: not continuing the recorded session (%s)", self.job.label, plan.retired)
+        render_id = await self._edit_and_post()
+        return await self._finish(render_id)
+
+    # ---- settling what earlier attempts paid for -------------------------------------------------
+
+    async def _settle(self, paid: Ledger, plan: SpendPlan) -> None:
+        """Take over ``paid``'s session, learning from the service which of its paid requests landed."""
+        self.ledger = paid
+        assert plan.session_id is not None
+        self.reporter.stage("checking what earlier attempts paid for")
+        state = await self.client.state(plan.session_id)  # SessionLostError when the session is gone
+        await self._settle_uploads(state)
+        if plan.render_id is not None:
+            # A render was recorded only after every turn had ended, so the turns need no settling.
+            await self._settle_render(plan.render_id)
+        elif self.ledger.steps:
+            await self._settle_last_step()
+        self.turns_done = len(self.ledger.steps)
+        self.reporter.stage(
+            f"continuing session: {len(self.ledger.steps)} of {len(self.job.steps)} step(s) already applied"
+        )
+
+    async def _settle_uploads(self, state: SessionState) -> None:
+        for upload in self.ledger.uploads:
+            if upload.name is not None:
+                continue
+            assert self.session_id is not None
+            landed = await self.client.find_upload(self.session_id, _service_name(upload.source), state)
+            if landed is None:
+                log.info("%s: the service never received %s; it is uploaded again", self.job.label, upload.source)
+                self._record(replace(self.ledger, uploads=tuple(u for u in self.ledger.uploads if u != upload)))
+            else:
+                self._record(self.ledger.with_upload(Upload(upload.source, landed.name)))
+
+    async def _settle_last_step(self) -> None:
+        """The last recorded turn may not have reached the agent: ask the agent server's own record."""
+        assert self.session_id is not None
+        index = len(self.ledger.steps) - 1
+        text = self._prompt_text(index)
+        times = sum(1 for earlier in range(index + 1) if self._prompt_text(earlier) == text)
+        landing = await self.client.turn_landing(self.session_id, text, times)
+        if landing.arrived is None:
+            raise StepInDoubtError(
+                f"step {index + 1} of an earlier attempt may or may not have reached the agent, and the service "
+                "cannot say; it was not sent again so it is not paid twice; run the job again later"
+            )
+        if not landing.arrived:
+            log.info("%s: step %d never reached the agent; it is sent again", self.job.label, index + 1)
+            self._record(replace(self.ledger, steps=self.ledger.steps[:index]))
+            return
+        deadline = time.monotonic() + self.client.settings.turn_deadline_s
+        while not landing.finished and time.monotonic() < deadline:
+            # The agent is still working on it (the run that sent it was killed): let it finish first.
+            self.reporter.stage(f"waiting for step {index + 1} of an earlier attempt to finish")
+            await asyncio.sleep(self.client.settings.poll_interval_s)
+            landing = await self.client.turn_landing(self.session_id, text, times)
+
+    async def _settle_render(self, render_id: str) -> None:
+        self.reporter.stage("re-attaching to the recorded export")
+        status = await self._poll_recorded(render_id)
+        if status is None:
+            log.info("%s: the service never received render %s; posting it again", self.job.label, render_id)
+            self.repost_id = render_id
+        elif status.phase == "failed":
+            self.reporter.warn("the recorded export had failed; exporting again (a failed export is not charged)")
+            self._record(self.ledger.with_render(None))
+        else:
+            self.render_id = render_id
+
+    async def _poll_recorded(self, render_id: str) -> RenderStatus | None:
+        """The recorded render's status; None only when the service still does not know it after a grace."""
+        for look in (1, 2):
+            try:
+                return await self.client.render_status(render_id)
+            except RenderNotFound:
+                if look == 2:
+                    return None
+                # A POST still in flight when its run was killed may land meanwhile.
+                await asyncio.sleep(self.client.settings.poll_interval_s)
+        return None  # pragma: no cover
 
     # ---- editing ---------------------------------------------------------------------------------
 
-    async def _edit_and_post(self) -> tuple[str, dict[str, Any]]:
+    async def _edit_and_post(self) -> str:
         losses = 0
         while True:
             try:
                 if self.session_id is None:
                     await self._open_session()
-                while self.steps_done < len(self.job.steps):
-                    await self._step(self.steps_done)
-                    self.steps_done += 1
-                assert self.session_id is not None
-                draft = self._export_draft((await self.client.state(self.session_id)).draft)
-                self.reporter.stage("starting the export")
-                render_id = await self.client.start_render(self.session_id, draft, render_output(self.job))
-                self.reporter.checkpoint(session_id=self.session_id, render_id=render_id)
-                return render_id, draft
+                await self._upload_inputs()
+                while len(self.ledger.steps) < len(self.job.steps):
+                    await self._step(len(self.ledger.steps))
+                if self.render_id is not None:
+                    return self.render_id
+                return await self._post_render()
             except SessionLostError:
                 losses += 1
                 if losses > MAX_SESSION_LOSSES:
                     raise
-                self.reporter.warn(
-                    f"the editing session was lost; starting a new one and replaying {self.steps_done} step(s)"
-                )
-                self.session_id = None
+                replayed = self.turns_done
+                self.reporter.warn(f"the editing session was lost; starting a new one and replaying {replayed} step(s)")
+                self.ledger, self.render_id, self.repost_id = Ledger(), None, None
+                self.replaying = replayed
+
+    replaying = 0
+    """Steps being sent again after a lost session: their replies were already shown once."""
+    turns_done = 0
+    """Steps whose turn ended in this attempt or an earlier one."""
 
     async def _open_session(self) -> None:
         self.reporter.stage("starting a session")
         session = await self.client.create_session()
-        self.session_id = session.session_id
-        self.reporter.checkpoint(session_id=session.session_id)
-        source = self.job.input
-        if source.path is not None:
-            # A group's images all go into this one session, in order: the agent lays them out as uploaded.
-            for image in source.files:
-                self.reporter.stage(f"uploading {image.name}")
-                await self.client.upload_file(session.session_id, image)
-        else:
-            self.reporter.stage(f"uploading {source.name}")
-            await self.client.upload_url(session.session_id, str(source.url))
-        self.audio_names = {}  # names belong to a session: a new session uploads them again
-        for step in self.job.steps:
-            action = step.action
-            if isinstance(action, Audio) and Path(action.file).is_absolute() and action.file not in self.audio_names:
-                self.reporter.stage(f"uploading {Path(action.file).name}")
-                media = await self.client.upload_file(session.session_id, Path(action.file))
-                self.audio_names[action.file] = media.name
-        for index in range(self.steps_done):
-            await self._step(index, replay=True)
+        self._record(Ledger().with_session(session.session_id, self.basis))
 
-    async def _step(self, index: int, replay: bool = False) -> None:
+    async def _upload_inputs(self) -> None:
+        source = self.job.input
+        if source.path is None:
+            await self._upload(f"url:{source.url}", None, str(source.url))
+            return
+        # A group's images all go into this one session, in order: the agent lays them out as uploaded.
+        for number, image in enumerate(source.files, start=1):
+            await self._upload(f"image {number}:{image.name}", image, image.name)
+
+    async def _upload(self, source: str, path: Path | None, shown: str) -> str:
+        """Upload once: the service's name for the file, from the ledger when an earlier attempt sent it."""
+        known = self.ledger.upload_named(source)
+        if known is not None and known.name is not None:
+            return known.name
+        assert self.session_id is not None
+        self._record(self.ledger.with_upload(Upload(source)))
+        self.reporter.stage(f"uploading {Path(shown).name}")
+        if path is None:
+            media = await self.client.upload_url(self.session_id, shown)
+        else:
+            media = await self.client.upload_file(self.session_id, path)
+        self._record(self.ledger.with_upload(Upload(source, media.name)))
+        return media.name
+
+    async def _step(self, index: int) -> None:
         assert self.session_id is not None
         step = self.job.steps[index]
-        label = f"step {index + 1}/{len(self.job.steps)}: {step.name or action_kind(step.action)}"
+        action = step.action
+        if isinstance(action, Audio) and Path(action.file).is_absolute():
+            await self._upload(_audio_source(action.file), Path(action.file), action.file)
+        replay = index < self.replaying
+        label = f"step {index + 1}/{len(self.job.steps)}: {step.name or action_kind(action)}"
         self.reporter.stage(f"replaying {label}" if replay else label)
 
         def on_reply(text: str) -> None:
@@ -152,22 +278,29 @@ class _CloudJob:
         def on_still_working(elapsed: float) -> None:
             self.reporter.stage(f"{label}: still working ({elapsed / 60:.0f} min)")
 
-        prompt = self._prompt(step.action)
+        prompt = self._prompt_text(index)
+        self._record(self.ledger.with_step(step_fingerprint(step)))
+        result = await self.client.turn(self.session_id, prompt, on_reply=on_reply, on_still_working=on_still_working)
+        self.turns_done = index + 1
+        if not replay and not result.replies:
+            self._report_silent_turn(label, result)
+
+    def _prompt_text(self, index: int) -> str:
+        """Exactly what step ``index`` says to the agent (the same words on every attempt)."""
+        action = self.job.steps[index].action
+        if isinstance(action, Prompt):
+            prompt = action.text
+        else:
+            upload = self.ledger.upload_named(_audio_source(action.file)) if isinstance(action, Audio) else None
+            audio_name = upload.name if upload is not None else None
+            prompt = prompt_for(action, audio_name=audio_name, images=len(self.job.input.files) or 1)
         if index == 0:  # the frame the job wants, in words, with the first step rather than a turn of its own
             export = self.job.export
             order = sequence_request(len(self.job.input.images)) if self.job.input.images else ""
             prompt = " ".join(
                 part for part in (format_request(export.aspect, export.resolution, export.fps), order, prompt) if part
             )
-        result = await self.client.turn(self.session_id, prompt, on_reply=on_reply, on_still_working=on_still_working)
-        if not replay and not result.replies:
-            self._report_silent_turn(label, result)
-
-    def _prompt(self, action: Action) -> str:
-        if isinstance(action, Prompt):
-            return action.text
-        audio_name = self.audio_names.get(action.file) if isinstance(action, Audio) else None
-        return prompt_for(action, audio_name=audio_name, images=len(self.job.input.files) or 1)
+        return prompt
 
     def _report_silent_turn(self, label: str, result: TurnResult) -> None:
         """About 30% of turns carry no text: say what changed in the draft instead."""
@@ -177,40 +310,44 @@ class _CloudJob:
             return
         self.reporter.reply(f"{label}: {change}")
 
-    def _export_draft(self, draft: dict[str, Any] | None) -> dict[str, Any]:
-        """The session's draft, exactly as the service gave it: it goes back to the service untouched."""
+    async def _post_render(self) -> str:
+        assert self.session_id is not None
+        draft = (await self.client.state(self.session_id)).draft
         if not draft:
             raise ProtocolError(f"{self.job.label}: the session has no timeline after the steps")
-        return draft
+        render_id = self.repost_id or new_render_id()
+        # Kept before the POST leaves: a run killed while it is in flight finds the render by this id.
+        self._record(self.ledger.with_render(render_id))
+        self.reporter.stage("starting the export")
+        # The session's draft, exactly as the service gave it: it goes back to the service untouched.
+        return await self.client.start_render(self.session_id, draft, render_output(self.job), render_id=render_id)
 
     # ---- render and download ---------------------------------------------------------------------
 
-    async def _reattach(self, resume: Resume) -> JobResult | None:
-        assert resume.render_id is not None
-        self.reporter.stage("re-attaching to the previous export")
-        try:
-            status = await self.client.render_status(resume.render_id)
-        except RenderNotFound:
-            self.reporter.warn("the previous export is unknown to the service; starting the job again")
-            return None
-        if status.phase == "failed":
-            self.reporter.warn("the previous export had failed; starting the job again")
-            return None
-        draft: dict[str, Any] = {}
-        if resume.session_id:
-            try:
-                draft = (await self.client.state(resume.session_id)).draft or {}
-            except JoypixError:
-                draft = {}
-        self.session_id = resume.session_id
-        return await self._finish(resume.render_id, draft)
-
-    async def _finish(self, render_id: str, draft: dict[str, Any]) -> JobResult:
+    async def _finish(self, render_id: str) -> JobResult:
         def on_progress(status: RenderStatus) -> None:
             self.reporter.stage(f"rendering {status.progress:.0f}%")
 
-        url = await self.client.wait_for_render(render_id, on_progress)
-        self.reporter.stage("downloading")
+        draft: dict[str, Any] = {}
+        if self.session_id is not None:
+            with contextlib.suppress(JoypixError):  # only the poster's timing and the summary read it
+                draft = (await self.client.state(self.session_id)).draft or {}
+        for fetch in range(1, DOWNLOAD_TRIES + 1):
+            url = await self.client.wait_for_render(render_id, on_progress)
+            self.reporter.stage("downloading")
+            try:
+                return await self._download(url, draft)
+            except (ServerError, ProtocolError, RenderError) as error:
+                if fetch == DOWNLOAD_TRIES:
+                    raise type(error)(
+                        f"{error}; the export is kept, so the next run only downloads it (nothing is paid again)"
+                    ) from error
+                # A signed link may have expired, or the transfer broke: a fresh poll gives a fresh link.
+                log.info("%s: download failed (%s); asking for a fresh link", self.job.label, error)
+                await asyncio.sleep(self.client.settings.retry.delay(fetch))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _download(self, url: str, draft: dict[str, Any]) -> JobResult:
         output = self.job.output
         # File work (fsync, rename, decoding, hashing) runs in threads: on the event loop it would
         # stall every other job's turns and polls.
@@ -234,6 +371,18 @@ class _CloudJob:
             duration_s=facts.duration_s,
             draft_json=draft,
         )
+
+
+def _audio_source(file: str) -> str:
+    return f"audio:{Path(file).name}"
+
+
+def _service_name(source: str) -> str:
+    """The file name the service lists an upload under, from its ledger source."""
+    kind, _, rest = source.partition(":")
+    if kind == "url":
+        return PurePosixPath(rest.split("?")[0].rstrip("/")).name
+    return rest
 
 
 def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:

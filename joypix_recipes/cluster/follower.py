@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 
 from joypix_recipes.atomic import atomic_path
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.cluster.broker import unreachable
 from joypix_recipes.cluster.errors import StorageError
 from joypix_recipes.cluster.ledger import Record, State
@@ -126,7 +126,7 @@ class ClusterBackend:
         """Every job at once: following costs nothing; the farm's workers bound the real work."""
         return FOLLOW_EVERYTHING
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Submit (or re-attach to) the job, wait for the farm to finish it, then fetch its output."""
         try:
             submitted = await self.producer.submit(job, reporter.identity, reporter.input_hash)

@@ -22,7 +22,8 @@ from typing import TypeVar
 
 import redis
 
-from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult
+from joypix_recipes.backends.ledger import Ledger as PaidLedger
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.attachments import place_attachments
 from joypix_recipes.cluster.broker import redis_client
@@ -162,9 +163,9 @@ class _LedgerReporter:
             except redis.RedisError as error:
                 log.debug("could not record the stage of job %s: %s", self.identity, error)
 
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        # A render id lost here would make the next worker pay for the render again: keep trying a while.
-        values = {"session_id": session_id or "", **({"render_id": render_id} if render_id else {})}
+    def record(self, ledger: PaidLedger) -> None:
+        # An entry lost here would make the next worker pay again: keep trying a while.
+        values = {"ledger": ledger.to_json(), "session_id": ledger.session_id or "", "render_id": ledger.render_id or ""}
         self._write(values, retry_s=CHECKPOINT_RETRY_S)
 
     def warn(self, message: str) -> None:
@@ -247,17 +248,16 @@ class _LeasedJob:
     async def _work(self, record: Record) -> None:
         ledger = self.context.ledger
         job = self.message.job
-        render_id = record.get("render_id")
-        resume = Resume(session_id=record.get("session_id"), render_id=render_id) if render_id else None
+        paid = PaidLedger.from_json(record.get("ledger"))
         on_record = _LedgerReporter(self.context, self.message, self.token)
 
         async def make(reporter: JobReporter) -> _Stored:
             with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:
                 storage = self.context.storage_for(self.message)
                 local_job = await asyncio.to_thread(self._localise, storage, Path(scratch))
-                if resume is not None:
-                    log.info("job %s: re-attaching to render %s", self.identity, render_id)
-                result = await self.context.backend_for(self.message).run_job(local_job, reporter, resume)
+                if paid is not None and not paid.empty:
+                    log.info("job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id)
+                result = await self.context.backend_for(self.message).run_job(local_job, reporter, paid)
                 reporter.stage("storing the output")
                 return _Stored(result, await asyncio.to_thread(self._commit, storage, result))
 

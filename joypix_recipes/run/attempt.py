@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from joypix_recipes.backends.contract import JobReporter
+from joypix_recipes.backends.contract import JobReporter, Ledger
 from joypix_recipes.errors import JoypixError, RunError
 from joypix_recipes.redact import redact
 
@@ -113,8 +113,8 @@ class _Transcript:
     def stage(self, text: str) -> None:
         self.inner.stage(text)
 
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        self.inner.checkpoint(session_id, render_id)
+    def record(self, ledger: Ledger) -> None:
+        self.inner.record(ledger)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

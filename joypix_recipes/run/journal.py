@@ -1,11 +1,14 @@
 """The run journal: one SQLite row per (job identity, output path), written at every state change.
 
 It lives at ``OUT/.joypix/journal.sqlite`` in WAL mode, so a SIGKILL loses at most the transition in
-progress, and a rerun can skip finished jobs and re-attach to cloud renders that were in flight.
+progress, and a rerun can skip finished jobs. Beside the jobs it keeps, per output path, the ledger of
+what the job paid for on the cloud (``backends/ledger.py``): written with a full sync before each
+paid request, kept whatever becomes of the attempt, and handed to the next attempt at that output.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from joypix_recipes.atomic import STATE_FOLDER, scratch_folder
+from joypix_recipes.backends.ledger import Ledger
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.job.model import Job, hash_file, poster_path
 from joypix_recipes.run.provenance import embedded_identity
@@ -46,6 +50,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     job_json    TEXT NOT NULL,
     PRIMARY KEY (identity, output)
 );
+CREATE TABLE IF NOT EXISTS ledgers (
+    output      TEXT PRIMARY KEY,
+    identity    TEXT NOT NULL,
+    ledger_json TEXT NOT NULL,
+    at          REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS transitions (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     identity TEXT NOT NULL,
@@ -68,7 +78,7 @@ class JobState(StrEnum):
 
 
 IN_FLIGHT = frozenset({JobState.RUNNING, JobState.RENDERING, JobState.CANCELLED})
-"""States in which a previous attempt may have left a cloud render worth re-attaching to."""
+"""States in which a previous attempt may have left a file half made at its output path."""
 
 
 class JournalError(JoypixError):
@@ -271,34 +281,41 @@ class Journal:
                 self._connection.execute("ROLLBACK")
                 raise JournalError(f"cannot write the run journal {self.path}: {e}") from e
 
-    def start(self, identity: str, job: Job, *, keep_ids: bool) -> None:
-        """The job is running now; ``keep_ids`` False forgets a previous session and render."""
+    def start(self, identity: str, job: Job) -> None:
+        """The job is running now (what earlier attempts paid for stays in its ledger)."""
         now = time.time()
-        ids = "" if keep_ids else ", session_id = NULL, render_id = NULL"
         self._change(
             identity,
             job.output,
             JobState.RUNNING,
-            f"""INSERT INTO jobs (identity, output, state, created_at, started_at, attempts, job_json)
+            """INSERT INTO jobs (identity, output, state, created_at, started_at, attempts, job_json)
                 VALUES (:identity, :output, :state, :now, :now, 1, :job_json)
                 ON CONFLICT (identity, output) DO UPDATE SET state = :state, started_at = :now,
                     finished_at = NULL, duration_s = NULL, error = NULL, attempts = attempts + 1,
-                    job_json = :job_json{ids}""",
+                    job_json = :job_json""",
             {"now": now, "job_json": json.dumps(job.to_dict())},
         )
 
-    def checkpoint(self, identity: str, output: Path, session_id: str | None, render_id: str | None) -> None:
-        """Persist cloud ids; a render id moves the job to ``rendering``."""
-        state = JobState.RENDERING if render_id else None
+    def record_ledger(self, identity: str, output: Path, ledger: Ledger) -> None:
+        """Keep what the job at ``output`` paid for, synced to disk before returning (a paid request follows).
+
+        The job's row shows the session and render too; a render moves it to ``rendering``.
+        """
+        state = JobState.RENDERING if ledger.render_id else None
         self._change(
             identity,
             output,
             state,
-            """UPDATE jobs SET session_id = COALESCE(:session_id, session_id),
-                   render_id = COALESCE(:render_id, render_id), state = COALESCE(:state, state)
+            """UPDATE jobs SET session_id = :session_id, render_id = :render_id, state = COALESCE(:state, state)
                WHERE identity = :identity AND output = :output""",
-            {"session_id": session_id, "render_id": render_id},
+            {"session_id": ledger.session_id, "render_id": ledger.render_id},
+            ledger=ledger,
         )
+
+    def ledger(self, output: Path) -> Ledger | None:
+        """What the latest job at ``output`` paid for, whatever became of it (None: nothing recorded)."""
+        rows = self._query("SELECT ledger_json FROM ledgers WHERE output = ?", (str(output),))
+        return Ledger.from_json(rows[0][0]) if rows else None
 
     def set_state(self, identity: str, output: Path, state: JobState) -> None:
         """Move a job to ``state`` without touching anything else."""
@@ -330,13 +347,32 @@ class Journal:
             {"error": error, "now": time.time(), "duration": duration_s},
         )
 
-    def _change(self, identity: str, output: Path, state: JobState | None, sql: str, params: dict[str, Any]) -> None:
+    def _change(
+        self,
+        identity: str,
+        output: Path,
+        state: JobState | None,
+        sql: str,
+        params: dict[str, Any],
+        *,
+        ledger: Ledger | None = None,
+    ) -> None:
         now = time.time()
         values = {"identity": identity, "output": str(output), "state": state.value if state else None, **params}
         with self._lock:
             try:
+                if ledger is not None:
+                    # Money follows this write: it must survive a power cut, not only a killed process.
+                    self._connection.execute("PRAGMA synchronous=FULL")
                 self._connection.execute("BEGIN")
                 self._connection.execute(sql, values)
+                if ledger is not None:
+                    self._connection.execute(
+                        """INSERT INTO ledgers (output, identity, ledger_json, at) VALUES (?, ?, ?, ?)
+                           ON CONFLICT (output) DO UPDATE SET identity = excluded.identity,
+                               ledger_json = excluded.ledger_json, at = excluded.at""",
+                        (str(output), identity, ledger.to_json(), now),
+                    )
                 if state is not None:
                     self._log(identity, str(output), state, now)
                 self._connection.execute("COMMIT")
@@ -344,6 +380,10 @@ class Journal:
                 if self._connection.in_transaction:
                     self._connection.execute("ROLLBACK")
                 raise JournalError(f"cannot write the run journal {self.path}: {e}") from e
+            finally:
+                if ledger is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._connection.execute("PRAGMA synchronous=NORMAL")
 
     def _log(self, identity: str, output: str, state: JobState, at: float) -> None:
         self._connection.execute(

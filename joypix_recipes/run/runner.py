@@ -1,6 +1,7 @@
 """Runs jobs through a backend under a concurrency bound, journaling every state change so a rerun resumes.
 
-Skips finished jobs whose output is intact, hands in-flight cloud ids back as ``Resume``, fails one job
+Skips finished jobs whose output is intact, hands each job the ledger of what earlier attempts at its
+output paid for (``backends/ledger.py``) and keeps the new entries as they come, fails one job
 without stopping the others, and stops starting new jobs on a ``RunError`` (no credits); what an error
 means is ``run/attempt.py``'s to say.
 """
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from joypix_recipes.atomic import remove_partials
-from joypix_recipes.backends.contract import Backend, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import JobError
 from joypix_recipes.job.model import Job, hash_file, input_hash, job_identity, poster_path
 from joypix_recipes.run.attempt import Attempt, Failure, attempt_job
-from joypix_recipes.run.journal import IN_FLIGHT, JobRecord, JobState, Journal
+from joypix_recipes.run.journal import JobRecord, JobState, Journal
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.progress import Progress
 from joypix_recipes.run.provenance import embedded_identity
@@ -68,9 +69,9 @@ class _JournalReporter:
             self.journal.set_state(self.identity, self.job.output, JobState.RENDERING)
         self.progress.job_stage(self.job, text)
 
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        self.rendering = self.rendering or render_id is not None
-        self.journal.checkpoint(self.identity, self.job.output, session_id, render_id)
+    def record(self, ledger: Ledger) -> None:
+        self.rendering = self.rendering or ledger.render_id is not None
+        self.journal.record_ledger(self.identity, self.job.output, ledger)
 
     def warn(self, message: str) -> None:
         self.progress.job_warning(self.job, message)
@@ -210,15 +211,14 @@ class Runner:
 
     async def _attempt(self, job: Job, known: Identified, record: JobRecord | None) -> JobOutcome:
         identity = known.identity
-        resume = None
-        # Only a render id is worth re-attaching to: replaying steps into an old session could apply them twice.
-        if not self.force and record is not None and record.state in IN_FLIGHT and record.render_id:
-            resume = Resume(session_id=record.session_id, render_id=record.render_id)
+        # What any earlier job at this output paid for, failed or not: the backend settles it with the
+        # service before paying again. --force asks for a fresh start.
+        paid = None if self.force else self.journal.ledger(job.output)
         # Asked before this attempt is journaled as running, which would make any file there look like ours.
         foreign = None
         if os.path.lexists(job.output) or os.path.lexists(poster_path(job.output)):  # the usual case: neither
             foreign = await asyncio.to_thread(self._foreign_file, job)
-        self.journal.start(identity, job, keep_ids=resume is not None)
+        self.journal.start(identity, job)
         self.progress.job_started(job, identity)
 
         async def make(reporter: JobReporter) -> _Made:
@@ -226,7 +226,7 @@ class Runner:
                 raise JobError(
                     f"{foreign} already exists and was not made by joypix; move it away or choose another output folder"
                 )
-            result = await self.backend.run_job(job, reporter, resume)
+            result = await self.backend.run_job(job, reporter, paid)
             try:
                 output_hash, size = await asyncio.to_thread(_fingerprint, result.output)
             except OSError as e:

@@ -16,7 +16,7 @@ from pathlib import Path
 import helpers.jobs
 import pytest
 
-from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobResult, Ledger
 from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.job.model import Job
@@ -52,13 +52,13 @@ class RecordingReporter:
         self.stages: list[str] = []
         self.warnings: list[str] = []
         self.replies: list[str] = []
-        self.checkpoints: list[tuple[str | None, str | None]] = []
+        self.ledgers: list[Ledger] = []
 
     def stage(self, text: str) -> None:
         self.stages.append(text)
 
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        self.checkpoints.append((session_id, render_id))
+    def record(self, ledger: Ledger) -> None:
+        self.ledgers.append(ledger)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

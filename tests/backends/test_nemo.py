@@ -19,7 +19,7 @@ from joypix_recipes import __version__
 from joypix_recipes.api.auth import TOKEN_FILE
 from joypix_recipes.api.settings import RetryPolicy, resolve_settings
 from joypix_recipes.backends.account import fetch_credits, fetch_status
-from joypix_recipes.backends.contract import BackendOptions, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobResult, Ledger
 from joypix_recipes.backends.nemo import NemoBackend
 from joypix_recipes.backends.registry import BACKENDS
 from joypix_recipes.cli.doctor import collect_doctor_report
@@ -71,7 +71,7 @@ def _fast_backend(emulator: Emulator, tmp_path: Path) -> NemoBackend:
     return NemoBackend(options, settings=settings)
 
 
-def _run(backend: NemoBackend, *jobs_and_resumes: tuple[Job, RecordingReporter, Resume | None]) -> list[Any]:
+def _run(backend: NemoBackend, *jobs_and_resumes: tuple[Job, RecordingReporter, Ledger | None]) -> list[Any]:
     async def main() -> list[Any]:
         outcomes: list[Any] = []
         try:
@@ -115,7 +115,7 @@ def test_nemo_job_end_to_end_makes_the_mp4_the_export_asks_for(
     assert reporter.warnings == []
     assert result.summary == "Timeline (1 track): 1. Video: photo.png (0-1s)"
     render_id = emulator.state.renders and next(iter(emulator.state.renders))
-    assert reporter.checkpoints[-1][1] == render_id
+    assert reporter.ledgers[-1].render_id == render_id
     assert reporter.replies and not any("Click Export" in reply for reply in reporter.replies)
 
     token = _token(emulator)
@@ -190,15 +190,15 @@ def test_resume_with_a_render_id_downloads_it_without_paying_again(emulator: Emu
     job = _job(tmp_path, _photo(tmp_path))
     first = RecordingReporter()
     _run(_fast_backend(emulator, tmp_path), (job, first, None))
-    session_id, render_id = first.checkpoints[-1]
+    paid = first.ledgers[-1]
     job.output.unlink()
     second = RecordingReporter()
-    (result,) = _run(_fast_backend(emulator, tmp_path), (job, second, Resume(session_id, render_id)))
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, second, paid))
     assert isinstance(result, JobResult) and job.output.exists()
     assert emulator.state.counters.renders_started == 1
     assert emulator.state.counters.sessions_created == 1 and emulator.state.counters.turns == 1
     assert result.summary == "Timeline (1 track): 1. Video: photo.png (0-1s)"
-    assert second.warnings == [] and second.checkpoints == []
+    assert second.warnings == [] and second.ledgers == []  # nothing new was paid for
 
 
 def test_silent_turn_tells_the_reporter_what_changed(emulator: Emulator, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from joypix_recipes.backends.contract import JobReporter
+from joypix_recipes.backends.contract import JobReporter, Ledger
 from joypix_recipes.errors import JobError, NoCreditsError
 from joypix_recipes.run.attempt import INTERRUPTED, Attempt, Failure, attempt_job
 
@@ -26,8 +26,8 @@ class Told:
     def stage(self, text: str) -> None:
         self.events.append(("stage", text))
 
-    def checkpoint(self, session_id: str | None = None, render_id: str | None = None) -> None:
-        self.events.append(("checkpoint", f"{session_id}/{render_id}"))
+    def record(self, ledger: Ledger) -> None:
+        self.events.append(("record", f"{ledger.session_id}/{ledger.render_id}"))
 
     def warn(self, message: str) -> None:
         self.events.append(("warn", message))
@@ -57,7 +57,7 @@ def test_every_event_reaches_the_reporter_and_each_reply_and_warning_is_kept_onc
         assert (reporter.identity, reporter.input_hash) == ("identity", "hash")
         reporter.stage("step 1/2: animate")
         reporter.reply("Done! I zoomed in.")
-        reporter.checkpoint("session", None)
+        reporter.record(Ledger("session"))
         reporter.warn("the session was lost; replaying 1 step")
         reporter.reply("Done! I added a title.")
         return "made"
@@ -69,7 +69,7 @@ def test_every_event_reaches_the_reporter_and_each_reply_and_warning_is_kept_onc
     assert told.events == [
         ("stage", "step 1/2: animate"),
         ("reply", "Done! I zoomed in."),
-        ("checkpoint", "session/None"),
+        ("record", "session/None"),
         ("warn", "the session was lost; replaying 1 step"),
         ("reply", "Done! I added a title."),
     ]

@@ -9,6 +9,7 @@ import helpers.jobs
 import pytest
 
 from joypix_recipes.job.model import Job
+from joypix_recipes.backends.ledger import Ledger, Upload
 from joypix_recipes.run.journal import JobState, Journal, JournalError
 
 
@@ -27,9 +28,9 @@ def test_every_state_change_writes_a_row_visible_to_another_connection(tmp_path:
     job = make_job(tmp_path)
     with Journal.open(tmp_path / "out") as journal:
         journal.add_pending([("id1", job)])
-        journal.start("id1", job, keep_ids=False)
-        journal.checkpoint("id1", job.output, "s1", None)
-        journal.checkpoint("id1", job.output, None, "r1")
+        journal.start("id1", job)
+        journal.record_ledger("id1", job.output, Ledger("s1", "b"))
+        journal.record_ledger("id1", job.output, Ledger("s1", "b", render_id="r1"))
         # A second reader (a rerun after SIGKILL) sees each change as soon as it is made.
         reader = sqlite3.connect(journal.path)
         assert reader.execute("SELECT state, session_id, render_id FROM jobs").fetchall() == [("rendering", "s1", "r1")]
@@ -48,8 +49,8 @@ def test_add_pending_keeps_a_known_rows_state_and_ids(tmp_path: Path) -> None:
     job = make_job(tmp_path)
     with Journal.open(tmp_path / "out") as journal:
         journal.add_pending([("id1", job)])
-        journal.start("id1", job, keep_ids=False)
-        journal.checkpoint("id1", job.output, "s1", "r1")
+        journal.start("id1", job)
+        journal.record_ledger("id1", job.output, Ledger("s1", "b", render_id="r1"))
         journal.fail("id1", job.output, "interrupted", 2.0, state=JobState.CANCELLED)
         journal.add_pending([("id1", job)])
         record = journal.get("id1", job.output)
@@ -57,15 +58,24 @@ def test_add_pending_keeps_a_known_rows_state_and_ids(tmp_path: Path) -> None:
     assert (record.state, record.session_id, record.render_id) == (JobState.CANCELLED, "s1", "r1")
 
 
-def test_start_without_keep_ids_forgets_previous_cloud_ids(tmp_path: Path) -> None:
+def test_a_ledger_outlives_failed_attempts_and_follows_the_output_to_a_new_identity(tmp_path: Path) -> None:
     job = make_job(tmp_path)
+    paid = Ledger("s1", "b", uploads=(Upload("image 1:photo.jpg", "photo.jpg"),), steps=("f1",), render_id="r1")
     with Journal.open(tmp_path / "out") as journal:
-        journal.start("id1", job, keep_ids=False)
-        journal.checkpoint("id1", job.output, "s1", "r1")
-        journal.start("id1", job, keep_ids=False)
-        record = journal.get("id1", job.output)
-    assert record is not None
-    assert (record.session_id, record.render_id, record.attempts) == (None, None, 2)
+        journal.start("id1", job)
+        journal.record_ledger("id1", job.output, paid)
+        journal.fail("id1", job.output, "downloading failed", 1.0)
+        journal.start("id1", job)
+        assert journal.ledger(job.output) == paid
+        # A recipe that gained a step makes a new identity for the same output: it finds the session.
+        journal.start("id2", job)
+        longer = paid.with_step("f2")
+        journal.record_ledger("id2", job.output, longer)
+    with Journal.open(tmp_path / "out") as reopened:
+        assert reopened.ledger(job.output) == longer
+        assert reopened.ledger(tmp_path / "out" / "other.mp4") is None
+        record = reopened.get("id1", job.output)
+    assert record is not None and record.attempts == 2
 
 
 def test_rows_are_keyed_by_identity_and_output(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from helpers.images import write_image
 from helpers.jobs import jobs_in
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.cli.main import main
 from joypix_recipes.errors import RenderError
 from joypix_recipes.job.model import Job
@@ -93,7 +93,7 @@ class WriteOrFail:
     name = "write"
     default_concurrency = 2
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         if job.input.name == "bad.jpg":
             raise RenderError("the picture could not be decoded")
         atomic_write_bytes(job.output, b"clip")

@@ -161,7 +161,7 @@ def test_cloud_render_in_flight_at_the_kill_is_reattached_not_paid_twice(tmp_pat
 
         rerun = run_to_end(recipe, out, *extra, env=env)
         stages = [event["stage"] for event in rerun if event["event"] == "job_stage" and Path(event["output"]).name == killed]
-        assert "re-attaching to the previous export" in stages
+        assert "re-attaching to the recorded export" in stages
         assert outputs_with(rerun, "job_done") == {"p0.mp4", "p1.mp4", "p2.mp4"}
         assert emulator.state.counters.renders_started == 3
     assert partials_under(out) == []

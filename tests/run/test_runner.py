@@ -13,7 +13,7 @@ from helpers.jobs import make_job
 from helpers.progress import EndedJobs
 
 from joypix_recipes.atomic import atomic_path, atomic_write_bytes
-from joypix_recipes.backends.contract import JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import JobReporter, JobResult, Ledger
 from joypix_recipes.errors import ImageError, NoCreditsError
 from joypix_recipes.job.actions import Animate, Prompt
 from joypix_recipes.job.model import Job, PlannedStep, job_identity
@@ -34,7 +34,7 @@ class RecordingBackend:
         self._default_concurrency = default_concurrency
         self.delay = delay
         self.behaviours = behaviours or {}
-        self.calls: list[tuple[str, Resume | None]] = []
+        self.calls: list[tuple[str, Ledger | None]] = []
         self.active = 0
         self.max_active = 0
         self.closed = False
@@ -47,8 +47,8 @@ class RecordingBackend:
     def ran(self) -> list[str]:
         return [name for name, _ in self.calls]
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
-        self.calls.append((job.output.name, resume))
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        self.calls.append((job.output.name, paid))
         self.active += 1
         self.max_active = max(self.max_active, self.active)
         try:
@@ -245,7 +245,7 @@ def test_missing_input_fails_that_job_only(tmp_path: Path) -> None:
     assert summary.outcomes[0].error is not None and "photo0.jpg" in summary.outcomes[0].error
 
 
-def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: Path) -> None:
+def test_a_ledger_survives_cancellation_and_comes_back_to_the_next_attempt(tmp_path: Path) -> None:
     jobs = make_jobs(tmp_path, 2)
     out_dir = tmp_path / "out"
 
@@ -253,8 +253,8 @@ def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: P
         in_render = asyncio.Event()
 
         async def long_render(job: Job, reporter: JobReporter) -> None:
-            reporter.checkpoint(session_id="sess-1")
-            reporter.checkpoint(render_id="render-9")
+            reporter.record(Ledger(session_id="sess-1", basis="b"))
+            reporter.record(Ledger(session_id="sess-1", basis="b", steps=("s1",), render_id="render-9"))
             # A half-written download must not survive the interruption.
             with atomic_path(job.output) as temp:
                 temp.write_bytes(b"half")
@@ -289,7 +289,7 @@ def test_checkpoint_ids_survive_cancellation_and_come_back_as_resume(tmp_path: P
 
     again = RecordingBackend()
     summary = run_batch(again, jobs, out_dir)
-    assert again.calls == [("photo0.mp4", Resume(session_id="sess-1", render_id="render-9"))]
+    assert again.calls == [("photo0.mp4", Ledger(session_id="sess-1", basis="b", steps=("s1",), render_id="render-9"))]
     assert statuses(summary) == {"photo0.mp4": "done", "photo1.mp4": "skipped"}
 
 
@@ -327,17 +327,22 @@ def test_prompt_steps_change_identity_like_structured_ones(tmp_path: Path) -> No
     assert again.ran == ["photo0.mp4"]
 
 
-def test_a_failed_or_session_only_attempt_is_not_resumed(tmp_path: Path) -> None:
-    async def session_then_fail(job: Job, reporter: JobReporter) -> None:
-        reporter.checkpoint(session_id="sess-2", render_id="render-2" if job.output.name == "photo0.mp4" else None)
+def test_a_failed_attempt_keeps_what_it_paid_for_and_force_starts_afresh(tmp_path: Path) -> None:
+    paid = {"photo0.mp4": Ledger("sess-2", "b", render_id="render-2"), "photo1.mp4": Ledger("sess-3", "b")}
+
+    async def pay_then_fail(job: Job, reporter: JobReporter) -> None:
+        reporter.record(paid[job.output.name])
         raise ImageError("the service refused this file")
 
     jobs = make_jobs(tmp_path, 2)
-    behaviours = {job.output.name: session_then_fail for job in jobs}
+    behaviours = {job.output.name: pay_then_fail for job in jobs}
     run_batch(RecordingBackend(behaviours=behaviours), jobs, tmp_path / "out")
-    again = RecordingBackend()
-    summary = run_batch(again, jobs, tmp_path / "out")
-    assert sorted(again.calls, key=lambda call: call[0]) == [("photo0.mp4", None), ("photo1.mp4", None)]
+    again = RecordingBackend(behaviours=behaviours)
+    run_batch(again, jobs, tmp_path / "out")
+    assert sorted(again.calls, key=lambda call: call[0]) == sorted(paid.items())
+    forced = RecordingBackend()
+    summary = run_batch(forced, jobs, tmp_path / "out", force=True)
+    assert sorted(forced.calls, key=lambda call: call[0]) == [("photo0.mp4", None), ("photo1.mp4", None)]
     assert summary.counts()["done"] == 2
 
 
@@ -358,8 +363,8 @@ def test_the_same_job_submitted_twice_at_once_runs_once(tmp_path: Path) -> None:
 
 def test_a_result_whose_output_is_missing_fails_the_job(tmp_path: Path) -> None:
     class LosingBackend(RecordingBackend):
-        async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
-            result = await super().run_job(job, reporter, resume)
+        async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+            result = await super().run_job(job, reporter, paid)
             result.output.unlink()
             return result
 
@@ -372,7 +377,7 @@ def test_an_output_left_by_an_attempt_killed_before_it_was_journaled_is_replaced
     (job,) = make_jobs(tmp_path, 1)
     with Journal.open(tmp_path / "out") as journal:
         journal.add_pending([("an-identity", job)])
-        journal.start("an-identity", job, keep_ids=False)  # then the kill, after the rename, before finish
+        journal.start("an-identity", job)  # then the kill, after the rename, before finish
     job.output.write_bytes(b"finished by the killed attempt, not yet journaled")
     backend = RecordingBackend()
     summary = run_batch(backend, [job], tmp_path / "out")
@@ -407,9 +412,9 @@ class ContextRecordingBackend(RecordingBackend):
         super().__init__()
         self.contexts: dict[str, tuple[str, str]] = {}
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         self.contexts[job.output.name] = (reporter.identity, reporter.input_hash)
-        return await super().run_job(job, reporter, resume)
+        return await super().run_job(job, reporter, paid)
 
 
 def test_each_input_is_hashed_once_and_the_backend_gets_that_identity(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from helpers.jobs import jobs_in
 from helpers.progress import EndedJobs
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import UsageError
 from joypix_recipes.job.model import Job
 from joypix_recipes.run.progress import Progress
@@ -33,7 +33,7 @@ class GateBackend:
         self.holding = asyncio.Event()
         self.closed = False
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         if job.output.name in self.hold:
             self.holding.set()
             await asyncio.Event().wait()

@@ -27,7 +27,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.atomic import atomic_write_bytes
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import ImageError
 from joypix_recipes.job.model import Job
 from joypix_recipes.run.progress import Progress
@@ -68,7 +68,7 @@ class QuickBackend:
     def default_concurrency(self) -> int:
         return 4
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         assert job.input.path is not None
         data = job.input.path.read_bytes()
         if not data.startswith(b"\x89PNG"):
