@@ -8,8 +8,8 @@ from pathlib import Path
 import helpers.jobs
 import pytest
 
-from joypix_recipes.job.model import Job
 from joypix_recipes.backends.ledger import Ledger, Upload
+from joypix_recipes.job.model import Job
 from joypix_recipes.run.journal import JobState, Journal, JournalError
 
 
