@@ -87,6 +87,10 @@ class Backend(Protocol):
         """
         ...
 
+    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
+        """What running ``job`` would pay for given ``paid``, in one line for ``--dry-run`` (None: nothing)."""
+        ...
+
     async def aclose(self) -> None:
         """Release pools, sessions and connections."""
         ...

@@ -59,6 +59,10 @@ class LocalBackend:
         """One job per core: a job's start-up overlaps the previous job's encode; more would oversubscribe."""
         return self._workers
 
+    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
+        """Nothing: the local renderer costs no credits."""
+        return None
+
     async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Build the job's draft, render it in a worker process, and return what was made (nothing is paid, so nothing to settle)."""
         reporter.stage("building the timeline")

@@ -26,7 +26,7 @@ from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger, Upload
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
-from joypix_recipes.backends.nemo_spend import SpendPlan, job_basis, plan_spend, step_fingerprint
+from joypix_recipes.backends.nemo_spend import SpendPlan, describe_plan, job_basis, plan_spend, step_fingerprint
 from joypix_recipes.backends.prompts import format_request, prompt_for, sequence_request
 from joypix_recipes.errors import (
     JoypixError,
@@ -77,6 +77,10 @@ class NemoBackend:
         NoCreditsError stops the run.
         """
         return await _CloudJob(self.client, job, reporter).run(paid)
+
+    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
+        """Which steps are already in a recorded session and which turns and render will be paid."""
+        return describe_plan(plan_spend(job, input_hash, paid))
 
     async def aclose(self) -> None:
         """Close the client's connections."""
@@ -135,9 +139,9 @@ class _CloudJob:
         state = await self.client.state(plan.session_id)  # SessionLostError when the session is gone
         await self._settle_uploads(state)
         if plan.render_id is not None:
-            # A render was recorded only after every turn had ended, so the turns need no settling.
             await self._settle_render(plan.render_id)
-        elif self.ledger.steps:
+        # A render is recorded only after every turn has ended, so then the turns need no settling.
+        if self.ledger.steps and paid.render_id is None:
             await self._settle_last_step()
         self.turns_done = len(self.ledger.steps)
         self.reporter.stage(

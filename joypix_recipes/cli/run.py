@@ -40,7 +40,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         complain(f"failed   {reason}")
     left_out = EXIT_JOB_FAILED if plan.rejected else EXIT_OK
     if args.dry_run:
-        _list_jobs(plan.jobs, as_json=args.json)
+        from joypix_recipes.run.spending import planned_spending
+
+        spending = planned_spending(plan.jobs, out_dir, backend_options(args), force=args.force)
+        _list_jobs(plan.jobs, spending, as_json=args.json)
         return left_out
     if not plan.jobs:
         if plan.rejected:
@@ -134,13 +137,14 @@ def _run_on_farm(
     return int(summary.exit_code)
 
 
-def _list_jobs(jobs: Sequence[Job], *, as_json: bool) -> None:
-    """--dry-run: each job's input, images, steps and export, or one JSON line per job."""
+def _list_jobs(jobs: Sequence[Job], spending: dict[Path, str], *, as_json: bool) -> None:
+    """--dry-run: each job's input, images, steps, export and what it would pay, or one JSON line per job."""
     from joypix_recipes.job.export import fps_label
 
     for job in jobs:
+        spends = spending.get(job.output)
         if as_json:
-            say_json(job.to_dict())
+            say_json({**job.to_dict(), **({"spending": spends} if spends else {})})
             continue
         say(f"{job.label} -> {job.output}")
         if job.input.images:
@@ -155,6 +159,8 @@ def _list_jobs(jobs: Sequence[Job], *, as_json: bool) -> None:
             f"  export: {export.format} {export.quality} {export.aspect} {export.resolution}"
             f" ({width}x{height}) {fps_label(export.fps)} fps, backend {job.backend}"
         )
+        if spends:
+            say(f"  credits: {spends}")
     if not as_json:
         say(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} planned")
 

@@ -126,6 +126,10 @@ class ClusterBackend:
         """Every job at once: following costs nothing; the farm's workers bound the real work."""
         return FOLLOW_EVERYTHING
 
+    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
+        """Nothing from here: the farm's workers keep what its jobs paid for."""
+        return None
+
     async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Submit (or re-attach to) the job, wait for the farm to finish it, then fetch its output."""
         try:
