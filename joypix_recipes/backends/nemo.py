@@ -22,8 +22,8 @@ from joypix_recipes.api.codes import RenderNotFound
 from joypix_recipes.api.models import RenderStatus, SessionState, TurnResult
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
-from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger, Upload
+from joypix_recipes.backends.nemo_fetch import fetch_export
 from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.backends.nemo_spend import SpendPlan, describe_plan, job_basis, plan_spend, step_fingerprint
@@ -31,8 +31,6 @@ from joypix_recipes.backends.prompts import format_request, prompt_for, sequence
 from joypix_recipes.errors import (
     JoypixError,
     ProtocolError,
-    RenderError,
-    ServerError,
     SessionLostError,
     StepInDoubtError,
 )
@@ -45,8 +43,6 @@ log = logging.getLogger("joypix_recipes.backends.nemo")
 
 DEFAULT_CONCURRENCY = 8
 MAX_SESSION_LOSSES = 3
-DOWNLOAD_TRIES = 4
-"""Fresh links asked for before a download is given up (the render is kept for the next run)."""
 
 
 class NemoBackend:
@@ -329,41 +325,18 @@ class _CloudJob:
     # ---- render and download ---------------------------------------------------------------------
 
     async def _finish(self, render_id: str) -> JobResult:
-        def on_progress(status: RenderStatus) -> None:
-            self.reporter.stage(f"rendering {status.progress:.0f}%")
-
         draft: dict[str, Any] = {}
         if self.session_id is not None:
             with contextlib.suppress(JoypixError):  # only the poster's timing and the summary read it
                 draft = (await self.client.state(self.session_id)).draft or {}
-        for fetch in range(1, DOWNLOAD_TRIES + 1):
-            url = await self.client.wait_for_render(render_id, on_progress)
-            self.reporter.stage("downloading")
-            try:
-                return await self._download(url, draft)
-            except (ServerError, ProtocolError, RenderError) as error:
-                if fetch == DOWNLOAD_TRIES:
-                    raise type(error)(
-                        f"{error}; the export is kept, so the next run only downloads it (nothing is paid again)"
-                    ) from error
-                # A signed link may have expired, or the transfer broke: a fresh poll gives a fresh link.
-                log.info("%s: download failed (%s); asking for a fresh link", self.job.label, error)
-                await asyncio.sleep(self.client.settings.retry.delay(fetch))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _download(self, url: str, draft: dict[str, Any]) -> JobResult:
         output = self.job.output
-        # File work (fsync, rename, decoding, hashing) runs in threads: on the event loop it would
-        # stall every other job's turns and polls.
-        finished = contextlib.ExitStack()
-        temp = await asyncio.to_thread(finished.enter_context, atomic_path(output))
-        try:
-            await self.client.download(url, temp)
-            facts, frame = await asyncio.to_thread(finish_download, temp, self.job, self.reporter.identity, draft)
-        except BaseException as error:
-            finished.__exit__(type(error), error, error.__traceback__)
-            raise
-        await asyncio.to_thread(finished.close)
+        facts, frame = await fetch_export(
+            self.client,
+            render_id,
+            output,
+            lambda temp: finish_download(temp, self.job, self.reporter.identity, draft),
+            self.reporter.stage,
+        )
         poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "credits": "account",
     "status": "account",
+    "fetch": "account",
     "doctor": "doctor",
     "emulator": "emulator",
     "watch": "watch",

@@ -55,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("session", nargs="?", help="session id (default: the most recent one)")
     _add_cloud_flags(status)
 
+    fetch = commands.add_parser(
+        "fetch",
+        help="download a cloud render by id (nothing is paid)",
+        description="Download a finished cloud render by its id, waiting for it if it is still running. "
+        "Nothing is posted or paid: a link that expired is refreshed by polling the render again.",
+        epilog="examples:\n  joypix fetch render_1733590000000_ab12cd34\n"
+        "  joypix fetch render_1733590000000_ab12cd34 --out clips/launch.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fetch.add_argument("render_id", metavar="RENDER_ID", help="the render's id (joypix status, the journal, or the service)")
+    fetch.add_argument("--out", metavar="FILE", help="where to save the MP4 (default: RENDER_ID.mp4 here)")
+    _add_cloud_flags(fetch)
+
     doctor = commands.add_parser("doctor", help="check encoder, HEIC support, token and service")
     _add_cloud_flags(doctor)
     _add_farm_flags(doctor)
