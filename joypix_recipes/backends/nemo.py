@@ -132,10 +132,12 @@ class _CloudJob:
         self.ledger = paid
         assert plan.session_id is not None
         self.reporter.stage("checking what earlier attempts paid for")
-        state = await self.client.state(plan.session_id)  # SessionLostError when the session is gone
-        await self._settle_uploads(state)
         if plan.render_id is not None:
             await self._settle_render(plan.render_id)
+            if self.render_id is not None:
+                return  # the render of this very timeline exists: nothing else is needed from the session
+        state = await self.client.state(plan.session_id)  # SessionLostError when the session is gone
+        await self._settle_uploads(state)
         # A render is recorded only after every turn has ended, so then the turns need no settling.
         if self.ledger.steps and paid.render_id is None:
             await self._settle_last_step()

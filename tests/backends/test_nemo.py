@@ -201,6 +201,33 @@ def test_resume_with_a_render_id_downloads_it_without_paying_again(emulator: Emu
     assert second.warnings == [] and second.ledgers == []  # nothing new was paid for
 
 
+def test_a_recorded_render_is_downloaded_even_after_its_session_expired(emulator: Emulator, tmp_path: Path) -> None:
+    job = _job(tmp_path, _photo(tmp_path))
+    first = RecordingReporter()
+    _run(_fast_backend(emulator, tmp_path), (job, first, None))
+    emulator.state.sessions.clear()  # the service forgot the session; the render is still there
+    job.output.unlink()
+    second = RecordingReporter()
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, second, first.ledgers[-1]))
+    assert isinstance(result, JobResult) and job.output.exists()
+    counters = emulator.state.counters
+    assert (counters.sessions_created, counters.turns, counters.renders_started) == (1, 1, 1)
+
+
+def test_a_recorded_render_that_failed_is_exported_again_without_new_turns(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.render_fail_next = 1
+    job = _job(tmp_path, _photo(tmp_path))
+    first = RecordingReporter()
+    (failed,) = _run(_fast_backend(emulator, tmp_path), (job, first, None))
+    assert isinstance(failed, JobError) and "the cloud export failed" in str(failed)
+    second = RecordingReporter()
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, second, first.ledgers[-1]))
+    assert isinstance(result, JobResult)
+    counters = emulator.state.counters
+    assert (counters.sessions_created, counters.turns, counters.renders_started) == (1, 1, 2)
+    assert counters.renders_failed == 1
+
+
 def test_silent_turn_tells_the_reporter_what_changed(emulator: Emulator, tmp_path: Path) -> None:
     emulator.state.knobs.no_text_ratio = 1.0
     reporter = RecordingReporter()
