@@ -1,4 +1,5 @@
-"""A cloud job on the farm is paid for once: a worker unsure of its lease pays for nothing more."""
+"""A cloud job on the farm is paid for once: a worker unsure of its lease pays for nothing more, and a
+failed job run again keeps what it paid for."""
 
 from __future__ import annotations
 
@@ -133,3 +134,54 @@ def test_a_worker_losing_its_lease_mid_turn_stops_paying_and_the_job_is_finished
     assert len(done_lines(farm)) == 1
     logs = _worker_logs(farm)
     assert logs.count("lost the lease of this job") == 1 and "Traceback" not in logs, logs
+
+
+def test_a_failed_farm_job_run_again_continues_its_session_and_pays_no_turn_twice(farm: Farm, tmp_path: Path) -> None:
+    from joypix_recipes.emulator import Emulator, Knobs
+
+    recipe = write_batch(tmp_path / "batch", count=1, recipe=THREE_STEPS)
+    knobs = Knobs(render_fail_next=1, stub_render=True, no_text_ratio=0.0)
+    cloud = {"JOYPIX_HOME": str(tmp_path / "home"), "JOYPIX_POLL_INTERVAL": "0.1"}
+    out = tmp_path / "out"
+    with Emulator(knobs=knobs, workdir=tmp_path / "emulator") as emulator:
+        farm.worker(env=cloud)
+        code, events, stderr = finish(farm.run(recipe, out, "--base-url", emulator.base_url))
+        assert code == 1, stderr
+        (failed,) = [event for event in events if event["event"] == "job_failed"]
+        assert "export failed" in failed["error"]
+        (first,) = farm.records().values()
+        assert first["state"] == "failed" and emulator.state.counters.turns == 3
+
+        code, events, stderr = finish(farm.run(recipe, out, "--base-url", emulator.base_url))
+        assert code == 0, stderr
+        counters = emulator.state.counters
+        # The same session, no turn again; only the failed export (not charged) is made anew.
+        assert (counters.sessions_created, counters.turns, counters.renders_started) == (1, 3, 2)
+    (record,) = farm.records().values()
+    assert record["state"] == "done" and record["session_id"] == first["session_id"]
+    assert [Path(event["output"]).name for event in events if event["event"] == "job_done"] == ["p0.mp4"]
+    assert (out / "p0.mp4").is_file()
+
+
+def test_a_failed_record_claimed_anew_keeps_what_it_paid_for_unless_forced(redis_server: RedisServer) -> None:
+    async def claims() -> tuple[dict[str, str], dict[str, str]]:
+        ledger = Ledger(redis_server.url)
+        client = redis_server.client()
+        try:
+            await ledger.claim("job1", "submission1")
+            client.hset(record_key("job1"), mapping={"state": "failed", "error": "boom", "ledger": PAID.to_json(),
+                                                     "session_id": "session-1", "render_id": "render-1"})
+            client.expire(record_key("job1"), 3600)  # a finished record's keeping time
+            await ledger.claim("job1", "submission2")
+            assert client.ttl(record_key("job1")) == -1  # queued again: kept until it ends
+            kept = client.hgetall(record_key("job1"))
+            client.hset(record_key("job1"), "state", "failed")
+            await ledger.claim("job1", "submission3", force=True)
+            return kept, client.hgetall(record_key("job1"))
+        finally:
+            await ledger.aclose()
+
+    kept, forced = asyncio.run(claims())
+    assert kept["submission"] == "submission2" and kept["state"] == "queued" and "error" not in kept
+    assert (PaidLedger.from_json(kept["ledger"]), kept["session_id"], kept["render_id"]) == (PAID, "session-1", "render-1")
+    assert forced["submission"] == "submission3" and not {"ledger", "session_id", "render_id"} & set(forced)
