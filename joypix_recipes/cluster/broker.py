@@ -24,9 +24,10 @@ CONNECT_TIMEOUT_S = 5.0
 _MAINTENANCE_SCALE = 1_000_000
 
 
-def redis_client(url: str) -> redis.Redis:
-    """A blocking client with short connect timeouts (an unreachable broker should say so quickly)."""
-    return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=30.0)
+def redis_client(url: str, timeout_s: float = 30.0) -> redis.Redis:
+    """A blocking client with short connect timeouts (an unreachable broker should say so quickly);
+    ``timeout_s`` bounds each command, and the connect timeout too when it is shorter."""
+    return redis.Redis.from_url(url, socket_connect_timeout=min(CONNECT_TIMEOUT_S, timeout_s), socket_timeout=timeout_s)
 
 
 def make_broker(settings: ClusterSettings) -> RedisBroker:

@@ -11,3 +11,14 @@ class BrokerError(JoypixError):
 
 class StorageError(JobError):
     """The shared storage cannot be read or written; the job fails and nothing is left under a final name."""
+
+
+class LeaseLostError(JoypixError):
+    """Another worker holds the job's lease now: this one stops before paying for anything more."""
+
+    def __init__(self) -> None:
+        super().__init__("lost the lease of this job; another worker carries it on")
+
+
+class LedgerUnwritableError(BrokerError):
+    """What the job is about to pay for cannot be recorded in Redis, so it is not paid for."""

@@ -59,14 +59,30 @@ def lease_key(identity: str) -> str:
     return f"{NAMESPACE}:lease:{identity}"
 
 
+PAID_FIELDS = ("ledger", "session_id", "render_id")
+"""What a failed job's record keeps through a new submission: what its attempts paid for on the cloud."""
+
 # A new submission takes over a record that is absent, failed, or (with force) anything not running.
+# It starts afresh (no keeping time, no attempts, no error), but a failed job, unless forced, keeps
+# what it paid for, so the next attempt settles it with the service instead of paying again.
+# KEYS = record; ARGV = submission, now, '1' for force, then the PAID_FIELDS.
 _CLAIM = """
 local state = redis.call('hget', KEYS[1], 'state')
 if state == 'queued' or state == 'running' or (state == 'done' and ARGV[3] ~= '1') then
   return redis.call('hget', KEYS[1], 'submission')
 end
+local kept = {}
+if state == 'failed' and ARGV[3] ~= '1' then
+  for index = 4, #ARGV do
+    local value = redis.call('hget', KEYS[1], ARGV[index])
+    if value then
+      table.insert(kept, ARGV[index])
+      table.insert(kept, value)
+    end
+  end
+end
 redis.call('del', KEYS[1])
-redis.call('hset', KEYS[1], 'state', 'queued', 'submission', ARGV[1], 'queued_at', ARGV[2])
+redis.call('hset', KEYS[1], 'state', 'queued', 'submission', ARGV[1], 'queued_at', ARGV[2], unpack(kept))
 return ARGV[1]
 """
 
@@ -172,8 +188,13 @@ class Ledger:
         ]
 
     async def claim(self, identity: str, submission: str, *, force: bool = False) -> str:
-        """Make ``submission`` the job's owner unless one is queued, running or done; returns the owner."""
-        owner = await self._claim(keys=[record_key(identity)], args=[submission, _now(), "1" if force else "0"])
+        """Make ``submission`` the job's owner unless one is queued, running or done; returns the owner.
+
+        A failed record keeps its ``PAID_FIELDS`` unless ``force`` (which, as in a local run, pays again).
+        """
+        owner = await self._claim(
+            keys=[record_key(identity)], args=[submission, _now(), "1" if force else "0", *PAID_FIELDS]
+        )
         return str(owner)
 
     async def note(self, identity: str, submission: str, **values: str) -> None:

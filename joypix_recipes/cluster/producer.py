@@ -1,7 +1,8 @@
 """Submitting jobs to the farm: stage the input once, claim the job's record, enqueue one message.
 
 A job that is queued, running or done on the farm is not enqueued again: rerunning a submission
-re-attaches to it. A failed job is claimed by the new submission and tried again.
+re-attaches to it. A failed job is claimed by the new submission and tried again; its record keeps
+what earlier attempts paid for on the cloud, so the new attempt settles that instead of paying again.
 """
 
 from __future__ import annotations

@@ -27,17 +27,21 @@ from joypix_recipes.backends.ledger import Ledger as PaidLedger
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.attachments import place_attachments
 from joypix_recipes.cluster.broker import redis_client
+from joypix_recipes.cluster.errors import LeaseLostError, LedgerUnwritableError
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage, output_key
+from joypix_recipes.errors import JoypixError
 from joypix_recipes.job.model import Job, hash_file
+from joypix_recipes.redact import redact
 from joypix_recipes.run.attempt import Attempt, Failure, attempt_job
 
 log = logging.getLogger("joypix_recipes.cluster")
 
 INTERNAL_ERROR = "internal error on the worker {worker}; its log has the details, please report it"
 CHECKPOINT_RETRY_S = 10.0
+"""The longest a worker tries to record what a job is about to pay for (less with a short lease)."""
 
 T = TypeVar("T")
 
@@ -69,10 +73,17 @@ class WorkerContext:
         return self._ledger
 
     @property
+    def checkpoint_window_s(self) -> float:
+        """How long recording a paid request may try: the write blocks the event loop, so a quarter of a
+        lease at most, or the other jobs' renewals (a third of a lease apart) would come too late."""
+        return min(CHECKPOINT_RETRY_S, self.settings.lease_s / 4)
+
+    @property
     def client(self) -> redis.Redis:
-        """A blocking Redis client for writes that must land before the backend goes on."""
+        """A blocking Redis client for writes that must land before the backend goes on; no command
+        waits longer than the checkpoint window."""
         if self._client is None:
-            self._client = redis_client(self.settings.broker_url)
+            self._client = redis_client(self.settings.broker_url, timeout_s=self.checkpoint_window_s)
         return self._client
 
     def storage_for(self, message: JobMessage) -> Storage:
@@ -134,14 +145,26 @@ class WorkerContext:
 
 
 class _LedgerReporter:
-    """A JobReporter writing to the job's record as the lease holder; checkpoints land before it returns."""
+    """A JobReporter writing to the job's record as the lease holder; checkpoints land before it returns.
+
+    A worker that is not sure it still holds the lease pays for nothing more: from the first refused or
+    unwritable checkpoint, or the renewal finding the lease taken, every ``record`` raises ``stopped``,
+    so the backend never sends the paid request that entry stood for.
+    """
 
     def __init__(self, context: WorkerContext, message: JobMessage, token: str) -> None:
         self.context, self.token = context, token
         # The submitter hashed the input once; the worker's backend reuses that identity as it is.
         self.identity, self.input_hash = message.identity, message.input_hash
+        self.stopped: JoypixError | None = None
+        """Why this worker must stop paying for the job; None while it may go on."""
         self._unwritten_stage: str | None = None
         self._staging: asyncio.Task[None] | None = None
+
+    def lose_lease(self) -> None:
+        """The renewal found another worker holding the lease: the next ``record`` raises without trying."""
+        if self.stopped is None:
+            self.stopped = LeaseLostError()
 
     def stage(self, text: str) -> None:
         # Stages only inform the follower: written in the background, never holding the loop, and a stage
@@ -156,7 +179,7 @@ class _LedgerReporter:
             await self._staging
 
     async def _write_stages(self) -> None:
-        while self._unwritten_stage is not None:
+        while self._unwritten_stage is not None and self.stopped is None:
             text, self._unwritten_stage = self._unwritten_stage, None
             try:
                 await self.context.ledger.holder_write(self.identity, self.token, stage=text)
@@ -164,9 +187,22 @@ class _LedgerReporter:
                 log.debug("could not record the stage of job %s: %s", self.identity, error)
 
     def record(self, ledger: PaidLedger) -> None:
-        # An entry lost here would make the next worker pay again: keep trying a while.
+        """Keep ``ledger`` in the record before returning; raise (so nothing is paid) when that cannot be sure."""
+        if self.stopped is not None:
+            raise self.stopped
         values = {"ledger": ledger.to_json(), "session_id": ledger.session_id or "", "render_id": ledger.render_id or ""}
-        self._write(values, retry_s=CHECKPOINT_RETRY_S)
+        try:
+            written = self._write(values)
+        except redis.RedisError as error:
+            reason = redact(str(error).split("\n")[0]) or type(error).__name__
+            self.stopped = LedgerUnwritableError(
+                f"cannot record what this job is about to pay for ({reason}); it pays for nothing more on this worker"
+                " and goes back to the queue"
+            )
+            raise self.stopped from error
+        if not written:
+            self.stopped = LeaseLostError()
+            raise self.stopped
 
     def warn(self, message: str) -> None:
         """Nothing to do now: the attempt keeps it, and it is written once, with the finished record."""
@@ -174,17 +210,17 @@ class _LedgerReporter:
     def reply(self, text: str) -> None:
         """Nothing to do now: the attempt keeps it, and it is written once, with the finished record."""
 
-    def _write(self, values: dict[str, str], retry_s: float) -> None:
-        deadline = time.monotonic() + retry_s
+    def _write(self, values: dict[str, str]) -> bool:
+        """A holder write that has landed (True) or was refused (False); raises the last Redis error once
+        the checkpoint window is spent. Blocking, and bounded by that window plus one command's timeout."""
+        deadline = time.monotonic() + self.context.checkpoint_window_s
         while True:
             try:
-                holder_write_now(self.context.client, self.identity, self.token, values)
-                return
-            except redis.RedisError as error:
+                return holder_write_now(self.context.client, self.identity, self.token, values)
+            except redis.RedisError:
                 if time.monotonic() >= deadline:
-                    log.warning("could not record %s for job %s: %s", ", ".join(values), self.identity, error)
-                    return
-                time.sleep(0.2)
+                    raise
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
 @dataclass(frozen=True)
@@ -203,6 +239,7 @@ class _LeasedJob:
         self.message = message
         self.identity = message.identity
         self.token = f"{context.name}:{uuid.uuid4().hex[:8]}"
+        self.reporter = _LedgerReporter(context, message, self.token)
 
     async def run(self) -> None:
         ledger, lease_s = self.context.ledger, self.context.settings.lease_s
@@ -240,7 +277,7 @@ class _LeasedJob:
                 return
             try:
                 if not await self.context.ledger.renew_lease(self.identity, self.token, self.context.settings.lease_s):
-                    log.warning("lost the lease of job %s; another worker may have taken it", self.identity)
+                    self.reporter.lose_lease()  # said once, when the attempt ends (_stand_down)
                     return
             except redis.RedisError as error:
                 log.warning("cannot renew the lease of job %s yet: %s", self.identity, error)
@@ -249,7 +286,7 @@ class _LeasedJob:
         ledger = self.context.ledger
         job = self.message.job
         paid = PaidLedger.from_json(record.get("ledger"))
-        on_record = _LedgerReporter(self.context, self.message, self.token)
+        on_record = self.reporter
 
         async def make(reporter: JobReporter) -> _Stored:
             with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:
@@ -266,7 +303,10 @@ class _LeasedJob:
         )
         await on_record.settle()  # a stage still being written must not land over how the job ended
         if isinstance(attempt.result, Failure):
-            await self._fail(attempt.result)
+            if on_record.stopped is not None:
+                await self._stand_down(on_record.stopped)
+            else:
+                await self._fail(attempt.result)
             return
         # The output is committed: a broker restart now must not send the job back to be rendered again.
         finished = {
@@ -330,10 +370,19 @@ class _LeasedJob:
             )
         )
 
+    async def _stand_down(self, reason: JoypixError) -> None:
+        """Stopped paying (``_LedgerReporter.stopped``): whatever else went wrong, the record is not ours to
+        write. The message comes back later, to find the job leased, finished, or free to take over with
+        the ledger its record keeps; Dramatiq itself never retries it."""
+        log.warning("job %s: %s", self.identity, reason)
+        await self.context.requeue_patiently(self.message, self.context.settings.lease_s)
+
     async def _hand_back(self, attempt: Attempt[_Stored]) -> None:
         """The worker is stopping: the job is queued again (the message goes back on the way out), its cloud
         ids stay for the next worker."""
         log.info("handing job %s back to the queue", self.identity)
+        if self.reporter.stopped is not None:
+            return  # another worker's record (or one Redis will not take): nothing of ours to write
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
 

@@ -88,6 +88,15 @@ async def run_turn(
     variation = session.variation
     invocation = agent.Invocation(variation)
     silent = state.knobs.vary_silence if variation.silent_thinking else 0.0
+
+    def answer(event: dict[str, Any]) -> str:
+        # The agent server keeps every whole event in the session's record (streamed chunks are not kept):
+        # that is how a client tells a step that ended from one still running.
+        if not event.get("partial"):
+            with state.lock:
+                session.events.append(event)
+        return frame(event)
+
     async for beat in _think(state, silent):
         yield beat
     if state.stopping.is_set():
@@ -95,9 +104,9 @@ async def run_turn(
     if state.take("refuse_next") or agent.refuses(text):
         with state.lock:
             state.counters.refusals += 1
-        yield frame(invocation.refusal())
+        yield answer(invocation.refusal())
         return
-    yield frame(invocation.function_call(text))
+    yield answer(invocation.function_call(text))
     if state.take("turn_error_next"):
         yield frame({"error": "The agent hit an internal error while editing; please try again."})
         return
@@ -110,11 +119,11 @@ async def run_turn(
     # Whatever the ratio, an agent that did not understand (part of) a prompt says so.
     understood = outcome.changed and not outcome.unknown
     speaks = not understood or agent.has_text(seed, turn, text, state.knobs.no_text_ratio)
-    yield frame(invocation.function_response(outcome.draft.summary(), complete=not speaks))
+    yield answer(invocation.function_response(outcome.draft.summary(), complete=not speaks))
     if speaks:
         events = invocation.text_events(agent.reply_for(outcome, seed, turn), seed)
         for event in events if streaming else events[-1:]:
-            yield frame(event)
+            yield answer(event)
     if variation.error_frame_after_edit and turn == 1 and outcome.changed:
         # Some agents report a failure of their own bookkeeping after the edit has landed.
         yield frame({"error": "The agent could not save its notes for this step."})

@@ -84,6 +84,19 @@ def test_the_agent_session_record_lists_each_user_message(client: Client, emulat
     assert [event["content"]["parts"][0]["text"] for event in users] == ["Animate this image into a 1-second clip."]
 
 
+def test_the_agent_session_record_keeps_the_whole_answer_after_the_message_and_no_streamed_chunk(
+    client: Client, emulator: Emulator
+) -> None:
+    emulator.state.knobs.no_text_ratio = 0.0  # the agent speaks, in streamed chunks and then whole
+    client.upload("photo.png", image_bytes())
+    client.turn("Animate this image into a 1-second clip.")
+    record = client.call("GET", f"/apps/nemo_agent/users/me/sessions/{client.session_id}").json()
+    events = record["events"]
+    assert events[0]["author"] == "user" and {event["author"] for event in events[1:]} == {"nemo_agent"}
+    assert not any(event.get("partial") for event in events)
+    assert events[-1]["turnComplete"] is True and "text" in events[-1]["content"]["parts"][0]
+
+
 def test_a_seed_draws_the_same_shapes_for_the_same_session_and_varies_across_sessions() -> None:
     assert draw(7, 0) == draw(7, 0)
     assert len({draw(7, ordinal) for ordinal in range(12)}) > 1
