@@ -18,6 +18,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     target = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     if target.exists():
         raise UsageError(f"{target} already exists; choose another name or remove it first")
-    target.write_text(init_recipe_text(target.stem), encoding="utf-8")
-    say(f"wrote {target}; edit it, then run: joypix run {target}")
+    folder = target.parent
+    made = not folder.is_dir()
+    try:
+        # As mkdir -p: `joypix init promos/summer.yaml` means "a recipe there", folder or not.
+        folder.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as file:
+            file.write(init_recipe_text(target.stem))
+    except FileExistsError as error:
+        if error.filename == str(target):  # written since the check above
+            raise UsageError(f"{target} already exists; choose another name or remove it first") from error
+        raise UsageError(f"cannot make the folder {error.filename}: a file has that name") from error
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror or 'I/O error'}") from error
+    made_note = f" (made the folder {folder})" if made else ""
+    say(f"wrote {target}{made_note}; edit it, then run: joypix run {target}")
     return EXIT_OK

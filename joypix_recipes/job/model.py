@@ -205,8 +205,40 @@ def input_hash(job_input: JobInput) -> str:
 
 
 def job_identity(job: Job, content_hash: str) -> str:
-    """Identity of a job: its input's content hash (``input_hash``, computed once per job) plus its specification."""
+    """Identity of a job: its input's content hash (``input_hash``, computed once per job), its specification,
+    and the bytes of every attached file (audio, fonts), so replacing one under the same name makes the clip again.
+
+    A job with no attached file keeps the identity it always had.
+    """
+    attached = attached_files(job)
+    if attached:
+        digests = ",".join(f"{len(name)}:{name}={attached_hash(Path(name))}" for name in attached)
+        content_hash = f"{content_hash}+{hashlib.sha256(digests.encode()).hexdigest()}"
     return hashlib.sha256(f"{content_hash}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
+
+
+_ATTACHED_HASHES: dict[tuple[str, int, int, int], str] = {}
+_ATTACHED_CACHE_SIZE = 256
+
+
+def attached_hash(path: Path) -> str:
+    """SHA-256 of an attached file, read once per (path, size, modification time, inode) however many jobs share it;
+    "unreadable" when it cannot be read (the job then fails on it, and a readable file later is a change)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return "unreadable"
+    # The inode too: a file replaced by a copy that kept the old one's size and time is still a new file.
+    key = (str(path), status.st_size, status.st_mtime_ns, status.st_ino)
+    if key not in _ATTACHED_HASHES:
+        try:
+            digest = hash_file(path)
+        except OSError:
+            return "unreadable"
+        if len(_ATTACHED_HASHES) >= _ATTACHED_CACHE_SIZE:
+            _ATTACHED_HASHES.pop(next(iter(_ATTACHED_HASHES)))
+        _ATTACHED_HASHES[key] = digest
+    return _ATTACHED_HASHES[key]
 
 
 POSTER_SUFFIX = ".jpg"

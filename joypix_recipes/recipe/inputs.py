@@ -7,7 +7,6 @@ is one source of several images. Misses come back as one-line problems for the p
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,14 +15,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from joypix_recipes.job.model import JobInput
+from joypix_recipes.recipe.globbing import GlobTooWide, bounded_glob, has_magic
 from joypix_recipes.recipe.model import InputSpec, Recipe
 from joypix_recipes.recipe.schema import input_issues
 from joypix_recipes.recipe.table import Table, Tables, is_table
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif"})
 """What a folder given as an input contributes (by name; the renderer checks the content)."""
-
-_GLOB_CHARACTERS = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,12 @@ def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
                 f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
             )
             continue
+        except GlobTooWide as error:
+            problems.append(f"{recipe.problem_at(spec.span, '')}input {error}")
+            continue
         if not matched:
             where = recipe.problem_at(spec.span, "")
-            what = _miss(pattern, recipe.directory, "not found")
+            what = _miss(pattern, recipe.directory, out, "not found")
             problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
         files += matched
     if spec.images is None:
@@ -115,8 +116,11 @@ def command_line_sources(
         except OSError as error:
             found += Sources(problems=(f"--input '{text}': cannot read it ({error.strerror or 'I/O error'})",))
             continue
+        except GlobTooWide as error:
+            found += Sources(problems=(f"--input {error}",))
+            continue
         if not files:
-            found += Sources(problems=(f"--input '{text}': {_miss(text, Path.cwd(), 'no such file or folder')}",))
+            found += Sources(problems=(f"--input '{text}': {_miss(text, Path.cwd(), out, 'no such file or folder')}",))
         elif not group:
             found += Sources(tuple(Source(path) for path in files))
         else:
@@ -197,33 +201,46 @@ def _command_line_table(text: str) -> Path | None:
 
 
 def _row_pictures(pattern: str, base: Path, out: Path) -> tuple[list[Path], list[str]]:
+    """The pictures a table cell names, relative to the table's folder ``base``; a glob must stay inside it."""
+    if _is_glob(pattern) and (Path(pattern).expanduser().is_absolute() or ".." in Path(pattern).parts):
+        return [], [
+            f"image '{pattern}' looks outside the table's folder; a glob in a table names pictures under"
+            f" {base}, so write it relative to the table, without '..'"
+        ]
     try:
         found = _expand(pattern, base, out)
     except OSError as error:
         return [], [f"cannot read image '{pattern}': {error.strerror or 'I/O error'}"]
+    except GlobTooWide as error:
+        return [], [f"image {error}"]
     if not found:
-        return [], [f"image '{pattern}' {_miss(pattern, base, 'not found')} (looked in {base})"]
+        return [], [f"image '{pattern}' {_miss(pattern, base, out, 'not found')} (looked in {base})"]
     return found, []
 
 
-def _miss(pattern: str, base: Path, missing: str) -> str:
+def _miss(pattern: str, base: Path, out: Path, missing: str) -> str:
     """Why ``pattern`` gave no images, in words."""
     try:
+        if _expand(pattern, base, None):
+            return (
+                f"matches only files in the output folder {out}, which inputs never come from (clips and their"
+                " posters are written there); give --out a folder of its own"
+            )
         if (base / Path(pattern).expanduser()).is_dir():
-            return "holds no images (.jpg, .png, .webp, .heic, .gif; the output folder is skipped)"
-    except OSError:
+            return "holds no images (.jpg, .png, .webp, .heic, .gif)"
+    except (OSError, GlobTooWide):
         pass
     return "matches no file" if _is_glob(pattern) else missing
 
 
 def _is_glob(text: str) -> bool:
-    return any(character in _GLOB_CHARACTERS for character in text)
+    return has_magic(text)
 
 
-def _expand(pattern: str, base: Path, out: Path) -> list[Path]:
-    """A file, a folder's images, or a glob's files, as sorted absolute paths.
+def _expand(pattern: str, base: Path, out: Path | None) -> list[Path]:
+    """A file, a folder's images, or a glob's files, as sorted absolute paths; raises GlobTooWide.
 
-    A folder or glob never yields files from the output folder (posters beside clips are JPEGs too).
+    A folder or glob never yields files from the output folder ``out`` (posters beside clips are JPEGs too).
     """
     candidate = absolute(base / Path(pattern).expanduser())
     if candidate.is_file():
@@ -235,11 +252,10 @@ def _expand(pattern: str, base: Path, out: Path) -> list[Path]:
             if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
         ]
     elif _is_glob(pattern):
-        matches = glob.glob(str(Path(pattern).expanduser()), root_dir=base, recursive=True)
-        found = [absolute(base / match) for match in matches if (base / match).is_file()]
+        found = [path for path in bounded_glob(str(Path(pattern).expanduser()), base) if is_file(path)]
     else:
         return []
-    return sorted({path for path in found if not path.is_relative_to(out)})
+    return sorted({path for path in found if out is None or not path.is_relative_to(out)})
 
 
 def is_file(path: Path) -> bool:

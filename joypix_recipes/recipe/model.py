@@ -208,17 +208,21 @@ def _input(document: Document, index: int, item: Any) -> InputSpec:
 
 
 def _table_columns(document: Document, directory: Path, tables: Tables) -> tuple[frozenset[str], list[Problem]]:
-    """The column names of the recipe's tables (vars its templates may use), or why a table cannot be read."""
+    """The column names of the recipe's tables (vars its templates may use), or why a table cannot be read whole."""
     columns: set[str] = set()
     problems: list[Problem] = []
     inputs = document.data.get("inputs") if isinstance(document.data, dict) else None
     for index, item in enumerate(inputs if isinstance(inputs, list) else []):
         if not isinstance(item, dict) or not isinstance(item.get("table"), str) or not is_table(item["table"]):
             continue
+        table = tables.table(directory / Path(item["table"]).expanduser())
         try:
-            columns.update(tables.columns(directory / Path(item["table"]).expanduser()))
+            columns.update(table.column_names())
         except PlanError as error:
             problems.append(document.problem(document.value_span(("inputs", index, "table")), str(error)))
+            continue
+        if table.failure is not None:  # read only in part (a quote never closed, too many rows): no run of it
+            problems.append(document.problem(document.value_span(("inputs", index, "table")), table.failure))
     return frozenset(columns), problems
 
 

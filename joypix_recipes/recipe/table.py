@@ -13,7 +13,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -133,6 +133,7 @@ class _Reader:
         self._columns: list[str] | None = None
         self._column_set: frozenset[str] = frozenset()
         self._picture = PICTURE_COLUMNS[0]
+        self._at_end = False
 
     def known_columns(self) -> tuple[str, ...] | None:
         """The column names once the header (or the first JSON object) has been read, else None."""
@@ -153,7 +154,9 @@ class _Reader:
         # csv.Error reports a cell over field_size_limit (a process-wide setting) or a broken quote.
         csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARACTERS))
         too_long: set[int] = set()
-        reader = csv.reader(self._bounded_lines(too_long), delimiter="\t" if self.kind == ".tsv" else ",")
+        delimiter = "\t" if self.kind == ".tsv" else ","
+        # strict: a quote left open fails at the end of the file instead of swallowing every row after it.
+        reader = csv.reader(self._bounded_lines(too_long), delimiter=delimiter, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as error:
@@ -167,7 +170,9 @@ class _Reader:
             try:
                 cells = next(reader, None)
             except csv.Error as error:
-                yield f"line {start}", f"cannot read the row ({error})"
+                if self._at_end:
+                    raise PlanError(self._unclosed_quote(start, delimiter)) from error
+                yield f"line {start}", _csv_problem(error)
                 continue
             if cells is None:
                 return
@@ -208,6 +213,7 @@ class _Reader:
         """The file's lines, each read with a cap: an over-long line is skipped (an empty line in its
         place keeps the numbering) and its number noted in ``too_long``, so it never sits in memory whole."""
         number = 0
+        self._at_end = False
         while line := self.file.readline(MAX_LINE_CHARACTERS + 1):
             number += 1
             if len(line) > MAX_LINE_CHARACTERS and not line.endswith("\n"):
@@ -216,6 +222,17 @@ class _Reader:
                     line = self.file.readline(MAX_LINE_CHARACTERS + 1)
                 line = "\n"
             yield line
+        self._at_end = True
+
+    def _unclosed_quote(self, start: int, delimiter: str) -> str:
+        """Why the file ended inside a record that began at line ``start``: the line its open quote is on."""
+        self.file.seek(0)
+        lines = enumerate(self._bounded_lines(set()), start=1)
+        opened = _open_quote_line(((number, line) for number, line in lines if number >= start), delimiter)
+        return (
+            f"{self.path} line {opened or start}: a quoted cell starts here and its quote is never closed, so every"
+            ' line after it would be read into that cell; close it with " (a quote inside a quoted cell is written "")'
+        )
 
     def _set_columns(self, names: list[str]) -> None:
         wrong = [name for name in names if not _VAR_NAME.match(name)]
@@ -266,6 +283,37 @@ class _Reader:
 
     def _missing(self, values: dict[str, str]) -> list[str]:
         return [name for name in self._columns or [] if name not in values] if len(values) < len(self._column_set) else []
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "expected after" in str(error):
+        return 'text follows the closing quote of a cell; quote the whole cell (a quote inside it is written "")'
+    return f"cannot read the row ({error})"
+
+
+def _open_quote_line(lines: Iterable[tuple[int, str]], delimiter: str) -> int | None:
+    """The number of the line where a quoted cell opens and is still open when ``lines`` end, read as the
+    csv module reads a record: a quote opens a cell only as its first character, and "" inside it is a quote."""
+    opened: int | None = None
+    at_cell_start = True
+    for number, line in lines:
+        index = 0
+        while index < len(line):
+            if opened is not None:
+                index = line.find('"', index)
+                if index < 0:
+                    break
+                if line.startswith('"', index + 1):
+                    index += 2
+                    continue
+                opened, at_cell_start, index = None, False, index + 1
+                continue
+            character = line[index]
+            if character == '"' and at_cell_start:
+                opened = number
+            at_cell_start = character in (delimiter, "\r", "\n")
+            index += 1
+    return opened
 
 
 def _text(value: Any) -> str:

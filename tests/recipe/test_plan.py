@@ -392,5 +392,5 @@ def test_globs_and_folders_never_take_files_from_the_output_folder(tmp_path: Pat
     write_image(tmp_path / "shoot" / "out" / "a.jpg", HEADER_ONLY)  # a poster from an earlier run
     recipe = recipe_at(tmp_path / "shoot", "version: 1\ninputs: ['**/*.jpg']\nsteps:\n  - prompt: hi\n")
     assert [job.input.path for job in plan_jobs(recipe).jobs] == [tmp_path / "shoot" / "a.jpg"]
-    with pytest.raises(PlanError, match="out': holds no images"):
+    with pytest.raises(PlanError, match="out': matches only files in the output folder"):
         plan_jobs(recipe, inputs=[str(tmp_path / "shoot" / "out")])

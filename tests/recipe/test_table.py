@@ -73,7 +73,7 @@ def test_bad_rows_are_named_by_line_and_the_good_rows_still_plan(tmp_path: Path,
     table = tmp_path / "data" / "t.csv"
     table.write_text(
         "image,title,price\nphotos/a.jpg,Amber,49\nphotos/missing.jpg,Gone,1\n,Empty,2\n"
-        '"photos/b.jpg,Cedar,32\n',
+        '"photos/b.jpg"x,Cedar,32\n',
         encoding="utf-8",
     )
     plan = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out", strict=False)
@@ -81,8 +81,28 @@ def test_bad_rows_are_named_by_line_and_the_good_rows_still_plan(tmp_path: Path,
     assert [job.vars["title"] for job in plan.jobs] == ["Amber"]
     assert rejected[0].startswith(f"{table} line 3: image 'photos/missing.jpg' not found")
     assert rejected[1] == f"{table} line 4: the image cell is empty"
-    assert rejected[2].startswith(f"{table} line 5: ")
+    assert rejected[2].startswith(f"{table} line 5: text follows the closing quote of a cell")
     assert len(rejected) == 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_a_quote_never_closed_refuses_the_table_at_the_line_it_opens_on(tmp_path: Path, photos: Path, suffix: str) -> None:
+    tab = "\t" if suffix == ".tsv" else ","
+    table = tmp_path / "data" / f"t{suffix}"
+    rows = ["image,title,price", "photos/a.jpg,Amber,49", 'photos/b.jpg,"Cedar ""large"",32', "photos/a.jpg,Ash,3", ""]
+    table.write_text("\n".join(row.replace(",", tab) for row in rows), encoding="utf-8")
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(_recipe(tmp_path, f"data/t{suffix}"))
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (3, 12)  # the table: entry in the recipe
+    assert problem.message.startswith(f"{table} line 3: a quoted cell starts here and its quote is never closed")
+
+
+def test_a_quoted_cell_may_span_lines_and_hold_quotes(tmp_path: Path, photos: Path) -> None:
+    table = tmp_path / "data" / "t.csv"
+    table.write_text('image,title,price\nphotos/a.jpg,"two\nlines, ""quoted""",1\nphotos/b.jpg,Cedar,2\n')
+    jobs = plan_jobs(load_recipe(_recipe(tmp_path, "data/t.csv")), out_dir=tmp_path / "out").jobs
+    assert [job.vars["title"] for job in jobs] == ['two\nlines, "quoted"', "Cedar"]
 
 
 def test_a_strict_plan_fails_on_a_bad_row(tmp_path: Path, photos: Path) -> None:

@@ -25,6 +25,8 @@ MAX_VALUE = 1_000_000
 """Largest text (in characters) or collection any step of a render may produce."""
 MAX_INT_BITS = 10_000
 """Largest integer a template may compute (about 3,000 digits)."""
+MAX_ITEMS = 20_000
+"""Items the lazy filters of one render (batch, slice, map, select...) may produce in all."""
 MAX_WORK = 10_000_000
 """Work units per render; a loop iteration or a call costs the template's length (what it may output)."""
 MAX_SECONDS = 1.0
@@ -48,6 +50,7 @@ class _Budget:
         self.unit = unit
         self.work = 0
         self.output = 0
+        self.items = 0
         self.deadline = time.monotonic() + MAX_SECONDS
 
     def emit(self, size: int) -> None:
@@ -55,8 +58,8 @@ class _Budget:
         if self.output > MAX_VALUE:
             raise LimitExceeded(f"the template writes more than {MAX_VALUE:,} characters while rendering")
 
-    def charge(self) -> None:
-        self.work += self.unit
+    def charge(self, units: int | None = None) -> None:
+        self.work += self.unit if units is None else units
         if self.work > MAX_WORK:
             raise LimitExceeded("the template loops or calls too many times; keep loops over short lists")
         if time.monotonic() > self.deadline:
@@ -76,11 +79,21 @@ def budget(template_length: int) -> Iterator[None]:
         _BUDGET.reset(token)
 
 
-def charge() -> None:
-    """Charge one loop iteration or call to the current render (nothing outside a render)."""
+def charge(units: int | None = None) -> None:
+    """Charge one loop iteration or call (or ``units`` of work) to the current render (nothing outside a render)."""
     current = _BUDGET.get()
     if current is not None:
-        current.charge()
+        current.charge(units)
+
+
+def _count_item(name: str) -> None:
+    """Charge one item a lazy filter produced; a render may produce MAX_ITEMS of them, whatever the chain."""
+    current = _BUDGET.get()
+    if current is not None:
+        current.items += 1
+        if current.items > MAX_ITEMS:
+            raise LimitExceeded(f"the filter '{name}' produces more than {MAX_ITEMS:,} items; keep lists short")
+        current.charge(1)
 
 
 def count_output(value: Any) -> Any:
@@ -175,9 +188,34 @@ def guard_filter(name: str, function: Callable[..., Any], passes_argument: bool)
         if values:
             check_size(values[0], f"the value given to the filter '{name}'")
             _check_growth(name, values[0], values[1:], keywords, method=False)
-        return check_size(function(*arguments, **keywords), f"the result of the filter '{name}'")
+        result = function(*arguments, **keywords)
+        if isinstance(result, Iterator):
+            # A lazy result (batch, slice, map, select...) is sized only as it is consumed, by ``list``
+            # or a loop: chained, such filters would build a huge value in one call without this.
+            return _bounded_items(name, result)
+        return check_size(result, f"the result of the filter '{name}'")
 
     return guarded
+
+
+def _bounded_items(name: str, items: Iterator[Any]) -> Iterator[Any]:
+    """``items`` as they come, refused once they are too many or add up to more than MAX_VALUE characters.
+
+    An item is measured one level deep: a list inside it was measured by the filter that made it.
+    """
+    produced = 0
+    for item in items:
+        _count_item(name)
+        produced += _shallow_weight(item) + 2
+        if produced > MAX_VALUE:
+            raise LimitExceeded(f"the filter '{name}' produces more than {MAX_VALUE:,} characters")
+        yield item
+
+
+def _shallow_weight(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return 2 + sum(len(item) + 2 if isinstance(item, str) else 4 for item in value)
+    return weight(value) if not isinstance(value, dict) else 2 + 4 * len(value)
 
 
 def guard_loop(iterable: Iterable[Any]) -> Iterator[Any]:

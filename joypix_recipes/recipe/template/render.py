@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+from joypix_recipes.atomic import STATE_FOLDER
 from joypix_recipes.errors import PlanError
 from joypix_recipes.printable import printable
 
@@ -48,6 +49,10 @@ class TemplateFailure(PlanError):
         self.detail = message
         self.line = line
         self.token = token
+
+
+class OverLimit(TemplateFailure):
+    """A template went over a bound on what one render may cost (``limits``)."""
 
 
 class UnsafeNameValue(TemplateFailure):
@@ -123,9 +128,17 @@ def check_template(text: str, role: Role, known_vars: Collection[str]) -> list[T
         tree = _parse(text, role)
     except TemplateSyntaxError as error:
         return [TemplateIssue(error.lineno or 1, f"template syntax: {error.message or 'invalid template'}")]
-    issues = _check_names(tree, known_vars)
+    issues = _check_filters_and_tests(tree)
+    if issues:  # the name checks compile the template, which an unknown filter stops
+        return issues
+    try:
+        issues = _check_names(tree, known_vars)
+    except TemplateSyntaxError as error:  # compiling found what parsing did not
+        return [TemplateIssue(error.lineno or 1, f"template syntax: {error.message or 'invalid template'}")]
     if role == "output":
         issues += _check_output_tree(tree)
+    if not issues:
+        issues = _check_constant_parts(tree, len(text))
     return sorted(issues, key=lambda issue: issue.line)
 
 
@@ -171,7 +184,8 @@ def parse_number(text: str, percent: bool = False) -> float | None:
 
 
 def safe_output_path(rendered: str) -> PurePosixPath:
-    """The rendered output name as a relative path that stays inside the output folder; raises TemplateFailure."""
+    """The rendered output name as a relative path that stays inside the output folder, out of its state
+    folder; raises TemplateFailure."""
     name = rendered.strip().replace("\\", "/")
     if not name:
         raise TemplateFailure("the output name renders to nothing")
@@ -182,6 +196,8 @@ def safe_output_path(rendered: str) -> PurePosixPath:
     path = PurePosixPath(name)
     if any(part == ".." for part in path.parts):
         raise TemplateFailure(f"the output name '{name}' leaves the output folder ('..')")
+    if _in_state_folder(name):
+        raise TemplateFailure(f"the output name '{name}' {_STATE}")
     if path.suffix.lower() != ".mp4":
         raise TemplateFailure(f"the output name '{name}' must end in .mp4")
     return path
@@ -198,7 +214,7 @@ def _guarded(call: Callable[[], Any], length: int) -> Any:
         with budget(length):
             return call()
     except LimitExceeded as error:
-        raise TemplateFailure(str(error), _template_line(error)) from None
+        raise OverLimit(str(error), _template_line(error)) from None
     except TemplateFailure:
         raise
     except UndefinedError as error:
@@ -404,6 +420,87 @@ def _check_names(tree: nodes.Node, known_vars: Collection[str]) -> list[Template
     return issues
 
 
+def _check_filters_and_tests(tree: nodes.Node) -> list[TemplateIssue]:
+    """A filter or test Jinja2 does not have; otherwise it fails only when the template is compiled or run."""
+    from difflib import get_close_matches
+
+    from jinja2 import nodes
+
+    environment = _environment()
+    issues: list[TemplateIssue] = []
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        assert isinstance(node, (nodes.Filter, nodes.Test))
+        kind, known = ("filter", environment.filters) if isinstance(node, nodes.Filter) else ("test", environment.tests)
+        if node.name in known:
+            continue
+        # Every name a template can spell: the guards the code generator inserts have spaces in theirs.
+        spellable = [name for name in known if " " not in name]
+        close = get_close_matches(node.name, spellable, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        issues.append(TemplateIssue(node.lineno, f"unknown {kind} '{node.name}'{hint}", node.name))
+    return issues
+
+
+def _check_constant_parts(tree: nodes.Node, length: int) -> list[TemplateIssue]:
+    """Render the parts of a template that read no name (``('x' * 999999)|batch(1)|list``) within the limits a
+    run has, so a part that would go over them for every input is refused here too, and as quickly."""
+    from joypix_recipes.recipe.template.limits import LimitExceeded, budget
+
+    try:
+        with budget(length):  # one budget for all the parts, as a run renders them all in one go
+            for part in _constant_parts(tree):
+                _render_part(part)
+    except LimitExceeded as error:
+        return [TemplateIssue(part.lineno, str(error))]
+    except Exception:  # noqa: BLE001 - any other failure depends on the branch a run takes; the run reports it
+        pass
+    return []
+
+
+def _constant_parts(tree: nodes.Node) -> Iterator[nodes.Expr]:
+    """The largest expressions that read no name and do something (a filter, a call, an operator)."""
+    from jinja2 import nodes
+
+    literal = (nodes.Const, nodes.TemplateData, nodes.List, nodes.Tuple, nodes.Dict, nodes.Pair, nodes.Keyword)
+    reads = (
+        nodes.Name,
+        nodes.NSRef,
+        nodes.ContextReference,
+        nodes.DerivedContextReference,
+        nodes.InternalName,
+        nodes.ImportedName,
+        nodes.EnvironmentAttribute,
+        nodes.ExtensionAttribute,
+    )
+
+    def reads_nothing(node: nodes.Node) -> bool:
+        if isinstance(node, nodes.Filter | nodes.Test) and node.node is None:
+            return False  # a {% filter %} block: its value is the block's body
+        return isinstance(node, literal + (nodes.Expr,)) and not isinstance(node, reads) and all(
+            reads_nothing(child) for child in node.iter_child_nodes()
+        )
+
+    def walk(node: nodes.Node) -> Iterator[nodes.Expr]:
+        if isinstance(node, nodes.Expr) and not isinstance(node, literal) and reads_nothing(node):
+            yield node
+            return
+        for child in node.iter_child_nodes():
+            yield from walk(child)
+
+    yield from walk(tree)
+
+
+def _render_part(part: nodes.Expr) -> None:
+    import copy
+
+    from jinja2 import nodes
+
+    environment = _environment()
+    body = nodes.Template([nodes.Output([copy.deepcopy(part)], lineno=part.lineno)], lineno=1)
+    body.set_environment(environment)
+    environment.from_string(body).render()
+
+
 def _unknown_var_message(name: str, known_vars: Collection[str]) -> str:
     message = f"undefined variable vars.{name}: nothing in the recipe defines it"
     from difflib import get_close_matches
@@ -457,12 +554,19 @@ def _climbs(text: str) -> bool:
     return data.strip() == ".." or data.startswith("../") or "/../" in data or data.rstrip().endswith("/..")
 
 
+def _in_state_folder(text: str) -> bool:
+    """Whether a path names the state folder as one of its folders (in any case: macOS and Windows ignore it)."""
+    return any(part.strip().casefold() == STATE_FOLDER for part in text.replace("\\", "/").split("/")[:-1])
+
+
+_STATE = f"is inside {STATE_FOLDER}/, where joypix keeps its own state (journal, lock, temp files); choose another folder"
 _ABSOLUTE = "the output name is an absolute path; give a name inside the output folder (use --out to choose the folder)"
 _CLIMBS = "the output name leaves the output folder ('..'); use --out to choose the folder"
 
 
 def _check_output_literal(text: str) -> list[TemplateIssue]:
     issues = [TemplateIssue(1, _ABSOLUTE)] if _is_absolute(text) else []
+    issues += [TemplateIssue(1, f"the output name {_STATE}", STATE_FOLDER)] if _in_state_folder(text) else []
     return issues + ([TemplateIssue(1, _CLIMBS, "..")] if _climbs(text) else [])
 
 
@@ -474,6 +578,9 @@ def _check_output_tree(tree: nodes.Node) -> list[TemplateIssue]:
     if literal and _leads(tree, literal[0]) and _is_absolute(literal[0].data):
         issues.append(TemplateIssue(literal[0].lineno, _ABSOLUTE))
     issues += [TemplateIssue(node.lineno, _CLIMBS, "..") for node in literal if _climbs(node.data)]
+    # Only the text before the first value is a folder for certain ("{{ vars.x }}.joypix/" may be a name).
+    if literal and _leads(tree, literal[0]) and _in_state_folder(literal[0].data):
+        issues.append(TemplateIssue(literal[0].lineno, f"the output name {_STATE}", STATE_FOLDER))
     return issues
 
 

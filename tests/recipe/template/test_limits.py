@@ -31,6 +31,9 @@ HOSTILE = {
         "{% set e = d ~ d %}{% set f = e ~ e %}{{ f|length }}",
         "characters",
     ),
+    "lazy filters chained": ("{{ ('x'*999999)" + "|batch(1)" * 8 + "|list }}", "produces more than"),
+    "a slice per character": ("{{ ('x'*999999)|slice(999999)|list }}", "produces more than"),
+    "a huge value per item": ("{{ ('x'*100000)|map('center', 999999)|list|length }}", "produces more than"),
 }
 
 
