@@ -21,7 +21,6 @@ from typing import Any
 from helpers.recipes import write_photo_batch
 from helpers.runs import start_joypix
 from helpers.video import probe
-
 from joypix_recipes.emulator import Emulator, Knobs
 from joypix_recipes.emulator.state import EmulatorState
 
