@@ -4,6 +4,7 @@ without a reader, and what was paid per session and per uploaded file."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -150,3 +151,27 @@ def test_knobs_are_settable_by_name_from_the_command_line() -> None:
     for wrong in ("nope=1", "url_shape=sideways", "credits=lots", "expire_first_link=maybe", "credits"):
         with pytest.raises(ValueError, match="--knob"):
             set_knob(knobs, wrong)
+
+
+def test_joypix_emulator_serves_with_the_knobs_its_flags_set(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "joypix_recipes", "emulator", "--port", "0", "--expire-first-link",
+               "--knob", "draft_shape=string"]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert "emulator listening on" in line, process.stderr.read() if process.poll() is not None else line
+            base_url = line.split(" on ", 1)[1].split()[0]
+            with httpx.Client(base_url=base_url, timeout=10, trust_env=False) as http:
+                client = Client(http)
+                client.login()
+                client.new_session()
+                assert isinstance(client.state()["data"]["draft"], str)
+        finally:
+            process.terminate()
+            process.wait(10)
+    bad = subprocess.run([*command[:5], "--knob", "no_such_knob=1"], capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert bad.returncode == 2 and "--knob" in bad.stderr
