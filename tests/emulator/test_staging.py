@@ -133,6 +133,7 @@ def test_paid_counts_turns_and_renders_per_session_and_per_uploaded_file(client:
     assert (paid.turns, paid.renders) == (3, 1)
     assert emulator.state.counters.renders_posted == 2
     assert emulator.state.paid_by_upload() == {"photo.png": (3, 1), "other.png": (2, 0)}
+    assert emulator.paid() == paid and emulator.paid_by_upload() == emulator.state.paid_by_upload()
 
 
 def test_knobs_are_settable_by_name_from_the_command_line() -> None:
