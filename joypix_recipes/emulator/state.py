@@ -68,9 +68,9 @@ class Knobs:
     """A render POST is taken (charged, recorded, rendering) and only then its reply held this long: a client
     killed meanwhile has paid for a render it never heard of."""
     expire_first_link: bool = False
-    """Download links are signed and short-lived: every poll of a completed render hands out a fresh one
-    (``/files/<id>.mp4?sig=<n>``) and the first one handed out for each render answers 403, as an expired
-    signed storage URL does; later ones work."""
+    """Download links are signed and short-lived: every reply showing a completed render (a poll, a state
+    read's ``generated_media``, a repeated POST) hands out a fresh one (``/files/<id>.mp4?sig=<n>``), and the
+    first one handed out for each render answers 403, as an expired signed storage URL does; later ones work."""
     stall_turn_next: int = 0
     """The next N accepted turns stay silent but alive (heartbeats only) for ``stall_turn_s`` before their
     events. Like every turn, they finish on the server even if the client has gone."""
