@@ -16,16 +16,17 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.auth import Credentials
 from joypix_recipes.api.codes import RenderNotFound, file_too_large_error, unsupported_file_error
 from joypix_recipes.api.download import Downloader
-from joypix_recipes.api.envelope import as_int, as_text
+from joypix_recipes.api.envelope import as_draft, as_int, as_text
 from joypix_recipes.api.home import record_session
 from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
 from joypix_recipes.api.pace import RenderPace
+from joypix_recipes.api.render_reading import read_render
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
 from joypix_recipes.api.turns import TurnLanding, TurnRequest, read_landing, run_turn
@@ -148,16 +149,16 @@ class NemoClient:
         name = PurePosixPath(url.split("?")[0].rstrip("/")).name
         if "." in name:
             check_uploadable(name, display=url)
-        return await self._upload(session_id, lambda _: {"json": {"url": url}}, name, url)
+        # The JSON shape is not documented: both spellings in one body, for a server that reads either.
+        return await self._upload(session_id, lambda _: {"json": {"url": url, "urls": [url]}}, name, url)
 
     async def state(self, session_id: str) -> SessionState:
         """The session's current state; every part of it may be missing (an empty session)."""
         path = api.STATE_PATH.format(session_id=session_id)
         answer = await self._transport.request("GET", path, what="reading the session state", repeat="always")
         data = answer.data
-        draft = api.dig(data, api.DRAFT_PATHS)
-        if draft is not None and not isinstance(draft, dict):
-            raise ProtocolError("reading the session state: the draft is not a JSON object")
+        wire_draft = api.dig(data, api.DRAFT_PATHS)
+        draft = as_draft(wire_draft, "reading the session state")
         bind_id = api.dig_text(data, api.BIND_ID_PATHS)
         self._bind_id = bind_id or self._bind_id
         nested = data.get("state")
@@ -170,6 +171,7 @@ class NemoClient:
             generated_media=list(generated) if isinstance(generated, list) else [],
             bind_id=bind_id,
             media_listed=isinstance(media, list),
+            wire_draft=wire_draft if draft else None,
         )
 
     async def turn(
@@ -238,27 +240,17 @@ class NemoClient:
         raise ServerError(f"{what} failed; try again later")  # pragma: no cover
 
     async def render_status(self, render_id: str) -> RenderStatus:
-        """One poll of a render (RenderNotFound for an unknown id); an unknown status word means "running"."""
+        """One poll of a render (RenderNotFound for an unknown id), read liberally (``api.render_reading``)."""
         path = api.RENDER_STATUS_PATH.format(render_id=render_id)
         answer = await self._transport.request("GET", path, what=f"checking render {render_id}", repeat="always")
-        data = answer.data
-        word = (api.dig_text(data, api.RENDER_STATUS_PATHS) or "").strip().lower()
-        url = api.dig_text(data, api.RENDER_URL_PATHS)
-        phase: Literal["running", "done", "failed"]
-        if word in api.RENDER_FAILED_WORDS:
-            phase = "failed"
-        elif word in api.RENDER_DONE_WORDS or (not word and url):
-            phase = "done"
-        else:
-            phase = "running"
-        progress = data.get("progress")
+        reading = read_render(answer.data, self.settings.base_url)
         return RenderStatus(
             render_id=render_id,
-            status=word,
-            phase=phase,
-            progress=float(progress) if isinstance(progress, (int, float)) and not isinstance(progress, bool) else 0.0,
-            url=url if url and url.startswith(("http://", "https://")) else None,
-            error=api.dig_text(data, api.RENDER_ERROR_PATHS),
+            status=reading.status,
+            phase=reading.phase,
+            progress=reading.progress,
+            url=reading.url,
+            error=reading.error,
             retry_after=answer.retry_after,
         )
 
@@ -305,19 +297,23 @@ class NemoClient:
             except RequestFailed as failure:
                 if failure.unsent:
                     raise  # it never left, and the transport already tried again
-                state = await self.state(session_id)
-                landed = find_media(state.video_infos, name)
-                if landed is not None:
-                    log.info("%s failed but the session lists the file; using it", what)
-                    return landed
-                if not state.media_listed:
-                    raise StepInDoubtError(
-                        f"{what}: {failure} and the session state does not list its files, so it was not sent "
-                        "again (an upload is counted once); run the job again"
-                    ) from failure
+                # A file that did arrive may still be ingesting: look a few times before calling it missing.
+                for look in range(1 + api.UPLOAD_GRACE_LOOKS):
+                    if look:
+                        await self._sleep(self.settings.poll_interval_s)
+                    state = await self.state(session_id)
+                    landed = find_media(state.video_infos, name)
+                    if landed is not None:
+                        log.info("%s failed but the session lists the file; using it", what)
+                        return landed
+                    if not state.media_listed:
+                        raise StepInDoubtError(
+                            f"{what}: {failure} and the session state does not list its files, so it was not sent "
+                            "again (an upload is counted once); run the job again"
+                        ) from failure
                 if sends == 2:
                     raise
-                log.info("the session does not list %s; uploading it again", name)
+                log.info("the session still does not list %s; uploading it again", name)
         raise ServerError(f"{what} failed; try again later")  # pragma: no cover
 
     async def _render_exists(self, render_id: str, session_id: str) -> bool:

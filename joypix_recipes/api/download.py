@@ -22,6 +22,14 @@ log = get_logger()
 MAX_DOWNLOAD_BYTES = 4 * 1024**3
 
 
+EXPIRED_LINK_STATUSES = frozenset({401, 403, 410})
+"""What a signed storage URL answers once its signature has expired (assumed from common storage services)."""
+
+
+class DownloadLinkExpired(ServerError):
+    """The download link was refused as expired or unauthorised; a fresh poll of the render gives a new one."""
+
+
 class _Retryable(Exception):
     """A download attempt that may succeed if tried again."""
 
@@ -60,6 +68,10 @@ class Downloader:
         async with self._http.stream("GET", url) as response:
             if response.status_code >= 500:
                 raise _Retryable(f"HTTP {response.status_code}")
+            if response.status_code in EXPIRED_LINK_STATUSES:
+                raise DownloadLinkExpired(
+                    f"the download link was refused (HTTP {response.status_code}); it may have expired"
+                )
             if response.status_code != 200:
                 raise ServerError(f"downloading the exported video failed (HTTP {response.status_code})")
             expected = response.headers.get("content-length")

@@ -48,9 +48,12 @@ ENVELOPE_DATA: Final = "data"
 KeyPath = tuple[str | int, ...]
 DRAFT_PATHS: Final[tuple[KeyPath, ...]] = (("draft",), ("state", "draft"))
 RENDER_URL_PATHS: Final[tuple[KeyPath, ...]] = (
-    ("url",), ("output", "url"), ("download_url",), ("downloadUrl",), ("output",), ("result", "url"),
-    ("file", "url"), ("files", 0, "url"),
+    ("url",), ("output", "url"), ("download_url",), ("downloadUrl",), ("video_url",), ("videoUrl",),
+    ("output",), ("output", "video_url"), ("output", "download_url"),
+    ("result", "url"), ("result", "video_url"), ("result", "videoUrl"), ("result", "download_url"),
+    ("result", "downloadUrl"), ("result",), ("file", "url"), ("files", 0, "url"), ("outputs", 0, "url"),
 )  # fmt: skip
+"""Where a finished render's link may be; a relative link is resolved against the API base URL."""
 BIND_ID_PATHS: Final[tuple[KeyPath, ...]] = (("bind_id",), ("state", "bind_id"), ("bindId",))
 SESSION_ID_PATHS: Final[tuple[KeyPath, ...]] = (("session_id",), ("sessionId",), ("session", "session_id"), ("session", "id"))
 USER_ID_PATHS: Final[tuple[KeyPath, ...]] = (("user_id",), ("userId",), ("user", "id"))
@@ -63,11 +66,31 @@ MEDIA_NAME_PATHS: Final[tuple[KeyPath, ...]] = (
     ("name",), ("file", "name"), ("media", "name"), ("files", 0, "name"), ("items", 0, "name"),
 )  # fmt: skip
 MEDIA_LIST_PATHS: Final[tuple[KeyPath, ...]] = (("video_infos",), ("state", "video_infos"))
-RENDER_ERROR_PATHS: Final[tuple[KeyPath, ...]] = (("error",), ("message",), ("error", "message"), ("reason",))
-RENDER_STATUS_PATHS: Final[tuple[KeyPath, ...]] = (("status",), ("state",), ("phase",))
-# Status words we know the meaning of; any other word means "still going" until the deadline.
-RENDER_DONE_WORDS: Final = frozenset({"completed", "complete", "succeeded", "success", "done", "finished", "ready"})
-RENDER_FAILED_WORDS: Final = frozenset({"failed", "failure", "error", "errored", "cancelled", "canceled"})
+RENDER_ERROR_PATHS: Final[tuple[KeyPath, ...]] = (
+    ("error", "message"), ("error",), ("errorMessage",), ("error_message",), ("reason",), ("failReason",),
+    ("fail_reason",), ("message",),
+)  # fmt: skip
+"""Where a render's failure reason may be, for the message shown."""
+RENDER_ERROR_EVIDENCE_PATHS: Final = RENDER_ERROR_PATHS[:-1]
+"""The same without ``message``: a plain message ("rendering your video") is no proof of failure."""
+RENDER_STATUS_PATHS: Final[tuple[KeyPath, ...]] = (("status",), ("state",), ("phase",), ("result", "status"))
+RENDER_PROGRESS_PATHS: Final[tuple[KeyPath, ...]] = (("progress",), ("percent",), ("percentage",), ("result", "progress"))
+# Status words (lower case, "-" and " " read as "_"). A word in neither list, or a number, is judged by the
+# rest of the reply (render_reading): a download link means done, an error message means failed.
+RENDER_DONE_WORDS: Final = frozenset({
+    "completed", "complete", "succeeded", "succeed", "success", "successful", "done", "finished", "finish",
+    "ready", "ok", "rendered", "exported", "available", "published", "uploaded",
+})  # fmt: skip
+RENDER_FAILED_WORDS: Final = frozenset({
+    "failed", "failure", "fail", "error", "errored", "cancelled", "canceled", "cancel", "aborted", "abort",
+    "rejected", "timeout", "timed_out", "expired", "killed", "terminated",
+})  # fmt: skip
+RENDER_RUNNING_WORDS: Final = frozenset({
+    "queued", "queue", "queueing", "pending", "waiting", "submitted", "created", "accepted", "scheduled",
+    "starting", "started", "running", "rendering", "processing", "in_progress", "working", "encoding",
+    "uploading", "compositing",
+})  # fmt: skip
+"""Words known to mean "still going": with a link and a progress figure under 100 the link is not trusted yet."""
 
 SSE_CONTENT_TYPE: Final = "text/event-stream"
 
@@ -80,6 +103,9 @@ TURN_DEADLINE_S: Final = 60 * 60.0
 """Assumed: a turn that keeps sending heartbeats for an hour is stuck; we stop waiting (never re-send)."""
 STILL_WORKING_EVERY_S: Final = 120.0
 MAX_UPLOAD_BYTES: Final = 200 * 1024 * 1024
+UPLOAD_GRACE_LOOKS: Final = 2
+"""After a doubtful upload whose file the state does not list, look again this many times, a poll interval
+apart, before sending it again: a file that arrived may still be ingesting (assumed)."""
 
 ACCEPTED_SUFFIXES: Final = frozenset(
     {

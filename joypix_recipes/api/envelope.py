@@ -7,6 +7,7 @@ the code itself (so 402, 429 and 5xx read the same with or without a body).
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -81,3 +82,21 @@ def as_int(value: Any) -> int:
 def as_text(value: Any) -> str | None:
     """A text field, None when missing or empty."""
     return str(value) if value not in (None, "") else None
+
+
+def as_draft(value: Any, what: str) -> dict[str, Any] | None:
+    """A draft as an object: an object as it is, a string holding a JSON object parsed; None when absent.
+
+    Some servers send the draft as JSON text inside the JSON reply; that is read, not refused. Anything
+    else (a string that is not a JSON object, a list, a number) is a ProtocolError.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{what}: the draft is not a JSON object")
+    return value

@@ -36,6 +36,14 @@ class SessionState:
     bind_id: str | None = None
     media_listed: bool = False
     """Whether the reply carried a media list at all (only then can it prove a file never arrived)."""
+    wire_draft: Any = None
+    """The draft exactly as the service sent it: the object, or the string holding it. This is what goes
+    back to the service in a render, so a draft that came as a string goes back as the same string."""
+
+    @property
+    def draft_to_send(self) -> Any:
+        """The draft to put in a render request: the service's own value, untouched (its type included)."""
+        return self.wire_draft if self.wire_draft is not None else self.draft
 
 
 @dataclass(frozen=True)

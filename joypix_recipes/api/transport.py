@@ -19,7 +19,14 @@ from typing import Any, Literal
 import httpx
 
 from joypix_recipes.api import endpoints as api
-from joypix_recipes.api.auth import Credentials, TokenCache, TokenProvider, new_client_id
+from joypix_recipes.api.auth import (
+    ClientIdRateLimited,
+    ClientIdRejected,
+    ClientIds,
+    Credentials,
+    TokenCache,
+    TokenProvider,
+)
 from joypix_recipes.api.codes import error_for
 from joypix_recipes.api.envelope import Answer, read_answer, server_failure
 from joypix_recipes.api.settings import ClientSettings
@@ -120,7 +127,12 @@ class Transport:
     def __init__(self, settings: ClientSettings, sleep: Callable[[float], Awaitable[None]]) -> None:
         self.settings = settings
         self.sleep = sleep
-        self.tokens = TokenProvider(TokenCache(settings.home, settings.base_url), self._fetch_anonymous)
+        self.tokens = TokenProvider(
+            TokenCache(settings.home, settings.base_url),
+            ClientIds(settings.home, settings.base_url),
+            self._fetch_anonymous,
+            self.wait_rate_limit,
+        )
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
         # One cookie jar for every pool: a cookie the service sets (a load balancer's, say) goes back
         # with every later request, whichever pool carries it.
@@ -225,36 +237,39 @@ class Transport:
         log.info("rate limited; waiting %.1f s", wait)
         await self.sleep(min(wait, self.settings.max_wait_s))
 
-    async def _fetch_anonymous(self) -> tuple[str, str, float]:
-        """POST anonymous-token with a fresh client id per attempt (documented: one token per id per 7 days)."""
-        waited = False
+    async def _fetch_anonymous(self, client_id: str) -> tuple[str, float]:
+        """POST anonymous-token for ``client_id``; a doubt (no answer, a 5xx) is asked again with the same id.
+
+        The service gives one token per client id per 7 days, so a doubtful call may already have issued
+        ours: a new id would open a second anonymous account. A 400 or 429 goes to the caller (TokenProvider).
+        """
+        headers = {**self.settings.attribution(), api.HEADER_CLIENT_ID: client_id}
+        what = "getting an anonymous token"
         for attempt in range(1, self.settings.retry.attempts + 1):
-            client_id = new_client_id()
-            headers = {**self.settings.attribution(), api.HEADER_CLIENT_ID: client_id}
             try:
                 response = await self.http.post(api.ANONYMOUS_TOKEN_PATH, headers=headers)
             except httpx.TransportError as error:
                 if attempt == self.settings.retry.attempts:
                     raise ServerError(f"cannot reach {self.settings.base_url} to get a token; check the network") from error
+                log.info("%s: network error (%s); asking again with the same client id", what, type(error).__name__)
                 await self.sleep(self.settings.retry.delay(attempt))
                 continue
-            answer = read_answer(response, "getting an anonymous token")
+            answer = read_answer(response, what)
             if answer.code == api.CODE_OK:
                 token = answer.data.get("token")
                 if not isinstance(token, str) or not token:
-                    raise ProtocolError("getting an anonymous token: the service returned none")
+                    raise ProtocolError(f"{what}: the service returned none")
                 remember_secret(token)
                 expires_in = answer.data.get("expires_in")
                 lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else float(api.TOKEN_LIFETIME_S)
-                return token, client_id, lifetime
+                return token, lifetime
             if answer.code == api.CODE_MISSING_CLIENT_ID:
-                continue  # this call is where the documented 400 rule belongs: a fresh id comes next
-            if answer.code == api.CODE_RATE_LIMITED and not waited:
-                waited = True
-                await self.wait_rate_limit(answer.retry_after)
-                continue
+                raise ClientIdRejected()
+            if answer.code == api.CODE_RATE_LIMITED:
+                raise ClientIdRateLimited(answer.retry_after)
             if server_failure(answer.code) and attempt < self.settings.retry.attempts:
+                log.info("%s: HTTP %s; asking again with the same client id", what, answer.code)
                 await self.sleep(self.settings.retry.delay(attempt))
                 continue
-            raise error_for(answer.code, answer.message, what="getting an anonymous token")
-        raise ServerError("getting an anonymous token kept failing; try again later")
+            raise error_for(answer.code, answer.message, what=what)
+        raise ServerError(f"{what} kept failing; try again later")

@@ -6,12 +6,13 @@ import argparse
 
 from joypix_recipes.cli.boundary import EXIT_OK
 from joypix_recipes.cli.streams import say
+from joypix_recipes.errors import UsageError
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C, with the fault knobs the flags set."""
     from joypix_recipes.emulator.server import serve
-    from joypix_recipes.emulator.state import Knobs
+    from joypix_recipes.emulator.state import Knobs, set_knob
 
     knobs = Knobs(
         turn_latency=args.turn_latency,
@@ -20,7 +21,16 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         no_text_ratio=args.no_text_ratio,
         export_blocked=args.export_blocked,
         vary=args.vary,
+        hold_render_reply_s=args.hold_render_reply,
+        expire_first_link=args.expire_first_link,
+        stall_turn_next=args.stall_turns,
+        stall_turn_s=args.stall_turn_seconds,
     )
+    for assignment in args.knob:
+        try:
+            set_knob(knobs, assignment)
+        except ValueError as error:
+            raise UsageError(str(error)) from error
 
     def _ready(base_url: str, download_url: str) -> None:
         say(f"emulator listening on {base_url} (downloads from {download_url}); Ctrl-C stops it")

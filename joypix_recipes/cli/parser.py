@@ -84,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--vary", type=int, default=None, metavar="SEED", help="give each session undocumented shapes of its own, drawn from SEED"
     )
+    emulator.add_argument(
+        "--hold-render-reply", type=float, default=0.0, metavar="SECONDS",
+        help="take (and charge) each render POST, then hold its reply this long",
+    )
+    emulator.add_argument(
+        "--expire-first-link", action="store_true", help="sign download links; each render's first link answers 403"
+    )
+    emulator.add_argument("--stall-turns", type=int, default=0, metavar="N", help="the next N turns stay silent but alive")
+    emulator.add_argument("--stall-turn-seconds", type=float, default=30.0, metavar="SECONDS", help="how long a stalled turn stays silent")
+    emulator.add_argument(
+        "--knob", action="append", default=[], metavar="NAME=VALUE",
+        help="set any fault knob (emulator/state.py Knobs), e.g. --knob ingest_delay_s=2; repeatable",
+    )
 
     watch = commands.add_parser("watch", help="run a recipe on every image dropped into a folder")
     watch.add_argument("folder", nargs="?", metavar="DIR")

@@ -11,7 +11,8 @@ from joypix_recipes.emulator.state import (
     Counters,
     EmulatorState,
     Knobs,
+    Paid,
     RecordedRequest,
 )
 
-__all__ = ["Counters", "Emulator", "EmulatorState", "Knobs", "RecordedRequest", "serve"]
+__all__ = ["Counters", "Emulator", "EmulatorState", "Knobs", "Paid", "RecordedRequest", "serve"]

@@ -4,6 +4,7 @@ and the download origin (finished files, no auth), each wrapped in the request r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -57,6 +58,23 @@ def _bad_request(message: str) -> JSONResponse:
     return envelope(code=422, message=message, status=422)
 
 
+def _gateway_failure() -> Response:
+    """What a client hears when a gateway loses the service's reply: a 502 without the envelope."""
+    return Response(b"<html><body>502 Bad Gateway</body></html>", status_code=502, media_type="text/html")
+
+
+_STATUS_CODES = {"queued": 0, "rendering": 1, "completed": 2, "failed": 3}
+_ODD_WORDS = {"queued": "waiting", "rendering": "working", "completed": "ok", "failed": "aborted"}
+
+
+async def _hold(state: EmulatorState, seconds: float) -> None:
+    """Wait ``seconds``, or less if the emulator stops meanwhile."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while not state.stopping.is_set() and loop.time() < until:
+        await asyncio.sleep(min(0.05, until - loop.time()))
+
+
 async def _json_body(request: Request) -> dict[str, Any] | None:
     try:
         body = await request.json()
@@ -71,6 +89,8 @@ class Api:
     def __init__(self, state: EmulatorState, farm: RenderFarm) -> None:
         self.state = state
         self.farm = farm
+        self.turns: set[asyncio.Task[None]] = set()
+        """Turns still running on the server, readers or not."""
 
     def routes(self) -> list[Route]:
         """The API origin's routing table."""
@@ -84,6 +104,8 @@ class Api:
             Route("/apps/{app}/users/{uid}/sessions/{sid}", self.agent_session, methods=["GET"]),
             Route("/api/render/proxy/lambda", self.start_render, methods=["POST"]),
             Route("/api/render/proxy/lambda/{render_id}", self.render_status, methods=["GET"]),
+            # Relative download links (``url_shape="relative"``) resolve against this origin.
+            Route("/files/{name}", Downloads(self.state).file, methods=["GET", "HEAD"]),
         ]
 
     def _refuse(self, request: Request, problem: str, *, status: int = 400, code: int | None = None) -> JSONResponse:
@@ -112,6 +134,8 @@ class Api:
         client_id = request.headers.get("x-client-id", "").strip()
         if not client_id:
             return envelope(code=400, message="Missing X-Client-Id header.", status=400)
+        with self.state.lock:
+            self.state.counters.token_client_ids.append(client_id)
         with self.state.lock:  # check and issue as one step, so twin requests get one token
             recent = self.state.client_recently_issued(client_id)
             record = None if recent else self.state.issue_token(client_id)
@@ -122,6 +146,8 @@ class Api:
                 status=429,
                 headers={"Retry-After": seconds_header(self.state.knobs.retry_after)},
             )
+        if self.state.take("drop_token_reply_next"):
+            return _gateway_failure()  # issued, but the client never hears of it
         data = {"token": record.token, "expires_in": int(self.state.knobs.token_lifetime), "credits": self.state.knobs.credits}
         return envelope(data)
 
@@ -172,10 +198,12 @@ class Api:
         limit = self.state.knobs.max_upload_bytes
         try:
             if content_type == judge.JSON_TYPE:
-                body = await _json_body(request)
-                if body is None or not isinstance(body.get("url"), str):
-                    return _bad_request('A URL upload needs a JSON body {"url": "https://..."}.')
-                received = await fetch_url(body["url"], self.state.uploads_dir, media_id, limit)
+                url = _upload_url(await _json_body(request), self.state.knobs.url_upload_field)
+                if url is None:
+                    field = self.state.knobs.url_upload_field
+                    shape = '{"url": "https://..."}' if field == "url" else '{"urls": ["https://..."]}'
+                    return _bad_request(f"A URL upload needs a JSON body {shape}.")
+                received = await fetch_url(url, self.state.uploads_dir, media_id, limit)
             else:
                 declared = request.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
@@ -186,11 +214,16 @@ class Api:
         except UploadRefused as refusal:
             await _drain(request)
             return envelope(code=refusal.code, message=refusal.message)
-        media = StoredMedia(media_id, received.name, received.type, received.size, received.path, session.session_id)
+        listed_at = self.state.clock() + max(self.state.knobs.ingest_delay_s, 0.0)
+        media = StoredMedia(
+            media_id, received.name, received.type, received.size, received.path, session.session_id, listed_at
+        )
         self.state.add_media(media)
         with self.state.lock:
             session.media.append(media)
             session.draft = agent.attach_upload(session.draft, media)
+        if self.state.take("drop_upload_reply_next"):
+            return _gateway_failure()  # stored, but the client never hears of it
         return envelope(session.variation.upload_reply(media.info()))
 
     async def credits(self, request: Request) -> Response:
@@ -216,9 +249,13 @@ class Api:
         with self.state.lock:
             renders = [r for r in self.state.renders.values() if r.session_id == session.session_id]
             generated = [self._render_info(r, variation) for r in renders]
+            draft: Any = timeline.wire_draft(session.draft, variation)
+            if self.state.knobs.draft_shape == "string":
+                draft = json.dumps(draft, separators=(",", ":"))
+            now = self.state.clock()
             body = {
-                "draft": timeline.wire_draft(session.draft, variation),
-                "video_infos": [variation.decorate(media.info()) for media in session.media],
+                "draft": draft,
+                "video_infos": [variation.decorate(media.info()) for media in session.media if media.listed_at <= now],
                 "generated_media": generated,
             }
         if self.state.knobs.state_shape == "nested":
@@ -248,10 +285,10 @@ class Api:
         if session is None or (session.user_id is not None and body["user_id"] != session.user_id):
             return _session_lost(status=404)  # the agent server keys sessions by app, user and session
         with self.state.lock:
-            self.state.counters.turns += 1
+            self.state.count_paid_turn(session.session_id)
             session.events.append(agent.user_event(text))
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        frames = run_turn(self.state, session, text, streaming=body.get("streaming") is not False)
+        frames = run_turn(self.state, session, text, streaming=body.get("streaming") is not False, tasks=self.turns)
         return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
 
     async def agent_session(self, request: Request) -> Response:
@@ -298,7 +335,8 @@ class Api:
             return self._refuse(request, f"the body lacks {', '.join(missing)}", status=422, code=422)
         if not isinstance(body["id"], str) or not _RENDER_ID.match(body["id"]):
             return _bad_request("A render needs an id made of letters, digits, _ and -.")
-        if not isinstance(body["draft"], dict) or not isinstance(body["output"], dict):
+        posted_draft = _draft_object(body["draft"])
+        if posted_draft is None or not isinstance(body["output"], dict):
             return self._refuse(request, "draft and output must be JSON objects", status=422, code=422)
         with state.lock:
             existing = state.renders.get(body["id"])
@@ -308,12 +346,14 @@ class Api:
         if session is None:
             return _session_lost()
         with state.lock:
-            if body["draft"] != timeline.wire_draft(session.draft, session.variation):
+            if posted_draft != timeline.wire_draft(session.draft, session.variation):
                 state.counters.drafts_altered += 1
+            if isinstance(body["draft"], str) != (state.knobs.draft_shape == "string"):
+                state.counters.drafts_retyped += 1
             draft = timeline.apply_output(session.draft, body["output"])
             if body["id"] in state.renders:  # a concurrent duplicate POST won the race
                 return envelope(self._render_info(state.renders[body["id"]], session.variation))
-            cost = state.charge_render()
+            cost = state.charge_render(session.session_id)
             if cost is None:
                 link = f"https://nemovideo.ai/register?bind={session.bind_id}"
                 return envelope(
@@ -326,7 +366,10 @@ class Api:
             state.renders[record.render_id] = record
             state.counters.renders_started += 1
         self.farm.submit(record)
-        return envelope(session.variation.decorate({"id": record.render_id, "status": session.variation.status_word(record.status)}))
+        if state.knobs.hold_render_reply_s > 0:
+            await _hold(state, state.knobs.hold_render_reply_s)  # taken and paid; the reply is what is late
+        reply = {"id": record.render_id, "status": self._status_value(record, session.variation)}
+        return envelope(session.variation.decorate(reply))
 
     async def render_status(self, request: Request) -> Response:
         """A render's status and, once completed, its download URL on the other origin."""
@@ -354,19 +397,57 @@ class Api:
         session = self.state.sessions.get(record.session_id)
         return session.variation if session is not None else PLAIN
 
+    def _status_value(self, record: RenderRecord, variation: Variation) -> str | int:
+        words = self.state.knobs.render_words
+        if words == "numeric":
+            return _STATUS_CODES[record.status]
+        if words == "odd":
+            return _ODD_WORDS[record.status]
+        return variation.status_word(record.status)
+
     def _render_info(self, record: RenderRecord, variation: Variation) -> dict[str, Any]:
-        info: dict[str, Any] = {"id": record.render_id, "status": variation.status_word(record.status)}
-        if variation.shows_progress and not self.state.knobs.hide_render_progress:
-            info["progress"] = self.farm.progress(record)
+        knobs = self.state.knobs
+        info: dict[str, Any] = {"id": record.render_id, "status": self._status_value(record, variation)}
+        if variation.shows_progress and not knobs.hide_render_progress:
+            progress = self.farm.progress(record)
+            info["progress"] = round(progress / 100, 3) if knobs.progress_scale == "fraction" else progress
         if record.status == "completed":
-            url = f"{self.state.download_base_url}/files/{record.render_id}.mp4"
-            if self.state.knobs.url_shape == "nested":
+            path = f"/files/{record.render_id}.mp4"
+            if knobs.expire_first_link:
+                record.links += 1  # every link handed out is freshly signed
+                path += f"?sig={record.links}"
+            url = path if knobs.url_shape == "relative" else f"{self.state.download_base_url}{path}"
+            if knobs.url_shape == "nested":
                 info["output"] = {"url": url}
+            elif knobs.url_shape == "result":
+                info["result"] = {"video_url": url, "format": "mp4"}
+            elif knobs.url_shape == "relative":
+                info["url"] = url
             else:
                 variation.place_url(info, url)
         if record.status == "failed":
             info["error"] = record.error
         return variation.decorate(info)
+
+
+def _upload_url(body: dict[str, Any] | None, field: str) -> str | None:
+    """The URL a JSON upload names in ``field`` (``url``: a string; ``urls``: a list whose first item is one)."""
+    if body is None:
+        return None
+    value = body.get(field)
+    if field == "urls":
+        value = value[0] if isinstance(value, list) and value else None
+    return value if isinstance(value, str) and value else None
+
+
+def _draft_object(draft: Any) -> dict[str, Any] | None:
+    """A posted draft as an object: an object as it is, or a string holding one (as ``draft_shape="string"`` serves it)."""
+    if isinstance(draft, str):
+        try:
+            draft = json.loads(draft)
+        except ValueError:
+            return None
+    return draft if isinstance(draft, dict) else None
 
 
 async def _drain(request: Request) -> None:
@@ -395,11 +476,15 @@ class Downloads:
         return [Route("/files/{name}", self.file, methods=["GET", "HEAD"])]
 
     async def file(self, request: Request) -> Response:
-        """Serve a completed render's MP4."""
+        """Serve a completed render's MP4; with ``expire_first_link``, a render's first signed link is refused."""
         name: str = request.path_params["name"]
         with self.state.lock:
             record = self.state.renders.get(name.removesuffix(".mp4")) if name.endswith(".mp4") else None
             ready = record is not None and record.status == "completed" and record.path is not None
+            if ready and self.state.knobs.expire_first_link and request.query_params.get("sig") in (None, "1"):
+                self.state.counters.links_refused += 1
+                return Response(b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                                status_code=403, media_type="application/xml")  # fmt: skip
             if ready and request.method == "GET":
                 self.state.counters.downloads += 1
         if not ready or record is None or record.path is None:

@@ -22,7 +22,7 @@ import uvicorn
 
 from joypix_recipes.emulator.app import create_app
 from joypix_recipes.emulator.renders import RenderFarm
-from joypix_recipes.emulator.state import EmulatorState, Knobs
+from joypix_recipes.emulator.state import EmulatorState, Knobs, Paid
 from joypix_recipes.emulator.stream import hide_dropped_stream_logs
 from joypix_recipes.errors import JoypixError, UsageError
 
@@ -70,6 +70,14 @@ class Emulator:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+    def paid(self) -> Paid:
+        """What was paid per session id, ``(turns, renders)``, with ``.turns``/``.renders`` totals."""
+        return self.state.paid()
+
+    def paid_by_upload(self) -> dict[str, tuple[int, int]]:
+        """Per uploaded file name: ``(turns, renders)`` paid in the sessions it was uploaded to."""
+        return self.state.paid_by_upload()
 
     def start(self) -> Self:
         """Bind both ports, start serving, and return once both origins accept connections."""

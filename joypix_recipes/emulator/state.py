@@ -9,8 +9,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import types
+import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,7 +51,9 @@ class Knobs:
     export_blocked: bool = False  # render POSTs answered 402
     server_errors_next: int = 0  # API requests answered 503
     state_shape: Literal["flat", "nested"] = "flat"  # data.draft or data.state.draft
-    url_shape: Literal["flat", "nested"] = "flat"  # data.url or data.output.url
+    url_shape: Literal["flat", "nested", "relative", "result"] = "flat"
+    """Where a finished render's link is: ``data.url``, ``data.output.url``, ``data.url`` as a path on the
+    API origin (``/files/<id>.mp4``, served there too), or ``data.result.video_url``."""
     render_fail_next: int = 0  # renders that end "failed" (credits refunded)
     stub_render: bool = False  # a one-second solid MP4 of the draft's size instead of a real render
     poll_retry_after: float | None = None  # Retry-After on polls of unfinished renders
@@ -60,6 +64,66 @@ class Knobs:
     vary: int | None = None  # a seed: each session draws undocumented shapes of its own (emulator.variation)
     vary_silence: float = 0.3  # how long a varied session's turn stays silent (no heartbeat) before its events
     refuse_next: int = 0  # turns refused with an errorCode event (edit not applied)
+    hold_render_reply_s: float = 0.0
+    """A render POST is taken (charged, recorded, rendering) and only then its reply held this long: a client
+    killed meanwhile has paid for a render it never heard of."""
+    expire_first_link: bool = False
+    """Download links are signed and short-lived: every reply showing a completed render (a poll, a state
+    read's ``generated_media``, a repeated POST) hands out a fresh one (``/files/<id>.mp4?sig=<n>``), and the
+    first one handed out for each render answers 403, as an expired signed storage URL does; later ones work."""
+    stall_turn_next: int = 0
+    """The next N accepted turns stay silent but alive (heartbeats only) for ``stall_turn_s`` before their
+    events. Like every turn, they finish on the server even if the client has gone."""
+    stall_turn_s: float = 30.0
+    draft_shape: Literal["object", "string"] = "object"
+    """``string``: the state serves its draft as a JSON object encoded in a string (and render POSTs may send
+    it back either way)."""
+    render_words: Literal["plain", "odd", "numeric"] = "plain"
+    """How render polls name their status: ours; ``odd`` words (``waiting``/``working``, ``ok``, ``aborted``);
+    or ``numeric`` codes (0 queued, 1 rendering, 2 completed, 3 failed)."""
+    progress_scale: Literal["percent", "fraction"] = "percent"
+    """``fraction``: render progress goes from 0.0 to 1.0 instead of 0 to 100."""
+    url_upload_field: Literal["url", "urls"] = "url"
+    """Which field a URL upload's JSON body is read from: ``{"url": ...}`` or only ``{"urls": [...]}``."""
+    ingest_delay_s: float = 0.0
+    """An upload is listed in the state's media (``video_infos``) only this long after it was stored."""
+    drop_upload_reply_next: int = 0
+    """Uploads stored (and listed, after the ingest delay) whose reply is then a gateway's 502."""
+    drop_token_reply_next: int = 0
+    """Anonymous-token calls whose token is issued and then answered with a gateway's 502."""
+
+
+def set_knob(knobs: Knobs, assignment: str) -> None:
+    """Apply ``NAME=VALUE`` (``joypix emulator --knob``) to ``knobs``; ValueError says what is wrong, in one line."""
+    name, sep, text = assignment.partition("=")
+    name = name.strip().replace("-", "_")
+    known = {f.name for f in fields(Knobs)}
+    if not sep or name not in known:
+        raise ValueError(f"--knob {assignment!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(known))}")
+    kind = typing.get_type_hints(Knobs)[name]
+    setattr(knobs, name, _knob_value(name, kind, text.strip()))
+
+
+def _knob_value(name: str, kind: Any, text: str) -> Any:
+    options = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
+    if type(None) in options and text.lower() in ("none", ""):
+        return None
+    for option in (o for o in options if o is not type(None)):
+        if typing.get_origin(option) is Literal:
+            if text in typing.get_args(option):
+                return text
+            raise ValueError(f"--knob {name}: expected one of {', '.join(map(str, typing.get_args(option)))}")
+        if option is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"--knob {name}: expected true or false")
+        try:
+            return option(text)
+        except (TypeError, ValueError):
+            continue
+    raise ValueError(f"--knob {name}: {text!r} is not a valid value")
 
 
 @dataclass
@@ -79,7 +143,29 @@ class Counters:
     turns_posted: int = 0  # every POST /run_sse, accepted or not
     renders_posted: int = 0  # every POST of a render, duplicates included
     drafts_altered: int = 0  # render POSTs whose draft differs from the session's as last served
+    drafts_retyped: int = 0  # render POSTs whose draft came back as another JSON type (string/object) than served
     refusals: int = 0
+    turns_paid: dict[str, int] = field(default_factory=dict)
+    """Per session id: turns accepted (their user message recorded, so credited), whatever became of them."""
+    renders_paid: dict[str, int] = field(default_factory=dict)
+    """Per session id: renders charged (a duplicate POST of a known id is not charged again)."""
+    links_refused: int = 0  # downloads of an expired link (``expire_first_link``)
+    token_client_ids: list[str] = field(default_factory=list)
+    """The X-Client-Id of every anonymous-token call that carried one, in order."""
+
+
+class Paid(dict[str, tuple[int, int]]):
+    """What was paid per session id, as ``(turns, renders)``; ``turns`` and ``renders`` are the totals."""
+
+    @property
+    def turns(self) -> int:
+        """Turns paid in all sessions."""
+        return sum(turns for turns, _ in self.values())
+
+    @property
+    def renders(self) -> int:
+        """Renders paid in all sessions."""
+        return sum(renders for _, renders in self.values())
 
 
 class HeaderMap(dict[str, str]):
@@ -147,6 +233,8 @@ class StoredMedia:
     size: int
     path: Path
     session_id: str
+    listed_at: float = 0.0
+    """When (state clock) the file shows in its session's media list (``ingest_delay_s`` after the upload)."""
 
     def info(self) -> dict[str, Any]:
         """The upload reply's ``data``."""
@@ -184,6 +272,8 @@ class RenderRecord:
     started_at: float | None = None
     error: str | None = None
     path: Path | None = None
+    links: int = 0
+    """Signed download links handed out so far (``expire_first_link``)."""
 
 
 class EmulatorState:
@@ -301,20 +391,56 @@ class EmulatorState:
             self.media[media.media_id] = media
             self.counters.uploads += 1
 
+    def count_paid_turn(self, session_id: str) -> None:
+        """Record an accepted turn: its user message is in the session, so the agent runs and it is paid."""
+        with self.lock:
+            self.counters.turns += 1
+            paid = self.counters.turns_paid
+            paid[session_id] = paid.get(session_id, 0) + 1
+
+    def paid(self) -> Paid:
+        """What was paid, per session id: ``(turns accepted, renders charged)``; ``.turns``/``.renders`` sum them."""
+        with self.lock:
+            counters = self.counters
+            sessions = set(counters.turns_paid) | set(counters.renders_paid)
+            return Paid(
+                {sid: (counters.turns_paid.get(sid, 0), counters.renders_paid.get(sid, 0)) for sid in sorted(sessions)}
+            )
+
+    def paid_by_upload(self) -> dict[str, tuple[int, int]]:
+        """Per uploaded file name: ``(turns, renders)`` paid in the sessions that file was uploaded to.
+
+        A session counts once per name however often the file went into it; a file uploaded to several
+        sessions (a lost session's replacement, a rerun) sums what they all paid.
+        """
+        paid = self.paid()
+        with self.lock:
+            sessions_of: dict[str, set[str]] = {}
+            for media in self.media.values():
+                sessions_of.setdefault(media.name, set()).add(media.session_id)
+        totals: dict[str, tuple[int, int]] = {}
+        for name, sessions in sorted(sessions_of.items()):
+            turns = sum(paid.get(sid, (0, 0))[0] for sid in sessions)
+            renders = sum(paid.get(sid, (0, 0))[1] for sid in sessions)
+            totals[name] = (turns, renders)
+        return totals
+
     def count_edit(self, session_id: str) -> None:
         """Record that a turn changed this session's draft."""
         with self.lock:
             edits = self.counters.edits_applied
             edits[session_id] = edits.get(session_id, 0) + 1
 
-    def charge_render(self) -> int | None:
-        """Freeze one render's cost and return it; None when the balance cannot pay it."""
+    def charge_render(self, session_id: str) -> int | None:
+        """Freeze one render's cost, count it as paid by the session, and return it; None when it cannot pay."""
         with self.lock:
             cost = self.knobs.render_cost
             if self.knobs.credits <= 0 or self.knobs.credits < cost:
                 return None
             self.knobs.credits -= cost
             self.frozen_credits += cost
+            paid = self.counters.renders_paid
+            paid[session_id] = paid.get(session_id, 0) + 1
             return cost
 
     def settle_render(self, cost: int, refund: bool) -> None:

@@ -188,7 +188,7 @@ def test_url_input_is_uploaded_as_json(emulator: Emulator, settings: ClientSetti
         run(upload, settings)
     assert "http://127.0.0.1:9/photo.png" in str(caught.value)
     (request,) = api_requests(emulator, "POST", "/api/upload-video")
-    assert request.body == {"url": "http://127.0.0.1:9/photo.png"}
+    assert request.body == {"url": "http://127.0.0.1:9/photo.png", "urls": ["http://127.0.0.1:9/photo.png"]}
 
 
 def test_unreachable_service_raises_server_error_not_an_httpx_exception(tmp_path: Path) -> None:
