@@ -208,7 +208,7 @@ class NemoClient:
         return TurnResult(tuple(replies), before, after, sends, interrupted)
 
     async def start_render(
-        self, session_id: str, draft: dict[str, Any], output: dict[str, Any] | None = None, *, render_id: str | None = None
+        self, session_id: str, draft: Any, output: dict[str, Any] | None = None, *, render_id: str | None = None
     ) -> str:
         """POST an export of ``draft`` (sent as given) under ``render_id`` (new when None); a render is posted once.
 

@@ -314,15 +314,17 @@ class _CloudJob:
 
     async def _post_render(self) -> str:
         assert self.session_id is not None
-        draft = (await self.client.state(self.session_id)).draft
-        if not draft:
+        state = await self.client.state(self.session_id)
+        if not state.draft:
             raise ProtocolError(f"{self.job.label}: the session has no timeline after the steps")
         render_id = self.repost_id or new_render_id()
         # Kept before the POST leaves: a run killed while it is in flight finds the render by this id.
         self._record(self.ledger.with_render(render_id))
         self.reporter.stage("starting the export")
         # The session's draft, exactly as the service gave it: it goes back to the service untouched.
-        return await self.client.start_render(self.session_id, draft, render_output(self.job), render_id=render_id)
+        return await self.client.start_render(
+            self.session_id, state.draft_to_send, render_output(self.job), render_id=render_id
+        )
 
     # ---- render and download ---------------------------------------------------------------------
 

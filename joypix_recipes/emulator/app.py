@@ -224,6 +224,8 @@ class Api:
             session.draft = agent.attach_upload(session.draft, media)
         if self.state.take("drop_upload_reply_next"):
             return _gateway_failure()  # stored, but the client never hears of it
+        if self.state.knobs.hold_upload_reply_s > 0:
+            await _hold(self.state, self.state.knobs.hold_upload_reply_s)  # stored; the reply is what is late
         return envelope(session.variation.upload_reply(media.info()))
 
     async def credits(self, request: Request) -> Response:
@@ -489,6 +491,8 @@ class Downloads:
                 self.state.counters.downloads += 1
         if not ready or record is None or record.path is None:
             return envelope(code=404, message="No such file.", status=404)
+        if self.state.knobs.hold_download_s > 0 and request.method == "GET":
+            await _hold(self.state, self.state.knobs.hold_download_s)
         return FileResponse(record.path, media_type="video/mp4", filename=name)
 
 

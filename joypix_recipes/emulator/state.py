@@ -64,6 +64,11 @@ class Knobs:
     vary: int | None = None  # a seed: each session draws undocumented shapes of its own (emulator.variation)
     vary_silence: float = 0.3  # how long a varied session's turn stays silent (no heartbeat) before its events
     refuse_next: int = 0  # turns refused with an errorCode event (edit not applied)
+    hold_upload_reply_s: float = 0.0
+    """An upload is stored (and listed) and only then its reply held this long: a client killed meanwhile
+    has paid for an upload it never heard of."""
+    hold_download_s: float = 0.0
+    """A download of a finished render waits this long before its body starts: a client can be killed in it."""
     hold_render_reply_s: float = 0.0
     """A render POST is taken (charged, recorded, rendering) and only then its reply held this long: a client
     killed meanwhile has paid for a render it never heard of."""

@@ -33,6 +33,7 @@ def test_a_render_made_elsewhere_is_fetched_by_id_through_an_expired_first_link(
             ledger = journal.ledger(tmp_path / "out" / "p0.mp4")
         assert ledger is not None and ledger.render_id is not None
 
+        cloud.state.knobs.expire_first_link = True  # links handed out from now on: the first one of the render is refused
         target = tmp_path / "elsewhere" / "clip.mp4"
         target.parent.mkdir()
         fetched = run_joypix(["fetch", ledger.render_id, "--out", str(target), "--base-url", cloud.base_url], env=env)
@@ -40,6 +41,7 @@ def test_a_render_made_elsewhere_is_fetched_by_id_through_an_expired_first_link(
         assert fetched.stdout.strip() == f"saved {target} (480x480, 1.0 s)"
         assert probe(target)["size"] == (480, 480)
         assert cloud.state.counters.renders_started == 1 and cloud.state.counters.turns == 1
+        assert cloud.state.counters.links_refused == 1
         assert [path.name for path in target.parent.iterdir()] == ["clip.mp4"]
 
         unknown = run_joypix(["fetch", "render_0_missing", "--base-url", cloud.base_url], tmp_path, env=env)

@@ -67,6 +67,32 @@ def test_the_first_signed_link_of_each_render_is_refused_as_expired_and_later_on
     assert emulator.state.counters.links_refused == 1 and emulator.state.counters.downloads == 1
 
 
+def test_a_held_upload_reply_comes_after_the_file_is_stored_and_listed(client: Client, emulator: Emulator) -> None:
+    emulator.state.knobs.hold_upload_reply_s = 2.0
+    with pytest.raises(httpx.ReadTimeout):
+        client.http.post(
+            f"/api/upload-video/nemo_agent/me/{client.session_id}",
+            files={"file": ("held.png", image_bytes())},
+            headers=client.headers(),
+            timeout=0.5,
+        )
+    assert emulator.state.counters.uploads == 1
+    listed = client.state()["data"]["video_infos"]
+    assert [entry["name"] for entry in listed] == ["held.png"]
+
+
+def test_a_held_download_starts_its_body_only_after_the_hold(client: Client, emulator: Emulator) -> None:
+    emulator.state.knobs.stub_render = True
+    assert _post_render(client, _small_draft(client), render_id="render_slow").json()["code"] == 0
+    url = _completed(client, "render_slow")["url"]
+    emulator.state.knobs.hold_download_s = 1.0
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        started = time.monotonic()
+        served = http.get(url)
+    assert served.status_code == 200 and time.monotonic() - started >= 0.9
+    assert emulator.state.counters.downloads == 1
+
+
 def _open_turn_and_leave(client: Client, text: str) -> list[str]:
     """Start a turn, read until its first heartbeat, then hang up."""
     headers = {**client.headers(), "Accept": "text/event-stream"}
