@@ -15,6 +15,13 @@ REDACTED = "<redacted>"
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 # The user-info part of a URL (``http://user:password@host``): a password the user put in --base-url.
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@")
+# A query parameter (``?password=...``, ``&X-Amz-Signature=...``) whose name says it carries a secret.
+_QUERY_PARAMETER = re.compile(r"([?&;])([A-Za-z0-9_.~%+-]+)=([^&;#\s'\"<>]*)")
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "pwd", "pass", "pw", "token", "key", "apikey", "secret", "signature", "sig", "auth",
+     "authorization", "credential", "credentials", "jwt", "bearer"}
+)
+_SECRET_PARTS = ("password", "passwd", "token", "secret", "signature", "credential", "apikey", "accesskey")
 _SECRETS: set[str] = set()
 
 
@@ -24,10 +31,25 @@ def remember_secret(secret: str) -> None:
         _SECRETS.add(secret)
 
 
+def secret_parameter(name: str) -> bool:
+    """Whether a URL query parameter of this name carries a secret (``password``, ``api_key``, ``X-Amz-Signature``)."""
+    lowered = name.lower()
+    words = re.split(r"[-_.~+%]", lowered)
+    return any(word in _SECRET_WORDS for word in words) or any(part in lowered for part in _SECRET_PARTS)
+
+
+def _redact_parameter(match: re.Match[str]) -> str:
+    if not match.group(3) or not secret_parameter(match.group(2)):
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}={REDACTED}"
+
+
 def redact(text: str) -> str:
-    """``text`` with bearer credentials, URL passwords and every remembered secret replaced by ``<redacted>``."""
+    """``text`` with bearer credentials, URL passwords, secret query parameters and every remembered secret
+    replaced by ``<redacted>``."""
     text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
     text = _URL_CREDENTIALS.sub(lambda match: match.group(1) + REDACTED + "@", text)
+    text = _QUERY_PARAMETER.sub(_redact_parameter, text)
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, REDACTED)

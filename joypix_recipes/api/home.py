@@ -9,6 +9,7 @@ so one process's entry never overwrites another's.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -45,15 +46,33 @@ class HomeError(UsageError):
 
 
 def ensure_home(home: Path) -> Path:
-    """Create ``home`` readable by the user only (0700) if it is missing; HomeError when it cannot be used."""
+    """Create ``home`` readable by the user only (0700) if it is missing, and any folder above it that is
+    missing too (they would tell others where the token lives); HomeError when it cannot be used."""
     try:
         if not home.is_dir():
-            home.parent.mkdir(parents=True, exist_ok=True)
-            home.mkdir(mode=0o700)
-            os.chmod(home, 0o700)  # the umask may have taken bits away; never added any
+            missing = [folder for folder in (home, *home.parents) if not folder.exists()]
+            for folder in reversed(missing):
+                with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                    folder.mkdir(mode=0o700)
+                    os.chmod(folder, 0o700)  # the umask may have taken bits away; never added any
+            if not home.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(home))
     except OSError as e:
         raise _home_error(home, e) from e
     return home
+
+
+def check_home(home: Path) -> None:
+    """HomeError unless ``home`` is, or can be created as, a folder this user can write to; creates nothing.
+
+    Checked before any work starts, so an unusable home is a usage error, not a failure of every job."""
+    existing = next((folder for folder in (home, *home.parents) if folder.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise _home_error(home, NotADirectoryError(errno.ENOTDIR, f"{existing} is not a folder"))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _home_error(home, PermissionError(errno.EACCES, f"{existing} is not writable"))
 
 
 def _home_error(home: Path, error: OSError) -> HomeError:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import joypix_recipes
 from joypix_recipes.api import endpoints as api
-from joypix_recipes.api.home import default_home
+from joypix_recipes.api.home import check_home, default_home
 from joypix_recipes.errors import UsageError
 from joypix_recipes.redact import redact
 
@@ -56,6 +56,9 @@ class ClientSettings:
     max_wait_s: float = 900.0
     """Cap on any Retry-After we honour."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry_unreachable: bool = True
+    """Whether a connection the service's host refused (or that found no host) is tried again; a command that
+    only reads the account says at once that the service does not answer instead of backing off for seconds."""
 
     def attribution(self) -> dict[str, str]:
         """The three attribution headers every request carries."""
@@ -118,6 +121,12 @@ def check_base_url(url: str) -> str:
         raise UsageError(f"the base URL {shown} is not a valid URL ({reason}); write it as https://host[:port]") from error
     if not parts.hostname:
         raise UsageError(f"the base URL {shown} names no host; write it as https://host[:port]")
+    if "@" in parts.netloc:
+        # httpx would send them as Basic auth in place of the Bearer token, which the service then refuses.
+        raise UsageError(
+            f"the base URL {shown} carries a user name or password; the service takes a token (NEMO_TOKEN),"
+            " so write it as https://host[:port]"
+        )
     if port == 0:
         raise UsageError(f"the base URL {shown} has port 0; give a port from 1 to 65535")
     return url
@@ -128,17 +137,25 @@ def resolve_settings(
     poll_interval: float | None = None,
     language: str | None = None,
     home: Path | None = None,
+    *,
+    require_home: bool = True,
     **overrides: object,
 ) -> ClientSettings:
-    """Settings from explicit values, else JOYPIX_* environment variables, else the defaults."""
+    """Settings from explicit values, else JOYPIX_* environment variables, else the defaults.
+
+    With ``require_home``, a home folder that cannot be used is a UsageError now, before any job has started.
+    """
     url = check_base_url((base_url or os.environ.get(api.ENV_BASE_URL) or api.PRODUCTION_BASE_URL).strip().rstrip("/"))
     if poll_interval is not None and not poll_interval > 0:
         raise UsageError("the poll interval must be a positive number of seconds")
+    home = home or default_home()
+    if require_home:
+        check_home(home)
     return ClientSettings(
         base_url=url,
         poll_interval_s=poll_interval or _env_poll_interval() or api.DEFAULT_POLL_INTERVAL_S,
         language=language or detect_language(),
-        home=home or default_home(),
+        home=home,
         platform=detect_platform(),
         **overrides,  # type: ignore[arg-type]
     )

@@ -31,7 +31,7 @@ from joypix_recipes.api.codes import error_for
 from joypix_recipes.api.envelope import Answer, read_answer, server_failure
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.errors import JoypixError, ProtocolError, ServerError
-from joypix_recipes.redact import get_logger, remember_secret
+from joypix_recipes.redact import get_logger, redact, remember_secret
 
 log = get_logger()
 
@@ -197,12 +197,13 @@ class Transport:
             except httpx.TransportError as error:
                 attempt += 1
                 unsent = isinstance(error, UNSENT_ERRORS)
-                if (repeat == "always" or (repeat == "unsent" and unsent)) and attempt < self.settings.retry.attempts:
+                if (repeat == "always" or (repeat == "unsent" and unsent)) and self._may_retry(error, attempt):
                     log.info("%s: network error (%s); retrying", what, type(error).__name__)
                     await self.sleep(self.settings.retry.delay(attempt))
                     continue
                 raise RequestFailed(
-                    f"{what}: cannot reach {self.settings.base_url}; check the network", unsent=unsent
+                    f"{what}: cannot reach {redact(self.settings.base_url)}{_why(error)}; check the network",
+                    unsent=unsent,
                 ) from error
             answer = read_answer(response, what)
             log.debug("%s %s -> HTTP %s code %s", method, path, response.status_code, answer.code)
@@ -218,6 +219,12 @@ class Transport:
                     continue
                 raise RequestFailed(f"{what}: the service failed (HTTP {answer.code}); try again later")
             raise await self.error(answer, what, file_name)
+
+    def _may_retry(self, error: httpx.TransportError, attempt: int) -> bool:
+        """Whether a network error on try number ``attempt`` is worth another try."""
+        if isinstance(error, httpx.ConnectError) and not self.settings.retry_unreachable:
+            return False
+        return attempt < self.settings.retry.attempts
 
     async def error(self, answer: Answer, what: str, file_name: str | None = None) -> JoypixError:
         """The typed error for a refused request; a 2001 looks the bind id up first when it is unknown."""
@@ -249,8 +256,10 @@ class Transport:
             try:
                 response = await self.http.post(api.ANONYMOUS_TOKEN_PATH, headers=headers)
             except httpx.TransportError as error:
-                if attempt == self.settings.retry.attempts:
-                    raise ServerError(f"cannot reach {self.settings.base_url} to get a token; check the network") from error
+                if not self._may_retry(error, attempt):
+                    raise ServerError(
+                        f"cannot reach {redact(self.settings.base_url)}{_why(error)} to get a token; check the network"
+                    ) from error
                 log.info("%s: network error (%s); asking again with the same client id", what, type(error).__name__)
                 await self.sleep(self.settings.retry.delay(attempt))
                 continue
@@ -273,3 +282,15 @@ class Transport:
                 continue
             raise error_for(answer.code, answer.message, what=what)
         raise ServerError(f"{what} kept failing; try again later")
+
+
+def _why(error: httpx.TransportError) -> str:
+    """`` (connection refused)`` when the host said no at once: the service is not running there."""
+    seen: BaseException | None = error
+    for _ in range(10):  # httpx wraps httpcore's error, which wraps the socket's
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return " (connection refused)"
+        seen = seen.__cause__ or seen.__context__
+    return ""

@@ -28,13 +28,16 @@ def place_attachments(job: Job, names: Iterable[str], folder: Path) -> tuple[Job
     """Where each attachment (by the name the job uses) goes under ``folder`` on the worker, and the job
     that reads them from there.
 
-    Returns the job (its absolute paths rewritten, its recipe path moved into ``folder`` when a prompt
-    names a file) and, for each name, the local path the caller fetches it to.
+    Returns the job (its absolute paths rewritten, its recipe path moved into ``folder``) and, for each
+    name, the local path the caller fetches it to. The job never reads the worker's own disk: a file it
+    names without an attachment points into ``folder`` too, where the renderer finds it missing, and a
+    file a prompt names is looked for only in the stand-in recipe folder.
     """
     targets: dict[str, Path] = {}
     moved: dict[str, str] = {}
     recipe_folder = folder / "recipe"
-    for number, name in enumerate(sorted(names)):
+    names = sorted(names)
+    for number, name in enumerate(names):
         if Path(name).is_absolute():
             target = folder / "attached" / f"{number:03d}-{Path(name).name}"
             moved[name] = str(target)
@@ -44,10 +47,11 @@ def place_attachments(job: Job, names: Iterable[str], folder: Path) -> tuple[Job
                 continue  # never written outside the job's folder; the renderer then says the file is missing
             target = recipe_folder.joinpath(*relative.parts)
         targets[name] = target
+    for name in attached_files(job):
+        if name not in moved:
+            moved[name] = str(folder / "missing" / (Path(name).name or "file"))
     placed = with_attached_files(job, moved)
-    if any(not Path(name).is_absolute() for name in targets):
-        placed = replace(placed, recipe_path=recipe_folder / job.recipe_path.name)
-    return placed, targets
+    return replace(placed, recipe_path=recipe_folder / (job.recipe_path.name or "recipe.yaml")), targets
 
 
 def _prompt_audio_names(job: Job) -> list[str]:

@@ -6,6 +6,10 @@ heartbeats, never because a job is slow, so a cloud render that takes an hour st
 
 from __future__ import annotations
 
+import json
+import logging
+from typing import Any
+
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
@@ -22,6 +26,68 @@ QUEUES = ("local", "nemo")
 
 CONNECT_TIMEOUT_S = 5.0
 _MAINTENANCE_SCALE = 1_000_000
+_MESSAGE_FIELDS = {"queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"}
+
+log = logging.getLogger("joypix_recipes.cluster")
+
+
+class _GuardedRedisBroker(RedisBroker):
+    """Dramatiq's Redis broker, but a message on the queue that is not one of ours (undecodable, another
+    actor's, the wrong shape) is dropped with one log line instead of crashing the consumer with a traceback
+    and coming back forever."""
+
+    def do_fetch(self, queue_name: str, prefetch: int) -> list[Any]:
+        fetched: list[Any] = self._dispatch("fetch")(queue_name, prefetch)  # type: ignore[no-untyped-call]
+        kept = []
+        for data in fetched:
+            problem = message_problem(data, queue_name)
+            if problem is None:
+                kept.append(data)
+                continue
+            log.error("dropping a message on queue %s that is not a joypix job message: %s", queue_name, problem)
+            if data is not None:  # a missing body leaves nothing behind to remove
+                self._drop(queue_name, data)
+        return kept
+
+    def _drop(self, queue_name: str, data: bytes) -> None:
+        """Acknowledge the message whose body is ``data``: fetching gave the body, not the id it is stored under."""
+        stored = f"{self.namespace}:{queue_name}.msgs"
+        try:
+            for message_id, body in self.client.hscan_iter(stored):
+                if body == data:
+                    self.do_ack(queue_name, message_id.decode() if isinstance(message_id, bytes) else message_id)
+        except redis.RedisError as error:
+            log.warning("could not remove that message from queue %s yet: %s", queue_name, redact(str(error)))
+
+
+def message_problem(data: object, queue_name: str) -> str | None:
+    """Why ``data`` (a message body from ``queue_name``) is not a job message this worker can take, or None."""
+    if data is None:
+        return "its body is missing"
+    try:
+        fields = json.loads(data.decode("utf-8") if isinstance(data, bytes) else str(data))
+    except (UnicodeDecodeError, ValueError):
+        return "it is not JSON"
+    if not isinstance(fields, dict):
+        return "it is not a JSON object"
+    if not {"queue_name", "actor_name", "args", "kwargs", "options"} <= fields.keys() <= _MESSAGE_FIELDS:
+        return "it does not have a Dramatiq message's fields"
+    options = fields["options"]
+    if fields["queue_name"] != queue_name:
+        return "it names another queue"
+    if fields["actor_name"] != ACTOR_NAME:
+        return "it is for another actor"
+    if not (isinstance(fields["args"], list) and len(fields["args"]) == 1 and isinstance(fields["args"][0], dict)):
+        return "its arguments are not one job"
+    if fields["kwargs"] != {}:
+        return "it has keyword arguments"
+    if not (isinstance(options, dict) and isinstance(options.get("redis_message_id"), str)):
+        return "its options are not a Redis message's"
+    if not isinstance(options.get("eta", 0), int | None) or isinstance(options.get("eta"), bool):
+        return "its eta is not a time"
+    if not isinstance(fields.get("message_id", ""), str) or not isinstance(fields.get("message_timestamp", 0), int):
+        return "its id or timestamp has the wrong type"
+    return None
 
 
 def redis_client(url: str, timeout_s: float = 30.0) -> redis.Redis:
@@ -32,7 +98,7 @@ def redis_client(url: str, timeout_s: float = 30.0) -> redis.Redis:
 
 def make_broker(settings: ClusterSettings) -> RedisBroker:
     """The broker every producer and worker uses, with the queues declared and async actors enabled."""
-    broker = RedisBroker(  # type: ignore[no-untyped-call]
+    broker = _GuardedRedisBroker(  # type: ignore[no-untyped-call]
         client=redis_client(settings.broker_url),
         namespace=NAMESPACE,
         heartbeat_timeout=int(settings.heartbeat_timeout_s * 1000),

@@ -8,24 +8,24 @@ from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.redact import redact
 
 
-def farm_rows(settings: ClusterSettings) -> list[tuple[str, str]]:
-    """(label, value) rows for the broker and the storage (a probe file written, read back, deleted)."""
+def farm_rows(settings: ClusterSettings) -> list[tuple[str, str, bool]]:
+    """(label, value, works) rows for the broker and the storage (a probe file written, read back, deleted)."""
     rows = []
     try:
         elapsed = check_broker(settings)
     except BrokerError as error:
-        rows.append(("broker", str(error)))
+        rows.append(("broker", str(error), False))
     else:
-        rows.append(("broker", f"{settings.public_broker}: answers ({elapsed * 1000:.0f} ms)"))
+        rows.append(("broker", f"{settings.public_broker}: answers ({elapsed * 1000:.0f} ms)", True))
     if settings.storage_url is None:
-        rows.append(("storage", "not set; give --storage URL or set $JOYPIX_STORAGE"))
+        rows.append(("storage", "not set; give --storage URL or set $JOYPIX_STORAGE", True))
         return rows
     from joypix_recipes.cluster.storage import Storage
 
     try:
         Storage(settings.storage_url).check()
     except StorageError as error:
-        rows.append(("storage", str(error)))
+        rows.append(("storage", str(error), False))
     else:
-        rows.append(("storage", f"{redact(settings.storage_url)}: writable"))
+        rows.append(("storage", f"{redact(settings.storage_url)}: writable", True))
     return rows

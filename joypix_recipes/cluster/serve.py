@@ -22,7 +22,7 @@ from dramatiq.middleware import Middleware
 
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import ACTOR_NAME, QUEUES, check_broker, job_message, make_broker
-from joypix_recipes.cluster.message import JobMessage
+from joypix_recipes.cluster.message import JobMessage, MalformedMessage
 from joypix_recipes.cluster.settings import ENV_BROKER, ENV_STORAGE, ClusterSettings
 from joypix_recipes.cluster.worker import WorkerContext
 from joypix_recipes.errors import UsageError
@@ -113,8 +113,17 @@ def serve_one(
     )
     broker.middleware.insert(0, _CloseOnShutdown(context))
 
-    async def joypix_job(payload: dict[str, Any]) -> None:
-        await context.execute(JobMessage.from_dict(payload))
+    async def joypix_job(*args: Any, **kwargs: Any) -> None:
+        # Anything may be put on the queue: a message that is not a job, or names files outside the storage,
+        # is acknowledged (never retried) with one log line, and the worker goes on with the next.
+        try:
+            if len(args) != 1 or kwargs:
+                raise MalformedMessage("its arguments are not one job")
+            message = JobMessage.from_dict(args[0])
+        except MalformedMessage as error:
+            log.error("dropping a queue message that is not a job this worker can do: %s", error)
+            return
+        await context.execute(message)
 
     dramatiq.actor(actor_name=ACTOR_NAME, queue_name=QUEUES[0], broker=broker)(joypix_job)
     worker = dramatiq.Worker(broker, queues=set(queues), worker_threads=threads, worker_timeout=WORKER_IDLE_MS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from joypix_recipes.cluster.errors import StorageError
+from joypix_recipes.printable import printable
 from joypix_recipes.redact import redact
 
 TEMP_SUFFIX = ".partial"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _storage_failures() -> tuple[type[BaseException], ...]:
@@ -52,7 +55,9 @@ class Storage:
         self.is_folder = isinstance(self.fs, LocalFileSystem)
 
     def path(self, key: str) -> str:
-        """The file system path of a key."""
+        """The file system path of a key; StorageError for a key that would lead outside the root."""
+        if not is_safe_key(key):
+            raise StorageError(f"refusing the storage key {printable(key)!r}: it leads outside the storage {self.public}")
         return f"{self.root}/{key}"
 
     def exists(self, key: str) -> bool:
@@ -115,6 +120,17 @@ class Storage:
         except _FAILURES as e:
             reason = (e.strerror if isinstance(e, OSError) and e.strerror else str(e).split("\n")[0]) or type(e).__name__
             raise StorageError(f"cannot {action} {key} in the storage {self.public}: {reason}") from e
+
+
+def is_safe_key(key: str) -> bool:
+    """Whether ``key`` names a file inside the storage root: relative, no ``.`` or ``..`` part, no empty part,
+    no backslash and no control character."""
+    return (
+        bool(key)
+        and "\\" not in key
+        and not _CONTROL.search(key)
+        and all(part not in ("", ".", "..") for part in key.split("/"))
+    )
 
 
 def temp_path(final: str) -> str:

@@ -49,7 +49,7 @@ class NotifyTarget:
     def describe(self) -> str:
         """How logs name this target: the URL without user-info, or the program's name."""
         if self.url is not None:
-            return url_without_credentials(self.url)
+            return redact(url_without_credentials(self.url))  # a query may carry a token too
         return Path(self.command[0]).name if self.command else "command"
 
 

@@ -34,7 +34,7 @@ def _files_containing(folder: Path, text: str) -> list[Path]:
 
 
 @pytest.mark.timeout(120)
-def test_url_credentials_are_redacted_in_output_errors_doctor_outputs_journal_and_token_cache(
+def test_credentials_in_the_base_url_are_refused_as_a_usage_error_and_never_shown(
     tmp_path: Path, emulator: Emulator
 ) -> None:
     (tmp_path / "photo.jpg").write_bytes(SAMPLE.read_bytes())
@@ -47,22 +47,24 @@ def test_url_credentials_are_redacted_in_output_errors_doctor_outputs_journal_an
         _joypix(["run", "cloud.yaml", "--input", "photo.jpg", "--out", "out", "--base-url", base_url, "--json"], tmp_path, home),
         _joypix(["doctor", "--base-url", base_url], tmp_path, home),
         _joypix(["status", "--base-url", base_url.replace("127.0.0.1", "127.0.0.2")], tmp_path, home),
+        _joypix(["credits", "--base-url", base_url], tmp_path, home),
     ]
 
     for result in results:
+        assert result.returncode == 2, (result.args, result.stderr)
         assert PASSWORD not in result.stdout + result.stderr, result.args
         assert "internal error" not in result.stderr
-    assert "<redacted>" in results[2].stdout
-    assert (tmp_path / "out" / "manifest.json").exists()
-    assert _files_containing(tmp_path / "out", PASSWORD) == []
-    assert _files_containing(home, PASSWORD) == []
+        assert "user name or password" in result.stderr and "<redacted>" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    assert not home.exists() or _files_containing(home, PASSWORD) == []
 
 
 def test_joypix_home_is_created_private(tmp_path: Path, emulator: Emulator) -> None:
-    home = tmp_path / "new" / "home"
+    home = tmp_path / "new" / "deeper" / "home"
     result = _joypix(["credits", "--base-url", emulator.base_url], tmp_path, home)
     assert result.returncode == 0, result.stderr
-    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert [stat.S_IMODE(folder.stat().st_mode) for folder in (tmp_path / "new", home.parent, home)] == [0o700] * 3
 
 
 @pytest.mark.parametrize(
@@ -92,8 +94,12 @@ def _chmod_read_only(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("command", ["credits", "run"])
 @pytest.mark.parametrize("kind", ["a file", "under a file", "read-only"])
-def test_an_unusable_joypix_home_is_a_clear_error(tmp_path: Path, emulator: Emulator, kind: str) -> None:
+def test_an_unusable_joypix_home_is_a_clear_error(tmp_path: Path, emulator: Emulator, kind: str, command: str) -> None:
+    (tmp_path / "photo.jpg").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "cloud.yaml").write_text(CLOUD, encoding="utf-8")
+    args = ["run", "cloud.yaml", "--input", "photo.jpg", "--out", "out"] if command == "run" else ["credits"]
     if kind == "a file":
         home = tmp_path / "home"
         home.write_text("not a folder")
@@ -103,7 +109,7 @@ def test_an_unusable_joypix_home_is_a_clear_error(tmp_path: Path, emulator: Emul
     else:
         home = _read_only_folder(tmp_path)
     try:
-        result = _joypix(["credits", "--base-url", emulator.base_url], tmp_path, home)
+        result = _joypix([*args, "--base-url", emulator.base_url], tmp_path, home)
     finally:
         if kind == "read-only" and os.geteuid() == 0:
             subprocess.run(["umount", "-l", str(home)], check=False)
@@ -111,3 +117,4 @@ def test_an_unusable_joypix_home_is_a_clear_error(tmp_path: Path, emulator: Emul
     assert result.returncode == 2, result.stderr
     assert "JOYPIX_HOME" in result.stderr and str(home) in result.stderr
     assert "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -75,4 +75,13 @@ def test_the_worker_reads_absolute_names_from_its_copies_and_prompt_names_from_a
 def test_a_name_climbing_out_of_the_job_folder_is_not_placed(tmp_path: Path) -> None:
     job = _job(tmp_path, Prompt('add "../../etc/evil.wav" as background music'))
     placed, targets = place_attachments(job, ["../../etc/evil.wav"], tmp_path / "worker")
-    assert targets == {} and placed.recipe_path == job.recipe_path
+    assert targets == {} and placed.recipe_path.is_relative_to(tmp_path / "worker")
+
+
+def test_a_file_the_job_names_without_an_attachment_is_never_read_from_the_workers_disk(tmp_path: Path) -> None:
+    job = _job(tmp_path, Audio("/etc/passwd"), Text("Sale", style=CaptionStyle(font="/etc/shadow")))
+    placed, targets = place_attachments(job, [], tmp_path / "worker")
+    audio, text = (step.action for step in placed.steps)
+    assert isinstance(audio, Audio) and isinstance(text, Text) and targets == {}
+    assert Path(audio.file).is_relative_to(tmp_path / "worker") and not Path(audio.file).exists()
+    assert text.style.font is not None and Path(text.style.font).is_relative_to(tmp_path / "worker")

@@ -13,6 +13,7 @@ import pytest
 from helpers.waiting import wait_until
 
 from cluster.conftest import Farm, finish, free_port, write_batch
+from joypix_recipes.emulator import Emulator
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -85,10 +86,10 @@ def test_jobs_travel_through_s3_and_each_photo_is_uploaded_once(farm: Farm, s3: 
     assert not [key for key in keys if ".partial" in key]
 
 
-def test_doctor_checks_the_broker_and_the_storage(farm: Farm, s3: dict[str, str]) -> None:
+def test_doctor_checks_the_broker_and_the_storage(farm: Farm, s3: dict[str, str], emulator: Emulator) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "joypix_recipes", "doctor", "--broker", farm.redis.url, "--storage", "s3://farm/jobs",
-         "--base-url", "http://127.0.0.1:9"],
+         "--base-url", emulator.base_url],
         env=farm.env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -101,5 +102,6 @@ def test_doctor_checks_the_broker_and_the_storage(farm: Farm, s3: dict[str, str]
          "--storage", "s3://no-such-bucket/jobs", "--base-url", "http://127.0.0.1:9"],
         env=farm.env, capture_output=True, text=True, timeout=60,
     )
+    assert missing.returncode == 1, missing.stderr
     assert "cannot reach the broker" in missing.stdout
     assert "cannot write" in missing.stdout and "no-such-bucket" in missing.stdout
