@@ -9,6 +9,7 @@ benchmarks/spending.py (which prints the figures).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -87,18 +88,35 @@ def run_cell(fault: Fault, folder: Path, *, timeout: float = 60.0) -> Spent:
     with Emulator(knobs, workdir=folder / "emulator") as cloud:
         args = ["run", str(recipe), "--json", "--base-url", cloud.base_url]
         first = start_joypix(args, env=env)
-        if fault.kill_when is not None:
-            _kill_when(first, cloud.state, fault.kill_when, timeout)
-        first.communicate(timeout=timeout)
+        try:
+            if fault.kill_when is not None:
+                _kill_when(first, cloud.state, fault.kill_when, timeout)
+            first.communicate(timeout=timeout)
+        finally:
+            _reap(first)
         cloud.state.knobs = Knobs(stub_render=True, no_text_ratio=0.0, heartbeat_interval=0.1)  # the fault is over
         rerun = start_joypix(args, env=env)
-        _, stderr = rerun.communicate(timeout=timeout)
+        try:
+            _, stderr = rerun.communicate(timeout=timeout)
+        finally:
+            _reap(rerun)
         if rerun.returncode != 0:
             raise AssertionError(f"{fault.name}: the rerun failed: {stderr}")
         counters = cloud.state.counters
         clip = folder / "out" / "p0.mp4"
         size = probe(clip)["size"] if clip.exists() else None
         return Spent(counters.uploads, counters.turns, counters.renders_started, size)  # type: ignore[arg-type]
+
+
+def _reap(process: subprocess.Popen[str]) -> None:
+    """Whatever went wrong, the run's whole group is gone and its pipes are closed."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _kill_when(
