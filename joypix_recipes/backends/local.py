@@ -270,8 +270,8 @@ def _prepare_worker(parent_pid: int, lifeline: Connection) -> None:
     """Worker start-up: the parent alone decides when a render stops, and a worker dies with its run.
 
     Ctrl-C, SIGTERM and SIGHUP often reach the whole process group; a worker dying of them would look like a
-    crashed render and fail a job that was only interrupted, so workers ignore them (whatever they
-    inherited) and the parent stops them (aclose).
+    crashed render and fail a job that was only interrupted, so workers ignore them (set here, not
+    inherited from the fork server or joypix's own parent) and the parent stops them (aclose, SIGKILL).
 
     If the joypix process is SIGKILLed, its workers stop too instead of rendering for nobody, and never
     publish: the output folder is no longer locked, and a clip the journal never heard of would be
@@ -297,9 +297,6 @@ def _prepare_worker(parent_pid: int, lifeline: Connection) -> None:
 
     for stop in _STOP_SIGNALS:
         signal.signal(stop, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        # Unblocked, ignored: a mask inherited from joypix's own parent must not hold them pending.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _die_with_spawner()
     publish_only_while(run_alive)
     if not run_alive():  # it died before the parent-death signal was armed

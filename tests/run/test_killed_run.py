@@ -41,8 +41,8 @@ def test_workers_of_a_sigkilled_run_stop_and_publish_nothing(tmp_path: Path) -> 
             if json.loads(line).get("event") == "job_done":
                 break
         process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)  # dead for sure: anything published from now on was published by an orphan
         published = {path.name for path in out.glob("*.mp4")}
-        process.wait(timeout=10)
 
         with contextlib.suppress(AssertionError):
             wait_until(lambda: not session_members(process.pid), 5, "")
