@@ -15,8 +15,10 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from joypix_recipes.errors import JoypixError
 
 PARTIAL_SUFFIX = ".partial"
 """Every temp file ends in this, so cleanup after a crash and the hot folder can recognise them."""
@@ -25,6 +27,23 @@ STATE_FOLDER = ".joypix"
 """An output folder's own state (journal, lock, temp files) lives in this subfolder."""
 
 SCRATCH_NAME = "tmp"
+
+_may_publish: Callable[[], bool] | None = None
+
+
+class PublishingStopped(JoypixError):
+    """A finished file was not renamed into place: the process it was written for is gone."""
+
+
+def publish_only_while(condition: Callable[[], bool]) -> None:
+    """From now on this process renames a finished file into place only while ``condition()`` holds.
+
+    A render worker whose run was killed must not drop a file into an output folder its run no longer
+    holds (no lock, no journal entry); its temp file is removed instead.
+    """
+    global _may_publish
+    _may_publish = condition
+
 
 _OWNER = re.compile(r"\.(\d+)\.[^.]+" + re.escape(PARTIAL_SUFFIX) + r"$")
 
@@ -52,6 +71,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield temp
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
+        if _may_publish is not None and not _may_publish():
+            raise PublishingStopped(f"{target.name} was not written: the run it was for has stopped")
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -6,19 +6,22 @@ Building the draft is cheap and happens in the caller; only the render crosses i
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from joypix_recipes.atomic import process_alive, remove_partials_of
+from joypix_recipes.atomic import process_alive, publish_only_while, remove_partials_of
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, Prompt
@@ -32,6 +35,8 @@ _PARENT_POLL_SECONDS = 0.5
 _ORPHAN_WAIT_SECONDS = 4 * _PARENT_POLL_SECONDS
 """How long cleanup waits for a worker that lost its pool to notice and stop (it polls its parents)."""
 _RETRY_PAUSE_SECONDS = 0.2
+_PR_SET_PDEATHSIG = 1
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class LocalBackend:
     def __init__(self, options: BackendOptions) -> None:
         self._workers = max(1, options.workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
+        # Per pool: the pipe its workers watch; nothing is ever sent, its end is all that matters.
+        self._lifelines: dict[ProcessPoolExecutor, tuple[Connection, Connection]] = {}
         self._abandoned: set[Path] = set()
         self._in_flight: set[Path] = set()
         self._closed = False
@@ -120,6 +127,7 @@ class LocalBackend:
                 process.kill()  # no public way to stop a running task; workers ignore SIGTERM
         try:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+            self._cut_lifeline(pool)
         finally:  # even when closing is itself cancelled (a second Ctrl-C), killed renders leave nothing
             for output in self._abandoned:
                 await asyncio.to_thread(remove_partials_of, output, _ORPHAN_WAIT_SECONDS)
@@ -137,18 +145,29 @@ class LocalBackend:
             for process in survivors:
                 process.join(timeout=5)
             pool.shutdown(wait=False, cancel_futures=True)
+            self._cut_lifeline(pool)
+
+    def _cut_lifeline(self, pool: ProcessPoolExecutor) -> None:
+        # Only once the pool's workers are gone: a worker that sees its pipe close exits at once.
+        for end in self._lifelines.pop(pool, ()):
+            end.close()
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._closed:
             # Work arriving while the run shuts down is interrupted, not failed, and starts no new pool.
             raise asyncio.CancelledError
         if self._pool is None:
+            context = _worker_context()
+            # Workers get the read end (each a copy); the write end never leaves this process, so the pipe
+            # closes the moment it dies, however it dies.
+            watched, held = context.Pipe(duplex=False)
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers,
-                mp_context=_worker_context(),
+                mp_context=context,
                 initializer=_prepare_worker,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), watched),
             )
+            self._lifelines[self._pool] = (watched, held)
         return self._pool
 
 
@@ -247,29 +266,53 @@ def _start_fork_server_deaf_to_hangups() -> None:
         signal.signal(hangup, previous)
 
 
-def _prepare_worker(parent_pid: int) -> None:
-    """Worker start-up: the parent alone decides when a render stops.
+def _prepare_worker(parent_pid: int, lifeline: Connection) -> None:
+    """Worker start-up: the parent alone decides when a render stops, and a worker dies with its run.
 
     Ctrl-C, SIGTERM and SIGHUP often reach the whole process group; a worker dying of them would look like a
-    crashed render and fail a job that was only interrupted, so workers ignore both and the parent
-    stops them (aclose). If the joypix process is SIGKILLed, workers stop too instead of rendering
-    for nobody.
+    crashed render and fail a job that was only interrupted, so workers ignore them (set here, not
+    inherited from the fork server or joypix's own parent) and the parent stops them (aclose, SIGKILL).
 
-    Forkserver workers are children of the fork server, not of joypix, so PR_SET_PDEATHSIG cannot help;
-    a daemon thread polls the parent instead (an orphan would also hold the parent's stdout open).
+    If the joypix process is SIGKILLed, its workers stop too instead of rendering for nobody, and never
+    publish: the output folder is no longer locked, and a clip the journal never heard of would be
+    taken for finished work. So a daemon thread watches ``lifeline``, a pipe whose only write end is
+    held by joypix, and ends the worker the moment it closes; every rename into place first checks that
+    joypix is alive, for the instant before the thread runs. Forkserver workers are children of the
+    fork server, not of joypix, so the kernel's parent-death signal fires when the fork server dies
+    (the pool is broken then, and nobody will read this render's result either); a worker the
+    spawn method started is joypix's own child.
     """
-
-    # A dead fork server breaks the pool: nobody will read this render's result, so stop it too.
     spawner = os.getppid()
 
+    def run_alive() -> bool:
+        return os.getppid() == spawner and process_alive(parent_pid)
+
     def watch() -> None:
-        while process_alive(parent_pid) and os.getppid() == spawner:
-            time.sleep(_PARENT_POLL_SECONDS)
+        # poll() is true once the pipe has closed; the timeout rechecks the spawner where the
+        # parent-death signal is not available.
+        with contextlib.suppress(OSError):
+            while run_alive() and not lifeline.poll(_PARENT_POLL_SECONDS):
+                pass
         os._exit(1)
 
-    for stop in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+    for stop in _STOP_SIGNALS:
         signal.signal(stop, signal.SIG_IGN)
+    _die_with_spawner()
+    publish_only_while(run_alive)
+    if not run_alive():  # it died before the parent-death signal was armed
+        os._exit(1)
     threading.Thread(target=watch, name="joypix-parent-watch", daemon=True).start()
+
+
+def _die_with_spawner() -> None:
+    """Linux: have the kernel SIGKILL this process when the process that started it dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # no usable libc: the watching thread still stops the worker
 
 
 def render_in_worker(

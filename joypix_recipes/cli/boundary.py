@@ -1,6 +1,6 @@
 """The error boundary around one command, and the exit codes it maps to.
 
-A JoypixError becomes its message and its exit code; Ctrl-C exits 130; anything unexpected exits 3
+A JoypixError becomes its message and its exit code; Ctrl-C (or SIGTERM, SIGHUP) exits 130; anything unexpected exits 3
 with its traceback kept in a private crash log whose path is printed, never shown to the user.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from joypix_recipes import __version__
+from joypix_recipes.cli.signals import owned_signals
 from joypix_recipes.cli.streams import complain
 from joypix_recipes.errors import JoypixError, RecipeError
 
@@ -27,9 +28,13 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def run_command(handler: Command, args: argparse.Namespace) -> int:
-    """The error boundary around one command: its exit code, whatever it raises."""
+    """The error boundary around one command: its exit code, whatever it raises.
+
+    The command owns its stop signals whatever it inherited: Ctrl-C, SIGTERM and SIGHUP exit 130.
+    """
     try:
-        return handler(args)
+        with owned_signals():
+            return handler(args)
     except KeyboardInterrupt:
         complain("interrupted")
         return EXIT_INTERRUPTED

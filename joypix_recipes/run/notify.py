@@ -11,12 +11,14 @@ redacted) and never change the run's outcome.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import threading
 import time
@@ -225,17 +227,41 @@ class Notifier:
         return False, ""
 
     def _run(self, command: Sequence[str], body: bytes) -> tuple[bool, str]:
+        """(worth retrying, what went wrong or ""): run the program in a session of its own, then end that session.
+
+        Whatever the program started in the background (``sleep 30 &``) is killed when it exits or
+        times out: a notification must not leave processes behind the run. Its output is not read, so a
+        background child holding the program's stdout open cannot keep the run waiting.
+        """
         try:
-            finished = subprocess.run(
-                list(command), input=body, capture_output=True, timeout=self._timeout(), check=False
+            process = subprocess.Popen(
+                list(command),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            return True, f"the program did not finish within {self.settings.timeout_s:g}s"
         except OSError as error:
             return False, f"cannot start {command[0] if command else 'the program'} ({error.strerror or error})"
-        if finished.returncode != 0:
-            return False, f"the program exited with status {finished.returncode}"
+        try:
+            process.communicate(body, timeout=self._timeout())
+        except subprocess.TimeoutExpired:
+            return True, f"the program did not finish within {self.settings.timeout_s:g}s"
+        finally:
+            _end_session(process)
+        if process.returncode != 0:
+            return False, f"the program exited with status {process.returncode}"
         return False, ""
+
+
+def _end_session(process: subprocess.Popen[bytes]) -> None:
+    """Kill every process left in the program's session (its group), then the program itself if it still runs."""
+    # The group outlives its leader while any member lives, so its id cannot be reused while one is left.
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    process.wait()
 
 
 class NotifyingProgress(Progress):
