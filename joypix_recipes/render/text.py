@@ -177,9 +177,6 @@ class TextTrack:
         self._showing: dict[int, tuple[int, TextOverlay | None]] = {}
         self._last_ms = -math.inf
 
-    def __len__(self) -> int:
-        return len(self._spans)
-
     def apply(self, buffer: np.ndarray, time_ms: float) -> None:
         """Blend every text clip showing at ``time_ms`` into an NV12 frame buffer, in the draft's order."""
         if time_ms < self._last_ms:
