@@ -23,7 +23,7 @@ from joypix_recipes.render.color import Planes, black_frame, new_frame, nv12_vie
 from joypix_recipes.render.image import load_rgb, probe_image
 from joypix_recipes.render.motion import Camera, Window, cover_region, focus_in_region
 from joypix_recipes.render.resample import MirroredPlane, warp_plane
-from joypix_recipes.render.text import TextOverlay
+from joypix_recipes.render.text import Overlay
 from joypix_recipes.render.transitions import draw_transition
 from joypix_recipes.timeline.draft import Draft, VideoClip
 
@@ -186,7 +186,7 @@ class FrameComposer:
     """
 
     def __init__(
-        self, draft: Draft, sources: Sequence[ClipSource | SourceLoader], overlays: Sequence[TextOverlay]
+        self, draft: Draft, sources: Sequence[ClipSource | SourceLoader], overlays: Sequence[Overlay]
     ) -> None:
         self.draft = draft
         self.width, self.height = draft.width, draft.height

@@ -8,7 +8,9 @@ chrome (account names, captions, buttons), so nothing is placed there.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -16,11 +18,17 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from joypix_recipes.errors import RenderError
 from joypix_recipes.job.actions import CaptionStyle, parse_color
+from joypix_recipes.printable import printable
 from joypix_recipes.render.color import nv12_views, rgb_to_planes
 from joypix_recipes.render.fonts import load_font
 from joypix_recipes.timeline.draft import Draft, TextClip
 
 MIN_FONT_PX = 12
+"""Text shrinks to fit, but not below this many pixels of the exported frame: smaller is not legible."""
+
+MAX_TEXT_CHARS = 1000
+"""One title or caption holds at most this many characters; more could never be read on a frame, and
+measuring it at every size would make an absurd text (thousands of stacked accents) cost minutes."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,14 @@ def safe_area(width: int, height: int) -> SafeArea:
         right=round(width * (1 - side)),
         bottom=round(height * (1 - bottom)),
     )
+
+
+class Overlay(Protocol):
+    """Something drawn over the frames: one text clip, or a whole track of them."""
+
+    def apply(self, buffer: np.ndarray, time_ms: float) -> None:
+        """Blend into the NV12 frame buffer of the frame at ``time_ms``, in place."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -134,8 +150,52 @@ def _blend(region: np.ndarray, colour: np.ndarray, alpha: np.ndarray, level: flo
 
 
 def build_overlays(draft: Draft) -> list[TextOverlay]:
-    """Render every text clip of the draft once."""
+    """Render every text clip of the draft at once (a render uses `TextTrack`, which renders only what shows)."""
     return [_build(draft, clip) for clip in draft.text if clip.text.strip()]
+
+
+class TextTrack:
+    """The draft's text clips, each rendered when a frame first shows it and let go when it ends.
+
+    A subtitles file may hold a hundred thousand cues for a clip of a few seconds: sorted once by start,
+    a cue costs one comparison as the frames pass it, and only cues that overlap a frame are drawn.
+    Frames are asked for in time order; going back in time starts the sweep over.
+    """
+
+    def __init__(self, draft: Draft) -> None:
+        self._draft = draft
+        total = draft.duration_ms
+        spans = []
+        for order, clip in enumerate(draft.text):
+            end = total if clip.duration_ms is None else min(clip.start_ms + clip.duration_ms, total)
+            if clip.start_ms < end and clip.text.strip():
+                _checked_text(clip.text)  # before the first frame, not when the clip first shows
+                spans.append((clip.start_ms, end, order))
+        spans.sort()
+        self._spans = spans
+        self._next = 0
+        self._showing: dict[int, tuple[int, TextOverlay | None]] = {}
+        self._last_ms = -math.inf
+
+    def apply(self, buffer: np.ndarray, time_ms: float) -> None:
+        """Blend every text clip showing at ``time_ms`` into an NV12 frame buffer, in the draft's order."""
+        if time_ms < self._last_ms:
+            self._next, self._showing = 0, {}
+        self._last_ms = time_ms
+        while self._next < len(self._spans) and self._spans[self._next][0] <= time_ms:
+            _, until, order = self._spans[self._next]
+            self._next += 1
+            if until > time_ms:
+                self._showing[order] = (until, None)
+        for order in sorted(self._showing):
+            end, overlay = self._showing[order]
+            if end <= time_ms:
+                del self._showing[order]
+                continue
+            if overlay is None:
+                overlay = _build(self._draft, self._draft.text[order])
+                self._showing[order] = (end, overlay)
+            overlay.apply(buffer, time_ms)
 
 
 def _build(draft: Draft, clip: TextClip) -> TextOverlay:
@@ -143,9 +203,16 @@ def _build(draft: Draft, clip: TextClip) -> TextOverlay:
     area = safe_area(width, height)
     scale = min(width, height) / 1080
     look = _Look.of(clip.style, scale)
-    font, lines = _fit_text(clip.text, clip.size * scale, area, look)
+    text = _checked_text(clip.text)
+    font, lines = _fit_text(text, clip.size * scale, area, look)
     rgba = _draw(lines, font, look)
     box_h, box_w = rgba.shape[:2]
+    if box_w > width or box_h > height:
+        # Blending a picture larger than the frame is what OpenCV refuses; say why instead.
+        raise RenderError(
+            f"the text {_preview(text)} does not fit a {width}x{height} frame even at {MIN_FONT_PX} px;"
+            " shorten it or give it a smaller plate"
+        )
     if clip.style.align == "left":
         left = float(area.left)
     elif clip.style.align == "right":
@@ -208,8 +275,27 @@ class _Look:
         return self.stroke_width if self.stroke_width is not None else max(1, round(font.size / 16))
 
 
+def _checked_text(text: str) -> str:
+    """The text to draw; a RenderError when it is longer than any frame could show."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise RenderError(
+            f"the text {_preview(text)} has {len(text):,} characters; a title or caption may have at most"
+            f" {MAX_TEXT_CHARS:,}, so shorten it (or split it into several)"
+        )
+    return text
+
+
+def _preview(text: str) -> str:
+    """The start of a text, quoted on one line, for an error message."""
+    clusters = _clusters(" ".join(text.split()))
+    # A pile of accents on one letter would make the message itself unreadable: two per letter show enough.
+    shown = "".join(cluster[:3] for cluster in clusters[:30])
+    return f'"{printable(shown)}{"..." if len(clusters) > 30 else ""}"'
+
+
 def _fit_text(text: str, size: float, area: SafeArea, look: _Look) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    """The largest font (up to ``size``) at which the wrapped text, its outline and plate fit the safe area."""
+    """The largest font (from ``size`` down to MIN_FONT_PX) at which the wrapped text, its outline and plate
+    fit the safe area; at MIN_FONT_PX the text is returned as wrapped there, whether it fits or not."""
     max_height = (area.bottom - area.top) // 2  # leave room for the picture
     pixels = max(int(round(size)), MIN_FONT_PX)
     while True:
@@ -224,18 +310,50 @@ def _fit_text(text: str, size: float, area: SafeArea, look: _Look) -> tuple[Imag
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
+    """Lines at word boundaries; a word wider than a line is broken between its characters."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [text]:
         current = ""
         for word in paragraph.split():
             candidate = f"{current} {word}".strip()
-            if current and font.getlength(candidate) > max_width:
+            if not current or font.getlength(candidate) <= max_width:
+                current = candidate
+            else:
                 lines.append(current)
                 current = word
-            else:
-                current = candidate
+            if font.getlength(current) > max_width:
+                *full, current = _break_word(current, font, max_width)
+                lines.extend(full)
         lines.append(current)
     return [line for line in lines if line] or [text.strip()]
+
+
+def _break_word(word: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
+    """``word`` in pieces no wider than ``max_width`` (a piece holds at least one character with its accents)."""
+    pieces: list[str] = []
+    current = ""
+    for cluster in _clusters(word):
+        if current and font.getlength(current + cluster) > max_width:
+            pieces.append(current)
+            current = cluster
+        else:
+            current += cluster
+    pieces.append(current)
+    return pieces
+
+
+def _clusters(word: str) -> list[str]:
+    """Characters with the combining marks, joiners and variation selectors that belong to them."""
+    clusters: list[str] = []
+    joined = False
+    for character in word:
+        attaches = unicodedata.combining(character) or unicodedata.category(character) in ("Mn", "Me", "Cf")
+        if clusters and (attaches or joined or 0xFE00 <= ord(character) <= 0xFE0F):
+            clusters[-1] += character
+        else:
+            clusters.append(character)
+        joined = character == "\u200d"
+    return clusters
 
 
 def _line_height(font: ImageFont.FreeTypeFont) -> int:

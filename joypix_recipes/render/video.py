@@ -27,7 +27,7 @@ from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
 from joypix_recipes.render.encode import Mp4Writer
 from joypix_recipes.render.poster import poster_frame_index, write_poster
-from joypix_recipes.render.text import build_overlays
+from joypix_recipes.render.text import TextTrack
 from joypix_recipes.timeline.draft import Draft, VideoClip
 
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
@@ -65,7 +65,8 @@ def render_draft(
         partial(_prepared, clip, path, size, draft.seed + index)
         for index, (clip, path) in enumerate(zip(draft.video, images, strict=True))
     ]
-    overlays = build_overlays(draft)
+    # Text clips are drawn when they first show (a subtitles file may hold far more cues than frames).
+    overlays = [TextTrack(draft)]
     frames = draft.frame_count
     seconds = float(frames / draft.fps)
     soundtrack = mix_soundtrack(draft, sounds, seconds)

@@ -119,6 +119,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _refuse_empty(path: Path) -> None:
+    """_Damaged for a journal of 0 bytes with nothing in its WAL.
+
+    SQLite takes an empty file for a new, empty database, so every job would look never done and run
+    (and on the cloud be paid for) again. A journal joypix made is never empty: switching it to WAL
+    writes its first page, so an empty one was truncated (a full disk, a sync tool, a user).
+    """
+    try:
+        if path.stat().st_size > 0:
+            return
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return  # its pages may all be in the WAL still; SQLite reads them from there
+    except OSError:
+        return  # missing (a first run) or unreadable: opening it says which
+    raise _Damaged("the file is empty")
+
+
 def _cannot_open(path: Path, error: BaseException) -> JournalError:
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     return JournalError(f"cannot open the run journal {path}: {reason}; check the output folder is writable")
@@ -178,6 +196,7 @@ class Journal:
         """
         path = Path(out_dir) / JOURNAL_FOLDER / JOURNAL_NAME
         try:
+            _refuse_empty(path)
             return cls(_connect(path), path)
         except _Damaged as damage:
             reason = damage.reason

@@ -102,17 +102,33 @@ def _manifest_entry(outcome: JobOutcome) -> dict[str, Any]:
     }
 
 
+MAX_STEP_TEXT = 600
+"""A step's line in the report is cut here: a subtitles file's hundred thousand cues are in the manifest."""
+
+
 def describe_step(step: PlannedStep, backend: str = "local") -> str:
     """A step as one line: the prompt text sent to the cloud agent, or a structured step's settings."""
     if backend == "nemo":
         from joypix_recipes.backends.prompts import prompt_for
 
-        return prompt_for(step.action)
+        return _cut(prompt_for(step.action))
     ((kind, body),) = action_to_dict(step.action).items()
     if kind == "prompt":
-        return str(body)
-    settings = ", ".join(f"{key} {value}" for key, value in body.items() if value not in (None, ""))
-    return f"{kind}: {settings}"
+        return _cut(str(body))
+    settings = ", ".join(_setting(key, value) for key, value in body.items() if value not in (None, ""))
+    return _cut(f"{kind}: {settings}")
+
+
+def _setting(key: str, value: Any) -> str:
+    if isinstance(value, list) and len(value) > 3:
+        return f"{len(value):,} {key}"
+    return f"{key} {value}"
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_STEP_TEXT:
+        return text
+    return f"{text[:MAX_STEP_TEXT]}... ({len(text):,} characters in all)"
 
 
 def thumbnail_data_uri(poster: Path | None) -> str | None:

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
-from joypix_recipes.errors import UsageError
+from joypix_recipes.errors import JoypixError, UsageError
 from joypix_recipes.job.model import Job
 from joypix_recipes.run.attempt import INTERRUPTED
 from joypix_recipes.run.journal import Journal
 from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings, Subscription
-from joypix_recipes.run.outcome import RunSummary
+from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.outfolder import hold_output_folder
 from joypix_recipes.run.progress import Progress, open_progress
 from joypix_recipes.run.report import foreign_run_files, write_run_outputs
@@ -72,17 +72,40 @@ class _LaneRun:
     lane: Lane
     runner: Runner
     batch: RunSummary | None = None
+    planned: tuple[Job, ...] = ()
+    failure: str | None = None
+    """Why the batch ended early with an error (a journal on a full disk), if it did."""
 
     async def close(self, stopped_reason: str | None) -> None:
-        """Close the backend, then write manifest.json and report.html for every job that ended."""
+        """Close the backend, then write manifest.json and report.html for every job planned or ended."""
         try:
             # Closing the backend also stops worker processes that may still be writing temp files.
             await self.runner.aclose()
         finally:
-            summary = self.batch if self.batch is not None and stopped_reason is None else self.runner.summary(stopped_reason)
+            reason = stopped_reason or self.failure
+            summary = self.batch if self.batch is not None and reason is None else self._unfinished(reason)
             if summary.outcomes:
                 manifest, report = write_run_outputs(summary, self.lane.out_dir, self.lane.recipe_name)
                 self.runner.progress.run_finished(summary, manifest, report)
+
+    def _unfinished(self, reason: str | None) -> RunSummary:
+        """What ended so far, plus every planned job that did not, as not run for ``reason``.
+
+        The manifest must agree with the exit code: a batch an error stopped lists each job it never
+        finished, not only the ones that ended.
+        """
+        ended = self.runner.summary(reason)
+        if not self.planned:
+            return ended
+        by_job = {id(outcome.job): outcome for outcome in ended.outcomes}
+        status: Status = "cancelled" if reason == INTERRUPTED else "failed"
+        outcomes = [
+            by_job.pop(id(job)) if id(job) in by_job
+            else JobOutcome(job=job, identity="", status=status, output=None, error=f"not finished: {reason}", duration_s=0.0)
+            for job in self.planned
+        ]
+        # Anything else that ended (jobs submitted on their own) keeps its place after the batch.
+        return RunSummary((*outcomes, *by_job.values()), ended.stopped_reason)
 
 
 class RunSession:
@@ -109,7 +132,12 @@ class RunSession:
     async def run(self, lane: Lane, jobs: Sequence[Job]) -> RunSummary:
         """Run a batch on ``lane``; its summary (in job order) is what the lane's report will show."""
         run = self._lanes[lane.out_dir, lane.backend_name]
-        run.batch = await run.runner.run(jobs)
+        run.planned = tuple(jobs)
+        try:
+            run.batch = await run.runner.run(jobs)
+        except JoypixError as error:
+            run.failure = str(error)
+            raise
         return run.batch
 
     def _has_lane(self, lane: Lane) -> bool:

@@ -112,10 +112,7 @@ class Draft:
 
     def text_end_ms(self, clip: TextClip) -> int:
         """Where a text clip ends, resolving "until the end"."""
-        total = self.duration_ms
-        if clip.duration_ms is None:
-            return total
-        return min(clip.start_ms + clip.duration_ms, total)
+        return _end_ms(clip, self.duration_ms)
 
     def with_changes(self, **changes: Any) -> Draft:
         """A copy with some fields replaced (drafts are immutable)."""
@@ -131,7 +128,13 @@ class Draft:
         if self.audio:
             tracks.append({"tt": TRACK_AUDIO, "sg": [_audio_segment(c, total) for c in self.audio]})
         if self.text:
-            tracks.append({"tt": TRACK_TEXT, "sg": [_text_segment(c, self.text_end_ms(c)) for c in self.text]})
+            # A subtitles file's cues share one style: state it once, not once per cue (100k cues, seconds).
+            styles: dict[int, dict[str, Any]] = {}
+            for clip in self.text:
+                if id(clip.style) not in styles:
+                    styles[id(clip.style)] = clip.style.stated()
+            segments = [_text_segment(c, _end_ms(c, total), styles[id(c.style)]) for c in self.text]
+            tracks.append({"tt": TRACK_TEXT, "sg": segments})
         meta: dict[str, Any] = {"w": self.width, "h": self.height, "fps": fps_value(self.fps), "seed": self.seed}
         if self.fade_in_ms:
             meta["fi"] = self.fade_in_ms
@@ -205,9 +208,13 @@ def _audio_segment(clip: AudioClip, total: int) -> dict[str, Any]:
     return {"st": clip.start_ms, "d": max(total - clip.start_ms, 0), "m": meta}
 
 
-def _text_segment(clip: TextClip, end: int) -> dict[str, Any]:
+def _end_ms(clip: TextClip, total: int) -> int:
+    return total if clip.duration_ms is None else min(clip.start_ms + clip.duration_ms, total)
+
+
+def _text_segment(clip: TextClip, end: int, style: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {"txt": clip.text, "pos": clip.position, "sz": clip.size, "fd": clip.fade_ms}
-    if style := clip.style.stated():
+    if style:
         meta["sty"] = style
     if clip.duration_ms is None:
         meta["toEnd"] = True

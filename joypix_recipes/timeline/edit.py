@@ -8,7 +8,7 @@ seconds; the renderer seeds each clip's ken-burns apart); Transition sets how ea
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
@@ -126,24 +126,14 @@ class DraftTimeline:
         self, content: str, position: str, start: float, end: float | None, size: float, style: CaptionStyle
     ) -> DraftTimeline:
         """One more text clip."""
-        if not content:
-            raise ValueError("a text overlay needs some text")
-        if start < 0:
-            raise ValueError("a text overlay cannot start before the clip")
-        if end is not None and end <= start:
-            raise ValueError("a text overlay must end after it starts")
-        if size <= 0:
-            raise ValueError("text size must be positive")
-        start_ms = seconds_to_ms(start)
-        clip = TextClip(
-            text=content,
-            start_ms=start_ms,
-            duration_ms=None if end is None else seconds_to_ms(end) - start_ms,
-            position=_choice(position, POSITIONS, "position"),
-            size=float(size),
-            style=style,
-        )
-        return DraftTimeline(self.draft.with_changes(text=self.draft.text + (clip,)))
+        return self.add_captions([(content, start, end)], position, size, style)
+
+    def add_captions(
+        self, timed: Sequence[tuple[str, float, float | None]], position: str, size: float, style: CaptionStyle
+    ) -> DraftTimeline:
+        """More text clips in one style, each ``(content, start, end)``; the draft is copied once for all."""
+        clips = tuple(_caption(content, position, start, end, size, style) for content, start, end in timed)
+        return DraftTimeline(self.draft.with_changes(text=self.draft.text + clips))
 
     def set_music(self, stated: Mapping[str, Any]) -> DraftTimeline:
         """The background track's stated fields; a new file starts a new track."""
@@ -182,6 +172,28 @@ class DraftTimeline:
         resolution = current_resolution if resolution is None else _choice(resolution, RESOLUTIONS, "resolution")
         width, height = frame_size(aspect, resolution)
         return DraftTimeline(self.draft.with_changes(width=width, height=height))
+
+
+def _caption(
+    content: str, position: str, start: float, end: float | None, size: float, style: CaptionStyle
+) -> TextClip:
+    if not content:
+        raise ValueError("a text overlay needs some text")
+    if start < 0:
+        raise ValueError("a text overlay cannot start before the clip")
+    if end is not None and end <= start:
+        raise ValueError("a text overlay must end after it starts")
+    if size <= 0:
+        raise ValueError("text size must be positive")
+    start_ms = seconds_to_ms(start)
+    return TextClip(
+        text=content,
+        start_ms=start_ms,
+        duration_ms=None if end is None else seconds_to_ms(end) - start_ms,
+        position=_choice(position, POSITIONS, "position"),
+        size=float(size),
+        style=style,
+    )
 
 
 def _animated(clip: VideoClip, stated: Mapping[str, Any]) -> VideoClip:

@@ -1,4 +1,4 @@
-"""Which paths in a hot folder are inputs: temporary, hidden, our own and foreign files are never taken."""
+"""Which paths in a hot folder are inputs: only images; temporary, hidden, our own and foreign files are never taken."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from joypix_recipes.atomic import PARTIAL_SUFFIX
+from joypix_recipes.recipe.inputs import IMAGE_SUFFIXES
 from joypix_recipes.watch.config import Flow
 
 DONE = "done"
@@ -27,6 +28,14 @@ def is_ignored_name(name: str) -> bool:
         or lowered in IGNORED_NAMES
         or lowered.endswith(IGNORED_SUFFIXES)
     )
+
+
+def is_image_name(name: str) -> bool:
+    """True for the names of images a recipe can start from (by suffix, as `joypix run --input FOLDER` picks them)."""
+    return Path(name).suffix.lower() in IMAGE_SUFFIXES
+
+
+NOT_AN_IMAGE = f"not an image (a hot folder takes {', '.join(sorted(IMAGE_SUFFIXES))} files); left where it is"
 
 
 def matches(name: str, patterns: Sequence[str]) -> bool:
@@ -54,6 +63,15 @@ class Router:
         Only the folder's own level is watched, so done/, failed/ and an output folder inside it are
         never seen; an output folder that is (or contains) the hot folder is refused by the config.
         """
+        if not is_image_name(path.name):
+            return None
+        return self._flow_for(path)
+
+    def left_alone(self, path: Path) -> bool:
+        """True for a file a flow's patterns would take but that is not an image: it stays, and is reported once."""
+        return not is_image_name(path.name) and self._flow_for(path) is not None
+
+    def _flow_for(self, path: Path) -> Flow | None:
         if path.parent not in self.folders or is_ignored_name(path.name) or path in self.excluded:
             return None
         for flow in self.flows:
@@ -72,7 +90,7 @@ class Router:
             return False
 
     def scan(self) -> list[Path]:
-        """Every candidate currently in the hot folders (the backlog, or a rescan)."""
+        """Every candidate currently in the hot folders (the backlog, or a rescan), and the files left alone."""
         found = []
         for folder in self.folders:
             try:
@@ -82,7 +100,7 @@ class Router:
                 continue  # a share that went away; the supervisor reports it
             for name in sorted(names):
                 path = folder / name
-                if self.route(path) is not None:
+                if self.route(path) is not None or self.left_alone(path):
                     found.append(path)
         return found
 

@@ -20,7 +20,7 @@ from joypix_recipes.job.model import hash_file
 from joypix_recipes.run.attempt import Failure, attempt
 from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
-from joypix_recipes.watch.filters import DONE, FAILED, Router
+from joypix_recipes.watch.filters import DONE, FAILED, NOT_AN_IMAGE, Router
 from joypix_recipes.watch.moves import Signature, set_aside, signature
 from joypix_recipes.watch.observer import (
     ObserverFactory,
@@ -33,11 +33,14 @@ from joypix_recipes.watch.settle import Settler
 log = logging.getLogger(__name__)
 
 Verdict = Literal["done", "duplicate", "failed"]
-Status = Literal["taken", "done", "duplicate", "failed", "vanished", "skipped", "held", "changed", "retried"]
+Status = Literal[
+    "taken", "done", "duplicate", "failed", "vanished", "skipped", "ignored", "held", "changed", "retried"
+]
 """taken: settled and handed over; done / duplicate / failed: moved to done/ or failed/; vanished: gone
-before it settled or was read; skipped: a symlink out of the folder, left alone; held: left in place
-because the run stopped (no credits); changed: replaced while its jobs ran, so taken again; retried:
-changed in failed/ after it was moved there, so moved back and taken again."""
+before it settled or was read; skipped: a symlink out of the folder, left alone; ignored: not an image,
+left alone (said once per file); held: left in place because the run stopped (no credits); changed:
+replaced while its jobs ran, so taken again; retried: changed in failed/ after it was moved there, so
+moved back and taken again."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class HotFolder:
         self._taken: dict[Path, asyncio.Task[None]] = {}
         # Files we must not retake unless they change: a symlink out, a file we could not move.
         self._stuck: dict[Path, Signature | None] = {}
+        # Non-images already reported: each is said once while it stays, not on every event or rescan.
+        self._left_alone: set[Path] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: Counter[str] = Counter()
         # Images being hashed, planned or run at once: a few more than the runner's slots keeps it
@@ -195,9 +200,15 @@ class HotFolder:
             del self._stuck[path]
         if self.router.route(path) is not None:
             self._settler.touch(path)
+        elif path not in self._left_alone and self.router.left_alone(path) and path.exists():
+            self._left_alone.add(path)
+            self._record(FileEvent("ignored", path, note=NOT_AN_IMAGE))
 
     def _rescan(self) -> None:
-        for path in self.router.scan():
+        found = self.router.scan()
+        # Forget the ones that went away, so one dropped again is reported again.
+        self._left_alone.intersection_update(found)
+        for path in found:
             self._consider(path)
 
     def _take_settled(self) -> None:

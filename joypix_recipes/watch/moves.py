@@ -46,7 +46,7 @@ def move_into(path: Path, folder: Path) -> Path:
     """Move ``path`` into ``folder`` as NAME, or NAME-2, NAME-3 ... if taken; return the new path."""
     folder.mkdir(exist_ok=True)
     for number in range(1, MAX_SUFFIX):
-        target = folder / _numbered(path.name, number)
+        target = folder / numbered(path.name, number)
         if _move_no_replace(path, target):
             return target
     raise FileExistsError(errno.EEXIST, "no free name", str(folder / path.name))
@@ -62,7 +62,8 @@ def write_note(moved: Path, kind: str, text: str) -> Path:
     raise FileExistsError(errno.EEXIST, "no free name", str(moved))
 
 
-def _numbered(name: str, number: int) -> str:
+def numbered(name: str, number: int) -> str:
+    """NAME for 1, else NAME-N before the suffix (``slow.jpg``, ``slow-2.jpg``)."""
     if number == 1:
         return name
     stem, _, suffix = name.rpartition(".")

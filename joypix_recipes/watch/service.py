@@ -131,6 +131,8 @@ def _announce(event: FileEvent) -> None:
         log.warning("failed %s -> %s (the reason is in %s.error.txt)", event.path.name, event.moved_to, event.moved_to.name)
     elif event.status == "failed":
         log.error("failed %s: %s", event.path.name, event.note)
+    elif event.status == "ignored":
+        log.warning("ignored %s: %s", event.path.name, event.note)
     else:
         log.info("%s %s: %s", event.status, event.path.name, event.note)
 

@@ -3,7 +3,7 @@ schema, it edits a timeline only through the Timeline it is handed, and it is wo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
@@ -55,6 +55,14 @@ class RecordingTimeline:
         self, content: str, position: str, start: float, end: float | None, size: float, style: CaptionStyle
     ) -> RecordingTimeline:
         return self._noted("add_caption", content, position, start, end, size, style)
+
+    def add_captions(
+        self, timed: Sequence[tuple[str, float, float | None]], position: str, size: float, style: CaptionStyle
+    ) -> RecordingTimeline:
+        timeline = self
+        for content, start, end in timed:
+            timeline = timeline.add_caption(content, position, start, end, size, style)
+        return timeline
 
     def set_music(self, stated: Mapping[str, Any]) -> RecordingTimeline:
         return self._noted("set_music", dict(stated))

@@ -209,3 +209,14 @@ def test_router_takes_a_symlink_only_when_it_stays_inside_its_folder(tmp_path: P
     assert router.is_regular_inside(folder / "inside-link.jpg")
     assert not router.is_regular_inside(folder / "outside-link.jpg")
     assert not router.is_regular_inside(folder / "dangling.jpg")
+
+
+def test_router_takes_only_images_and_leaves_other_files_a_flow_would_match_alone(tmp_path: Path) -> None:
+    folder = tmp_path.resolve()
+    everything = Flow(folder=folder, recipe=folder / "r.yaml", out_dir=folder / "out")
+    router = Router([everything])
+    assert router.route(folder / "IMG_1.JPG") is everything and not router.left_alone(folder / "IMG_1.JPG")
+    assert router.route(folder / "notes.txt") is None and router.left_alone(folder / "notes.txt")
+    assert not router.left_alone(folder / ".notes.txt")  # hidden files are never even mentioned
+    jpegs = Router([Flow(folder=folder, recipe=folder / "r.yaml", out_dir=folder / "out", patterns=("*.jpg",))])
+    assert not jpegs.left_alone(folder / "notes.txt")  # its patterns never asked for it

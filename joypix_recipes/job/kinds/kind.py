@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, is_dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
@@ -67,6 +67,12 @@ class Timeline(Protocol):
         self, content: str, position: str, start: float, end: float | None, size: float, style: CaptionStyle
     ) -> Self:
         """One more title or caption, from ``start`` to ``end`` seconds (None: to the end)."""
+        ...
+
+    def add_captions(
+        self, timed: Sequence[tuple[str, float, float | None]], position: str, size: float, style: CaptionStyle
+    ) -> Self:
+        """Many captions in one style, each ``(content, start, end)``, added at once (a subtitles file's cues)."""
         ...
 
     def set_music(self, stated: Mapping[str, Any]) -> Self:
