@@ -61,6 +61,7 @@ def test_a_notify_command_past_its_time_limit_is_stopped_with_its_background_chi
         wait_until(lambda: background_sleepers(pids), 10, "the notify command never ran")
         notifier.close()
 
-        assert not [pid for pid in background_sleepers(pids) if process_alive(pid)]
+        # The kill lands as the time limit passes; a loaded machine may take a moment to deliver it.
+        wait_until(lambda: not [pid for pid in background_sleepers(pids) if process_alive(pid)], 5, "a child outlived it")
     finally:
         kill_leftovers(pids)
