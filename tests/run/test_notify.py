@@ -171,7 +171,8 @@ def test_a_dead_endpoint_changes_neither_outcome_nor_duration_beyond_its_timeout
 
     assert summary.exit_code == baseline.exit_code == 1
     assert [o.status for o in summary.outcomes] == [o.status for o in baseline.outcomes]
-    assert notified_s - plain_s <= 0.5 + 0.3, (plain_s, notified_s)
+    # Three attempts would add 1.5 s or more; one timeout plus a loaded machine stays well under that.
+    assert notified_s - plain_s <= 0.5 + 0.6, (plain_s, notified_s)
     assert "notification" in caplog.text
 
 

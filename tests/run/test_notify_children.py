@@ -46,7 +46,7 @@ def test_a_notify_command_that_starts_a_background_child_leaves_nothing_running_
         assert len(background_sleepers(pids)) == 2  # one per event: the job's and the run's
         assert not [pid for pid in background_sleepers(pids) if process_alive(pid)]
         # The child holding the command's stdout open did not hold up the run until the time limit.
-        assert elapsed < 5, finished.stderr
+        assert elapsed < 12, finished.stderr  # held to the time limit, it would take 15 s or more
         assert "failed" not in finished.stderr
     finally:
         kill_leftovers(pids)
