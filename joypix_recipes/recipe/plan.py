@@ -7,6 +7,7 @@ raised together as one PlanError, one line each, before anything runs.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -328,6 +329,8 @@ class _Planner:
         path = absolute(self.recipe.directory / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
+            close = difflib.get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
+            message += f"; did you mean '{close[0]}'?" if close else ""
             self._problem_once(span, message)
         elif not is_file(path):
             self._problem_once(span, f"font file '{style.font}' not found (looked for {path})")
@@ -335,6 +338,9 @@ class _Planner:
 
     def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
         path = absolute(self.recipe.directory / Path(written).expanduser())
+        if path not in self.cues and not is_file(path):
+            self.cues[path] = ()
+            self._problem_once(span, f"subtitles file '{written}' not found (looked for {path})")
         if path not in self.cues:
             try:
                 self.cues[path] = read_cues(path)
@@ -370,9 +376,11 @@ class _Planner:
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
         path = absolute(self.recipe.directory / Path(rendered).expanduser())
-        if not is_file(path):
+        if not is_file(path) and has_template_syntax(template.text):  # the name differs by input: say which
             message = f"{kind} file '{rendered}' not found (looked for {path}; input {label})"
             self.problems.append(str(self.recipe.problem_at(template.span, message)))
+        elif not is_file(path):  # one file every job shares: said once
+            self._problem_once(template.span, f"{kind} file '{rendered}' not found (looked for {path})")
         return str(path)
 
     def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
