@@ -175,6 +175,7 @@ class _Planner:
         self.unreadable: dict[Path, str] = {}
         self.cues: dict[Path, tuple[Cue, ...]] = {}
         self.prompts: PromptCheck | None = None
+        self.missing: set[Path] = set()  # media files already reported missing
 
     def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
         job_input = job_input_of(source, index)
@@ -376,11 +377,14 @@ class _Planner:
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
         path = absolute(self.recipe.directory / Path(rendered).expanduser())
-        if not is_file(path) and has_template_syntax(template.text):  # the name differs by input: say which
+        if is_file(path):
+            return str(path)
+        if not has_template_syntax(template.text):  # one file every job shares: said once
+            self._problem_once(template.span, f"{kind} file '{rendered}' not found (looked for {path})")
+        elif path not in self.missing:  # a name that may differ by input: said for the first input it fails
             message = f"{kind} file '{rendered}' not found (looked for {path}; input {label})"
             self.problems.append(str(self.recipe.problem_at(template.span, message)))
-        elif not is_file(path):  # one file every job shares: said once
-            self._problem_once(template.span, f"{kind} file '{rendered}' not found (looked for {path})")
+        self.missing.add(path)  # the plan fails whole, so the line said once is enough
         return str(path)
 
     def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
