@@ -398,7 +398,8 @@ class _Builder:
         written = str(line[start.column : end.column])
         if not written.startswith("{{") or not written.endswith("}}"):
             return None
-        key = line[: start.column].rstrip().removesuffix(":").strip().removeprefix("- ").strip()
+        before = re.search(r"([^\s{},\[\]:'\"-][^{},\[\]:]*?)\s*:\s*$", line[: start.column])
+        key = before.group(1).strip() if before else "key"
         self._problem(node, _quote_hint(key, written))
         return written
 
