@@ -14,7 +14,7 @@ from pathlib import Path
 
 from joypix_recipes.recipe.inputs import command_line_table_columns
 from joypix_recipes.recipe.model import Recipe, load_recipe
-from joypix_recipes.recipe.plan import Plan, plan_jobs
+from joypix_recipes.recipe.plan import Plan, PromptCheck, plan_jobs
 from joypix_recipes.recipe.table import Tables
 
 # A name any template reads (``vars.brand``, ``vars['brand']``), wherever it is written.
@@ -44,8 +44,18 @@ class Batch:
         """The --var names the recipe never uses."""
         return unused_vars(self.recipe, self.var_overrides)
 
-    def plan(self, *, out_dir: Path | None = None, backend: str | None = None, group: bool = False) -> Plan:
-        """Plan the batch: inputs that cannot run are left out and named in ``Plan.rejected``; raises PlanError."""
+    def plan(
+        self,
+        *,
+        out_dir: Path | None = None,
+        backend: str | None = None,
+        group: bool = False,
+        prompts: PromptCheck | None = None,
+    ) -> Plan:
+        """Plan the batch: inputs that cannot run are left out and named in ``Plan.rejected``; raises PlanError.
+
+        ``prompts`` (the local interpreter's reading) makes a prompt the local backend would fail on a problem now.
+        """
         return plan_jobs(
             self.recipe,
             inputs=self.inputs,
@@ -55,6 +65,7 @@ class Batch:
             group=group,
             strict=False,
             tables=self.tables,
+            prompts=prompts,
         )
 
 

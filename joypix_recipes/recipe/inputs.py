@@ -164,17 +164,6 @@ def table_sources(table: Table, table_vars: Mapping[str, Any], out: Path) -> Sou
     return Sources(tuple(sources), problems, tuple(bad_rows))
 
 
-def bad_table_rows(recipe: Recipe, tables: Tables | None = None, out_dir: Path | None = None) -> list[str]:
-    """Rows of the recipe's tables that could not run, one line each (``joypix validate`` reports them)."""
-    tables = tables or Tables()
-    out = absolute(Path(out_dir) if out_dir is not None else recipe.directory / "out")
-    found = Sources()
-    for spec in recipe.inputs or ():
-        if spec.table is not None:
-            found += _recipe_table_sources(recipe, spec.table, spec.vars, tables, out)
-    return [*found.problems, *found.bad_rows]
-
-
 def _recipe_table_sources(
     recipe: Recipe, name: str, table_vars: Mapping[str, Any], tables: Tables, out: Path
 ) -> Sources:

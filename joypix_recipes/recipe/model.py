@@ -294,10 +294,21 @@ def _style(document: Document, path: DataPath, body: dict[str, Any]) -> CaptionS
             try:
                 parse_color(value)
             except ValueError as error:
-                problems.append(document.problem(document.value_span((*path, *place)), str(error)))
+                message = f"{error}{_closest_colour(value)}"
+                problems.append(document.problem(document.value_span((*path, *place)), message))
     if problems:
         raise RecipeError(problems)
     return CaptionStyle.from_body(body)
+
+
+def _closest_colour(text: str) -> str:
+    """"; did you mean 'gold'?" for a misspelt CSS name, else nothing."""
+    from difflib import get_close_matches
+
+    from PIL import ImageColor  # only for a colour already refused: loading a recipe stays free of imaging libraries
+
+    close = get_close_matches(text.strip().lower(), list(ImageColor.colormap), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _number(document: Document, path: DataPath, value: Any, percent: bool) -> Number:

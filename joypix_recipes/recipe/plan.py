@@ -7,6 +7,7 @@ raised together as one PlanError, one line each, before anything runs.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from joypix_recipes.job.actions import (
     Audio,
     CaptionStyle,
     Cue,
+    Prompt,
     Transition,
 )
 from joypix_recipes.job.export import PRESETS
@@ -49,12 +51,18 @@ from joypix_recipes.recipe.template.render import (
     TemplateFailure,
     UnsafeNameValue,
     evaluate_expression,
+    has_template_syntax,
     render_number,
     render_template,
     safe_output_path,
 )
 
 MAX_PROBLEM_LINES = 50
+
+PromptCheck = Callable[[str], Sequence[tuple[str, Sequence[str]]]]
+"""The local renderer's reading of a prompt: each phrase it does not understand, with the nearest phrases it does.
+
+The interpreter lives on the run side, which the recipe side does not import; the command line hands it in."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ def plan_jobs(
     group: bool = False,
     strict: bool = True,
     tables: Tables | None = None,
+    prompts: PromptCheck | None = None,
 ) -> Plan:
     """One Job per input and variant; ``inputs`` (from --input) replace the recipe's; raises PlanError.
 
@@ -84,6 +93,8 @@ def plan_jobs(
     that cannot run (its picture missing), are left out and named in ``Plan.rejected``, so the other
     inputs still run. ``Plan.warnings`` names clips longer than their preset's platform takes.
     ``tables`` holds the tables already read for this run (by ``load_recipe``, say), so none is read twice.
+    With ``prompts``, a prompt the local backend would fail on (``unknown_phrases: fail``) is a problem here,
+    at the phrase's own line and column, before anything renders.
     """
     out = absolute(Path(out_dir).expanduser() if out_dir is not None else recipe.directory / "out")
     if inputs is not None:
@@ -91,10 +102,12 @@ def plan_jobs(
     else:
         found = recipe_sources(recipe, out, tables)
     problems = [*found.problems, *(found.bad_rows if strict else ())]
-    if not found.sources and not problems:
+    if not found.sources and not problems and not found.bad_rows:
         problems.append(f"{recipe.file}: no inputs; list images under inputs: or pass --input PATH")
     _raise_if(problems)
     planner = _Planner(recipe, dict(var_overrides), out, backend or recipe.backend, strict)
+    if planner.backend == "local" and recipe.unknown_phrases == "fail":
+        planner.prompts = prompts
     jobs: list[Job] = []
     too_long: dict[str, list[Job]] = {}
     for index, source in enumerate(found.sources, start=1):
@@ -161,6 +174,8 @@ class _Planner:
         self.sizes: dict[Path, tuple[int, int]] = {}
         self.unreadable: dict[Path, str] = {}
         self.cues: dict[Path, tuple[Cue, ...]] = {}
+        self.prompts: PromptCheck | None = None
+        self.missing: set[Path] = set()  # media files already reported missing
 
     def plan(self, source: Source, index: int, variant: Variant | None) -> Job | None:
         job_input = job_input_of(source, index)
@@ -270,6 +285,8 @@ class _Planner:
         action: Action = kind.action(**values)
         if len(self.problems) == before and (problem := kind.check(action)) is not None:
             self.problems.append(str(self.recipe.problem_at(step.span, problem)))
+        if len(self.problems) == before and isinstance(action, Prompt) and self.prompts is not None:
+            self._understood(action.text, step.body[kind.fields[0].key], label)
         return action if len(self.problems) == before else None
 
     def _value(self, field: Field, written: StepValue, step: Step, context: dict[str, Any], label: str) -> Any:
@@ -313,6 +330,8 @@ class _Planner:
         path = absolute(self.recipe.directory / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
+            close = difflib.get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
+            message += f"; did you mean '{close[0]}'?" if close else ""
             self._problem_once(span, message)
         elif not is_file(path):
             self._problem_once(span, f"font file '{style.font}' not found (looked for {path})")
@@ -320,6 +339,9 @@ class _Planner:
 
     def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
         path = absolute(self.recipe.directory / Path(written).expanduser())
+        if path not in self.cues and not is_file(path):
+            self.cues[path] = ()
+            self._problem_once(span, f"subtitles file '{written}' not found (looked for {path})")
         if path not in self.cues:
             try:
                 self.cues[path] = read_cues(path)
@@ -328,9 +350,24 @@ class _Planner:
                 self._problem_once(span, f"subtitles '{written}': {error}")
         return self.cues[path]
 
-    def _problem_once(self, span: Span, message: str) -> None:
+    def _understood(self, text: str, written: StepValue, label: str) -> None:
+        """A problem per phrase of a prompt the local renderer would not understand, at the phrase itself."""
+        assert self.prompts is not None and isinstance(written, Template)
+        templated = has_template_syntax(written.text)
+        for phrase, nearest in self.prompts(text):
+            known = ", ".join(f'"{each}"' for each in nearest[:3])
+            hint = f" (nearest it knows: {known})" if known else ""
+            message = f'the local backend does not understand "{phrase}"{hint}; reword it or set unknown_phrases: warn'
+            line, token = _phrase_place(written.text, phrase)
+            if templated:  # what a template renders to differs by input: name the input
+                where = self.recipe.problem_at(written.span, f"{message} (input {label})", line, token)
+                self.problems.append(str(where))
+            else:
+                self._problem_once(written.span, message, line, token)
+
+    def _problem_once(self, span: Span, message: str, template_line: int = 1, token: str | None = None) -> None:
         """A problem of the recipe itself, said once however many jobs meet it."""
-        line = str(self.recipe.problem_at(span, message))
+        line = str(self.recipe.problem_at(span, message, template_line, token))
         if line not in self.problems:
             self.problems.append(line)
 
@@ -340,9 +377,14 @@ class _Planner:
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
         path = absolute(self.recipe.directory / Path(rendered).expanduser())
-        if not is_file(path):
+        if is_file(path):
+            return str(path)
+        if not has_template_syntax(template.text):  # one file every job shares: said once
+            self._problem_once(template.span, f"{kind} file '{rendered}' not found (looked for {path})")
+        elif path not in self.missing:  # a name that may differ by input: said for the first input it fails
             message = f"{kind} file '{rendered}' not found (looked for {path}; input {label})"
             self.problems.append(str(self.recipe.problem_at(template.span, message)))
+        self.missing.add(path)  # the plan fails whole, so the line said once is enough
         return str(path)
 
     def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
@@ -359,6 +401,18 @@ class _Planner:
             self._fail(template, failure, label)
             return None
         return self.out / relative
+
+
+def _phrase_place(text: str, phrase: str) -> tuple[int, str | None]:
+    """The line of a template where ``phrase`` is written (the interpreter reads lower case), and its text as written."""
+    at = text.lower().find(phrase.lower())
+    if at < 0:
+        first = phrase.split()[0] if phrase.split() else ""
+        at = text.lower().find(first.lower()) if first else -1
+        if at < 0:
+            return 1, None
+        phrase = first
+    return text.count("\n", 0, at) + 1, text[at : at + len(phrase)]
 
 
 def read_image_size(path: Path) -> tuple[int, int]:

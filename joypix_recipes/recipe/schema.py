@@ -167,7 +167,11 @@ class _Validator:
         names = schema.get("propertyNames", {}).get("pattern")
         properties: dict[str, Any] = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
+        # `animate:` left empty with its fields below it, not under it: said once, at the fields
+        strays = {self._owner(value, properties, key) for key in value if key not in properties} if extra is False else set()
         for key, item in value.items():
+            if item is None and key in strays:
+                continue
             if names is not None and not re.search(names, key):
                 yield SchemaIssue(
                     (*path, key), f"the name '{key}' {_PATTERN_MESSAGES.get(names, 'is not allowed')}", True
@@ -175,9 +179,32 @@ class _Validator:
             if key in properties:
                 yield from self.validate(item, properties[key], (*path, key))
             elif extra is False:
-                yield SchemaIssue((*path, key), _unknown_key_message(key, list(properties), path), at_key=True)
+                owner = self._owner(value, properties, key)
+                message = (
+                    f"'{key}' belongs to {owner} above it; indent it further, under {owner}:"
+                    if owner is not None
+                    else _unknown_key_message(key, list(properties), path)
+                )
+                yield SchemaIssue((*path, key), message, at_key=True)
             elif isinstance(extra, dict):
                 yield from self.validate(item, extra, (*path, key))
+
+    def _owner(self, value: dict[str, Any], properties: dict[str, Any], key: str) -> str | None:
+        """The sibling of an unknown ``key`` it is a field of (a key indented too little), if one is."""
+        for sibling in value:
+            if sibling != key and sibling in properties and key in self._fields(properties[sibling]):
+                return str(sibling)
+        return None
+
+    def _fields(self, schema: dict[str, Any]) -> set[str]:
+        """The keys an object schema (through $ref and oneOf branches) allows."""
+        if "$ref" in schema:
+            schema = {**self._resolve(schema["$ref"]), **{k: v for k, v in schema.items() if k != "$ref"}}
+        names = set(schema.get("properties", {}))
+        for branch in schema.get("oneOf", []) + schema.get("anyOf", []):
+            if isinstance(branch, dict):
+                names |= self._fields(branch)
+        return names
 
     def _one_of(
         self, value: Any, branches: list[dict[str, Any]], path: DataPath, unknown_keys: bool

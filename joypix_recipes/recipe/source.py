@@ -204,7 +204,7 @@ def parse_text(text: str, file: str) -> Document:
     if root is None:
         return Document(file, None, lines=lines)
     _check_size(root, file)
-    builder = _Builder(file)
+    builder = _Builder(file, lines)
     data = builder.build(root, (), 0)
     return Document(file, data, builder.values, builder.keys, lines, tuple(builder.problems))
 
@@ -251,27 +251,73 @@ def _read_text(path: Path, file: str) -> str:
 _FRIENDLY = (
     ("found character '\\t' that cannot start any token", "a tab character; YAML is indented with spaces, not tabs"),
     (
-        "mapping values are not allowed here",
+        "mapping values are not allowed",
         "unexpected ':' here; check the indentation, or quote a value that contains ': '",
     ),
     ("could not find expected ':'", "expected 'key: value' here; check the indentation or a missing ':'"),
     ("expected a single document", "a recipe is one YAML document; remove the second '---'"),
     ("found undefined alias", "an alias (*name) that refers to no anchor (&name)"),
+    (
+        "did not find expected key",
+        "this line is not lined up with the keys above it{since}; indent it as far as the key it belongs with",
+    ),
+    (
+        "did not find expected '-' indicator",
+        "this list item is not lined up with the items above it{since}; put its '-' under theirs",
+    ),
+    ("did not find expected ',' or '}'", "a '{{' opened here is never closed with '}}', or a ',' is missing"),
+    ("did not find expected ',' or ']'", "a '[' opened here is never closed with ']', or a ',' is missing"),
+    ("while scanning a quoted scalar", "a quote opened here is never closed; close it on the same text"),
+    ("expected <block end>", "this line is indented differently from the lines around it; line it up with its key"),
+    ("that cannot start any token", "this character cannot start a plain value; put the value in quotes"),
 )
+"""PyYAML's wording -> plain words; ``{since}`` names where the block the line should line up with starts."""
+
+_AT_THE_OPENING = ("while scanning a quoted scalar", "did not find expected ',' or")
+"""Mistakes better shown where they begin (the quote or bracket left open) than where YAML gave up."""
+
+_UNQUOTED_TEMPLATE = re.compile(r"^(\s*(?:-\s+)?[^\s:#'\"][^:#]*?):\s+(\{\{.*?)\s*$")
 
 
 def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = error.problem_mark or error.context_mark
+    context = error.context_mark
     problem = error.problem or error.context or "not valid YAML"
     lines = text.splitlines()
     if mark is not None and mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t":
         problem = "found character '\\t' that cannot start any token"
+    for number in sorted({m.line for m in (mark, context) if m is not None and m.line < len(lines)}, reverse=True):
+        unquoted = _unquoted_template(file, lines[number], number + 1)
+        if unquoted is not None:
+            return unquoted
+    since = ""
+    if context is not None and mark is not None and context.line < mark.line:
+        since = f" (line {context.line + 1} starts them at column {context.column + 1})"
     for fragment, friendly in _FRIENDLY:
         if fragment in f"{error.context} {problem}":
-            problem = friendly
+            problem = friendly.format(since=since)
+            if fragment.startswith(_AT_THE_OPENING) and context is not None:
+                mark = context
             break
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     return Problem(file, line, column, f"YAML syntax: {problem}")
+
+
+def _unquoted_template(file: str, line: str, number: int) -> Problem | None:
+    """A ``key: {{ ... }}`` line: YAML reads the braces as a mapping, so the template needs quotes."""
+    match = _UNQUOTED_TEMPLATE.match(line)
+    if match is None:
+        return None
+    key, value = match.group(1).strip().removeprefix("- ").strip(), match.group(2)
+    return Problem(file, number, match.start(2) + 1, _quote_hint(key, value))
+
+
+def _quote_hint(key: str, value: str) -> str:
+    quote = "'" if '"' in value else '"'
+    return (
+        f"put the template in quotes, as in {key}: {quote}{value}{quote}"
+        " (without them YAML reads {{ ... }} as a mapping)"
+    )
 
 
 def _check_size(root: Node, file: str) -> None:
@@ -316,8 +362,9 @@ def _span(node: Node) -> Span:
 class _Builder:
     """Turns the node graph into dicts, lists and scalars, recording spans and problems on the way."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lines: tuple[str, ...] = ()) -> None:
         self.file = file
+        self.lines = lines
         self.values: dict[DataPath, Span] = {}
         self.keys: dict[DataPath, Span] = {}
         self.problems: list[Problem] = []
@@ -336,8 +383,25 @@ class _Builder:
             self._check_tag(node, _SEQ)
             return [self.build(child, (*path, index), depth + 1) for index, child in enumerate(node.value)]
         assert isinstance(node, MappingNode)
+        template = self._unquoted_template(node)
+        if template is not None:
+            return template
         self._check_tag(node, _MAP)
         return self._mapping(node, path, depth)
+
+    def _unquoted_template(self, node: MappingNode) -> str | None:
+        """``key: {{ vars.x }}`` parses as a mapping in a mapping; said once, and kept as the text it meant."""
+        start, end = node.start_mark, node.end_mark
+        if not node.flow_style or start.line != end.line or start.line >= len(self.lines):
+            return None
+        line = self.lines[start.line]
+        written = str(line[start.column : end.column])
+        if not written.startswith("{{") or not written.endswith("}}"):
+            return None
+        before = re.search(r"([^\s{},\[\]:'\"-][^{},\[\]:]*?)\s*:\s*$", line[: start.column])
+        key = before.group(1).strip() if before else "key"
+        self._problem(node, _quote_hint(key, written))
+        return written
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.images import write_image
 from helpers.repo import REPO
 from helpers.runs import run_joypix
 
@@ -47,7 +48,8 @@ def test_validate_imports_no_other_command_and_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     code, *loaded = result.stderr.split()
     commands = {f"joypix_recipes.cli.{module}" for module in COMMANDS.values()} - {"joypix_recipes.cli.validate"}
-    heavy = {"asyncio", "httpx", "av", "PIL", "numpy", "webvtt", "joypix_recipes.recipe.plan", "joypix_recipes.run"}
+    # validate plans as run plans (reading subtitles it checks), but renders nothing and talks to no service
+    heavy = {"asyncio", "httpx", "av", "PIL", "numpy", "joypix_recipes.run", "joypix_recipes.backends.local"}
     assert code == "0" and "joypix_recipes.cli.validate" in loaded
     assert not set(loaded) & (commands | heavy)
 
@@ -128,13 +130,16 @@ def test_schema_prints_the_repository_schema(capsys: pytest.CaptureFixture[str])
     assert json.loads(printed) == json.loads((REPO / "schemas/recipe.schema.json").read_text(encoding="utf-8"))
 
 
-def test_init_writes_a_recipe_that_validates_and_refuses_to_overwrite(
+def test_init_writes_a_recipe_that_validates_once_its_photos_are_there_and_refuses_to_overwrite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["init", "promo"]) == 0
     written = tmp_path / "promo.yaml"
     assert written.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=")
+    assert main(["validate", str(written)]) == 2  # as run would, it looks for the photos
+    assert "input 'photos/*.jpg' matches no file" in capsys.readouterr().err
+    write_image(tmp_path / "photos" / "a.jpg", (32, 32))
     assert main(["validate", str(written)]) == 0
     assert main(["init", "promo"]) == 2
     assert "already exists" in capsys.readouterr().err

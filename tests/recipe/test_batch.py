@@ -8,7 +8,6 @@ from helpers.images import write_image
 
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.batch import UnusedVar, load_batch, unused_vars
-from joypix_recipes.recipe.inputs import bad_table_rows
 from joypix_recipes.recipe.table import Table, Tables, read_whole_table
 
 TABLE_RECIPE = """\
@@ -77,12 +76,11 @@ def test_an_input_table_is_read_once_for_its_columns_and_its_plan(tmp_path: Path
 def test_bad_rows_come_from_the_table_read_to_check_the_recipe(tmp_path: Path) -> None:
     recipe, table = _batch_folder(tmp_path, TABLE_RECIPE)
     reader = CountingReader()
-    tables = Tables(reader)
 
-    loaded = load_recipe(recipe, tables=tables)
+    batch = load_batch(recipe, tables=Tables(reader))
     table.unlink()
 
-    (bad,) = bad_table_rows(loaded, tables)
+    (bad,) = batch.plan(out_dir=tmp_path / "out").rejected
     assert bad.startswith(f"{table} line 3: image 'missing.jpg' not found")
     assert reader.reads == {table: 1}
 

@@ -236,13 +236,26 @@ def test_text_must_end_after_it_starts(tmp_path: Path) -> None:
         plan_jobs(recipe)
 
 
-def test_missing_audio_file_is_an_error_at_its_line(tmp_path: Path) -> None:
+def test_missing_audio_file_is_an_error_at_its_line_said_once_for_every_job(tmp_path: Path) -> None:
     write_image(tmp_path / "a.jpg", HEADER_ONLY)
-    recipe = recipe_at(tmp_path, "version: 1\ninputs: [a.jpg]\nsteps:\n  - audio:\n      file: music/none.m4a\n")
+    write_image(tmp_path / "b.jpg", HEADER_ONLY)
+    recipe = recipe_at(tmp_path, "version: 1\ninputs: [a.jpg, b.jpg]\nsteps:\n  - audio:\n      file: music/none.m4a\n")
     with pytest.raises(PlanError) as caught:
         plan_jobs(recipe)
-    expected = f"{recipe.file}:5:13: audio file 'music/none.m4a' not found (looked for {tmp_path / 'music' / 'none.m4a'}; input a.jpg)"
+    expected = f"{recipe.file}:5:13: audio file 'music/none.m4a' not found (looked for {tmp_path / 'music' / 'none.m4a'})"
     assert problem_lines(caught) == [expected]
+
+
+def test_a_templated_audio_file_every_input_misses_alike_is_named_once(tmp_path: Path) -> None:
+    write_image(tmp_path / "a.jpg", HEADER_ONLY)
+    write_image(tmp_path / "b.jpg", HEADER_ONLY)
+    text = 'version: 1\ninputs: [a.jpg, b.jpg]\nvars: {music: none.m4a}\nsteps:\n  - audio: {file: "{{ vars.music }}"}\n'
+    recipe = recipe_at(tmp_path, text)
+    with pytest.raises(PlanError) as caught:
+        plan_jobs(recipe)
+    assert problem_lines(caught) == [
+        f"{recipe.file}:5:19: audio file 'none.m4a' not found (looked for {tmp_path / 'none.m4a'}; input a.jpg)"
+    ]
 
 
 def test_var_defined_for_one_input_only_fails_for_the_others_at_the_template(tmp_path: Path) -> None:

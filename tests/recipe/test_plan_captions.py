@@ -87,7 +87,7 @@ def test_webvtt_subtitles_given_as_a_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "step", "message"),
     [
-        ({}, "- subtitles: missing.srt\n", "subtitles 'missing.srt': cannot read it"),
+        ({}, "- subtitles: missing.srt\n", "subtitles file 'missing.srt' not found (looked for "),
         (
             {"bad.srt": "1\nnot a time\nwords\n"},
             "- subtitles: bad.srt\n",

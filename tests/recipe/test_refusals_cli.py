@@ -133,6 +133,7 @@ def test_init_into_a_folder_that_does_not_exist_makes_it_and_says_so(tmp_path: P
 
     assert result.returncode == 0, result.stderr
     assert "made the folder nodir" in result.stdout
+    write_image(tmp_path / "nodir" / "photos" / "a.jpg", (32, 32))  # its inputs, beside it
     assert run_joypix(["validate", "nodir/promo.yaml"], tmp_path).returncode == 0
 
 

@@ -1,11 +1,31 @@
-"""The unknown-words report: what lies between a sentence's phrases, less filler, is a phrase not understood."""
+"""The unknown-words report: what lies between a sentence's phrases, less filler, is a phrase not understood,
+and the phrases it most resembles among those that are."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator
 
 from joypix_recipes.timeline.interpret.lexicon import FILLER
+
+KNOWN_PHRASES = (
+    "zoom in", "zoom out", "slow push in", "pull back", "pan left", "pan right", "pan up", "pan down",
+    "tilt up", "tilt down", "ken burns", "static", "subtle zoom", "dramatic zoom", "1.3x zoom", "smooth", "linear",
+    "blurred background", "vertical", "square", "horizontal", "9:16", "16:9", "4:5", "1080p", "720p", "480p",
+    "5-second video", "10s", "3 seconds", "lo-fi music", "music at 35%", "fade in", "fade out", "1-second fade",
+    "0.5-second crossfades", "dip to black", "slide left", "slide right", "wipe left", "wipe right", "no transitions",
+)  # fmt: skip
+"""Examples of what the interpreter understands, offered in place of a phrase it does not (each reads cleanly)."""
+
+_EVERYDAY = ("zoom in", "fade in", "5-second video")
+
+
+def nearest_known(phrase: str, count: int = 3) -> tuple[str, ...]:
+    """The known phrases most like ``phrase`` (everyday ones when none is alike): short enough for one line."""
+    close = difflib.get_close_matches(phrase.lower(), KNOWN_PHRASES, n=count, cutoff=0.5)
+    return tuple(close) or _EVERYDAY[:count]
+
 
 _CJK_FILLER = sorted((word for word in FILLER if not word.isascii()), key=len, reverse=True)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
