@@ -33,7 +33,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for unused in batch.unused_vars():
         complain(f"warning: --var {unused.name} is not used by {recipe_path.name}; {_hint(unused)}")
     out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
-    plan = batch.plan(out_dir=out_dir, backend=args.backend, group=args.group)
+    from joypix_recipes.timeline.interpret.check import phrases_not_understood
+
+    # The same prompt check as validate's, so a phrase the local backend cannot read stops the run before it renders.
+    plan = batch.plan(out_dir=out_dir, backend=args.backend, group=args.group, prompts=phrases_not_understood)
     for warning in plan.warnings:
         complain(f"warning: {warning}")
     for reason in plan.rejected:

@@ -164,15 +164,8 @@ def test_the_table_covers_every_kind_of_refusal() -> None:
     assert len({case.name for case in CASES}) == len(CASES)
 
 
-_NOT_YET = pytest.mark.xfail(
-    strict=True,
-    reason="run reads prompts only as the local backend renders them; it refuses them at plan time once "
-    "cli/run.py hands the interpreter to the plan (batch.plan(prompts=phrases_not_understood))",
-)
-
-
 @pytest.mark.parametrize(
-    "case", [pytest.param(case, id=case.name, marks=[_NOT_YET] if case.real_run else []) for case in CASES]
+    "case", [pytest.param(case, id=case.name) for case in CASES]
 )
 def test_validate_and_run_give_the_same_verdict_and_first_message(
     case: Case, verdicts: dict[str, tuple[Verdict, Verdict]]
