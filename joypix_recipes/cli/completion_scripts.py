@@ -163,19 +163,32 @@ def _zsh_quote(text: str) -> str:
 
 def fish(commands: Sequence[CommandShape], top: Sequence[Argument]) -> str:
     """``complete`` lines: commands until one is given, then that command's options."""
-    lines = [_HEADER.format(shell="fish"), "complete -c joypix -f"]
+    lines = [
+        _HEADER.format(shell="fish"),
+        "function __joypix_recipes --description 'folders and YAML files: recipes'",
+        "    for path in (commandline -ct)*",
+        "        if test -d $path",
+        "            echo $path/",
+        "        else if string match -qr '\\.ya?ml$' -- $path",
+        "            echo $path",
+        "        end",
+        "    end",
+        "end",
+        "complete -c joypix -f",
+    ]
     names = " ".join(command.name for command in commands)
     before = "__fish_use_subcommand"
     for option in top:
         lines.append(f"complete -c joypix -n {before} {_fish_option(option)}")
     for command in commands:
-        lines.append(f"complete -c joypix -n {before} -a {command.name} -d {shlex.quote(command.summary)}")
+        lines.append(f"complete -c joypix -n {before} -f -a {command.name} -d {shlex.quote(command.summary)}")
     for command in commands:
         after = shlex.quote(f"__fish_seen_subcommand_from {command.name}")
         for option in command.options:
             lines.append(f"complete -c joypix -n {after} {_fish_option(option)}")
         if command.positional is not None:
-            lines.append(f"complete -c joypix -n {after} {_fish_values(command.positional)}".rstrip())
+            files = "" if command.positional.completes == "path" else " -f"
+            lines.append(f"complete -c joypix -n {after}{files} {_fish_values(command.positional)}".rstrip())
     lines.append(f"# commands: {names}")
     return "\n".join(lines) + "\n"
 
@@ -190,6 +203,8 @@ def _fish_option(option: Argument) -> str:
     if option.takes_value:
         parts.append("-r")
         parts.append(_fish_values(option))
+    if option.completes != "path":
+        parts.append("-f")  # fish offers files unless told not to
     parts.append(f"-d {shlex.quote(option.help)}")
     return " ".join(part for part in parts if part)
 
@@ -198,7 +213,7 @@ def _fish_values(argument: Argument) -> str:
     if argument.completes == "choice":
         return f"-a {shlex.quote(' '.join(argument.choices))}"
     if argument.completes == "recipe":
-        return "-a '(__fish_complete_suffix .yaml; __fish_complete_suffix .yml)'"
+        return "-a '(__joypix_recipes)'"
     if argument.completes == "path":
         return "-F"
     return ""
