@@ -8,6 +8,7 @@ import argparse
 import difflib
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = commands.add_parser(
             name,
             help=summary,
-            description=description,
+            description=textwrap.fill(description, width=88),  # the raw formatter keeps the examples' lines, not this one's
             epilog=_examples(*examples),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
