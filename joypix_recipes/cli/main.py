@@ -6,12 +6,14 @@ its heavy modules only when it runs), so `joypix validate` stays fast.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from importlib import import_module
 
-from joypix_recipes.cli.boundary import EXIT_USAGE, Command, run_command
+from joypix_recipes.cli.boundary import EXIT_INTERRUPTED, EXIT_USAGE, Command, run_command
 from joypix_recipes.cli.parser import build_parser
-from joypix_recipes.cli.streams import configure_logging, forgiving_standard_streams
+from joypix_recipes.cli.streams import complain_json, configure_logging, forgiving_standard_streams
+from joypix_recipes.errors import JoypixError, RecipeError
 
 COMMANDS: dict[str, str] = {
     "validate": "validate",
@@ -25,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "emulator",
     "watch": "watch",
     "worker": "worker",
+    "completion": "completion",
 }
 """Each command and the module under joypix_recipes.cli whose ``cmd_<command>`` runs it."""
 
@@ -39,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with forgiving_standard_streams():
         if args.command != "validate":  # validate prints its own lines and must start fast
             configure_logging(args)
-        return run_command(command_handler(args.command), args)
+        handler = _checking_farm_packages(command_handler(args.command))
+        return run_command(_errors_as_json(handler) if args.json else handler, args)
 
 
 def command_handler(command: str) -> Command:
@@ -47,3 +51,39 @@ def command_handler(command: str) -> Command:
     module = import_module(f"joypix_recipes.cli.{COMMANDS[command]}")
     handler: Command = getattr(module, f"cmd_{command}")
     return handler
+
+
+def _checking_farm_packages(handler: Command) -> Command:
+    """``handler``, preceded by the check that a farm command has the farm extra installed."""
+
+    def checked(args: argparse.Namespace) -> int:
+        from joypix_recipes.cli.farm_extra import require_farm_packages, wants_farm
+
+        if wants_farm(args):
+            require_farm_packages()
+        return handler(args)
+
+    return checked
+
+
+def _errors_as_json(handler: Command) -> Command:
+    """``handler`` whose errors (and Ctrl-C) are one JSON object on stderr: ``{"error": ..., "exit_code": n}``.
+
+    A bug is left to the boundary, which keeps its traceback in a crash log and prints where.
+    """
+
+    def reporting(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except KeyboardInterrupt:
+            complain_json("interrupted", EXIT_INTERRUPTED)
+            return EXIT_INTERRUPTED
+        except RecipeError as error:
+            problems = [str(problem) for problem in error.problems]
+            complain_json(problems[0] if problems else str(error), error.exit_code, problems=problems)
+            return error.exit_code
+        except JoypixError as error:
+            complain_json(str(error), error.exit_code)
+            return error.exit_code
+
+    return reporting

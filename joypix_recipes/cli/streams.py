@@ -1,7 +1,7 @@
 """What the command prints and where: lines for people and JSON for machines on stdout, messages and
 log lines on stderr (tokens redacted), and standard streams whose reader may go away without stopping the work.
 
-The commands print only through ``say``, ``say_json`` and ``complain``.
+The commands print only through ``say``, ``say_json`` and ``complain`` (``complain_json`` under ``--json``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from joypix_recipes.printable import printable
@@ -27,6 +27,17 @@ def say(text: str = "") -> None:
 def say_json(data: Any) -> None:
     """One JSON Lines record on stdout."""
     print(json.dumps(data, ensure_ascii=False), flush=True)  # JSON escapes what it must; more would corrupt it
+
+
+def complain_json(message: str, exit_code: int, problems: Sequence[str] = ()) -> None:
+    """An error for machines (``--json``): one JSON object on stderr, secrets redacted; a recipe's
+    every problem under ``problems``."""
+    from joypix_recipes.redact import redact
+
+    record: dict[str, Any] = {"error": redact(message), "exit_code": exit_code}
+    if problems:
+        record["problems"] = [redact(problem) for problem in problems]
+    print(json.dumps(record, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 def complain(text: str) -> None:
@@ -110,7 +121,9 @@ def configure_logging(args: argparse.Namespace) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler.addFilter(TokenRedactingFilter())
         root.addHandler(handler)
-    root.setLevel(logging.DEBUG if args.debug else logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    verbosity = int(getattr(args, "verbose", 0) or 0)  # -v shows each job's detail, -vv debug logging too
+    debugging = args.debug or verbosity >= 2
+    root.setLevel(logging.DEBUG if debugging else logging.INFO if verbosity else logging.WARNING)
     if args.command == "watch" and not getattr(args, "quiet", False) and not getattr(args, "json", False):
         logging.getLogger("joypix_recipes.watch").setLevel(logging.INFO)
     if args.command == "worker":
