@@ -222,7 +222,7 @@ def test_control_characters_in_names_are_escaped_on_the_terminal(tmp_path: Path)
 
 def test_an_unknown_var_warns_with_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = tmp_path / "r.yaml"
-    recipe.write_text('version: 1\nname: r\nvars: {brand: Acme}\nsteps:\n  - prompt: "title {{ vars.brand }}"\n', encoding="utf-8")
+    recipe.write_text('version: 1\nname: r\nvars: {brand: Acme}\nsteps:\n  - text: {content: "{{ vars.brand }}"}\n', encoding="utf-8")
     (tmp_path / "img.jpg").write_bytes(SAMPLE.read_bytes())
 
     code = main(["run", str(recipe), "--input", str(tmp_path / "img.jpg"), "--var", "brnad=Other", "--dry-run"])
