@@ -8,7 +8,7 @@ import pytest
 from helpers.images import write_image
 from helpers.recipes import recipe_file
 
-from joypix_recipes.errors import RecipeError, UsageError
+from joypix_recipes.errors import PlanError, RecipeError, UsageError
 from joypix_recipes.job.model import job_identity
 from joypix_recipes.recipe.batch import load_batch
 from joypix_recipes.recipe.overrides import parse_override, parse_path
@@ -134,3 +134,12 @@ def test_later_flags_win_and_the_job_changes_with_them(recipe: Path) -> None:
     )
     assert changed.export.resolution == "480p"
     assert job_identity(changed, "same input") != job_identity(plain, "same input")
+
+
+def test_a_template_that_fails_when_planned_is_shown_at_its_flag(recipe: Path) -> None:
+    batch = load_batch(
+        recipe, var_overrides={"seconds": "abc"}, overrides=[parse_override("steps[0].fade.in={{ vars.seconds }}")]
+    )
+    with pytest.raises(PlanError) as caught:
+        batch.plan()
+    assert str(caught.value).startswith("--set steps[0].fade.in={{ vars.seconds }}: fade.in renders to 'abc'")
