@@ -119,6 +119,12 @@ def _add_global_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None
     )
 
 
+_SET_HELP = (
+    "override any recipe setting, as in export.resolution=480p or steps[0].text.content=Sale"
+    " (the value is YAML, checked like the recipe); repeatable"
+)
+
+
 def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
@@ -160,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="recipe files to check")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
+    validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
 
     schema = command(
         "schema", "print the recipe JSON Schema",
@@ -193,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
     run.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
     run.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
     run.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")

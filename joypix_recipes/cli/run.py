@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 def cmd_run(args: argparse.Namespace) -> int:
     """Plan, then list, run or submit; exit 1 when an input was left out or a job failed."""
     from joypix_recipes.recipe.batch import load_batch
+    from joypix_recipes.recipe.overrides import as_mapping, parse_overrides
 
     if args.group and not args.input:
         raise UsageError("--group makes one clip of each --input; give it --input FOLDER (or a glob)")
     recipe_path = Path(args.recipe)
-    batch = load_batch(recipe_path, inputs=args.input, var_overrides=parse_vars(args.var))
+    settings = parse_overrides(args.set)
+    batch = load_batch(recipe_path, inputs=args.input, var_overrides=parse_vars(args.var), overrides=settings)
+    overrides = as_mapping(settings)
     for unused in batch.unused_vars():
         complain(f"warning: --var {unused.name} is not used by {recipe_path.name}; {_hint(unused)}")
     out_dir = Path(args.out).resolve() if args.out else recipe_path.resolve().parent / "out"
@@ -46,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from joypix_recipes.run.spending import planned_spending
 
         spending = planned_spending(plan.jobs, out_dir, backend_options(args), force=args.force)
-        _list_jobs(plan.jobs, spending, as_json=args.json)
+        _list_jobs(plan.jobs, spending, as_json=args.json, overrides=overrides)
         return left_out
     if not plan.jobs:
         if plan.rejected:
@@ -56,9 +59,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     recipe = batch.recipe
     notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
     farm = farm_settings(args)
-    if farm is not None:
-        return _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
-    return max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
+    from joypix_recipes.run.report import recording_overrides
+
+    with recording_overrides(overrides):
+        if farm is not None:
+            return _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
+        return max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
 
 
 def _hint(unused: UnusedVar) -> str:
@@ -140,14 +146,23 @@ def _run_on_farm(
     return int(summary.exit_code)
 
 
-def _list_jobs(jobs: Sequence[Job], spending: dict[Path, str], *, as_json: bool) -> None:
-    """--dry-run: each job's input, images, steps, export and what it would pay, or one JSON line per job."""
+def _list_jobs(
+    jobs: Sequence[Job], spending: dict[Path, str], *, as_json: bool, overrides: dict[str, Any]
+) -> None:
+    """--dry-run: the --set overrides, then each job's input, images, steps, export and what it would pay.
+
+    With --json, one line per job, each naming the overrides that shaped it.
+    """
     from joypix_recipes.job.export import fps_label
 
+    if overrides and not as_json:
+        shown = ", ".join(f"{path}={json.dumps(value, ensure_ascii=False)}" for path, value in overrides.items())
+        say(f"overrides: {shown}")
     for job in jobs:
         spends = spending.get(job.output)
         if as_json:
-            say_json({**job.to_dict(), **({"spending": spends} if spends else {})})
+            extra = {**({"spending": spends} if spends else {}), **({"overrides": overrides} if overrides else {})}
+            say_json({**job.to_dict(), **extra})
             continue
         say(f"{job.label} -> {job.output}")
         if job.input.images:

@@ -18,13 +18,15 @@ from joypix_recipes.errors import PlanError, RecipeError
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 2 if any recipe is invalid or cannot be planned, 1 if table rows cannot run, else 0."""
     from joypix_recipes.recipe.batch import load_batch
+    from joypix_recipes.recipe.overrides import parse_overrides
     from joypix_recipes.timeline.interpret.check import phrases_not_understood
 
     overrides = parse_vars(args.var)
+    settings = parse_overrides(args.set)
     failed = bad_rows = False
     for name in args.files:
         try:
-            batch = load_batch(Path(name), var_overrides=overrides)
+            batch = load_batch(Path(name), var_overrides=overrides, overrides=settings)
             # A recipe without inputs gets them from --input or a hot folder: nothing to plan here.
             rows = batch.plan(prompts=phrases_not_understood).rejected if batch.recipe.inputs is not None else ()
         except RecipeError as error:

@@ -1,4 +1,4 @@
-"""A batch as the command line asks for it: a recipe, --input values and --var overrides, ready to plan.
+"""A batch as the command line asks for it: a recipe, --input values, --var and --set overrides, ready to plan.
 
 Loading knows the columns of the --input tables (vars the recipe's templates may use), and the
 batch keeps every table it read, so planning reads none of them again.
@@ -9,12 +9,15 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.recipe.inputs import command_line_table_columns
 from joypix_recipes.recipe.model import Recipe, load_recipe
+from joypix_recipes.recipe.overrides import Override, at_flags, at_flags_text, overrides_hook
 from joypix_recipes.recipe.plan import Plan, PromptCheck, plan_jobs
+from joypix_recipes.recipe.source import document_hook
 from joypix_recipes.recipe.table import Tables
 
 # A name any template reads (``vars.brand``, ``vars['brand']``), wherever it is written.
@@ -39,6 +42,7 @@ class Batch:
     inputs: tuple[str, ...] | None = None
     var_overrides: Mapping[str, str] = field(default_factory=dict)
     tables: Tables = field(default_factory=Tables, compare=False)
+    overrides: tuple[Override, ...] = ()
 
     def unused_vars(self) -> tuple[UnusedVar, ...]:
         """The --var names the recipe never uses."""
@@ -56,17 +60,32 @@ class Batch:
 
         ``prompts`` (the local interpreter's reading) makes a prompt the local backend would fail on a problem now.
         """
-        return plan_jobs(
-            self.recipe,
-            inputs=self.inputs,
-            var_overrides=self.var_overrides,
-            out_dir=out_dir,
-            backend=backend,
-            group=group,
-            strict=False,
-            tables=self.tables,
-            prompts=prompts,
+        try:
+            plan = plan_jobs(
+                self.recipe,
+                inputs=self.inputs,
+                var_overrides=self.var_overrides,
+                out_dir=out_dir,
+                backend=backend,
+                group=group,
+                strict=False,
+                tables=self.tables,
+                prompts=prompts,
+            )
+        except PlanError as error:
+            if not self.overrides:
+                raise
+            raise PlanError(self._at_flags(str(error))) from error
+        if not self.overrides:
+            return plan
+        return replace(
+            plan,
+            rejected=tuple(self._at_flags(reason) for reason in plan.rejected),
+            warnings=tuple(self._at_flags(warning) for warning in plan.warnings),
         )
+
+    def _at_flags(self, text: str) -> str:
+        return at_flags_text(text, self.recipe.file, self.overrides)
 
 
 def load_batch(
@@ -75,12 +94,23 @@ def load_batch(
     inputs: Sequence[str] | None = None,
     var_overrides: Mapping[str, str] = {},
     tables: Tables | None = None,
+    overrides: Sequence[Override] = (),
 ) -> Batch:
-    """Load the recipe at ``path`` for a run with these --input values and --var overrides; raises RecipeError."""
+    """Load the recipe at ``path`` for a run with these --input values, --var and --set overrides.
+
+    Raises RecipeError (a problem in a --set value is shown at its flag), or UsageError for a --set path
+    the recipe cannot have.
+    """
     tables = tables or Tables()
     columns = command_line_table_columns(inputs or (), tables)
-    recipe = load_recipe(path, extra_vars=[*var_overrides, *columns], tables=tables)
-    return Batch(recipe, None if inputs is None else tuple(inputs), dict(var_overrides), tables)
+    try:
+        with document_hook(overrides_hook(path, overrides)):
+            recipe = load_recipe(path, extra_vars=[*var_overrides, *columns], tables=tables)
+    except RecipeError as error:
+        if not overrides:
+            raise
+        raise type(error)(at_flags(error.problems, overrides)) from error
+    return Batch(recipe, None if inputs is None else tuple(inputs), dict(var_overrides), tables, tuple(overrides))
 
 
 def unused_vars(recipe: Recipe, names: Mapping[str, str] | Sequence[str]) -> tuple[UnusedVar, ...]:

@@ -7,6 +7,9 @@ sexagesimal 556, and `no` stays text); duplicate keys, oversized files and alias
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +180,27 @@ def read_document(path: Path, display: str | None = None) -> Document:
     """Parse ``path`` and return the document with its YAML-level problems; raises RecipeError if unreadable."""
     file = display if display is not None else str(path)
     text = _read_text(path, file)
-    return parse_text(text, file)
+    document = parse_text(text, file)
+    hook = _document_hook.get()
+    return document if hook is None else hook(path, document)
+
+
+DocumentHook = Callable[[Path, Document], Document]
+
+_document_hook: ContextVar[DocumentHook | None] = ContextVar("joypix_document_hook", default=None)
+
+
+@contextmanager
+def document_hook(hook: DocumentHook) -> Iterator[None]:
+    """While inside, every document read passes through ``hook`` before anything checks it.
+
+    This is how --set changes a recipe before validation, so its values are judged like the file's own.
+    """
+    token = _document_hook.set(hook)
+    try:
+        yield
+    finally:
+        _document_hook.reset(token)
 
 
 def parse_text(text: str, file: str) -> Document:

@@ -13,6 +13,9 @@ import io
 import json
 import os
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,22 @@ THUMBNAIL_SIZE = (360, 360)
 
 
 GENERATOR = "joypix"
+
+
+_overrides: ContextVar[Mapping[str, Any] | None] = ContextVar("joypix_run_overrides", default=None)
+
+
+@contextmanager
+def recording_overrides(overrides: Mapping[str, Any]) -> Iterator[None]:
+    """Manifests written inside record ``overrides`` (the --set settings the run's recipe was changed by).
+
+    The manifest is written deep in the run, which knows jobs, not recipes; the command line says this once.
+    """
+    token = _overrides.set(dict(overrides))
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
 
 
 def foreign_run_files(out_dir: Path) -> list[Path]:
@@ -75,6 +94,7 @@ def build_manifest(summary: RunSummary, recipe_name: str) -> dict[str, Any]:
         "counts": summary.counts(),
         "stopped_reason": summary.stopped_reason,
         "exit_code": summary.exit_code,
+        "overrides": dict(_overrides.get() or {}),
         "jobs": [_manifest_entry(outcome) for outcome in summary.outcomes],
     }
 
