@@ -10,6 +10,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from joypix_recipes import __version__
@@ -125,6 +126,12 @@ _SET_HELP = (
 )
 
 
+def _example_names() -> list[str]:
+    # Read here rather than from recipe.starter, which would load the recipe model on every command.
+    examples = Path(__file__).resolve().parent.parent.parent / "recipes"
+    return sorted(path.stem for path in examples.glob("*.yaml")) if examples.is_dir() else []
+
+
 def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
@@ -181,8 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Write a commented starter recipe that validates, with the schema comment editors use; never overwrites a file.",
         "joypix init                # writes recipe.yaml",
         "joypix init promo          # writes promo.yaml",
+        "joypix init promo --template catalogue   # starts from recipes/catalogue.yaml",
     )
     init.add_argument("name", nargs="?", help="file name (default: recipe.yaml)")
+    init.add_argument(
+        "--template", metavar="NAME",
+        help=f"start from an example recipe: {', '.join(_example_names()) or 'none in this install'}",
+    )
 
     run = command(
         "run", "run a recipe over its inputs and variants",

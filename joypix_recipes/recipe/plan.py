@@ -440,9 +440,11 @@ def _clashes(recipe: Recipe, jobs: list[Job]) -> list[str]:
         key = str(job.output).casefold()
         if key in first:
             other = first[key]
+            # Rows of a table may share a picture: then only their place in the list tells them apart.
+            example = "{{ input.name }}.mp4" if other.label != job.label else "{{ input.stem }}-{{ input.index }}.mp4"
             problems.append(
                 f"{where}{other.label} and {job.label} would both write {job.output}; "
-                'make export.output tell them apart, for example "{{ input.name }}.mp4"'
+                f'make export.output tell them apart, for example "{example}"'
             )
         else:
             first[key] = job

@@ -84,12 +84,13 @@ def test_every_field_is_read(write_recipe: WriteRecipe) -> None:
     assert variant.output.text == "w/{{ input.stem }}.mp4" and variant.output.span.line == 24
 
 
-def test_starter_recipe_points_at_the_installed_schema_and_validates(tmp_path: Path) -> None:
-    text = init_recipe_text("launch")
-    first = text.splitlines()[0]
-    assert first == f"# yaml-language-server: $schema={SCHEMA_PATH.as_posix()}"
-    assert Path(first.split("=", 1)[1]).is_absolute() and Path(first.split("=", 1)[1]).is_file()
+def test_starter_recipe_points_at_the_installed_schema_by_a_relative_path_and_validates(tmp_path: Path) -> None:
     path = tmp_path / "launch.yaml"
+    text = init_recipe_text("launch", path=str(path))
+    first = text.splitlines()[0]
+    reference = first.removeprefix("# yaml-language-server: $schema=")
+    assert reference != first and not Path(reference).is_absolute()
+    assert (tmp_path / reference).resolve() == SCHEMA_PATH
     path.write_text(text)
     recipe = load_recipe(path)
     assert recipe.name == "launch" and len(recipe.steps) == 3
