@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +19,7 @@ import av
 import pytest
 from helpers.images import write_image
 from helpers.jobs import make_job
+from helpers.servers import serving_folder
 
 from joypix_recipes.api.auth import CLIENT_ID_FILE
 from joypix_recipes.api.client import NemoClient
@@ -196,21 +194,8 @@ def image_server(tmp_path: Path) -> Iterator[str]:
     """A plain HTTP server on 127.0.0.1 serving ``tmp_path/served``."""
     folder = tmp_path / "served"
     image_file(folder, "remote.png")
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="test-image-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's name
-        pass
+    with serving_folder(folder) as url:
+        yield url
 
 
 def test_a_url_upload_reaches_a_server_that_reads_only_urls(tmp_path: Path, image_server: str) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers.images import image_bytes
+from helpers.servers import serving_folder
 
 from joypix_recipes.emulator import Emulator
 from joypix_recipes.timeline.draft import Draft
@@ -138,21 +136,8 @@ def file_server(tmp_path: Path) -> Iterator[str]:
     """A plain HTTP server on 127.0.0.1 serving tmp_path/www."""
     root = tmp_path / "www"
     root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="test-file-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with serving_folder(root) as url:
+        yield url
 
 
 def test_url_upload_fetches_the_file_under_the_same_rules(client: Client, emulator: Emulator, file_server: str, tmp_path: Path) -> None:
