@@ -103,10 +103,18 @@ class _CloudJob:
         """A render of this exact timeline that the service has (found while settling)."""
         self.repost_id: str | None = None
         """A recorded render id the service proved it never received: posted again under the same id."""
+        self.turns_done = 0
+        """Steps whose turn ended, in this attempt or an earlier one."""
+        self.replaying = 0
+        """Steps being sent again after a lost session: their replies were already shown once."""
 
     @property
     def session_id(self) -> str | None:
         return self.ledger.session_id
+
+    def _forget_session(self) -> None:
+        """The session is gone (1002): nothing it held can be reused, and a new one starts from nothing."""
+        self.ledger, self.render_id, self.repost_id, self.turns_done = Ledger(), None, None, 0
 
     def _record(self, ledger: Ledger) -> None:
         self.reporter.record(ledger)
@@ -119,7 +127,7 @@ class _CloudJob:
                 await self._settle(paid, plan)
             except SessionLostError:
                 self.reporter.warn("the session an earlier attempt paid for is gone; starting a new one")
-                self.ledger, self.render_id, self.repost_id = Ledger(), None, None
+                self._forget_session()
         elif plan.retired:
             log.info("%s: not continuing the recorded session (%s)", self.job.label, plan.retired)
         render_id = await self._edit_and_post()
@@ -223,15 +231,11 @@ class _CloudJob:
                 losses += 1
                 if losses > MAX_SESSION_LOSSES:
                     raise
-                replayed = self.turns_done
-                self.reporter.warn(f"the editing session was lost; starting a new one and replaying {replayed} step(s)")
-                self.ledger, self.render_id, self.repost_id = Ledger(), None, None
-                self.replaying = replayed
-
-    replaying = 0
-    """Steps being sent again after a lost session: their replies were already shown once."""
-    turns_done = 0
-    """Steps whose turn ended in this attempt or an earlier one."""
+                self.reporter.warn(
+                    f"the editing session was lost; starting a new one and replaying {self.turns_done} step(s)"
+                )
+                self.replaying = self.turns_done
+                self._forget_session()
 
     async def _open_session(self) -> None:
         self.reporter.stage("starting a session")
