@@ -23,7 +23,7 @@ from joypix_recipes.api.auth import Credentials
 from joypix_recipes.api.codes import RenderNotFound, file_too_large_error, unsupported_file_error
 from joypix_recipes.api.download import Downloader
 from joypix_recipes.api.envelope import as_draft, as_int, as_text
-from joypix_recipes.api.home import record_session
+from joypix_recipes.api.home import HomeError, record_session
 from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
 from joypix_recipes.api.pace import RenderPace
 from joypix_recipes.api.render_reading import read_render
@@ -87,9 +87,11 @@ class NemoClient:
     async def _record_sessions(self) -> None:
         while self._unrecorded is not None:
             session, self._unrecorded = self._unrecorded, None
-            with contextlib.suppress(OSError):
+            # A convenience for ``joypix status``: a state folder that cannot be written must not fail the job.
+            with contextlib.suppress(OSError, HomeError):
                 await asyncio.to_thread(
-                    record_session, self.settings.home, self.settings.base_url, session.session_id, session.bind_id
+                    record_session, self.settings.state_folder, self.settings.base_url, session.session_id,
+                    session.bind_id,
                 )
 
     @property

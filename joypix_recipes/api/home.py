@@ -1,4 +1,8 @@
-"""The client's own folder (JOYPIX_HOME): where it is, private JSON files in it, the last session used.
+"""The client's own folders: where they are, private JSON files in them, the last session used.
+
+Three kinds of file, in the platform's three per-user folders: configuration (the token cache, the client
+id) in the config folder, state (the last session record, crash logs) in the state folder, and caches in
+the cache folder. JOYPIX_HOME, or a home given in code, puts all three in that one folder instead.
 
 Files here may hold a token, so they are created readable by the user only (0600) and replaced
 atomically, so a crash or a second process never sees half a file. Several processes share one home
@@ -12,6 +16,7 @@ import contextlib
 import errno
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,16 +34,46 @@ from joypix_recipes.redact import url_without_credentials
 LAST_SESSION_FILE = "last_session.json"
 
 
+APP = "joypix"
+
+
 def default_home() -> Path:
-    """JOYPIX_HOME if set, else the platform's per-user config folder plus ``joypix``.
+    """JOYPIX_HOME if set, else the platform's per-user config folder plus ``joypix``: where tokens live.
 
     On Linux that is ``$XDG_CONFIG_HOME/joypix`` (``~/.config/joypix``), where earlier versions kept it;
-    on Windows the roaming application data, as before.
+    on macOS ``~/Library/Application Support/joypix``; on Windows the roaming application data, as before.
     """
+    configured = _configured_home()
+    if configured is not None:
+        return configured
+    return platformdirs.user_config_path(APP, appauthor=False, roaming=True)
+
+
+def default_state() -> Path:
+    """Where the last session record and crash logs go: JOYPIX_HOME if set, else the platform's state folder.
+
+    On Linux ``$XDG_STATE_HOME/joypix`` (``~/.local/state/joypix``), on macOS ``~/Library/Logs/joypix``.
+    """
+    configured = _configured_home()
+    if configured is not None:
+        return configured
+    if sys.platform == "darwin":
+        return platformdirs.user_log_path(APP, appauthor=False)
+    return platformdirs.user_state_path(APP, appauthor=False)
+
+
+def default_cache() -> Path:
+    """Where caches go: JOYPIX_HOME if set, else ``$XDG_CACHE_HOME/joypix`` (``~/.cache/joypix``) on Linux,
+    ``~/Library/Caches/joypix`` on macOS; anything in it can be deleted at any time."""
+    configured = _configured_home()
+    if configured is not None:
+        return configured
+    return platformdirs.user_cache_path(APP, appauthor=False)
+
+
+def _configured_home() -> Path | None:
     configured = os.environ.get(ENV_HOME)
-    if configured:
-        return Path(configured).expanduser()
-    return platformdirs.user_config_path("joypix", appauthor=False, roaming=True)
+    return Path(configured).expanduser() if configured else None
 
 
 class HomeError(UsageError):
@@ -141,19 +176,27 @@ def update_private_json(path: Path, change: Callable[[dict[str, Any]], None]) ->
         raise _home_error(path.parent, e) from e
 
 
-def record_session(home: Path, base_url: str, session_id: str, bind_id: str | None) -> None:
-    """Remember the most recent session per base URL, for ``joypix status`` without an id."""
+def record_session(state: Path, base_url: str, session_id: str, bind_id: str | None) -> None:
+    """Remember the most recent session per base URL in the state folder, for ``joypix status`` without an id."""
     entry = {"session_id": session_id, "bind_id": bind_id, "created_at": time.time()}
 
     def remember(data: dict[str, Any]) -> None:
         data[url_without_credentials(base_url)] = entry
 
-    update_private_json(home / LAST_SESSION_FILE, remember)
+    update_private_json(state / LAST_SESSION_FILE, remember)
 
 
-def last_session(home: Path, base_url: str) -> str | None:
-    """The session id recorded last for ``base_url``, if any."""
-    entry = read_json(home / LAST_SESSION_FILE).get(url_without_credentials(base_url))
-    if isinstance(entry, dict) and isinstance(entry.get("session_id"), str):
-        return str(entry["session_id"])
+def last_session(state: Path, base_url: str, legacy: Path | None = None) -> str | None:
+    """The session id recorded last for ``base_url`` in the state folder, if any.
+
+    Earlier versions kept the record in the config folder (``legacy``): it is read, never moved or changed,
+    when the state folder has no entry for ``base_url``; the next session recorded goes to the state folder
+    and wins from then on. Nothing is moved, so two versions sharing a home never lose each other's record.
+    """
+    for folder in (state, legacy):
+        if folder is None:
+            continue
+        entry = read_json(folder / LAST_SESSION_FILE).get(url_without_credentials(base_url))
+        if isinstance(entry, dict) and isinstance(entry.get("session_id"), str):
+            return str(entry["session_id"])
     return None

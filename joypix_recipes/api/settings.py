@@ -1,4 +1,4 @@
-"""How the client is configured: base URL, poll interval, language, home, timeouts, retry policy.
+"""How the client is configured: base URL, poll interval, language, home and state folders, timeouts, retry policy.
 
 Each setting comes from an explicit value, else the environment, else the documented default.
 """
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import joypix_recipes
 from joypix_recipes.api import endpoints as api
-from joypix_recipes.api.home import check_home, default_home
+from joypix_recipes.api.home import check_home, default_home, default_state
 from joypix_recipes.errors import UsageError
 from joypix_recipes.redact import redact
 
@@ -41,6 +41,9 @@ class ClientSettings:
     poll_interval_s: float = api.DEFAULT_POLL_INTERVAL_S
     language: str = "en"
     home: Path = field(default_factory=default_home)
+    """The config folder: the token cache and the client id."""
+    state: Path | None = None
+    """Where the last session record goes; None: in ``home`` (JOYPIX_HOME, or a home given in code, holds all)."""
     platform: str = api.UNKNOWN_PLATFORM
     version: str = joypix_recipes.__version__
     connect_timeout_s: float = 15.0
@@ -59,6 +62,11 @@ class ClientSettings:
     retry_unreachable: bool = True
     """Whether a connection the service's host refused (or that found no host) is tried again; a command that
     only reads the account says at once that the service does not answer instead of backing off for seconds."""
+
+    @property
+    def state_folder(self) -> Path:
+        """The folder the last session record is written to."""
+        return self.state or self.home
 
     def attribution(self) -> dict[str, str]:
         """The three attribution headers every request carries."""
@@ -148,6 +156,8 @@ def resolve_settings(
     url = check_base_url((base_url or os.environ.get(api.ENV_BASE_URL) or api.PRODUCTION_BASE_URL).strip().rstrip("/"))
     if poll_interval is not None and not poll_interval > 0:
         raise UsageError("the poll interval must be a positive number of seconds")
+    # A home given in code holds everything, as JOYPIX_HOME does; only the platform's defaults split in two.
+    state = None if home else default_state()
     home = home or default_home()
     if require_home:
         check_home(home)
@@ -156,6 +166,7 @@ def resolve_settings(
         poll_interval_s=poll_interval or _env_poll_interval() or api.DEFAULT_POLL_INTERVAL_S,
         language=language or detect_language(),
         home=home,
+        state=state if state != home else None,
         platform=detect_platform(),
         **overrides,  # type: ignore[arg-type]
     )

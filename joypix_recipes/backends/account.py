@@ -45,7 +45,7 @@ async def fetch_credits(options: BackendOptions) -> dict[str, int]:
 async def fetch_status(options: BackendOptions, session_id: str | None) -> str:
     """The session's timeline summary; without an id, the last session this machine used."""
     settings = _account_settings(options)
-    session = _check_id("session", session_id) if session_id else last_session(settings.home, settings.base_url)
+    session = _check_id("session", session_id) if session_id else last_session(settings.state_folder, settings.base_url, legacy=settings.home)
     if session is None:
         raise UsageError(f"no session recorded yet for {redact(settings.base_url)}; pass a session id or run a nemo recipe")
     async with NemoClient(settings) as client:

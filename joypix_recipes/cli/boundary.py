@@ -60,26 +60,27 @@ def run_command(handler: Command, args: argparse.Namespace) -> int:
 
 
 def _write_crash_log(details: str) -> Path | None:
-    """Keep a bug's traceback under JOYPIX_HOME/crashes (redacted, private); None if nowhere is writable.
+    """Keep a bug's traceback in the state folder's ``crashes`` (``~/.local/state/joypix/crashes`` on Linux,
+    JOYPIX_HOME/crashes when that is set), redacted and private; None if nowhere is writable.
 
     Rerunning with --debug after a two-hour cloud batch is costly: the first failure must be enough.
     """
     import tempfile
     import time
 
-    from joypix_recipes.api.home import default_home, ensure_home
+    from joypix_recipes.api.home import default_state, ensure_home
     from joypix_recipes.redact import redact
 
     text = redact(f"joypix {__version__}\ncommand: joypix {' '.join(sys.argv[1:])}\n\n{details}")
     name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
 
-    def home_crashes() -> Path:
-        return ensure_home(default_home()) / "crashes"
+    def state_crashes() -> Path:
+        return ensure_home(default_state()) / "crashes"
 
     def temporary() -> Path:
         return Path(tempfile.gettempdir())
 
-    for folder in (home_crashes, temporary):
+    for folder in (state_crashes, temporary):
         try:
             target = folder()
             target.mkdir(mode=0o700, exist_ok=True)
