@@ -61,7 +61,9 @@ def test_token_never_appears_in_debug_logs_errors_or_output(
 
 def test_redacting_filter_scrubs_bearer_tokens_from_any_record(caplog: pytest.LogCaptureFixture) -> None:
     install_redaction()
-    caplog.set_level(logging.DEBUG)
+    # Each logger by name: a command run in-process earlier may have set their levels.
+    for name in (LOGGER_NAME, "httpx"):
+        caplog.set_level(logging.DEBUG, logger=name)
     logging.getLogger(LOGGER_NAME).debug("sent headers %s", {"Authorization": "Bearer abc.DEF-123_xyz"})
     logging.getLogger("httpx").info("Authorization: bearer s3cr3t-token-value")
     assert "abc.DEF-123_xyz" not in caplog.text and "s3cr3t-token-value" not in caplog.text
