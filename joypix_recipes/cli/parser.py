@@ -174,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", metavar="FILE", help="recipe files to check")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
     validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
+    validate.add_argument(
+        "--backend", choices=list(BACKENDS),
+        help="check for this backend instead of the recipe's (nemo: prompts go to the cloud agent, unchecked)",
+    )
 
     schema = command(
         "schema", "print the recipe JSON Schema",

@@ -21,6 +21,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from joypix_recipes.recipe.overrides import parse_overrides
     from joypix_recipes.timeline.interpret.check import phrases_not_understood
 
+    # The cloud agent reads prompts itself: only the local backend's reading can be checked here.
+    prompts = None if args.backend == "nemo" else phrases_not_understood
     overrides = parse_vars(args.var)
     settings = parse_overrides(args.set)
     failed = bad_rows = False
@@ -28,7 +30,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             batch = load_batch(Path(name), var_overrides=overrides, overrides=settings)
             # A recipe without inputs gets them from --input or a hot folder: nothing to plan here.
-            rows = batch.plan(prompts=phrases_not_understood).rejected if batch.recipe.inputs is not None else ()
+            rows = batch.plan(backend=args.backend, prompts=prompts).rejected if batch.recipe.inputs is not None else ()
         except RecipeError as error:
             failed = True
             for problem in error.problems:
