@@ -28,10 +28,14 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Summarise a cloud session's timeline."""
+    """Summarise a cloud session's timeline (with --json, ``{"summary"}``, and ``"session"`` when one was named)."""
     from joypix_recipes.backends.account import fetch_status
 
-    say(run_until_interrupted(fetch_status(backend_options(args), args.session)))
+    summary = run_until_interrupted(fetch_status(backend_options(args), args.session))
+    if args.json:
+        say_json({**({"session": args.session} if args.session else {}), "summary": summary})
+    else:
+        say(summary)
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ import joypix_recipes
 from joypix_recipes.cli.boundary import EXIT_JOB_FAILED, EXIT_OK
 from joypix_recipes.cli.options import backend_options, farm_settings
 from joypix_recipes.cli.signals import run_until_interrupted
-from joypix_recipes.cli.streams import say
+from joypix_recipes.cli.streams import say, say_json
 
 if TYPE_CHECKING:
     from joypix_recipes.backends.contract import BackendOptions
@@ -41,8 +41,13 @@ class DoctorReport:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Report what this installation can do: encoder, HEIC, token source, service reachability.
 
-    Exits 1 when the service, the broker or the storage does not answer: a script can rely on it."""
+    Exits 1 when the service, the broker or the storage does not answer: a script can rely on it.
+    With --json, one object: ``{"ok", "checks": [{"name", "value", "ok"}]}``."""
     report = run_until_interrupted(check_installation(backend_options(args), farm=farm_settings(args)))
+    if args.json:
+        checks = [{"name": name, "value": value, "ok": name not in report.failed} for name, value in report.rows]
+        say_json({"ok": not report.failed, "checks": checks})
+        return EXIT_JOB_FAILED if report.failed else EXIT_OK
     width = max((len(name) for name, _ in report.rows), default=0)
     for name, value in report.rows:
         say(f"{name.ljust(width)}  {value}")

@@ -170,10 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
         "printed as FILE:LINE:COL: message (exit 2); table rows that cannot run are named by line (exit 1).",
         "joypix validate recipes/*.yaml",
         "joypix validate promo.yaml --var brand=Acme   # a variable given only at run time",
+        "joypix validate - --json < promo.yaml          # a recipe on standard input, as <stdin>",
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", help="recipe files to check")
+    validate.add_argument(
+        "files", nargs="+", metavar="FILE", help="recipe files to check; - reads one from standard input (as <stdin>)"
+    )
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
     validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
+    validate.add_argument(
+        "--backend", choices=list(BACKENDS),
+        help="check for this backend instead of the recipe's (nemo: prompts go to the cloud agent, unchecked)",
+    )
 
     schema = command(
         "schema", "print the recipe JSON Schema",

@@ -149,10 +149,13 @@ def _run_on_farm(
 def _list_jobs(
     jobs: Sequence[Job], spending: dict[Path, str], *, as_json: bool, overrides: dict[str, Any]
 ) -> None:
-    """--dry-run: the --set overrides, then each job's input, images, steps, export and what it would pay.
+    """--dry-run: the --set overrides, then each job's input, images, steps (a prompt with what the local
+    interpreter understood of it), export, planned length and what it would pay.
 
     With --json, one line per job, each naming the overrides that shaped it.
     """
+    from joypix_recipes.cli.understood import planned_seconds, understood
+    from joypix_recipes.job.actions import Prompt
     from joypix_recipes.job.export import fps_label
 
     if overrides and not as_json:
@@ -160,23 +163,28 @@ def _list_jobs(
         say(f"overrides: {shown}")
     for job in jobs:
         spends = spending.get(job.output)
+        read = understood(job)
+        length = planned_seconds(job)
         if as_json:
             extra = {**({"spending": spends} if spends else {}), **({"overrides": overrides} if overrides else {})}
-            say_json({**job.to_dict(), **extra})
+            say_json({**job.to_dict(), "understood": read, "length_s": round(length, 3), **extra})
             continue
         say(f"{job.label} -> {job.output}")
         if job.input.images:
             names = ", ".join(image.name for image in job.input.images)
             say(f"  images ({len(job.input.images)}): {names}")
-        for step in job.steps:
+        for step, words in zip(job.steps, read, strict=True):
             body = json.dumps(next(iter(_step_body(step).values())), ensure_ascii=False)
             say(f"  {step.name}: {body}")
+            if isinstance(step.action, Prompt) and words is not None:
+                say(f"  understood: {'; '.join(words)}")
         export = job.export
         width, height = export.size
         say(
             f"  export: {export.format} {export.quality} {export.aspect} {export.resolution}"
             f" ({width}x{height}) {fps_label(export.fps)} fps, backend {job.backend}"
         )
+        say(f"  length: {length:.1f} s")
         if spends:
             say(f"  credits: {spends}")
     if not as_json:

@@ -249,18 +249,24 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _read_text(path: Path, file: str) -> str:
+_stand_ins: ContextVar[tuple[tuple[Path, bytes], ...]] = ContextVar("joypix_recipe_stand_ins", default=())
+
+
+@contextmanager
+def recipe_bytes(path: Path, raw: bytes) -> Iterator[None]:
+    """While inside, the recipe at ``path`` reads as ``raw``: a recipe piped in, named by a path that is no file
+    (``<stdin>``), so its messages name that and its relative paths resolve against the path's folder."""
+    token = _stand_ins.set(((Path(path), raw), *_stand_ins.get()))
     try:
-        if path.is_dir():
-            raise RecipeError([Problem(file, 1, 1, "is a folder, not a recipe file")])
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError as error:
-        raise RecipeError([Problem(file, 1, 1, "no such recipe file")]) from error
-    except OSError as error:
-        raise RecipeError(
-            [Problem(file, 1, 1, f"cannot read the recipe file ({error.strerror or 'I/O error'})")]
-        ) from error
+        yield
+    finally:
+        _stand_ins.reset(token)
+
+
+def _read_text(path: Path, file: str) -> str:
+    raw = next((given for where, given in _stand_ins.get() if where == Path(path)), None)
+    if raw is None:
+        raw = _read_bytes(path, file)
     if len(raw) > MAX_BYTES:
         raise RecipeError([Problem(file, 1, 1, "the file is over 1 MB; a recipe is a small text file")])
     try:
@@ -269,6 +275,20 @@ def _read_text(path: Path, file: str) -> str:
         line = raw[: error.start].count(b"\n") + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         raise RecipeError([Problem(file, line, column, "the file is not UTF-8 text; save it as UTF-8")]) from error
+
+
+def _read_bytes(path: Path, file: str) -> bytes:
+    try:
+        if path.is_dir():
+            raise RecipeError([Problem(file, 1, 1, "is a folder, not a recipe file")])
+        with path.open("rb") as handle:
+            return handle.read(MAX_BYTES + 1)
+    except FileNotFoundError as error:
+        raise RecipeError([Problem(file, 1, 1, "no such recipe file")]) from error
+    except OSError as error:
+        raise RecipeError(
+            [Problem(file, 1, 1, f"cannot read the recipe file ({error.strerror or 'I/O error'})")]
+        ) from error
 
 
 _FRIENDLY = (
