@@ -130,10 +130,19 @@ def test_music_volume_change_does_not_name_a_new_track() -> None:
     ("text", "fade"),
     [("fade in", Fade(1.0, 0.0)), ("fade out", Fade(0.0, 1.0)), ("fade in and out", Fade(1.0, 1.0)),
      ("1-second fade", Fade(1.0, 1.0)), ("2-second fade-in", Fade(2.0, 0.0)),
-     ("fade out to black over 3 seconds", Fade(0.0, 3.0)), ("淡入淡出", Fade(1.0, 1.0))],
+     ("fade out to black over 3 seconds", Fade(0.0, 3.0)), ("淡入淡出", Fade(1.0, 1.0)),
+     ("fade in 0.3 seconds", Fade(0.3, 0.0)), ("fade out 2 s", Fade(0.0, 2.0))],
 )  # fmt: skip
 def test_fades(text: str, fade: Fade) -> None:
     assert only(text, Fade) == fade
+
+
+def test_a_fade_length_without_over_is_the_fades_not_the_cameras() -> None:
+    actions = interpret_prompt("zoom in for 6 seconds, fade in 0.3 seconds").actions
+    assert [type(action).__name__ for action in actions] == ["Animate", "Fade"]
+    animate, fade = actions
+    assert isinstance(animate, Animate) and animate.duration == 6.0
+    assert fade == Fade(0.3, 0.0)
 
 
 def test_fade_in_states_only_the_fade_in() -> None:

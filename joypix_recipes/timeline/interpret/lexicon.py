@@ -135,7 +135,8 @@ FADE = (
     rf"(?:{capture_number('d1')}{SECONDS}\s+)?fade(?:s|d)?(?:[- ]?(?P<dir>in\s*(?:and|&|/)\s*out|in|out|up|down))?"
     r"(?:\s+(?P<black>from|to)\s+black)?(?:\s+(?:the\s+)?(?P<target>music|audio|sound|soundtrack|song|video|picture|image))?"
     r"(?:\s+(?P<dir2>in|out))?"
-    rf"(?:\s+(?:over|for|of|lasting|in)\s+(?:a\s+)?{capture_number('d2')}{SECONDS})?"
+    # "fade in over 2 seconds", and as often without the preposition: "fade in 0.3 seconds".
+    rf"(?:\s+(?:(?:over|for|of|lasting|in)\s+)?(?:a\s+)?{capture_number('d2')}{SECONDS})?"
 )
 FADE_CJK = rf"(?:{capture_number('d1')}\s*秒钟?(?:的)?)?(?P<dir>淡入淡出|淡入|淡出)"
 _IMAGES = r"(?:the\s+|each\s+|all\s+(?:the\s+)?)?(?:images|photos|pictures|clips|shots)"
