@@ -233,7 +233,7 @@ class NemoClient:
             except RequestFailed as failure:
                 if failure.unsent:
                     raise  # it never left, and the transport already tried again
-                if await self._render_exists(render_id, session_id):
+                if await self.render_known(render_id, session_id):
                     log.info("the export POST failed but the export exists; attaching to it")
                     return render_id
                 if sends == 2:
@@ -318,8 +318,12 @@ class NemoClient:
                 log.info("the session still does not list %s; uploading it again", name)
         raise ServerError(f"{what} failed; try again later")  # pragma: no cover
 
-    async def _render_exists(self, render_id: str, session_id: str) -> bool:
-        """After a doubtful render POST: does the service know the id? StepInDoubtError when it cannot say."""
+    async def render_known(self, render_id: str, session_id: str) -> bool:
+        """After a doubtful render POST: does the service know the id? StepInDoubtError when it cannot say.
+
+        False is the proof that the POST never arrived: unknown after a poll interval, and absent from the
+        session's generated media. It is the one rule for re-posting a render, in a run or after one.
+        """
         await self._sleep(self.settings.poll_interval_s)  # a POST still in flight may land meanwhile
         try:
             await self.render_status(render_id)

@@ -202,16 +202,15 @@ class _CloudJob:
             self.render_id = render_id
 
     async def _poll_recorded(self, render_id: str) -> RenderStatus | None:
-        """The recorded render's status; None only when the service still does not know it after a grace."""
-        for look in (1, 2):
-            try:
-                return await self.client.render_status(render_id)
-            except RenderNotFound:
-                if look == 2:
-                    return None
-                # A POST still in flight when its run was killed may land meanwhile.
-                await asyncio.sleep(self.client.settings.poll_interval_s)
-        return None  # pragma: no cover
+        """The recorded render's status; None only when the service proves it never received it."""
+        assert self.session_id is not None
+        try:
+            return await self.client.render_status(render_id)
+        except RenderNotFound:
+            # A POST still in flight when its run was killed may land meanwhile: the client's one rule decides.
+            if not await self.client.render_known(render_id, self.session_id):
+                return None
+        return await self.client.render_status(render_id)
 
     # ---- editing ---------------------------------------------------------------------------------
 

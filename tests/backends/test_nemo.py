@@ -214,6 +214,24 @@ def test_a_recorded_render_is_downloaded_even_after_its_session_expired(emulator
     assert (counters.sessions_created, counters.turns, counters.renders_started) == (1, 1, 1)
 
 
+def test_a_recorded_render_the_service_never_received_is_posted_again_under_its_id(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    job = _job(tmp_path, _photo(tmp_path))
+    first = RecordingReporter()
+    _run(_fast_backend(emulator, tmp_path), (job, first, None))
+    paid = first.ledgers[-1]
+    assert paid.render_id is not None
+    emulator.state.renders.clear()  # as if the POST had been lost on its way
+    job.output.unlink()
+    second = RecordingReporter()
+    (result,) = _run(_fast_backend(emulator, tmp_path), (job, second, paid))
+    assert isinstance(result, JobResult) and job.output.exists()
+    assert list(emulator.state.renders) == [paid.render_id]
+    counters = emulator.state.counters
+    assert (counters.sessions_created, counters.turns, counters.renders_started) == (1, 1, 2)
+
+
 def test_a_recorded_render_that_failed_is_exported_again_without_new_turns(emulator: Emulator, tmp_path: Path) -> None:
     emulator.state.knobs.render_fail_next = 1
     job = _job(tmp_path, _photo(tmp_path))
