@@ -1,7 +1,9 @@
 """The error boundary around one command, and the exit codes it maps to.
 
 A JoypixError becomes its message and its exit code; Ctrl-C (or SIGTERM, SIGHUP) exits 130; anything unexpected exits 3
-with its traceback kept in a private crash log whose path is printed, never shown to the user.
+with its traceback kept in a private crash log whose path is printed, never shown to the user. Under ``--json`` each
+of these is one JSON object on stderr instead: ``{"error", "exit_code"}``, with ``problems`` for a recipe and
+``crash_log`` for a bug.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from joypix_recipes import __version__
 from joypix_recipes.cli.signals import owned_signals
-from joypix_recipes.cli.streams import complain
+from joypix_recipes.cli.streams import complain, complain_json
 from joypix_recipes.errors import JoypixError, RecipeError
 
 EXIT_OK = 0
@@ -32,31 +34,55 @@ def run_command(handler: Command, args: argparse.Namespace) -> int:
 
     The command owns its stop signals whatever it inherited: Ctrl-C, SIGTERM and SIGHUP exit 130.
     """
+    as_json = bool(getattr(args, "json", False))
     try:
         with owned_signals():
             return handler(args)
     except KeyboardInterrupt:
-        complain("interrupted")
+        if as_json:
+            complain_json("interrupted", EXIT_INTERRUPTED)
+        else:
+            complain("interrupted")
         return EXIT_INTERRUPTED
     except RecipeError as error:
-        for problem in error.problems:
-            complain(str(problem))
+        problems = [str(problem) for problem in error.problems]
+        if as_json:
+            complain_json(problems[0] if problems else str(error), error.exit_code, problems=problems)
+        else:
+            for problem in problems:
+                complain(problem)
         return error.exit_code
     except JoypixError as error:
-        complain(f"error: {error}")
+        if as_json:
+            complain_json(str(error), error.exit_code)
+        else:
+            complain(f"error: {error}")
         return error.exit_code
     except Exception:  # noqa: BLE001 - the boundary: any bug becomes exit 3 without a traceback
-        import traceback
-
-        if args.debug or os.environ.get("JOYPIX_DEBUG"):
-            traceback.print_exc()
-        else:
-            kind = sys.exc_info()[0]
-            name = kind.__name__ if kind else "error"
-            crash_log = _write_crash_log(traceback.format_exc())
-            where = f"the details are in {crash_log}" if crash_log else "rerun with --debug to see the details"
-            complain(f"joypix: internal error ({name}); {where}; please report it")
+        _report_bug(debug=bool(args.debug or os.environ.get("JOYPIX_DEBUG")), as_json=as_json)
         return EXIT_BUG
+
+
+def _report_bug(*, debug: bool, as_json: bool) -> None:
+    """Say that the exception being handled is a bug: its traceback with --debug, else where its crash log is."""
+    import traceback
+
+    details = traceback.format_exc()
+    kind = sys.exc_info()[0]
+    name = kind.__name__ if kind else "error"
+    if debug:
+        if as_json:  # asked for: the traceback, still inside the one object a machine reads
+            complain_json(f"joypix: internal error ({name}); please report it", EXIT_BUG, traceback=details)
+        else:
+            traceback.print_exc()
+        return
+    crash_log = _write_crash_log(details)
+    where = f"the details are in {crash_log}" if crash_log else "rerun with --debug to see the details"
+    message = f"joypix: internal error ({name}); {where}; please report it"
+    if as_json:
+        complain_json(message, EXIT_BUG, crash_log=str(crash_log) if crash_log else None)
+    else:
+        complain(message)
 
 
 def _write_crash_log(details: str) -> Path | None:

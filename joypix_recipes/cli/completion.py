@@ -2,25 +2,32 @@
 
 The script is generated, not kept by hand, so a new command or option is completed the day it is
 added. Recipes (``*.yaml``, ``*.yml``) complete where a command takes one, other paths where an option
-takes a file or folder, and choices (``--backend local|nemo``) from the parser's own choices.
+takes a file or folder, choices (``--backend local|nemo``) from the parser's own choices, the example
+recipes after ``init --template``, and ``--set`` setting paths from the recipe schema, with every step
+kind of the registry after ``steps[N].``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from joypix_recipes.cli.boundary import EXIT_OK
 from joypix_recipes.cli.parser import build_parser, command_names
 from joypix_recipes.cli.streams import say
 
-Completes = Literal["nothing", "recipe", "path", "choice"]
+Completes = Literal["nothing", "recipe", "path", "choice", "setting"]
 
 RECIPE_DESTS = {"recipe", "files"}
 """Arguments that name a recipe (run FILE, validate FILE..., watch --recipe)."""
 PATH_METAVARS = {"FILE", "DIR", "PATH", "WATCHFILE"}
 """Other arguments shown with these names are files or folders."""
+SETTING_DESTS = {"set"}
+"""Arguments that take ``PATH=VALUE`` recipe settings (``--set``)."""
+EXAMPLE_DESTS = {"template"}
+"""Arguments that name an example recipe (``init --template``)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,16 @@ class Argument:
     choices: tuple[str, ...] = ()
     repeats: bool = False
     """Given more than once (``--var``, ``-vv``) or taking several values (``validate FILE...``)."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words the scripts offer that the parser does not know: recipe setting paths and step kinds."""
+
+    settings: tuple[str, ...]
+    """Setting paths as typed after ``--set``: ``name=``, ``export.resolution=``, ``steps[``, ``vars.``."""
+    step_kinds: tuple[str, ...]
+    """What may follow ``steps[N].``: every step kind a recipe may use."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +89,15 @@ def global_options(parser: argparse.ArgumentParser) -> tuple[Argument, ...]:
 def _argument(action: argparse.Action) -> Argument:
     takes_value = action.nargs != 0
     choices = tuple(str(choice) for choice in action.choices) if action.choices and takes_value else ()
+    if action.dest in EXAMPLE_DESTS:
+        from joypix_recipes.recipe.starter import example_names
+
+        choices = tuple(example_names())
     completes: Completes = "nothing"
     if choices:
         completes = "choice"
+    elif action.dest in SETTING_DESTS:
+        completes = "setting"
     elif action.dest in RECIPE_DESTS:
         completes = "recipe"
     elif str(action.metavar or "") in PATH_METAVARS:
@@ -96,4 +119,35 @@ def completion_script(shell: str) -> str:
 
     parser = build_parser()
     writers = {"bash": completion_scripts.bash, "zsh": completion_scripts.zsh, "fish": completion_scripts.fish}
-    return writers[shell](describe(parser), global_options(parser))
+    return writers[shell](describe(parser), global_options(parser), vocabulary())
+
+
+def vocabulary() -> Vocabulary:
+    """The recipe's setting paths (from its JSON Schema) and step kinds (from the registry)."""
+    from joypix_recipes.job.kinds.registry import RECIPE_KINDS
+    from joypix_recipes.recipe.schema import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    settings: list[str] = []
+    for key, spec in schema.get("properties", {}).items():
+        spec = _resolved(schema, spec)
+        if spec.get("type") == "array":
+            settings.append(f"{key}[")
+        elif spec.get("type") == "object" and isinstance(spec.get("properties"), dict):
+            settings.extend(f"{key}.{inner}=" for inner in spec["properties"])
+        elif spec.get("type") == "object":
+            settings.append(f"{key}.")
+        else:
+            settings.append(f"{key}=")
+    return Vocabulary(tuple(settings), tuple(kind.name for kind in RECIPE_KINDS))
+
+
+def _resolved(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec``, or the definition its local ``$ref`` points at."""
+    reference = spec.get("$ref")
+    if not isinstance(reference, str) or not reference.startswith("#/"):
+        return spec
+    target: Any = schema
+    for part in reference[2:].split("/"):
+        target = target.get(part, {}) if isinstance(target, dict) else {}
+    return target if isinstance(target, dict) else spec

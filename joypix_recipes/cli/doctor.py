@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import joypix_recipes
@@ -39,7 +40,7 @@ class DoctorReport:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    """Report what this installation can do: encoder, HEIC, token source, service reachability.
+    """Report what this installation can do: encoder, HEIC, its folders, token source, service reachability.
 
     Exits 1 when the service, the broker or the storage does not answer: a script can rely on it.
     With --json, one object: ``{"ok", "checks": [{"name", "value", "ok"}]}``."""
@@ -86,12 +87,29 @@ async def check_installation(options: BackendOptions, farm: ClusterSettings | No
         report.add("home", str(error), ok=False)
     else:
         report.add("home", str(settings.home))
+    for name, folder, holds in _folders(options):
+        try:
+            check_home(folder)
+        except HomeError as error:
+            report.add(name, str(error), ok=False)
+        else:
+            report.add(name, f"{folder} ({holds})")
     report.add("token", describe_token(settings.home, settings.base_url))
     answer, answers = await _ping(settings.base_url, settings.attribution())
     report.add("base URL", f"{redact(settings.base_url)}: {answer}", answers)
     for name, value, ok in await _farm_rows(farm) if farm is not None else []:
         report.add(name, value, ok)
     return report
+
+
+def _folders(options: BackendOptions) -> list[tuple[str, Path, str]]:
+    """The state and cache folders as (row name, folder, what it holds); a home given in code holds both."""
+    from joypix_recipes.api.home import default_cache, default_state
+
+    return [
+        ("state folder", options.home or default_state(), "crash logs, the last session"),
+        ("cache folder", options.home or default_cache(), "caches; safe to delete"),
+    ]
 
 
 async def _farm_rows(farm: ClusterSettings) -> list[tuple[str, str, bool]]:

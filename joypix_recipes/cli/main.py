@@ -10,10 +10,9 @@ import argparse
 from collections.abc import Sequence
 from importlib import import_module
 
-from joypix_recipes.cli.boundary import EXIT_INTERRUPTED, EXIT_USAGE, Command, run_command
+from joypix_recipes.cli.boundary import EXIT_USAGE, Command, run_command
 from joypix_recipes.cli.parser import build_parser
 from joypix_recipes.cli.streams import complain_json, configure_logging, forgiving_standard_streams
-from joypix_recipes.errors import JoypixError, RecipeError
 
 COMMANDS: dict[str, str] = {
     "validate": "validate",
@@ -37,13 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        if args.json:
+            complain_json("joypix: give a command (joypix --help lists them)", EXIT_USAGE)
+        else:
+            parser.print_help()
         return EXIT_USAGE
     with forgiving_standard_streams():
         if args.command != "validate":  # validate prints its own lines and must start fast
             configure_logging(args)
-        handler = _checking_farm_packages(command_handler(args.command))
-        return run_command(_errors_as_json(handler) if args.json else handler, args)
+        return run_command(_checking_farm_packages(command_handler(args.command)), args)
 
 
 def command_handler(command: str) -> Command:
@@ -64,26 +65,3 @@ def _checking_farm_packages(handler: Command) -> Command:
         return handler(args)
 
     return checked
-
-
-def _errors_as_json(handler: Command) -> Command:
-    """``handler`` whose errors (and Ctrl-C) are one JSON object on stderr: ``{"error": ..., "exit_code": n}``.
-
-    A bug is left to the boundary, which keeps its traceback in a crash log and prints where.
-    """
-
-    def reporting(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except KeyboardInterrupt:
-            complain_json("interrupted", EXIT_INTERRUPTED)
-            return EXIT_INTERRUPTED
-        except RecipeError as error:
-            problems = [str(problem) for problem in error.problems]
-            complain_json(problems[0] if problems else str(error), error.exit_code, problems=problems)
-            return error.exit_code
-        except JoypixError as error:
-            complain_json(str(error), error.exit_code)
-            return error.exit_code
-
-    return reporting

@@ -29,14 +29,15 @@ def say_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False), flush=True)  # JSON escapes what it must; more would corrupt it
 
 
-def complain_json(message: str, exit_code: int, problems: Sequence[str] = ()) -> None:
+def complain_json(message: str, exit_code: int, problems: Sequence[str] = (), **details: str | None) -> None:
     """An error for machines (``--json``): one JSON object on stderr, secrets redacted; a recipe's
-    every problem under ``problems``."""
+    every problem under ``problems``, and any other ``details`` (a crash log's path) under their names."""
     from joypix_recipes.redact import redact
 
     record: dict[str, Any] = {"error": redact(message), "exit_code": exit_code}
     if problems:
         record["problems"] = [redact(problem) for problem in problems]
+    record.update({name: redact(value) for name, value in details.items() if value is not None})
     print(json.dumps(record, ensure_ascii=False), file=sys.stderr, flush=True)
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from helpers.repo import REPO
 
 from joypix_recipes.cli.completion import completion_script
 from joypix_recipes.cli.main import main
 from joypix_recipes.cli.parser import build_parser, command_names
+from joypix_recipes.job.kinds.registry import RECIPE_KINDS
 
 BASH = shutil.which("bash")
 
@@ -111,3 +116,45 @@ def test_fish_offers_commands_choices_and_recipes(tmp_path: Path) -> None:
     assert offered("joypix run r.yaml --backend ") == ["local", "nemo"]
     assert offered("joypix run ") == ["look.yml", "promo.yaml"]
     assert "photo.jpg" in offered("joypix run r.yaml --input ")
+
+
+@needs_bash
+def test_the_printed_script_registers_joypix_in_a_real_bash(tmp_path: Path) -> None:
+    joypix = shlex.join([sys.executable, "-m", "joypix_recipes"])
+    program = f"source <({joypix} completion bash) && complete -p joypix"
+    done = subprocess.run([BASH or "bash", "--norc", "--noprofile", "-c", program], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "complete -F _joypix joypix"
+
+
+@needs_bash
+def test_bash_offers_every_step_kind_after_a_set_step_index(tmp_path: Path) -> None:
+    kinds = [kind.name for kind in RECIPE_KINDS]
+    assert {"animate", "text", "audio", "fade", "transition", "subtitles", "prompt"} <= set(kinds)
+    offered = _complete_in_bash(tmp_path, ["joypix", "run", "r.yaml", "--set", "steps[2]."])
+    assert offered == sorted(f"steps[2].{kind}" for kind in kinds)
+    assert _complete_in_bash(tmp_path, ["joypix", "validate", "r.yaml", "--set", "steps[10].au"]) == ["steps[10].audio"]
+
+
+@needs_bash
+def test_bash_offers_recipe_settings_after_set(tmp_path: Path) -> None:
+    offered = _complete_in_bash(tmp_path, ["joypix", "run", "r.yaml", "--set", "export.r"])
+    assert offered == ["export.resolution="]
+    everything = _complete_in_bash(tmp_path, ["joypix", "validate", "r.yaml", "--set", ""])
+    assert {"steps[", "name=", "vars.", "export.fps="} <= set(everything)
+
+
+@needs_bash
+def test_bash_offers_the_example_recipes_after_init_template(tmp_path: Path) -> None:
+    examples = sorted(path.stem for path in (REPO / "recipes").glob("*.yaml"))
+    assert "quickstart" in examples
+    assert _complete_in_bash(tmp_path, ["joypix", "init", "promo", "--template", ""]) == examples
+    assert _complete_in_bash(tmp_path, ["joypix", "init", "--template", "quick"]) == ["quickstart"]
+
+
+def test_zsh_and_fish_scripts_offer_every_step_kind_and_the_settings() -> None:
+    for shell in ("zsh", "fish"):
+        script = completion_script(shell)
+        assert "{" + ",".join(kind.name for kind in RECIPE_KINDS) + "}" in script, shell
+        assert "export.resolution=" in script and "quickstart" in script, shell

@@ -3,6 +3,7 @@ everything in JOYPIX_HOME when that is set; folders private (0700), files with s
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -99,3 +100,42 @@ def test_joypix_home_still_holds_the_token_cache_when_set(emulator: Emulator, tm
     assert result.returncode == 0, result.stderr
     assert any(path.suffix == ".json" for path in (tmp_path / "home").iterdir())
     assert not (tmp_path / "xdg-config").exists()
+
+
+def test_with_json_a_crash_is_one_json_object_on_stderr_naming_the_log(tmp_path: Path) -> None:
+    result = run_joypix(["--json", "schema"], tmp_path, env={**_desktop(tmp_path), **_with_a_bug(tmp_path)})
+    assert result.returncode == 3, result.stderr
+    (line,) = result.stderr.splitlines()
+    error = json.loads(line)
+    log = Path(error["crash_log"])
+    assert error["exit_code"] == 3 and f"the details are in {log}" in error["error"]
+    assert log.parent == tmp_path / "xdg-state" / "joypix" / "crashes"
+    assert "a bug planted by the test" in log.read_text(encoding="utf-8")
+
+
+def _doctor(tmp_path: Path, emulator: Emulator, env: dict[str, str]) -> tuple[int, dict[str, dict[str, object]]]:
+    result = run_joypix(["doctor", "--json", "--base-url", emulator.base_url], tmp_path, env=env, timeout=60)
+    return result.returncode, {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+
+
+def test_doctor_shows_the_state_and_cache_folders_it_uses(emulator: Emulator, tmp_path: Path) -> None:
+    code, checks = _doctor(tmp_path, emulator, _desktop(tmp_path))
+    assert code == 0
+    assert str(checks["state folder"]["value"]).startswith(f"{tmp_path / 'xdg-state' / 'joypix'} (crash logs")
+    assert str(checks["cache folder"]["value"]).startswith(f"{tmp_path / 'xdg-cache' / 'joypix'} (")
+    assert checks["state folder"]["ok"] and checks["cache folder"]["ok"]
+
+
+def test_doctor_shows_joypix_home_as_both_folders_when_set(emulator: Emulator, tmp_path: Path) -> None:
+    code, checks = _doctor(tmp_path, emulator, {**_desktop(tmp_path), "JOYPIX_HOME": str(tmp_path / "home")})
+    assert code == 0
+    for name in ("state folder", "cache folder"):
+        assert str(checks[name]["value"]).startswith(f"{tmp_path / 'home'} ("), name
+
+
+def test_doctor_exits_1_when_the_state_folder_cannot_be_used(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "xdg-state").write_text("a file where the state folder goes", encoding="utf-8")
+    result = run_joypix(["doctor", "--base-url", emulator.base_url], tmp_path, env=_desktop(tmp_path), timeout=60)
+    assert result.returncode == 1, result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("state folder")]
+    assert "cannot be used" in row and "xdg-state" in row

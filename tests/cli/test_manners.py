@@ -10,6 +10,7 @@ import pytest
 from helpers.repo import REPO
 
 from joypix_recipes.cli import farm_extra
+from joypix_recipes.cli.boundary import run_command
 from joypix_recipes.cli.main import main
 from joypix_recipes.cli.parser import build_parser
 
@@ -118,3 +119,66 @@ def test_a_single_machine_run_does_not_need_the_farm_extra(
     monkeypatch.delenv("JOYPIX_BROKER", raising=False)
     assert main(["run", QUICKSTART, "--dry-run", "--out", str(tmp_path)]) == 0
     assert "farm" not in capsys.readouterr().err
+
+
+def test_with_json_a_bug_is_one_json_object_naming_its_crash_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JOYPIX_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("JOYPIX_DEBUG", raising=False)
+
+    def buggy(args: object) -> int:
+        raise KeyError("http://user:hunter2-password@example.com")
+
+    assert run_command(buggy, build_parser().parse_args(["credits", "--json"])) == 3
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    error = json.loads(line)
+    (log,) = (tmp_path / "home" / "crashes").iterdir()
+    assert error == {
+        "error": f"joypix: internal error (KeyError); the details are in {log}; please report it",
+        "exit_code": 3,
+        "crash_log": str(log),
+    }
+    assert captured.out == "" and "hunter2-password" not in log.read_text(encoding="utf-8")
+
+
+def test_with_json_and_debug_a_bugs_traceback_is_inside_the_one_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JOYPIX_HOME", str(tmp_path / "home"))
+
+    def buggy(args: object) -> int:
+        raise ValueError("planted")
+
+    assert run_command(buggy, build_parser().parse_args(["--debug", "schema", "--json"])) == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    error = json.loads(line)
+    assert error["exit_code"] == 3 and "internal error (ValueError)" in error["error"]
+    assert "Traceback" in error["traceback"] and "ValueError: planted" in error["traceback"]
+    assert not (tmp_path / "home").exists()
+
+
+def test_with_json_no_command_is_a_json_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--json"]) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert json.loads(line) == {"error": "joypix: give a command (joypix --help lists them)", "exit_code": 2}
+    assert captured.out == ""
+
+
+def test_without_json_no_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: joypix" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_run_with_nothing_to_run_is_a_usage_error_json_under_json(
+    as_json: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("version: 1\ninputs: []\nsteps:\n  - animate: {duration: 1}\n", encoding="utf-8")
+    assert main(["run", str(recipe), "--out", str(tmp_path / "out"), *(["--json"] if as_json else [])]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    message = f"{recipe}: no inputs; list images under inputs: or pass --input PATH"
+    assert (json.loads(line) if as_json else line) == ({"error": message, "exit_code": 2} if as_json else f"error: {message}")

@@ -9,6 +9,7 @@ import pytest
 from helpers.repo import REPO, SAMPLE
 from PIL import Image, ImageStat
 
+from joypix_recipes.job.export import PRESETS
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
 
@@ -42,10 +43,17 @@ def test_product_showcase_fans_out_to_three_platforms() -> None:
     jobs = plan_jobs(load_recipe(RECIPES / "product-showcase.yaml")).jobs
     assert [(job.variant, job.export.aspect) for job in jobs] == [
         ("reels", "9:16"),
-        ("feed", "1:1"),
+        ("feed", "4:5"),
         ("youtube", "16:9"),
     ]
     assert len({job.output for job in jobs}) == 3
+
+
+def test_product_showcases_feed_clip_is_the_feed_preset_the_readme_lists() -> None:
+    feed = next(job for job in plan_jobs(load_recipe(RECIPES / "product-showcase.yaml")).jobs if job.variant == "feed")
+    preset = PRESETS["feed"]
+    assert (feed.export.aspect, feed.export.resolution, feed.export.fps) == (preset.aspect, preset.resolution, preset.fps)
+    assert f"feed ({preset.aspect})" in (RECIPES / "product-showcase.yaml").read_text(encoding="utf-8").splitlines()[1]
 
 
 def test_portrait_recipe_uses_the_sample_music_as_an_absolute_path() -> None:
