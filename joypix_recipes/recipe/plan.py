@@ -47,12 +47,15 @@ from joypix_recipes.recipe.source import Span
 from joypix_recipes.recipe.subtitles import read_cues
 from joypix_recipes.recipe.table import Tables
 from joypix_recipes.recipe.template.render import (
+    DEFAULT_OUTPUT,
+    DEFAULT_VARIANT_OUTPUT,
     Namespace,
     TemplateFailure,
     UnsafeNameValue,
     evaluate_expression,
     has_template_syntax,
     render_number,
+    render_output,
     render_template,
     safe_output_path,
 )
@@ -390,7 +393,7 @@ class _Planner:
     def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
         template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
         try:
-            relative = safe_output_path(render_template(template.text, context, "output"))
+            relative = safe_output_path(render_output(template.text, context))
         except UnsafeNameValue as failure:
             if self.strict:
                 self._fail(template, failure, label)
@@ -427,7 +430,7 @@ def read_image_size(path: Path) -> tuple[int, int]:
 
 
 def _default_output(has_variants: bool) -> Template:
-    text = "{{ input.stem }}-{{ variant.name }}.mp4" if has_variants else "{{ input.stem }}.mp4"
+    text = DEFAULT_VARIANT_OUTPUT if has_variants else DEFAULT_OUTPUT
     return Template(text, "output", Span(1, 1, 1, 1))
 
 

@@ -142,6 +142,30 @@ def check_template(text: str, role: Role, known_vars: Collection[str]) -> list[T
     return sorted(issues, key=lambda issue: issue.line)
 
 
+DEFAULT_OUTPUT = "{{ input.stem }}.mp4"
+DEFAULT_VARIANT_OUTPUT = "{{ input.stem }}-{{ variant.name }}.mp4"
+"""The output names of a recipe that names none, without and with variants."""
+
+
+_PLAIN_PART = 4096
+"""Values this short are far under every render limit, so a default name made of them needs no budget."""
+
+
+def render_output(text: str, context: Mapping[str, Any]) -> str:
+    """``render_template(text, context, "output")``; the default names are made without loading Jinja2,
+    with the same checks on each value, so a recipe without templates plans without it."""
+    parts: tuple[Any, ...] = ()
+    if text == DEFAULT_OUTPUT:
+        parts = (context["input"]["stem"],)
+    elif text == DEFAULT_VARIANT_OUTPUT:
+        parts = (context["input"]["stem"], context["variant"]["name"])
+    if not parts or not all(isinstance(part, str) and len(part) <= _PLAIN_PART for part in parts):
+        return render_template(text, context, "output")
+    for part in parts:
+        _check_name_part(part)
+    return "-".join(parts) + ".mp4"
+
+
 def render_template(text: str, context: Mapping[str, Any], role: Role = "text") -> str:
     """Render ``text`` (role text, number or output) for one job; raises TemplateFailure."""
     if not has_template_syntax(text):
@@ -339,12 +363,15 @@ def _confined_value(value: Any) -> Any:
     """Values printed into an output name must not carry path separators or climb out of the folder."""
     from joypix_recipes.recipe.template.limits import count_output
 
-    text = str(count_output(value))
+    _check_name_part(str(count_output(value)))
+    return value
+
+
+def _check_name_part(text: str) -> None:
     if "/" in text or "\\" in text:
         raise UnsafeNameValue(f"a value in the output name contains a path separator: '{printable(text[:80])}'")
     if text in (".", ".."):
         raise UnsafeNameValue(f"a value in the output name is '{text}', which would leave the output folder")
-    return value
 
 
 @functools.lru_cache(maxsize=512)

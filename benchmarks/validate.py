@@ -1,0 +1,75 @@
+"""How fast `joypix validate` answers for every example recipe, against a bare interpreter in the same run.
+
+    python benchmarks/validate.py [--runs 15] [RECIPE ...]
+
+Each run is a fresh `python -m joypix_recipes validate RECIPE` process, as an editor, a pre-commit hook
+or CI starts it. Prints, per recipe, the median and best wall time of --runs runs, the ratio to the
+median of `python -c pass` measured in the same run (the runs interleaved, so a busy moment weighs on
+both), what validate adds to the bare interpreter, and whether the median is under the 100 ms target.
+The target is in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_S = 0.100
+BARE = "python -c pass"
+
+
+def _once(command: list[str]) -> float:
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        message = completed.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise SystemExit(f"{' '.join(command)} exited {completed.returncode}: {message[0]}")
+    return elapsed
+
+
+def _commands(recipes: list[str]) -> dict[str, list[str]]:
+    commands = {BARE: [sys.executable, "-c", "pass"]}
+    for recipe in recipes:
+        commands[recipe] = [sys.executable, "-m", "joypix_recipes", "validate", recipe]
+    return commands
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("recipes", nargs="*", help="recipes to validate (default: every recipes/*.yaml)")
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    recipes = args.recipes or sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "recipes").glob("*.yaml"))
+    commands = _commands(recipes)
+    for command in commands.values():
+        _once(command)  # compile .pyc files first, so every timed run is a cold interpreter on warm files
+    timings: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(args.runs):
+        for label, command in commands.items():
+            timings[label].append(_once(command))
+    bare = statistics.median(timings[BARE])
+    print(f"{args.runs} runs each, interleaved; target: median under {TARGET_S * 1000:.0f} ms for every recipe")
+    width = max(len(label) for label in commands)
+    worst = 0.0
+    for label, runs in timings.items():
+        median = statistics.median(runs)
+        verdict = "" if label == BARE else ("  ok" if median < TARGET_S else "  OVER the target")
+        if label != BARE:
+            worst = max(worst, median)
+        print(
+            f"{label:<{width}}  median {median * 1000:6.1f} ms  best {min(runs) * 1000:6.1f} ms  "
+            f"{median / bare:4.2f}x bare  +{(median - bare) * 1000:6.1f} ms  "
+            f"{median / TARGET_S:4.2f}x target{verdict}"
+        )
+    print(f"slowest recipe: median {worst * 1000:.1f} ms ({worst / TARGET_S:.2f}x the {TARGET_S * 1000:.0f} ms target)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
