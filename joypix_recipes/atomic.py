@@ -13,7 +13,6 @@ import errno
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,6 +61,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = _temp_folder(target)
     hidden = "." if folder == target.parent else ""
+    import tempfile  # it loads random and hashlib: only when a file is written
+
     handle, name = tempfile.mkstemp(prefix=f"{hidden}{target.name}.{os.getpid()}.", suffix=PARTIAL_SUFFIX, dir=folder)
     os.close(handle)
     temp = Path(name)

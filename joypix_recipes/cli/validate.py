@@ -52,14 +52,13 @@ class Verdict:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 2 if any recipe is invalid or cannot be planned, 1 if table rows cannot run, else 0."""
     from joypix_recipes.recipe.overrides import parse_overrides
-    from joypix_recipes.timeline.interpret.check import phrases_not_understood
 
     if args.files.count(STDIN) > 1:
         from joypix_recipes.errors import UsageError
 
         raise UsageError("validate reads standard input once; give '-' only once")
     # The cloud agent reads prompts itself: only the local backend's reading can be checked here.
-    prompts = None if args.backend == "nemo" else phrases_not_understood
+    prompts = None if args.backend == "nemo" else _phrases_not_understood
     overrides = parse_vars(args.var)
     settings = parse_overrides(args.set)
     verdicts = []
@@ -71,6 +70,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if any(verdict.invalid for verdict in verdicts):
         return EXIT_USAGE
     return EXIT_JOB_FAILED if any(verdict.rows for verdict in verdicts) else EXIT_OK
+
+
+def _phrases_not_understood(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The local interpreter's reading of a prompt, its phrase rules compiled only for a recipe with prompts."""
+    from joypix_recipes.timeline.interpret.check import phrases_not_understood
+
+    return phrases_not_understood(text)
 
 
 @contextmanager

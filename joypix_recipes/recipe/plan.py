@@ -44,7 +44,6 @@ from joypix_recipes.recipe.model import (
 )
 from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import Span
-from joypix_recipes.recipe.subtitles import read_cues
 from joypix_recipes.recipe.table import Tables
 from joypix_recipes.recipe.template.render import (
     DEFAULT_OUTPUT,
@@ -346,6 +345,8 @@ class _Planner:
             self.cues[path] = ()
             self._problem_once(span, f"subtitles file '{written}' not found (looked for {path})")
         if path not in self.cues:
+            from joypix_recipes.recipe.subtitles import read_cues  # srt and webvtt only for a recipe with subtitles
+
             try:
                 self.cues[path] = read_cues(path)
             except ValueError as error:

@@ -1,13 +1,12 @@
-"""Subtitle files (.srt with `srt`, .vtt with `webvtt-py`) read into timed captions when a recipe is planned."""
+"""Subtitle files (.srt with `srt`, .vtt with `webvtt-py`) read into timed captions when a recipe is planned.
+
+Each library is imported when a file of its kind is read, so recipes without subtitles never load them.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import srt
-import webvtt
-from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from joypix_recipes.job.actions import Cue
 
@@ -31,6 +30,8 @@ def read_cues(path: Path) -> tuple[Cue, ...]:
 
 
 def _srt(text: str) -> list[Cue]:
+    import srt
+
     try:
         parsed = list(srt.parse(text))
     except (srt.SRTParseError, srt.TimestampParseError) as error:
@@ -39,6 +40,9 @@ def _srt(text: str) -> list[Cue]:
 
 
 def _vtt(path: Path) -> list[Cue]:
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
     try:
         captions = webvtt.read(str(path))
     except (MalformedFileError, MalformedCaptionError) as error:

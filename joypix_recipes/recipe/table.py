@@ -9,16 +9,18 @@ a table that cannot be read at all (no picture column, a column that is no var n
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from joypix_recipes.errors import PlanError
+
+if TYPE_CHECKING:
+    import csv
 
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".json", ".jsonl"})
 PICTURE_COLUMNS = ("image", "path", "url")
@@ -151,6 +153,8 @@ class _Reader:
             raise PlanError(f"cannot read table {self.path}: {reason}") from error
 
     def _delimited_records(self) -> Iterator[tuple[str, tuple[str, ...] | str]]:
+        import csv  # only for a recipe with a table
+
         # csv.Error reports a cell over field_size_limit (a process-wide setting) or a broken quote.
         csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARACTERS))
         too_long: set[int] = set()
