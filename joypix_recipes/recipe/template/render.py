@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -144,9 +145,8 @@ def check_template(text: str, role: Role, known_vars: Collection[str]) -> list[T
 
 DEFAULT_OUTPUT = "{{ input.stem }}.mp4"
 DEFAULT_VARIANT_OUTPUT = "{{ input.stem }}-{{ variant.name }}.mp4"
-"""The output names of a recipe that names none, without and with variants."""
-
-
+"""The output names of a recipe that names none, without and with variants (another format, another suffix)."""
+_DEFAULT_NAME = re.compile(r"\{\{ input\.stem \}\}(?P<variant>-\{\{ variant\.name \}\})?(?P<suffix>\.[a-z0-9]+)")
 _PLAIN_PART = 4096
 """Values this short are far under every render limit, so a default name made of them needs no budget."""
 
@@ -154,16 +154,15 @@ _PLAIN_PART = 4096
 def render_output(text: str, context: Mapping[str, Any]) -> str:
     """``render_template(text, context, "output")``; the default names are made without loading Jinja2,
     with the same checks on each value, so a recipe without templates plans without it."""
-    parts: tuple[Any, ...] = ()
-    if text == DEFAULT_OUTPUT:
-        parts = (context["input"]["stem"],)
-    elif text == DEFAULT_VARIANT_OUTPUT:
-        parts = (context["input"]["stem"], context["variant"]["name"])
-    if not parts or not all(isinstance(part, str) and len(part) <= _PLAIN_PART for part in parts):
+    default = _DEFAULT_NAME.fullmatch(text)
+    if default is None:
+        return render_template(text, context, "output")
+    parts = (context["input"]["stem"], *((context["variant"]["name"],) if default["variant"] else ()))
+    if not all(isinstance(part, str) and len(part) <= _PLAIN_PART for part in parts):
         return render_template(text, context, "output")
     for part in parts:
         _check_name_part(part)
-    return "-".join(parts) + ".mp4"
+    return "-".join(parts) + default["suffix"]
 
 
 def render_template(text: str, context: Mapping[str, Any], role: Role = "text") -> str:

@@ -13,6 +13,7 @@ from joypix_recipes.recipe.template.render import (
     check_template,
     evaluate_expression,
     render_number,
+    render_output,
     render_template,
     safe_output_path,
 )
@@ -167,3 +168,21 @@ def test_static_check_of_plain_text_needs_no_parse() -> None:
     assert [issue.message for issue in check_template("../x.mp4", "output", set())] == [
         "the output name leaves the output folder ('..'); use --out to choose the folder"
     ]
+
+
+def _outcome(call: Any) -> str:
+    try:
+        return f"ok {call()}"
+    except TemplateFailure as failure:
+        return f"{type(failure).__name__} {failure}"
+
+
+@pytest.mark.parametrize("stem", ["a", "summer sale", "..", ".", "a\\b", "x" * 5000, "é 🎉"])
+@pytest.mark.parametrize("variant", [None, "reels", "..", "a\\b"])
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_default_output_names_are_made_as_jinja2_makes_them(stem: str, variant: str | None, suffix: str) -> None:
+    text = ("{{ input.stem }}-{{ variant.name }}" if variant else "{{ input.stem }}") + suffix
+    values = context(None, variant, stem=stem)
+    direct = _outcome(lambda: render_output(text, values))
+    assert direct == _outcome(lambda: render_template(text, values, "output"))
+    assert direct.startswith("ok ") == (stem not in ("..", ".") and "\\" not in stem and variant not in ("..", "a\\b"))
