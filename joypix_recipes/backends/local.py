@@ -52,7 +52,17 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, options: BackendOptions) -> None:
+    def __init__(
+        self,
+        options: BackendOptions,
+        *,
+        reshape: Callable[[Draft], Draft] | None = None,
+        quality: str | None = None,
+    ) -> None:
+        # A preview renders the same timeline smaller and faster: ``reshape`` changes the built draft's
+        # frame, ``quality`` replaces the export's encoder setting.
+        self._reshape = reshape
+        self._quality = quality
         self._workers = max(1, options.workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         # Per pool: the pipe its workers watch; nothing is ever sent, its end is all that matters.
@@ -74,16 +84,18 @@ class LocalBackend:
         """Build the job's draft, render it in a worker process, and return what was made (nothing is paid, so nothing to settle)."""
         reporter.stage("building the timeline")
         built = build_draft(job, reporter)
+        draft = built.draft if self._reshape is None else self._reshape(built.draft)
         metadata = output_metadata(job, reporter.identity)
         reporter.stage("rendering")
-        task = partial(render_in_worker, built.draft, built.media, job.output, job.export.quality, metadata)
+        quality = self._quality or job.export.quality
+        task = partial(render_in_worker, draft, built.media, job.output, quality, metadata)
         output, poster, duration_s = await self._render(job, task)
         return JobResult(
             output=output,
             poster=poster,
-            summary=built.draft.summary(),
+            summary=draft.summary(),
             duration_s=duration_s,
-            draft_json=built.draft.to_json(),
+            draft_json=draft.to_json(),
         )
 
     async def _render(self, job: Job, task: Callable[[], tuple[Path, Path | None, float]]) -> tuple[Path, Path | None, float]:

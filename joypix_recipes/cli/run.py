@@ -45,6 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for reason in plan.rejected:
         complain(f"failed   {reason}")
     left_out = EXIT_JOB_FAILED if plan.rejected else EXIT_OK
+    if args.preview and (args.dry_run or args.detach or args.broker):
+        raise UsageError("--preview renders drafts here; leave out --dry-run, --broker and --detach")
     if args.dry_run:
         from joypix_recipes.run.spending import planned_spending
 
@@ -57,10 +59,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         complain(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
     recipe = batch.recipe
-    notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
-    farm = farm_settings(args)
     from joypix_recipes.run.report import recording_overrides
 
+    if args.preview:
+        with recording_overrides(overrides):
+            return max(_preview_here(args, plan.jobs, out_dir, recipe.name), left_out)
+    notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
+    farm = farm_settings(args)
     with recording_overrides(overrides):
         if farm is not None:
             return _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
@@ -103,6 +108,27 @@ def _run_here(
             progress_mode=progress_mode(args),
             verbose=args.verbose,
             notify=notify,
+        )
+    )
+    return int(summary.exit_code)
+
+
+def _preview_here(args: argparse.Namespace, jobs: Sequence[Job], out_dir: Path, recipe_name: str) -> int:
+    """Render the jobs' drafts on this machine into OUT/previews/ (never on a farm, never notified)."""
+    from joypix_recipes.run.preview import FREE_LINE, run_previews
+
+    if any(job.backend != "local" for job in jobs) and not args.quiet:
+        complain(FREE_LINE)
+    summary = run_until_interrupted(
+        run_previews(
+            jobs,
+            out_dir=out_dir,
+            recipe_name=recipe_name,
+            options=backend_options(args),
+            concurrency=args.concurrency,
+            force=args.force,
+            progress_mode=progress_mode(args),
+            verbose=args.verbose,
         )
     )
     return int(summary.exit_code)

@@ -22,6 +22,9 @@ from joypix_recipes.render.audio import AacTrack
 CRF = {"high": 20, "medium": 23, "low": 28}
 PRESET = "veryfast"
 CODEC = "libx264"
+DRAFT = "draft"
+"""The quality of a preview, never a recipe's: the fastest preset, at a CRF that keeps small frames legible."""
+_DRAFT_SETTINGS = {"crf": "30", "preset": "ultrafast"}
 
 # FFmpeg's enum values (AVColorRange, AVColorPrimaries, AVColorTransferCharacteristic, AVColorSpace).
 _RANGE_TV = 1
@@ -52,7 +55,7 @@ class Mp4Writer:
         metadata: Mapping[str, str] | None = None,
         soundtrack: np.ndarray | None = None,
     ) -> None:
-        if quality not in CRF:
+        if quality not in CRF and quality != DRAFT:
             raise RenderError(f"unknown quality {quality}; use one of {', '.join(CRF)}")
         self.width, self.height = size
         self.fps = Fraction(fps)
@@ -77,7 +80,7 @@ class Mp4Writer:
             raise RenderError(f"{CODEC} did not give a video stream; reinstall PyAV")
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = "nv12"
-        stream.options = {"crf": str(CRF[quality]), "preset": PRESET}
+        stream.options = dict(_DRAFT_SETTINGS) if quality == DRAFT else {"crf": str(CRF[quality]), "preset": PRESET}
         context = stream.codec_context
         context.thread_type = "FRAME"
         context.thread_count = 0
