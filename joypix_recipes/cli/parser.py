@@ -224,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
     run.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")
     run.add_argument("--force", action="store_true", help="rerun jobs that are already done")
+    run.add_argument(
+        "--contact-sheet", action="store_true",
+        help="also write contact-sheet.jpg in the output folder: every clip's poster with its name",
+    )
     run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
     _add_cloud_flags(run, polls=True)
     _add_farm_flags(run, submits=True)
