@@ -140,7 +140,7 @@ def merge_entries(earlier: Sequence[Mapping[str, Any]], current: Sequence[dict[s
     run that made it.
     """
     before = {str(entry["output"]): entry for entry in earlier}
-    merged = []
+    merged: list[dict[str, Any]] = []
     for entry in current:
         previous = before.pop(entry["output"], None)
         if (
@@ -151,10 +151,10 @@ def merge_entries(earlier: Sequence[Mapping[str, Any]], current: Sequence[dict[s
         ):
             entry = {**entry, "run": previous["run"]}
         merged.append(entry)
-    for output, entry in before.items():
-        if entry.get("status") in ("done", "skipped") and not Path(output).is_file():
+    for output, kept in before.items():
+        if kept.get("status") in ("done", "skipped") and not Path(output).is_file():
             continue
-        merged.append(dict(entry))
+        merged.append(dict(kept))
     return merged
 
 

@@ -33,7 +33,7 @@ CAPTION_CLEAR = """(card) => {
 
 
 @pytest.fixture
-def report_page(two_runs: TwoRuns, browser_page: Page) -> Iterator[Page]:
+def report_page(browser_page: Page, two_runs: TwoRuns) -> Iterator[Page]:
     with serving_folder(two_runs.out) as base:
         browser_page.goto(f"{base}/report.html")
         yield browser_page
@@ -71,7 +71,11 @@ def test_report_lists_both_runs_failures_first_filters_and_plays(report_page: Pa
         card.scroll_into_view_if_needed()
         caption = card.evaluate(CAPTION_CLEAR)
         assert caption["visible"] and not caption["overlaps"], caption
-    assert page.locator(".card.done video").first.evaluate(PLAY_TO_END) is True
+    video = page.locator(".card.done video").first
+    assert video.evaluate("video => video.controls") is False  # the poster's bottom edge is clear
+    video.hover()
+    assert video.evaluate("video => video.controls") is True
+    assert video.evaluate(PLAY_TO_END) is True
     _screenshot(page, "report-desktop.png", tmp_path)
 
     page.click("#view-toggle")

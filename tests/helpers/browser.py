@@ -115,10 +115,13 @@ def horizontal_overflow(page: Page, width: int = PHONE_WIDTH) -> list[str]:
                 if (root.scrollWidth > root.clientWidth) wide.push(`document is ${root.scrollWidth}px wide`);
                 for (const element of document.body.querySelectorAll("*")) {
                     const box = element.getBoundingClientRect();
-                    if (box.width > 0 && box.right > width + 0.5) {
-                        const name = element.tagName.toLowerCase() + (element.className ? "." + element.className : "");
-                        wide.push(`${name} ends at ${Math.round(box.right)}px`);
-                    }
+                    if (box.width === 0) continue;
+                    const name = element.tagName.toLowerCase() + (element.className ? "." + element.className : "");
+                    // Content spilling out of a box that does not scroll it sticks out as far as the box would.
+                    const spills = getComputedStyle(element).overflowX === "visible"
+                        && element.scrollWidth > element.clientWidth + 1;
+                    const right = spills ? box.left + element.scrollWidth : box.right;
+                    if (right > width + 0.5) wide.push(`${name} ends at ${Math.round(right)}px`);
                 }
                 return wide;
             }""",

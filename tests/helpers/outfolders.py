@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers.images import write_image
+from PIL import Image
+
 from helpers.runs import run_joypix
 
 RECIPE = """\
@@ -26,6 +27,7 @@ variants:
     export: {aspect: "9:16"}
 export: {resolution: 480p, fps: 10, quality: low, output: "{{ input.stem }}-{{ variant.name }}.mp4"}
 """
+A_COLOUR, B_COLOUR = (220, 40, 40), (40, 60, 220)
 DAMAGED_JPEG = b"\xff\xd8\xff\xe0 truncated"
 TABLE = "sku,image\nJP-200,b.jpg\nJP-900,broken.jpg\n"
 
@@ -44,8 +46,8 @@ class TwoRuns:
 def make_two_runs(root: Path) -> TwoRuns:
     """Run the promo recipe over ``a.jpg``, then over a table of ``b.jpg`` and a damaged ``broken.jpg``, into ``root/out``."""
     root.mkdir(parents=True, exist_ok=True)
-    write_image(root / "a.jpg", (64, 64), seed=1)
-    write_image(root / "b.jpg", (64, 64), seed=2)
+    Image.new("RGB", (64, 64), A_COLOUR).save(root / "a.jpg")
+    Image.new("RGB", (64, 64), B_COLOUR).save(root / "b.jpg")
     (root / "broken.jpg").write_bytes(DAMAGED_JPEG)
     (root / "promo.yaml").write_text(RECIPE, encoding="utf-8")
     (root / "rows.csv").write_text(TABLE, encoding="utf-8")
