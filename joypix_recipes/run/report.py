@@ -13,7 +13,6 @@ import functools
 import io
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from joypix_recipes.job.model import PlannedStep
 from joypix_recipes.run.clip import human_bytes, read_clip_facts
 from joypix_recipes.run.outcome import JobOutcome, RunSummary
 from joypix_recipes.run.progress import job_name
+from joypix_recipes.run.provenance import RunStamp, new_run_stamp
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.html"
@@ -114,7 +114,7 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest as plain JSON data: this run (its counts, stop reason and exit code), then every clip of
     the folder, each with its hashes, steps, result and the run that made it."""
-    run = run or new_run_stamp(summary)
+    run = run or new_run_stamp(outcome.started_at for outcome in summary.outcomes if outcome.started_at is not None)
     current = [_manifest_entry(outcome, run, out_dir) for outcome in summary.outcomes]
     entries = merge_entries([_relocated(entry, out_dir) for entry in earlier], current)
     runs = {entry["run"]["id"]: entry["run"] for entry in entries if isinstance(entry.get("run"), dict)}
@@ -156,25 +156,6 @@ def merge_entries(earlier: Sequence[Mapping[str, Any]], current: Sequence[dict[s
             continue
         merged.append(dict(kept))
     return merged
-
-
-@dataclass(frozen=True)
-class RunStamp:
-    """Which run made a clip: an id unique to the run and when it started (ISO 8601, local time with offset)."""
-
-    id: str
-    time: str
-
-    def to_dict(self) -> dict[str, str]:
-        """Plain JSON-ready form."""
-        return {"id": self.id, "time": self.time}
-
-
-def new_run_stamp(summary: RunSummary) -> RunStamp:
-    """A stamp for the run of ``summary``: its time is when its first job started (now, if none did)."""
-    started = [outcome.started_at for outcome in summary.outcomes if outcome.started_at is not None]
-    moment = time.localtime(min(started) if started else time.time())
-    return RunStamp(f"{time.strftime('%Y%m%d-%H%M%S', moment)}-{secrets.token_hex(3)}", time.strftime("%Y-%m-%dT%H:%M:%S%z", moment))
 
 
 def _relocated(entry: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:

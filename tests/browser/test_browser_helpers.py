@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from helpers.browser import ConsoleLog, horizontal_overflow
-from playwright.sync_api import Browser, Page
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 
 def test_overflow_check_names_what_sticks_out_past_a_phone_screen(browser_page: Page) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from helpers.browser import PHONE_WIDTH, assert_no_horizontal_overflow
 from helpers.outfolders import TwoRuns
 from helpers.servers import serving_folder
-from playwright.sync_api import Page
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PLAY_TO_END = """async (video) => {
     video.muted = true;

@@ -64,9 +64,13 @@ class ConsoleLog:
             self.errors.append(text)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Browser]:
-    """One headless system Chromium for the session (skips the test when there is none)."""
+    """One headless system Chromium per test module (skips the test when there is none).
+
+    Not per session: while Playwright's sync API is open, an event loop runs on the main thread, and
+    any other test's ``asyncio.run`` would refuse to start.
+    """
     reason = skip_reason()
     if reason is not None:
         pytest.skip(reason)

@@ -131,3 +131,21 @@ def test_contact_sheet_has_a_tile_of_distinct_content_per_clip(third_run: tuple[
         assert abs(red - colour[0]) < 40 and abs(blue - colour[2]) < 40, (name, red, blue)
     assert max(high for _, high in tiles[3].getextrema()) < 40  # the fourth cell is empty background
     assert not list(runs.out.glob(".joypix/tmp/*contact*"))
+
+
+def test_json_events_give_a_finished_clips_length_size_and_bytes(two_runs: TwoRuns) -> None:
+    import io
+
+    import helpers.jobs
+
+    from joypix_recipes.run.outcome import JobOutcome
+    from joypix_recipes.run.progress import JsonProgress
+
+    clip = two_runs.out / "a-tall.mp4"
+    job = helpers.jobs.make_job(two_runs.root / "a.jpg", output=clip, variant="tall")
+    out = io.StringIO()
+    JsonProgress(out, verbose=False).job_finished(
+        JobOutcome(job=job, identity="id", status="done", output=clip, error=None, duration_s=1.0)
+    )
+    event = json.loads(out.getvalue())
+    assert event["clip"] == {"length_s": pytest.approx(0.3, abs=0.11), "width": 480, "height": 854, "bytes": clip.stat().st_size}
