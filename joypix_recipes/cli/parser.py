@@ -218,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="render every job as a quick draft into OUT/previews/ instead (local, free; see joypix preview)",
     )
     _add_job_flags(run)
+    run.add_argument(
+        "--contact-sheet", action="store_true",
+        help="also write contact-sheet.jpg in the output folder: every clip's poster with its name",
+    )
     run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
     _add_cloud_flags(run, polls=True)
     _add_farm_flags(run, submits=True)

@@ -68,8 +68,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     farm = farm_settings(args)
     with recording_overrides(overrides):
         if farm is not None:
-            return _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
-        return max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
+            code = _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
+        else:
+            code = max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
+    if args.contact_sheet and not (farm is not None and args.detach):
+        _write_contact_sheet(out_dir, as_json=progress_mode(args) == "json")
+    return code
+
+
+def _write_contact_sheet(out_dir: Path, *, as_json: bool) -> None:
+    """--contact-sheet: the sheet of every clip in the folder; a folder without posters is a warning, not a failure."""
+    from joypix_recipes.run.contact_sheet import ContactSheetError, write_contact_sheet
+
+    try:
+        sheet = write_contact_sheet(out_dir)
+    except ContactSheetError as error:
+        complain(f"warning: {error}")
+        return
+    if as_json:
+        say_json({"event": "contact_sheet", "path": str(sheet.resolve())})
+    else:
+        say(f"contact sheet: {sheet}")
 
 
 def _hint(unused: UnusedVar) -> str:
