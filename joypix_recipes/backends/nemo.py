@@ -34,7 +34,7 @@ from joypix_recipes.errors import (
     SessionLostError,
     StepInDoubtError,
 )
-from joypix_recipes.job.actions import Audio, Prompt, Reframe, action_kind
+from joypix_recipes.job.actions import Audio, Overlay, Prompt, Reframe, action_kind
 from joypix_recipes.job.export import fps_value, frame_size
 from joypix_recipes.job.model import Job
 from joypix_recipes.timeline.draft import summarize_timeline, timeline_parts

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from joypix_recipes.emulator.layers import off_the_video_track, take_layers
+from joypix_recipes.emulator.layers import labelled_layers, off_the_video_track, take_layers
 from joypix_recipes.emulator.state import StoredMedia
 from joypix_recipes.emulator.variation import PLAIN, REFUSAL_WORD, Variation
 from joypix_recipes.errors import JoypixError
@@ -91,7 +91,7 @@ def edit_draft(draft: Draft, text: str, uploads: Sequence[StoredMedia]) -> EditO
             edited = apply_action(edited, action, fields=fields)
     except (JoypixError, ValueError) as error:
         return EditOutcome(draft, tuple(a for a, _ in steps), tuple(unknown), error=str(error))
-    return EditOutcome(_label_audio(edited, uploads), tuple(a for a, _ in steps), tuple(unknown))
+    return EditOutcome(labelled_layers(_label_audio(edited, uploads), uploads), tuple(a for a, _ in steps), tuple(unknown))
 
 
 _Step = tuple[Action, "Collection[str] | None"]

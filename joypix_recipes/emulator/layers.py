@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from joypix_recipes.emulator.state import StoredMedia
 from joypix_recipes.job.actions import Overlay
@@ -78,3 +79,10 @@ def off_the_video_track(draft: Draft, layers: Sequence[Overlay]) -> Draft:
 
 def _share(percent: str | None) -> float | None:
     return None if percent is None else float(percent) / 100
+
+
+def labelled_layers(draft: Draft, uploads: Sequence[StoredMedia]) -> Draft:
+    """Name each image layer by its uploaded file's name rather than its media id, as the service shows it."""
+    names = {media.media_id: media.name for media in uploads}
+    labelled = tuple(replace(clip, label=names[clip.src]) if clip.src in names else clip for clip in draft.overlays)
+    return draft.with_changes(overlays=labelled) if labelled != draft.overlays else draft
