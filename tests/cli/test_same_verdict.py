@@ -93,7 +93,7 @@ CASES = (
     Case("brand-cycle", EXTENDS, "brand/base.yaml:2:10: extends makes a loop (r.yaml -> brand/brand.yaml -> brand/base.yaml -> brand/brand.yaml)",
          files=_brand("version: 1\nsteps:\n  - fade: {in: 1}\nextends: base.yaml\n",
                       ("brand/base.yaml", "version: 1\nextends: brand.yaml\n"))),
-    Case("brand-bad-value", EXTENDS + "steps+:\n  - fade: {in: 1}\n", "brand/brand.yaml:3:27: animate.duration must be",
+    Case("brand-bad-value", EXTENDS + "steps+:\n  - fade: {in: 1}\n", "brand/brand.yaml:3:25: animate.duration must be",
          files=_brand("version: 1\nsteps:\n  - animate: {duration: -2}\n")),
     Case("brand-sound", EXTENDS + "steps+:\n  - fade: {in: 0.2}\n", "", 0,
          files=_brand("version: 1\nsteps:\n  - animate: {duration: 1}\n" + SMALL)),
