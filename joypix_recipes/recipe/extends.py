@@ -102,7 +102,9 @@ def _merged(base: Document, top: Document, base_directory: Path) -> Document:
         if name is not None and isinstance(value, list):
             if name in top_data:
                 where = top.key_span((key,))
-                problems.append(top.problem(where, f"write {name} or {key}, not both ({key} adds to the brand file's {name})"))
+                problems.append(
+                    top.problem(where, f"write {name} or {key}, not both ({key} adds to the brand file's {name})")
+                )
                 continue
             kept = data.get(name) if isinstance(data.get(name), list) else []
             assert isinstance(kept, list)
@@ -126,7 +128,13 @@ def _merged(base: Document, top: Document, base_directory: Path) -> Document:
 
 
 def _mapping(
-    base: Document, tag: str | None, top: Document, at: DataPath, under: dict[str, Any], over: dict[str, Any], spans: _Spans
+    base: Document,
+    tag: str | None,
+    top: Document,
+    at: DataPath,
+    under: dict[str, Any],
+    over: dict[str, Any],
+    spans: _Spans,
 ) -> dict[str, Any]:
     """Two mappings at ``at`` merged key by key, ``over`` (the extending file's) winning."""
     spans.take(top, None, at, at, whole=False)
@@ -147,4 +155,3 @@ def _drop(spans: _Spans, at: DataPath) -> None:
     for mine in (spans.values, spans.keys):
         for path in [path for path in mine if path[: len(at)] == at]:
             del mine[path]
-

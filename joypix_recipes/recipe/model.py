@@ -18,8 +18,8 @@ from joypix_recipes.job.export import PRESETS, ExportSettings
 from joypix_recipes.job.kinds.kind import Field
 from joypix_recipes.job.kinds.registry import RECIPE_KINDS, kind_named
 from joypix_recipes.recipe.checks import check_document, check_requires
-from joypix_recipes.recipe.schema import validate_document
 from joypix_recipes.recipe.extends import resolve_document
+from joypix_recipes.recipe.schema import validate_document
 from joypix_recipes.recipe.source import DataPath, Document, Origin, Span, locate
 from joypix_recipes.recipe.table import Tables, is_table
 from joypix_recipes.recipe.template.render import Role, has_template_syntax, parse_number

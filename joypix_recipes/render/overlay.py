@@ -132,8 +132,11 @@ def _prepared(draft: Draft, clip: ImageClip, rgba: np.ndarray) -> ImageOverlay:
     scaled[:, :, 3] = np.clip(scaled[:, :, 3], 0.0, 1.0)
     scaled[:, :, :3] = np.clip(scaled[:, :, :3], 0.0, scaled[:, :, 3:4] * 255.0)  # cubic overshoot
     yuv = premultiplied_yuv(scaled)
-    half = cv2.resize(np.concatenate([yuv[:, :, 1:], scaled[:, :, 3:4]], axis=2), (width // 2, height // 2),
-                      interpolation=cv2.INTER_AREA)
+    half = cv2.resize(
+        np.concatenate([yuv[:, :, 1:], scaled[:, :, 3:4]], axis=2),
+        (width // 2, height // 2),
+        interpolation=cv2.INTER_AREA,
+    )
     return ImageOverlay(
         left=left,
         top=top,

@@ -11,9 +11,7 @@ from typing import Literal, get_args
 from joypix_recipes.job.kinds.kind import Action, Field, Kind, T, Wording
 from joypix_recipes.job.kinds.wording import number, quoted
 
-Anchor = Literal[
-    "top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"
-]
+Anchor = Literal["top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"]
 ANCHORS: tuple[str, ...] = get_args(Anchor)
 """Where an overlay may be named to go: the text step's ``top``, ``center`` and ``bottom``, plus the sides and corners."""
 
@@ -90,8 +88,10 @@ class OverlayKind(Kind[Overlay]):
             place = f"with its top-left corner at {number(action.x * 100)}% across and {number(action.y * 100)}% down"
         else:
             place = f"in {_ANCHOR_WORDS[action.position]}, {number(action.margin * 100)}% of the width from the edges"
-        span = f"from {number(action.start)}s to {number(action.end)}s" if action.end is not None else (
-            f"from {number(action.start)}s to the end"
+        span = (
+            f"from {number(action.start)}s to {number(action.end)}s"
+            if action.end is not None
+            else (f"from {number(action.start)}s to the end")
         )
         fades = [
             f"a {number(seconds)}-second fade-{side}"
