@@ -125,3 +125,29 @@ def test_the_job_identity_covers_the_overlay_files_bytes(tmp_path: Path) -> None
     assert identity() == first
     _solid(logo, (40, 20), (*RED, 255), "RGBA")  # same name, other pixels
     assert identity() != first
+
+
+def test_an_overlay_with_a_colour_profile_is_drawn_in_srgb_with_its_alpha_kept(tmp_path: Path) -> None:
+    from render.icc import DISPLAY_P3, matrix_profile, to_srgb
+
+    from joypix_recipes.render.color import black_frame, nv12_to_rgb
+    from joypix_recipes.render.overlay import build_image_overlays
+    from joypix_recipes.timeline.draft import Draft, ImageClip, VideoClip
+
+    colour = (200, 60, 40)
+    logo = Image.new("RGBA", (32, 32), (*colour, 255))
+    logo.paste(Image.new("RGBA", (16, 32), (0, 0, 0, 0)), (16, 0))
+    logo.save(tmp_path / "p3.png", icc_profile=matrix_profile(DISPLAY_P3, "Display P3"))
+    draft = Draft(
+        width=160,
+        height=160,
+        video=(VideoClip(src="unused", duration_ms=1000),),
+        overlays=(ImageClip(src=str(tmp_path / "p3.png"), x=0.25, y=0.25, width=0.5),),
+    )
+    (overlay,) = build_image_overlays(draft, {})
+    frame = black_frame(160, 160)
+    overlay.apply(frame, 500.0)
+    rgb = nv12_to_rgb(frame, 160, 160).astype(float)
+    expected = to_srgb(colour, DISPLAY_P3)
+    assert np.all(np.abs(rgb[60:100, 48:72].reshape(-1, 3).mean(axis=0) - expected) <= 4), expected
+    assert np.all(rgb[60:100, 88:112] <= 4), "the transparent half leaves the black frame as it was"
