@@ -227,7 +227,9 @@ def _table_columns(document: Document, directory: Path, tables: Tables) -> tuple
     for index, item in enumerate(inputs if isinstance(inputs, list) else []):
         if not isinstance(item, dict) or not isinstance(item.get("table"), str) or not is_table(item["table"]):
             continue
-        table = tables.table(directory / Path(item["table"]).expanduser())
+        span = document.value_span(("inputs", index))
+        origin = document.origins.get(span.file) if span.file else None
+        table = tables.table((origin.directory if origin else directory) / Path(item["table"]).expanduser())
         try:
             columns.update(table.column_names())
         except PlanError as error:

@@ -136,3 +136,16 @@ def test_fade_appended_after_a_brand_without_steps_plus_keeps_order(folder: Path
     recipe = _recipe(folder, "steps+:\n  - fade: {out: 0.5}\n")
     (job,) = plan_jobs(recipe).jobs
     assert [type(step.action) for step in job.steps] == [Animate, Fade]
+
+
+def test_inputs_and_tables_written_in_a_brand_file_start_from_its_folder(folder: Path) -> None:
+    write_image(folder / "brand" / "hero.jpg", (32, 32))
+    write_image(folder / "brand" / "row.jpg", (32, 32))
+    (folder / "brand" / "rows.csv").write_text("image,title\nrow.jpg,From a row\n", encoding="utf-8")
+    (folder / "brand" / "brand.yaml").write_text(
+        BRAND + "inputs:\n  - hero.jpg\n  - table: rows.csv\n", encoding="utf-8"
+    )
+    (folder / "r.yaml").write_text("version: 1\nextends: brand/brand.yaml\n", encoding="utf-8")
+    jobs = plan_jobs(load_recipe(folder / "r.yaml")).jobs
+    assert [job.input.path for job in jobs] == [folder / "brand" / "hero.jpg", folder / "brand" / "row.jpg"]
+    assert jobs[1].vars["title"] == "From a row"
