@@ -10,7 +10,7 @@ paths start from the brand file's folder.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,38 +65,15 @@ def _empty(document: Document) -> Document:
     return Document(document.file, {}, lines=document.lines)
 
 
-@dataclass
-class _Spans:
-    """The merged document's spans, gathered as each merged value says where it came from."""
-
-    values: dict[DataPath, Span]
-    keys: dict[DataPath, Span]
-
-    def take(self, source: Document, tag: str | None, at: DataPath, origin: DataPath, whole: bool) -> None:
-        """Copy the spans of ``origin`` in ``source`` to ``at`` (its whole subtree when ``whole``)."""
-        for mine, theirs in ((self.values, source.values), (self.keys, source.keys)):
-            for path, span in theirs.items():
-                if path[: len(origin)] != origin or (not whole and len(path) != len(origin)):
-                    continue
-                moved = (*at, *path[len(origin) :])
-                mine[moved] = span if span.file or tag is None else replace(span, file=tag)
-
-
 def _merged(base: Document, top: Document, base_directory: Path) -> Document:
     """``top`` laid over ``base`` (read from ``base_directory``) by the rules above; ``top`` keeps its own file
     name, and ``base`` values not already tagged with theirs are tagged with the base's."""
-    spans = _Spans({}, {})
     problems: list[Problem] = [*base.problems, *top.problems]
     tag = base.file if base.data else None
-    base_data = base.data if isinstance(base.data, dict) else {}
+    base_data = {key: value for key, value in (base.data or {}).items() if key != "extends"}
     top_data: dict[str, Any] = top.data
-    spans.take(top, None, (), (), whole=False)
-    data: dict[str, Any] = {}
-    for key, value in base_data.items():
-        if key == "extends":
-            continue
-        data[key] = value
-        spans.take(base, tag, (key,), (key,), whole=True)
+    appended: dict[str, int] = {}  # list name -> how many of the base's items it keeps
+    data = dict(base_data)
     for key, value in top_data.items():
         name = key[:-1] if key.endswith("+") and key[:-1] in APPENDED else None
         if name is not None and isinstance(value, list):
@@ -106,52 +83,65 @@ def _merged(base: Document, top: Document, base_directory: Path) -> Document:
                     top.problem(where, f"write {name} or {key}, not both ({key} adds to the brand file's {name})")
                 )
                 continue
-            kept = data.get(name) if isinstance(data.get(name), list) else []
+            kept = base_data.get(name) if isinstance(base_data.get(name), list) else []
             assert isinstance(kept, list)
-            if not isinstance(data.get(name), list):
-                _drop(spans, (name,))
-            spans.take(top, None, (name,), (key,), whole=False)
-            for index in range(len(value)):
-                spans.take(top, None, (name, len(kept) + index), (key, index), whole=True)
+            appended[name] = len(kept)
             data[name] = [*kept, *value]
-            continue
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = _mapping(base, tag, top, (key,), data[key], value, spans)
-            continue
-        _drop(spans, (key,))
-        data[key] = value
-        spans.take(top, None, (key,), (key,), whole=True)
+        elif isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = _merged_mapping(data[key], value)
+        else:
+            data[key] = value
+    values: dict[DataPath, Span] = {}
+    keys: dict[DataPath, Span] = {}
+    # Each place is the base's where the base's value shows through, else the top's (one pass over each).
+    for mine, theirs in ((values, base.values), (keys, base.keys)):
+        for path, span in theirs.items():
+            if path and _shows_through(path, top_data, appended):
+                mine[path] = span if span.file or tag is None else replace(span, file=tag)
+    for mine, theirs in ((values, top.values), (keys, top.keys)):
+        for path, span in theirs.items():
+            moved = _appended_path(path, top_data, appended)
+            if moved is not None:
+                mine[moved] = span
     origins = {**base.origins, **top.origins}
     if tag is not None:
         origins[tag] = Origin(base.lines, base_directory)
-    return Document(top.file, data, spans.values, spans.keys, top.lines, tuple(problems), origins)
+    return Document(top.file, data, values, keys, top.lines, tuple(problems), origins)
 
 
-def _mapping(
-    base: Document,
-    tag: str | None,
-    top: Document,
-    at: DataPath,
-    under: dict[str, Any],
-    over: dict[str, Any],
-    spans: _Spans,
-) -> dict[str, Any]:
-    """Two mappings at ``at`` merged key by key, ``over`` (the extending file's) winning."""
-    spans.take(top, None, at, at, whole=False)
+def _merged_mapping(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Two mappings merged key by key, ``over`` (the extending file's) winning."""
     result = dict(under)
     for key, value in over.items():
-        here = (*at, key)
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _mapping(base, tag, top, here, result[key], value, spans)
-            continue
-        _drop(spans, here)
-        result[key] = value
-        spans.take(top, None, here, here, whole=True)
+        both = isinstance(value, dict) and isinstance(result.get(key), dict)
+        result[key] = _merged_mapping(result[key], value) if both else value
     return result
 
 
-def _drop(spans: _Spans, at: DataPath) -> None:
-    """Forget the spans under ``at``: a value replaced whole leaves nothing of the old one behind."""
-    for mine in (spans.values, spans.keys):
-        for path in [path for path in mine if path[: len(at)] == at]:
-            del mine[path]
+def _shows_through(path: DataPath, top: dict[str, Any], appended: dict[str, int]) -> bool:
+    """Whether the base's value at ``path`` is the merged document's (the top neither replaces nor writes it)."""
+    if path[0] == "extends":
+        return False
+    if path[0] in appended:
+        return len(path) > 1 and isinstance(path[1], int) and path[1] < appended[path[0]]
+    node: Any = top
+    for part in path:
+        if not isinstance(node, dict):
+            return False  # the top replaced a value above this one
+        if part not in node:
+            return True
+        node = node[part]
+    return False  # the top wrote this very place (a mapping merged here takes the top's span)
+
+
+def _appended_path(path: DataPath, top: dict[str, Any], appended: dict[str, int]) -> DataPath | None:
+    """Where the top's value at ``path`` sits in the merged document (``steps+`` items after the base's)."""
+    if not path or not isinstance(path[0], str) or not path[0].endswith("+"):
+        return path
+    name = path[0][:-1]
+    if name not in appended:
+        return None if name in APPENDED and name in top else path
+    if len(path) == 1:
+        return (name,)
+    index = path[1]
+    return (name, appended[name] + index, *path[2:]) if isinstance(index, int) else None
