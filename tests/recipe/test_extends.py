@@ -149,3 +149,10 @@ def test_inputs_and_tables_written_in_a_brand_file_start_from_its_folder(folder:
     jobs = plan_jobs(load_recipe(folder / "r.yaml")).jobs
     assert [job.input.path for job in jobs] == [folder / "brand" / "hero.jpg", folder / "brand" / "row.jpg"]
     assert jobs[1].vars["title"] == "From a row"
+
+
+def test_a_misspelt_key_in_a_mapping_both_files_write_is_shown_in_the_brand_file(folder: Path) -> None:
+    (folder / "brand" / "brand.yaml").write_text(BRAND.replace("export: {quality: low}", "export: {qualty: low}"))
+    (problem,) = _problems(folder, "export: {resolution: 720p}\n")
+    assert problem.startswith(f"{folder / 'brand' / 'brand.yaml'}:7:10: unknown key 'qualty'"), problem
+    assert "did you mean 'quality'?" in problem
