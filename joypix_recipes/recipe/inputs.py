@@ -58,7 +58,7 @@ def recipe_sources(recipe: Recipe, out: Path, tables: Tables | None = None) -> S
     found = Sources()
     for spec in recipe.inputs or ():
         if spec.table is not None:
-            found += _recipe_table_sources(recipe, spec.table, spec.vars, tables, out)
+            found += _recipe_table_sources(recipe, spec, spec.table, tables, out)
         elif spec.url is not None:
             found += Sources((Source(None, spec.url, spec.vars),))
         else:
@@ -69,11 +69,12 @@ def recipe_sources(recipe: Recipe, out: Path, tables: Tables | None = None) -> S
 def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
     """An inline entry's files (a path or glob: a source each; ``images:``: one group)."""
     patterns = spec.images if spec.images is not None else (str(spec.path),)
+    directory = recipe.directory_of(spec.span)  # a brand file's inputs start from the brand file's folder
     files: list[Path] = []
     problems: list[str] = []
     for pattern in patterns:
         try:
-            matched = _expand(pattern, recipe.directory, out)
+            matched = _expand(pattern, directory, out)
         except OSError as error:
             problems.append(
                 f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
@@ -84,8 +85,8 @@ def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
             continue
         if not matched:
             where = recipe.problem_at(spec.span, "")
-            what = _miss(pattern, recipe.directory, out, "not found")
-            problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+            what = _miss(pattern, directory, out, "not found")
+            problems.append(f"{where}input '{pattern}' {what} (looked in {directory})")
         files += matched
     if spec.images is None:
         sources = tuple(Source(path, None, spec.vars) for path in files)
@@ -176,12 +177,10 @@ def _row_key(row_vars: Mapping[str, Any], place: str) -> str:
     return first if first and len(first) <= MAX_ROW_KEY and "\n" not in first else place
 
 
-def _recipe_table_sources(
-    recipe: Recipe, name: str, table_vars: Mapping[str, Any], tables: Tables, out: Path
-) -> Sources:
-    """The sources of a table a recipe entry names (relative to the recipe), with the entry's vars."""
-    table = absolute(recipe.directory / Path(name).expanduser())
-    return table_sources(tables.table(table), table_vars, out)
+def _recipe_table_sources(recipe: Recipe, spec: InputSpec, name: str, tables: Tables, out: Path) -> Sources:
+    """The sources of a table a recipe entry names (relative to the file that names it), with the entry's vars."""
+    table = absolute(recipe.directory_of(spec.span) / Path(name).expanduser())
+    return table_sources(tables.table(table), spec.vars, out)
 
 
 def command_line_table_columns(inputs: Sequence[str], tables: Tables | None = None) -> set[str]:

@@ -327,7 +327,7 @@ class _Planner:
         """A font file resolved against the recipe's folder (bundled families stay names)."""
         if style.font in BUNDLED_FONTS:
             return style
-        path = absolute(self.recipe.directory / Path(style.font).expanduser())
+        path = absolute(self.recipe.directory_of(span) / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
             close = difflib.get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
@@ -338,7 +338,7 @@ class _Planner:
         return replace(style, font=str(path))
 
     def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
-        path = absolute(self.recipe.directory / Path(written).expanduser())
+        path = absolute(self.recipe.directory_of(span) / Path(written).expanduser())
         if path not in self.cues and not is_file(path):
             self.cues[path] = ()
             self._problem_once(span, f"subtitles file '{written}' not found (looked for {path})")
@@ -376,7 +376,7 @@ class _Planner:
         rendered = self._text(template, context, label).strip()
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
-        path = absolute(self.recipe.directory / Path(rendered).expanduser())
+        path = absolute(self.recipe.directory_of(template.span) / Path(rendered).expanduser())
         if is_file(path):
             return str(path)
         if not has_template_syntax(template.text):  # one file every job shares: said once

@@ -26,8 +26,9 @@ from joypix_recipes.render.audio import mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
 from joypix_recipes.render.encode import Mp4Writer
+from joypix_recipes.render.overlay import build_image_overlays
 from joypix_recipes.render.poster import poster_frame_index, write_poster
-from joypix_recipes.render.text import TextTrack
+from joypix_recipes.render.text import Overlay, TextTrack
 from joypix_recipes.timeline.draft import Draft, VideoClip
 
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
@@ -66,7 +67,8 @@ def render_draft(
         for index, (clip, path) in enumerate(zip(draft.video, images, strict=True))
     ]
     # Text clips are drawn when they first show (a subtitles file may hold far more cues than frames).
-    overlays = [TextTrack(draft)]
+    # Images (a logo) are decoded once here, under the text, so a caption is never hidden by one.
+    overlays: list[Overlay] = [*build_image_overlays(draft, media), TextTrack(draft)]
     frames = draft.frame_count
     seconds = float(frames / draft.fps)
     soundtrack = mix_soundtrack(draft, sounds, seconds)

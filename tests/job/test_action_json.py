@@ -16,6 +16,7 @@ from joypix_recipes.job.actions import (
     CaptionStyle,
     Cue,
     Fade,
+    Overlay,
     Prompt,
     Reframe,
     Stroke,
@@ -64,6 +65,11 @@ WRITTEN: list[tuple[Action, str]] = [
     (Transition(), '{"transition": {"kind": "crossfade", "duration": 0.5}}'),
     (Reframe("1:1", "720p"), '{"reframe": {"aspect": "1:1", "resolution": "720p"}}'),
     (Reframe(), '{"reframe": {"aspect": null, "resolution": null}}'),
+    (
+        Overlay("/b/logo.png", "bottom-left", None, None, 0.15, 0.03, 0.8, 0.5, 4.0, 0.25, 0.5),
+        '{"overlay": {"image": "/b/logo.png", "position": "bottom-left", "x": null, "y": null, "width": 0.15, '
+        '"margin": 0.03, "opacity": 0.8, "start": 0.5, "end": 4.0, "fade_in": 0.25, "fade_out": 0.5}}',
+    ),
 ]
 
 
