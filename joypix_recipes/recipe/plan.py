@@ -188,7 +188,7 @@ class _Planner:
             planned for step in self.recipe.steps if (planned := self._step(step, context, label)) is not None
         )
         export = export_settings(self.recipe.export, variant.export) if variant else self.recipe.export
-        output = self._output(variant, context, label)
+        output = self._output(variant, context, label, export.suffix)
         if len(self.problems) > before or output is None:
             return None
         return Job(
@@ -387,10 +387,12 @@ class _Planner:
         self.missing.add(path)  # the plan fails whole, so the line said once is enough
         return str(path)
 
-    def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
-        template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
+    def _output(self, variant: Variant | None, context: dict[str, Any], label: str, suffix: str) -> Path | None:
+        template = (
+            (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None, suffix)
+        )
         try:
-            relative = safe_output_path(render_template(template.text, context, "output"))
+            relative = safe_output_path(render_template(template.text, context, "output"), suffix)
         except UnsafeNameValue as failure:
             if self.strict:
                 self._fail(template, failure, label)
@@ -426,8 +428,8 @@ def read_image_size(path: Path) -> tuple[int, int]:
         raise LookupError(f"the image header of {path} cannot be read") from error
 
 
-def _default_output(has_variants: bool) -> Template:
-    text = "{{ input.stem }}-{{ variant.name }}.mp4" if has_variants else "{{ input.stem }}.mp4"
+def _default_output(has_variants: bool, suffix: str = ".mp4") -> Template:
+    text = f"{{{{ input.stem }}}}-{{{{ variant.name }}}}{suffix}" if has_variants else f"{{{{ input.stem }}}}{suffix}"
     return Template(text, "output", Span(1, 1, 1, 1))
 
 

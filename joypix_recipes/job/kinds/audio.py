@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
@@ -21,6 +21,8 @@ class Audio(Action):
     volume: float = 1.0
     fade_in: float = 0.0
     fade_out: float = 0.0
+    normalize: bool = True
+    """Bring the soundtrack to -14 LUFS with true peaks at or below -1 dBTP (render/loudness.py)."""
 
 
 class AudioKind(Kind[Audio]):
@@ -34,6 +36,7 @@ class AudioKind(Kind[Audio]):
         Field("volume", "number", percent=True),
         Field("fade_in", "number"),
         Field("fade_out", "number"),
+        Field("normalize", "flag"),
     )
 
     def apply(self, action: Audio, timeline: T, fields: Collection[str] | None = None) -> T:
@@ -61,3 +64,9 @@ class AudioKind(Kind[Audio]):
 
     def with_files(self, action: Audio, moved: Mapping[str, str]) -> Audio:
         return replace(action, file=moved[action.file]) if action.file in moved else action
+
+
+def normalizes_loudness(actions: Iterable[Action]) -> bool:
+    """Whether a job's soundtrack is brought to the platforms' loudness: yes unless its last track says no."""
+    tracks = [action for action in actions if isinstance(action, Audio)]
+    return tracks[-1].normalize if tracks else True
