@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
+from typing import Any
 
 from joypix_recipes.job.kinds.kind import Action, Field, Kind, T, Wording, stated
 from joypix_recipes.job.kinds.wording import number, quoted
@@ -39,11 +40,19 @@ class AudioKind(Kind[Audio]):
         Field("normalize", "flag"),
     )
 
+    def to_body(self, action: Audio) -> Any:
+        body = super().to_body(action)
+        if action.normalize:  # the default stays unwritten, so jobs planned before it keep their identity
+            body.pop("normalize")
+        return body
+
     def apply(self, action: Audio, timeline: T, fields: Collection[str] | None = None) -> T:
         changes = stated(action, fields)
         if "file" in changes or not timeline.has_music:
             # A new track starts from the defaults, whatever the prompt left unsaid.
             changes = {**stated(Audio(file=str(changes.get("file", BUILTIN_MUSIC))), None), **changes}
+        # Loudness is the renderer's business (it reads it from the job), not the timeline's.
+        changes.pop("normalize", None)
         return timeline.set_music(changes)
 
     def phrase(self, action: Audio, wording: Wording) -> str:
