@@ -22,6 +22,8 @@ QUALITIES: tuple[str, ...] = get_args(Quality)
 FORMATS: tuple[str, ...] = get_args(Format)
 FORMAT_SUFFIXES: dict[str, str] = {"mp4": ".mp4", "mp4-hevc": ".mp4", "webm": ".webm", "gif": ".gif", "webp": ".webp"}
 """The file extension each format's output takes."""
+SILENT_FORMATS: frozenset[str] = frozenset({"gif", "webp"})
+"""Formats without a sound track."""
 MIN_FPS, MAX_FPS = 1, 120
 
 _SHORT_SIDE = {"1080p": 1080, "720p": 720, "480p": 480}

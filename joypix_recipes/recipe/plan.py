@@ -26,7 +26,7 @@ from joypix_recipes.job.actions import (
     Prompt,
     Transition,
 )
-from joypix_recipes.job.export import PRESETS
+from joypix_recipes.job.export import PRESETS, SILENT_FORMATS
 from joypix_recipes.job.kinds.kind import Field
 from joypix_recipes.job.kinds.registry import kind_named
 from joypix_recipes.job.model import Job, JobInput, PlannedStep, poster_path
@@ -120,7 +120,7 @@ def plan_jobs(
                     too_long.setdefault(preset, []).append(job)
     problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
-    warnings = tuple(_length_warning(preset, late) for preset, late in too_long.items())
+    warnings = tuple(_length_warning(preset, late) for preset, late in too_long.items()) + _silent_formats(jobs)
     rejected = () if strict else (*found.bad_rows, *planner.rejected)
     return Plan(tuple(jobs), rejected, warnings)
 
@@ -146,6 +146,16 @@ def _length_warning(preset: str, jobs: list[Job]) -> str:
     shown = ", ".join(f"{job.label} ({clip_seconds(job):g} s)" for job in jobs[:3])
     more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
     return f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
+
+
+def _silent_formats(jobs: list[Job]) -> tuple[str, ...]:
+    """GIF and WebP carry no sound: a recipe that adds music to them hears about it once per format."""
+    silent = {
+        job.export.format
+        for job in jobs
+        if job.export.format in SILENT_FORMATS and any(isinstance(step.action, Audio) for step in job.steps)
+    }
+    return tuple(f"{name} clips have no sound: the audio step is left out of them" for name in sorted(silent))
 
 
 def _raise_if(problems: list[str]) -> None:

@@ -208,3 +208,15 @@ def test_dry_run_names_the_format(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["run", str(recipe), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "mp4-hevc" in out and "a.mp4" in out
+
+
+def test_music_on_a_silent_format_is_warned_about_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_image(tmp_path / "a.jpg", (64, 48))
+    write_image(tmp_path / "b.jpg", (64, 48))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "version: 1\ninputs: [a.jpg, b.jpg]\nsteps: [{audio: {file: 'builtin:ambient'}}]\nexport: {format: webp}\n",
+        encoding="utf-8",
+    )
+    assert main(["run", str(recipe), "--dry-run"]) == 0
+    assert capsys.readouterr().err.count("webp clips have no sound") == 1
