@@ -19,7 +19,7 @@ import numpy as np
 
 from joypix_recipes.errors import RenderError
 from joypix_recipes.render.audio import AacTrack
-from joypix_recipes.render.formats import Encoding
+from joypix_recipes.render.formats import FORMAT_SPECS, Encoding
 from joypix_recipes.render.gif import GifWriter
 
 CRF = {"high": 20, "medium": 23, "low": 28}
@@ -40,7 +40,17 @@ def encoder_description() -> str:
     except Exception:  # noqa: BLE001 - a PyAV build without libx264
         found = f"{CODEC} missing"
     presets = ", ".join(f"{name} CRF {value}" for name, value in CRF.items())
-    return f"{found} via PyAV {av.__version__} (libavcodec {version}), preset {PRESET}, {presets}"
+    return f"{found} via PyAV {av.__version__} (libavcodec {version}), preset {PRESET}, {presets}; {_formats()}"
+
+
+def _formats() -> str:
+    """The export formats whose encoders this PyAV build has (a missing one is named)."""
+    shown = []
+    for name, spec in FORMAT_SPECS.items():
+        codecs = [spec.video_codec] + ([spec.audio_codec] if spec.audio_codec else [])
+        missing = [codec for codec in codecs if codec not in av.codecs_available]
+        shown.append(f"{name} (no {', '.join(missing)})" if missing else name)
+    return f"formats {', '.join(shown)}"
 
 
 class Mp4Writer:
