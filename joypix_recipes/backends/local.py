@@ -54,7 +54,17 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, options: BackendOptions) -> None:
+    def __init__(
+        self,
+        options: BackendOptions,
+        *,
+        reshape: Callable[[Draft], Draft] | None = None,
+        quality: str | None = None,
+    ) -> None:
+        # A preview renders the same timeline smaller and faster: ``reshape`` changes the built draft's
+        # frame, ``quality`` replaces the export's encoder setting.
+        self._reshape = reshape
+        self._quality = quality
         self._workers = max(1, options.workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         # Per pool: the pipe its workers watch; nothing is ever sent, its end is all that matters.
@@ -76,19 +86,19 @@ class LocalBackend:
         """Build the job's draft, render it in a worker process, and return what was made (nothing is paid, so nothing to settle)."""
         reporter.stage("building the timeline")
         built = build_draft(job, reporter)
+        draft = built.draft if self._reshape is None else self._reshape(built.draft)
         metadata = output_metadata(job, reporter.identity)
         reporter.stage("rendering")
+        quality = self._quality or job.export.quality
         normalize = normalizes_loudness(step.action for step in job.steps)
-        task = partial(
-            render_in_worker, built.draft, built.media, job.output, job.export.quality, metadata, job.export, normalize
-        )
+        task = partial(render_in_worker, draft, built.media, job.output, quality, metadata, job.export, normalize)
         output, poster, duration_s = await self._render(job, task)
         return JobResult(
             output=output,
             poster=poster,
-            summary=built.draft.summary(),
+            summary=draft.summary(),
             duration_s=duration_s,
-            draft_json=built.draft.to_json(),
+            draft_json=draft.to_json(),
         )
 
     async def _render(self, job: Job, task: Callable[[], tuple[Path, Path | None, float]]) -> tuple[Path, Path | None, float]:
@@ -333,6 +343,6 @@ def render_in_worker(
     from joypix_recipes.render.formats import Encoding, encoding_for
     from joypix_recipes.render.video import render_draft
 
-    encoding = encoding_for(export, normalize_audio) if export is not None else Encoding(quality=quality)
+    encoding = Encoding(quality=quality) if export is None else replace(encoding_for(export, normalize_audio), quality=quality)
     result = render_draft(draft, media, output, quality=quality, metadata=metadata, poster=True, encoding=encoding)
     return result.output, result.poster, result.duration_s

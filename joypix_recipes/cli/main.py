@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "schema": "schema",
     "init": "starter",
     "run": "run",
+    "preview": "preview",
     "credits": "account",
     "status": "account",
     "fetch": "account",

@@ -25,6 +25,9 @@ from joypix_recipes.render.gif import GifWriter
 CRF = {"high": 20, "medium": 23, "low": 28}
 PRESET = "veryfast"
 CODEC = "libx264"
+DRAFT = "draft"
+"""The quality of a preview, never a recipe's: each format's fastest setting (render/formats.py), at a
+quality that keeps small frames legible."""
 
 # FFmpeg's enum values (AVColorRange, AVColorPrimaries, AVColorTransferCharacteristic, AVColorSpace).
 _RANGE_TV = 1
@@ -67,7 +70,7 @@ class Mp4Writer:
         soundtrack: np.ndarray | None = None,
         encoding: Encoding | None = None,
     ) -> None:
-        if quality not in CRF:
+        if quality not in CRF and quality != DRAFT:
             raise RenderError(f"unknown quality {quality}; use one of {', '.join(CRF)}")
         self._encoding = encoding if encoding is not None else Encoding(quality=quality)
         spec = self._encoding.spec

@@ -30,30 +30,32 @@ class FormatSpec:
     codec_tag: str | None = None
 
     def video_options(self, quality: str) -> dict[str, str]:
-        """The encoder's options for a quality."""
+        """The encoder's options for a quality (``draft``, a preview's, takes each encoder's fastest setting)."""
         value = str(self.quality_values[quality])
+        draft = quality == "draft"
         if self.video_codec == "libx264":
-            return {"crf": value, "preset": "veryfast"}
+            return {"crf": value, "preset": "ultrafast" if draft else "veryfast"}
         if self.video_codec == "libx265":
             # x265 prints its settings to stderr itself unless told not to.
-            return {"crf": value, "preset": "veryfast", "x265-params": "log-level=error"}
+            return {"crf": value, "preset": "ultrafast" if draft else "veryfast", "x265-params": "log-level=error"}
         if self.video_codec == "libvpx-vp9":
             # Constant quality (b:v 0); cpu-used 5 with row threading is the speed the other formats run at.
-            return {"crf": value, "b": "0", "deadline": "good", "cpu-used": "5", "row-mt": "1"}
+            speed = {"deadline": "realtime", "cpu-used": "8"} if draft else {"deadline": "good", "cpu-used": "5"}
+            return {"crf": value, "b": "0", **speed, "row-mt": "1"}
         if self.video_codec == "libwebp_anim":
             return {"quality": value}
         return {}
 
 
 FORMAT_SPECS: dict[str, FormatSpec] = {
-    "mp4": FormatSpec("mp4", "mp4", "libx264", "nv12", "aac", {"high": 20, "medium": 23, "low": 28}),
+    "mp4": FormatSpec("mp4", "mp4", "libx264", "nv12", "aac", {"high": 20, "medium": 23, "low": 28, "draft": 30}),
     # x265's CRF runs about 4 above x264's for the same look; Apple players open HEVC only tagged hvc1.
     "mp4-hevc": FormatSpec(
-        "mp4-hevc", "mp4", "libx265", "yuv420p", "aac", {"high": 24, "medium": 27, "low": 32}, codec_tag="hvc1"
+        "mp4-hevc", "mp4", "libx265", "yuv420p", "aac", {"high": 24, "medium": 27, "low": 32, "draft": 34}, codec_tag="hvc1"
     ),
-    "webm": FormatSpec("webm", "webm", "libvpx-vp9", "yuv420p", "libopus", {"high": 31, "medium": 35, "low": 41}),
-    "gif": FormatSpec("gif", "gif", "gif", "pal8", None, {"high": 256, "medium": 192, "low": 128}),
-    "webp": FormatSpec("webp", "webp", "libwebp_anim", "yuv420p", None, {"high": 80, "medium": 70, "low": 55}),
+    "webm": FormatSpec("webm", "webm", "libvpx-vp9", "yuv420p", "libopus", {"high": 31, "medium": 35, "low": 41, "draft": 45}),
+    "gif": FormatSpec("gif", "gif", "gif", "pal8", None, {"high": 256, "medium": 192, "low": 128, "draft": 128}),
+    "webp": FormatSpec("webp", "webp", "libwebp_anim", "yuv420p", None, {"high": 80, "medium": 70, "low": 55, "draft": 50}),
 }
 
 

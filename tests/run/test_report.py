@@ -63,7 +63,7 @@ def test_report_is_self_contained_with_poster_data_uris_and_escaped_text(tmp_pat
     _, report_path = write_run_outputs(make_summary(tmp_path), tmp_path / "out", "product-reels")
     page = report_path.read_text()
     assert not re.search(r"https?://", page)
-    assert "<script" not in page
+    assert "<script src" not in page and "<link rel=\"stylesheet\"" not in page
     posters = re.findall(r'poster="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(posters) == 1
     assert 'src="a.mp4"' in page  # relative, so the folder can move
