@@ -220,3 +220,12 @@ def test_music_on_a_silent_format_is_warned_about_once(tmp_path: Path, capsys: p
     )
     assert main(["run", str(recipe), "--dry-run"]) == 0
     assert capsys.readouterr().err.count("webp clips have no sound") == 1
+
+
+def test_mp4_and_webm_carry_the_job_identity_and_the_poster_does_for_every_format(outputs: Path) -> None:
+    from joypix_recipes.run.provenance import embedded_identity
+
+    for clip in ("a-mp4.mp4", "a-mp4-hevc.mp4", "a-webm.webm"):
+        assert embedded_identity(outputs / clip) is not None
+    # GIF and WebP have no tags FFmpeg writes: the poster beside them carries the identity.
+    assert {embedded_identity(outputs / f"a-{name}.jpg") is not None for name in FORMATS} == {True}
