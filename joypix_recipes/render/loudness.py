@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyloudnorm
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
+
+# pyloudnorm and scipy take seconds to import: they load when a soundtrack is measured, so a render
+# without sound (and every worker starting up) never waits for them.
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.0
@@ -48,18 +48,25 @@ def integrated_loudness(pcm: np.ndarray, rate: int) -> float | None:
     """Integrated loudness in LUFS, or None for silence or a track shorter than a gating block."""
     if pcm.shape[-1] < math.ceil(_BLOCK_S * rate):
         return None
+    import pyloudnorm
+
     value = float(pyloudnorm.Meter(rate).integrated_loudness(np.ascontiguousarray(pcm.T, dtype=np.float64)))
     return value if math.isfinite(value) else None
 
 
 def true_peak_dbtp(pcm: np.ndarray) -> float:
     """The highest peak between or on samples, in dBTP, seen 4x oversampled (BS.1770 annex 2)."""
+    from scipy.signal import resample_poly
+
     peak = float(np.abs(resample_poly(pcm, _OVERSAMPLE, 1, axis=-1)).max(initial=0.0))
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
 def limit_true_peak(pcm: np.ndarray, rate: int, ceiling_dbtp: float) -> np.ndarray:
     """A linked look-ahead limiter: the gain falls before a peak over the ceiling, holds, then recovers."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+    from scipy.signal import resample_poly
+
     ceiling = _gain(ceiling_dbtp)
     upsampled = np.abs(resample_poly(pcm, _OVERSAMPLE, 1, axis=-1)).max(axis=0)
     usable = upsampled.size // _OVERSAMPLE * _OVERSAMPLE

@@ -76,13 +76,38 @@ def _wav(path: Path) -> np.ndarray:
     return data.T.astype(np.float64) / 32768
 
 
-@pytest.mark.parametrize(("level", "spikes"), [(0.02, False), (0.9, False), (0.05, True)])
+TRACKS = {"quiet": (0.02, False), "loud": (0.9, False), "peaky": (0.05, True)}
+
+
+@pytest.fixture(scope="module")
+def normalized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[float, np.ndarray]]:
+    """One run of three clips, each with its own track: quiet, loud, and quiet with sharp peaks.
+
+    Each name maps to the track's loudness before and the clip's decoded sound."""
+    folder = tmp_path_factory.mktemp("loudness")
+    before = {}
+    inputs = []
+    for name, (level, spikes) in TRACKS.items():
+        track = _write_track(folder / f"{name}.wav", 3.0, level, spikes)
+        before[name] = _loudness(_wav(track))
+        write_image(folder / f"{name}.jpg", (160, 284))
+        inputs.append(f"{{path: {name}.jpg, vars: {{music: {name}.wav}}}}")
+    recipe = folder / "recipe.yaml"
+    recipe.write_text(
+        f"version: 1\ninputs: [{', '.join(inputs)}]\n"
+        "steps:\n  - animate: {motion: none, duration: 2}\n  - audio: {file: '{{ vars.music }}'}\n"
+        "export: {resolution: 480p, fps: 10, quality: low}\n",
+        encoding="utf-8",
+    )
+    assert main(["run", str(recipe), "--out", str(folder / "out"), "-q"]) == 0
+    return {name: (before[name], _decoded(folder / "out" / f"{name}.mp4")) for name in TRACKS}
+
+
+@pytest.mark.parametrize("name", list(TRACKS))
 def test_the_soundtrack_is_brought_to_minus_14_lufs_under_minus_1_dbtp(
-    tmp_path: Path, level: float, spikes: bool
+    normalized: dict[str, tuple[float, np.ndarray]], name: str
 ) -> None:
-    track = _write_track(tmp_path / "music.wav", 3.0, level, spikes)
-    before = _loudness(_wav(track))
-    sound = _render(tmp_path, track)
+    before, sound = normalized[name]
     assert abs(_loudness(sound) - -14.0) <= 1.0, f"from {before:.1f} LUFS"
     assert _true_peak_dbtp(sound) <= -1.0
     assert abs(before - -14.0) > 3  # the track really was moved (quiet, loud, or peaky)
