@@ -25,6 +25,8 @@ from joypix_recipes.atomic import process_alive, publish_only_while, remove_part
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, Prompt
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.kinds.audio import normalizes_loudness
 from joypix_recipes.job.model import Job, PlannedStep, named_file, output_metadata
 from joypix_recipes.timeline.draft import Draft
 from joypix_recipes.timeline.edit import add_image, apply_action, apply_interpretation, new_draft
@@ -88,7 +90,8 @@ class LocalBackend:
         metadata = output_metadata(job, reporter.identity)
         reporter.stage("rendering")
         quality = self._quality or job.export.quality
-        task = partial(render_in_worker, draft, built.media, job.output, quality, metadata)
+        normalize = normalizes_loudness(step.action for step in job.steps)
+        task = partial(render_in_worker, draft, built.media, job.output, quality, metadata, job.export, normalize)
         output, poster, duration_s = await self._render(job, task)
         return JobResult(
             output=output,
@@ -328,10 +331,18 @@ def _die_with_spawner() -> None:
 
 
 def render_in_worker(
-    draft: Draft, media: Mapping[str, Path], output: Path, quality: str, metadata: Mapping[str, str]
+    draft: Draft,
+    media: Mapping[str, Path],
+    output: Path,
+    quality: str,
+    metadata: Mapping[str, str],
+    export: ExportSettings | None = None,
+    normalize_audio: bool = True,
 ) -> tuple[Path, Path | None, float]:
     """Runs in a worker process: render the draft and return (output, poster, duration in seconds)."""
+    from joypix_recipes.render.formats import Encoding, encoding_for
     from joypix_recipes.render.video import render_draft
 
-    result = render_draft(draft, media, output, quality=quality, metadata=metadata, poster=True)
+    encoding = Encoding(quality=quality) if export is None else replace(encoding_for(export, normalize_audio), quality=quality)
+    result = render_draft(draft, media, output, quality=quality, metadata=metadata, poster=True, encoding=encoding)
     return result.output, result.poster, result.duration_s

@@ -24,7 +24,7 @@ from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger, Upload
 from joypix_recipes.backends.nemo_fetch import fetch_export
-from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
+from joypix_recipes.backends.nemo_output import CLOUD_FORMAT, VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.backends.nemo_spend import SpendPlan, describe_plan, job_basis, plan_spend, step_fingerprint
 from joypix_recipes.backends.prompts import format_request, prompt_for, sequence_request
@@ -54,6 +54,7 @@ class NemoBackend:
         self.options = options
         self.settings = settings or settings_from_options(options)
         self._client: NemoClient | None = None
+        self._said_made_locally = False
 
     @property
     def default_concurrency(self) -> int:
@@ -72,6 +73,11 @@ class NemoBackend:
 
         NoCreditsError stops the run.
         """
+        if job.export.format != CLOUD_FORMAT and not self._said_made_locally:
+            self._said_made_locally = True  # once a run: it holds for every such job
+            reporter.warn(
+                f"the cloud exports MP4: {job.export.format} files are made on this machine from the downloaded MP4"
+            )
         return await _CloudJob(self.client, job, reporter).run(paid)
 
     def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:

@@ -41,7 +41,7 @@ class Template:
 Number = float | Template
 
 
-StepValue = Template | float | str | CaptionStyle | None
+StepValue = Template | float | str | bool | CaptionStyle | None
 """One field of a step as the recipe wrote it, its default filled in: a template (``text``, ``media`` and
 templated ``number`` fields), a number, a word, a caption style, or None (a text with no end)."""
 
@@ -201,6 +201,8 @@ def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSe
     preset = PRESETS[overrides["preset"]].export_keys() if "preset" in overrides else {}
     explicit = {key: value for key, value in overrides.items() if key not in ("output", "preset")}
     merged = {**base.to_dict(), **preset, **explicit}
+    if "preset" in overrides:
+        merged["preset"] = overrides["preset"]
     return ExportSettings.from_dict(merged)
 
 
@@ -291,6 +293,8 @@ def _field(document: Document, at: DataPath, field: Field, value: Any, body: dic
         return None if value is None else _number(document, at, value, field.percent)
     if field.role == "real":
         return float(value)
+    if field.role == "flag":
+        return bool(value)
     if field.role == "style":
         return _style(document, at[:-1], body)
     return str(value)  # a choice, or the file of cues, as written

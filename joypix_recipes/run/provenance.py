@@ -41,7 +41,8 @@ def _mp4_comment(path: Path) -> str:
     import av
 
     with av.open(str(path), metadata_errors="ignore") as container:
-        return str(container.metadata.get("comment", ""))
+        # Matroska (WebM) keeps tag names in capitals.
+        return str(container.metadata.get("comment") or container.metadata.get("COMMENT", ""))
 
 
 @dataclass(frozen=True)

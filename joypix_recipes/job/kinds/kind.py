@@ -20,13 +20,14 @@ class Action:
     """What one recipe step (or one understood prompt phrase) asks for; each kind's action derives from it."""
 
 
-FieldRole = Literal["text", "number", "real", "choice", "style", "cues", "media"]
+FieldRole = Literal["text", "number", "real", "choice", "style", "cues", "media", "flag"]
 """How the recipe side reads a field and the planner renders it:
 
 - ``text``: a template rendered to a string; ``number``: a number, or a template rendered to one;
 - ``real``: a number as written; ``choice``: a word as written (the schema names the choices);
 - ``style``: the caption style keys, written flat beside the others (fonts resolved at planning);
-- ``cues``: a .srt/.vtt file read into cues at planning; ``media``: a template naming a file beside the recipe.
+- ``cues``: a .srt/.vtt file read into cues at planning; ``media``: a template naming a file beside the recipe;
+- ``flag``: true or false as written.
 """
 
 

@@ -183,9 +183,9 @@ def parse_number(text: str, percent: bool = False) -> float | None:
     return number / divisor if math.isfinite(number) else None
 
 
-def safe_output_path(rendered: str) -> PurePosixPath:
+def safe_output_path(rendered: str, suffix: str = ".mp4") -> PurePosixPath:
     """The rendered output name as a relative path that stays inside the output folder, out of its state
-    folder; raises TemplateFailure."""
+    folder, ending in the format's ``suffix``; raises TemplateFailure."""
     name = rendered.strip().replace("\\", "/")
     if not name:
         raise TemplateFailure("the output name renders to nothing")
@@ -198,8 +198,8 @@ def safe_output_path(rendered: str) -> PurePosixPath:
         raise TemplateFailure(f"the output name '{name}' leaves the output folder ('..')")
     if _in_state_folder(name):
         raise TemplateFailure(f"the output name '{name}' {_STATE}")
-    if path.suffix.lower() != ".mp4":
-        raise TemplateFailure(f"the output name '{name}' must end in .mp4")
+    if path.suffix.lower() != suffix:
+        raise TemplateFailure(f"the output name '{name}' must end in {suffix}, the extension of the export format")
     return path
 
 
