@@ -280,6 +280,10 @@ def _report_template() -> jinja2.Template:
     return environment.get_template(REPORT_NAME)
 
 
+# A browser's <video> plays neither of these; an <img> animates them.
+ANIMATED_IMAGE_SUFFIXES = frozenset({".gif", ".webp"})
+
+
 @dataclass(frozen=True)
 class _Card:
     """What one clip's card in the report shows."""
@@ -292,6 +296,7 @@ class _Card:
     facts: str
     run: str
     thumbnail: str | None
+    still_image: bool
     steps: tuple[tuple[str, str], ...]
     summary: str
     error: str | None
@@ -312,6 +317,7 @@ def _card(entry: Mapping[str, Any], out_dir: Path) -> _Card:
         facts=_facts(entry.get("clip")) if shown else "",
         run=f"run {run.get('id', '?')} at {str(run.get('time', '?')).replace('T', ' ')[:19]}" if run else "",
         thumbnail=thumbnail_data_uri(Path(str(entry["poster"]))) if shown and entry.get("poster") else None,
+        still_image=Path(str(entry["output"])).suffix.lower() in ANIMATED_IMAGE_SUFFIXES,
         steps=tuple(_step_line(step, str(entry.get("backend", "local"))) for step in entry.get("steps") or ()),
         summary=str(entry.get("summary") or ""),
         error=str(entry["error"]) if entry.get("error") else None,
