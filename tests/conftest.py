@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# The real-browser fixtures (the system Chromium through Playwright), for any test that asks for them.
+from helpers.browser import browser_page, chromium_browser  # noqa: F401
+from helpers.outfolders import two_runs  # noqa: F401
+
 from joypix_recipes.emulator import Emulator, Knobs
 
 _GRACE_SECONDS = 5.0

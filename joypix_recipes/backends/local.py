@@ -25,6 +25,8 @@ from joypix_recipes.atomic import process_alive, publish_only_while, remove_part
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import InterpretError, JobError, MediaError, RenderError
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Audio, Prompt
+from joypix_recipes.job.export import ExportSettings
+from joypix_recipes.job.kinds.audio import normalizes_loudness
 from joypix_recipes.job.model import Job, PlannedStep, named_file, output_metadata
 from joypix_recipes.timeline.draft import Draft
 from joypix_recipes.timeline.edit import add_image, apply_action, apply_interpretation, new_draft
@@ -52,7 +54,17 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, options: BackendOptions) -> None:
+    def __init__(
+        self,
+        options: BackendOptions,
+        *,
+        reshape: Callable[[Draft], Draft] | None = None,
+        quality: str | None = None,
+    ) -> None:
+        # A preview renders the same timeline smaller and faster: ``reshape`` changes the built draft's
+        # frame, ``quality`` replaces the export's encoder setting.
+        self._reshape = reshape
+        self._quality = quality
         self._workers = max(1, options.workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         # Per pool: the pipe its workers watch; nothing is ever sent, its end is all that matters.
@@ -74,16 +86,19 @@ class LocalBackend:
         """Build the job's draft, render it in a worker process, and return what was made (nothing is paid, so nothing to settle)."""
         reporter.stage("building the timeline")
         built = build_draft(job, reporter)
+        draft = built.draft if self._reshape is None else self._reshape(built.draft)
         metadata = output_metadata(job, reporter.identity)
         reporter.stage("rendering")
-        task = partial(render_in_worker, built.draft, built.media, job.output, job.export.quality, metadata)
+        quality = self._quality or job.export.quality
+        normalize = normalizes_loudness(step.action for step in job.steps)
+        task = partial(render_in_worker, draft, built.media, job.output, quality, metadata, job.export, normalize)
         output, poster, duration_s = await self._render(job, task)
         return JobResult(
             output=output,
             poster=poster,
-            summary=built.draft.summary(),
+            summary=draft.summary(),
             duration_s=duration_s,
-            draft_json=built.draft.to_json(),
+            draft_json=draft.to_json(),
         )
 
     async def _render(self, job: Job, task: Callable[[], tuple[Path, Path | None, float]]) -> tuple[Path, Path | None, float]:
@@ -316,10 +331,18 @@ def _die_with_spawner() -> None:
 
 
 def render_in_worker(
-    draft: Draft, media: Mapping[str, Path], output: Path, quality: str, metadata: Mapping[str, str]
+    draft: Draft,
+    media: Mapping[str, Path],
+    output: Path,
+    quality: str,
+    metadata: Mapping[str, str],
+    export: ExportSettings | None = None,
+    normalize_audio: bool = True,
 ) -> tuple[Path, Path | None, float]:
     """Runs in a worker process: render the draft and return (output, poster, duration in seconds)."""
+    from joypix_recipes.render.formats import Encoding, encoding_for
     from joypix_recipes.render.video import render_draft
 
-    result = render_draft(draft, media, output, quality=quality, metadata=metadata, poster=True)
+    encoding = Encoding(quality=quality) if export is None else replace(encoding_for(export, normalize_audio), quality=quality)
+    result = render_draft(draft, media, output, quality=quality, metadata=metadata, poster=True, encoding=encoding)
     return result.output, result.poster, result.duration_s

@@ -24,7 +24,7 @@ from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.wording import translate_reply
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger, Upload
 from joypix_recipes.backends.nemo_fetch import fetch_export
-from joypix_recipes.backends.nemo_output import VideoFacts, check_video, finish_download, save_poster
+from joypix_recipes.backends.nemo_output import CLOUD_FORMAT, VideoFacts, check_video, finish_download, save_poster
 from joypix_recipes.backends.nemo_settings import settings_from_options
 from joypix_recipes.backends.nemo_spend import SpendPlan, describe_plan, job_basis, plan_spend, step_fingerprint
 from joypix_recipes.backends.prompts import format_request, prompt_for, sequence_request
@@ -34,7 +34,7 @@ from joypix_recipes.errors import (
     SessionLostError,
     StepInDoubtError,
 )
-from joypix_recipes.job.actions import Audio, Prompt, Reframe, action_kind
+from joypix_recipes.job.actions import Audio, Overlay, Prompt, Reframe, action_kind
 from joypix_recipes.job.export import fps_value, frame_size
 from joypix_recipes.job.model import Job
 from joypix_recipes.timeline.draft import summarize_timeline, timeline_parts
@@ -54,6 +54,7 @@ class NemoBackend:
         self.options = options
         self.settings = settings or settings_from_options(options)
         self._client: NemoClient | None = None
+        self._said_made_locally = False
 
     @property
     def default_concurrency(self) -> int:
@@ -72,6 +73,11 @@ class NemoBackend:
 
         NoCreditsError stops the run.
         """
+        if job.export.format != CLOUD_FORMAT and not self._said_made_locally:
+            self._said_made_locally = True  # once a run: it holds for every such job
+            reporter.warn(
+                f"the cloud exports MP4: {job.export.format} files are made on this machine from the downloaded MP4"
+            )
         return await _CloudJob(self.client, job, reporter).run(paid)
 
     def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
@@ -271,6 +277,8 @@ class _CloudJob:
         action = step.action
         if isinstance(action, Audio) and Path(action.file).is_absolute():
             await self._upload(_audio_source(action.file), Path(action.file), action.file)
+        if isinstance(action, Overlay) and Path(action.image).is_absolute():
+            await self._upload(_overlay_source(action.image), Path(action.image), action.image)
         replay = index < self.replaying
         label = f"step {index + 1}/{len(self.job.steps)}: {step.name or action_kind(action)}"
         self.reporter.stage(f"replaying {label}" if replay else label)
@@ -298,7 +306,13 @@ class _CloudJob:
         else:
             upload = self.ledger.upload_named(_audio_source(action.file)) if isinstance(action, Audio) else None
             audio_name = upload.name if upload is not None else None
-            prompt = prompt_for(action, audio_name=audio_name, images=len(self.job.input.files) or 1)
+            layer = self.ledger.upload_named(_overlay_source(action.image)) if isinstance(action, Overlay) else None
+            prompt = prompt_for(
+                action,
+                audio_name=audio_name,
+                images=len(self.job.input.files) or 1,
+                overlay_name=layer.name if layer is not None else None,
+            )
         if index == 0:  # the frame the job wants, in words, with the first step rather than a turn of its own
             export = self.job.export
             order = sequence_request(len(self.job.input.images)) if self.job.input.images else ""
@@ -359,6 +373,10 @@ class _CloudJob:
 
 def _audio_source(file: str) -> str:
     return f"audio:{Path(file).name}"
+
+
+def _overlay_source(file: str) -> str:
+    return f"overlay:{Path(file).name}"
 
 
 def _service_name(source: str) -> str:

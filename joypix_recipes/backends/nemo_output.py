@@ -1,4 +1,5 @@
-"""What the cloud backend does with a downloaded export: check it decodes, tag it, and cut its poster.
+"""What the cloud backend does with a downloaded export: check it decodes, tag it, cut its poster, and
+make the job's format from it when that is not the MP4 the service exports.
 
 All of it runs in one worker thread per job (``finish_download``), so the decoding never runs on the
 event loop that is driving the other jobs' turns and polls.
@@ -13,10 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from joypix_recipes.atomic import atomic_path
 from joypix_recipes.errors import RenderError
+from joypix_recipes.job.kinds.audio import normalizes_loudness
 from joypix_recipes.job.model import Job, identity_comment, output_metadata, poster_path
+from joypix_recipes.render.formats import encoding_for
 from joypix_recipes.render.poster import poster_frame_index, write_poster
 from joypix_recipes.render.probe import probe_video_keeping
+from joypix_recipes.render.transcode import transcode
 from joypix_recipes.render.video import write_metadata
 
 
@@ -40,7 +45,20 @@ def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) 
     facts, frame = _checked(temp, job.label, lambda count: poster_index(count, draft))
     assert frame is not None  # a picked frame is always kept
     write_metadata(temp, output_metadata(job, identity))
+    if job.export.format != CLOUD_FORMAT:
+        made_locally(temp, job)
     return facts, frame
+
+
+CLOUD_FORMAT = "mp4"
+"""What the service exports; other formats are made on this machine from its MP4."""
+
+
+def made_locally(temp: Path, job: Job) -> None:
+    """Re-encode the downloaded MP4 at ``temp`` into the job's format, in place (still under its temporary name)."""
+    encoding = encoding_for(job.export, normalizes_loudness(step.action for step in job.steps))
+    with atomic_path(temp) as converted:
+        transcode(temp, converted, encoding)
 
 
 def _checked(path: Path, label: str, pick: Callable[[int], int] | None) -> tuple[VideoFacts, np.ndarray | None]:

@@ -17,12 +17,16 @@ from joypix_recipes.job.kinds.registry import kind_of
 from joypix_recipes.timeline.interpret import ZOOM_WORDS
 
 
-def prompt_for(action: Action, *, audio_name: str | None = None, images: int = 1) -> str:
-    """The agent prompt for one step; ``audio_name`` is how the uploaded audio file is known to the agent.
+def prompt_for(
+    action: Action, *, audio_name: str | None = None, images: int = 1, overlay_name: str | None = None
+) -> str:
+    """The agent prompt for one step; ``audio_name`` is how the uploaded audio file is known to the agent,
+    ``overlay_name`` how an overlay's uploaded image is.
 
     ``images`` is how many images the session holds: a group's camera move is asked for each of them.
     """
-    return kind_of(action).phrase(action, Wording(audio_name=audio_name, images=images, zoom_words=ZOOM_WORDS))
+    wording = Wording(audio_name=audio_name, images=images, zoom_words=ZOOM_WORDS, overlay_name=overlay_name)
+    return kind_of(action).phrase(action, wording)
 
 
 def format_request(aspect: str, resolution: str, fps: Fraction) -> str:

@@ -25,3 +25,13 @@ def _nemo(options: BackendOptions) -> Backend:
 
 # Factories import lazily so `joypix validate` never pays for PyAV or httpx.
 BACKENDS: dict[str, BackendFactory] = {"local": _local, "nemo": _nemo}
+
+
+def _preview(options: BackendOptions) -> Backend:
+    from joypix_recipes.backends.preview import preview_backend
+
+    return preview_backend(options)
+
+
+PREVIEW_BACKENDS: dict[str, BackendFactory] = {"preview": _preview}
+"""The backend previews run on, whatever the recipe's: kept apart so --backend never offers it."""

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "schema": "schema",
     "init": "starter",
     "run": "run",
+    "preview": "preview",
     "credits": "account",
     "status": "account",
     "fetch": "account",

@@ -214,20 +214,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("recipe", metavar="FILE", help="the recipe to run")
     run.add_argument("--dry-run", action="store_true", help="list the planned jobs (and what they would pay) and stop")
     run.add_argument(
-        "--input", action="append", metavar="PATH",
-        help="replace the recipe's inputs: an image, a folder, a glob or a table (.csv, .tsv, .json, .jsonl); repeatable",
+        "--preview", action="store_true",
+        help="render every job as a quick draft into OUT/previews/ instead (local, free; see joypix preview)",
     )
-    run.add_argument("--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)")
-    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
-    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
-    run.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
-    run.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
-    run.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")
-    run.add_argument("--force", action="store_true", help="rerun jobs that are already done")
+    _add_job_flags(run)
+    run.add_argument(
+        "--contact-sheet", action="store_true",
+        help="also write contact-sheet.jpg in the output folder: every clip's poster with its name",
+    )
     run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
     _add_cloud_flags(run, polls=True)
     _add_farm_flags(run, submits=True)
     run.add_argument("--detach", action="store_true", help="with --broker: submit the jobs and return")
+
+    preview = command(
+        "preview", "render every job as a quick draft, here and for free",
+        "Render every job of a recipe as a draft: a third of the final frame size, 12 fps, the fastest encoder, "
+        "with the same motion, text, audio and transition times. Drafts go to OUT/previews/ with their own "
+        "journal, manifest and report, so finals are never touched and an unchanged draft is skipped. Whatever "
+        "the backend, a draft is rendered here by the local backend: it costs nothing and contacts no server. "
+        "`joypix run FILE --preview` does the same.",
+        "joypix preview recipes/quickstart.yaml      # -> recipes/out/previews/sample.mp4",
+        "joypix preview promo.yaml --input photos/ --var brand=Acme",
+        "joypix preview promo.yaml --backend nemo   # the cloud recipe's draft, rendered here for free",
+    )
+    preview.add_argument("recipe", metavar="FILE", help="the recipe to preview")
+    _add_job_flags(preview)
+    _add_cloud_flags(preview)  # accepted so a cloud run's command line previews as it is; never used
 
     credits = command(
         "credits", "show the cloud credit balance",
@@ -358,6 +371,21 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--var expects KEY=VALUE, got {pair!r}")
         values[name.strip()] = value
     return values
+
+
+def _add_job_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say which jobs a run makes and where: run's and preview's alike."""
+    parser.add_argument(
+        "--input", action="append", metavar="PATH",
+        help="replace the recipe's inputs: an image, a folder, a glob or a table (.csv, .tsv, .json, .jsonl); repeatable",
+    )
+    parser.add_argument("--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)")
+    parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
+    parser.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
+    parser.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (default: per backend)")
+    parser.add_argument("--force", action="store_true", help="rerun jobs that are already done")
 
 
 def _add_farm_flags(parser: argparse.ArgumentParser, submits: bool = False) -> None:

@@ -45,6 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for reason in plan.rejected:
         complain(f"failed   {reason}")
     left_out = EXIT_JOB_FAILED if plan.rejected else EXIT_OK
+    if args.preview and (args.dry_run or args.detach or args.broker):
+        raise UsageError("--preview renders drafts here; leave out --dry-run, --broker and --detach")
     if args.dry_run:
         from joypix_recipes.run.spending import planned_spending
 
@@ -57,14 +59,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         complain(f"{recipe_path}: no inputs to run; add `inputs:` to the recipe or pass --input PATH")
         return EXIT_USAGE
     recipe = batch.recipe
-    notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
-    farm = farm_settings(args)
     from joypix_recipes.run.report import recording_overrides
 
+    if args.preview:
+        with recording_overrides(overrides):
+            return max(_preview_here(args, plan.jobs, out_dir, recipe.name), left_out)
+    notify = _notify_settings(args.notify, recipe.notify_urls, recipe.notify_commands)
+    farm = farm_settings(args)
     with recording_overrides(overrides):
         if farm is not None:
-            return _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
-        return max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
+            code = _run_on_farm(args, farm, plan.jobs, out_dir, recipe.name, notify)
+        else:
+            code = max(_run_here(args, plan.jobs, out_dir, recipe.name, notify), left_out)
+    if args.contact_sheet and not (farm is not None and args.detach):
+        _write_contact_sheet(out_dir, as_json=progress_mode(args) == "json")
+    return code
+
+
+def _write_contact_sheet(out_dir: Path, *, as_json: bool) -> None:
+    """--contact-sheet: the sheet of every clip in the folder; a folder without posters is a warning, not a failure."""
+    from joypix_recipes.run.contact_sheet import ContactSheetError, write_contact_sheet
+
+    try:
+        sheet = write_contact_sheet(out_dir)
+    except ContactSheetError as error:
+        complain(f"warning: {error}")
+        return
+    if as_json:
+        say_json({"event": "contact_sheet", "path": str(sheet.resolve())})
+    else:
+        say(f"contact sheet: {sheet}")
 
 
 def _hint(unused: UnusedVar) -> str:
@@ -103,6 +127,27 @@ def _run_here(
             progress_mode=progress_mode(args),
             verbose=args.verbose,
             notify=notify,
+        )
+    )
+    return int(summary.exit_code)
+
+
+def _preview_here(args: argparse.Namespace, jobs: Sequence[Job], out_dir: Path, recipe_name: str) -> int:
+    """Render the jobs' drafts on this machine into OUT/previews/ (never on a farm, never notified)."""
+    from joypix_recipes.run.preview import FREE_LINE, run_previews
+
+    if any(job.backend != "local" for job in jobs) and not args.quiet:
+        complain(FREE_LINE)
+    summary = run_until_interrupted(
+        run_previews(
+            jobs,
+            out_dir=out_dir,
+            recipe_name=recipe_name,
+            options=backend_options(args),
+            concurrency=args.concurrency,
+            force=args.force,
+            progress_mode=progress_mode(args),
+            verbose=args.verbose,
         )
     )
     return int(summary.exit_code)

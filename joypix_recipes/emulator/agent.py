@@ -15,6 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from joypix_recipes.emulator.layers import labelled_layers, off_the_video_track, take_layers
 from joypix_recipes.emulator.state import StoredMedia
 from joypix_recipes.emulator.variation import PLAIN, REFUSAL_WORD, Variation
 from joypix_recipes.errors import JoypixError
@@ -24,6 +25,7 @@ from joypix_recipes.job.actions import (
     Animate,
     Audio,
     Fade,
+    Overlay,
     Reframe,
     Text,
 )
@@ -77,17 +79,19 @@ def edit_draft(draft: Draft, text: str, uploads: Sequence[StoredMedia]) -> EditO
     text, fps = _frame_rate(text)
     if fps is not None:
         draft = draft.with_changes(fps=fps)
+    text, layers = take_layers(text, uploads)
     interpretation = interpret_prompt(text)
     given: list[Collection[str] | None] = list(interpretation.given) or [None] * len(interpretation.actions)
     steps = list(zip(interpretation.actions, given))
     steps, unknown = _resolve_audio(text, steps, list(interpretation.unknown), uploads)
-    edited = draft
+    steps += [(layer, None) for layer in layers]
+    edited = off_the_video_track(draft, layers)
     try:
         for action, fields in steps:
             edited = apply_action(edited, action, fields=fields)
     except (JoypixError, ValueError) as error:
         return EditOutcome(draft, tuple(a for a, _ in steps), tuple(unknown), error=str(error))
-    return EditOutcome(_label_audio(edited, uploads), tuple(a for a, _ in steps), tuple(unknown))
+    return EditOutcome(labelled_layers(_label_audio(edited, uploads), uploads), tuple(a for a, _ in steps), tuple(unknown))
 
 
 _Step = tuple[Action, "Collection[str] | None"]
@@ -179,6 +183,8 @@ def _describe(action: Action) -> str:
         return "added the background music"
     if isinstance(action, Fade):
         return "added the fades"
+    if isinstance(action, Overlay):
+        return "placed the image over the video"
     if isinstance(action, Reframe):
         shape = " ".join(part for part in (action.aspect, action.resolution) if part)
         return f"changed the frame to {shape}"

@@ -121,6 +121,7 @@ class RenderFarm:
             by_id = {media.media_id: media.path for media in self.state.media.values()}
             by_name = {media.name: media.path for media in self.state.media.values()}
         sources = [clip.src for clip in draft.video] + [clip.src for clip in draft.audio]
+        sources += [clip.src for clip in draft.overlays]
         found: dict[str, Path] = {}
         for source in sources:
             path = by_id.get(source) or by_name.get(source)

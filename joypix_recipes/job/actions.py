@@ -26,6 +26,7 @@ from joypix_recipes.job.kinds.captions import (
 )
 from joypix_recipes.job.kinds.fade import Fade
 from joypix_recipes.job.kinds.kind import Action
+from joypix_recipes.job.kinds.overlay import ANCHORS, Anchor, Overlay
 from joypix_recipes.job.kinds.prompt import Prompt
 from joypix_recipes.job.kinds.reframe import Reframe
 from joypix_recipes.job.kinds.registry import ACTION_KINDS, action_from_dict, action_kind, action_to_dict
@@ -36,6 +37,7 @@ from joypix_recipes.job.kinds.transition import TRANSITIONS, Transition, Transit
 __all__ = [
     "ACTION_KINDS",
     "ALIGNS",
+    "ANCHORS",
     "BUILTIN_MUSIC",
     "BUNDLED_FONTS",
     "EASINGS",
@@ -47,6 +49,7 @@ __all__ = [
     "TRANSITIONS",
     "Action",
     "Align",
+    "Anchor",
     "Animate",
     "Audio",
     "Box",
@@ -56,6 +59,7 @@ __all__ = [
     "Fade",
     "Fit",
     "Motion",
+    "Overlay",
     "Position",
     "Prompt",
     "Reframe",

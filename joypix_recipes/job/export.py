@@ -1,4 +1,4 @@
-"""Export settings of a clip (container, quality, aspect, resolution, fps) and the pixel size they imply.
+"""Export settings of a clip (format, quality, aspect, resolution, fps) and the pixel size they imply.
 
 Frame rates are exact fractions: NTSC rates written as decimals (29.97) mean n x 1000/1001, so a clip
 is encoded with a rational time base and 2 s at 29.97 is exactly 60 frames.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, get_args
 
+Format = Literal["mp4", "mp4-hevc", "webm", "gif", "webp"]
 Quality = Literal["high", "medium", "low"]
 Aspect = Literal["9:16", "16:9", "1:1", "4:5"]
 Resolution = Literal["1080p", "720p", "480p"]
@@ -18,19 +19,60 @@ Resolution = Literal["1080p", "720p", "480p"]
 ASPECTS: tuple[str, ...] = get_args(Aspect)
 RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 QUALITIES: tuple[str, ...] = get_args(Quality)
+FORMATS: tuple[str, ...] = get_args(Format)
+FORMAT_SUFFIXES: dict[str, str] = {"mp4": ".mp4", "mp4-hevc": ".mp4", "webm": ".webm", "gif": ".gif", "webp": ".webp"}
+"""The file extension each format's output takes."""
+SILENT_FORMATS: frozenset[str] = frozenset({"gif", "webp"})
+"""Formats without a sound track."""
 MIN_FPS, MAX_FPS = 1, 120
 
 _SHORT_SIDE = {"1080p": 1080, "720p": 720, "480p": 480}
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """What a platform's upload spec asks of the encoded file: H.264 profile and lowest level, video bitrate
+    ceilings (kbit/s), the audio sample rate and AAC bitrate. docs/rendering.md gives each figure's source."""
+
+    profile: str = "high"
+    level: str = "4.0"
+    max_kbps: int = 25_000
+    audio_kbps: int = 128
+    sample_rate: int = 48_000
+    by_resolution: tuple[tuple[str, int, int], ...] = ()
+    """Per resolution: the ceiling up to 30 fps and above it, where the platform gives figures per size."""
+
+    def ceiling_kbps(self, resolution: str, fps: Fraction) -> int:
+        """The video bitrate ceiling for a resolution and frame rate."""
+        for name, standard, high in self.by_resolution:
+            if name == resolution:
+                return standard if fps <= 30 else high
+        return self.max_kbps
+
+
+# Instagram's Graph API spec for Reels, feed videos and stories: 25 Mbps at most, AAC 128 kbit/s at 48 kHz.
+_INSTAGRAM = Delivery()
+# YouTube's recommended upload encoding settings: High profile, AAC stereo 384 kbit/s at 48 kHz, and
+# SDR bitrates per resolution for 24-30 fps and for 48-60 fps.
+_YOUTUBE = Delivery(
+    max_kbps=12_000,
+    audio_kbps=384,
+    by_resolution=(("1080p", 8_000, 12_000), ("720p", 5_000, 7_500), ("480p", 2_500, 4_000)),
+)
+# TikTok's published figures name codecs, sizes and frame rates but no bitrate: Instagram's ceiling is used.
+_TIKTOK = Delivery()
+
+
+@dataclass(frozen=True)
 class Preset:
-    """What a platform takes: the export keys a preset fills, and the longest clip it accepts (None: no limit)."""
+    """What a platform takes: the export keys a preset fills, the longest clip it accepts (None: no limit),
+    and how the file is encoded for it."""
 
     aspect: Aspect
     resolution: Resolution
     fps: int
     longest_seconds: float | None
+    delivery: Delivery = Delivery()
 
     def export_keys(self) -> dict[str, Any]:
         """The keys ``export: {preset: ...}`` fills (keys written beside the preset override them)."""
@@ -38,13 +80,13 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "reels": Preset("9:16", "1080p", 30, 180.0),
-    "shorts": Preset("9:16", "1080p", 30, 180.0),
-    "tiktok": Preset("9:16", "1080p", 30, 600.0),
-    "youtube": Preset("16:9", "1080p", 30, 12 * 3600.0),
-    "feed": Preset("4:5", "1080p", 30, 60.0),
-    "story": Preset("9:16", "1080p", 30, 60.0),
-    "square": Preset("1:1", "1080p", 30, None),
+    "reels": Preset("9:16", "1080p", 30, 180.0, _INSTAGRAM),
+    "shorts": Preset("9:16", "1080p", 30, 180.0, _YOUTUBE),
+    "tiktok": Preset("9:16", "1080p", 30, 600.0, _TIKTOK),
+    "youtube": Preset("16:9", "1080p", 30, 12 * 3600.0, _YOUTUBE),
+    "feed": Preset("4:5", "1080p", 30, 60.0, _INSTAGRAM),
+    "story": Preset("9:16", "1080p", 30, 60.0, _INSTAGRAM),
+    "square": Preset("1:1", "1080p", 30, None, _INSTAGRAM),
 }
 """The one table of platform presets; the README states the same limits (a test keeps them equal)."""
 
@@ -133,11 +175,12 @@ def _shown(value: object) -> str:
 class ExportSettings:
     """How a job's clip is exported; the defaults are the product's (MP4, high, 9:16, 1080p, 30 fps)."""
 
-    format: Literal["mp4"] = "mp4"
+    format: Format = "mp4"
     quality: Quality = "high"
     aspect: Aspect = "9:16"
     resolution: Resolution = "1080p"
     fps: Fraction = Fraction(30)
+    preset: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.fps, Fraction):
@@ -148,15 +191,28 @@ class ExportSettings:
         """Output (width, height) in pixels."""
         return frame_size(self.aspect, self.resolution)
 
+    @property
+    def suffix(self) -> str:
+        """The output file's extension (``.mp4``, ``.webm``, ``.gif``, ``.webp``)."""
+        return FORMAT_SUFFIXES[self.format]
+
+    @property
+    def delivery(self) -> Delivery | None:
+        """The platform's encoding limits when a preset is set, else None (the encoder's own defaults)."""
+        return PRESETS[self.preset].delivery if self.preset in PRESETS else None
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form."""
-        return {
+        """Plain JSON-ready form (``preset`` only when set, so jobs without one keep their identity)."""
+        data: dict[str, Any] = {
             "format": self.format,
             "quality": self.quality,
             "aspect": self.aspect,
             "resolution": self.resolution,
             "fps": fps_value(self.fps),
         }
+        if self.preset is not None:
+            data["preset"] = self.preset
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:

@@ -37,6 +37,8 @@ class JobInput:
     path: Path | None = None
     url: str | None = None
     images: tuple[Path, ...] = ()
+    row: str = ""
+    """The table row it came from (its key, or "line 4"); empty when it was not a table's."""
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -60,6 +62,7 @@ class JobInput:
             "path": str(self.path) if self.path is not None else None,
             "url": self.url,
             **({"images": [str(image) for image in self.images]} if self.images else {}),
+            **({"row": self.row} if self.row else {}),
         }
 
     @classmethod
@@ -74,6 +77,7 @@ class JobInput:
             path=Path(path) if path else None,
             url=data.get("url"),
             images=tuple(Path(image) for image in data.get("images", ())),
+            row=str(data.get("row", "")),
         )
 
 

@@ -33,6 +33,8 @@ class Source:
     vars: Mapping[str, Any] = field(default_factory=dict)
     images: tuple[Path, ...] = ()
     group_name: str = ""
+    row: str = ""
+    """A table row's key (its first column) or place ("line 4"); empty for inputs listed any other way."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def recipe_sources(recipe: Recipe, out: Path, tables: Tables | None = None) -> S
     found = Sources()
     for spec in recipe.inputs or ():
         if spec.table is not None:
-            found += _recipe_table_sources(recipe, spec.table, spec.vars, tables, out)
+            found += _recipe_table_sources(recipe, spec, spec.table, tables, out)
         elif spec.url is not None:
             found += Sources((Source(None, spec.url, spec.vars),))
         else:
@@ -67,11 +69,12 @@ def recipe_sources(recipe: Recipe, out: Path, tables: Tables | None = None) -> S
 def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
     """An inline entry's files (a path or glob: a source each; ``images:``: one group)."""
     patterns = spec.images if spec.images is not None else (str(spec.path),)
+    directory = recipe.directory_of(spec.span)  # a brand file's inputs start from the brand file's folder
     files: list[Path] = []
     problems: list[str] = []
     for pattern in patterns:
         try:
-            matched = _expand(pattern, recipe.directory, out)
+            matched = _expand(pattern, directory, out)
         except OSError as error:
             problems.append(
                 f"{recipe.problem_at(spec.span, '')}cannot read input '{pattern}': {error.strerror or 'I/O error'}"
@@ -82,8 +85,8 @@ def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
             continue
         if not matched:
             where = recipe.problem_at(spec.span, "")
-            what = _miss(pattern, recipe.directory, out, "not found")
-            problems.append(f"{where}input '{pattern}' {what} (looked in {recipe.directory})")
+            what = _miss(pattern, directory, out, "not found")
+            problems.append(f"{where}input '{pattern}' {what} (looked in {directory})")
         files += matched
     if spec.images is None:
         sources = tuple(Source(path, None, spec.vars) for path in files)
@@ -92,9 +95,9 @@ def _entry_sources(recipe: Recipe, spec: InputSpec, out: Path) -> Sources:
     return Sources(sources, tuple(problems))
 
 
-def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}) -> Source:
+def group_source(images: Sequence[Path], name: str, values: Mapping[str, Any] = {}, row: str = "") -> Source:
     """One group input: ``images`` in order (a file listed twice plays twice), named ``name``."""
-    return Source(images[0], None, values, images=tuple(images), group_name=name)
+    return Source(images[0], None, values, images=tuple(images), group_name=name, row=row)
 
 
 def command_line_sources(
@@ -154,22 +157,30 @@ def table_sources(table: Table, table_vars: Mapping[str, Any], out: Path) -> Sou
             bad_rows.append(f"{row.place}: {issues[0]}")
             continue
         row_vars = {**table_vars, **entry["vars"]}
+        key = _row_key(entry["vars"], row.place)
         if "url" in entry:
-            sources.append(Source(None, str(entry["url"]), row_vars))
+            sources.append(Source(None, str(entry["url"]), row_vars, row=key))
         elif "images" in entry:
-            sources.append(group_source(found, found[0].stem, row_vars))
+            sources.append(group_source(found, found[0].stem, row_vars, row=key))
         else:
-            sources += [Source(path, None, row_vars) for path in found]
+            sources += [Source(path, None, row_vars, row=key) for path in found]
     problems = (table.failure,) if table.failure is not None else ()
     return Sources(tuple(sources), problems, tuple(bad_rows))
 
 
-def _recipe_table_sources(
-    recipe: Recipe, name: str, table_vars: Mapping[str, Any], tables: Tables, out: Path
-) -> Sources:
-    """The sources of a table a recipe entry names (relative to the recipe), with the entry's vars."""
-    table = absolute(recipe.directory / Path(name).expanduser())
-    return table_sources(tables.table(table), table_vars, out)
+MAX_ROW_KEY = 40
+
+
+def _row_key(row_vars: Mapping[str, Any], place: str) -> str:
+    """How messages tell a row apart: its first column (a SKU, a name) when short and filled in, else its place."""
+    first = str(next(iter(row_vars.values()), "")).strip()
+    return first if first and len(first) <= MAX_ROW_KEY and "\n" not in first else place
+
+
+def _recipe_table_sources(recipe: Recipe, spec: InputSpec, name: str, tables: Tables, out: Path) -> Sources:
+    """The sources of a table a recipe entry names (relative to the file that names it), with the entry's vars."""
+    table = absolute(recipe.directory_of(spec.span) / Path(name).expanduser())
+    return table_sources(tables.table(table), spec.vars, out)
 
 
 def command_line_table_columns(inputs: Sequence[str], tables: Tables | None = None) -> set[str]:
@@ -265,10 +276,12 @@ def job_input_of(source: Source, index: int) -> JobInput:
     if source.images:
         first = source.images[0]
         name = source.group_name or first.stem
-        return JobInput(name=name, stem=name, suffix="", index=index, path=first, images=source.images)
+        return JobInput(name=name, stem=name, suffix="", index=index, path=first, images=source.images, row=source.row)
     if source.path is not None:
         path = source.path
-        return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path)
+        return JobInput(name=path.name, stem=path.stem, suffix=path.suffix, index=index, path=path, row=source.row)
     name = unquote(urlsplit(str(source.url)).path.rsplit("/", 1)[-1]) or "image"
     pure = Path(name)
-    return JobInput(name=name, stem=pure.stem or "image", suffix=pure.suffix, index=index, url=source.url)
+    return JobInput(
+        name=name, stem=pure.stem or "image", suffix=pure.suffix, index=index, url=source.url, row=source.row
+    )

@@ -18,8 +18,9 @@ from joypix_recipes.job.export import PRESETS, ExportSettings
 from joypix_recipes.job.kinds.kind import Field
 from joypix_recipes.job.kinds.registry import RECIPE_KINDS, kind_named
 from joypix_recipes.recipe.checks import check_document, check_requires
+from joypix_recipes.recipe.extends import resolve_document
 from joypix_recipes.recipe.schema import validate_document
-from joypix_recipes.recipe.source import DataPath, Document, Span, locate, read_document
+from joypix_recipes.recipe.source import DataPath, Document, Origin, Span, locate
 from joypix_recipes.recipe.table import Tables, is_table
 from joypix_recipes.recipe.template.render import Role, has_template_syntax, parse_number
 
@@ -40,7 +41,7 @@ class Template:
 Number = float | Template
 
 
-StepValue = Template | float | str | CaptionStyle | None
+StepValue = Template | float | str | bool | CaptionStyle | None
 """One field of a step as the recipe wrote it, its default filled in: a template (``text``, ``media`` and
 templated ``number`` fields), a number, a word, a caption style, or None (a text with no end)."""
 
@@ -106,16 +107,24 @@ class Recipe:
     notify_urls: tuple[str, ...] = ()
     notify_commands: tuple[tuple[str, ...], ...] = ()
     preset: str | None = None
+    origins: dict[str, Origin] = field(default_factory=dict, repr=False, compare=False)
+    """The brand files values came from (``extends``), by the name their spans give them."""
 
     @property
     def directory(self) -> Path:
         """The folder relative paths in the recipe start from."""
         return self.path.parent
 
+    def directory_of(self, span: Span) -> Path:
+        """The folder a relative path written at ``span`` starts from: its brand file's, or the recipe's."""
+        origin = self.origins.get(span.file) if span.file else None
+        return origin.directory if origin is not None else self.directory
+
     def problem_at(self, span: Span, message: str, template_line: int = 1, token: str | None = None) -> Problem:
-        """A Problem in this recipe file, at ``token`` on a template's line when given."""
-        line, column = locate(self.lines, span, template_line, token)
-        return Problem(self.file, line, column, message)
+        """A Problem where ``span`` was written (this recipe or a brand file), at ``token`` on a template's line when given."""
+        origin = self.origins.get(span.file) if span.file else None
+        line, column = locate(origin.lines if origin else self.lines, span, template_line, token)
+        return Problem(span.file or self.file, line, column, message)
 
 
 def load_recipe(path: Path, extra_vars: Iterable[str] = (), tables: Tables | None = None) -> Recipe:
@@ -123,18 +132,20 @@ def load_recipe(path: Path, extra_vars: Iterable[str] = (), tables: Tables | Non
 
     ``tables`` keeps the recipe's tables once read, so planning the same run reads none of them again.
     """
-    document = read_document(Path(path), str(path))
+    document = resolve_document(Path(path), str(path))
     check_requires(document)
     columns, table_problems = _table_columns(document, Path(path).parent, tables or Tables())
     extra = frozenset(extra_vars) | columns
     # A value the YAML layer already faulted (an unsupported tag) is not reported twice.
-    faulted = {(problem.line, problem.column) for problem in document.problems}
+    faulted = {(problem.file, problem.line, problem.column) for problem in document.problems}
     later = [
-        p for p in (*validate_document(document), *check_document(document, extra)) if (p.line, p.column) not in faulted
+        p
+        for p in (*validate_document(document), *check_document(document, extra))
+        if (p.file, p.line, p.column) not in faulted
     ]
     problems = [*document.problems, *table_problems, *later]
     if problems:
-        raise RecipeError(sorted(set(problems), key=lambda p: (p.line, p.column, p.message)))
+        raise RecipeError(sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.message)))
     return build_recipe(document, Path(path), extra)
 
 
@@ -163,6 +174,7 @@ def build_recipe(document: Document, path: Path, extra_vars: frozenset[str] = fr
         notify_urls=tuple(target for target in _notify_targets(data) if isinstance(target, str)),
         notify_commands=tuple(tuple(target) for target in _notify_targets(data) if isinstance(target, list)),
         preset=export.get("preset"),
+        origins=dict(document.origins),
     )
 
 
@@ -189,6 +201,8 @@ def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSe
     preset = PRESETS[overrides["preset"]].export_keys() if "preset" in overrides else {}
     explicit = {key: value for key, value in overrides.items() if key not in ("output", "preset")}
     merged = {**base.to_dict(), **preset, **explicit}
+    if "preset" in overrides:
+        merged["preset"] = overrides["preset"]
     return ExportSettings.from_dict(merged)
 
 
@@ -215,7 +229,9 @@ def _table_columns(document: Document, directory: Path, tables: Tables) -> tuple
     for index, item in enumerate(inputs if isinstance(inputs, list) else []):
         if not isinstance(item, dict) or not isinstance(item.get("table"), str) or not is_table(item["table"]):
             continue
-        table = tables.table(directory / Path(item["table"]).expanduser())
+        span = document.value_span(("inputs", index))
+        origin = document.origins.get(span.file) if span.file else None
+        table = tables.table((origin.directory if origin else directory) / Path(item["table"]).expanduser())
         try:
             columns.update(table.column_names())
         except PlanError as error:
@@ -277,6 +293,8 @@ def _field(document: Document, at: DataPath, field: Field, value: Any, body: dic
         return None if value is None else _number(document, at, value, field.percent)
     if field.role == "real":
         return float(value)
+    if field.role == "flag":
+        return bool(value)
     if field.role == "style":
         return _style(document, at[:-1], body)
     return str(value)  # a choice, or the file of cues, as written

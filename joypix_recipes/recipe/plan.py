@@ -26,7 +26,7 @@ from joypix_recipes.job.actions import (
     Prompt,
     Transition,
 )
-from joypix_recipes.job.export import PRESETS
+from joypix_recipes.job.export import PRESETS, SILENT_FORMATS
 from joypix_recipes.job.kinds.kind import Field
 from joypix_recipes.job.kinds.registry import kind_named
 from joypix_recipes.job.model import Job, JobInput, PlannedStep, poster_path
@@ -46,8 +46,6 @@ from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import Span
 from joypix_recipes.recipe.table import Tables
 from joypix_recipes.recipe.template.render import (
-    DEFAULT_OUTPUT,
-    DEFAULT_VARIANT_OUTPUT,
     Namespace,
     TemplateFailure,
     UnsafeNameValue,
@@ -122,7 +120,7 @@ def plan_jobs(
                     too_long.setdefault(preset, []).append(job)
     problems += planner.problems + _clashes(recipe, jobs) + _replaced_inputs(jobs)
     _raise_if(problems)
-    warnings = tuple(_length_warning(preset, late) for preset, late in too_long.items())
+    warnings = tuple(_length_warning(preset, late) for preset, late in too_long.items()) + _silent_formats(jobs)
     rejected = () if strict else (*found.bad_rows, *planner.rejected)
     return Plan(tuple(jobs), rejected, warnings)
 
@@ -148,6 +146,16 @@ def _length_warning(preset: str, jobs: list[Job]) -> str:
     shown = ", ".join(f"{job.label} ({clip_seconds(job):g} s)" for job in jobs[:3])
     more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
     return f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
+
+
+def _silent_formats(jobs: list[Job]) -> tuple[str, ...]:
+    """GIF and WebP carry no sound: a recipe that adds music to them hears about it once per format."""
+    silent = {
+        job.export.format
+        for job in jobs
+        if job.export.format in SILENT_FORMATS and any(isinstance(step.action, Audio) for step in job.steps)
+    }
+    return tuple(f"{name} clips have no sound: the audio step is left out of them" for name in sorted(silent))
 
 
 def _raise_if(problems: list[str]) -> None:
@@ -190,7 +198,7 @@ class _Planner:
             planned for step in self.recipe.steps if (planned := self._step(step, context, label)) is not None
         )
         export = export_settings(self.recipe.export, variant.export) if variant else self.recipe.export
-        output = self._output(variant, context, label)
+        output = self._output(variant, context, label, export.suffix)
         if len(self.problems) > before or output is None:
             return None
         return Job(
@@ -329,7 +337,7 @@ class _Planner:
         """A font file resolved against the recipe's folder (bundled families stay names)."""
         if style.font in BUNDLED_FONTS:
             return style
-        path = absolute(self.recipe.directory / Path(style.font).expanduser())
+        path = absolute(self.recipe.directory_of(span) / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
             close = difflib.get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
@@ -340,7 +348,7 @@ class _Planner:
         return replace(style, font=str(path))
 
     def _cues(self, written: str, span: Span) -> tuple[Cue, ...]:
-        path = absolute(self.recipe.directory / Path(written).expanduser())
+        path = absolute(self.recipe.directory_of(span) / Path(written).expanduser())
         if path not in self.cues and not is_file(path):
             self.cues[path] = ()
             self._problem_once(span, f"subtitles file '{written}' not found (looked for {path})")
@@ -380,7 +388,7 @@ class _Planner:
         rendered = self._text(template, context, label).strip()
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
-        path = absolute(self.recipe.directory / Path(rendered).expanduser())
+        path = absolute(self.recipe.directory_of(template.span) / Path(rendered).expanduser())
         if is_file(path):
             return str(path)
         if not has_template_syntax(template.text):  # one file every job shares: said once
@@ -391,10 +399,12 @@ class _Planner:
         self.missing.add(path)  # the plan fails whole, so the line said once is enough
         return str(path)
 
-    def _output(self, variant: Variant | None, context: dict[str, Any], label: str) -> Path | None:
-        template = (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None)
+    def _output(self, variant: Variant | None, context: dict[str, Any], label: str, suffix: str) -> Path | None:
+        template = (
+            (variant.output if variant else None) or self.recipe.output or _default_output(variant is not None, suffix)
+        )
         try:
-            relative = safe_output_path(render_output(template.text, context))
+            relative = safe_output_path(render_output(template.text, context), suffix)
         except UnsafeNameValue as failure:
             if self.strict:
                 self._fail(template, failure, label)
@@ -430,8 +440,8 @@ def read_image_size(path: Path) -> tuple[int, int]:
         raise LookupError(f"the image header of {path} cannot be read") from error
 
 
-def _default_output(has_variants: bool) -> Template:
-    text = DEFAULT_VARIANT_OUTPUT if has_variants else DEFAULT_OUTPUT
+def _default_output(has_variants: bool, suffix: str = ".mp4") -> Template:
+    text = f"{{{{ input.stem }}}}-{{{{ variant.name }}}}{suffix}" if has_variants else f"{{{{ input.stem }}}}{suffix}"
     return Template(text, "output", Span(1, 1, 1, 1))
 
 

@@ -91,13 +91,26 @@ def _make_loader(text: str) -> Any:
 
 @dataclass(frozen=True)
 class Span:
-    """Where a node sits in the file: 1-based start and end, plus the scalar style (``|``, ``>``, quotes)."""
+    """Where a node sits in the file: 1-based start and end, plus the scalar style (``|``, ``>``, quotes).
+
+    ``file`` names the file it was written in when that is not the document's own: a value a recipe takes
+    from a brand file (``extends``) keeps the brand file's place, so a problem in it is shown there.
+    """
 
     line: int
     column: int
     end_line: int
     end_column: int
     style: str | None = None
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A file a recipe builds on (through ``extends``): its lines, and the folder its relative paths start from."""
+
+    lines: tuple[str, ...]
+    directory: Path
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,8 @@ class Document:
     keys: dict[DataPath, Span] = field(default_factory=dict)
     lines: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    origins: dict[str, Origin] = field(default_factory=dict)
+    """The other files values came from (``extends``), by the name spans give them."""
 
     def value_span(self, path: DataPath) -> Span:
         """Span of the value at ``path``, or of its nearest ancestor that has one."""
@@ -124,13 +139,14 @@ class Document:
         return self.keys.get(path) or self.value_span(path)
 
     def problem(self, span: Span, message: str) -> Problem:
-        """A Problem at ``span`` in this file."""
-        return Problem(self.file, span.line, span.column, message)
+        """A Problem at ``span``, in this file or the one the value was written in."""
+        return Problem(span.file or self.file, span.line, span.column, message)
 
     def template_problem(self, span: Span, template_line: int, token: str | None, message: str) -> Problem:
         """A Problem inside a template value, at the template's own line (and ``token``, when found)."""
-        line, column = locate(self.lines, span, template_line, token)
-        return Problem(self.file, line, column, message)
+        origin = self.origins.get(span.file) if span.file else None
+        line, column = locate(origin.lines if origin else self.lines, span, template_line, token)
+        return Problem(span.file or self.file, line, column, message)
 
 
 def locate(lines: tuple[str, ...], span: Span, template_line: int = 1, token: str | None = None) -> tuple[int, int]:
@@ -178,9 +194,17 @@ def load_yaml(path: Path, display: str | None = None) -> Document:
 
 def read_document(path: Path, display: str | None = None) -> Document:
     """Parse ``path`` and return the document with its YAML-level problems; raises RecipeError if unreadable."""
+    return with_hook(path, read_raw_document(path, display))
+
+
+def read_raw_document(path: Path, display: str | None = None) -> Document:
+    """``read_document`` without the document hook (a file another builds on is read so)."""
     file = display if display is not None else str(path)
-    text = _read_text(path, file)
-    document = parse_text(text, file)
+    return parse_text(_read_text(path, file), file)
+
+
+def with_hook(path: Path, document: Document) -> Document:
+    """``document`` (read from ``path``) as the current document hook changes it, if any."""
     hook = _document_hook.get()
     return document if hook is None else hook(path, document)
 

@@ -52,6 +52,8 @@ steps:
   # - audio: {{file: music.m4a, volume: "35%", fade_out: 1}}
   # Between the images of a group (crossfade, dip-to-black, slide-left, wipe-right, zoom, none...):
   # - transition: {{kind: crossfade, duration: 0.5}}
+  # A logo in a corner (a PNG with transparency), 15% of the frame wide:
+  # - overlay: {{image: logo.png, position: top-right, width: "15%", opacity: "85%"}}
   - fade: {{in: 0.5, out: 0.5}}
 
 export:

@@ -120,12 +120,23 @@ def _shaped(track: np.ndarray, clip: AudioClip) -> np.ndarray:
 
 
 class AacTrack:
-    """Encodes a mixed soundtrack as AAC into an output container, a slice at a time for interleaving."""
+    """Encodes a mixed soundtrack (AAC unless told otherwise) into an output container, a slice at a time
+    for interleaving. PyAV converts the 48 kHz slices to the codec's sample format, rate and frame size."""
 
-    def __init__(self, container: av.container.OutputContainer, pcm: np.ndarray) -> None:
+    def __init__(
+        self,
+        container: av.container.OutputContainer,
+        pcm: np.ndarray,
+        codec: str = "aac",
+        bit_rate: int = AAC_BIT_RATE,
+        rate: int = SAMPLE_RATE,
+    ) -> None:
         self._pcm = pcm
-        self._stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
-        self._stream.bit_rate = AAC_BIT_RATE
+        stream = container.add_stream(codec, rate=rate, layout="stereo")
+        if not isinstance(stream, av.AudioStream):
+            raise MediaError(f"{codec} did not give an audio stream; reinstall PyAV")
+        stream.bit_rate = bit_rate
+        self._stream = stream
         self._container = container
         self._position = 0
 

@@ -47,6 +47,16 @@ def rgb_to_planes(rgb: np.ndarray) -> Planes:
     return Planes(np.ascontiguousarray(yuv[:, :, 0]), chroma)
 
 
+def premultiplied_yuv(rgba: np.ndarray) -> np.ndarray:
+    """H x W x 4 float32 premultiplied RGBA (colour 0..255, alpha 0..1) -> H x W x 3 float32 Y, U, V premultiplied.
+
+    The tv-range offsets are scaled by alpha too, so a transparent pixel adds nothing: compositing is then
+    ``foreground + background * (1 - alpha)``, and averaging (to 4:2:0, or when resizing) stays exact.
+    """
+    converted: np.ndarray = cv2.transform(rgba, _TO_YUV)
+    return converted
+
+
 def new_frame(width: int, height: int) -> np.ndarray:
     """An uninitialised NV12 frame buffer, (height * 3 / 2) x width uint8."""
     return np.empty((height * 3 // 2, width), dtype=np.uint8)

@@ -71,6 +71,33 @@ def load_rgb(
             raise ImageError(f"{path.name}: the image could not be decoded ({_reason(error)})") from error
 
 
+def load_rgba(path: Path) -> np.ndarray:
+    """Decode to an oriented H x W x 4 uint8 RGBA array in sRGB, alpha kept (opaque for formats without one).
+
+    For images drawn over the video (a logo): the file's colour profile is applied as ``load_rgb`` does.
+    """
+    with _opened(path) as image:
+        profile = image.info.get("icc_profile")
+        try:
+            image.load()
+            oriented = ImageOps.exif_transpose(image)
+            if oriented.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+                gray = _wide_gray_to_rgb(np.asarray(oriented), oriented.mode)
+                return np.dstack([gray, np.full(gray.shape[:2], 255, np.uint8)])
+            if oriented.mode == "P" and isinstance(profile, bytes) and "transparency" not in oriented.info:
+                oriented = oriented.convert("RGB")
+            rgba = oriented.convert("RGBA")
+            if isinstance(profile, bytes):
+                rgba = _in_srgb(rgba, profile)
+            return np.asarray(rgba.convert("RGBA"))
+        except ImageError:
+            raise
+        except MemoryError as error:
+            raise ImageError(f"{path.name}: the image is too large to decode in memory") from error
+        except Exception as error:  # noqa: BLE001 - Pillow plugins raise many types on bad data
+            raise ImageError(f"{path.name}: the image could not be decoded ({_reason(error)})") from error
+
+
 @contextlib.contextmanager
 def _opened(path: Path) -> Iterator[Image.Image]:
     """The image opened for decoding, once its file and its header are within our limits."""

@@ -22,12 +22,15 @@ import numpy as np
 from joypix_recipes.atomic import atomic_path
 from joypix_recipes.errors import ImageError, JoypixError, MediaError, RenderError
 from joypix_recipes.job.actions import BUILTIN_MUSIC
-from joypix_recipes.render.audio import mix_soundtrack
+from joypix_recipes.render.audio import SAMPLE_RATE, mix_soundtrack
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.compose import ClipSource, FrameComposer, load_source
-from joypix_recipes.render.encode import Mp4Writer
+from joypix_recipes.render.encode import open_writer
+from joypix_recipes.render.formats import Encoding
+from joypix_recipes.render.loudness import normalize_loudness
+from joypix_recipes.render.overlay import build_image_overlays
 from joypix_recipes.render.poster import poster_frame_index, write_poster
-from joypix_recipes.render.text import TextTrack
+from joypix_recipes.render.text import Overlay, TextTrack
 from joypix_recipes.timeline.draft import Draft, VideoClip
 
 _CONTAINER_KEYS = {"major_brand", "minor_version", "compatible_brands", "encoder"}
@@ -53,8 +56,11 @@ def render_draft(
     quality: str = "high",
     metadata: Mapping[str, str] | None = None,
     poster: bool = True,
+    encoding: Encoding | None = None,
 ) -> RenderResult:
-    """Render ``draft`` to ``output`` (MP4, written atomically) and ``<stem>.jpg`` beside it."""
+    """Render ``draft`` to ``output`` (MP4 unless ``encoding`` says otherwise, written atomically) and
+    ``<stem>.jpg`` beside it."""
+    encoding = encoding if encoding is not None else Encoding(quality=quality)
     _check(draft)
     size = (draft.width, draft.height)
     images = [_resolve(clip.src, media, "image") for clip in draft.video]
@@ -66,16 +72,19 @@ def render_draft(
         for index, (clip, path) in enumerate(zip(draft.video, images, strict=True))
     ]
     # Text clips are drawn when they first show (a subtitles file may hold far more cues than frames).
-    overlays = [TextTrack(draft)]
+    # Images (a logo) are decoded once here, under the text, so a caption is never hidden by one.
+    overlays: list[Overlay] = [*build_image_overlays(draft, media), TextTrack(draft)]
     frames = draft.frame_count
     seconds = float(frames / draft.fps)
     soundtrack = mix_soundtrack(draft, sounds, seconds)
+    if soundtrack is not None and encoding.normalize_audio:
+        soundtrack = normalize_loudness(soundtrack, SAMPLE_RATE)
     poster_index = _poster_index(draft)
     poster_rgb = None
     try:
         with _single_threaded_opencv(), atomic_path(output) as temp:
             with (
-                Mp4Writer(temp, size, draft.fps, quality, metadata, soundtrack) as writer,
+                open_writer(temp, size, draft.fps, encoding, metadata, soundtrack) as writer,
                 _ahead(iter(FrameComposer(draft, sources, overlays))) as buffers,
             ):
                 for index, buffer in enumerate(buffers):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
 from joypix_recipes.printable import printable
+from joypix_recipes.run.clip import read_clip_facts
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -98,15 +99,30 @@ def _counts(summary: RunSummary) -> str:
     return ", ".join(parts) or "no jobs"
 
 
+def job_name(job: Job) -> str:
+    """The job as its lines name it: the input, then what tells it apart from its input's other jobs
+    (``photo.jpg [variant square, row JP-100]``); control characters escaped."""
+    parts = [f"variant {job.variant}" if job.variant else "", f"row {job.input.row}" if job.input.row else ""]
+    shown = ", ".join(part for part in parts if part)
+    name = printable(job.input.name)
+    return f"{name} [{printable(shown)}]" if shown else name
+
+
 def _result_line(outcome: JobOutcome) -> str:
-    label = outcome.job.label
+    name = job_name(outcome.job)
     if outcome.status == "done":
-        return f"done     {label} -> {outcome.output} ({_seconds(outcome.duration_s)})"
+        return f"done     {name} -> {outcome.output}  rendered in {_seconds(outcome.duration_s)}{_clip(outcome)}"
     if outcome.status == "skipped":
-        return f"skipped  {label} -> {outcome.output} (already done)"
+        return f"skipped  {name} -> {outcome.output}  already done{_clip(outcome)}"
     if outcome.status == "cancelled":
-        return f"stopped  {label}: {outcome.error or 'interrupted'}"
-    return f"failed   {label}: {outcome.error}"
+        return f"stopped  {name}: {outcome.error or 'interrupted'}"
+    return f"failed   {name}: {outcome.error}"
+
+
+def _clip(outcome: JobOutcome) -> str:
+    """`` · 5.0 s clip`` from the file, or nothing when it cannot be read (a render elsewhere not yet collected)."""
+    facts = read_clip_facts(outcome.output)
+    return f" · {facts.length_s:.1f} s clip" if facts is not None else ""
 
 
 def _print(stream: IO[str], text: str, lock: threading.Lock, *, escape: bool = True) -> None:
@@ -130,18 +146,18 @@ class PlainProgress(Progress):
 
     def job_started(self, job: Job, identity: str) -> None:
         self._started += 1
-        _print(self.err, f"start    {job.label} ({self._started}/{self._total})", self._lock)
+        _print(self.err, f"start    {job_name(job)} ({self._started}/{self._total})", self._lock)
 
     def job_stage(self, job: Job, text: str) -> None:
         if self.verbose:
-            _print(self.err, f"         {job.label}: {text}", self._lock)
+            _print(self.err, f"         {job_name(job)}: {text}", self._lock)
 
     def job_warning(self, job: Job, message: str) -> None:
-        _print(self.err, f"warning  {job.label}: {message}", self._lock)
+        _print(self.err, f"warning  {job_name(job)}: {message}", self._lock)
 
     def job_reply(self, job: Job, text: str) -> None:
         if self.verbose:
-            _print(self.err, f"agent    {job.label}: {text}", self._lock)
+            _print(self.err, f"agent    {job_name(job)}: {text}", self._lock)
 
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
         _print(self.out, _result_line(outcome), self._lock)
@@ -205,6 +221,8 @@ class JsonProgress(Progress):
         fields: dict[str, Any] = {**_job_fields(outcome.job), "identity": outcome.identity}
         if outcome.status in ("done", "skipped"):
             fields["poster"] = str(outcome.poster.resolve()) if outcome.poster else None
+            facts = read_clip_facts(outcome.output)
+            fields["clip"] = facts.to_dict() if facts is not None else None
         else:
             fields["error"] = outcome.error
         if outcome.status != "skipped":
@@ -230,6 +248,7 @@ def _job_fields(job: Job) -> dict[str, Any]:
         "job": job.label,
         "input": job.input.display if job.input.path is None else str(job.input.path.resolve()),
         "variant": job.variant,
+        **({"row": job.input.row} if job.input.row else {}),
         "output": str(job.output.resolve()),
     }
 
@@ -262,7 +281,7 @@ class LiveProgress(Progress):
         self._start_live()
 
     def job_started(self, job: Job, identity: str) -> None:
-        self._running[_key(job)] = _Running(job.label, "starting", self._clock())
+        self._running[_key(job)] = _Running(job_name(job), "starting", self._clock())
         self._start_live()  # the hot folder submits jobs without a batch
 
     def _start_live(self) -> None:
@@ -273,14 +292,14 @@ class LiveProgress(Progress):
             self._live.start()
 
     def job_stage(self, job: Job, text: str) -> None:
-        self._running[_key(job)] = _Running(job.label, text, self._clock())
+        self._running[_key(job)] = _Running(job_name(job), text, self._clock())
 
     def job_warning(self, job: Job, message: str) -> None:
-        self._console.print(f"[yellow]warning[/]  {_escape(job.label)}: {_escape(message)}")
+        self._console.print(f"[yellow]warning[/]  {_escape(job_name(job))}: {_escape(message)}")
 
     def job_reply(self, job: Job, text: str) -> None:
         if self.verbose:
-            self._console.print(f"[dim]agent    {_escape(job.label)}: {_escape(text)}[/]")
+            self._console.print(f"[dim]agent    {_escape(job_name(job))}: {_escape(text)}[/]")
 
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
         self._running.pop(_key(outcome.job), None)

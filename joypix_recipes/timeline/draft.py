@@ -7,7 +7,7 @@ Wire shape (shared by the local renderer, the cloud client and the emulator):
      "t": [{"tt": 0, "sg": [{"st": 0, "d": 5000, "m": {"src": ..., "mo": "zoom-in", ...}}]},
            {"tt": 1, "sg": [...]}, {"tt": 7, "sg": [...]}]}
 
-``tt`` is the track type (0 video, 1 audio, 7 text), ``sg`` the segments, ``st``/``d`` start and
+``tt`` is the track type (0 video, 1 audio, 7 text, 8 image overlays such as a logo), ``sg`` the segments, ``st``/``d`` start and
 duration in ms, ``m`` metadata. Video segments play one after another; each may overlap the one
 before it by ``xf`` ms, which is how several images become one clip; ``tk`` names how the overlap
 looks (a crossfade when absent: ``dip-to-black``, ``slide-left``, ``wipe-right``, ``zoom``...). ``fps`` is a whole
@@ -28,6 +28,7 @@ from joypix_recipes.job.export import fps_value, parse_fps
 TRACK_VIDEO = 0
 TRACK_AUDIO = 1
 TRACK_TEXT = 7
+TRACK_OVERLAY = 8
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,25 @@ class TextClip:
 
 
 @dataclass(frozen=True)
+class ImageClip:
+    """A still image over the video (a logo): placed by ``position`` (or ``x``/``y`` shares of the frame for
+    its top-left corner), ``width`` a share of the frame width; ``duration_ms`` None means until the end."""
+
+    src: str
+    start_ms: int = 0
+    duration_ms: int | None = None
+    position: str = "top-right"
+    x: float | None = None
+    y: float | None = None
+    width: float = 0.2
+    margin: float = 0.02
+    opacity: float = 1.0
+    fade_in_ms: int = 0
+    fade_out_ms: int = 0
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class Draft:
     """A whole timeline: frame geometry, video clips in sequence, audio and text overlays, fades."""
 
@@ -85,6 +105,7 @@ class Draft:
     fade_out_ms: int = 0
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    overlays: tuple[ImageClip, ...] = ()
 
     def __post_init__(self) -> None:
         # Callers may give 30 or 29.97; the renderer counts frames and time stamps in exact fractions.
@@ -114,6 +135,11 @@ class Draft:
         """Where a text clip ends, resolving "until the end"."""
         return _end_ms(clip, self.duration_ms)
 
+    def overlay_end_ms(self, clip: ImageClip) -> int:
+        """Where an image overlay ends, resolving "until the end"."""
+        total = self.duration_ms
+        return total if clip.duration_ms is None else min(clip.start_ms + clip.duration_ms, total)
+
     def with_changes(self, **changes: Any) -> Draft:
         """A copy with some fields replaced (drafts are immutable)."""
         return replace(self, **changes)
@@ -135,6 +161,8 @@ class Draft:
                     styles[id(clip.style)] = clip.style.stated()
             segments = [_text_segment(c, _end_ms(c, total), styles[id(c.style)]) for c in self.text]
             tracks.append({"tt": TRACK_TEXT, "sg": segments})
+        if self.overlays:
+            tracks.append({"tt": TRACK_OVERLAY, "sg": [_overlay_segment(c, self.overlay_end_ms(c)) for c in self.overlays]})
         meta: dict[str, Any] = {"w": self.width, "h": self.height, "fps": fps_value(self.fps), "seed": self.seed}
         if self.fade_in_ms:
             meta["fi"] = self.fade_in_ms
@@ -166,7 +194,10 @@ class Draft:
         for text in self.text:
             kind = "Title" if text.position == "top" or text.start_ms == 0 else "Caption"
             parts.append(f'{kind}: "{text.text}" ({_secs(text.start_ms)}-{_secs(self.text_end_ms(text))}s)')
-        tracks = sum(1 for group in (self.video, self.audio, self.text) if group)
+        for image in self.overlays:
+            name = image.label or "image"
+            parts.append(f"Overlay: {name} ({_secs(image.start_ms)}-{_secs(self.overlay_end_ms(image))}s)")
+        tracks = sum(1 for group in (self.video, self.audio, self.text, self.overlays) if group)
         numbered = " ".join(f"{index}. {part}" for index, part in enumerate(parts, start=1))
         noun = "track" if tracks == 1 else "tracks"
         return f"Timeline ({tracks} {noun}): {numbered}".rstrip() if parts else "Timeline (0 tracks): empty"
@@ -221,6 +252,43 @@ def _text_segment(clip: TextClip, end: int, style: dict[str, Any]) -> dict[str, 
     return {"st": clip.start_ms, "d": max(end - clip.start_ms, 0), "m": meta}
 
 
+def _overlay_segment(clip: ImageClip, end: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "src": clip.src,
+        "pos": clip.position,
+        "w": clip.width,
+        "mg": clip.margin,
+        "op": clip.opacity,
+        "fi": clip.fade_in_ms,
+        "fo": clip.fade_out_ms,
+    }
+    if clip.x is not None and clip.y is not None:
+        meta["xy"] = [clip.x, clip.y]
+    if clip.label:
+        meta["n"] = clip.label
+    if clip.duration_ms is None:
+        meta["toEnd"] = True
+    return {"st": clip.start_ms, "d": max(end - clip.start_ms, 0), "m": meta}
+
+
+def _overlay_clip(segment: dict[str, Any], meta: dict[str, Any]) -> ImageClip:
+    corner = meta.get("xy")
+    return ImageClip(
+        src=str(meta["src"]),
+        start_ms=_ms(segment.get("st", 0)),
+        duration_ms=None if meta.get("toEnd") else _ms(segment["d"]),
+        position=str(meta.get("pos", "top-right")),
+        x=None if corner is None else float(corner[0]),
+        y=None if corner is None else float(corner[1]),
+        width=float(meta.get("w", 0.2)),
+        margin=float(meta.get("mg", 0.02)),
+        opacity=float(meta.get("op", 1.0)),
+        fade_in_ms=_ms(meta.get("fi", 0)),
+        fade_out_ms=_ms(meta.get("fo", 0)),
+        label=str(meta.get("n", "")),
+    )
+
+
 def _ms(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"{value!s} is not a time in milliseconds")
@@ -246,6 +314,7 @@ def _parse_draft(data: Any) -> Draft:
     video: list[VideoClip] = []
     audio: list[AudioClip] = []
     text: list[TextClip] = []
+    overlays: list[ImageClip] = []
     for track in data.get("t", []):
         kind = track["tt"]
         for segment in track.get("sg", []):
@@ -289,12 +358,14 @@ def _parse_draft(data: Any) -> Draft:
                         style=CaptionStyle.from_body(seg_meta.get("sty") or {}),
                     )
                 )
+            elif kind == TRACK_OVERLAY:
+                overlays.append(_overlay_clip(segment, seg_meta))
             else:
                 raise DraftError(f"the timeline has a track of unknown type {kind!s}")
-    return replace(draft, video=tuple(video), audio=tuple(audio), text=tuple(text))
+    return replace(draft, video=tuple(video), audio=tuple(audio), text=tuple(text), overlays=tuple(overlays))
 
 
-_TRACK_KINDS = {TRACK_VIDEO: "Video", TRACK_AUDIO: "BGM", TRACK_TEXT: "Text"}
+_TRACK_KINDS = {TRACK_VIDEO: "Video", TRACK_AUDIO: "BGM", TRACK_TEXT: "Text", TRACK_OVERLAY: "Overlay"}
 _LABEL_KEYS = ("n", "name", "label", "title")
 _TEXT_KEYS = ("txt", "text", "content", "tx")
 

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from joypix_recipes.job.actions import (
+    ANCHORS,
     BUILTIN_MUSIC,
     EASINGS,
     FITS,
@@ -23,10 +24,11 @@ from joypix_recipes.job.actions import (
     Action,
     Animate,
     CaptionStyle,
+    Overlay,
 )
 from joypix_recipes.job.export import ASPECTS, RESOLUTIONS, ExportSettings, frame_size
 from joypix_recipes.job.kinds.registry import kind_of
-from joypix_recipes.timeline.draft import AudioClip, Draft, TextClip, VideoClip
+from joypix_recipes.timeline.draft import AudioClip, Draft, ImageClip, TextClip, VideoClip
 from joypix_recipes.timeline.interpret import Interpretation
 
 DEFAULT_ANIMATE = Animate()
@@ -172,6 +174,37 @@ class DraftTimeline:
         resolution = current_resolution if resolution is None else _choice(resolution, RESOLUTIONS, "resolution")
         width, height = frame_size(aspect, resolution)
         return DraftTimeline(self.draft.with_changes(width=width, height=height))
+
+
+    def add_overlay(self, overlay: Overlay) -> DraftTimeline:
+        """One more image layer, on top of those before it."""
+        return DraftTimeline(self.draft.with_changes(overlays=self.draft.overlays + (_image_clip(overlay),)))
+
+
+def _image_clip(overlay: Overlay) -> ImageClip:
+    if overlay.start < 0:
+        raise ValueError("an overlay cannot start before the clip")
+    if overlay.end is not None and overlay.end <= overlay.start:
+        raise ValueError("an overlay must end after it starts")
+    if not 0 < overlay.width <= 1:
+        raise ValueError("an overlay's width is a share of the frame width, above 0 and at most 100%")
+    if not 0 <= overlay.opacity <= 1:
+        raise ValueError("an overlay's opacity is between 0 and 100%")
+    start_ms = seconds_to_ms(overlay.start)
+    return ImageClip(
+        src=overlay.image,
+        start_ms=start_ms,
+        duration_ms=None if overlay.end is None else seconds_to_ms(overlay.end) - start_ms,
+        position=_choice(overlay.position, ANCHORS, "position"),
+        x=overlay.x,
+        y=overlay.y,
+        width=float(overlay.width),
+        margin=float(_non_negative(overlay.margin, "an overlay margin")),
+        opacity=float(overlay.opacity),
+        fade_in_ms=seconds_to_ms(_non_negative(overlay.fade_in, "an overlay fade")),
+        fade_out_ms=seconds_to_ms(_non_negative(overlay.fade_out, "an overlay fade")),
+        label=PurePath(overlay.image).name,
+    )
 
 
 def _caption(

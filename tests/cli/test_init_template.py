@@ -96,6 +96,7 @@ def test_a_template_copy_is_the_example_renamed_pointing_at_the_schema_and_loads
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(REPO / "recipes" / "samples", tmp_path / "samples")
+    shutil.copytree(REPO / "recipes" / "brand", tmp_path / "brand")  # the brand kit the brand-* examples extend
     monkeypatch.chdir(tmp_path)
     assert main(["init", "mine", "--template", name]) == 0
     written = tmp_path / "mine.yaml"
@@ -104,7 +105,7 @@ def test_a_template_copy_is_the_example_renamed_pointing_at_the_schema_and_loads
     assert f"recipes/{name}.yaml" not in text
     assert load_recipe(written).name == "mine"
     example = (REPO / "recipes" / f"{name}.yaml").read_text(encoding="utf-8")
-    steps = example[example.index("\nsteps:") :]
+    steps = example[example.index("\nsteps") :]  # steps: or steps+:
     assert steps in text  # the edits are the example's, untouched
 
 

@@ -42,6 +42,20 @@ def _csv(text: str) -> Callable[[Path], None]:
     return write
 
 
+def _brand(text: str, *more: tuple[str, str]) -> Callable[[Path], None]:
+    """A brand file at brand/brand.yaml (and any more files, by path), for recipes that extend it."""
+
+    def write(folder: Path) -> None:
+        for name, body in (("brand/brand.yaml", text), *more):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(body, encoding="utf-8")
+
+    return write
+
+
+EXTENDS = TWO + "extends: brand/brand.yaml\n"
+
+
 def _empty_folder(folder: Path) -> None:
     (folder / "empty").mkdir()
     (folder / "empty" / "notes.txt").write_text("no pictures here", encoding="utf-8")
@@ -69,6 +83,20 @@ CASES = (
     Case("subtitles-missing", TWO + "steps:\n  - subtitles: subs.srt\n", "subtitles file 'subs.srt' not found"),
     Case("font-file-missing", TWO + "steps:\n  - text: {content: hi, font: fonts/Brand.ttf}\n",
          "font file 'fonts/Brand.ttf' not found"),
+    Case("overlay-image-missing", TWO + "steps:\n  - overlay: {image: logo.png, position: top-left}\n",
+         "r.yaml:4:22: overlay file 'logo.png' not found"),
+    Case("overlay-image-missing-in-brand", EXTENDS,
+         "brand/brand.yaml:3:22: overlay file 'logo.png' not found",
+         files=_brand("version: 1\nsteps:\n  - overlay: {image: logo.png, position: top-left}\n")),
+    # brand files (extends)
+    Case("brand-file-missing", EXTENDS + "steps:\n  - fade: {in: 1}\n", "r.yaml:3:10: brand file 'brand/brand.yaml' not found"),
+    Case("brand-cycle", EXTENDS, "brand/base.yaml:2:10: extends makes a loop (r.yaml -> brand/brand.yaml -> brand/base.yaml -> brand/brand.yaml)",
+         files=_brand("version: 1\nsteps:\n  - fade: {in: 1}\nextends: base.yaml\n",
+                      ("brand/base.yaml", "version: 1\nextends: brand.yaml\n"))),
+    Case("brand-bad-value", EXTENDS + "steps+:\n  - fade: {in: 1}\n", "brand/brand.yaml:3:25: animate.duration must be",
+         files=_brand("version: 1\nsteps:\n  - animate: {duration: -2}\n")),
+    Case("brand-sound", EXTENDS + "steps+:\n  - fade: {in: 0.2}\n", "", 0,
+         files=_brand("version: 1\nsteps:\n  - animate: {duration: 1}\n" + SMALL)),
     Case("font-unknown-name", TWO + "steps:\n  - text: {content: hi, font: comic}\n",
          "font 'comic' is neither a .ttf/.otf file nor one of default"),
     Case("font-misspelt", TWO + "steps:\n  - text: {content: hi, font: serif-bld}\n", "did you mean 'serif-bold'?"),

@@ -16,6 +16,7 @@ from joypix_recipes.job.actions import (
     CaptionStyle,
     Cue,
     Fade,
+    Overlay,
     Prompt,
     Reframe,
     Stroke,
@@ -64,6 +65,11 @@ WRITTEN: list[tuple[Action, str]] = [
     (Transition(), '{"transition": {"kind": "crossfade", "duration": 0.5}}'),
     (Reframe("1:1", "720p"), '{"reframe": {"aspect": "1:1", "resolution": "720p"}}'),
     (Reframe(), '{"reframe": {"aspect": null, "resolution": null}}'),
+    (
+        Overlay("/b/logo.png", "bottom-left", None, None, 0.15, 0.03, 0.8, 0.5, 4.0, 0.25, 0.5),
+        '{"overlay": {"image": "/b/logo.png", "position": "bottom-left", "x": null, "y": null, "width": 0.15, '
+        '"margin": 0.03, "opacity": 0.8, "start": 0.5, "end": 4.0, "fade_in": 0.25, "fade_out": 0.5}}',
+    ),
 ]
 
 
@@ -87,3 +93,10 @@ def test_a_job_of_every_kind_keeps_the_identity_it_had() -> None:
     job_input = JobInput("a.jpg", "a", ".jpg", 1, Path("/i/a.jpg"))
     job = Job("r", Path("/r/recipe.yaml"), job_input, None, steps, ExportSettings(), Path("/o/a.mp4"))
     assert job.spec_hash() == "e260b119f7e86fc2365588920fb325eb7eef02ee2d2410cfbc52c28d29d581fe"
+
+
+def test_an_audio_step_that_keeps_its_levels_says_so_and_reads_back() -> None:
+    action = Audio(BUILTIN_MUSIC, normalize=False)
+    written = '{"audio": {"file": "builtin:ambient", "volume": 1.0, "fade_in": 0.0, "fade_out": 0.0, "normalize": false}}'
+    assert json.dumps(action_to_dict(action)) == written
+    assert action_from_dict(json.loads(written)) == action

@@ -18,6 +18,7 @@ from joypix_recipes.job.actions import (
     CaptionStyle,
     Cue,
     Fade,
+    Overlay,
     Prompt,
     Subtitles,
     action_kind,
@@ -72,6 +73,9 @@ class RecordingTimeline:
 
     def reframe(self, aspect: str | None, resolution: str | None) -> RecordingTimeline:
         return self._noted("reframe", aspect, resolution)
+
+    def add_overlay(self, overlay: Overlay) -> RecordingTimeline:
+        return self._noted("add_overlay", overlay)
 
 
 def _step_schema() -> dict[str, Any]:

@@ -82,6 +82,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(SAMPLE, path / "samples" / "sample.jpg")
     (path / "samples" / "music.m4a").write_bytes(b"audio is not read while planning")
     (path / "samples" / "captions.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHello\n", encoding="utf-8")
+    (path / "samples" / "logo.png").write_bytes(b"overlays are not read while planning")
+    (path / "logo.png").write_bytes(b"overlays are not read while planning")
     (path / "fonts").mkdir()
     (path / "fonts" / "Brand-Bold.ttf").write_bytes(b"fonts are not read while planning")
     # The tables the schema's examples name, their pictures relative to each table's folder.
@@ -225,6 +227,9 @@ def satisfy_cross_field_rules(data: dict[str, Any]) -> dict[str, Any]:
     if any(isinstance(target, dict) and len(target) != 1 for target in targets):  # exactly one key: not generated
         data["notify"] = {"command": ["true"]}
     data["vars"] = {**data.get("vars", {}), "title": "T", "duration": 3}
+    data.pop("extends", None)  # a brand file of its own is tested in tests/recipe/test_extends.py
+    for appended in ("steps+", "inputs+", "variants+"):
+        data.pop(appended, None)
     variants = data.get("variants", [])
     for index, variant in enumerate(variants):
         variant["name"] = f"{variant['name'][:40]}-{index}"
@@ -240,6 +245,13 @@ def satisfy_cross_field_rules(data: dict[str, Any]) -> dict[str, Any]:
     for step in data["steps"]:
         if not variants and not _without_variant_refs(step.get("when")):
             del step["when"]
+        overlay = step.get("overlay", {})
+        overlay.pop("end", None)
+        overlay.pop("fade_in", None)
+        overlay.pop("fade_out", None)
+        if ("x" in overlay) != ("y" in overlay):
+            overlay.pop("x", None)
+            overlay.pop("y", None)
         text = step.get("text", {})
         if text.get("end") is not None:
             text["start"], text["end"] = 0, max(1, text["end"]) if isinstance(text["end"], (int, float)) else 2

@@ -91,3 +91,4 @@ def test_write_metadata_on_a_broken_file_is_a_render_error(tmp_path: Path) -> No
 def test_encoder_description_names_the_codec_and_presets() -> None:
     text = encoder_description()
     assert "libx264" in text and "missing" not in text and "CRF 20" in text
+    assert "formats mp4, mp4-hevc, webm, gif, webp" in text  # every format's encoders are in the bundled FFmpeg

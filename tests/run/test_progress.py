@@ -71,10 +71,10 @@ def test_plain_progress_puts_results_on_stdout_and_progress_on_stderr() -> None:
     out, err = io.StringIO(), io.StringIO()
     drive(PlainProgress(out, err, verbose=False))
     results = out.getvalue().splitlines()
-    assert results[0].startswith("done") and "a.jpg [reels]" in results[0] and "1.2 s" in results[0]
+    assert results[0].startswith("done") and "a.jpg [variant reels]" in results[0] and "rendered in 1.2 s" in results[0]
     assert results[1].startswith("skipped") and results[2].startswith("failed")
     assert results[3].startswith("1 done, 1 skipped, 1 failed")
-    assert "start    a.jpg [reels] (1/3)" in err.getvalue()
+    assert "start    a.jpg [variant reels] (1/3)" in err.getvalue()
     assert "step 1/1" not in err.getvalue() and "Traceback" not in err.getvalue()
 
 
@@ -87,7 +87,7 @@ def test_plain_progress_shows_stages_and_tracebacks_at_verbose() -> None:
 def test_quiet_progress_prints_only_failures() -> None:
     err = io.StringIO()
     drive(QuietProgress(err, verbose=False))
-    assert err.getvalue().splitlines() == ["failed   c.jpg [reels]: in/c.jpg: not an image"]
+    assert err.getvalue().splitlines() == ["failed   c.jpg [variant reels]: in/c.jpg: not an image"]
 
 
 def test_auto_mode_is_plain_off_a_terminal_and_unknown_mode_is_a_usage_error() -> None:
@@ -113,7 +113,7 @@ def test_live_panel_shows_counts_each_running_stage_and_still_working() -> None:
         console.print(live.render())
         text = console.export_text()
         assert "1/3 finished" in text and "1 done" in text and "1 running" in text
-        assert "slow.jpg [reels]" in text and "step 2/3: animate" in text and "still working" not in text
+        assert "slow.jpg [variant reels]" in text and "step 2/3: animate" in text and "still working" not in text
         now[0] += STILL_WORKING_AFTER_S + 1
         console.print(live.render())
         assert "still working (21.0 s)" in console.export_text()

@@ -63,7 +63,7 @@ def test_report_is_self_contained_with_poster_data_uris_and_escaped_text(tmp_pat
     _, report_path = write_run_outputs(make_summary(tmp_path), tmp_path / "out", "product-reels")
     page = report_path.read_text()
     assert not re.search(r"https?://", page)
-    assert "<script" not in page
+    assert "<script src" not in page and "<link rel=\"stylesheet\"" not in page
     posters = re.findall(r'poster="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(posters) == 1
     assert 'src="a.mp4"' in page  # relative, so the folder can move
@@ -102,3 +102,25 @@ def test_cloud_jobs_show_the_prompts_sent_to_the_agent(tmp_path: Path) -> None:
     page = report_path.read_text()
     assert "motion ken-burns" not in page
     assert "4-second" in page
+
+
+def test_a_gif_or_webp_clip_is_shown_as_an_animated_picture_not_a_video(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    poster = out / "a.jpg"
+    Image.new("RGB", (160, 284), (40, 200, 40)).save(poster)
+    job = helpers.jobs.make_job(
+        tmp_path / "in" / "a.jpg", (PlannedStep("move", Animate(motion="ken-burns", duration=1.0)),),
+        output=out / "a.gif", recipe_name="gifs",
+    )
+    summary = RunSummary(
+        (JobOutcome(job=job, identity="id-a", status="done", output=job.output, error=None, duration_s=0.5,
+                    input_hash="hash-a", poster=poster),),
+        stopped_reason=None,
+    )
+
+    _, report_path = write_run_outputs(summary, out, "gifs")
+    page = report_path.read_text()
+
+    assert '<img class="clip" src="a.gif"' in page
+    assert "<video" not in page

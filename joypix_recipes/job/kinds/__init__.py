@@ -1,4 +1,4 @@
-"""Step kinds: each kind (prompt, animate, text, subtitles, audio, fade, transition, reframe) in one module.
+"""Step kinds: each kind (prompt, animate, text, subtitles, audio, fade, transition, reframe, overlay) in one module.
 
 A kind's module holds everything about it: its action (the frozen data a job carries), the fields a
 recipe writes for it (plain data the recipe side reads), its JSON form, how it edits a timeline (the

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
+from typing import Any
 
 from joypix_recipes.job.kinds.kind import Action, Field, Kind, T, Wording, stated
 from joypix_recipes.job.kinds.wording import number, quoted
@@ -21,6 +22,8 @@ class Audio(Action):
     volume: float = 1.0
     fade_in: float = 0.0
     fade_out: float = 0.0
+    normalize: bool = True
+    """Bring the soundtrack to -14 LUFS with true peaks at or below -1 dBTP (render/loudness.py)."""
 
 
 class AudioKind(Kind[Audio]):
@@ -34,13 +37,22 @@ class AudioKind(Kind[Audio]):
         Field("volume", "number", percent=True),
         Field("fade_in", "number"),
         Field("fade_out", "number"),
+        Field("normalize", "flag"),
     )
+
+    def to_body(self, action: Audio) -> Any:
+        body = super().to_body(action)
+        if action.normalize:  # the default stays unwritten, so jobs planned before it keep their identity
+            body.pop("normalize")
+        return body
 
     def apply(self, action: Audio, timeline: T, fields: Collection[str] | None = None) -> T:
         changes = stated(action, fields)
         if "file" in changes or not timeline.has_music:
             # A new track starts from the defaults, whatever the prompt left unsaid.
             changes = {**stated(Audio(file=str(changes.get("file", BUILTIN_MUSIC))), None), **changes}
+        # Loudness is the renderer's business (it reads it from the job), not the timeline's.
+        changes.pop("normalize", None)
         return timeline.set_music(changes)
 
     def phrase(self, action: Audio, wording: Wording) -> str:
@@ -61,3 +73,9 @@ class AudioKind(Kind[Audio]):
 
     def with_files(self, action: Audio, moved: Mapping[str, str]) -> Audio:
         return replace(action, file=moved[action.file]) if action.file in moved else action
+
+
+def normalizes_loudness(actions: Iterable[Action]) -> bool:
+    """Whether a job's soundtrack is brought to the platforms' loudness: yes unless its last track says no."""
+    tracks = [action for action in actions if isinstance(action, Audio)]
+    return tracks[-1].normalize if tracks else True

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, is_dataclass
 from dataclasses import fields as dataclass_fields
-from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
 from joypix_recipes.job.kinds.captions import STYLE_KEYS, CaptionStyle
+
+if TYPE_CHECKING:
+    from joypix_recipes.job.kinds.overlay import Overlay
 
 
 @dataclass(frozen=True)
@@ -17,13 +20,14 @@ class Action:
     """What one recipe step (or one understood prompt phrase) asks for; each kind's action derives from it."""
 
 
-FieldRole = Literal["text", "number", "real", "choice", "style", "cues", "media"]
+FieldRole = Literal["text", "number", "real", "choice", "style", "cues", "media", "flag"]
 """How the recipe side reads a field and the planner renders it:
 
 - ``text``: a template rendered to a string; ``number``: a number, or a template rendered to one;
 - ``real``: a number as written; ``choice``: a word as written (the schema names the choices);
 - ``style``: the caption style keys, written flat beside the others (fonts resolved at planning);
-- ``cues``: a .srt/.vtt file read into cues at planning; ``media``: a template naming a file beside the recipe.
+- ``cues``: a .srt/.vtt file read into cues at planning; ``media``: a template naming a file beside the recipe;
+- ``flag``: true or false as written.
 """
 
 
@@ -87,18 +91,24 @@ class Timeline(Protocol):
         """A new frame size; None keeps the current aspect or resolution."""
         ...
 
+    def add_overlay(self, overlay: Overlay) -> Self:
+        """One more image layer over the clip (a logo), placed, sized and timed as the overlay says."""
+        ...
+
 
 @dataclass(frozen=True)
 class Wording:
     """What the cloud wording needs from above the job layer.
 
     ``audio_name`` is how the uploaded audio file is known to the agent, ``images`` how many images the
-    session holds, ``zoom_words`` the words the prompt interpreter reads as zoom strengths.
+    session holds, ``zoom_words`` the words the prompt interpreter reads as zoom strengths, ``overlay_name``
+how an overlay's uploaded image is known to the agent.
     """
 
     audio_name: str | None = None
     images: int = 1
     zoom_words: Mapping[str, float] | None = None
+    overlay_name: str | None = None
 
 
 A = TypeVar("A", bound=Action)

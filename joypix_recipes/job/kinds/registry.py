@@ -8,6 +8,7 @@ from joypix_recipes.job.kinds.animate import AnimateKind
 from joypix_recipes.job.kinds.audio import AudioKind
 from joypix_recipes.job.kinds.fade import FadeKind
 from joypix_recipes.job.kinds.kind import Action, Kind
+from joypix_recipes.job.kinds.overlay import OverlayKind
 from joypix_recipes.job.kinds.prompt import PromptKind
 from joypix_recipes.job.kinds.reframe import ReframeKind
 from joypix_recipes.job.kinds.subtitles import SubtitlesKind
@@ -23,6 +24,7 @@ KINDS: tuple[Kind[Any], ...] = (
     FadeKind(),
     TransitionKind(),
     ReframeKind(),
+    OverlayKind(),
 )
 """In the order recipes document them."""
 
@@ -45,7 +47,7 @@ def kind_named(name: str) -> Kind[Any]:
 
 
 def action_kind(action: Action) -> str:
-    """The step keyword for an action: ``prompt``, ``animate``, ``text``, ``subtitles``, ``audio``, ``fade``, ``transition``, ``reframe``."""
+    """The step keyword for an action: ``prompt``, ``animate``, ``text``, ``subtitles``, ``audio``, ``fade``, ``transition``, ``reframe``, ``overlay``."""
     return kind_of(action).name
 
 

@@ -143,10 +143,8 @@ def check_template(text: str, role: Role, known_vars: Collection[str]) -> list[T
     return sorted(issues, key=lambda issue: issue.line)
 
 
-DEFAULT_OUTPUT = "{{ input.stem }}.mp4"
-DEFAULT_VARIANT_OUTPUT = "{{ input.stem }}-{{ variant.name }}.mp4"
-"""The output names of a recipe that names none, without and with variants (another format, another suffix)."""
 _DEFAULT_NAME = re.compile(r"\{\{ input\.stem \}\}(?P<variant>-\{\{ variant\.name \}\})?(?P<suffix>\.[a-z0-9]+)")
+"""The output names of a recipe that names none, without and with variants, in any format."""
 _PLAIN_PART = 4096
 """Values this short are far under every render limit, so a default name made of them needs no budget."""
 
@@ -206,9 +204,9 @@ def parse_number(text: str, percent: bool = False) -> float | None:
     return number / divisor if math.isfinite(number) else None
 
 
-def safe_output_path(rendered: str) -> PurePosixPath:
+def safe_output_path(rendered: str, suffix: str = ".mp4") -> PurePosixPath:
     """The rendered output name as a relative path that stays inside the output folder, out of its state
-    folder; raises TemplateFailure."""
+    folder, ending in the format's ``suffix``; raises TemplateFailure."""
     name = rendered.strip().replace("\\", "/")
     if not name:
         raise TemplateFailure("the output name renders to nothing")
@@ -221,8 +219,8 @@ def safe_output_path(rendered: str) -> PurePosixPath:
         raise TemplateFailure(f"the output name '{name}' leaves the output folder ('..')")
     if _in_state_folder(name):
         raise TemplateFailure(f"the output name '{name}' {_STATE}")
-    if path.suffix.lower() != ".mp4":
-        raise TemplateFailure(f"the output name '{name}' must end in .mp4")
+    if path.suffix.lower() != suffix:
+        raise TemplateFailure(f"the output name '{name}' must end in {suffix}, the extension of the export format")
     return path
 
 
