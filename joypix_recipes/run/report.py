@@ -74,14 +74,19 @@ def foreign_run_files(out_dir: Path) -> list[Path]:
     return foreign
 
 
-def write_run_outputs(summary: RunSummary, out_dir: Path, recipe_name: str) -> tuple[Path, Path]:
-    """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths."""
+def write_run_outputs(
+    summary: RunSummary, out_dir: Path, recipe_name: str, thumbnails: Mapping[Path, str | None] | None = None
+) -> tuple[Path, Path]:
+    """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths.
+
+    ``thumbnails`` holds posters' thumbnails already made (``thumbnail_data_uri``); the others are made here.
+    """
     out_dir = Path(out_dir)
     manifest = build_manifest(summary, recipe_name)
     manifest_path = out_dir / MANIFEST_NAME
     report_path = out_dir / REPORT_NAME
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(report_path, render_report(summary, recipe_name, out_dir))
+    atomic_write_text(report_path, render_report(summary, recipe_name, out_dir, thumbnails))
     return manifest_path, report_path
 
 
@@ -167,7 +172,9 @@ def thumbnail_data_uri(poster: Path | None) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def render_report(summary: RunSummary, recipe_name: str, out_dir: Path) -> str:
+def render_report(
+    summary: RunSummary, recipe_name: str, out_dir: Path, thumbnails: Mapping[Path, str | None] | None = None
+) -> str:
     """The whole report.html as text: no scripts, no network, posters inline."""
     counts = summary.counts()
     total_time = sum(outcome.duration_s for outcome in summary.outcomes)
@@ -178,7 +185,7 @@ def render_report(summary: RunSummary, recipe_name: str, out_dir: Path) -> str:
         total=f"{total_time:.1f} s of job time",
         written=time.strftime("%Y-%m-%d %H:%M:%S"),
         stopped_reason=summary.stopped_reason,
-        cards=[_card(outcome, out_dir) for outcome in summary.outcomes],
+        cards=[_card(outcome, out_dir, thumbnails or {}) for outcome in summary.outcomes],
     )
 
 
@@ -210,15 +217,18 @@ class _Card:
     replies: tuple[str, ...]
 
 
-def _card(outcome: JobOutcome, out_dir: Path) -> _Card:
+def _card(outcome: JobOutcome, out_dir: Path, thumbnails: Mapping[Path, str | None]) -> _Card:
     job = outcome.job
     shown = outcome.status in ("done", "skipped")
+    poster = outcome.poster
     return _Card(
         status=outcome.status,
         label=job.label,
         relative=_relative(job.output, out_dir),
         timing="skipped (already done)" if outcome.status == "skipped" else f"{outcome.duration_s:.1f} s",
-        thumbnail=thumbnail_data_uri(outcome.poster) if shown else None,
+        thumbnail=(thumbnails[poster] if poster is not None and poster in thumbnails else thumbnail_data_uri(poster))
+        if shown
+        else None,
         steps=tuple((step.name, describe_step(step, job.backend)) for step in job.steps),
         summary=outcome.summary,
         error=outcome.error,
