@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,8 +94,9 @@ class Timing:
 
     @property
     def tick(self) -> float:
-        """How often pending files are stat-ed to see them change: a fifth of the settle time."""
-        return max(0.01, min(0.25, self.settle / 5))
+        """How often pending files are stat-ed to see them change: a tenth of the settle time, so a last
+        write is seen soon after it and the settle time stays the wait that counts."""
+        return max(0.01, min(0.25, self.settle / 10))
 
     @property
     def gap(self) -> float:
@@ -125,6 +127,7 @@ class HotFolder:
         self._settler = Settler(timing.settle, clock=clock, is_complete=looks_complete)
         self._queue: asyncio.Queue[tuple[Path, bool]] = asyncio.Queue()
         self._arrived = asyncio.Event()
+        self._looker: ThreadPoolExecutor | None = None
         self._failed = FailedFiles()
         self._taken: dict[Path, asyncio.Task[None]] = {}
         # Files we must not retake unless they change: a symlink out, a file we could not move.
@@ -146,10 +149,14 @@ class HotFolder:
             supervisor = ObserverSupervisor(self._observer_factory, self.router.folders, PathBridge(self._hand_over(loop)))
             if not supervisor.start():
                 log.warning("watching by rescans only until the folder can be observed")
+        # Settling looks get a thread of their own: behind a burst's hashing and planning in the shared
+        # pool, the files still settling would wait.
+        self._looker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-settle")
         try:
             self._rescan()
             await self._serve(stop, once, supervisor)
         finally:
+            self._looker.shutdown(wait=True)
             if supervisor is not None:
                 self.summary.observer_restarts = supervisor.restarts
                 await asyncio.to_thread(supervisor.stop)
@@ -245,7 +252,7 @@ class HotFolder:
 
     async def _take_settled(self) -> None:
         # In a thread: the completeness check reads each settling file's end, which a share can make slow.
-        settled, vanished = await asyncio.to_thread(self._settler.poll)
+        settled, vanished = await asyncio.get_running_loop().run_in_executor(self._looker, self._settler.poll)
         for path in vanished:
             self._record(FileEvent("vanished", path, note="removed or renamed before it settled"))
         for path in settled:
