@@ -94,6 +94,10 @@ class NemoClient:
                     session.bind_id,
                 )
 
+    async def prepare(self) -> None:
+        """Read the cached credentials ahead of the first request (off the event loop); nothing is sent."""
+        await asyncio.to_thread(self._transport.tokens.load_cached)
+
     @property
     def credentials(self) -> Credentials | None:
         """The credentials in use (for messages about their source, never their value)."""

@@ -67,6 +67,15 @@ class NemoBackend:
             self._client = NemoClient(self.settings)
         return self._client
 
+    async def prepare(self) -> None:
+        """Build the client and read the cached credentials while the runner hashes the inputs.
+
+        Nothing is sent (a run whose jobs are all done asks the service nothing); an unreadable cache is
+        left for the first request to meet and report.
+        """
+        with contextlib.suppress(JoypixError, OSError):
+            await self.client.prepare()
+
     async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Make ``job.output`` and its poster on the cloud, paying only for what ``paid`` does not hold.
 

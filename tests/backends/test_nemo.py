@@ -375,3 +375,21 @@ def test_a_fresh_render_is_first_polled_one_interval_after_its_post(emulator: Em
     (post,) = [r for r in emulator.state.requests.api if r.path == "/api/render/proxy/lambda"]
     first_poll = min(r.at for r in emulator.state.requests.api if r.path.startswith("/api/render/proxy/lambda/"))
     assert first_poll - post.at >= 0.05
+
+
+def test_getting_ready_reads_the_cached_token_and_sends_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    # A first job caches a token; a new backend gets ready without a request, and its first job needs no token call.
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None))
+    before = len(emulator.state.requests.api)
+    backend = _fast_backend(emulator, tmp_path)
+
+    async def ready() -> str | None:
+        try:
+            await backend.prepare()
+            credentials = backend.client.credentials
+            return credentials.source if credentials is not None else None
+        finally:
+            await backend.aclose()
+
+    assert asyncio.run(ready()) == "anonymous"
+    assert len(emulator.state.requests.api) == before
