@@ -73,8 +73,12 @@ class NemoBackend:
         Nothing is sent (a run whose jobs are all done asks the service nothing); an unreadable cache is
         left for the first request to meet and report.
         """
+        if self._client is None:
+            # Built in a thread: the first TLS context and the connection pools cost a good part of a
+            # second of CPU on a slow machine, which the event loop would spend before any request.
+            self._client = await asyncio.to_thread(NemoClient, self.settings)
         with contextlib.suppress(JoypixError, OSError):
-            await self.client.prepare()
+            await self._client.prepare()
 
     async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Make ``job.output`` and its poster on the cloud, paying only for what ``paid`` does not hold.
