@@ -164,6 +164,7 @@ def thumbnail_data_uri(poster: Path | None) -> str | None:
 
     try:
         with Image.open(poster) as image:
+            image.draft("RGB", THUMBNAIL_SIZE)  # a JPEG decodes at a half or a quarter when that is still big enough
             image.thumbnail(THUMBNAIL_SIZE)
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, format="JPEG", quality=80)
