@@ -1,0 +1,49 @@
+"""``joypix studio``: serve the recipe's page on this machine until Ctrl-C (or SIGTERM) stops it."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from pathlib import Path
+
+from joypix_recipes.cli.boundary import EXIT_OK
+from joypix_recipes.cli.parser import parse_vars
+from joypix_recipes.cli.signals import owned_signals
+from joypix_recipes.cli.streams import complain, say
+from joypix_recipes.errors import UsageError
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_studio(args: argparse.Namespace) -> int:
+    """Start the studio, print its address (with the token), open a browser unless --no-open, serve until stopped."""
+    from joypix_recipes.cli.understood import planned_seconds
+    from joypix_recipes.studio import Studio
+
+    recipe = Path(args.recipe)
+    if not recipe.is_file():
+        raise UsageError(f"{recipe}: no such recipe file")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    out_dir = Path(args.out) if args.out else None
+    studio = Studio(recipe, out_dir=out_dir, host=args.host, port=args.port, command_vars=parse_vars(args.var),
+                    length_of=planned_seconds)
+    stopped = threading.Event()
+    with owned_signals():
+        try:
+            studio.start()
+            if args.host not in _LOOPBACK:
+                complain(f"warning: listening on {args.host}: anyone who can reach it and holds the address can render")
+            say(f"studio of {recipe.name}: {studio.url}")
+            say("Ctrl-C stops it")
+            if not args.no_open:
+                import webbrowser
+
+                webbrowser.open(studio.url)
+            while not stopped.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            studio.stop()
+    return EXIT_OK

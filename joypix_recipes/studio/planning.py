@@ -1,0 +1,64 @@
+"""A recipe loaded and planned as `joypix validate` and `joypix run` do, with every problem kept as the line they print."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from joypix_recipes.errors import PlanError, RecipeError
+from joypix_recipes.job.model import Job, input_hash, job_identity
+from joypix_recipes.recipe.batch import load_batch
+from joypix_recipes.run.preview import preview_job
+from joypix_recipes.timeline.interpret.check import phrases_not_understood
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One look at the recipe: its jobs with their draft identities, or the problems that stop it.
+
+    ``defaults`` are the recipe's own ``vars`` as text (None when the recipe could not be read).
+    """
+
+    jobs: tuple[Job, ...] = ()
+    identities: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    recipe_name: str = ""
+    defaults: Mapping[str, str] | None = field(default=None)
+
+
+def plan_recipe(recipe_path: Path, out_dir: Path, var_overrides: Mapping[str, str]) -> Planned:
+    """Load and plan the recipe with these --var values; problems are validate's lines, FILE:LINE:COL first."""
+    try:
+        batch = load_batch(recipe_path, var_overrides=var_overrides)
+        plan = batch.plan(out_dir=out_dir, prompts=phrases_not_understood)
+    except RecipeError as error:
+        return Planned(problems=tuple(str(problem) for problem in error.problems))
+    except PlanError as error:
+        return Planned(problems=tuple(str(error).splitlines()))
+    recipe = batch.recipe
+    rows = tuple(f"{recipe.file}: cannot run {row}" for row in plan.rejected)
+    try:
+        identities = tuple(draft_identity(job, out_dir) for job in plan.jobs)
+    except OSError as error:
+        # An input replaced while it was read: the next save event plans again.
+        return Planned(problems=(f"{recipe.file}: cannot read an input yet ({error.strerror or error})",))
+    defaults = {name: as_text(value) for name, value in recipe.vars.items()}
+    return Planned(plan.jobs, identities, rows, recipe.name, defaults)
+
+
+def draft_identity(job: Job, out_dir: Path) -> str:
+    """The identity the runner gives ``job``'s draft: it changes exactly when the draft must be made again."""
+    return job_identity(preview_job(job, out_dir), input_hash(job.input))
+
+
+def as_text(value: Any) -> str:
+    """A var's value as a --var flag would give it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+LengthOf = Callable[[Job], float]
+"""How long a job's clip is planned to be (the command line reads prompts for their camera moves)."""
