@@ -1,0 +1,105 @@
+"""The page hears of every change over server-sent events: a recipe saved by rename in an editor, and a var
+changed in the form (the file untouched), each re-plans within about two seconds and re-drafts only what changed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from helpers.waiting import wait_until
+
+from joypix_recipes.cli.main import main
+from joypix_recipes.studio import Studio
+
+from .conftest import RECIPE, all_ready, write_recipe
+
+UPDATE_WITHIN_S = 2.0
+
+
+def _states(response: httpx.Response) -> Iterator[dict[str, Any]]:
+    """The state events of an open event stream, as the page reads them."""
+    kind = ""
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: ") and kind == "state":
+            yield json.loads(line.removeprefix("data: "))
+
+
+def _texts(state: dict[str, Any]) -> dict[str, str]:
+    """Each card's caption step, by key."""
+    return {card["key"]: card["steps"][1]["text"] for card in state["cards"]}
+
+
+def _first_state_where(
+    states: Iterator[dict[str, Any]], condition: Callable[[dict[str, Any]], bool]
+) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    for state in states:
+        if condition(state):
+            return state, time.monotonic() - started
+    raise AssertionError("the stream ended")
+
+
+def _stream(http: httpx.Client, studio: Studio) -> Any:
+    return http.stream("GET", f"{studio.base_url}/api/events", params={"token": studio.token})
+
+
+def test_a_save_by_rename_reaches_the_page_and_redrafts_only_the_changed_job(studio: Studio) -> None:
+    assert studio.service is not None
+    before = {card.key: card.identity for card in studio.service.state.cards.values()}
+    with httpx.Client(timeout=httpx.Timeout(10, read=UPDATE_WITHIN_S + 1)) as http, _stream(http, studio) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        states = _states(response)
+        first = _texts(next(states))
+        assert '"Sale"' in first["previews/a-plain.mp4"] and '"SALE"' in first["previews/a-loud.mp4"]
+        # Only the plain variant's caption reads the recipe's own var; the loud one sets its own.
+        write_recipe(studio.recipe.parent, RECIPE.replace("vars: {word: Sale}", "vars: {word: Deal}"))
+        state, took = _first_state_where(states, lambda state: '"Deal"' in _texts(state)["previews/a-plain.mp4"])
+    assert took < UPDATE_WITHIN_S, f"the page heard of the save after {took:.2f} s"
+    after = {card["key"]: card["identity"] for card in state["cards"]}
+    assert after["previews/a-loud.mp4"] == before["previews/a-loud.mp4"]
+    assert after["previews/a-plain.mp4"] != before["previews/a-plain.mp4"]
+    wait_until(lambda: all_ready(studio), 30, "the changed draft was not rendered")
+    cards = {card.key: card for card in studio.service.state.cards.values()}
+    assert cards["previews/a-plain.mp4"].preview == f"/files/previews/a-plain.mp4?v={after['previews/a-plain.mp4']}"
+
+
+def test_a_broken_save_shows_validates_problem_at_its_place_and_a_fix_clears_it(
+    studio: Studio, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with httpx.Client(timeout=httpx.Timeout(10, read=UPDATE_WITHIN_S + 1)) as http, _stream(http, studio) as response:
+        states = _states(response)
+        write_recipe(studio.recipe.parent, RECIPE.replace("motion: zoom-in", "motion: zoom-sideways"))
+        state, took = _first_state_where(states, lambda state: bool(state["problems"]))
+        assert took < UPDATE_WITHIN_S
+        (problem,) = state["problems"]
+        assert problem.startswith(f"{studio.recipe}:8:36: animate.motion 'zoom-sideways'"), problem
+        capsys.readouterr()
+        assert main(["validate", str(studio.recipe)]) == 2
+        assert capsys.readouterr().err.splitlines() == [problem]  # word for word what validate says
+        assert len(state["cards"]) == 2  # the last good cards stay while the recipe is broken
+        write_recipe(studio.recipe.parent)
+        state, took = _first_state_where(states, lambda state: not state["problems"])
+        assert took < UPDATE_WITHIN_S
+
+
+def test_a_var_from_the_form_redrafts_without_touching_the_file_and_names_its_flag(studio: Studio) -> None:
+    saved = studio.recipe.read_bytes()
+    origin = {"Origin": f"http://127.0.0.1:{studio.port}"}
+    with httpx.Client(timeout=httpx.Timeout(10, read=UPDATE_WITHIN_S + 1)) as http, _stream(http, studio) as response:
+        states = _states(response)
+        next(states)
+        answer = http.post(f"{studio.base_url}/api/vars", params={"token": studio.token}, headers=origin,
+                           json={"vars": {"word": "Two words"}})
+        assert answer.status_code == 200 and answer.json()["flags"] == "--var 'word=Two words'"
+        state, took = _first_state_where(states, lambda state: "Two words" in _texts(state)["previews/a-plain.mp4"])
+    assert took < UPDATE_WITHIN_S
+    assert state["flags"] == "--var 'word=Two words'"
+    assert {"name": "word", "value": "Two words", "default": "Sale"} in state["vars"]
+    assert studio.recipe.read_bytes() == saved
+    wait_until(lambda: all_ready(studio), 30, "the draft with the form's var was not rendered")
