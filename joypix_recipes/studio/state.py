@@ -78,6 +78,8 @@ class StudioState:
     form_vars: dict[str, str] = field(default_factory=dict)
     planned: Planned = field(default_factory=Planned)
     cards: dict[str, Card] = field(default_factory=dict)
+    jobs: tuple[Job, ...] = ()
+    """The jobs the cards show: the last plan that made any (a broken save keeps them on the page)."""
     render: Render = field(default_factory=Render)
     version: int = 0
 
@@ -109,6 +111,7 @@ class StudioState:
                 changed.append(job)
             cards[key] = card
         self.cards = cards
+        self.jobs = planned.jobs
         return tuple(changed)
 
     def key(self, job: Job) -> str:
@@ -138,7 +141,7 @@ class StudioState:
     def served_files(self) -> frozenset[str]:
         """Every file the page may fetch, relative to the output folder: drafts, finals, their posters, the reports."""
         names = {REPORT, f"{preview_folder(Path('.')).as_posix()}/{REPORT}"}
-        for job in self.planned.jobs:
+        for job in self.jobs:
             for output in (preview_path(job, self.out_dir), job.output):
                 for path in (output, poster_path(output)):
                     if path.is_relative_to(self.out_dir):
