@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from joypix_recipes.errors import PlanError, RecipeError
+from joypix_recipes.errors import JoypixError, PlanError, RecipeError
 from joypix_recipes.job.model import Job, input_hash, job_identity
 from joypix_recipes.recipe.batch import load_batch
 from joypix_recipes.run.preview import preview_job
@@ -37,6 +37,8 @@ def plan_recipe(recipe_path: Path, out_dir: Path, var_overrides: Mapping[str, st
         return Planned(problems=tuple(str(problem) for problem in error.problems))
     except PlanError as error:
         return Planned(problems=tuple(str(error).splitlines()))
+    except JoypixError as error:  # what `joypix run` would stop on before planning (a table it cannot read)
+        return Planned(problems=(str(error),))
     recipe = batch.recipe
     rows = tuple(f"{recipe.file}: cannot run {row}" for row in plan.rejected)
     try:

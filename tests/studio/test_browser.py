@@ -16,11 +16,11 @@ from joypix_recipes.studio import Studio
 from .conftest import RECIPE, all_ready, write_recipe
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 UPDATE_WITHIN_MS = 2500
 """About two seconds, and a little for a loaded browser to draw."""
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _card_text(page: Page, key: str) -> str:
