@@ -13,6 +13,7 @@ from joypix_recipes.cli.streams import complain, say
 from joypix_recipes.errors import UsageError
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def cmd_studio(args: argparse.Namespace) -> int:
@@ -25,6 +26,9 @@ def cmd_studio(args: argparse.Namespace) -> int:
         raise UsageError(f"{recipe}: no such recipe file")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    if args.host in _WILDCARDS:
+        # The Host header is checked against the address served: a wildcard names none a browser would send.
+        raise UsageError(f"--host needs the address to serve on (127.0.0.1, or this machine's own address), not {args.host}")
     out_dir = Path(args.out) if args.out else None
     studio = Studio(recipe, out_dir=out_dir, host=args.host, port=args.port, command_vars=parse_vars(args.var),
                     length_of=planned_seconds)

@@ -48,6 +48,9 @@ def create_app(service: StudioService) -> Starlette:
         values = await _json_vars(request)
         if isinstance(values, Response):
             return values
+        unknown = sorted(set(values) - set(service.state.defaults()))
+        if unknown:
+            return PlainTextResponse(f"the recipe has no var {unknown[0]!r}", status_code=400)
         await service.set_vars(values)
         return JSONResponse({"flags": service.state.flags()})
 

@@ -46,6 +46,8 @@ def plan_recipe(recipe_path: Path, out_dir: Path, var_overrides: Mapping[str, st
     except OSError as error:
         # An input replaced while it was read: the next save event plans again.
         return Planned(problems=(f"{recipe.file}: cannot read an input yet ({error.strerror or error})",))
+    except JoypixError as error:  # an output where drafts go, as `joypix preview` would refuse it
+        return Planned(problems=(str(error),))
     defaults = {name: as_text(value) for name, value in recipe.vars.items()}
     return Planned(plan.jobs, identities, rows, recipe.name, defaults)
 

@@ -51,3 +51,10 @@ def test_the_printed_address_serves_until_sigterm_ends_it_cleanly(recipe: Path) 
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert took < 10, f"stopping took {took:.1f} s"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_wildcard_host_is_refused_because_no_browser_sends_it(recipe: Path, host: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["studio", str(recipe), "--host", host, "--no-open"]) == 2
+    assert "--host needs the address to serve on" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -106,3 +107,43 @@ def test_a_var_from_the_form_redrafts_without_touching_the_file_and_names_its_fl
     assert studio.recipe.read_bytes() == saved
     # A --var wins over a variant's own vars too, so both jobs changed and both are drafted again.
     assert all(card["identity"] != before[card["key"]] and card["status"] != "ready" for card in state["cards"])
+
+
+ONE_JOB = """
+version: 1
+inputs: [a.jpg]
+steps:
+  - animate: {duration: 1, motion: zoom-in}
+export: {aspect: "9:16", resolution: 480p, fps: 12, quality: low}
+"""
+"""The smallest final the recipe format allows: one 480p second at 12 fps."""
+
+
+def test_the_render_button_renders_the_finals_with_progress_and_links_to_them(recipe: Path) -> None:
+    with Studio(write_recipe(recipe.parent, ONE_JOB)) as studio:
+        _render_from_the_page(studio)
+
+
+def _render_from_the_page(studio: Studio) -> None:
+    origin = {"Origin": f"http://127.0.0.1:{studio.port}"}
+    seen: list[tuple[bool, tuple[str, ...]]] = []
+    with httpx.Client(timeout=httpx.Timeout(10, read=30)) as http, _stream(http, studio) as response:
+        states = _states(response)
+        next(states)
+        render = f"{studio.base_url}/api/render"
+        assert http.post(render, params={"token": studio.token}, headers=origin, json={}).status_code == 202
+        assert http.post(render, params={"token": studio.token}, headers=origin, json={}).status_code == 409
+        for state in states:
+            seen.append((state["render"]["running"], tuple(final["status"] for final in state["render"]["finals"])))
+            if not state["render"]["running"] and state["render"]["report"]:
+                break
+        finals = state["render"]["finals"]
+        assert [final["status"] for final in finals] == ["done"]
+        assert any(running and "rendering" in statuses for running, statuses in seen)  # progress came as it went
+        for final in finals:
+            clip = http.get(f"{studio.base_url}{final['url']}", params={"token": studio.token})
+            assert clip.status_code == 200 and clip.content == (studio.out_dir / final["url"].removeprefix("/files/")).read_bytes()
+        report = http.get(f"{studio.base_url}{state['render']['report']}", params={"token": studio.token})
+        assert report.status_code == 200 and "a.mp4" in report.text
+        policy = report.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "http" not in policy

@@ -117,3 +117,9 @@ def test_the_page_loads_nothing_from_another_origin(http: httpx.Client, studio: 
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
     page = http.get(f"{studio.base_url}/", headers={"Cookie": f"joypix_studio_{studio.port}={studio.token}"})
     assert "<script>" not in page.text and " style=" not in page.text  # nothing inline for the policy to allow
+
+
+def test_the_form_takes_only_the_recipes_own_vars_as_text(http: httpx.Client, studio: Studio) -> None:
+    for body in ({"vars": {"nope": "x"}}, {"vars": {"word": 3}}, {"vars": ["word"]}, {"word": "x"}):
+        assert _post(http, studio, "/api/vars", body=body).status_code == 400, body
+    assert studio.service is not None and studio.service.state.form_vars == {}
