@@ -32,23 +32,26 @@ def plan_recipe(recipe_path: Path, out_dir: Path, var_overrides: Mapping[str, st
     """Load and plan the recipe with these --var values; problems are validate's lines, FILE:LINE:COL first."""
     try:
         batch = load_batch(recipe_path, var_overrides=var_overrides)
-        plan = batch.plan(out_dir=out_dir, prompts=phrases_not_understood)
     except RecipeError as error:
         return Planned(problems=tuple(str(problem) for problem in error.problems))
-    except PlanError as error:
-        return Planned(problems=tuple(str(error).splitlines()))
-    except JoypixError as error:  # what `joypix run` would stop on before planning (a table it cannot read)
+    except JoypixError as error:
         return Planned(problems=(str(error),))
     recipe = batch.recipe
-    rows = tuple(f"{recipe.file}: cannot run {row}" for row in plan.rejected)
+    # A recipe that loads has its vars, even when its plan fails (a photo missing): the form stays.
+    defaults = {name: as_text(value) for name, value in recipe.vars.items()}
     try:
+        plan = batch.plan(out_dir=out_dir, prompts=phrases_not_understood)
         identities = tuple(draft_identity(job, out_dir) for job in plan.jobs)
+    except RecipeError as error:
+        return Planned(problems=tuple(str(problem) for problem in error.problems), defaults=defaults)
+    except PlanError as error:
+        return Planned(problems=tuple(str(error).splitlines()), defaults=defaults)
+    except JoypixError as error:  # what `joypix run` or `joypix preview` would stop on (an output where drafts go)
+        return Planned(problems=(str(error),), defaults=defaults)
     except OSError as error:
         # An input replaced while it was read: the next save event plans again.
-        return Planned(problems=(f"{recipe.file}: cannot read an input yet ({error.strerror or error})",))
-    except JoypixError as error:  # an output where drafts go, as `joypix preview` would refuse it
-        return Planned(problems=(str(error),))
-    defaults = {name: as_text(value) for name, value in recipe.vars.items()}
+        return Planned(problems=(f"{recipe.file}: cannot read an input yet ({error.strerror or error})",), defaults=defaults)
+    rows = tuple(f"{recipe.file}: cannot run {row}" for row in plan.rejected)
     return Planned(plan.jobs, identities, rows, recipe.name, defaults)
 
 

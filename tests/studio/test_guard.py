@@ -123,3 +123,9 @@ def test_the_form_takes_only_the_recipes_own_vars_as_text(http: httpx.Client, st
     for body in ({"vars": {"nope": "x"}}, {"vars": {"word": 3}}, {"vars": ["word"]}, {"word": "x"}):
         assert _post(http, studio, "/api/vars", body=body).status_code == 400, body
     assert studio.service is not None and studio.service.state.form_vars == {}
+
+
+def test_a_recipe_that_cannot_be_planned_still_shows_its_problem_and_its_vars(http: httpx.Client, studio: Studio) -> None:
+    state = http.get(f"{studio.base_url}/api/state", params={"token": studio.token}).json()
+    assert state["cards"] == [] and len(state["problems"]) == 1 and "a.jpg" in state["problems"][0]
+    assert state["vars"] == [{"name": "word", "value": "Sale", "default": "Sale"}]
