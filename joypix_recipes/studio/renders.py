@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNEXPECTED = "stopped on an unexpected error; the terminal running joypix studio shows it"
+
 Changed = Callable[[], None]
 """Called after the state changed, to send the page its new snapshot."""
 
@@ -74,9 +76,16 @@ class Previewer:
                 await self._render(jobs)
             except JoypixError as error:
                 log.warning("drafts could not be rendered: %s", error)
-                for job in jobs:
-                    self._state.draft_ended(self._state.key(job), _identity_of(self._state, job), False, str(error))
-                self._changed()
+                self._failed(jobs, str(error))
+            except Exception:
+                # The studio outlives one bad batch: the next save drafts again.
+                log.exception("drafts stopped on an unexpected error")
+                self._failed(jobs, UNEXPECTED)
+
+    def _failed(self, jobs: Sequence[Job], error: str) -> None:
+        for job in jobs:
+            self._state.draft_ended(self._state.key(job), _identity_of(self._state, job), False, error)
+        self._changed()
 
     async def _render(self, jobs: Sequence[Job]) -> None:
         out_dir = self._state.out_dir
@@ -137,6 +146,9 @@ async def render_finals(
             await session.run(lane, jobs)
     except JoypixError as failure:
         error = str(failure)
+    except Exception:
+        log.exception("the final render stopped on an unexpected error")
+        error = UNEXPECTED
     finally:
         state.set_render(replace(state.render, running=False, error=error))
         changed()

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers.images import write_image
 from helpers.waiting import wait_until
 
 from joypix_recipes.cli.main import main
@@ -68,6 +69,19 @@ def test_a_save_by_rename_reaches_the_page_and_redrafts_only_the_changed_job(stu
     wait_until(lambda: all_ready(studio), 30, "the changed draft was not rendered")
     cards = {card.key: card for card in studio.service.state.cards.values()}
     assert cards["previews/a-plain.mp4"].preview == f"/files/previews/a-plain.mp4?v={after['previews/a-plain.mp4']}"
+
+
+def test_a_replaced_photo_changes_every_job_made_from_it(studio: Studio) -> None:
+    assert studio.service is not None
+    before = {card.key: card.identity for card in studio.service.state.cards.values()}
+    with httpx.Client(timeout=httpx.Timeout(10, read=UPDATE_WITHIN_S + 1)) as http, _stream(http, studio) as response:
+        states = _states(response)
+        next(states)
+        write_image(studio.recipe.parent / "a.jpg", (320, 480), seed=7)
+        _, took = _first_state_where(
+            states, lambda state: all(card["identity"] != before[card["key"]] for card in state["cards"])
+        )
+    assert took < UPDATE_WITHIN_S
 
 
 def test_a_broken_save_shows_validates_problem_at_its_place_and_a_fix_clears_it(
