@@ -119,9 +119,11 @@ class StudioState:
         return preview_path(job, self.out_dir).relative_to(self.out_dir).as_posix()
 
     def draft_started(self, key: str, identity: str) -> None:
+        """The draft of the card's current version is being made."""
         self._update(key, identity, status="rendering", error=None)
 
     def draft_ended(self, key: str, identity: str, ok: bool, error: str | None) -> None:
+        """A draft was made (its file now plays on the card, its identity in the address so browsers fetch it anew) or failed."""
         if ok:
             self._update(key, identity, status="ready", preview=f"{FILES}{key}?v={identity}", error=None)
         else:
@@ -135,6 +137,7 @@ class StudioState:
             self.version += 1
 
     def set_render(self, render: Render) -> None:
+        """The final render moved on."""
         self.render = render
         self.version += 1
 
@@ -172,6 +175,7 @@ class StudioState:
         }
 
     def snapshot_json(self) -> str:
+        """The snapshot as one line of JSON (an event's data)."""
         return json.dumps(self.snapshot(), ensure_ascii=False)
 
 
