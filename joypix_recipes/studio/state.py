@@ -43,6 +43,7 @@ class Card:
     length_s: float
     status: CardStatus = "waiting"
     preview: str | None = None
+    poster: str | None = None
     error: str | None = None
 
 
@@ -107,7 +108,7 @@ class StudioState:
                 card = replace(old, label=job.label)
             else:
                 card = Card(key, job.label, identity, _steps(job), round(self.length_of(job), 3), "waiting",
-                            old.preview if old is not None else None)
+                            old.preview if old is not None else None, old.poster if old is not None else None)
                 changed.append(job)
             cards[key] = card
         self.cards = cards
@@ -125,7 +126,11 @@ class StudioState:
     def draft_ended(self, key: str, identity: str, ok: bool, error: str | None) -> None:
         """A draft was made (its file now plays on the card, its identity in the address so browsers fetch it anew) or failed."""
         if ok:
-            self._update(key, identity, status="ready", preview=f"{FILES}{key}?v={identity}", error=None)
+            poster = poster_path(Path(key)).as_posix()
+            self._update(
+                key, identity, status="ready", preview=f"{FILES}{key}?v={identity}",
+                poster=f"{FILES}{poster}?v={identity}" if (self.out_dir / poster).is_file() else None, error=None,
+            )
         else:
             self._update(key, identity, status="failed", error=error)
 
@@ -171,6 +176,7 @@ class StudioState:
             "cards": [asdict(card) for card in self.cards.values()],
             "vars": [{"name": name, "value": overrides.get(name, value), "default": value} for name, value in defaults.items()],
             "flags": self.flags(),
+            "backend": self.jobs[0].backend if self.jobs else None,
             "render": asdict(self.render),
         }
 

@@ -68,6 +68,12 @@ def test_the_drafts_are_served_and_no_path_reaches_another_file(studio: Studio) 
     status, body = _get(studio, "/files/previews/a-plain.mp4")
     assert status == 200 and body[4:8] == b"ftyp"
     assert body == (studio.out_dir / "previews" / "a-plain.mp4").read_bytes()
+    status, body = _get(studio, "/files/previews/a-plain.jpg")  # its poster, which the card shows before it plays
+    assert status == 200 and body[:2] == b"\xff\xd8"
+    assert studio.service is not None
+    assert studio.service.state.cards["previews/a-plain.mp4"].poster == (
+        f"/files/previews/a-plain.jpg?v={studio.service.state.cards['previews/a-plain.mp4'].identity}"
+    )
     for target in TRAVERSALS:
         status, body = _get(studio, target)
         assert status in (400, 404), (target, status)

@@ -49,6 +49,7 @@
         media.autoplay = true;
         media.controls = true;
         media.preload = "auto";
+        if (card.poster) media.poster = card.poster;
         media.src = card.preview;
         // Play to the end, rest a moment, play again: the page keeps showing every draft moving.
         media.addEventListener("ended", () => setTimeout(() => media.play().catch(() => {}), 1500));
@@ -120,8 +121,11 @@
     }, 300);
   }
 
-  function drawRender(render) {
-    byId("render").disabled = render.running;
+  function drawRender(render, backend) {
+    const button = byId("render");
+    button.disabled = render.running;
+    // A cloud recipe's finals are paid for: the button says so before it is pressed.
+    button.textContent = backend && backend !== "local" ? "Render finals on " + backend + " (spends credits)" : "Render finals";
     const done = render.finals.filter((f) => f.status === "done" || f.status === "skipped").length;
     let status = "";
     if (render.running) status = "rendering: " + done + " of " + render.total + " done";
@@ -153,7 +157,7 @@
     drawProblems(state.problems);
     drawVars(state.vars, state.flags);
     drawCards(state.cards);
-    drawRender(state.render);
+    drawRender(state.render, state.backend);
   }
 
   function connect() {
