@@ -26,6 +26,8 @@ class Planned:
     problems: tuple[str, ...] = ()
     recipe_name: str = ""
     defaults: Mapping[str, str] | None = field(default=None)
+    warnings: tuple[str, ...] = ()
+    """What `joypix run` warns of before it renders (a clip longer than its preset's platform takes)."""
 
 
 def plan_recipe(recipe_path: Path, out_dir: Path, var_overrides: Mapping[str, str]) -> Planned:
@@ -52,7 +54,7 @@ def plan_recipe(recipe_path: Path, out_dir: Path, var_overrides: Mapping[str, st
         # An input replaced while it was read: the next save event plans again.
         return Planned(problems=(f"{recipe.file}: cannot read an input yet ({error.strerror or error})",), defaults=defaults)
     rows = tuple(f"{recipe.file}: cannot run {row}" for row in plan.rejected)
-    return Planned(plan.jobs, identities, rows, recipe.name, defaults)
+    return Planned(plan.jobs, identities, rows, recipe.name, defaults, plan.warnings)
 
 
 def draft_identity(job: Job, out_dir: Path) -> str:

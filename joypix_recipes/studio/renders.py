@@ -42,7 +42,7 @@ class _DraftProgress(Progress):
 
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
         ok = outcome.status in ("done", "skipped")
-        self._state.draft_ended(self._key(outcome.job), outcome.identity, ok, outcome.error)
+        self._state.draft_ended(self._key(outcome.job), outcome.identity, ok, outcome.error, outcome.warnings)
         self._changed()
 
     def _key(self, draft: Job) -> str:

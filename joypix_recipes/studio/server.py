@@ -47,6 +47,8 @@ class Studio:
         token: str | None = None,
     ) -> None:
         self.recipe = Path(recipe).resolve()
+        # Messages name the recipe as it was given, as `joypix validate` names it.
+        self._recipe_as_given = Path(recipe)
         self.out_dir = (Path(out_dir) if out_dir is not None else self.recipe.parent / "out").resolve()
         self.host = host
         self.port = port
@@ -113,7 +115,7 @@ class Studio:
 
     async def _serve(self) -> None:
         service = StudioService(
-            self.recipe, self.out_dir, command_vars=self._command_vars, length_of=self._length_of, options=self._options
+            self._recipe_as_given, self.out_dir, command_vars=self._command_vars, length_of=self._length_of, options=self._options
         )
         self.service = service
         guarded = Guard(

@@ -40,7 +40,7 @@ class StudioService:
         self.events = Broadcaster()
         self._options = options
         self._previewer = Previewer(self.state, self.changed, options)
-        self._watcher = FolderWatcher(recipe_path.parent, out_dir, self.replan_soon)
+        self._watcher = FolderWatcher(recipe_path.resolve().parent, out_dir, self.replan_soon)
         self._tasks: set[asyncio.Task[None]] = set()
         self._planning = asyncio.Lock()
         self._render: asyncio.Task[None] | None = None

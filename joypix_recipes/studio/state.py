@@ -45,6 +45,7 @@ class Card:
     preview: str | None = None
     poster: str | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,16 +124,19 @@ class StudioState:
         """The draft of the card's current version is being made."""
         self._update(key, identity, status="rendering", error=None)
 
-    def draft_ended(self, key: str, identity: str, ok: bool, error: str | None) -> None:
+    def draft_ended(
+        self, key: str, identity: str, ok: bool, error: str | None, warnings: tuple[str, ...] = ()
+    ) -> None:
         """A draft was made (its file now plays on the card, its identity in the address so browsers fetch it anew) or failed."""
         if ok:
             poster = poster_path(Path(key)).as_posix()
             self._update(
                 key, identity, status="ready", preview=f"{FILES}{key}?v={identity}",
                 poster=f"{FILES}{poster}?v={identity}" if (self.out_dir / poster).is_file() else None, error=None,
+                warnings=warnings,
             )
         else:
-            self._update(key, identity, status="failed", error=error)
+            self._update(key, identity, status="failed", error=error, warnings=warnings)
 
     def _update(self, key: str, identity: str, **changes: Any) -> None:
         card = self.cards.get(key)
@@ -173,6 +177,7 @@ class StudioState:
             "version": self.version,
             "recipe": self.recipe_path.name,
             "problems": list(self.planned.problems),
+            "warnings": list(self.planned.warnings),
             "cards": [asdict(card) for card in self.cards.values()],
             "vars": [{"name": name, "value": overrides.get(name, value), "default": value} for name, value in defaults.items()],
             "flags": self.flags(),

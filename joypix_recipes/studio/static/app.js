@@ -22,10 +22,12 @@
     });
   }
 
-  function drawProblems(problems) {
+  function drawProblems(problems, warnings) {
     const list = byId("problem-list");
     list.replaceChildren(...problems.map((line) => element("li", "", line)));
     byId("problems").hidden = problems.length === 0;
+    byId("warning-list").replaceChildren(...warnings.map((line) => element("li", "", "warning: " + line)));
+    byId("warnings").hidden = warnings.length === 0;
   }
 
   function drawCard(card) {
@@ -67,6 +69,7 @@
     for (const step of card.steps) steps.append(element("li", "step", step.name + ": " + step.text));
     details.append(steps);
     if (card.error) details.append(element("p", "error", card.error));
+    for (const warning of card.warnings) details.append(element("p", "warning", "warning: " + warning));
     const old = root.querySelector(".details");
     if (old) old.replaceWith(details); else root.append(details);
     return root;
@@ -154,7 +157,7 @@
     byId("recipe").textContent = state.recipe;
     document.title = state.recipe + ": joypix studio";
     document.body.dataset.version = state.version;
-    drawProblems(state.problems);
+    drawProblems(state.problems, state.warnings);
     drawVars(state.vars, state.flags);
     drawCards(state.cards);
     drawRender(state.render, state.backend);
