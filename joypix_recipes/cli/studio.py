@@ -18,8 +18,8 @@ _WILDCARDS = ("0.0.0.0", "::", "")
 
 def cmd_studio(args: argparse.Namespace) -> int:
     """Start the studio, print its address (with the token), open a browser unless --no-open, serve until stopped."""
-    from joypix_recipes.cli.understood import planned_seconds
-    from joypix_recipes.studio import Studio
+    from joypix_recipes.cli.understood import planned_seconds, understood
+    from joypix_recipes.studio import Reader, Studio
 
     recipe = Path(args.recipe)
     if not recipe.is_file():
@@ -30,8 +30,10 @@ def cmd_studio(args: argparse.Namespace) -> int:
         # The Host header is checked against the address served: a wildcard names none a browser would send.
         raise UsageError(f"--host needs the address to serve on (127.0.0.1, or this machine's own address), not {args.host}")
     out_dir = Path(args.out) if args.out else None
+    # Cards tell their jobs as `run --dry-run` does.
+    reader = Reader(length_of=planned_seconds, words_of=understood)
     studio = Studio(recipe, out_dir=out_dir, host=args.host, port=args.port, command_vars=parse_vars(args.var),
-                    length_of=planned_seconds)
+                    reader=reader)
     stopped = threading.Event()
     with owned_signals():
         try:

@@ -4,6 +4,7 @@
 other users out, watcher.py turns saved files into re-plans, state.py holds what the page shows.
 """
 
+from joypix_recipes.studio.planning import Reader
 from joypix_recipes.studio.server import Studio
 
-__all__ = ["Studio"]
+__all__ = ["Reader", "Studio"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from joypix_recipes.errors import JoypixError, PlanError, RecipeError
 from joypix_recipes.job.model import Job, input_hash, job_identity
 from joypix_recipes.recipe.batch import load_batch
+from joypix_recipes.recipe.plan import clip_seconds
 from joypix_recipes.run.preview import preview_job
 from joypix_recipes.timeline.interpret.check import phrases_not_understood
 
@@ -69,5 +70,10 @@ def as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-LengthOf = Callable[[Job], float]
-"""How long a job's clip is planned to be (the command line reads prompts for their camera moves)."""
+@dataclass(frozen=True)
+class Reader:
+    """How a card tells its job: the planned length, and each step in a few words (None for a step left as
+    written). The command line hands in `run --dry-run`'s reading, which reads prompts as the local backend does."""
+
+    length_of: Callable[[Job], float] = clip_seconds
+    words_of: Callable[[Job], Sequence[Sequence[str] | None]] | None = None

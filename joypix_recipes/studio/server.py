@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Self
 import uvicorn
 
 from joypix_recipes.errors import JoypixError, UsageError
-from joypix_recipes.recipe.plan import clip_seconds
 from joypix_recipes.studio.app import create_app
 from joypix_recipes.studio.guard import TOKEN_PARAMETER, Guard, allowed_hosts, new_token
-from joypix_recipes.studio.planning import LengthOf
+from joypix_recipes.studio.planning import Reader
 from joypix_recipes.studio.service import StudioService
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ class Studio:
         host: str = "127.0.0.1",
         port: int = 0,
         command_vars: Mapping[str, str] | None = None,
-        length_of: LengthOf = clip_seconds,
+        reader: Reader | None = None,
         options: BackendOptions | None = None,
         token: str | None = None,
     ) -> None:
@@ -55,7 +54,7 @@ class Studio:
         self.token = token or new_token()
         self.base_url = ""
         self._command_vars = dict(command_vars or {})
-        self._length_of = length_of
+        self._reader = reader or Reader()
         self._options = options
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
@@ -115,7 +114,7 @@ class Studio:
 
     async def _serve(self) -> None:
         service = StudioService(
-            self._recipe_as_given, self.out_dir, command_vars=self._command_vars, length_of=self._length_of, options=self._options
+            self._recipe_as_given, self.out_dir, command_vars=self._command_vars, reader=self._reader, options=self._options
         )
         self.service = service
         guarded = Guard(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from joypix_recipes.studio.events import Broadcaster
-from joypix_recipes.studio.planning import LengthOf, plan_recipe
+from joypix_recipes.studio.planning import Reader, plan_recipe
 from joypix_recipes.studio.renders import Previewer, render_finals
 from joypix_recipes.studio.state import StudioState
 from joypix_recipes.studio.watcher import FolderWatcher
@@ -33,10 +33,10 @@ class StudioService:
         out_dir: Path,
         *,
         command_vars: Mapping[str, str],
-        length_of: LengthOf,
+        reader: Reader,
         options: BackendOptions | None = None,
     ) -> None:
-        self.state = StudioState(recipe_path, out_dir, dict(command_vars), length_of)
+        self.state = StudioState(recipe_path, out_dir, dict(command_vars), reader)
         self.events = Broadcaster()
         self._options = options
         self._previewer = Previewer(self.state, self.changed, options)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from joypix_recipes.job.actions import Prompt
 from joypix_recipes.job.model import Job, poster_path
 from joypix_recipes.run.preview import preview_folder, preview_path
-from joypix_recipes.studio.planning import LengthOf, Planned
+from joypix_recipes.studio.planning import Planned, Reader
 
 CardStatus = Literal["waiting", "rendering", "ready", "failed"]
 FILES = "/files/"
@@ -26,10 +26,12 @@ REPORT = "report.html"
 
 @dataclass(frozen=True)
 class Step:
-    """A step as a card shows it: its name and what it asks for (a prompt as the text it was rendered to)."""
+    """A step as a card shows it: its name and what it asks for (a prompt as the text it was rendered to, and
+    what the local interpreter understood of it when that is known)."""
 
     name: str
     text: str
+    understood: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class StudioState:
     recipe_path: Path
     out_dir: Path
     command_vars: Mapping[str, str]
-    length_of: LengthOf
+    reader: Reader
     form_vars: dict[str, str] = field(default_factory=dict)
     planned: Planned = field(default_factory=Planned)
     cards: dict[str, Card] = field(default_factory=dict)
@@ -108,7 +110,7 @@ class StudioState:
             if old is not None and old.identity == identity:
                 card = replace(old, label=job.label)
             else:
-                card = Card(key, job.label, identity, _steps(job), round(self.length_of(job), 3), "waiting",
+                card = Card(key, job.label, identity, _steps(job, self.reader), round(self.reader.length_of(job), 3), "waiting",
                             old.preview if old is not None else None, old.poster if old is not None else None)
                 changed.append(job)
             cards[key] = card
@@ -190,17 +192,19 @@ class StudioState:
         return json.dumps(self.snapshot(), ensure_ascii=False)
 
 
-def _steps(job: Job) -> tuple[Step, ...]:
+def _steps(job: Job, reader: Reader) -> tuple[Step, ...]:
+    said = list(reader.words_of(job)) if reader.words_of is not None else [None] * len(job.steps)
     shown = []
-    for step in job.steps:
+    for step, words in zip(job.steps, said, strict=True):
         action = step.action
         if isinstance(action, Prompt):
-            text = action.text
+            shown.append(Step(step.name, action.text, "; ".join(words) if words else None))
+        elif words:
+            shown.append(Step(step.name, "; ".join(words)))
         else:
             body = step.to_dict()
             body.pop("name", None)
-            text = json.dumps(next(iter(body.values()), ""), ensure_ascii=False)
-        shown.append(Step(step.name, text))
+            shown.append(Step(step.name, json.dumps(next(iter(body.values()), ""), ensure_ascii=False)))
     return tuple(shown)
 
 
@@ -209,4 +213,3 @@ def final_url(output: Path | None, out_dir: Path) -> str | None:
     if output is None or not output.is_relative_to(out_dir):
         return None
     return FILES + output.relative_to(out_dir).as_posix()
-

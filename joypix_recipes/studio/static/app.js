@@ -66,7 +66,11 @@
     title.append(element("span", "status " + card.status, card.status));
     details.append(title, element("p", "length muted", "planned length " + card.length_s.toFixed(1) + " s"));
     const steps = element("ol", "steps");
-    for (const step of card.steps) steps.append(element("li", "step", step.name + ": " + step.text));
+    for (const step of card.steps) {
+      const item = element("li", "step", step.name + ": " + step.text);
+      if (step.understood) item.append(element("div", "understood", "understood: " + step.understood));
+      steps.append(item);
+    }
     details.append(steps);
     if (card.error) details.append(element("p", "error", card.error));
     for (const warning of card.warnings) details.append(element("p", "warning", "warning: " + warning));
