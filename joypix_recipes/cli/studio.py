@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import threading
+import time
 from pathlib import Path
 
 from joypix_recipes.cli.boundary import EXIT_OK
+from joypix_recipes.cli.options import backend_options
 from joypix_recipes.cli.parser import parse_vars
 from joypix_recipes.cli.signals import owned_signals
-from joypix_recipes.cli.streams import complain, say
+from joypix_recipes.cli.streams import complain, say, say_json
 from joypix_recipes.errors import UsageError
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -33,21 +34,23 @@ def cmd_studio(args: argparse.Namespace) -> int:
     # Cards tell their jobs as `run --dry-run` does.
     reader = Reader(length_of=planned_seconds, words_of=understood)
     studio = Studio(recipe, out_dir=out_dir, host=args.host, port=args.port, command_vars=parse_vars(args.var),
-                    reader=reader)
-    stopped = threading.Event()
+                    reader=reader, options=backend_options(args))
     with owned_signals():
         try:
             studio.start()
             if args.host not in _LOOPBACK:
                 complain(f"warning: listening on {args.host}: anyone who can reach it and holds the address can render")
-            say(f"studio of {recipe.name}: {studio.url}")
-            say("Ctrl-C stops it")
+            if args.json:
+                say_json({"recipe": str(recipe), "url": studio.url})
+            else:
+                say(f"studio of {recipe.name}: {studio.url}")
+                say("Ctrl-C stops it")
             if not args.no_open:
                 import webbrowser
 
                 webbrowser.open(studio.url)
-            while not stopped.wait(0.5):
-                pass
+            while studio.serving:  # until a stop signal, or the studio's own end (logged where it happened)
+                time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:

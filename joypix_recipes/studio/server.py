@@ -68,6 +68,11 @@ class Studio:
         """The address to open: the page, with the token."""
         return f"{self.base_url}/?{TOKEN_PARAMETER}={self.token}"
 
+    @property
+    def serving(self) -> bool:
+        """True from ``start`` until the studio stops (or its thread ended on an error)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def __enter__(self) -> Self:
         return self.start()
 
