@@ -11,7 +11,7 @@ from joypix_recipes.cli.options import backend_options
 from joypix_recipes.cli.parser import parse_vars
 from joypix_recipes.cli.signals import owned_signals
 from joypix_recipes.cli.streams import complain, say, say_json
-from joypix_recipes.errors import UsageError
+from joypix_recipes.errors import JoypixError, UsageError
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WILDCARDS = ("0.0.0.0", "::", "")
@@ -52,7 +52,7 @@ def cmd_studio(args: argparse.Namespace) -> int:
             while studio.serving:  # until a stop signal, or the studio's own end (logged where it happened)
                 time.sleep(0.5)
         except KeyboardInterrupt:
-            pass
+            return EXIT_OK
         finally:
             studio.stop()
-    return EXIT_OK
+    raise JoypixError("the studio stopped on an unexpected error (shown above)")

@@ -7,6 +7,7 @@ the stop signals and calls ``stop``, which ends the page streams, the renders an
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -25,6 +26,8 @@ from joypix_recipes.studio.service import StudioService
 
 if TYPE_CHECKING:
     from joypix_recipes.backends.contract import BackendOptions
+
+log = logging.getLogger(__name__)
 
 _START_TIMEOUT_S = 20.0
 _STOP_TIMEOUT_S = 15.0
@@ -114,8 +117,9 @@ class Studio:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as error:  # noqa: BLE001 -- start() reports it
+        except BaseException as error:  # noqa: BLE001 -- start() reports it, or the log once serving
             self._failure = error
+            log.error("the studio stopped on an unexpected error", exc_info=error)
 
     async def _serve(self) -> None:
         service = StudioService(
