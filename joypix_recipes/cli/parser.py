@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
     studio.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="start with this recipe variable; repeatable")
     studio.add_argument("--no-open", action="store_true", help="print the address without opening a browser")
-    _add_cloud_flags(studio, polls=True)  # for a cloud recipe's finals; drafts never contact the service
+    _add_cloud_flags(studio)  # for a cloud recipe's finals; drafts never contact the service
 
     credits = command(
         "credits", "show the cloud credit balance",
