@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.job.model import Job
@@ -132,12 +132,22 @@ class _FinalProgress(Progress):
         self._changed()
 
 
-async def render_finals(
+def render_finals(
     state: StudioState, jobs: Sequence[Job], changed: Changed, options: BackendOptions | None = None
-) -> None:
-    """Render ``jobs`` as `joypix run` would, into the output folder; the state follows every job."""
+) -> Coroutine[Any, Any, None]:
+    """The render of ``jobs`` as `joypix run` would make it, into the output folder; the state follows every job.
+
+    The state says the render runs from now on, before the returned coroutine is first awaited, so no page
+    (and no second press of the button) sees a render started but not yet running.
+    """
     state.set_render(Render(running=True, total=len(jobs), finals=tuple(Final(job.label, "waiting") for job in jobs)))
     changed()
+    return _render_finals(state, jobs, changed, options)
+
+
+async def _render_finals(
+    state: StudioState, jobs: Sequence[Job], changed: Changed, options: BackendOptions | None
+) -> None:
     lane = Lane(state.out_dir, jobs[0].backend, state.planned.recipe_name)
     error: str | None = None
     try:
