@@ -50,12 +50,12 @@ def create_app(service: StudioService) -> Starlette:
             return values
         unknown = sorted(set(values) - set(service.state.defaults()))
         if unknown:
-            return PlainTextResponse(f"the recipe has no var {unknown[0]!r}", status_code=400)
+            return PlainTextResponse(f"the recipe has no var '{unknown[0]}'", status_code=400)
         await service.set_vars(values)
         return JSONResponse({"flags": service.state.flags()})
 
     async def render(request: Request) -> Response:
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        if not _is_json(request):
             return PlainTextResponse("send JSON", status_code=415)
         if not service.start_render():
             return JSONResponse({"started": False, "reason": "a render is running, or the recipe has no jobs"}, status_code=409)
@@ -104,7 +104,7 @@ def _served_file(service: StudioService, relative: str) -> Response:
 
 async def _json_vars(request: Request) -> dict[str, str] | Response:
     """The form's vars from a JSON body ``{"vars": {"name": "value"}}``; a 400 or 415 for anything else."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+    if not _is_json(request):
         return PlainTextResponse("send JSON", status_code=415)
     body = await request.body()
     if len(body) > _MAX_BODY:
@@ -119,3 +119,8 @@ async def _json_vars(request: Request) -> dict[str, str] | Response:
     if not all(isinstance(name, str) and isinstance(value, str) for name, value in values.items()):
         return PlainTextResponse("each var is a name and a text value", status_code=400)
     return dict(values)
+
+
+def _is_json(request: Request) -> bool:
+    # A plain HTML form cannot send this type: one more thing a cross-site POST cannot fake.
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"

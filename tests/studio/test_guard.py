@@ -129,3 +129,12 @@ def test_a_recipe_that_cannot_be_planned_still_shows_its_problem_and_its_vars(ht
     state = http.get(f"{studio.base_url}/api/state", params={"token": studio.token}).json()
     assert state["cards"] == [] and len(state["problems"]) == 1 and "a.jpg" in state["problems"][0]
     assert state["vars"] == [{"name": "word", "value": "Sale", "default": "Sale"}]
+
+
+def test_a_post_that_is_no_json_starts_nothing(http: httpx.Client, studio: Studio) -> None:
+    """A plain form cannot send JSON: even from the page's own origin, a form-encoded body is refused."""
+    for kind in ("application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"):
+        answer = http.post(f"{studio.base_url}/api/render", params={"token": studio.token},
+                           headers={"Origin": _origin(studio), "Content-Type": kind}, content=b"a=b")
+        assert answer.status_code == 415, kind
+    assert _nothing_started(studio)
