@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "init": "starter",
     "run": "run",
     "preview": "preview",
+    "studio": "studio",
     "credits": "account",
     "status": "account",
     "fetch": "account",
