@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +68,7 @@ class HostFarm:
     redis: subprocess.Popen[str] | None = None
     emulator: Emulator | None = None
     workers: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def service(self) -> Host:
@@ -132,12 +132,18 @@ class HostFarm:
         return boto3.client("s3", endpoint_url=self.s3_env["AWS_ENDPOINT_URL"], aws_access_key_id="testing",
                             aws_secret_access_key="testing", region_name="us-east-1")
 
-    def fresh_bucket(self) -> None:
-        """A new versioned bucket: its versions show how many times each key was written."""
-        self.bucket = f"farm-{uuid.uuid4().hex[:8]}"
+    def make_bucket(self) -> None:
+        """The versioned bucket every worker is pointed at: its versions show how many times each key was written."""
         client = self.s3()
         client.create_bucket(Bucket=self.bucket)
         client.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def empty_bucket(self) -> None:
+        """Every version of every key removed, so a test counts only its own writes."""
+        client = self.s3()
+        listed = client.list_object_versions(Bucket=self.bucket)
+        for item in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+            client.delete_object(Bucket=self.bucket, Key=item["Key"], VersionId=item["VersionId"])
 
     def versions(self, prefix: str = "jobs/outputs/") -> dict[str, int]:
         """How many times each key under ``prefix`` was written."""
@@ -156,16 +162,25 @@ class HostFarm:
             log="worker.log",
         )
         self.workers[host.name] = process
+        self.names.pop(host.name, None)
         return process
 
     def worker_name(self, host: Host) -> str | None:
         """The name the worker on ``host`` gave itself (its first log line says it)."""
-        found = re.search(r"worker (\S+) on redis://", host.log("worker.log"))
-        return found.group(1) if found else None
+        if host.name not in self.names:
+            found = re.search(r"worker (\S+) on redis://", host.log("worker.log"))
+            if found is None:
+                return None
+            self.names[host.name] = found.group(1)
+        return self.names[host.name]
 
     def start_workers(self) -> None:
+        """A worker on each worker host: the one already there while it lives (starting one costs seconds)."""
         for host in self.worker_hosts:
-            self.worker(host)
+            running = self.workers.get(host.name)
+            if running is None or running.poll() is not None:
+                host.kill_all()
+                self.worker(host)
         wait_until(lambda: all(self.worker_name(host) for host in self.worker_hosts), 60, "workers did not start")
 
     def submit(self, recipe: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
@@ -208,15 +223,13 @@ class HostFarm:
         """Between tests: every link up, the workers gone, Redis running and empty, a fresh bucket."""
         for host in self.network.hosts.values():
             host.link_up()
-        for host in self.worker_hosts:
-            host.kill_all()
-        self.workers.clear()
-        for host in self.worker_hosts:
-            (host.folder / "worker.log").unlink(missing_ok=True)
         if self.redis is None or self.redis.poll() is not None:
             self.start_redis()
         self.client().flushall()
-        self.fresh_bucket()
+        self.empty_bucket()
+        for host in self.worker_hosts:
+            self.worker_name(host)  # learnt before the log is emptied
+            (host.folder / "worker.log").open("w").close()  # the workers append: each test reads only its own lines
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +253,7 @@ def _bucket_made(farm: HostFarm) -> Any:
         import botocore.exceptions
 
         try:
-            farm.fresh_bucket()
+            farm.make_bucket()
         except botocore.exceptions.EndpointConnectionError:
             return False
         return True
@@ -250,13 +263,11 @@ def _bucket_made(farm: HostFarm) -> Any:
 
 @pytest.fixture
 def hosts(host_network: HostFarm) -> Iterator[HostFarm]:
-    """The module's host farm, reset for this test (and its workers killed and links restored after it)."""
+    """The module's host farm, reset for this test (links restored after it); workers live on between tests."""
     host_network.reset()
     yield host_network
     for host in host_network.network.hosts.values():
         host.link_up()
-    for host in host_network.worker_hosts:
-        host.kill_all()
 
 
 def write_cloud_batch(folder: Path, count: int) -> Path:
