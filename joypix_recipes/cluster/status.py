@@ -64,7 +64,8 @@ class FarmStatus:
         """The status as plain JSON values."""
         shown = asdict(self)
         shown["in_flight"] = list(self.in_flight)
-        return shown
+        plain: dict[str, object] = json.loads(json.dumps(shown))  # tuples as the lists JSON has
+        return plain
 
 
 def read_status(settings: ClusterSettings) -> FarmStatus:
