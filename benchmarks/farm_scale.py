@@ -1,0 +1,348 @@
+"""Farm at scale, on hosts of their own: stub jobs through 4 worker processes on 2 hosts, then cloud jobs.
+
+    sudo python benchmarks/farm_scale.py [--jobs 10000] [--cloud-jobs 200] [--only cpu|stub|cloud]
+
+Needs root (network namespaces, as the host tests make them) and `redis-server`. A service host runs
+Redis (append-only, with a password, as a farm should) and the cloud emulator; two worker hosts run
+`joypix worker` processes; this process submits and follows from the root namespace. Files go through
+one folder both worker hosts can reach (S3 through moto would measure moto, not the farm).
+
+1. Stub jobs (a backend that writes four bytes), in two phases:
+   - submit with no worker running: jobs/s, Redis commands per job, Redis memory per queued job;
+   - start 2 x 2 worker processes (16 slots each), follow every job to its collected output: wall time
+     per job (the farm's own overhead: the jobs do nothing), Redis commands per job (minus what the idle
+     workers send anyway, measured after), and the follower's memory growth.
+0. CPU-seconds per local clip per format (no namespaces needed): the figure a capacity plan starts from.
+2. Cloud jobs against the emulator (300 ms per turn, 1 s per render, 3 steps) through one worker process
+   with 64 slots on each of the 2 worker hosts: wall time against the ideal (one job alone x jobs / 128),
+   both measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))
+
+from helpers.hosts import Host, Network, namespaces_unavailable, private_network  # noqa: E402
+
+from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult  # noqa: E402
+from joypix_recipes.backends.ledger import Ledger  # noqa: E402
+from joypix_recipes.cluster.farm import run_on_farm, submit_to_farm  # noqa: E402
+from joypix_recipes.cluster.settings import ClusterSettings  # noqa: E402
+from joypix_recipes.job.actions import Animate, Fade, Text  # noqa: E402
+from joypix_recipes.job.export import ExportSettings  # noqa: E402
+from joypix_recipes.job.model import Job, JobInput, PlannedStep  # noqa: E402
+from joypix_recipes.run.outcome import RunSummary  # noqa: E402
+
+HEARTBEAT_S = 10.0
+PASSWORD = "bench-only"
+STUB_SLOTS = 16
+CLOUD_SLOTS = 64
+TURN_S, RENDER_S = 0.3, 1.0
+
+
+class StubBackend:
+    """Does the least a backend can: one stage report and a four-byte output."""
+
+    name = "stub"
+    default_concurrency = 16
+
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        reporter.stage("rendering")
+        job.output.write_bytes(b"stub")
+        return JobResult(output=job.output, poster=None, summary="", duration_s=0.0)
+
+    async def aclose(self) -> None:
+        pass
+
+
+class _Silent:
+    """A reporter that keeps nothing (a job measured alone)."""
+
+    def stage(self, text: str) -> None: ...
+    def record(self, ledger: Ledger) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def reply(self, text: str) -> None: ...
+
+
+def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str) -> list[Job]:
+    """``count`` jobs over distinct inputs (a few bytes each for stub jobs, a small JPEG for cloud ones)."""
+    inputs, outputs = folder / "in", folder / "out"
+    inputs.mkdir(parents=True, exist_ok=True)
+    outputs.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for index in range(count):
+        source = inputs / f"photo{index:05d}.jpg"
+        if backend == "local":
+            source.write_bytes(f"stub image {index}".encode())
+        else:
+            from PIL import Image
+
+            Image.effect_noise((320, 240), 40 + index % 50).convert("RGB").save(source, quality=85)
+        jobs.append(Job(
+            recipe_name="bench", recipe_path=folder / "bench.yaml",
+            input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
+            variant=None, steps=steps, export=export, output=outputs / f"photo{index:05d}.mp4", backend=backend,
+        ))
+    return jobs
+
+
+def check(summary: RunSummary) -> None:
+    failed = [outcome for outcome in summary.outcomes if outcome.status != "done"]
+    if failed:
+        raise SystemExit(f"{len(failed)} job(s) did not finish: {failed[0].error}")
+
+
+def serve_stub(broker: str, storage: str, threads: int) -> None:
+    """A worker process (run inside a worker host) whose local backend only writes a tiny file."""
+    from joypix_recipes.cluster.serve import serve_one
+
+    serve_one(ClusterSettings(broker, storage, HEARTBEAT_S), threads=threads, queues=("local",),
+              backends={"local": lambda options: StubBackend()})
+
+
+def redis_info(client: Any) -> tuple[int, int]:
+    """(commands served so far, bytes of memory in use)."""
+    calls = sum(int(stats["calls"]) for stats in client.info("commandstats").values())
+    return calls, int(client.info("memory")["used_memory"])
+
+
+def rss_kib() -> tuple[int, int]:
+    """(resident now, peak since the last reset) of this process, in KiB."""
+    status = Path("/proc/self/status").read_text()
+    value = {key: int(re.search(rf"{key}:\s+(\d+)", status).group(1)) for key in ("VmRSS", "VmHWM")}  # type: ignore[union-attr]
+    return value["VmRSS"], value["VmHWM"]
+
+
+@contextmanager
+def farm_hosts(folder: Path) -> Iterator[tuple[Network, str]]:
+    """The network, Redis on the service host; yields it and the broker URL."""
+    with private_network(folder, ["svc", "w1", "w2"]) as network:
+        service = network.hosts["svc"]
+        (service.folder / "redis").mkdir()
+        service.start(["redis-server", "--port", "6379", "--bind", service.address, "--requirepass", PASSWORD, "--save", "",
+                       "--appendonly", "yes", "--dir", str(service.folder / "redis")], env=dict(os.environ), log="redis.log")
+        url = f"redis://:{PASSWORD}@{service.address}:6379/0"
+        client = redis_client(url)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                client.ping()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield network, url
+
+
+def redis_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
+def start_workers(hosts: list[Host], argv: list[str], per_host: int, env: dict[str, str]) -> None:
+    for host in hosts:
+        for index in range(per_host):
+            host.start(argv, env=env, log=f"worker{index}.log")
+
+
+def wait_for_workers(url: str, count: int) -> None:
+    client = redis_client(url)
+    deadline = time.monotonic() + 120
+    while len(list(client.scan_iter("joypix:worker:*"))) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start")
+        time.sleep(0.2)
+
+
+def worker_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), "JOYPIX_HEARTBEAT_TIMEOUT": str(HEARTBEAT_S)}
+
+
+def bench_stub(count: int, folder: Path) -> None:
+    with farm_hosts(folder) as (network, url):
+        share = folder / "share"
+        share.mkdir()
+        settings = ClusterSettings(url, share.as_uri(), HEARTBEAT_S)
+        jobs = make_jobs(folder / "batch", count, (PlannedStep("a", Animate()),), ExportSettings(), "local")
+        client = redis_client(url)
+        calls0, memory0 = redis_info(client)
+        began = time.perf_counter()
+        submission = asyncio.run(submit_to_farm(jobs, settings, options=BackendOptions(), force=False))
+        submit_s = time.perf_counter() - began
+        calls1, memory1 = redis_info(client)
+        assert submission.enqueued == count, submission
+        print(f"stub: submitted {count} jobs in {submit_s:.1f} s -> {count / submit_s:.0f} jobs/s; "
+              f"{(calls1 - calls0) / count:.1f} Redis commands per job; "
+              f"{(memory1 - memory0) / count:.0f} bytes of Redis memory per queued job "
+              f"({(memory1 - memory0) / 1e6:.1f} MB for {count})")
+
+        argv = [sys.executable, str(Path(__file__).resolve()), "--serve-stub", url, settings.storage_url or "", str(STUB_SLOTS)]
+        workers = [network.hosts["w1"], network.hosts["w2"]]
+        start_workers(workers, argv, 2, worker_env())
+        wait_for_workers(url, 4)
+        calls2, _ = redis_info(client)
+        rss0, _ = rss_kib()
+        Path("/proc/self/clear_refs").write_text("5")  # the peak from here on
+        began = time.perf_counter()
+        summary = asyncio.run(run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
+                                          recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
+        drain_s = time.perf_counter() - began
+        check(summary)
+        calls3, memory3 = redis_info(client)
+        _, peak = rss_kib()
+        idle_window = 5.0
+        time.sleep(idle_window)
+        calls4, _ = redis_info(client)
+        idle_rate = (calls4 - calls3) / idle_window
+        drained = calls3 - calls2
+        print(f"stub: {count} jobs through 4 worker processes on 2 hosts: {drain_s:.1f} s -> {drain_s / count * 1000:.2f} ms "
+              f"wall per job, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)")
+        print(f"stub: Redis commands while working and following: {drained / count:.1f} per job; idle workers send "
+              f"{idle_rate:.0f}/s -> {(drained - idle_rate * drain_s) / count:.1f} per job beyond the idle polling; "
+              f"Redis memory after (records kept): {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job")
+        print(f"stub: follower (this process) resident {rss0 / 1024:.0f} MiB before following, peak {peak / 1024:.0f} MiB "
+              f"while following {count} jobs -> {(peak - rss0) / count:.1f} KiB per followed job")
+        for host in workers:
+            host.kill_all()
+
+
+def bench_cloud(count: int, folder: Path) -> None:
+    from joypix_recipes.backends.nemo import NemoBackend
+
+    steps = (
+        PlannedStep("animate", Animate(motion="zoom-in", duration=2.0)),
+        PlannedStep("title", Text(content="Summer sale", position="top")),
+        PlannedStep("fade", Fade(fade_in=0.3, fade_out=0.3)),
+    )
+    export = ExportSettings(aspect="1:1", resolution="480p", fps=24, quality="low")
+    with farm_hosts(folder) as (network, url):
+        service = network.hosts["svc"]
+        service.start([sys.executable, "-m", "joypix_recipes", "emulator", "--host", service.address, "--port", "8765",
+                       "--turn-latency", str(TURN_S), "--render-latency", str(RENDER_S), "--credits", "1000000",
+                       "--knob", "stub_render=true", "--knob", "render_cost=1", "--knob", "heartbeat_interval=0.5"],
+                      env={**os.environ, "PYTHONPATH": str(REPO)}, log="emulator.log")
+        base_url = f"http://{service.address}:8765"
+        deadline = time.monotonic() + 60
+        while "8765" not in service.log("emulator.log"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the emulator did not start: {service.log('emulator.log')}")
+            time.sleep(0.2)
+        share = folder / "share"
+        share.mkdir()
+        jobs = make_jobs(folder / "batch", count + 3, steps, export, "nemo")
+        home = folder / "home"
+        options = BackendOptions(base_url=base_url, poll_interval=0.05, home=home)
+        os.environ.pop("NEMO_TOKEN", None)
+
+        def at(out: Path, batch: list[Job]) -> list[Job]:
+            return [replace(job, output=out / job.output.name) for job in batch]
+
+        async def alone(batch: list[Job]) -> float:
+            backend = NemoBackend(options)
+            began = time.perf_counter()
+            try:
+                for job in batch:
+                    await backend.run_job(job, _Silent())
+            finally:
+                await backend.aclose()
+            return time.perf_counter() - began
+
+        asyncio.run(alone(jobs[:1]))  # warm: the token, the first connection
+        single = asyncio.run(alone(jobs[1:3])) / 2
+        settings = ClusterSettings(url, share.as_uri(), HEARTBEAT_S)
+        argv = [sys.executable, "-m", "joypix_recipes", "worker", "--broker", url, "--threads", str(CLOUD_SLOTS), "--queues", "nemo"]
+        start_workers([network.hosts["w1"], network.hosts["w2"]], argv, 1,
+                      {**worker_env(), "JOYPIX_POLL_INTERVAL": "0.05"})
+        wait_for_workers(url, 2)
+        began = time.perf_counter()
+        summary = asyncio.run(run_on_farm(at(folder / "farm", jobs[3:]), settings, options=options, out_dir=folder / "farm",
+                                          recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
+        wall = time.perf_counter() - began
+        check(summary)
+        ideal = count * single / (2 * CLOUD_SLOTS)
+        print(f"cloud: one job alone {single:.2f} s; {count} jobs through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; "
+              f"ideal {ideal:.1f} s -> {wall / ideal:.2f}x; {count / wall:.1f} jobs/s")
+
+
+FORMATS = (("1080p", "9:16", "high"), ("720p", "9:16", "medium"), ("480p", "1:1", "low"))
+CPU_CLIPS = 3
+
+
+def bench_cpu(folder: Path) -> None:
+    """CPU-seconds one local render costs per format: ``joypix run`` on 3 photos (5 s, 30 fps, zoom-in from a
+    12-megapixel JPEG), its process tree's CPU time less a run's start-up (measured on a recipe with no input)."""
+    import resource
+
+    from PIL import Image
+
+    photos = folder / "photos"
+    photos.mkdir(parents=True)
+    for index in range(CPU_CLIPS):
+        Image.effect_noise((4000, 3000), 30 + index).convert("RGB").save(photos / f"p{index}.jpg", quality=90)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def cpu_of(recipe: str, name: str) -> float:
+        path = folder / f"{name}.yaml"
+        path.write_text(recipe)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-m", "joypix_recipes", "run", str(path), "--out", str(folder / name), "-q",
+                        "--concurrency", "1"], env=env, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    def recipe(resolution: str, aspect: str, quality: str, inputs: str = "photos/*.jpg") -> str:
+        return (f"version: 1\nname: cpu\ninputs: [\"{inputs}\"]\nsteps:\n  - animate: {{motion: zoom-in, duration: 5}}\n"
+                f"export: {{resolution: {resolution}, aspect: \"{aspect}\", fps: 30, quality: {quality}}}\n")
+
+    (folder / "none").mkdir()
+    startup = cpu_of(recipe("480p", "1:1", "low", "none/*.jpg"), "startup")
+    for resolution, aspect, quality in FORMATS:
+        total = cpu_of(recipe(resolution, aspect, quality), f"cpu-{resolution}")
+        per_clip = (total - startup) / CPU_CLIPS
+        print(f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
+              f"(a run's start-up, {startup:.2f} CPU-s, taken off)")
+
+
+def main() -> None:
+    """Run the selected parts and print their figures."""
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve-stub":
+        serve_stub(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["stub", "cloud", "cpu"])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--cloud-jobs", type=int, default=200)
+    args = parser.parse_args()
+    reason = namespaces_unavailable()
+    if reason and args.only != "cpu":
+        raise SystemExit(f"farm_scale needs network namespaces: {reason}")
+    with tempfile.TemporaryDirectory() as temp:
+        if args.only in (None, "cpu"):
+            bench_cpu(Path(temp) / "cpu")
+        if args.only in (None, "stub"):
+            bench_stub(args.jobs, Path(temp) / "stub")
+        if args.only in (None, "cloud"):
+            bench_cloud(args.cloud_jobs, Path(temp) / "cloud")
+
+
+if __name__ == "__main__":
+    main()
