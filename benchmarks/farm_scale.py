@@ -7,11 +7,13 @@ Redis (append-only, with a password, as a farm should) and the cloud emulator; t
 `joypix worker` processes; this process submits and follows from the root namespace. Files go through
 one folder both worker hosts can reach (S3 through moto would measure moto, not the farm).
 
-1. Stub jobs (a backend that writes four bytes), in two phases:
+1. Stub jobs (a backend that writes four bytes), in three phases:
    - submit with no worker running: jobs/s, Redis commands per job, Redis memory per queued job;
-   - start 2 x 2 worker processes (16 slots each), follow every job to its collected output: wall time
-     per job (the farm's own overhead: the jobs do nothing), Redis commands per job (minus what the idle
-     workers send anyway, measured after), and the follower's memory growth.
+   - start 2 x 2 worker processes (16 slots each) and wait until they have done every job: jobs/s and
+     worker time per job (the farm's own overhead: the jobs do nothing), Redis commands per job (minus
+     what the idle workers send anyway, measured after), Redis memory with every record kept;
+   - one submitter re-attaches to every job and collects its output: time, commands and the
+     follower's memory growth per job.
 0. CPU-seconds per local clip per format (no namespaces needed): the figure a capacity plan starts from.
 2. Cloud jobs against the emulator (300 ms per turn, 1 s per render, 3 steps) through one worker process
    with 64 slots on each of the 2 worker hosts: wall time against the ideal (one job alone x jobs / 128),
@@ -200,27 +202,39 @@ def bench_stub(count: int, folder: Path) -> None:
         start_workers(workers, argv, 2, worker_env())
         wait_for_workers(url, 4)
         calls2, _ = redis_info(client)
-        rss0, _ = rss_kib()
-        Path("/proc/self/clear_refs").write_text("5")  # the peak from here on
         began = time.perf_counter()
-        summary = asyncio.run(run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
-                                          recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
+        while int(client.hget("joypix:counts", "done") or 0) < count:
+            time.sleep(0.05)
         drain_s = time.perf_counter() - began
-        check(summary)
         calls3, memory3 = redis_info(client)
-        _, peak = rss_kib()
         idle_window = 5.0
         time.sleep(idle_window)
         calls4, _ = redis_info(client)
         idle_rate = (calls4 - calls3) / idle_window
         drained = calls3 - calls2
-        print(f"stub: {count} jobs through 4 worker processes on 2 hosts: {drain_s:.1f} s -> {drain_s / count * 1000:.2f} ms "
-              f"wall per job, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)")
-        print(f"stub: Redis commands while working and following: {drained / count:.1f} per job; idle workers send "
+        print(f"stub: {count} queued jobs done by 4 worker processes on 2 hosts in {drain_s:.1f} s -> "
+              f"{count / drain_s:.0f} jobs/s, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)")
+        print(f"stub: Redis commands while the workers drained the queue: {drained / count:.1f} per job; idle workers send "
               f"{idle_rate:.0f}/s -> {(drained - idle_rate * drain_s) / count:.1f} per job beyond the idle polling; "
-              f"Redis memory after (records kept): {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job")
-        print(f"stub: follower (this process) resident {rss0 / 1024:.0f} MiB before following, peak {peak / 1024:.0f} MiB "
-              f"while following {count} jobs -> {(peak - rss0) / count:.1f} KiB per followed job")
+              f"Redis memory with every record kept: {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job")
+
+        rss0, _ = rss_kib()
+        Path("/proc/self/clear_refs").write_text("5")  # the peak from here on
+        began = time.perf_counter()
+        try:
+            summary = asyncio.run(run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
+                                              recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
+            check(summary)
+        except SystemExit as failed:
+            print(f"stub: following {count} finished jobs from one submitter FAILED: {failed}")
+        else:
+            follow_s = time.perf_counter() - began
+            calls5, _ = redis_info(client)
+            _, peak = rss_kib()
+            print(f"stub: one submitter re-attached to and collected all {count} in {follow_s:.1f} s -> "
+                  f"{follow_s / count * 1000:.2f} ms per job; {(calls5 - calls4 - idle_rate * follow_s) / count:.1f} Redis "
+                  f"commands per job; resident {rss0 / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB -> "
+                  f"{(peak - rss0) / count:.1f} KiB per followed job")
         for host in workers:
             host.kill_all()
 
@@ -298,6 +312,8 @@ def bench_cpu(folder: Path) -> None:
     photos.mkdir(parents=True)
     for index in range(CPU_CLIPS):
         Image.effect_noise((4000, 3000), 30 + index).convert("RGB").save(photos / f"p{index}.jpg", quality=90)
+    jpeg = sum(photo.stat().st_size for photo in photos.glob("*.jpg")) / CPU_CLIPS
+    print(f"cpu: inputs are 4000x3000 JPEGs of {jpeg / 1e6:.1f} MB (noise: larger than a phone's photo)")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 
     def cpu_of(recipe: str, name: str) -> float:
@@ -318,8 +334,9 @@ def bench_cpu(folder: Path) -> None:
     for resolution, aspect, quality in FORMATS:
         total = cpu_of(recipe(resolution, aspect, quality), f"cpu-{resolution}")
         per_clip = (total - startup) / CPU_CLIPS
+        size = sum(clip.stat().st_size for clip in (folder / f"cpu-{resolution}").glob("*.mp4")) / CPU_CLIPS
         print(f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
-              f"(a run's start-up, {startup:.2f} CPU-s, taken off)")
+              f"(a run's start-up, {startup:.2f} CPU-s, taken off); {size / 1e6:.2f} MB per clip")
 
 
 def main() -> None:
