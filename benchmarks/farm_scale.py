@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,22 @@ class StubBackend:
         job.output.write_bytes(b"stub")
         return JobResult(output=job.output, poster=None, summary="", duration_s=0.0)
 
+    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
+        return None
+
     async def aclose(self) -> None:
         pass
 
 
 class _Silent:
     """A reporter that keeps nothing (a job measured alone)."""
+
+    def __init__(self, job: Job) -> None:
+        from joypix_recipes.job.model import hash_file, job_identity
+
+        assert job.input.path is not None
+        self.input_hash = hash_file(job.input.path)
+        self.identity = job_identity(job, self.input_hash)
 
     def stage(self, text: str) -> None: ...
     def record(self, ledger: Ledger) -> None: ...
@@ -247,7 +258,7 @@ def bench_cloud(count: int, folder: Path) -> None:
         PlannedStep("title", Text(content="Summer sale", position="top")),
         PlannedStep("fade", Fade(fade_in=0.3, fade_out=0.3)),
     )
-    export = ExportSettings(aspect="1:1", resolution="480p", fps=24, quality="low")
+    export = ExportSettings(aspect="1:1", resolution="480p", fps=Fraction(24), quality="low")
     with farm_hosts(folder) as (network, url):
         service = network.hosts["svc"]
         service.start([sys.executable, "-m", "joypix_recipes", "emulator", "--host", service.address, "--port", "8765",
@@ -275,7 +286,7 @@ def bench_cloud(count: int, folder: Path) -> None:
             began = time.perf_counter()
             try:
                 for job in batch:
-                    await backend.run_job(job, _Silent())
+                    await backend.run_job(job, _Silent(job))
             finally:
                 await backend.aclose()
             return time.perf_counter() - began
@@ -308,10 +319,12 @@ def bench_cpu(folder: Path) -> None:
 
     photos = folder / "photos"
     photos.mkdir(parents=True)
+    from render import make_photo  # the renderer benchmark's photo-like picture (grain, edges, flat areas)
+
     for index in range(CPU_CLIPS):
-        Image.effect_noise((4000, 3000), 30 + index).convert("RGB").save(photos / f"p{index}.jpg", quality=90)
+        make_photo(photos / f"p{index}.jpg", (4000, 3000))
     jpeg = sum(photo.stat().st_size for photo in photos.glob("*.jpg")) / CPU_CLIPS
-    print(f"cpu: inputs are 4000x3000 JPEGs of {jpeg / 1e6:.1f} MB (noise: larger than a phone's photo)")
+    print(f"cpu: inputs are photo-like 4000x3000 JPEGs of {jpeg / 1e6:.1f} MB")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 
     def cpu_of(recipe: str, name: str) -> float:
