@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 
 from joypix_recipes.errors import UsageError
 
@@ -17,7 +18,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if farm is None:
         raise UsageError("joypix worker needs --broker redis://HOST:6379/0 (or $JOYPIX_BROKER)")
     metrics = metrics_endpoint(args.metrics_host, args.metrics_port)
-    return run_workers(
-        farm, processes=args.processes, threads=args.threads, queues=parse_queues(args.queues), verbose=args.verbose,
-        metrics=metrics,
-    )
+    try:
+        return run_workers(
+            farm, processes=args.processes, threads=args.threads, queues=parse_queues(args.queues), verbose=args.verbose,
+            metrics=metrics,
+        )
+    finally:
+        if metrics is not None:
+            shutil.rmtree(metrics.folder, ignore_errors=True)
