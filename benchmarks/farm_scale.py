@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -399,6 +400,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--cloud-jobs", type=int, default=200)
     args = parser.parse_args()
+    # A SIGTERM unwinds like Ctrl-C, so the namespaces, the bridge and every process on them are removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     reason = namespaces_unavailable()
     if reason and args.only != "cpu":
         raise SystemExit(f"farm_scale needs network namespaces: {reason}")
