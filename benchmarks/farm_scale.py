@@ -233,12 +233,22 @@ def bench_stub(count: int, folder: Path) -> None:
         rss0, _ = rss_kib()
         Path("/proc/self/clear_refs").write_text("5")  # the peak from here on
         began = time.perf_counter()
+        stalls: list[float] = []
+
+        async def follow() -> RunSummary:
+            watcher = asyncio.create_task(_watch_loop(stalls))
+            try:
+                return await run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
+                                         recipe_name="bench", force=False, progress_mode="quiet", verbose=False)
+            finally:
+                watcher.cancel()
+
         try:
-            summary = asyncio.run(run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
-                                              recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
-            check(summary)
+            check(asyncio.run(follow()))
         except SystemExit as failed:
             print(f"stub: following {count} finished jobs from one submitter FAILED: {failed}")
+            print(f"stub: the submitter's event loop stalled up to {max(stalls, default=0):.1f} s at a time "
+                  f"({sum(1 for stall in stalls if stall > 5)} stalls over the 5 s connect timeout)")
         else:
             follow_s = time.perf_counter() - began
             calls5, _ = redis_info(client)
@@ -246,7 +256,8 @@ def bench_stub(count: int, folder: Path) -> None:
             print(f"stub: one submitter re-attached to and collected all {count} in {follow_s:.1f} s -> "
                   f"{follow_s / count * 1000:.2f} ms per job; {(calls5 - calls4 - idle_rate * follow_s) / count:.1f} Redis "
                   f"commands per job; resident {rss0 / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB -> "
-                  f"{(peak - rss0) / count:.1f} KiB per followed job")
+                  f"{(peak - rss0) / count:.1f} KiB per followed job; its event loop stalled up to "
+                  f"{max(stalls, default=0):.1f} s at a time")
         for host in workers:
             host.kill_all()
 
@@ -366,6 +377,15 @@ def bench_cpu(folder: Path) -> None:
         size = sum(clip.stat().st_size for clip in (folder / f"cpu-{resolution}").glob("*.mp4")) / CPU_CLIPS
         print(f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
               f"(a run's start-up, {startup:.2f} CPU-s, taken off); {size / 1e6:.2f} MB per clip")
+
+
+async def _watch_loop(stalls: list[float]) -> None:
+    """How late a 0.1 s sleep wakes, again and again: how long the loop was held by other work."""
+    loop = asyncio.get_running_loop()
+    while True:
+        began = loop.time()
+        await asyncio.sleep(0.1)
+        stalls.append(loop.time() - began - 0.1)
 
 
 def _descendants(pid: int) -> list[int]:
