@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "emulator",
     "watch": "watch",
     "worker": "worker",
+    "farm": "farm",
     "completion": "completion",
 }
 """Each command and the module under joypix_recipes.cli whose ``cmd_<command>`` runs it."""

@@ -372,6 +372,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a silent worker is taken for alive before its jobs go to another (default: $JOYPIX_HEARTBEAT_TIMEOUT or 60)",
     )
 
+    worker.add_argument(
+        "--metrics-port", type=int, default=None, metavar="N",
+        help="serve Prometheus metrics (Dramatiq's middleware) on this port; needs prometheus_client",
+    )
+    worker.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="ADDRESS",
+        help="the address the metrics are served on (default: 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+
+    farm = command(
+        "farm", "show a render farm's queues, workers and failures (see docs/cluster.md)",
+        "What the farm is doing now: each queue's depth, the live workers (host, pid, last heartbeat), the jobs "
+        "in flight, and the latest failures. Needs the farm extra: pip install 'joypix-recipes[farm]'.",
+        "joypix farm status --broker redis://farm:6379/0",
+        "joypix farm status --json | jq '.queues'",
+    )
+    farm.add_argument("action", choices=["status"], help="what to show (status)")
+    farm.add_argument("--broker", metavar="URL", help="the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)")
+
     completion = command(
         "completion", "print a shell completion script (bash, zsh, fish)",
         "Print a script that completes joypix's commands, options, recipe files and step kinds in your shell.",
