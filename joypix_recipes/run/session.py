@@ -27,7 +27,7 @@ from joypix_recipes.run.journal import Journal
 from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings, Subscription
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.outfolder import hold_output_folder
-from joypix_recipes.run.progress import Progress, open_progress
+from joypix_recipes.run.progress import ForwardingProgress, Progress, open_progress
 from joypix_recipes.run.report import foreign_run_files, thumbnail_data_uri, write_run_outputs
 from joypix_recipes.run.runner import Runner
 
@@ -65,7 +65,7 @@ class Lane:
     recipe_name: str
 
 
-class _Thumbnailing(Progress):
+class _Thumbnailing(ForwardingProgress):
     """Passes every event on, and starts each finished job's report thumbnail in a worker thread.
 
     The report is written when the run ends; with the thumbnails made as the jobs finished, it only
@@ -73,39 +73,14 @@ class _Thumbnailing(Progress):
     """
 
     def __init__(self, inner: Progress) -> None:
-        self.inner = inner
-        self.verbose = inner.verbose
+        super().__init__(inner)
         self._made: dict[Path, asyncio.Future[str | None]] = {}
 
-    def run_started(self, total: int) -> None:
-        self.inner.run_started(total)
-
-    def job_started(self, job: Job, identity: str) -> None:
-        self.inner.job_started(job, identity)
-
-    def job_stage(self, job: Job, text: str) -> None:
-        self.inner.job_stage(job, text)
-
-    def job_warning(self, job: Job, message: str) -> None:
-        self.inner.job_warning(job, message)
-
-    def job_reply(self, job: Job, text: str) -> None:
-        self.inner.job_reply(job, text)
-
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
-        self.inner.job_finished(outcome, detail)
+        super().job_finished(outcome, detail)
         poster = outcome.poster
         if poster is not None and outcome.status in ("done", "skipped"):
             self._made[poster] = asyncio.get_running_loop().run_in_executor(None, thumbnail_data_uri, poster)
-
-    def run_stopped(self, reason: str) -> None:
-        self.inner.run_stopped(reason)
-
-    def run_finished(self, summary: RunSummary, manifest: Path | None = None, report: Path | None = None) -> None:
-        self.inner.run_finished(summary, manifest, report)
-
-    def close(self) -> None:
-        self.inner.close()
 
     async def thumbnails(self) -> dict[Path, str | None]:
         """Every thumbnail started so far, once made."""
