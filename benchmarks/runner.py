@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Resume
+from joypix_recipes.backends.contract import Backend, BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.job.actions import Animate, Fade, Text
 from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.job.model import Job, JobInput, PlannedStep
@@ -48,7 +48,7 @@ class StubBackend:
     name = "stub"
     default_concurrency = 16
 
-    async def run_job(self, job: Job, reporter: JobReporter, resume: Resume | None = None) -> JobResult:
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         reporter.stage("rendering")
         job.output.write_bytes(b"stub")
         return JobResult(output=job.output, poster=None, summary="", duration_s=0.0)

@@ -169,6 +169,13 @@ class TokenProvider:
         """The credentials in use now, without fetching any."""
         return self._current
 
+    def load_cached(self) -> None:
+        """Take usable cached credentials now, if there are any (blocking: a file read); never fetches."""
+        if self._current is None or not self._current.usable():
+            cached = self._cache.load_any()
+            if cached is not None and cached.usable():
+                self._current = cached
+
     async def get(self) -> Credentials:
         """The credentials to send: from the environment, the cache, or a fresh anonymous token."""
         if self._current is not None and self._current.usable():

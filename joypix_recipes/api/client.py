@@ -29,7 +29,7 @@ from joypix_recipes.api.pace import RenderPace
 from joypix_recipes.api.render_reading import read_render
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
-from joypix_recipes.api.turns import TurnLanding, TurnRequest, read_landing, run_turn
+from joypix_recipes.api.turns import UNREAD, TurnLanding, TurnRequest, read_landing, run_turn
 from joypix_recipes.errors import (
     JoypixError,
     ProtocolError,
@@ -93,6 +93,10 @@ class NemoClient:
                     record_session, self.settings.state_folder, self.settings.base_url, session.session_id,
                     session.bind_id,
                 )
+
+    async def prepare(self) -> None:
+        """Read the cached credentials ahead of the first request (off the event loop); nothing is sent."""
+        await asyncio.to_thread(self._transport.tokens.load_cached)
 
     @property
     def credentials(self) -> Credentials | None:
@@ -183,8 +187,13 @@ class NemoClient:
         *,
         on_reply: Callable[[str], None] | None = None,
         on_still_working: Callable[[float], None] | None = None,
+        before: SessionState | None = None,
     ) -> TurnResult:
-        """Send one message to the agent, in effect exactly once (see ``api.turns``)."""
+        """Send one message to the agent, in effect exactly once (see ``api.turns``).
+
+        ``before`` is the session's state when the caller knows nothing has changed it since it was read
+        (the state read after the previous turn): then it is not read again before this turn.
+        """
         replies: list[str] = []
 
         def shown(reply: str) -> None:
@@ -202,12 +211,19 @@ class NemoClient:
             earlier_sends=self._said.get(said, 0),
         )
 
-        async def read_draft(session: str) -> Any:
-            return (await self.state(session)).draft
+        last_read: list[SessionState] = []
 
-        before, after, interrupted, sends = await run_turn(self._transport, request, read_draft)
+        async def read_draft(session: str) -> Any:
+            state = await self.state(session)
+            last_read[:] = [state]
+            return state.draft
+
+        known = before.draft if before is not None else UNREAD
+        drafts, after, interrupted, sends = await run_turn(self._transport, request, read_draft, known)
         self._said[said] = self._said.get(said, 0) + 1
-        return TurnResult(tuple(replies), before, after, sends, interrupted)
+        # Whenever there is an after, it came from the last read.
+        state_after = last_read[-1] if after is not None and last_read else None
+        return TurnResult(tuple(replies), drafts, after, sends, interrupted, state_after)
 
     async def start_render(
         self, session_id: str, draft: Any, output: dict[str, Any] | None = None, *, render_id: str | None = None
@@ -257,11 +273,17 @@ class NemoClient:
         )
 
     async def wait_for_render(
-        self, render_id: str, on_progress: Callable[[RenderStatus], None] | None = None
+        self, render_id: str, on_progress: Callable[[RenderStatus], None] | None = None, *, just_posted: bool = False
     ) -> str:
-        """Poll, never faster than the poll interval, until the render is done (its URL) or failed (RenderError)."""
+        """Poll, never faster than the poll interval, until the render is done (its URL) or failed (RenderError).
+
+        ``just_posted``: the render was posted a moment ago, so the first poll waits one interval (a poll
+        right after the POST can only say "queued").
+        """
         deadline = time.monotonic() + self.settings.render_deadline_s
         pace = RenderPace(self.settings.poll_interval_s)
+        if just_posted:
+            await self._sleep(self.settings.poll_interval_s)
         while True:
             status = await self.render_status(render_id)
             if on_progress is not None:

@@ -77,3 +77,5 @@ class TurnResult:
     after: dict[str, Any] | None
     sends: int = 1
     interrupted: bool = False
+    state_after: SessionState | None = None
+    """The state read after the turn (a silent turn or a doubt), whose draft is ``after``; None when none was read."""

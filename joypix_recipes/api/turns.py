@@ -140,9 +140,20 @@ async def _refused(transport: Transport, response: httpx.Response, recovery: Rec
     raise await transport.error(answer, what)
 
 
-async def run_turn(transport: Transport, request: TurnRequest, read_draft: DraftReader) -> tuple[Any, Any, bool, int]:
-    """Send a turn exactly once in effect; returns (draft before, draft after or None, interrupted, sends)."""
-    before = await read_draft(request.session_id)
+UNREAD: Any = object()
+"""The draft before a turn when the caller does not know it: ``run_turn`` reads it."""
+
+
+async def run_turn(
+    transport: Transport, request: TurnRequest, read_draft: DraftReader, before: Any = UNREAD
+) -> tuple[Any, Any, bool, int]:
+    """Send a turn exactly once in effect; returns (draft before, draft after or None, interrupted, sends).
+
+    ``before`` is the draft as it stands, when the caller knows it (read after the previous turn, with
+    nothing sent since): a doubt compares against it, so it is read here only when unknown.
+    """
+    if before is UNREAD:
+        before = await read_draft(request.session_id)
     recovery = Recovery(transport)
     sends = 0
     while True:

@@ -68,6 +68,19 @@ class NemoBackend:
             self._client = NemoClient(self.settings)
         return self._client
 
+    async def prepare(self) -> None:
+        """Build the client and read the cached credentials while the runner hashes the inputs.
+
+        Nothing is sent (a run whose jobs are all done asks the service nothing); an unreadable cache is
+        left for the first request to meet and report.
+        """
+        if self._client is None:
+            # Built in a thread: the first TLS context and the connection pools cost a good part of a
+            # second of CPU on a slow machine, which the event loop would spend before any request.
+            self._client = await asyncio.to_thread(NemoClient, self.settings)
+        with contextlib.suppress(JoypixError, OSError):
+            await self._client.prepare()
+
     async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Make ``job.output`` and its poster on the cloud, paying only for what ``paid`` does not hold.
 
@@ -113,6 +126,10 @@ class _CloudJob:
         """Steps whose turn ended, in this attempt or an earlier one."""
         self.replaying = 0
         """Steps being sent again after a lost session: their replies were already shown once."""
+        self.known: SessionState | None = None
+        """The session's state as read after the last turn, while nothing has been sent to it since."""
+        self.rendered_draft: dict[str, Any] | None = None
+        """The draft this attempt posted for its render (what the poster's timing and the summary read)."""
 
     @property
     def session_id(self) -> str | None:
@@ -121,9 +138,12 @@ class _CloudJob:
     def _forget_session(self) -> None:
         """The session is gone (1002): nothing it held can be reused, and a new one starts from nothing."""
         self.ledger, self.render_id, self.repost_id, self.turns_done = Ledger(), None, None, 0
+        self.known = None
 
-    def _record(self, ledger: Ledger) -> None:
-        self.reporter.record(ledger)
+    async def _record(self, ledger: Ledger) -> None:
+        # Kept durably (a synced write) before the paid request it stands for: off the event loop, where
+        # the disk's pace would hold up every other job's turns and polls.
+        await asyncio.to_thread(self.reporter.record, ledger)
         self.ledger = ledger
 
     async def run(self, paid: Ledger | None) -> JobResult:
@@ -168,9 +188,9 @@ class _CloudJob:
             landed = await self.client.find_upload(self.session_id, _service_name(upload.source), state)
             if landed is None:
                 log.info("%s: the service never received %s; it is uploaded again", self.job.label, upload.source)
-                self._record(replace(self.ledger, uploads=tuple(u for u in self.ledger.uploads if u != upload)))
+                await self._record(replace(self.ledger, uploads=tuple(u for u in self.ledger.uploads if u != upload)))
             else:
-                self._record(self.ledger.with_upload(Upload(upload.source, landed.name)))
+                await self._record(self.ledger.with_upload(Upload(upload.source, landed.name)))
 
     async def _settle_last_step(self) -> None:
         """The last recorded turn may not have reached the agent: ask the agent server's own record."""
@@ -186,7 +206,7 @@ class _CloudJob:
             )
         if not landing.arrived:
             log.info("%s: step %d never reached the agent; it is sent again", self.job.label, index + 1)
-            self._record(replace(self.ledger, steps=self.ledger.steps[:index]))
+            await self._record(replace(self.ledger, steps=self.ledger.steps[:index]))
             return
         deadline = time.monotonic() + self.client.settings.turn_deadline_s
         while not landing.finished and time.monotonic() < deadline:
@@ -203,7 +223,7 @@ class _CloudJob:
             self.repost_id = render_id
         elif status.phase == "failed":
             self.reporter.warn("the recorded export had failed; exporting again (a failed export is not charged)")
-            self._record(self.ledger.with_render(None))
+            await self._record(self.ledger.with_render(None))
         else:
             self.render_id = render_id
 
@@ -245,7 +265,7 @@ class _CloudJob:
     async def _open_session(self) -> None:
         self.reporter.stage("starting a session")
         session = await self.client.create_session()
-        self._record(Ledger().with_session(session.session_id, self.basis))
+        await self._record(Ledger().with_session(session.session_id, self.basis))
 
     async def _upload_inputs(self) -> None:
         source = self.job.input
@@ -262,13 +282,14 @@ class _CloudJob:
         if known is not None and known.name is not None:
             return known.name
         assert self.session_id is not None
-        self._record(self.ledger.with_upload(Upload(source)))
+        await self._record(self.ledger.with_upload(Upload(source)))
+        self.known = None  # an upload may change the draft
         self.reporter.stage(f"uploading {Path(shown).name}")
         if path is None:
             media = await self.client.upload_url(self.session_id, shown)
         else:
             media = await self.client.upload_file(self.session_id, path)
-        self._record(self.ledger.with_upload(Upload(source, media.name)))
+        await self._record(self.ledger.with_upload(Upload(source, media.name)))
         return media.name
 
     async def _step(self, index: int) -> None:
@@ -292,8 +313,13 @@ class _CloudJob:
             self.reporter.stage(f"{label}: still working ({elapsed / 60:.0f} min)")
 
         prompt = self._prompt_text(index)
-        self._record(self.ledger.with_step(step_fingerprint(step)))
-        result = await self.client.turn(self.session_id, prompt, on_reply=on_reply, on_still_working=on_still_working)
+        await self._record(self.ledger.with_step(step_fingerprint(step)))
+        before, self.known = self.known, None
+        result = await self.client.turn(
+            self.session_id, prompt, on_reply=on_reply, on_still_working=on_still_working, before=before
+        )
+        # A turn that said nothing (or left doubt) had its state read after it: the next turn's "before".
+        self.known = result.state_after
         self.turns_done = index + 1
         if not replay and not result.replies:
             self._report_silent_turn(label, result)
@@ -331,12 +357,14 @@ class _CloudJob:
 
     async def _post_render(self) -> str:
         assert self.session_id is not None
-        state = await self.client.state(self.session_id)
+        # The state read after a silent last turn is the one to render; otherwise the draft is read now.
+        state = self.known or await self.client.state(self.session_id)
         if not state.draft:
             raise ProtocolError(f"{self.job.label}: the session has no timeline after the steps")
+        self.rendered_draft = state.draft
         render_id = self.repost_id or new_render_id()
         # Kept before the POST leaves: a run killed while it is in flight finds the render by this id.
-        self._record(self.ledger.with_render(render_id))
+        await self._record(self.ledger.with_render(render_id))
         self.reporter.stage("starting the export")
         # The session's draft, exactly as the service gave it: it goes back to the service untouched.
         return await self.client.start_render(
@@ -346,8 +374,9 @@ class _CloudJob:
     # ---- render and download ---------------------------------------------------------------------
 
     async def _finish(self, render_id: str) -> JobResult:
-        draft: dict[str, Any] = {}
-        if self.session_id is not None:
+        draft: dict[str, Any] = self.rendered_draft or {}
+        if self.rendered_draft is None and self.session_id is not None:
+            # A render an earlier attempt posted: its draft is the session's.
             with contextlib.suppress(JoypixError):  # only the poster's timing and the summary read it
                 draft = (await self.client.state(self.session_id)).draft or {}
         output = self.job.output
@@ -357,6 +386,7 @@ class _CloudJob:
             output,
             lambda temp: finish_download(temp, self.job, self.reporter.identity, draft),
             self.reporter.stage,
+            just_posted=self.rendered_draft is not None,
         )
         poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)

@@ -34,8 +34,12 @@ async def fetch_export(
     output: Path,
     check: Callable[[Path], Checked],
     on_stage: Callable[[str], None],
+    *,
+    just_posted: bool = False,
 ) -> Checked:
     """Wait for ``render_id``, download it into ``output`` (whole or not at all); what ``check`` says of it.
+
+    ``just_posted``: this attempt posted the render a moment ago (its first poll waits an interval).
 
     ``check`` runs in a thread on the downloaded file before it takes its final name; raising
     RenderError there (the file does not decode) counts as a failed download.
@@ -45,7 +49,7 @@ async def fetch_export(
         on_stage(f"rendering {status.progress:.0f}%")
 
     for fetch in range(1, FETCH_TRIES + 1):
-        url = await client.wait_for_render(render_id, on_progress)
+        url = await client.wait_for_render(render_id, on_progress, just_posted=just_posted and fetch == 1)
         on_stage("downloading")
         try:
             return await _download(client, url, output, check)

@@ -18,8 +18,8 @@ ENV_BROKER = "JOYPIX_BROKER"
 
 
 def wants_farm(args: argparse.Namespace) -> bool:
-    """A worker always serves a farm; any other command does when a broker is given or set in the environment."""
-    if args.command == "worker":
+    """A worker and ``farm status`` always need a farm; any other command does when a broker is given or set in the environment."""
+    if args.command in ("worker", "farm"):
         return True
     return hasattr(args, "broker") and bool(args.broker or os.environ.get(ENV_BROKER, "").strip())
 

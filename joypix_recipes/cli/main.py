@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "init": "starter",
     "run": "run",
     "preview": "preview",
+    "studio": "studio",
     "credits": "account",
     "status": "account",
     "fetch": "account",
@@ -27,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "emulator",
     "watch": "watch",
     "worker": "worker",
+    "farm": "farm",
     "completion": "completion",
 }
 """Each command and the module under joypix_recipes.cli whose ``cmd_<command>`` runs it."""

@@ -242,6 +242,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_job_flags(preview)
     _add_cloud_flags(preview)  # accepted so a cloud run's command line previews as it is; never used
 
+    studio = command(
+        "studio", "a local page of every job's preview, re-rendered as you edit",
+        "Serve a page on this machine that shows every job of a recipe as a card with its preview playing, its "
+        "prompts and its planned length, and the recipe's problems as FILE:LINE:COL. Saving the recipe (or a table, "
+        "an input photo) in any editor re-renders the previews of the jobs that changed; the recipe's vars are a "
+        "form, and a button renders the finals. The address printed carries a token: only your browser gets in.",
+        "joypix studio recipes/quickstart.yaml",
+        "joypix studio promo.yaml --var brand=Acme --port 8000 --no-open",
+        "joypix studio promo.yaml --out /tmp/promo-out",
+    )
+    studio.add_argument("recipe", metavar="FILE", help="the recipe to show")
+    studio.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    studio.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; another address lets anyone holding the token render)",
+    )
+    studio.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
+    studio.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="start with this recipe variable; repeatable")
+    studio.add_argument("--no-open", action="store_true", help="print the address without opening a browser")
+    _add_cloud_flags(studio)  # for a cloud recipe's finals; drafts never contact the service
+
     credits = command(
         "credits", "show the cloud credit balance",
         "Show the cloud account's credit balance: available, frozen (held by running renders) and total.",
@@ -350,6 +371,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--heartbeat-timeout", type=float, default=None, metavar="SECONDS",
         help="how long a silent worker is taken for alive before its jobs go to another (default: $JOYPIX_HEARTBEAT_TIMEOUT or 60)",
     )
+
+    worker.add_argument(
+        "--metrics-port", type=int, default=None, metavar="N",
+        help="serve Prometheus metrics (Dramatiq's middleware) on this port; needs prometheus_client",
+    )
+    worker.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="ADDRESS",
+        help="the address the metrics are served on (default: 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+
+    farm = command(
+        "farm", "show a render farm's queues, workers and failures (see docs/cluster.md)",
+        "What the farm is doing now: each queue's depth, the live workers (host, pid, last heartbeat), the jobs "
+        "in flight, and the latest failures. Needs the farm extra: pip install 'joypix-recipes[farm]'.",
+        "joypix farm status --broker redis://farm:6379/0",
+        "joypix farm status --json | jq '.queues'",
+    )
+    farm.add_argument("action", choices=["status"], help="what to show (status)")
+    farm.add_argument("--broker", metavar="URL", help="the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)")
 
     completion = command(
         "completion", "print a shell completion script (bash, zsh, fish)",

@@ -21,7 +21,7 @@ from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobRes
 from joypix_recipes.cluster.broker import unreachable
 from joypix_recipes.cluster.errors import StorageError
 from joypix_recipes.cluster.ledger import Record, State
-from joypix_recipes.cluster.producer import Producer
+from joypix_recipes.cluster.producer import Producer, Submitted
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import JobError, RunError
@@ -33,6 +33,9 @@ POLL_INTERVAL_S = 0.1
 MAX_POLL_INTERVAL_S = 2.0
 ENDED = (State.DONE, State.FAILED)
 FOLLOW_EVERYTHING = 100_000
+SUBMIT_PATIENCE_S = 30.0
+"""How long submitting one job waits out a broker that stopped answering (it answered when the run began):
+a Redis busy with ten thousand jobs may let a new connection time out without being gone."""
 """The runner's bound for a farm run: every job is in flight at once; the workers decide what runs."""
 
 
@@ -132,10 +135,7 @@ class ClusterBackend:
 
     async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
         """Submit (or re-attach to) the job, wait for the farm to finish it, then fetch its output."""
-        try:
-            submitted = await self.producer.submit(job, reporter.identity, reporter.input_hash)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise RunError(unreachable(self.producer.settings.broker_url, error)) from error
+        submitted = await self._submit(job, reporter)
         reporter.stage("queued on the farm" if submitted.enqueued else "following the farm's job")
         seen: dict[str, str] = {}
 
@@ -163,6 +163,20 @@ class ClusterBackend:
             summary=record.get("summary") or "",
             duration_s=float(record.get("duration_s") or 0.0),
         )
+
+    async def _submit(self, job: Job, reporter: JobReporter) -> Submitted:
+        """Submit or re-attach, retrying for a while; RunError (the run stops) once the broker stays silent."""
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + SUBMIT_PATIENCE_S, 0.2
+        while True:
+            try:
+                return await self.producer.submit(job, reporter.identity, reporter.input_hash)
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                if loop.time() >= deadline:
+                    raise RunError(unreachable(self.producer.settings.broker_url, error)) from error
+                log.debug("submitting %s: %s; trying again", job.label, error)
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
 
     async def aclose(self) -> None:
         """Stop following (the farm keeps working) and close connections."""

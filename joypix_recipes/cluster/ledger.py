@@ -86,12 +86,15 @@ redis.call('hset', KEYS[1], 'state', 'queued', 'submission', ARGV[1], 'queued_at
 return ARGV[1]
 """
 
-# Writes by the lease holder only (a lapsed lease nobody took since still counts as ours); a job's last
-# write (done or failed) also gives the record the time it lives on.
+# Writes by the lease holder only (a lapsed lease nobody took since still counts as ours, but not one
+# whose record names another attempt's token: that worker may have finished and let its lease go); a
+# job's last write (done or failed) also gives the record the time it lives on.
 # KEYS = record, lease; ARGV = token, ms to keep the record ('' for no change), then field/value pairs.
 _HOLDER_WRITE = """
 local holder = redis.call('get', KEYS[2])
 if holder and holder ~= ARGV[1] then return 0 end
+local owner = redis.call('hget', KEYS[1], 'holder')
+if owner and owner ~= ARGV[1] then return 0 end
 redis.call('hset', KEYS[1], unpack(ARGV, 3))
 if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 1
@@ -115,7 +118,7 @@ elseif holder then
 else
   redis.call('set', KEYS[2], ARGV[1], 'px', ARGV[3])
   redis.call('hincrby', KEYS[1], 'attempts', 1)
-  redis.call('hset', KEYS[1], 'state', 'running', 'worker', ARGV[4], 'started_at', ARGV[5], 'stage', 'starting')
+  redis.call('hset', KEYS[1], 'state', 'running', 'worker', ARGV[4], 'holder', ARGV[1], 'started_at', ARGV[5], 'stage', 'starting')
 end
 local reply = redis.call('hgetall', KEYS[1])
 table.insert(reply, 1, 'started')
@@ -130,9 +133,14 @@ return 1
 
 # A lease that lapsed while its holder was busy (a stalled loop, a broker restart) is taken back,
 # unless another worker took it meanwhile.
+# KEYS = lease, record; ARGV = token, lease ms. A lapsed lease is taken back only while the record
+# still names this attempt as its holder and the job still runs.
 _RENEW = """
 local holder = redis.call('get', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
+if KEYS[2] and (redis.call('hget', KEYS[2], 'holder') ~= ARGV[1] or redis.call('hget', KEYS[2], 'state') ~= 'running') then
+  return 0
+end
 redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
 return 1
 """
@@ -215,7 +223,7 @@ class Ledger:
 
     async def renew_lease(self, identity: str, token: str, lease_s: float) -> bool:
         """Extend the lease; False when it lapsed and someone else may hold it now."""
-        return bool(await self._renew(keys=[lease_key(identity)], args=[token, int(lease_s * 1000)]))
+        return bool(await self._renew(keys=[lease_key(identity), record_key(identity)], args=[token, int(lease_s * 1000)]))
 
     async def release_lease(self, identity: str, token: str) -> None:
         """Give the lease up, if still ours."""

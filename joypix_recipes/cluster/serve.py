@@ -23,6 +23,8 @@ from dramatiq.middleware import Middleware
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.broker import ACTOR_NAME, QUEUES, check_broker, job_message, make_broker
 from joypix_recipes.cluster.message import JobMessage, MalformedMessage
+from joypix_recipes.cluster.metrics import MetricsEndpoint, count_on, serve_metrics
+from joypix_recipes.cluster.presence import Presence
 from joypix_recipes.cluster.settings import ENV_BROKER, ENV_STORAGE, ClusterSettings
 from joypix_recipes.cluster.worker import WorkerContext
 from joypix_recipes.errors import UsageError
@@ -34,6 +36,8 @@ EXIT_INTERRUPTED = 130
 WORKER_IDLE_MS = 100
 """The longest an idle (or full) worker waits before polling its queues again; also its heartbeat pace.
 Dramatiq backs off up to this while all slots are busy, so it bounds how long a freed slot stays empty."""
+ENV_METRICS_CHILD = "JOYPIX_METRICS_FOLDER"
+"""Set by a supervisor serving metrics: its worker processes count into this folder."""
 SIGNAL_CHECK_S = 0.2
 """How often the main thread wakes to run signal handlers while the worker serves."""
 
@@ -56,17 +60,30 @@ def run_workers(
     threads: int | None,
     queues: Sequence[str],
     verbose: bool = False,
+    metrics: MetricsEndpoint | None = None,
 ) -> int:
-    """Serve until stopped; returns 0 after SIGTERM, 130 after Ctrl-C."""
+    """Serve until stopped; returns 0 after SIGTERM, 130 after Ctrl-C. With ``metrics``, this process serves
+    Prometheus metrics summed over its worker processes."""
     if processes < 1 or (threads is not None and threads < 1):
         raise UsageError("--processes and --threads must be 1 or more")
     check_broker(settings)
     if processes == 1:
-        return serve_one(settings, threads=threads or os.cpu_count() or 1, queues=queues)
+        counting = metrics or _counting_for_supervisor()
+        if metrics is not None:
+            serve_metrics(metrics)
+        return serve_one(settings, threads=threads or os.cpu_count() or 1, queues=queues, metrics=counting)
+    if metrics is not None:
+        serve_metrics(metrics)
     child = ["worker", "--processes", "1", "--queues", ",".join(queues), "--heartbeat-timeout", str(settings.heartbeat_timeout_s)]
     child += ["--threads", str(threads)] if threads else []
     child += ["-v"] if verbose else []
-    return _supervise(settings, processes, child)
+    return _supervise(settings, processes, child, metrics)
+
+
+def _counting_for_supervisor() -> MetricsEndpoint | None:
+    """The metrics folder a supervising ``joypix worker --metrics-port`` handed this child, if any."""
+    folder = os.environ.get(ENV_METRICS_CHILD, "")
+    return MetricsEndpoint("", 0, folder) if folder else None
 
 
 class _Stopping:
@@ -99,10 +116,14 @@ def serve_one(
     threads: int,
     queues: Sequence[str],
     backends: Mapping[str, BackendFactory] = BACKENDS,
+    metrics: MetricsEndpoint | None = None,
 ) -> int:
     """One worker process with ``threads`` job slots (each a thread waiting on the shared event loop);
-    ``backends`` is injectable (benchmarks run jobs that do nothing)."""
+    ``backends`` is injectable (benchmarks run jobs that do nothing). With ``metrics``, Dramatiq's Prometheus
+    middleware counts this process's messages into the endpoint's folder."""
     broker = make_broker(settings)
+    if metrics is not None:
+        count_on(broker, metrics)
 
     def requeue(message: JobMessage, delay_s: float) -> None:
         broker.enqueue(job_message(message.queue, message.to_dict()), delay=int(delay_s * 1000) or None)
@@ -132,8 +153,10 @@ def serve_one(
     worker.queue_prefetch = threads
     stopping = _Stopping()
     previous = {signum: signal.signal(signum, stopping.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    presence = Presence(settings, context.name, queues, threads, context.holding)
     try:
         worker.start()
+        presence.start()
         log.warning(
             "worker %s on %s: queues %s, %d slot%s", context.name, settings.public_broker, ",".join(queues), threads,
             "s" if threads != 1 else "",
@@ -148,18 +171,21 @@ def serve_one(
         log.warning("worker %s stopping (%s)", context.name, "handing jobs back" if stopping.interrupted else "finishing local renders")
         worker.stop()
     finally:
+        presence.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return EXIT_INTERRUPTED if stopping.interrupted else EXIT_OK
 
 
-def _supervise(settings: ClusterSettings, processes: int, child_argv: Sequence[str]) -> int:
+def _supervise(settings: ClusterSettings, processes: int, child_argv: Sequence[str], metrics: MetricsEndpoint | None) -> int:
     """Start ``processes`` single-process workers and pass signals on; Ctrl-C reaches them from the terminal."""
     stopping = _Stopping()
     previous = {signum: signal.signal(signum, stopping.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     # The broker URL (it may hold a password) and the storage URL reach the children through their
     # environment, not their command line, which any user of the machine can list.
     env = {**os.environ, ENV_BROKER: settings.broker_url, **({ENV_STORAGE: settings.storage_url} if settings.storage_url else {})}
+    if metrics is not None:
+        env[ENV_METRICS_CHILD] = metrics.folder
     children = [subprocess.Popen([sys.executable, "-m", "joypix_recipes", *child_argv], env=env) for _ in range(processes)]
     try:
         while not stopping.event.wait(0.5):

@@ -30,6 +30,7 @@ from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.errors import LeaseLostError, LedgerUnwritableError
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
+from joypix_recipes.cluster.presence import count_outcome
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage, output_key
 from joypix_recipes.errors import JoypixError
@@ -63,7 +64,7 @@ class WorkerContext:
     _client: redis.Redis | None = None
     _backends: dict[tuple[str, str | None, float | None, str | None], Backend] = field(default_factory=dict)
     _storages: dict[str, Storage] = field(default_factory=dict)
-    _running: dict[asyncio.Task[None], str] = field(default_factory=dict)
+    _running: dict[asyncio.Task[None], JobMessage] = field(default_factory=dict)
 
     @property
     def ledger(self) -> Ledger:
@@ -110,7 +111,7 @@ class WorkerContext:
         """Work one message to its end; never raises, so Dramatiq acknowledges it."""
         task = asyncio.current_task()
         assert task is not None
-        self._running[task] = message.job.backend
+        self._running[task] = message
         try:
             await _LeasedJob(self, message).run()
         except asyncio.CancelledError:
@@ -128,9 +129,13 @@ class WorkerContext:
 
     def hand_back(self, loop: asyncio.AbstractEventLoop, backends: frozenset[str] | None = None) -> None:
         """Stop the running jobs of these backends (all when None); each puts its message back on the queue."""
-        for task, backend in list(self._running.items()):
-            if backends is None or backend in backends:
+        for task, message in list(self._running.items()):
+            if backends is None or message.job.backend in backends:
                 loop.call_soon_threadsafe(task.cancel)
+
+    def holding(self) -> list[str]:
+        """The identities of the jobs this process works on now (read from the presence thread)."""
+        return [message.identity for message in tuple(self._running.values())]
 
     async def aclose(self) -> None:
         """Close backends and connections."""
@@ -295,6 +300,7 @@ class _LeasedJob:
                 if paid is not None and not paid.empty:
                     log.info("job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id)
                 result = await self.context.backend_for(self.message).run_job(local_job, reporter, paid)
+                await self._still_holding()
                 reporter.stage("storing the output")
                 return _Stored(result, await asyncio.to_thread(self._commit, storage, result))
 
@@ -318,7 +324,24 @@ class _LeasedJob:
         done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, keep_s=keep_s, **finished))
         if not done:
             log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
+        else:
+            await _counted(ledger, "done")
         log.info("done %s (%s)", job.label, self.identity)
+
+    async def _still_holding(self) -> None:
+        """Raise (so the output is dropped, never published) unless this attempt still holds the job.
+
+        A worker cut off from the network longer than its lease comes back to find the job taken over,
+        maybe finished and released: its copy of the output is stale, and publishing it would be a second one.
+        """
+        lease_s = self.context.settings.lease_s
+        if self.reporter.stopped is None and not await _retrying(
+            lambda: self.context.ledger.renew_lease(self.identity, self.token, lease_s)
+        ):
+            self.reporter.lose_lease()
+        if self.reporter.stopped is not None:
+            log.warning("job %s: dropping this worker's output unpublished; another worker took the job over", self.identity)
+            raise self.reporter.stopped
 
     def _localise(self, storage: Storage, scratch: Path) -> Job:
         """The job as this machine sees it: its input and attachments fetched from storage, its output in scratch space."""
@@ -362,13 +385,17 @@ class _LeasedJob:
         if failure.detail is not None:
             log.error("job %s failed with an unexpected error:\n%s", self.identity, failure.detail)
         log.warning("failed %s: %s", self.message.job.label, failure.message)
-        await _retrying(
+        failed = await _retrying(
             lambda: self.context.ledger.holder_write(
                 self.identity, self.token, keep_s=self.context.settings.keep_records_s, state=State.FAILED.value,
                 stage="failed", error=failure.message, error_kind="run" if failure.stops_run else "job",
                 finished_at=f"{time.time():.3f}",
             )
         )
+        if failed:
+            seen = {"identity": self.identity, "job": self.message.job.label, "error": failure.message,
+                    "worker": self.context.name, "at": f"{time.time():.3f}"}
+            await _counted(self.context.ledger, "failed", seen)
 
     async def _stand_down(self, reason: JoypixError) -> None:
         """Stopped paying (``_LedgerReporter.stopped``): whatever else went wrong, the record is not ours to
@@ -385,6 +412,14 @@ class _LeasedJob:
             return  # another worker's record (or one Redis will not take): nothing of ours to write
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
+
+
+async def _counted(ledger: Ledger, outcome: str, failure: dict[str, str] | None = None) -> None:
+    """Count the job's outcome for ``farm status``; a count lost to a broker hiccup is not worth a retry."""
+    try:
+        await count_outcome(ledger.client, outcome, failure)
+    except redis.RedisError as error:
+        log.debug("could not count a %s job: %s", outcome, error)
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:

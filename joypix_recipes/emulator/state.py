@@ -200,6 +200,8 @@ class RecordedRequest:
     headers: HeaderMap
     body: Any = None
     status: int | None = None
+    at: float = field(default_factory=time.time)
+    """When the request arrived (wall clock, comparable with file times and other processes)."""
 
 
 @dataclass

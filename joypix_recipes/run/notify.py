@@ -32,7 +32,7 @@ import httpx
 from joypix_recipes.job.model import Job
 from joypix_recipes.redact import install_redaction, redact, remember_secret, url_without_credentials
 from joypix_recipes.run.outcome import JobOutcome, RunSummary
-from joypix_recipes.run.progress import Progress
+from joypix_recipes.run.progress import ForwardingProgress, Progress
 
 SECRET_VARIABLE = "JOYPIX_NOTIFY_SECRET"
 SIGNATURE_HEADER = "X-Joypix-Signature"
@@ -264,7 +264,7 @@ def _end_session(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-class NotifyingProgress(Progress):
+class NotifyingProgress(ForwardingProgress):
     """A progress display that also sends each finished job and the finished run to a Notifier.
 
     With ``recipe_path``, only that recipe's jobs are sent and no run event: a watcher serves several
@@ -272,40 +272,18 @@ class NotifyingProgress(Progress):
     """
 
     def __init__(self, inner: Progress, notifier: Notifier, recipe_name: str, *, recipe_path: Path | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.notifier = notifier
         self.recipe_name = recipe_name
         self.recipe_path = recipe_path
-        self.verbose = inner.verbose
         self.started = time.monotonic()
 
-    def run_started(self, total: int) -> None:
-        self.inner.run_started(total)
-
-    def job_started(self, job: Job, identity: str) -> None:
-        self.inner.job_started(job, identity)
-
-    def job_stage(self, job: Job, text: str) -> None:
-        self.inner.job_stage(job, text)
-
-    def job_warning(self, job: Job, message: str) -> None:
-        self.inner.job_warning(job, message)
-
-    def job_reply(self, job: Job, text: str) -> None:
-        self.inner.job_reply(job, text)
-
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
-        self.inner.job_finished(outcome, detail)
+        super().job_finished(outcome, detail)
         if self.recipe_path is None or outcome.job.recipe_path == self.recipe_path:
             self.notifier.send(job_event(outcome, self.recipe_name))
 
-    def run_stopped(self, reason: str) -> None:
-        self.inner.run_stopped(reason)
-
     def run_finished(self, summary: RunSummary, manifest: Path | None = None, report: Path | None = None) -> None:
-        self.inner.run_finished(summary, manifest, report)
+        super().run_finished(summary, manifest, report)
         if self.recipe_path is None:
             self.notifier.send(run_event(summary, self.recipe_name, time.monotonic() - self.started))
-
-    def close(self) -> None:
-        self.inner.close()

@@ -69,6 +69,41 @@ class Progress:
         self.close()
 
 
+class ForwardingProgress(Progress):
+    """Passes every event to an inner display; a subclass adds what it does beside showing them."""
+
+    def __init__(self, inner: Progress) -> None:
+        self.inner = inner
+        self.verbose = inner.verbose
+
+    def run_started(self, total: int) -> None:
+        self.inner.run_started(total)
+
+    def job_started(self, job: Job, identity: str) -> None:
+        self.inner.job_started(job, identity)
+
+    def job_stage(self, job: Job, text: str) -> None:
+        self.inner.job_stage(job, text)
+
+    def job_warning(self, job: Job, message: str) -> None:
+        self.inner.job_warning(job, message)
+
+    def job_reply(self, job: Job, text: str) -> None:
+        self.inner.job_reply(job, text)
+
+    def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
+        self.inner.job_finished(outcome, detail)
+
+    def run_stopped(self, reason: str) -> None:
+        self.inner.run_stopped(reason)
+
+    def run_finished(self, summary: RunSummary, manifest: Path | None = None, report: Path | None = None) -> None:
+        self.inner.run_finished(summary, manifest, report)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def open_progress(mode: str, verbose: bool, *, out: IO[str] | None = None, err: IO[str] | None = None) -> Progress:
     """The progress display for ``mode``: auto (rich on a terminal, plain otherwise), plain, json or quiet."""
     out = out if out is not None else sys.stdout

@@ -79,17 +79,20 @@ def foreign_run_files(out_dir: Path) -> list[Path]:
     return foreign
 
 
-def write_run_outputs(summary: RunSummary, out_dir: Path, recipe_name: str) -> tuple[Path, Path]:
+def write_run_outputs(
+    summary: RunSummary, out_dir: Path, recipe_name: str, thumbnails: Mapping[Path, str | None] | None = None
+) -> tuple[Path, Path]:
     """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths.
 
     Both describe every clip in the folder: this run's jobs, then what earlier runs made that is still there.
+    ``thumbnails`` holds posters' thumbnails already made (``thumbnail_data_uri``); the others are made here.
     """
     out_dir = Path(out_dir)
     manifest_path = out_dir / MANIFEST_NAME
     report_path = out_dir / REPORT_NAME
     manifest = build_manifest(summary, recipe_name, out_dir, earlier=read_manifest_entries(manifest_path))
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(report_path, render_report(manifest, out_dir))
+    atomic_write_text(report_path, render_report(manifest, out_dir, thumbnails))
     return manifest_path, report_path
 
 
@@ -235,6 +238,7 @@ def thumbnail_data_uri(poster: Path | None) -> str | None:
 
     try:
         with Image.open(poster) as image:
+            image.draft("RGB", THUMBNAIL_SIZE)  # a JPEG decodes at a half or a quarter when that is still big enough
             image.thumbnail(THUMBNAIL_SIZE)
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, format="JPEG", quality=80)
@@ -246,7 +250,7 @@ def thumbnail_data_uri(poster: Path | None) -> str | None:
 _STATUS_ORDER = {"failed": 0, "cancelled": 1, "done": 2, "skipped": 2}
 
 
-def render_report(manifest: Mapping[str, Any], out_dir: Path) -> str:
+def render_report(manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str | None] | None = None) -> str:
     """The whole report.html as text: failures first, posters inline, no network; a small inline script filters."""
     entries: list[Mapping[str, Any]] = list(manifest["jobs"])
     counts: dict[str, int] = {}
@@ -255,7 +259,8 @@ def render_report(manifest: Mapping[str, Any], out_dir: Path) -> str:
     tally = " · ".join(f"{count} {status}" for status, count in counts.items() if count) or "no clips"
     runs = manifest.get("runs") or []
     ordered = sorted(entries, key=lambda entry: _STATUS_ORDER.get(str(entry.get("status")), 0))
-    cards = [_card(entry, out_dir) for entry in ordered]
+    made = {poster.resolve(): thumbnail for poster, thumbnail in (thumbnails or {}).items()}  # the manifest's paths are resolved
+    cards = [_card(entry, out_dir, made) for entry in ordered]
     return _report_template().render(
         recipe=manifest["recipe"],
         tally=tally,
@@ -304,10 +309,11 @@ class _Card:
     replies: tuple[str, ...]
 
 
-def _card(entry: Mapping[str, Any], out_dir: Path) -> _Card:
+def _card(entry: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str | None]) -> _Card:
     status = str(entry.get("status", ""))
     shown = status in ("done", "skipped")
     run = entry.get("run") if isinstance(entry.get("run"), dict) else {}
+    poster = Path(str(entry["poster"])) if entry.get("poster") else None
     return _Card(
         status=status,
         name=str(entry.get("name") or entry.get("label") or Path(str(entry["output"])).name),
@@ -316,7 +322,9 @@ def _card(entry: Mapping[str, Any], out_dir: Path) -> _Card:
         timing="skipped (already done)" if status == "skipped" else f"rendered in {float(entry.get('duration_s') or 0):.1f} s",
         facts=_facts(entry.get("clip")) if shown else "",
         run=f"run {run.get('id', '?')} at {str(run.get('time', '?')).replace('T', ' ')[:19]}" if run else "",
-        thumbnail=thumbnail_data_uri(Path(str(entry["poster"]))) if shown and entry.get("poster") else None,
+        thumbnail=(thumbnails[poster] if poster in thumbnails else thumbnail_data_uri(poster))
+        if shown and poster is not None
+        else None,
         still_image=Path(str(entry["output"])).suffix.lower() in ANIMATED_IMAGE_SUFFIXES,
         steps=tuple(_step_line(step, str(entry.get("backend", "local"))) for step in entry.get("steps") or ()),
         summary=str(entry.get("summary") or ""),

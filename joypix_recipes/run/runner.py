@@ -109,7 +109,12 @@ class Runner:
     async def run(self, jobs: Sequence[Job]) -> RunSummary:
         """Run a batch; returns when every job has ended (cancellation propagates after recording)."""
         self.progress.run_started(len(jobs))
+        # A backend may get ready (a client, credentials) meanwhile, so the first job starts at once.
+        prepare = getattr(self.backend, "prepare", None)
+        readying = asyncio.ensure_future(prepare()) if prepare is not None else None
         identities = await asyncio.gather(*(self._identify(job) for job in jobs))
+        if readying is not None:
+            await readying
         self.journal.add_pending(
             [(known.identity, job) for job, known in zip(jobs, identities) if isinstance(known, Identified)]
         )

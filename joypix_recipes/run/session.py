@@ -27,8 +27,8 @@ from joypix_recipes.run.journal import Journal
 from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings, Subscription
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.outfolder import hold_output_folder
-from joypix_recipes.run.progress import Progress, open_progress
-from joypix_recipes.run.report import foreign_run_files, write_run_outputs
+from joypix_recipes.run.progress import ForwardingProgress, Progress, open_progress
+from joypix_recipes.run.report import foreign_run_files, thumbnail_data_uri, write_run_outputs
 from joypix_recipes.run.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -65,12 +65,36 @@ class Lane:
     recipe_name: str
 
 
+class _Thumbnailing(ForwardingProgress):
+    """Passes every event on, and starts each finished job's report thumbnail in a worker thread.
+
+    The report is written when the run ends; with the thumbnails made as the jobs finished, it only
+    lays out the page then, instead of decoding every poster after the last clip.
+    """
+
+    def __init__(self, inner: Progress) -> None:
+        super().__init__(inner)
+        self._made: dict[Path, asyncio.Future[str | None]] = {}
+
+    def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
+        super().job_finished(outcome, detail)
+        poster = outcome.poster
+        if poster is not None and outcome.status in ("done", "skipped"):
+            self._made[poster] = asyncio.get_running_loop().run_in_executor(None, thumbnail_data_uri, poster)
+
+    async def thumbnails(self) -> dict[Path, str | None]:
+        """Every thumbnail started so far, once made."""
+        made = dict(self._made)
+        return dict(zip(made, await asyncio.gather(*made.values())))
+
+
 @dataclass
 class _LaneRun:
     """A lane's Runner, and the batch (if one ran) whose summary its report shows in job order."""
 
     lane: Lane
     runner: Runner
+    thumbnails: _Thumbnailing
     batch: RunSummary | None = None
     planned: tuple[Job, ...] = ()
     failure: str | None = None
@@ -85,7 +109,11 @@ class _LaneRun:
             reason = stopped_reason or self.failure
             summary = self.batch if self.batch is not None and reason is None else self._unfinished(reason)
             if summary.outcomes:
-                manifest, report = write_run_outputs(summary, self.lane.out_dir, self.lane.recipe_name)
+                thumbnails = await self.thumbnails.thumbnails()
+                # Off the event loop: the writes are synced, and a watcher's other lanes go on meanwhile.
+                manifest, report = await asyncio.to_thread(
+                    write_run_outputs, summary, self.lane.out_dir, self.lane.recipe_name, thumbnails
+                )
                 self.runner.progress.run_finished(summary, manifest, report)
 
     def _unfinished(self, reason: str | None) -> RunSummary:
@@ -143,8 +171,8 @@ class RunSession:
     def _has_lane(self, lane: Lane) -> bool:
         return (lane.out_dir, lane.backend_name) in self._lanes
 
-    def _add_lane(self, lane: Lane, runner: Runner) -> None:
-        self._lanes[lane.out_dir, lane.backend_name] = _LaneRun(lane, runner)
+    def _add_lane(self, lane: Lane, runner: Runner, thumbnails: _Thumbnailing) -> None:
+        self._lanes[lane.out_dir, lane.backend_name] = _LaneRun(lane, runner, thumbnails)
 
     async def _close(self) -> None:
         """Close every lane, the last opened first, each even when one closed before it failed."""
@@ -189,12 +217,14 @@ async def open_run_session(
             )
         # Closed before the notifiers (registered earlier), so the run's last events still go out.
         stack.push_async_callback(session._close)
+        thumbnailing = _Thumbnailing(progress)
         for lane in lanes:
             # Lanes of one folder and backend (watch flows with different recipes) share the first one's runner.
             if not session._has_lane(lane):
                 backend = factories[lane.backend_name](options)
                 journal = session.journal(lane.out_dir)
-                session._add_lane(lane, Runner(backend, journal, progress, concurrency=concurrency, force=force))
+                runner = Runner(backend, journal, thumbnailing, concurrency=concurrency, force=force)
+                session._add_lane(lane, runner, thumbnailing)
         try:
             yield session
         except asyncio.CancelledError:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -93,8 +94,14 @@ class Timing:
 
     @property
     def tick(self) -> float:
-        """How often pending files are stat-ed: a fifth of the settle time keeps latency near it."""
-        return max(0.01, min(0.25, self.settle / 5))
+        """How often pending files are stat-ed to see them change: a tenth of the settle time, so a last
+        write is seen soon after it and the settle time stays the wait that counts."""
+        return max(0.01, min(0.25, self.settle / 10))
+
+    @property
+    def gap(self) -> float:
+        """The least time between two looks at the pending files, however many files come due or close."""
+        return min(0.05, self.tick)
 
 
 class HotFolder:
@@ -108,7 +115,7 @@ class HotFolder:
         observer_factory: ObserverFactory | None,
         on_event: Callable[[FileEvent], None] = lambda event: None,
         clock: Callable[[], float] = time.monotonic,
-        max_in_flight: int = 64,
+        max_reading: int = 16,
     ) -> None:
         self.router = router
         self.handler = handler
@@ -119,6 +126,8 @@ class HotFolder:
         self._clock = clock
         self._settler = Settler(timing.settle, clock=clock, is_complete=looks_complete)
         self._queue: asyncio.Queue[tuple[Path, bool]] = asyncio.Queue()
+        self._arrived = asyncio.Event()
+        self._looker: ThreadPoolExecutor | None = None
         self._failed = FailedFiles()
         self._taken: dict[Path, asyncio.Task[None]] = {}
         # Files we must not retake unless they change: a symlink out, a file we could not move.
@@ -127,9 +136,10 @@ class HotFolder:
         self._left_alone: set[Path] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: Counter[str] = Counter()
-        # Images being hashed, planned or run at once: a few more than the runner's slots keeps it
-        # fed, while a burst of hundreds does not crowd the threads (and the GIL) with planning.
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        # Images being read (hashed) at once, so a burst of hundreds does not crowd the threads. Only the
+        # reading is bounded here: a job's start must not wait behind other images' renders, which the
+        # runner's slots bound already (and the handler bounds its planning).
+        self._reading = asyncio.Semaphore(max_reading)
 
     async def run(self, stop: asyncio.Event, once: bool = False) -> WatchSummary:
         """Serve until ``stop`` is set (or, with ``once``, until the files present are all handled)."""
@@ -139,10 +149,14 @@ class HotFolder:
             supervisor = ObserverSupervisor(self._observer_factory, self.router.folders, PathBridge(self._hand_over(loop)))
             if not supervisor.start():
                 log.warning("watching by rescans only until the folder can be observed")
+        # Settling looks get a thread of their own: behind a burst's hashing and planning in the shared
+        # pool, the files still settling would wait.
+        self._looker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-settle")
         try:
             self._rescan()
             await self._serve(stop, once, supervisor)
         finally:
+            self._looker.shutdown(wait=True)
             if supervisor is not None:
                 self.summary.observer_restarts = supervisor.restarts
                 await asyncio.to_thread(supervisor.stop)
@@ -153,18 +167,30 @@ class HotFolder:
         def hand_over(path: Path, closed: bool) -> None:
             # Called in an observer thread: only schedule the put; never touch our state from here.
             with contextlib.suppress(RuntimeError):  # the loop already closed while stopping
-                loop.call_soon_threadsafe(self._queue.put_nowait, (path, closed))
+                loop.call_soon_threadsafe(self._arrive, path, closed)
 
         return hand_over
+
+    def _arrive(self, path: Path, closed: bool) -> None:
+        self._queue.put_nowait((path, closed))
+        self._arrived.set()
 
     async def _serve(self, stop: asyncio.Event, once: bool, supervisor: ObserverSupervisor | None) -> None:
         next_rescan = self._clock() + self.timing.rescan
         next_health = self._clock() + self.timing.health
+        next_look, last_look = self._clock(), -self.timing.gap
         while not stop.is_set() and self.summary.stopped_reason is None:
-            # Paths from the observer only start a settle clock, and settling is checked once per
-            # tick, so there is nothing to gain from waking up for each one.
+            # A path from the observer starts its settle clock when it arrives (so the consumer wakes for
+            # it); pending files are looked at once per tick to see them change, and as soon as one may
+            # settle (its settle time is up, or its writer closed it), never twice within the gap.
+            self._arrived.clear()
             self._drain_queue()
-            self._take_settled()
+            now = self._clock()
+            due = self._settler.due()
+            if now >= next_look or (due is not None and due <= now and now >= last_look + self.timing.gap):
+                last_look = now
+                next_look = now + self.timing.tick
+                await self._take_settled()
             now = self._clock()
             if now >= next_health:
                 next_health = now + self.timing.health
@@ -176,8 +202,21 @@ class HotFolder:
                 self._rescan()
             if once and not self._settler and not self._taken and self._queue.empty():
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.timing.tick)
+            due = self._settler.due()
+            wake = next_look if due is None else min(next_look, max(due, last_look + self.timing.gap))
+            await self._idle(stop, max(0.0, wake - self._clock()))
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait ``seconds``, or less when stopped or when a path arrives."""
+        if self._arrived.is_set() or stop.is_set():
+            await asyncio.sleep(0)  # let the tasks run even when paths keep arriving
+            return
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._arrived.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     def _drain_queue(self) -> None:
         while not self._queue.empty():
@@ -211,8 +250,9 @@ class HotFolder:
         for path in found:
             self._consider(path)
 
-    def _take_settled(self) -> None:
-        settled, vanished = self._settler.poll()
+    async def _take_settled(self) -> None:
+        # In a thread: the completeness check reads each settling file's end, which a share can make slow.
+        settled, vanished = await asyncio.get_running_loop().run_in_executor(self._looker, self._settler.poll)
         for path in vanished:
             self._record(FileEvent("vanished", path, note="removed or renamed before it settled"))
         for path in settled:
@@ -229,8 +269,7 @@ class HotFolder:
     async def _process(self, path: Path, flow: Flow) -> None:
         changed = False
         try:
-            async with self._in_flight:
-                changed = not await self._hash_handle_finish(path, flow)
+            changed = not await self._hash_handle_finish(path, flow)
         finally:
             self._taken.pop(path, None)
         if changed:
@@ -240,8 +279,8 @@ class HotFolder:
     async def _hash_handle_finish(self, path: Path, flow: Flow) -> bool:
         """Hash, handle and move one image; False when it was replaced meanwhile and must be retaken."""
         try:
-            before = signature(path)
-            content_hash = await asyncio.to_thread(hash_file, path)
+            async with self._reading:
+                before, content_hash = await asyncio.to_thread(_read, path)
         except OSError:
             self._record(FileEvent("vanished", path, note="removed before it could be read"))
             return True
@@ -313,3 +352,8 @@ class HotFolder:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _read(path: Path) -> tuple[Signature | None, str]:
+    """What ``path`` looks like now, and its content hash (a change meanwhile shows when it is moved)."""
+    return signature(path), hash_file(path)

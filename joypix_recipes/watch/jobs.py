@@ -57,15 +57,18 @@ class FlowJobs:
 class RunnerHandler:
     """The `FileHandler` that runs images through the runner, one `FlowJobs` per flow."""
 
-    def __init__(self, flows: Mapping[Flow, FlowJobs]) -> None:
+    def __init__(self, flows: Mapping[Flow, FlowJobs], max_planning: int = 8) -> None:
         self._flows = dict(flows)
+        # Images planned at once (in threads): enough to keep the runner's slots fed in a burst.
+        self._planning = asyncio.Semaphore(max_planning)
         # Outputs of jobs running now: a name another image holds is taken even before anything is on disk.
         self._claimed: set[Path] = set()
 
     async def __call__(self, path: Path, flow: Flow, content_hash: str) -> Handled:
         """Run the image's jobs; done, duplicate (all its jobs done under another name) or failed."""
         jobs_of = self._flows[flow]
-        jobs = await asyncio.to_thread(jobs_of.planner, path)
+        async with self._planning:
+            jobs = await asyncio.to_thread(jobs_of.planner, path)
         if not jobs:
             return Handled("failed", f"the recipe {flow.recipe.name} planned no jobs for {path.name}")
         jobs_of.runner.progress.run_started(len(jobs))

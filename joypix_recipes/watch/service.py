@@ -32,9 +32,10 @@ log = logging.getLogger("joypix_recipes.watch")
 
 
 def observer_factory(polling: bool, settle_seconds: float) -> ObserverFactory:
-    """The native observer, or the polling one (network shares) checking a few times per settle time."""
+    """The native observer, or the polling one (network shares) looking eight times per settle time: a
+    file is seen an eighth of it after it appears, so the settle time stays the wait that counts."""
     if polling:
-        interval = max(0.05, min(1.0, settle_seconds / 4))
+        interval = max(0.05, min(1.0, settle_seconds / 8))
         return lambda: PollingObserver(timeout=interval)
     return Observer
 
@@ -92,11 +93,11 @@ async def watch(
         router = Router(config.flows, excluded=[config.source] if config.source else [])
         folder = HotFolder(
             router,
-            RunnerHandler(flows),
+            RunnerHandler(flows, max_planning=session.slots),
             Timing(settle=config.settle_seconds, rescan=config.rescan_seconds),
             observers if observers is not None else observer_factory(config.polling, config.settle_seconds),
             on_event=on_event if on_event is not None else _announce,
-            max_in_flight=2 * session.slots,
+            max_reading=2 * session.slots,
         )
         for flow in config.flows:
             log.info("watching %s with %s -> %s", flow.folder, flow.recipe.name, flow.out_dir)

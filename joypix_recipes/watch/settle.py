@@ -51,8 +51,30 @@ class Settler:
         return path in self._pending
 
     def touch(self, path: Path) -> None:
-        """Start watching ``path`` (an event or a scan saw it); a later change restarts its clock."""
-        self._pending.setdefault(path, None)
+        """Start watching ``path`` (an event or a scan saw it): its clock starts now; a later change restarts it."""
+        if path not in self._pending:
+            self._pending[path] = self._look(path, self._clock())
+
+    def _look(self, path: Path, now: float) -> _Seen | None:
+        try:
+            status = self._stat(path)
+        except OSError:
+            return None  # the next poll says it vanished
+        return _Seen(status.st_size, status.st_mtime_ns, now)
+
+    def due(self) -> float | None:
+        """The earliest clock time at which a pending file may settle; None when nothing is pending."""
+        earliest = None
+        for seen in self._pending.values():
+            if seen is None or (seen.closed and seen.size > 0):
+                when = seen.since if seen is not None else self._clock()
+            else:
+                when = seen.since + self._needed(seen)
+            earliest = when if earliest is None else min(earliest, when)
+        return earliest
+
+    def _needed(self, seen: _Seen) -> float:
+        return self.settle_seconds * (EMPTY_FILE_FACTOR if seen.size == 0 else 1.0)
 
     def closed(self, path: Path) -> None:
         """The writer closed ``path``: unless it changes again, it need not wait out the settle time."""
@@ -81,8 +103,7 @@ class Settler:
                 # A change restarts every clock: a writer is still at work.
                 self._pending[path] = _Seen(status.st_size, status.st_mtime_ns, now)
                 continue
-            needed = self.settle_seconds * (EMPTY_FILE_FACTOR if seen.size == 0 else 1.0)
-            if (seen.closed and seen.size > 0) or now - seen.since >= needed:
+            if (seen.closed and seen.size > 0) or now - seen.since >= self._needed(seen):
                 if self._still_incomplete(path, seen, now):
                     continue
                 settled.append(path)

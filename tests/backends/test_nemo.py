@@ -333,3 +333,63 @@ def test_a_photo_with_a_color_profile_is_uploaded_as_it_is(emulator: Emulator, t
     assert isinstance(result, JobResult)
     (stored,) = emulator.state.media.values()
     assert stored.path.read_bytes() == photo.read_bytes()  # the service gets the profile and does its own color
+
+
+def _three_steps(tmp_path: Path) -> Job:
+    return _job(
+        tmp_path,
+        _photo(tmp_path),
+        PlannedStep("animate", Animate(duration=1.0)),
+        PlannedStep("title", Text("Sale", position="top")),
+        PlannedStep("again", Animate(motion="zoom-out", duration=1.0)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("no_text_ratio", "reads"),
+    [
+        # Every turn speaks: each turn reads its "before"; the render reads the draft; the clip reads nothing more.
+        (0.0, 4),
+        # Every turn is silent: the first turn's "before", then each turn's "after", which is the next
+        # turn's "before" and the draft the render sends.
+        (1.0, 4),
+    ],
+)
+def test_a_job_reads_the_session_state_only_where_a_rule_needs_it(
+    emulator: Emulator, tmp_path: Path, no_text_ratio: float, reads: int
+) -> None:
+    emulator.state.knobs.no_text_ratio = no_text_ratio
+    reporter = RecordingReporter()
+    (result,) = _run(_fast_backend(emulator, tmp_path), (_three_steps(tmp_path), reporter, None))
+    assert isinstance(result, JobResult)
+    state_reads = [r for r in emulator.state.requests.api if r.path.startswith("/api/state/")]
+    assert len(state_reads) == reads
+    # The render sent the draft the session held after the last step, untouched.
+    assert emulator.state.counters.drafts_altered == 0
+    assert result.summary.startswith("Timeline")
+
+
+def test_a_fresh_render_is_first_polled_one_interval_after_its_post(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.state.knobs.render_latency = 0.3
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None))
+    (post,) = [r for r in emulator.state.requests.api if r.path == "/api/render/proxy/lambda"]
+    first_poll = min(r.at for r in emulator.state.requests.api if r.path.startswith("/api/render/proxy/lambda/"))
+    assert first_poll - post.at >= 0.05
+
+
+def test_getting_ready_reads_the_cached_token_and_sends_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    # A first job caches a token; a new backend gets ready without a request, and its first job needs no token call.
+    _run(_fast_backend(emulator, tmp_path), (_job(tmp_path, _photo(tmp_path)), RecordingReporter(), None))
+    before = len(emulator.state.requests.api)
+    backend = _fast_backend(emulator, tmp_path)
+
+    async def ready() -> str | None:
+        try:
+            await backend.prepare()
+            credentials = backend.client.credentials
+            return credentials.source if credentials is not None else None
+        finally:
+            await backend.aclose()
+
+    assert asyncio.run(ready()) == "anonymous"
+    assert len(emulator.state.requests.api) == before

@@ -220,3 +220,26 @@ def test_router_takes_only_images_and_leaves_other_files_a_flow_would_match_alon
     assert not router.left_alone(folder / ".notes.txt")  # hidden files are never even mentioned
     jpegs = Router([Flow(folder=folder, recipe=folder / "r.yaml", out_dir=folder / "out", patterns=("*.jpg",))])
     assert not jpegs.left_alone(folder / "notes.txt")  # its patterns never asked for it
+
+
+def test_a_file_closed_as_soon_as_it_is_seen_is_taken_at_the_next_look(tmp_path: Path) -> None:
+    # A copier's create and close events come together: the close must count although no look came between.
+    clock = Clock()
+    settler = Settler(10.0, clock=clock, is_complete=looks_complete)
+    photo = tmp_path / "photo.jpg"
+    _jpeg(photo)
+    settler.touch(photo)
+    settler.closed(photo)
+    assert settler.due() == clock.now
+    assert settler.poll() == ([photo], [])
+
+
+def test_the_settle_clock_starts_when_a_file_is_first_seen(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(1.0, clock=clock)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"a" * 10)
+    settler.touch(photo)
+    assert settler.due() == clock.now + 1.0
+    clock.now += 1.0
+    assert settler.poll() == ([photo], [])  # no look was needed in between to start the clock
