@@ -13,6 +13,10 @@ class StorageError(JobError):
     """The shared storage cannot be read or written; the job fails and nothing is left under a final name."""
 
 
+class StorageUnreachable(StorageError):
+    """The storage did not answer (no connection, a timeout): worth trying again, unlike a refusal."""
+
+
 class LeaseLostError(JoypixError):
     """Another worker holds the job's lease now: this one stops before paying for anything more."""
 

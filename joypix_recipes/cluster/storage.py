@@ -16,7 +16,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from joypix_recipes.cluster.errors import StorageError
+from joypix_recipes.cluster.errors import StorageError, StorageUnreachable
 from joypix_recipes.printable import printable
 from joypix_recipes.redact import redact
 
@@ -38,7 +38,27 @@ def _storage_failures() -> tuple[type[BaseException], ...]:
     return tuple(failures)
 
 
+def _unreachable_failures() -> tuple[type[BaseException], ...]:
+    """The failures that mean the store did not answer at all, as opposed to answering no."""
+    failures: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    with contextlib.suppress(ImportError):
+        from botocore.exceptions import (
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+
+        failures += [ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError]
+    with contextlib.suppress(ImportError):
+        from aiohttp import ClientConnectionError
+
+        failures.append(ClientConnectionError)
+    return tuple(failures)
+
+
 _FAILURES = _storage_failures()
+_UNREACHABLE = _unreachable_failures()
 
 
 class Storage:
@@ -119,7 +139,20 @@ class Storage:
             raise StorageError(f"cannot write {key} to the storage {self.public}: the location does not exist") from None
         except _FAILURES as e:
             reason = (e.strerror if isinstance(e, OSError) and e.strerror else str(e).split("\n")[0]) or type(e).__name__
-            raise StorageError(f"cannot {action} {key} in the storage {self.public}: {reason}") from e
+            kind = StorageUnreachable if _unreachable(e) else StorageError
+            raise kind(f"cannot {action} {key} in the storage {self.public}: {reason}") from e
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Whether the store did not answer, looking through the wrappers fsspec's file systems put around it."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def is_safe_key(key: str) -> bool:

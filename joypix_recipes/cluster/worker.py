@@ -27,7 +27,7 @@ from joypix_recipes.backends.ledger import Ledger as PaidLedger
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.cluster.attachments import place_attachments
 from joypix_recipes.cluster.broker import redis_client
-from joypix_recipes.cluster.errors import LeaseLostError, LedgerUnwritableError
+from joypix_recipes.cluster.errors import LeaseLostError, LedgerUnwritableError, StorageUnreachable
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.presence import count_outcome
@@ -42,6 +42,9 @@ log = logging.getLogger("joypix_recipes.cluster")
 
 INTERNAL_ERROR = "internal error on the worker {worker}; its log has the details, please report it"
 CHECKPOINT_RETRY_S = 10.0
+# A finished clip is worth waiting for: a store that stops answering (a network cut, a restart) is
+# tried again for this long, while the lease is kept alive, before the job is failed.
+STORAGE_PATIENCE_S = 120.0
 """The longest a worker tries to record what a job is about to pay for (less with a short lease)."""
 
 T = TypeVar("T")
@@ -374,11 +377,11 @@ class _LeasedJob:
         stored: dict[str, str] = {}
         if result.poster is not None and result.poster.is_file():
             stored["poster_key"] = output_key(self.identity, result.poster.name)
-            storage.commit(result.poster, stored["poster_key"])
+            _commit_patiently(storage, result.poster, stored["poster_key"])
         stored["output_key"] = output_key(self.identity, result.output.name)
         stored["output_hash"] = hash_file(result.output)
         stored["output_size"] = str(result.output.stat().st_size)
-        storage.commit(result.output, stored["output_key"])
+        _commit_patiently(storage, result.output, stored["output_key"])
         return stored
 
     async def _fail(self, failure: Failure) -> None:
@@ -438,3 +441,18 @@ async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 6
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
 
+
+def _commit_patiently(storage: Storage, local: Path, key: str, patience_s: float = STORAGE_PATIENCE_S) -> None:
+    """Commit, trying again with backoff while the store does not answer, for up to ``patience_s``."""
+    deadline = time.monotonic() + patience_s
+    pause = 1.0
+    while True:
+        try:
+            storage.commit(local, key)
+            return
+        except StorageUnreachable as error:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("%s; trying again in %.0f s", error, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)

@@ -235,6 +235,7 @@ def satisfy_cross_field_rules(data: dict[str, Any]) -> dict[str, Any]:
         variant["name"] = f"{variant['name'][:40]}-{index}"
     exports = [data.get("export", {}), *(variant.get("export", {}) for variant in variants)]
     for export in exports:
+        export.pop("format", None)  # an output's extension must match its format: tests/render/test_formats*.py
         if "output" in export and (
             variants
             and "variant.name" not in export["output"]
