@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 
 from joypix_recipes.render.color import Planes, black_frame, new_frame, nv12_views, rgb_to_planes
-from joypix_recipes.render.image import load_rgb, probe_image
+from joypix_recipes.render.image import load_rgb, probe_image, resized
 from joypix_recipes.render.motion import Camera, Window, cover_region, focus_in_region
-from joypix_recipes.render.resample import MirroredPlane, warp_plane
+from joypix_recipes.render.resample import warp_plane
 from joypix_recipes.render.text import Overlay
 from joypix_recipes.render.transitions import draw_transition
 from joypix_recipes.timeline.draft import Draft, VideoClip
@@ -33,10 +33,6 @@ _BLUR_DARKEN = 0.7
 # Deeper zooms are magnified per frame beyond this instead: shrinking a source more than 2x with
 # bilinear sampling at the start of the move would shimmer.
 _MAX_DEPTH = 2.0
-# For zooms, the source keeps this much more resolution than the deepest zoom shows, so the fast zoom
-# always shrinks by at least 2% and never meets the 1:1 scale at which resampling degenerates into a
-# copy. Stills and pans keep 1:1, where a still frame is an exact copy of the source.
-_HEADROOM = 1.02
 
 
 class ClipSource:
@@ -51,24 +47,6 @@ class ClipSource:
         half = (self.height // 2, self.width // 2)
         self._scratch_u, self._scratch_v = np.empty(half, np.uint8), np.empty(half, np.uint8)
         self._last: tuple[Window, np.ndarray] | None = None
-        self._zoom = self._fixed_point_zoom()
-
-    def _fixed_point_zoom(self) -> tuple[tuple[int, int], tuple[MirroredPlane, ...]] | None:
-        """Planes for the fast exact zoom, when the move keeps a point still and never magnifies the source."""
-        point = self.camera.fixed_point()
-        source_h, source_w = self.luma.shape
-        if point is None or self.camera.max_zoom * self.width * _HEADROOM > source_w + 1e-6:
-            return None
-        # Even positions, so the chroma planes (half size) share the same anchor exactly.
-        out_anchor = (_even_round(point[0] * self.width), _even_round(point[1] * self.height))
-        source_anchor = (_even_round(point[0] * source_w), _even_round(point[1] * source_h))
-        half_anchor = (source_anchor[0] // 2, source_anchor[1] // 2)
-        planes = (
-            MirroredPlane(self.luma, source_anchor),
-            MirroredPlane(self.u, half_anchor),
-            MirroredPlane(self.v, half_anchor),
-        )
-        return out_anchor, planes
 
     def render(self, progress: float, out: np.ndarray) -> None:
         """Write the frame at ``progress`` (0..1 through the clip) into the NV12 buffer ``out``."""
@@ -79,19 +57,13 @@ class ClipSource:
         source_h, source_w = self.luma.shape
         scale = (window.width * source_w / self.width, window.height * source_h / self.height)
         views = nv12_views(out, self.width, self.height)
-        if self._zoom is not None:
-            (anchor_u, anchor_v), (luma, u, v) = self._zoom
-            luma.zoom_into(scale, (anchor_u, anchor_v), views.y)
-            u.zoom_into(scale, (anchor_u // 2, anchor_v // 2), self._scratch_u)
-            v.zoom_into(scale, (anchor_u // 2, anchor_v // 2), self._scratch_v)
-        else:
-            # Pixel centres: output pixel d samples source position scale * (d + 0.5) - 0.5 from the window.
-            offset = (window.x * source_w + 0.5 * scale[0] - 0.5, window.y * source_h + 0.5 * scale[1] - 0.5)
-            # Chroma sits at luma position 2c + 0.5 in both pictures.
-            chroma = ((0.5 * scale[0] + offset[0] - 0.5) / 2, (0.5 * scale[1] + offset[1] - 0.5) / 2)
-            warp_plane(self.luma, scale, offset, views.y)
-            warp_plane(self.u, scale, chroma, self._scratch_u)
-            warp_plane(self.v, scale, chroma, self._scratch_v)
+        # Pixel centres: output pixel d samples source position scale * (d + 0.5) - 0.5 from the window.
+        offset = (window.x * source_w + 0.5 * scale[0] - 0.5, window.y * source_h + 0.5 * scale[1] - 0.5)
+        # Chroma sits at luma position 2c + 0.5 in both pictures.
+        chroma = ((0.5 * scale[0] + offset[0] - 0.5) / 2, (0.5 * scale[1] + offset[1] - 0.5) / 2)
+        warp_plane(self.luma, scale, offset, views.y)
+        warp_plane(self.u, scale, chroma, self._scratch_u)
+        warp_plane(self.v, scale, chroma, self._scratch_v)
         cv2.merge([self._scratch_u, self._scratch_v], dst=views.uv)
         if self.camera.motion == "none":
             self._last = (window, out.copy())
@@ -102,9 +74,8 @@ def load_source(clip: VideoClip, path: Path, frame_size: tuple[int, int], seed: 
     width, height = frame_size
     move = Camera(clip.motion, clip.zoom)
     depth = min(move.max_zoom, _MAX_DEPTH)
-    headroom = _HEADROOM if move.fixed_point() is not None and move.max_zoom > 1.0 else 1.0
     # The source's base window gets as many pixels as the output shows at the deepest zoom.
-    scaled = (_even_up(width * depth * headroom), _even_up(height * depth * headroom))
+    scaled = (_even_up(width * depth), _even_up(height * depth))
     image_size = probe_image(path)
     if clip.fit == "blur":
         rgb, focus = _blur_fitted(path, image_size, scaled, clip.focus)
@@ -124,8 +95,8 @@ def _cover_cropped(
         region[2] / image_size[0],
         region[3] / image_size[1],
     )
-    crop = load_rgb(path, at_least=_scaled_size(image_size, factor), region=fractions)
-    return _resized(crop, scaled), focus_in_region(focus, image_size, region)
+    crop = load_rgb(path, at_least=_scaled_size(image_size, factor), region=fractions, size=scaled)
+    return crop, focus_in_region(focus, image_size, region)
 
 
 def _blur_fitted(
@@ -137,7 +108,7 @@ def _blur_fitted(
     rgb = load_rgb(path, at_least=_scaled_size(image_size, fit))
     inner_w = max(2, min(canvas_w, round(image_size[0] * fit)))
     inner_h = max(2, min(canvas_h, round(image_size[1] * fit)))
-    inner = _resized(rgb, (inner_w, inner_h))
+    inner = resized(rgb, (inner_w, inner_h))
     region = cover_region((rgb.shape[1], rgb.shape[0]), scaled, (0.5, 0.5))
     x, y, w, h = (int(round(value)) for value in region)
     small = cv2.resize(
@@ -153,18 +124,8 @@ def _blur_fitted(
     return canvas, canvas_focus
 
 
-def _resized(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    shrinking = size[0] <= rgb.shape[1] and size[1] <= rgb.shape[0]
-    method = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(rgb, size, interpolation=method)
-
-
 def _scaled_size(image_size: tuple[int, int], factor: float) -> tuple[int, int]:
     return (max(1, math.ceil(image_size[0] * factor)), max(1, math.ceil(image_size[1] * factor)))
-
-
-def _even_round(value: float) -> int:
-    return 2 * round(value / 2)
 
 
 def _even_up(value: float) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -38,7 +39,10 @@ def probe_image(path: Path) -> tuple[int, int]:
 
 
 def load_rgb(
-    path: Path, at_least: tuple[int, int] | None = None, region: tuple[float, float, float, float] | None = None
+    path: Path,
+    at_least: tuple[int, int] | None = None,
+    region: tuple[float, float, float, float] | None = None,
+    size: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Decode to an oriented H x W x 3 uint8 RGB array, at least ``at_least`` pixels where the file allows.
 
@@ -46,7 +50,8 @@ def load_rgb(
     100- and 200-megapixel photos within memory. ``region`` (x, y, width, height as fractions of the
     oriented image) crops before conversion, so only the pixels used are copied; the crop is widened
     to whole pixels. Pixels come out in sRGB: a file's own color profile is applied, and a file without
-    one is taken as sRGB already (at no cost).
+    one is taken as sRGB already (at no cost). ``size`` (width, height) resizes the picture, before its
+    colour conversion when it has a profile, so only the pixels kept are converted.
     """
     with _opened(path) as image:
         profile = image.info.get("icc_profile")
@@ -55,10 +60,11 @@ def load_rgb(
                 want = at_least if exif_orientation(image) not in ROTATED_ORIENTATIONS else at_least[::-1]
                 image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else None, want)
             image.load()
-            oriented = ImageOps.exif_transpose(image)
+            # exif_transpose copies the whole picture even when it has nothing to turn.
+            oriented = ImageOps.exif_transpose(image) if exif_orientation(image) != 1 else image
             if region is not None:
                 oriented = oriented.crop(_pixel_box(region, oriented.size))
-            return _to_rgb(oriented, profile if isinstance(profile, bytes) else None)
+            return _to_rgb(oriented, profile if isinstance(profile, bytes) else None, size)
         except ImageError:
             raise
         except MemoryError as error:
@@ -137,23 +143,36 @@ def _pixel_box(region: tuple[float, float, float, float], size: tuple[int, int])
     return left, top, max(right, left + 1), max(bottom, top + 1)
 
 
-def _to_rgb(image: Image.Image, profile: bytes | None = None) -> np.ndarray:
+def _to_rgb(image: Image.Image, profile: bytes | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
     """Any Pillow mode to 8-bit RGB, through ``profile`` to sRGB; alpha over BACKGROUND, 16-bit scaled, not clipped."""
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        return _wide_gray_to_rgb(np.asarray(image), mode)
+        return _resized(_wide_gray_to_rgb(np.asarray(image), mode), size)
     if mode == "P" and "transparency" in image.info or mode in ("LA", "La", "PA", "RGBa"):
         image = image.convert("RGBA")
     elif mode == "P" and profile is not None:
         image = image.convert("RGB")  # palette entries are in the profile's space too
     if profile is not None and image.mode in _PROFILE_SPACES:
+        if size is not None and image.size != size:
+            image = Image.fromarray(_resized(np.asarray(image), size), image.mode)
         image = _in_srgb(image, profile)
     if image.mode == "RGBA":
         backdrop = Image.new("RGBA", image.size, BACKGROUND + (255,))
         image = Image.alpha_composite(backdrop, image)
     if image.mode != "RGB":
         image = image.convert("RGB")
-    return np.asarray(image)
+    return _resized(np.asarray(image), size)
+
+
+def resized(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pixels`` at ``size`` (width, height): area averaging to shrink, bicubic to enlarge."""
+    shrinking = size[0] <= pixels.shape[1] and size[1] <= pixels.shape[0]
+    method = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    return cv2.resize(pixels, size, interpolation=method)
+
+
+def _resized(pixels: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    return pixels if size is None or (pixels.shape[1], pixels.shape[0]) == size else resized(pixels, size)
 
 
 def _in_srgb(image: Image.Image, profile: bytes) -> Image.Image:

@@ -91,14 +91,6 @@ class Camera:
             return _zoom_about(self._ken_burns_point(top), 1.0 + (top - 1.0) * eased)
         return FULL
 
-    def fixed_point(self) -> tuple[float, float] | None:
-        """The base-window point that stays still on screen through the whole move (zooms), else None."""
-        if self.motion in ("zoom-in", "zoom-out"):
-            return self.focus
-        if self.motion == "ken-burns":
-            return self._ken_burns_point(self.max_zoom)
-        return None
-
     def _ken_burns_point(self, top: float) -> tuple[float, float]:
         """Zoom about the point that makes the view's centre end on the drift target.
 

@@ -1,12 +1,11 @@
-"""Plane resampling: the fast quadrant zoom samples exactly where the general warp does."""
+"""Plane resampling: the warp samples where its mapping says, moves at every scale, and copies at 1:1."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
-from joypix_recipes.render.resample import MirroredPlane, warp_plane
+from joypix_recipes.render.resample import warp_plane
 
 
 def _smooth_plane(height: int, width: int) -> np.ndarray:
@@ -14,33 +13,37 @@ def _smooth_plane(height: int, width: int) -> np.ndarray:
     return cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
-@pytest.mark.parametrize(
-    ("scale", "anchor", "out_anchor"),
-    [
-        (1.25, (100, 160), (80, 128)),
-        (1.0734, (60, 210), (40, 170)),
-        (1.0, (2, 318), (0, 256)),
-        # Just above 1:1, where cv2.resize would hand back its input unchanged; beside an edge too.
-        (1.0003, (100, 160), (80, 128)),
-        (1.001, (6, 306), (4, 300)),
-    ],
-)
-def test_quadrant_zoom_matches_the_general_warp(
-    scale: float, anchor: tuple[int, int], out_anchor: tuple[int, int]
-) -> None:
-    plane = _smooth_plane(400, 226)
-    fast = np.zeros((320, 180), np.uint8)
-    MirroredPlane(plane, anchor).zoom_into((scale, scale), out_anchor, fast)
-    # The same mapping for the warp: output continuous coordinate U shows source anchor + (U - out_anchor) * scale.
-    offset = tuple(a - o * scale + 0.5 * scale - 0.5 for a, o in zip(anchor, out_anchor, strict=True))
-    slow = np.zeros_like(fast)
-    warp_plane(plane, (scale, scale), offset, slow)  # type: ignore[arg-type]
-    inner = (slice(2, -2), slice(2, -2))  # the warp clamps at the border where the quadrants use padding
-    assert np.abs(fast[inner].astype(int) - slow[inner].astype(int)).max() <= 1
+def test_warp_samples_the_bilinear_interpolation_of_its_mapping() -> None:
+    plane = _smooth_plane(400, 240)
+    scale, offset = (1.0734, 1.0734), (13.37, 21.8)
+    out = np.zeros((320, 180), np.uint8)
+    warp_plane(plane, scale, offset, out)
+    # Bilinear interpolation computed here in float, at the mapped positions.
+    rows, cols = np.mgrid[0:320, 0:180].astype(np.float64)
+    x, y = scale[0] * cols + offset[0], scale[1] * rows + offset[1]
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = x - x0, y - y0
+    p = plane.astype(np.float64)
+    wanted = (
+        p[y0, x0] * (1 - fx) * (1 - fy)
+        + p[y0, x0 + 1] * fx * (1 - fy)
+        + p[y0 + 1, x0] * (1 - fx) * fy
+        + p[y0 + 1, x0 + 1] * fx * fy
+    )
+    assert np.abs(out - wanted).max() <= 1.0
 
 
-def test_quadrant_zoom_fills_every_output_pixel() -> None:
-    plane = np.full((100, 60), 77, np.uint8)
-    out = np.zeros((64, 36), np.uint8)
-    MirroredPlane(plane, (30, 50)).zoom_into((1.2, 1.2), (18, 32), out)
-    assert (out == 77).all()
+def test_warp_at_one_to_one_on_whole_pixels_is_an_exact_copy() -> None:
+    plane = _smooth_plane(200, 120)
+    out = np.zeros((100, 60), np.uint8)
+    warp_plane(plane, (1.0, 1.0), (10.0, 30.0), out)
+    assert np.array_equal(out, plane[30:130, 10:70])
+
+
+def test_warp_just_above_one_to_one_still_moves_the_picture() -> None:
+    # cv2.resize would hand back its input unchanged at this scale; the warp must not.
+    plane = _smooth_plane(400, 240)
+    still, zoomed = np.zeros((320, 180), np.uint8), np.zeros((320, 180), np.uint8)
+    warp_plane(plane, (1.0, 1.0), (0.0, 0.0), still)
+    warp_plane(plane, (1.003, 1.003), (0.0, 0.0), zoomed)
+    assert not np.array_equal(still, zoomed)
