@@ -167,10 +167,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"joypix {__version__}")
     _add_global_flags(parser, prefix=_BEFORE)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    stand_in = _CommandParser(add_help=False)
 
     def command(name: str, summary: str, description: str, *examples: str) -> argparse.ArgumentParser | None:
         if only is not None and name != only:
-            commands.add_parser(name, help=summary)
+            _list_command(commands, name, summary, stand_in)
             return None
         sub: argparse.ArgumentParser = commands.add_parser(
             name,
@@ -433,6 +434,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if completion is not None:
         completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete in")
     return parser
+
+
+def _list_command(commands: argparse._SubParsersAction, name: str, summary: str, stand_in: _CommandParser) -> None:  # type: ignore[type-arg]
+    """What ``add_parser`` does for ``joypix --help`` and for telling a command's name, without building its
+    parser: argparse translates every parser's stock strings, and each translation looks for catalogue files."""
+    commands._choices_actions.append(commands._ChoicesPseudoAction(name, (), summary))
+    commands._name_parser_map[name] = stand_in
 
 
 def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
