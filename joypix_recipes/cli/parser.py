@@ -498,4 +498,3 @@ def command_names(parser: argparse.ArgumentParser) -> dict[str, argparse.Argumen
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
     return {}
-

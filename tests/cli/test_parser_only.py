@@ -33,7 +33,9 @@ def test_a_command_line_parses_to_the_same_arguments(words: list[str]) -> None:
     assert vars(build_parser(command).parse_args(words)) == vars(WHOLE.parse_args(words))
 
 
-@pytest.mark.parametrize("words", [["validate", "a.yaml", "--vars", "k=v"], ["run"], ["runn", "r.yaml"], ["farm", "stat"]])
+@pytest.mark.parametrize(
+    "words", [["validate", "a.yaml", "--vars", "k=v"], ["run"], ["runn", "r.yaml"], ["farm", "stat"]]
+)
 def test_a_mistake_fails_with_the_same_message(words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     messages = []
     for parser in (build_parser(chosen_command(words)), WHOLE):
