@@ -5,7 +5,6 @@ pairs read into a mapping."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 import textwrap
@@ -52,7 +51,9 @@ class _CommandParser(_JoypixParser):
         for word in extras:
             if word.startswith("--"):
                 known = {flag[2:]: flag for flag in self._option_string_actions if flag.startswith("--")}
-                close = difflib.get_close_matches(word.partition("=")[0][2:], list(known), n=1, cutoff=0.75)
+                from difflib import get_close_matches  # only a mistake needs it
+
+                close = get_close_matches(word.partition("=")[0][2:], list(known), n=1, cutoff=0.75)
                 if close:
                     return f" (did you mean {known[close[0]]}?)"
         return ""
@@ -84,7 +85,9 @@ class _TopParser(_JoypixParser):
             if word.startswith("-"):
                 continue  # the flags before the command take no values
             if word not in commands:
-                close = difflib.get_close_matches(word, list(commands), n=1, cutoff=0.5)
+                from difflib import get_close_matches  # only a mistake needs it
+
+                close = get_close_matches(word, list(commands), n=1, cutoff=0.5)
                 hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(commands)})"
                 self.error(f"unknown command '{word}'{hint}")
             return
