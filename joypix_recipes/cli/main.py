@@ -7,11 +7,12 @@ its heavy modules only when it runs), so `joypix validate` stays fast.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from importlib import import_module
 
 from joypix_recipes.cli.boundary import EXIT_USAGE, Command, run_command
-from joypix_recipes.cli.parser import build_parser
+from joypix_recipes.cli.parser import build_parser, chosen_command
 from joypix_recipes.cli.streams import complain_json, configure_logging, forgiving_standard_streams
 
 COMMANDS: dict[str, str] = {
@@ -36,7 +37,8 @@ COMMANDS: dict[str, str] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; the error boundary maps errors to exit codes and never shows a traceback to users."""
-    parser = build_parser()
+    chosen = chosen_command(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         if args.json:

@@ -5,7 +5,6 @@ pairs read into a mapping."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 import textwrap
@@ -52,7 +51,9 @@ class _CommandParser(_JoypixParser):
         for word in extras:
             if word.startswith("--"):
                 known = {flag[2:]: flag for flag in self._option_string_actions if flag.startswith("--")}
-                close = difflib.get_close_matches(word.partition("=")[0][2:], list(known), n=1, cutoff=0.75)
+                from difflib import get_close_matches  # only a mistake needs it
+
+                close = get_close_matches(word.partition("=")[0][2:], list(known), n=1, cutoff=0.75)
                 if close:
                     return f" (did you mean {known[close[0]]}?)"
         return ""
@@ -84,7 +85,9 @@ class _TopParser(_JoypixParser):
             if word.startswith("-"):
                 continue  # the flags before the command take no values
             if word not in commands:
-                close = difflib.get_close_matches(word, list(commands), n=1, cutoff=0.5)
+                from difflib import get_close_matches  # only a mistake needs it
+
+                close = get_close_matches(word, list(commands), n=1, cutoff=0.5)
                 hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(commands)})"
                 self.error(f"unknown command '{word}'{hint}")
             return
@@ -136,8 +139,23 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; ``args.command`` names the command to run."""
+def chosen_command(words: Sequence[str]) -> str | None:
+    """The command a command line names: its first word that is no flag (the flags before it take no values)."""
+    for word in words:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``args.command`` names the command to run.
+
+    With ``only`` (a command's name), the other commands are listed with their summaries but get none of
+    their arguments: a command line that names ``only`` parses, fails and helps just as with every command
+    built, and building them all would cost more than `joypix validate` checking a recipe.
+    """
     parser = _TopParser(
         prog="joypix",
         description="Turn still images into short video clips from YAML recipes.",
@@ -152,8 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"joypix {__version__}")
     _add_global_flags(parser, prefix=_BEFORE)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    stand_in = _CommandParser(add_help=False)
 
-    def command(name: str, summary: str, description: str, *examples: str) -> argparse.ArgumentParser:
+    def command(name: str, summary: str, description: str, *examples: str) -> argparse.ArgumentParser | None:
+        if only is not None and name != only:
+            _list_command(commands, name, summary, stand_in)
+            return None
         sub: argparse.ArgumentParser = commands.add_parser(
             name,
             help=summary,
@@ -172,15 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix validate promo.yaml --var brand=Acme   # a variable given only at run time",
         "joypix validate - --json < promo.yaml          # a recipe on standard input, as <stdin>",
     )
-    validate.add_argument(
-        "files", nargs="+", metavar="FILE", help="recipe files to check; - reads one from standard input (as <stdin>)"
-    )
-    validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
-    validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
-    validate.add_argument(
-        "--backend", choices=list(BACKENDS),
-        help="check for this backend instead of the recipe's (nemo: prompts go to the cloud agent, unchecked)",
-    )
+    if validate is not None:
+        validate.add_argument(
+            "files", nargs="+", metavar="FILE", help="recipe files to check; - reads one from standard input (as <stdin>)"
+        )
+        validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
+        validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
+        validate.add_argument(
+            "--backend", choices=list(BACKENDS),
+            help="check for this backend instead of the recipe's (nemo: prompts go to the cloud agent, unchecked)",
+        )
 
     schema = command(
         "schema", "print the recipe JSON Schema",
@@ -188,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix schema > recipe.schema.json",
         "joypix schema --watch-file",
     )
-    schema.add_argument("--watch-file", action="store_true", help="print the watch-file schema instead")
+    if schema is not None:
+        schema.add_argument("--watch-file", action="store_true", help="print the watch-file schema instead")
 
     init = command(
         "init", "write a commented starter recipe",
@@ -197,11 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix init promo          # writes promo.yaml",
         "joypix init promo --template catalogue   # starts from recipes/catalogue.yaml",
     )
-    init.add_argument("name", nargs="?", help="file name (default: recipe.yaml)")
-    init.add_argument(
-        "--template", metavar="NAME",
-        help=f"start from an example recipe: {', '.join(_example_names()) or 'none in this install'}",
-    )
+    if init is not None:
+        init.add_argument("name", nargs="?", help="file name (default: recipe.yaml)")
+        init.add_argument(
+            "--template", metavar="NAME",
+            help=f"start from an example recipe: {', '.join(_example_names()) or 'none in this install'}",
+        )
 
     run = command(
         "run", "run a recipe over its inputs and variants",
@@ -211,21 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix run promo.yaml --dry-run --input photos/ --var brand=Acme",
         "joypix run promo.yaml --input products.csv --backend nemo -q",
     )
-    run.add_argument("recipe", metavar="FILE", help="the recipe to run")
-    run.add_argument("--dry-run", action="store_true", help="list the planned jobs (and what they would pay) and stop")
-    run.add_argument(
-        "--preview", action="store_true",
-        help="render every job as a quick draft into OUT/previews/ instead (local, free; see joypix preview)",
-    )
-    _add_job_flags(run)
-    run.add_argument(
-        "--contact-sheet", action="store_true",
-        help="also write contact-sheet.jpg in the output folder: every clip's poster with its name",
-    )
-    run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
-    _add_cloud_flags(run, polls=True)
-    _add_farm_flags(run, submits=True)
-    run.add_argument("--detach", action="store_true", help="with --broker: submit the jobs and return")
+    if run is not None:
+        run.add_argument("recipe", metavar="FILE", help="the recipe to run")
+        run.add_argument("--dry-run", action="store_true", help="list the planned jobs (and what they would pay) and stop")
+        run.add_argument(
+            "--preview", action="store_true",
+            help="render every job as a quick draft into OUT/previews/ instead (local, free; see joypix preview)",
+        )
+        _add_job_flags(run)
+        run.add_argument(
+            "--contact-sheet", action="store_true",
+            help="also write contact-sheet.jpg in the output folder: every clip's poster with its name",
+        )
+        run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
+        _add_cloud_flags(run, polls=True)
+        _add_farm_flags(run, submits=True)
+        run.add_argument("--detach", action="store_true", help="with --broker: submit the jobs and return")
 
     preview = command(
         "preview", "render every job as a quick draft, here and for free",
@@ -238,9 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix preview promo.yaml --input photos/ --var brand=Acme",
         "joypix preview promo.yaml --backend nemo   # the cloud recipe's draft, rendered here for free",
     )
-    preview.add_argument("recipe", metavar="FILE", help="the recipe to preview")
-    _add_job_flags(preview)
-    _add_cloud_flags(preview)  # accepted so a cloud run's command line previews as it is; never used
+    if preview is not None:
+        preview.add_argument("recipe", metavar="FILE", help="the recipe to preview")
+        _add_job_flags(preview)
+        _add_cloud_flags(preview)  # accepted so a cloud run's command line previews as it is; never used
 
     studio = command(
         "studio", "a local page of every job's preview, re-rendered as you edit",
@@ -252,16 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix studio promo.yaml --var brand=Acme --port 8000 --no-open",
         "joypix studio promo.yaml --out /tmp/promo-out",
     )
-    studio.add_argument("recipe", metavar="FILE", help="the recipe to show")
-    studio.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
-    studio.add_argument(
-        "--host", default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1; another address lets anyone holding the token render)",
-    )
-    studio.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
-    studio.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="start with this recipe variable; repeatable")
-    studio.add_argument("--no-open", action="store_true", help="print the address without opening a browser")
-    _add_cloud_flags(studio)  # for a cloud recipe's finals; drafts never contact the service
+    if studio is not None:
+        studio.add_argument("recipe", metavar="FILE", help="the recipe to show")
+        studio.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+        studio.add_argument(
+            "--host", default="127.0.0.1",
+            help="address to listen on (default: 127.0.0.1; another address lets anyone holding the token render)",
+        )
+        studio.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
+        studio.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="start with this recipe variable; repeatable")
+        studio.add_argument("--no-open", action="store_true", help="print the address without opening a browser")
+        _add_cloud_flags(studio)  # for a cloud recipe's finals; drafts never contact the service
 
     credits = command(
         "credits", "show the cloud credit balance",
@@ -269,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix credits",
         "joypix credits --json",
     )
-    _add_cloud_flags(credits)
+    if credits is not None:
+        _add_cloud_flags(credits)
 
     status = command(
         "status", "summarise a cloud session's timeline",
@@ -277,8 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix status                       # the most recent session",
         "joypix status SESSION_ID",
     )
-    status.add_argument("session", nargs="?", help="session id (default: the most recent one)")
-    _add_cloud_flags(status)
+    if status is not None:
+        status.add_argument("session", nargs="?", help="session id (default: the most recent one)")
+        _add_cloud_flags(status)
 
     fetch = command(
         "fetch", "download a cloud render by id (nothing is paid)",
@@ -287,9 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix fetch render_1733590000000_ab12cd34",
         "joypix fetch render_1733590000000_ab12cd34 --out clips/launch.mp4",
     )
-    fetch.add_argument("render_id", metavar="RENDER_ID", help="the render's id (joypix status, the journal, or the service)")
-    fetch.add_argument("--out", metavar="FILE", help="where to save the MP4 (default: RENDER_ID.mp4 here)")
-    _add_cloud_flags(fetch, polls=True)
+    if fetch is not None:
+        fetch.add_argument("render_id", metavar="RENDER_ID", help="the render's id (joypix status, the journal, or the service)")
+        fetch.add_argument("--out", metavar="FILE", help="where to save the MP4 (default: RENDER_ID.mp4 here)")
+        _add_cloud_flags(fetch, polls=True)
 
     doctor = command(
         "doctor", "check encoder, HEIC support, token and service",
@@ -300,8 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix doctor --base-url http://127.0.0.1:8765",
         "joypix doctor --broker redis://farm:6379/0 --storage file:///mnt/share/joypix",
     )
-    _add_cloud_flags(doctor)
-    _add_farm_flags(doctor)
+    if doctor is not None:
+        _add_cloud_flags(doctor)
+        _add_farm_flags(doctor)
 
     emulator = command(
         "emulator", "serve a local imitation of the cloud API",
@@ -311,30 +343,31 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix emulator --port 9000 --render-latency 2 --credits 5",
         "joypix emulator --knob ingest_delay_s=2 --expire-first-link",
     )
-    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    emulator.add_argument("--port", type=int, default=8765, help="port of the API (default: 8765)")
-    emulator.add_argument("--download-port", type=int, default=None, help="port of the download origin (default: port + 1)")
-    emulator.add_argument("--turn-latency", type=float, default=0.0, metavar="SECONDS", help="delay before each agent turn answers (default: 0)")
-    emulator.add_argument("--render-latency", type=float, default=0.0, metavar="SECONDS", help="how long each render takes (default: 0)")
-    emulator.add_argument("--credits", type=int, default=100, metavar="N", help="the account's starting credits (default: 100)")
-    emulator.add_argument("--no-text-ratio", type=float, default=0.3, metavar="RATIO", help="share of turns that reply with no text (default: 0.3)")
-    emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
-    emulator.add_argument(
-        "--vary", type=int, default=None, metavar="SEED", help="give each session undocumented shapes of its own, drawn from SEED"
-    )
-    emulator.add_argument(
-        "--hold-render-reply", type=float, default=0.0, metavar="SECONDS",
-        help="take (and charge) each render POST, then hold its reply this long",
-    )
-    emulator.add_argument(
-        "--expire-first-link", action="store_true", help="sign download links; each render's first link answers 403"
-    )
-    emulator.add_argument("--stall-turns", type=int, default=0, metavar="N", help="the next N turns stay silent but alive")
-    emulator.add_argument("--stall-turn-seconds", type=float, default=30.0, metavar="SECONDS", help="how long a stalled turn stays silent")
-    emulator.add_argument(
-        "--knob", action="append", default=[], metavar="NAME=VALUE",
-        help="set any fault knob (emulator/state.py Knobs), e.g. --knob ingest_delay_s=2; repeatable",
-    )
+    if emulator is not None:
+        emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+        emulator.add_argument("--port", type=int, default=8765, help="port of the API (default: 8765)")
+        emulator.add_argument("--download-port", type=int, default=None, help="port of the download origin (default: port + 1)")
+        emulator.add_argument("--turn-latency", type=float, default=0.0, metavar="SECONDS", help="delay before each agent turn answers (default: 0)")
+        emulator.add_argument("--render-latency", type=float, default=0.0, metavar="SECONDS", help="how long each render takes (default: 0)")
+        emulator.add_argument("--credits", type=int, default=100, metavar="N", help="the account's starting credits (default: 100)")
+        emulator.add_argument("--no-text-ratio", type=float, default=0.3, metavar="RATIO", help="share of turns that reply with no text (default: 0.3)")
+        emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
+        emulator.add_argument(
+            "--vary", type=int, default=None, metavar="SEED", help="give each session undocumented shapes of its own, drawn from SEED"
+        )
+        emulator.add_argument(
+            "--hold-render-reply", type=float, default=0.0, metavar="SECONDS",
+            help="take (and charge) each render POST, then hold its reply this long",
+        )
+        emulator.add_argument(
+            "--expire-first-link", action="store_true", help="sign download links; each render's first link answers 403"
+        )
+        emulator.add_argument("--stall-turns", type=int, default=0, metavar="N", help="the next N turns stay silent but alive")
+        emulator.add_argument("--stall-turn-seconds", type=float, default=30.0, metavar="SECONDS", help="how long a stalled turn stays silent")
+        emulator.add_argument(
+            "--knob", action="append", default=[], metavar="NAME=VALUE",
+            help="set any fault knob (emulator/state.py Knobs), e.g. --knob ingest_delay_s=2; repeatable",
+        )
 
     watch = command(
         "watch", "run a recipe on every image dropped into a folder",
@@ -344,15 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix watch /mnt/share/in --recipe promo.yaml --polling --once   # from cron, on a network share",
         "joypix watch --config watch.yaml",
     )
-    watch.add_argument("folder", nargs="?", metavar="DIR", help="the folder to watch (with --recipe)")
-    watch.add_argument("--recipe", metavar="FILE", help="the recipe to run on each image that lands in DIR")
-    watch.add_argument("--config", metavar="WATCHFILE", help="a watch file mapping folders to recipes")
-    watch.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
-    watch.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
-    watch.add_argument("--polling", action="store_true", help="poll the folder (network shares)")
-    watch.add_argument("--settle", type=float, default=None, metavar="SECONDS", help="how long a file must stay unchanged")
-    watch.add_argument("--once", action="store_true", help="process what is there and exit")
-    _add_farm_flags(watch, submits=True)
+    if watch is not None:
+        watch.add_argument("folder", nargs="?", metavar="DIR", help="the folder to watch (with --recipe)")
+        watch.add_argument("--recipe", metavar="FILE", help="the recipe to run on each image that lands in DIR")
+        watch.add_argument("--config", metavar="WATCHFILE", help="a watch file mapping folders to recipes")
+        watch.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
+        watch.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
+        watch.add_argument("--polling", action="store_true", help="poll the folder (network shares)")
+        watch.add_argument("--settle", type=float, default=None, metavar="SECONDS", help="how long a file must stay unchanged")
+        watch.add_argument("--once", action="store_true", help="process what is there and exit")
+        _add_farm_flags(watch, submits=True)
 
     worker = command(
         "worker", "render jobs from a farm's queue (see docs/cluster.md)",
@@ -363,23 +397,24 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix worker --broker redis://farm:6379/0 --storage s3://bucket/joypix --processes 4 -v",
         "JOYPIX_BROKER=redis://farm:6379/0 joypix worker --queues local",
     )
-    _add_farm_flags(worker)
-    worker.add_argument("--processes", type=int, default=1, metavar="N", help="worker processes (default: 1)")
-    worker.add_argument("--threads", type=int, default=None, metavar="N", help="jobs at once per process (default: one per core)")
-    worker.add_argument("--queues", metavar="LIST", help="queues to serve, e.g. local or nemo (default: local,nemo)")
-    worker.add_argument(
-        "--heartbeat-timeout", type=float, default=None, metavar="SECONDS",
-        help="how long a silent worker is taken for alive before its jobs go to another (default: $JOYPIX_HEARTBEAT_TIMEOUT or 60)",
-    )
+    if worker is not None:
+        _add_farm_flags(worker)
+        worker.add_argument("--processes", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+        worker.add_argument("--threads", type=int, default=None, metavar="N", help="jobs at once per process (default: one per core)")
+        worker.add_argument("--queues", metavar="LIST", help="queues to serve, e.g. local or nemo (default: local,nemo)")
+        worker.add_argument(
+            "--heartbeat-timeout", type=float, default=None, metavar="SECONDS",
+            help="how long a silent worker is taken for alive before its jobs go to another (default: $JOYPIX_HEARTBEAT_TIMEOUT or 60)",
+        )
 
-    worker.add_argument(
-        "--metrics-port", type=int, default=None, metavar="N",
-        help="serve Prometheus metrics (Dramatiq's middleware) on this port; needs prometheus_client",
-    )
-    worker.add_argument(
-        "--metrics-host", default="127.0.0.1", metavar="ADDRESS",
-        help="the address the metrics are served on (default: 127.0.0.1; 0.0.0.0 for every interface)",
-    )
+        worker.add_argument(
+            "--metrics-port", type=int, default=None, metavar="N",
+            help="serve Prometheus metrics (Dramatiq's middleware) on this port; needs prometheus_client",
+        )
+        worker.add_argument(
+            "--metrics-host", default="127.0.0.1", metavar="ADDRESS",
+            help="the address the metrics are served on (default: 127.0.0.1; 0.0.0.0 for every interface)",
+        )
 
     farm = command(
         "farm", "show a render farm's queues, workers and failures (see docs/cluster.md)",
@@ -388,8 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
         "joypix farm status --broker redis://farm:6379/0",
         "joypix farm status --json | jq '.queues'",
     )
-    farm.add_argument("action", choices=["status"], help="what to show (status)")
-    farm.add_argument("--broker", metavar="URL", help="the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)")
+    if farm is not None:
+        farm.add_argument("action", choices=["status"], help="what to show (status)")
+        farm.add_argument("--broker", metavar="URL", help="the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)")
 
     completion = command(
         "completion", "print a shell completion script (bash, zsh, fish)",
@@ -398,8 +434,16 @@ def build_parser() -> argparse.ArgumentParser:
         'joypix completion zsh > "${fpath[1]}/_joypix"         # then restart zsh',
         "joypix completion fish > ~/.config/fish/completions/joypix.fish",
     )
-    completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete in")
+    if completion is not None:
+        completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete in")
     return parser
+
+
+def _list_command(commands: argparse._SubParsersAction, name: str, summary: str, stand_in: _CommandParser) -> None:  # type: ignore[type-arg]
+    """What ``add_parser`` does for ``joypix --help`` and for telling a command's name, without building its
+    parser: argparse translates every parser's stock strings, and each translation looks for catalogue files."""
+    commands._choices_actions.append(commands._ChoicesPseudoAction(name, (), summary))
+    commands._name_parser_map[name] = stand_in
 
 
 def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
@@ -457,4 +501,3 @@ def command_names(parser: argparse.ArgumentParser) -> dict[str, argparse.Argumen
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
     return {}
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from joypix_recipes.job.actions import BUILTIN_MUSIC, Action, Animate, Audio, Fade, Reframe, Transition
@@ -39,7 +40,12 @@ def interpret_prompt(text: str) -> Interpretation:
     return reading.result()
 
 
-_ADDING = re.compile(WORD_START + ADDING + WORD_END + "|" + ADDING_CJK)
+@cache
+def _adding() -> re.Pattern[str]:
+    # Compiled when a sentence first names music: most prompts never do.
+    return re.compile(WORD_START + ADDING + WORD_END + "|" + ADDING_CJK)
+
+
 _VIDEO_SUBJECT = frozenset({"motion", "strength", "zoom_x", "easing", "fit", "duration", "for"})
 
 
@@ -124,7 +130,7 @@ class _Reading:
 
     def _music(self, token: Token, sentence: str) -> None:
         # "add lo-fi music" asks for a track; "the music at 20%" or "music volume" means the one already there.
-        if token.value or _ADDING.search(sentence[: token.start]):
+        if token.value or _adding().search(sentence[: token.start]):
             self.audio.setdefault("file", BUILTIN_MUSIC)
 
     def _fade(self, token: Token, to_audio: bool) -> None:

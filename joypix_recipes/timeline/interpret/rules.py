@@ -2,6 +2,8 @@
 
 A sentence becomes its leftmost-longest, non-overlapping tokens; whether a token's value is usable
 ("0 seconds", "900%" are not) is decided here too, so the reading only decides what each token edits.
+A rule is compiled the first time a sentence holds one of its trigger words: compiling them all cost
+more than the rest of `joypix validate`, and a prompt needs only a few.
 """
 
 from __future__ import annotations
@@ -57,19 +59,29 @@ class Token:
     value: Any = None
 
 
-_Rule = tuple[str, re.Pattern[str], Callable[[re.Match[str]], Any]]
+class Rule:
+    """A token kind, the phrase that yields it (compiled on first use) and the value a match carries."""
+
+    def __init__(self, kind: str, source: str, value: Callable[[re.Match[str]], Any]) -> None:
+        self.kind = kind
+        self.source = WORD_START + f"(?:{source})" + WORD_END
+        self.value = value
+        self._pattern: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled phrase."""
+        if self._pattern is None:
+            self._pattern = re.compile(self.source)
+        return self._pattern
 
 
-def _bounded(pattern: str) -> re.Pattern[str]:
-    return re.compile(WORD_START + f"(?:{pattern})" + WORD_END)
-
-
-def _rules() -> list[_Rule]:
+def _rules() -> list[Rule]:
     # Order matters: at the same start the longest match wins, and at the same length the earlier rule.
-    rules: list[_Rule] = []
+    rules: list[Rule] = []
 
     def add(kind: str, pattern: str, value: Callable[[re.Match[str]], Any] = lambda m: None) -> None:
-        rules.append((kind, _bounded(pattern), value))
+        rules.append(Rule(kind, pattern, value))
 
     add("quote", rf"{MARK_OPEN}(?P<q>\d+){MARK_CLOSE}", lambda m: int(m.group("q")))
     add("span", SPAN, _span_value)
@@ -94,7 +106,7 @@ def _rules() -> list[_Rule]:
     add("strength", "|".join(STRENGTHS), lambda m: STRENGTHS[m.group(0)])
     for kind, table in (("motion", MOTIONS), ("aspect", ASPECTS), ("resolution", RESOLUTIONS), ("easing", EASINGS)):
         for name, patterns in table.items():
-            rules.append((kind, _bounded("|".join(patterns)), lambda m, name=name: name))  # type: ignore[misc]
+            rules.append(Rule(kind, "|".join(patterns), lambda m, name=name: name))  # type: ignore[misc]
     add("fit", BLURRED_FILL, lambda m: "blur")
     add("fit", COVER_FILL, lambda m: "cover")
     return rules
@@ -144,16 +156,67 @@ def _fade_value(match: re.Match[str]) -> tuple[str, float | None, str | None]:
     return direction, None if seconds is None else parse_number(seconds), where
 
 
-_RULES = _rules()
+RULES = _rules()
+
+_TRIGGERS: tuple[tuple[str, ...] | None, ...] = (
+    ('\ue000',),  # quote
+    ('-', 'between', 'from', 'to'),  # span
+    ('first',),  # first
+    ('for',),  # for
+    ('after', 'from', 'starting'),  # start
+    ('entire', 'the', 'throughout', 'whole'),  # to_end
+    ('s', '秒'),  # duration
+    ('bottom', 'center', 'centre', 'lower', 'middle', 'top', 'upper', '上方', '下方', '中间', '居中', '底部', '顶部'),  # position
+    ('pixel', 'px', 'size'),  # size
+    ('banner', 'caption', 'heading', 'headline', 'label', 'text', 'title', '字幕', '文字', '标题'),  # text_word
+    ('%',),  # volume
+    ('volume',),  # volume
+    ('fade',),  # no_fade
+    ('fade',),  # fade
+    ('淡入', '淡出'),  # fade
+    ('audio', 'bgm', 'music', 'song', 'track', 'tune', '配乐', '音乐'),  # music
+    ('cross fade', 'cross-fade', 'crossfade', 'dip to black', 'dip to-black', 'dip-to black', 'dip-to-black', 'dips to black', 'dips to-black', 'dips-to black', 'dips-to-black', 'dissolve', 'slide ', 'slide-', 'slides ', 'slides-', 'wipe left', 'wipe right', 'wipe-left', 'wipe-right', 'wipes left', 'wipes right', 'wipes-left', 'wipes-right', 'zoom'),  # transition
+    ('hard', 'transition'),  # transition
+    ('upload',),  # sequence
+    ('x',),  # zoom_x
+    ('dramatic', 'gentle', 'gently', 'intense', 'slight', 'slow', 'strong', 'subtle', 'subtly', '强烈', '慢慢', '缓慢', '轻微'),  # strength
+    ('dolly in', 'dolly-in', 'dollyin', 'move', 'push in', 'push-in', 'pushes in', 'pushes-in', 'pushesin', 'pushin', 'zoom', '推近', '推进', '放大'),  # motion
+    ('dolly out', 'dolly-out', 'dollyout', 'move', 'pull', 'zoom out', 'zoom-out', 'zooming out', 'zooming-out', 'zoomingout', 'zoomout', 'zooms out', 'zooms-out', 'zoomsout', '拉远', '缩小'),  # motion
+    ('left', 'right', '向左平移', '左移'),  # motion
+    ('right', '右移', '向右平移'),  # motion
+    ('pan', 'tilt', '上移', '向上平移'),  # motion
+    ('down', '下移', '向下平移'),  # motion
+    ('ken burns', 'ken-burns', 'kenburns'),  # motion
+    ('camera', 'motion', 'movement', 'static', 'still', 'without', '不动', '静止'),  # motion
+    ('4', 'feed', 'instagram', 'portrait'),  # aspect
+    ('16', 'portrait', 'reel', 'shorts', 'stories', 'story', 'tik', 'vertical', '竖屏', '竖版'),  # aspect
+    ('16', 'horizontal', 'landscape', 'screen', 'youtube', '横屏', '横版'),  # aspect
+    ('1', 'square', '方形'),  # aspect
+    ('1080', 'fhd', 'full'),  # resolution
+    ('720', 'hd'),  # resolution
+    ('480', 'sd'),  # resolution
+    ('ease in and out', 'ease in and-out', 'ease in out', 'ease in-and out', 'ease in-and-out', 'ease in-out', 'ease-in and out', 'ease-in and-out', 'ease-in out', 'ease-in-and out', 'ease-in-and-out', 'ease-in-out', 'eased', 'smooth', '平滑', '流畅'),  # easing
+    ('constant', 'linear', 'steady', '匀速'),  # easing
+    ('blur',),  # fit
+    ('fill', 'frame'),  # fit
+)  # fmt: skip
+
+TRIGGERS = dict(zip(RULES, _TRIGGERS, strict=True))
+"""Per rule, words one of which every match of it contains (None: no such words), so a sentence holding
+none of them cannot match and the rule need not be compiled. Derived from the phrases; a test derives
+them again and fails, printing the new table, when a phrase changes."""
 
 
 def find_tokens(sentence: str) -> list[Token]:
     """Leftmost-longest, non-overlapping phrase matches (rule order breaks ties)."""
     found: list[tuple[int, int, int, Token]] = []
-    for order, (kind, pattern, value) in enumerate(_RULES):
-        for match in pattern.finditer(sentence):
+    for order, rule in enumerate(RULES):
+        triggers = TRIGGERS[rule]
+        if triggers is not None and not any(word in sentence for word in triggers):
+            continue
+        for match in rule.pattern.finditer(sentence):
             if match.end() > match.start():
-                token = Token(kind, match.start(), match.end(), match.group(0), value(match))
+                token = Token(rule.kind, match.start(), match.end(), match.group(0), rule.value(match))
                 found.append((match.start(), -match.end(), order, token))
     chosen: list[Token] = []
     reached = 0
