@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from helpers.browser import PHONE_WIDTH, assert_no_horizontal_overflow
+from helpers.browser import PHONE_WIDTH, assert_no_horizontal_overflow, save_screenshot
 from helpers.outfolders import TwoRuns
 from helpers.servers import serving_folder
 
@@ -46,13 +45,6 @@ def _shown(page: Page) -> list[str]:
     return [str(status) for status in page.locator(".card:visible").evaluate_all("cards => cards.map(c => c.dataset.status)")]
 
 
-def _screenshot(page: Page, name: str, tmp_path: Path) -> None:
-    """Kept as an artefact of the test run: in JOYPIX_ARTEFACTS when set (CI), else beside the test's files."""
-    folder = Path(os.environ.get("JOYPIX_ARTEFACTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    # Written here, not by Playwright: its own writer leaves an executor thread behind.
-    (folder / name).write_bytes(page.screenshot(full_page=True))
-
 
 def test_report_lists_both_runs_failures_first_filters_and_plays(report_page: Page, tmp_path: Path) -> None:
     page = report_page
@@ -79,18 +71,18 @@ def test_report_lists_both_runs_failures_first_filters_and_plays(report_page: Pa
     video.hover()
     assert video.evaluate("video => video.controls") is True
     assert video.evaluate(PLAY_TO_END) is True
-    _screenshot(page, "report-desktop.png", tmp_path)
+    save_screenshot(page, "report-desktop.png", tmp_path)
 
     page.click("#view-toggle")
     assert page.locator(".card.done video").first.is_hidden()
     assert page.locator(".card.done img.poster").first.is_visible()
-    _screenshot(page, "report-posters.png", tmp_path)
+    save_screenshot(page, "report-posters.png", tmp_path)
     page.click("#view-toggle")
     assert page.locator(".card.done video").first.is_visible()
 
 
 def test_report_fits_a_phone_screen(report_page: Page, tmp_path: Path) -> None:
     assert_no_horizontal_overflow(report_page, PHONE_WIDTH)
-    _screenshot(report_page, "report-390px.png", tmp_path)
+    save_screenshot(report_page, "report-390px.png", tmp_path)
     report_page.click("#view-toggle")
     assert_no_horizontal_overflow(report_page, PHONE_WIDTH)

@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -138,3 +139,11 @@ def assert_no_horizontal_overflow(page: Page, width: int = PHONE_WIDTH) -> None:
     """Fail when anything on ``page`` is wider than a ``width``-pixel screen."""
     wide = horizontal_overflow(page, width)
     assert not wide, f"at {width} px: " + "; ".join(wide[:10])
+
+
+def save_screenshot(page: Page, name: str, fallback: Path) -> None:
+    """Kept as an artefact of the test run: in JOYPIX_ARTEFACTS when set (CI), else in ``fallback``."""
+    folder = Path(os.environ.get("JOYPIX_ARTEFACTS") or fallback)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Written here, not by Playwright: its own writer leaves an executor thread behind.
+    (folder / name).write_bytes(page.screenshot(full_page=True))

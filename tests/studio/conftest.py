@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from helpers.images import write_image
 from joypix_recipes.studio import Studio
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    pass
 
 RECIPE = """
 version: 1
@@ -59,38 +58,3 @@ def all_ready(studio: Studio) -> bool:
     cards = service.state.cards.values() if service is not None else ()
     return bool(cards) and all(card.status == "ready" for card in cards)
 
-
-@pytest.fixture
-def studio_browser() -> Iterator[Page]:
-    """A desktop-sized page in headless Debian Chromium, through Playwright; skipped, saying why, when either is missing.
-
-    The test fails if the page logged a console error or threw.
-    """
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("no Chromium: install it with apt-get install chromium (.ci/run does); the browser tests need it")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip('the playwright package is not installed: pip install -e ".[test]"')
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            # Drafts play without a click, as they do once the user has clicked on the page.
-            args=["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
-        )
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            page.on(
-                "console",
-                lambda message: errors.append(f"{message.text} ({message.location.get('url')})")
-                if message.type == "error" else None,
-            )
-            page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
-    assert errors == [], f"the page logged console errors: {errors}"

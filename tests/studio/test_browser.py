@@ -4,11 +4,11 @@ nothing is wider than the screen. One test, so the browser and the drafts are ma
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from helpers.browser import PHONE_WIDTH, assert_no_horizontal_overflow, save_screenshot
 from helpers.waiting import wait_until
 
 from joypix_recipes.studio import Studio
@@ -16,11 +16,10 @@ from joypix_recipes.studio import Studio
 from .conftest import RECIPE, all_ready, write_recipe
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
+    from playwright.sync_api import Page
 
 UPDATE_WITHIN_MS = 2500
 """About two seconds, and a little for a loaded browser to draw."""
-PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _card_text(page: Page, key: str) -> str:
@@ -34,20 +33,10 @@ def _within(page: Page, condition: str, argument: object = None) -> float:
     return time.monotonic() - started
 
 
-def _fits_a_phone(page: Page) -> int:
-    page.set_viewport_size(PHONE)
-    return int(page.evaluate("document.documentElement.scrollWidth"))
 
-
-def _screenshot(page: Page, name: str, tmp_path: Path) -> None:
-    """Kept where JOYPIX_SCREENSHOTS points (CI keeps it as an artefact), else beside the test's files."""
-    folder = Path(os.environ.get("JOYPIX_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def test_the_page_plays_every_draft_and_follows_every_save_and_the_form(studio: Studio, studio_browser: Page, tmp_path: Path) -> None:
-    page = studio_browser
+def test_the_page_plays_every_draft_and_follows_every_save_and_the_form(studio: Studio, browser_page: Page, tmp_path: Path) -> None:
+    page = browser_page
+    page.set_default_timeout(15_000)  # the first draft can take a while on a loaded machine
     page.goto(studio.url)
     wait_until(lambda: all_ready(studio), 60, "the drafts were not rendered")
     assert page.url == f"{studio.base_url}/"  # the token went into a cookie
@@ -65,7 +54,7 @@ def test_the_page_plays_every_draft_and_follows_every_save_and_the_form(studio: 
                })))"""
     )
     assert len(ended) == 2 and all(0.9 < duration < 1.2 for duration in ended), ended
-    _screenshot(page, "studio-desktop", tmp_path)
+    save_screenshot(page, "studio-desktop.png", tmp_path)
 
     write_recipe(studio.recipe.parent, RECIPE.replace("vars: {word: Sale}", "vars: {word: Deal}"))
     _within(page, """() => document.querySelector('article.card[data-key="previews/a-plain.mp4"]')
@@ -76,14 +65,14 @@ def test_the_page_plays_every_draft_and_follows_every_save_and_the_form(studio: 
     problem = page.locator("#problem-list li").inner_text()
     assert problem.startswith(f"{studio.recipe}:8:36: animate.motion 'zoom-sideways' is not one of")
     assert page.locator("#problems").is_visible()
-    assert _fits_a_phone(page) <= PHONE["width"]  # a long path in a problem wraps
-    _screenshot(page, "studio-phone-problem", tmp_path)
+    assert_no_horizontal_overflow(page, PHONE_WIDTH)  # a long path in a problem wraps
+    save_screenshot(page, "studio-phone-problem.png", tmp_path)
 
     write_recipe(studio.recipe.parent)
     _within(page, "() => document.getElementById('problems').hidden")
     assert not page.locator("#problems").is_visible()
-    assert _fits_a_phone(page) <= PHONE["width"]
-    _screenshot(page, "studio-phone", tmp_path)
+    assert_no_horizontal_overflow(page, PHONE_WIDTH)
+    save_screenshot(page, "studio-phone.png", tmp_path)
 
 
     # The form: a var typed in re-plans every job (a --var wins over a variant's own), the file untouched.
