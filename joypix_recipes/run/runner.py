@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from joypix_recipes.atomic import remove_partials
 from joypix_recipes.backends.contract import Backend, JobReporter, JobResult, Ledger
 from joypix_recipes.errors import JobError
 from joypix_recipes.job.model import Job, hash_file, input_hash, job_identity, poster_path
-from joypix_recipes.run.attempt import Attempt, Failure, attempt_job
+from joypix_recipes.run.attempt import INTERRUPTED, Attempt, Failure, attempt_job
 from joypix_recipes.run.journal import JobRecord, JobState, Journal
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.progress import Progress
@@ -105,6 +107,7 @@ class Runner:
         self._output_locks: dict[Path, tuple[asyncio.Lock, int]] = {}
         self._input_hashes: dict[tuple[str, int, int], asyncio.Future[str]] = {}
         self._cleaned: set[Path] = set()
+        self._pending_order = asyncio.Lock()
 
     async def run(self, jobs: Sequence[Job]) -> RunSummary:
         """Run a batch; returns when every job has ended (cancellation propagates after recording)."""
@@ -115,8 +118,11 @@ class Runner:
         identities = await asyncio.gather(*(self._identify(job) for job in jobs))
         if readying is not None:
             await readying
-        self.journal.add_pending(
-            [(known.identity, job) for job, known in zip(jobs, identities) if isinstance(known, Identified)]
+        # Journal writes run in a thread: SQLite may wait on the disk or on another process's lock, and
+        # on the event loop that wait would stall every job's requests.
+        await asyncio.to_thread(
+            self.journal.add_pending,
+            [(known.identity, job) for job, known in zip(jobs, identities) if isinstance(known, Identified)],
         )
         try:
             async with asyncio.TaskGroup() as group:
@@ -133,7 +139,9 @@ class Runner:
         """
         known = identified if identified is not None else await self._identify(job)
         if isinstance(known, Identified):
-            self.journal.add_pending([(known.identity, job)])
+            # One submission's write at a time, so jobs still reach their slots in the order they came.
+            async with self._pending_order:
+                await _journal(functools.partial(self.journal.add_pending, [(known.identity, job)]))
         return await self._submit(job, known)
 
     def summary(self, stopped_reason: str | None = None) -> RunSummary:
@@ -184,6 +192,7 @@ class Runner:
         self._clean_folder(job.output.parent)
         # Two submissions for one output run one after the other; the second usually finds it done.
         async with self._output_lock(job.output):
+            # A read, on the loop: in WAL mode it never waits for a writer, and jobs reach their slots in order.
             record = self.journal.get(identity, job.output)
             if not self.force and record is not None and await self._intact(record):
                 return self._record(
@@ -218,12 +227,16 @@ class Runner:
         identity = known.identity
         # What any earlier job at this output paid for, failed or not: the backend settles it with the
         # service before paying again. --force asks for a fresh start.
-        paid = None if self.force else self.journal.ledger(job.output)
+        paid = None if self.force else await asyncio.to_thread(self.journal.ledger, job.output)
         # Asked before this attempt is journaled as running, which would make any file there look like ours.
         foreign = None
         if os.path.lexists(job.output) or os.path.lexists(poster_path(job.output)):  # the usual case: neither
             foreign = await asyncio.to_thread(self._foreign_file, job)
-        self.journal.start(identity, job)
+        try:
+            await _journal(functools.partial(self.journal.start, identity, job))
+        except asyncio.CancelledError:
+            self.journal.fail(identity, job.output, INTERRUPTED, 0.0, state=JobState.CANCELLED)
+            raise
         self.progress.job_started(job, identity)
 
         async def make(reporter: JobReporter) -> _Made:
@@ -240,6 +253,7 @@ class Runner:
 
         async def cancelled(attempt: Attempt[_Made]) -> None:
             outcome = _outcome(job, known, attempt, "cancelled")
+            # On the loop: the task is being cancelled, and an await here could be cut short before the write.
             self.journal.fail(identity, job.output, outcome.error or "", outcome.duration_s, state=JobState.CANCELLED)
             self._record(outcome)
 
@@ -254,15 +268,29 @@ class Runner:
             if failure.stops_run:
                 self._stop(failure.message)
             outcome = _outcome(job, known, attempt, "failed")
-            self.journal.fail(identity, job.output, failure.message, outcome.duration_s)
-            return self._record(outcome, failure.detail)
+            return await self._end(
+                functools.partial(self.journal.fail, identity, job.output, failure.message, outcome.duration_s),
+                outcome,
+                failure.detail,
+            )
         made = attempt.result
         outcome = _outcome(job, known, attempt, "done")
-        self.journal.finish(
-            identity, job.output, output_hash=made.output_hash, output_size=made.output_size,
-            poster=made.result.poster, duration_s=outcome.duration_s,
+        return await self._end(
+            functools.partial(
+                self.journal.finish, identity, job.output, output_hash=made.output_hash, output_size=made.output_size,
+                poster=made.result.poster, duration_s=outcome.duration_s,
+            ),
+            outcome,
         )
-        return self._record(outcome)
+
+    async def _end(self, write: Callable[[], None], outcome: JobOutcome, detail: str | None = None) -> JobOutcome:
+        """Journal how a job ended, then record its outcome; a run cancelled meanwhile still records it."""
+        try:
+            await _journal(write)
+        except asyncio.CancelledError:
+            self._record(outcome, detail)
+            raise
+        return self._record(outcome, detail)
 
     def _foreign_file(self, job: Job) -> Path | None:
         """The output or poster path holding a file this tool did not make (the journal or the file itself says)."""
@@ -323,6 +351,27 @@ def _outcome(job: Job, known: Identified, attempt: Attempt[_Made], status: Statu
         warnings=attempt.warnings,
         started_at=attempt.started_at,
     )
+
+
+async def _journal(write: Callable[[], None]) -> None:
+    """One journal write in a thread: SQLite may wait on the disk or on another process's lock, and on the
+    event loop that wait would stall every job's requests. It has ended when this returns, even when the
+    caller is cancelled meanwhile (then the loop waits for it, as it would for a write of its own)."""
+    ended = threading.Event()
+
+    def run() -> None:
+        try:
+            write()
+        finally:
+            ended.set()
+
+    writing = asyncio.ensure_future(asyncio.to_thread(run))
+    try:
+        await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        ended.wait()
+        writing.add_done_callback(lambda done: done.cancelled() or done.exception())  # a failure nobody waits for
+        raise
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
