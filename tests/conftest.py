@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -57,3 +58,14 @@ def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
     """A running emulator writing into the test's tmp_path."""
     with Emulator(knobs, workdir=tmp_path / "emulator") as running:
         yield running
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """``main`` configures logging for a command-line run; put it back for the tests that follow."""
+    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "uvicorn.access")]
+    levels, handlers = [logger.level for logger in loggers], list(logging.getLogger().handlers)
+    yield
+    for logger, level in zip(loggers, levels):
+        logger.setLevel(level)
+    logging.getLogger().handlers[:] = handlers

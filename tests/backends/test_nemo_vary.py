@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -122,16 +120,6 @@ steps:
 export: {aspect: "16:9", resolution: 480p, fps: 24, quality: low}
 """
 
-
-@pytest.fixture
-def logging_restored() -> Iterator[None]:
-    """``main`` configures logging for a command-line run; put it back for the tests that follow."""
-    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "uvicorn.access")]
-    levels, handlers = [logger.level for logger in loggers], list(logging.getLogger().handlers)
-    yield
-    for logger, level in zip(loggers, levels):
-        logger.setLevel(level)
-    logging.getLogger().handlers[:] = handlers
 
 
 @pytest.mark.usefixtures("logging_restored")

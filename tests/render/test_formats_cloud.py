@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -13,17 +11,6 @@ from PIL import Image
 
 from joypix_recipes.cli.main import main
 from joypix_recipes.emulator import Emulator
-
-
-@pytest.fixture
-def logging_restored() -> Iterator[None]:
-    """``main`` configures logging for a command-line run; put it back for the tests that follow."""
-    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "uvicorn.access")]
-    levels, handlers = [logger.level for logger in loggers], list(logging.getLogger().handlers)
-    yield
-    for logger, level in zip(loggers, levels):
-        logger.setLevel(level)
-    logging.getLogger().handlers[:] = handlers
 
 
 @pytest.mark.usefixtures("logging_restored")
