@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +23,7 @@ from joypix_recipes.run.attempt import Failure, attempt
 from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import DONE, FAILED, NOT_AN_IMAGE, Router
-from joypix_recipes.watch.moves import Signature, set_aside, signature
+from joypix_recipes.watch.moves import Signature, recover_captured, set_aside, signature
 from joypix_recipes.watch.observer import (
     ObserverFactory,
     ObserverSupervisor,
@@ -153,6 +154,7 @@ class HotFolder:
         # pool, the files still settling would wait.
         self._looker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-settle")
         try:
+            await asyncio.to_thread(self._recover_captured)
             self._rescan()
             await self._serve(stop, once, supervisor)
         finally:
@@ -162,6 +164,16 @@ class HotFolder:
                 await asyncio.to_thread(supervisor.stop)
             await self._cancel_in_flight()
         return self.summary
+
+    def _recover_captured(self) -> None:
+        for folder in self.router.folders:
+            try:
+                restored = recover_captured(folder)
+            except OSError as e:
+                log.error("cannot finish an interrupted move in %s: %s", folder, e.strerror)
+                continue
+            for path in restored:
+                log.info("%s: its move aside was interrupted; taking it again", path.name)
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> Callable[[Path, bool], None]:
         def hand_over(path: Path, closed: bool) -> None:
@@ -274,6 +286,10 @@ class HotFolder:
             self._taken.pop(path, None)
         if changed:
             self._record(FileEvent("changed", path, note="replaced while its jobs ran; taking the new content"))
+            self._consider(path)
+        elif self.summary.stopped_reason is None and os.path.lexists(path):
+            # Another photo arrived under this name after the move began; its event came while the name was
+            # still taken, and was passed over.
             self._consider(path)
 
     async def _hash_handle_finish(self, path: Path, flow: Flow) -> bool:

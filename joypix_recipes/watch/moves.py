@@ -9,6 +9,8 @@ from pathlib import Path
 from joypix_recipes.atomic import atomic_write_text
 
 MAX_SUFFIX = 10_000
+CAPTURED = ".joypix-setting-aside"
+"""The ending of an input's hidden name while it is being moved aside (hidden names are never taken)."""
 
 
 Signature = tuple[int, int, int]
@@ -32,24 +34,49 @@ def set_aside(path: Path, folder: Path, verdict: str, note: str, expected: Signa
 
     Returns None, moving nothing, when the file is no longer the one with the ``expected`` signature
     (it was replaced while its jobs ran, so the new content still has to be handled).
+
+    The file is first renamed to a hidden name beside it, which takes whatever is at ``path`` at that
+    instant; only then is it compared with ``expected``. A photo dropped under the same name a moment
+    later therefore lands beside the captured one and is never moved or deleted with it.
     """
-    if expected is not None and signature(path) not in (expected, None):
+    captured = path.with_name(f".{path.name}{CAPTURED}")
+    os.rename(path, captured)
+    if expected is not None and signature(captured) != expected:
+        move_into(captured, path.parent, name=path.name)  # not the file whose jobs ran: put it back
         return None
-    moved = move_into(path, folder)
+    moved = move_into(captured, folder, name=path.name)
     if verdict in NOTES:
         kind, default = NOTES[verdict]
         write_note(moved, kind, note or default)
     return moved
 
 
-def move_into(path: Path, folder: Path) -> Path:
-    """Move ``path`` into ``folder`` as NAME, or NAME-2, NAME-3 ... if taken; return the new path."""
+def recover_captured(folder: Path) -> list[Path]:
+    """Finish the moves a kill cut short in ``folder``; returns the inputs put back to be taken again.
+
+    A captured file with a second link was already linked into done/ or failed/ and only needs its
+    hidden name removed; one without is put back under its own name (numbered if that is taken now).
+    """
+    restored = []
+    for captured in folder.glob(f".*{CAPTURED}"):
+        try:
+            if os.lstat(captured).st_nlink > 1:
+                os.unlink(captured)
+                continue
+            restored.append(move_into(captured, folder, name=captured.name[1 : -len(CAPTURED)]))
+        except FileNotFoundError:
+            continue
+    return restored
+
+
+def move_into(path: Path, folder: Path, name: str | None = None) -> Path:
+    """Move ``path`` into ``folder`` as NAME (``name``, else its own), or NAME-2, NAME-3 ... if taken."""
     folder.mkdir(exist_ok=True)
     for number in range(1, MAX_SUFFIX):
-        target = folder / numbered(path.name, number)
+        target = folder / numbered(name or path.name, number)
         if _move_no_replace(path, target):
             return target
-    raise FileExistsError(errno.EEXIST, "no free name", str(folder / path.name))
+    raise FileExistsError(errno.EEXIST, "no free name", str(folder / (name or path.name)))
 
 
 def write_note(moved: Path, kind: str, text: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image
 from joypix_recipes.watch.complete import looks_complete
 from joypix_recipes.watch.config import Flow
 from joypix_recipes.watch.filters import Router, is_ignored_name, matches
-from joypix_recipes.watch.moves import move_into, write_note
+from joypix_recipes.watch.moves import CAPTURED, move_into, recover_captured, set_aside, signature, write_note
 from joypix_recipes.watch.settle import EMPTY_FILE_FACTOR, INCOMPLETE_FACTOR, Settler
 
 
@@ -144,6 +145,57 @@ def test_move_cut_short_by_a_kill_is_finished_not_duplicated(tmp_path: Path) -> 
     os.link(source, done / "a.jpg")  # the kill came after the link, before the unlink
     assert move_into(source, done) == done / "a.jpg"
     assert not source.exists() and sorted(p.name for p in done.iterdir()) == ["a.jpg"]
+
+
+def test_a_photo_replaced_after_its_jobs_read_it_is_left_in_place_to_be_taken_again(tmp_path: Path) -> None:
+    source = tmp_path / "a.jpg"
+    source.write_bytes(b"read by the jobs")
+    read_as = signature(source)
+    (tmp_path / ".a.jpg").write_bytes(b"a new photo, same name")
+    os.replace(tmp_path / ".a.jpg", source)
+
+    assert set_aside(source, tmp_path / "done", "done", "", read_as) is None
+    assert source.read_bytes() == b"a new photo, same name"
+    assert not list((tmp_path / "done").glob("*")) and not list(tmp_path.glob(f".*{CAPTURED}"))
+
+
+def test_photos_dropped_under_the_moving_photos_name_are_never_lost(tmp_path: Path) -> None:
+    """A writer keeps replacing a.jpg while the finished one is moved: every photo ends in done/ or stays."""
+    done, source = tmp_path / "done", tmp_path / "a.jpg"
+    for round_number in range(150):
+        source.write_bytes(b"finished %d" % round_number)
+        read_as = signature(source)
+        newcomer = f"newcomer {round_number}".encode()
+
+        def drop(content: bytes = newcomer) -> None:
+            (tmp_path / ".incoming").write_bytes(content)
+            os.replace(tmp_path / ".incoming", source)
+
+        writer = threading.Thread(target=drop)
+        writer.start()
+        moved = set_aside(source, done, "done", "", read_as)
+        writer.join()
+        kept = {path.read_bytes() for path in done.iterdir()}
+        assert newcomer in kept or source.read_bytes() == newcomer, "the newly dropped photo was lost"
+        if moved is not None:
+            assert moved.read_bytes() == b"finished %d" % round_number
+        source.unlink(missing_ok=True)
+    assert not list(tmp_path.glob(f".*{CAPTURED}"))
+
+
+def test_a_move_cut_short_after_the_capture_is_finished_at_the_next_start(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    done.mkdir()
+    (tmp_path / f".a.jpg{CAPTURED}").write_bytes(b"captured, not yet moved")
+    (done / "b.jpg").write_bytes(b"moved, hidden name left behind")
+    os.link(done / "b.jpg", tmp_path / f".b.jpg{CAPTURED}")
+    (tmp_path / "a.jpg").write_bytes(b"a newer a.jpg")
+
+    assert recover_captured(tmp_path) == [tmp_path / "a-2.jpg"]
+    assert (tmp_path / "a-2.jpg").read_bytes() == b"captured, not yet moved"
+    assert (tmp_path / "a.jpg").read_bytes() == b"a newer a.jpg"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-2.jpg", "a.jpg", "done"]
+    assert (done / "b.jpg").read_bytes() == b"moved, hidden name left behind"
 
 
 def test_move_into_names_without_suffix_and_dotted_names(tmp_path: Path) -> None:
