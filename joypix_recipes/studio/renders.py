@@ -41,6 +41,8 @@ class _DraftProgress(Progress):
         self._changed()
 
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
+        if outcome.status == "cancelled":
+            return  # abandoned for a newer version, or the studio is stopping: not a failure to show
         ok = outcome.status in ("done", "skipped")
         self._state.draft_ended(self._key(outcome.job), outcome.identity, ok, outcome.error, outcome.warnings)
         self._changed()
@@ -50,7 +52,11 @@ class _DraftProgress(Progress):
 
 
 class Previewer:
-    """Renders drafts of the jobs handed to it, one batch at a time; jobs handed over meanwhile make the next batch."""
+    """Renders drafts of the jobs handed to it, one batch at a time; jobs handed over meanwhile make the next batch.
+
+    A save that changes a job whose draft is being made abandons the batch at once: its other unfinished jobs
+    go into the next batch with the newer versions, so no one waits for a draft nobody will see.
+    """
 
     def __init__(self, state: StudioState, changed: Changed, options: BackendOptions | None = None) -> None:
         self._state = state
@@ -58,11 +64,16 @@ class Previewer:
         self._options = options
         self._waiting: dict[str, Job] = {}
         self._wake = asyncio.Event()
+        self._rendering: dict[str, Job] = {}
+        self._batch: asyncio.Task[None] | None = None
 
     def want(self, jobs: Sequence[Job]) -> None:
-        """Render these jobs' drafts soon (a newer version of a job replaces one not started yet)."""
+        """Render these jobs' drafts soon (a newer version of a job replaces one not started yet, or abandons it)."""
         for job in jobs:
-            self._waiting[self._state.key(job)] = job
+            key = self._state.key(job)
+            self._waiting[key] = job
+            if key in self._rendering and self._rendering[key] != job and self._batch is not None:
+                self._batch.cancel()
         if self._waiting:
             self._wake.set()
 
@@ -72,15 +83,36 @@ class Previewer:
             await self._wake.wait()
             self._wake.clear()
             jobs, self._waiting = list(self._waiting.values()), {}
+            self._rendering = {self._state.key(job): job for job in jobs}
+            self._batch = asyncio.create_task(self._render(jobs), name="studio drafts")
             try:
-                await self._render(jobs)
-            except JoypixError as error:
+                await asyncio.wait({self._batch})
+            finally:
+                if not self._batch.done():  # the studio is stopping
+                    self._batch.cancel()
+                    await asyncio.gather(self._batch, return_exceptions=True)
+            batch, self._batch, self._rendering = self._batch, None, {}
+            if batch.cancelled():
+                self._take_up_abandoned(jobs)
+                continue
+            error = batch.exception()
+            if isinstance(error, JoypixError):
                 log.warning("drafts could not be rendered: %s", error)
                 self._failed(jobs, str(error))
-            except Exception:
+            elif error is not None:
                 # The studio outlives one bad batch: the next save drafts again.
-                log.exception("drafts stopped on an unexpected error")
+                log.error("drafts stopped on an unexpected error", exc_info=error)
                 self._failed(jobs, UNEXPECTED)
+
+    def _take_up_abandoned(self, jobs: Sequence[Job]) -> None:
+        """The abandoned batch's jobs that are still current and not drafted go first into the next batch."""
+        for job in jobs:
+            key = self._state.key(job)
+            card = self._state.cards.get(key)
+            if key in self._waiting or card is None or card.status == "ready":
+                continue
+            self._waiting = {key: job, **self._waiting}
+        self._wake.set()
 
     def _failed(self, jobs: Sequence[Job], error: str) -> None:
         for job in jobs:
@@ -91,7 +123,9 @@ class Previewer:
         out_dir = self._state.out_dir
         lane = preview_lane(out_dir, self._state.planned.recipe_name or self._state.recipe_path.stem)
         progress = _DraftProgress(self._state, self._changed)
-        async with open_run_session([lane], progress=progress, options=self._options, backends=PREVIEW_BACKENDS) as session:
+        async with open_run_session(
+            [lane], progress=progress, options=self._options, backends=PREVIEW_BACKENDS
+        ) as session:
             await session.run(lane, [preview_job(job, out_dir) for job in jobs])
 
 
