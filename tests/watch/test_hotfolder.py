@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.errors import ImageError, NoCreditsError
 from joypix_recipes.watch.config import Flow
@@ -26,6 +25,7 @@ from joypix_recipes.watch.hotfolder import (
     Timing,
     WatchSummary,
 )
+from joypix_recipes.watch.listing import ListingObserver
 from joypix_recipes.watch.observer import ObserverFactory
 
 SETTLE = 0.2
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.thread_grace(2.0)
 
 
 def polling() -> BaseObserver:
-    return PollingObserver(timeout=0.05)
+    return ListingObserver(0.05)
 
 
 OBSERVERS = [pytest.param(Observer, id="native"), pytest.param(polling, id="polling")]

@@ -24,7 +24,6 @@ from helpers.repo import REPO
 from helpers.waiting import wait_until
 from PIL import Image
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
@@ -182,7 +181,7 @@ def test_watching_takes_new_images_until_stopped(setup: Setup, polling: bool) ->
         stop, watching = asyncio.Event(), asyncio.Event()
         events: asyncio.Queue[FileEvent] = asyncio.Queue()
         config = setup.config(polling=polling)
-        make_observer = (lambda: PollingObserver(timeout=0.05)) if polling else observer_factory(False, SETTLE)
+        make_observer = observer_factory(polling, SETTLE)
 
         def observers() -> BaseObserver:
             # Asked for on the event loop, which then starts the observer before it next yields.
