@@ -203,7 +203,12 @@ def test_move_into_names_without_suffix_and_dotted_names(tmp_path: Path) -> None
     for name in ("scan", "scan", "holiday.final.jpg", "holiday.final.jpg"):
         (tmp_path / name).write_bytes(name.encode())
         move_into(tmp_path / name, done)
-    assert sorted(path.name for path in done.iterdir()) == ["holiday.final-2.jpg", "holiday.final.jpg", "scan", "scan-2"]
+    assert sorted(path.name for path in done.iterdir()) == [
+        "holiday.final-2.jpg",
+        "holiday.final.jpg",
+        "scan",
+        "scan-2",
+    ]
 
 
 def test_write_note_never_overwrites_an_earlier_note(tmp_path: Path) -> None:
@@ -216,8 +221,19 @@ def test_write_note_never_overwrites_an_earlier_note(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [".DS_Store", ".photo.jpg", "a.jpg.part", "a.JPG.crdownload", "x.tmp", "~$lock.docx", ".a.mp4.partial.mp4",
-             "Thumbs.db", "desktop.ini", "a.jpg.error.txt"],
+    "name",
+    [
+        ".DS_Store",
+        ".photo.jpg",
+        "a.jpg.part",
+        "a.JPG.crdownload",
+        "x.tmp",
+        "~$lock.docx",
+        ".a.mp4.partial.mp4",
+        "Thumbs.db",
+        "desktop.ini",
+        "a.jpg.error.txt",
+    ],
 )
 def test_temporary_hidden_and_own_names_are_ignored(name: str) -> None:
     assert is_ignored_name(name)
@@ -349,7 +365,9 @@ class FakeStats:
         if path not in self.files:
             raise FileNotFoundError(path)
         size, mtime_ns, ctime_ns = self.files[path]
-        return os.stat_result((0o100644, 1, 1, 1, 0, 0, size, 0, 0, 0), {"st_mtime_ns": mtime_ns, "st_ctime_ns": ctime_ns})
+        return os.stat_result(
+            (0o100644, 1, 1, 1, 0, 0, size, 0, 0, 0), {"st_mtime_ns": mtime_ns, "st_ctime_ns": ctime_ns}
+        )
 
 
 def test_files_seen_together_start_their_clocks_at_their_last_change_but_at_most_one_credit_back() -> None:
