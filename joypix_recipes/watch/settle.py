@@ -94,11 +94,13 @@ class Settler:
 
     def due(self) -> float | None:
         """The earliest clock time at which a pending file may settle; None when nothing is pending."""
-        if self._due_stale:
+        if not self._pending:
+            self._due, self._due_stale = None, False  # an old time must not wake the next file early
+        elif self._due_stale:
             self._due, self._due_stale = None, False
             for seen in self._pending.values():
                 self._note_due(self._clock() if seen is None else self._when(seen))
-        return self._due if self._pending else None
+        return self._due
 
     def _when(self, seen: _Seen) -> float:
         if seen.closed and seen.size > 0:
