@@ -49,9 +49,10 @@ class ListingEmitter(EventEmitter):
         self._failing = False
 
     def on_thread_start(self) -> None:
-        # Files already there are the hot folder's backlog, which it lists itself when it starts.
-        with contextlib.suppress(OSError):
-            self._listing = list_files(self.watch.path)
+        # Files already there are the hot folder's backlog, which it lists itself when it starts. Runs in
+        # the thread starting the observer: a folder that cannot be listed fails the start, as it does
+        # for the native observer, and the supervisor retries.
+        self._listing = list_files(self.watch.path)
 
     def queue_events(self, timeout: float) -> None:
         if self.stopped_event.wait(timeout):

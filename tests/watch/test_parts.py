@@ -443,3 +443,14 @@ def test_listing_observer_reports_new_and_replaced_files_only(tmp_path: Path) ->
         "FileCreatedEvent old.jpg",
         "FileCreatedEvent swap.part",
     ]
+
+
+def test_listing_observer_cannot_start_on_a_folder_that_is_not_there(tmp_path: Path) -> None:
+    from watchdog.events import FileSystemEventHandler
+
+    from joypix_recipes.watch.listing import ListingObserver
+
+    observer = ListingObserver(0.01)
+    observer.schedule(FileSystemEventHandler(), os.fspath(tmp_path / "missing"), recursive=False)
+    with pytest.raises(OSError):
+        observer.start()
