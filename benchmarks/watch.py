@@ -2,13 +2,15 @@
 
 Drops N small images at once, then M images written slowly in chunks, into a watched folder served by
 `joypix_recipes.watch.watch` with a stub backend (a fixed sleep per job, so only the watcher is measured);
-then runs the same N jobs through `Runner.run` as a list. Run from the repo root:
+then runs the same N jobs, and the M slow ones, through `Runner.run` as lists. Run from the repo root:
 
     .venv/bin/python benchmarks/watch.py [--settle 1.0] [--burst 500] [--slow 100] [--job-ms 20] [--observer both]
 
 Target: p95 from a file's last write to its hand-over under the settle time + 0.5 s, with the native
 observer (inotify) and with polling; the job start, which also waits in the runner's queue behind its
-slots, within the same margin of that queue's own wait (the runner given the burst as a list).
+slots, within the same margin of that queue's own wait (the runner given the burst as a list); the
+slow files' job start under the settle time + 0.5 s (their queue's own wait, the runner given them as a
+list, is printed beside it: with polling every one of them settles at the same moment).
 """
 
 from __future__ import annotations
@@ -129,13 +131,19 @@ async def wait_for_done(finished: list[str], count: int, timeout: float) -> None
         await asyncio.sleep(0.05)
 
 
-async def bench_watch(root: Path, args: argparse.Namespace, burst: dict[str, bytes], slow: dict[str, bytes]) -> dict[str, object]:
+async def bench_watch(
+    root: Path, args: argparse.Namespace, burst: dict[str, bytes], slow: dict[str, bytes]
+) -> dict[str, object]:
     folder = root / "in"
     folder.mkdir()
     backend = StubBackend(args.job_ms / 1000, args.concurrency)
     config = WatchConfig.from_args(
-        folder, root / "bench.yaml", out_dir=root / "out-watch", backend="stub",
-        polling=args.polling, settle_seconds=args.settle,
+        folder,
+        root / "bench.yaml",
+        out_dir=root / "out-watch",
+        backend="stub",
+        polling=args.polling,
+        settle_seconds=args.settle,
     )
     stop = asyncio.Event()
     rss_before, _ = memory_kib()
@@ -151,8 +159,16 @@ async def bench_watch(root: Path, args: argparse.Namespace, burst: dict[str, byt
             raise SystemExit(f"unexpected: {event.status} {event.path.name} {event.note}")
 
     task = asyncio.create_task(
-        watch(config, once=False, progress_mode="quiet", verbose=False, stop=stop,
-              backends={"stub": lambda options: backend}, progress=Progress(), on_event=on_event)
+        watch(
+            config,
+            once=False,
+            progress_mode="quiet",
+            verbose=False,
+            stop=stop,
+            backends={"stub": lambda options: backend},
+            progress=Progress(),
+            on_event=on_event,
+        )
     )
     await asyncio.sleep(0.3)
     last_write: dict[str, float] = {}
@@ -189,19 +205,23 @@ async def bench_watch(root: Path, args: argparse.Namespace, burst: dict[str, byt
     }
 
 
-async def bench_runner(root: Path, args: argparse.Namespace, burst: dict[str, bytes]) -> tuple[float, float, float, list[float]]:
+async def bench_runner(
+    root: Path, args: argparse.Namespace, burst: dict[str, bytes], label: str = "list"
+) -> tuple[float, float, float, list[float]]:
     """(seconds running the jobs, seconds planning them, CPU seconds for both, each job's wait to start)."""
-    folder = root / "list"
+    folder = root / label
     folder.mkdir()
     for name, data in burst.items():
         (folder / name).write_bytes(data)
     cpu_began = time.process_time()
     planning = time.monotonic()
     recipe = load_recipe(root / "bench.yaml")
-    jobs = plan_jobs(recipe, inputs=[str(folder / name) for name in burst], out_dir=root / "out-runner", backend="stub").jobs
+    jobs = plan_jobs(
+        recipe, inputs=[str(folder / name) for name in burst], out_dir=root / f"out-{label}", backend="stub"
+    ).jobs
     planning = time.monotonic() - planning
     backend = StubBackend(args.job_ms / 1000, args.concurrency)
-    with Journal.open(root / "out-runner") as journal:
+    with Journal.open(root / f"out-{label}") as journal:
         runner = Runner(backend, journal, Progress())
         began = time.monotonic()
         summary = await runner.run(jobs)
@@ -222,6 +242,8 @@ def one_run(args: argparse.Namespace, polling: bool) -> dict[str, float]:
         (root / "bench.yaml").write_text(RECIPE)
         result = asyncio.run(bench_watch(root, args, burst, slow))
         runner_total, runner_planning, runner_cpu, runner_waits = asyncio.run(bench_runner(root, args, burst))
+        # The slow files' jobs also queue behind the slots once they settle together: that queue's own wait.
+        _, _, _, slow_waits = asyncio.run(bench_runner(root, args, slow, label="slow-list"))
     if result["code"] != 0:
         raise SystemExit(f"the watcher exited with {result['code']}")
     figures: dict[str, float] = {}
@@ -232,6 +254,7 @@ def one_run(args: argparse.Namespace, polling: bool) -> dict[str, float]:
             figures[f"{label}_{key}_median"] = statistics.median(values)
             figures[f"{label}_{key}_p95"] = percentile(values, 0.95)
     figures["runner_wait_p95"] = percentile(runner_waits, 0.95)
+    figures["runner_slow_wait_p95"] = percentile(slow_waits, 0.95)
     figures["runner_total"] = runner_total
     figures["burst_from_first_job"] = float(result["burst_from_first_job"])  # type: ignore[arg-type]
     figures["cpu_ms_per_image"] = 1000 * float(result["burst_cpu"]) / args.burst  # type: ignore[arg-type]
@@ -261,8 +284,10 @@ def main() -> None:
 
     observers = ["native", "polling"] if args.observer == "both" else [args.observer]
     target = args.settle + 0.5
-    print(f"settle {args.settle:.2f} s, {args.burst}-file burst, {args.slow} slow files, stub job {args.job_ms:.0f} ms, "
-          f"concurrency {args.concurrency}; best and median of {args.repeat} runs")
+    print(
+        f"settle {args.settle:.2f} s, {args.burst}-file burst, {args.slow} slow files, stub job {args.job_ms:.0f} ms, "
+        f"concurrency {args.concurrency}; best and median of {args.repeat} runs"
+    )
     for observer in observers:
         runs = [one_run(args, observer == "polling") for _ in range(args.repeat)]
 
@@ -270,20 +295,35 @@ def main() -> None:
             return [run[key] for run in runs]
 
         print(f"observer {observer}:")
-        print(_line("burst p95, last write -> taken (settled, handed to the runner)", values("burst_taken_p95"), target))
+        print(
+            _line("burst p95, last write -> taken (settled, handed to the runner)", values("burst_taken_p95"), target)
+        )
         # The jobs of a burst queue behind the runner's slots whoever hands them over: the runner given
         # the same files as a list, in the same run, is that queue's baseline.
         queue = statistics.median(values("runner_wait_p95"))
-        print(_line(f"burst p95, last write -> job start (settle + 0.5 s + the runner's own p95 queue wait "
-                    f"{queue:.3f} s)", values("burst_latency_p95"), target + queue))
+        print(
+            _line(
+                f"burst p95, last write -> job start (settle + 0.5 s + the runner's own p95 queue wait {queue:.3f} s)",
+                values("burst_latency_p95"),
+                target + queue,
+            )
+        )
         print(_line("slow  p95, last write -> job start", values("slow_latency_p95"), target))
-        print(f"  burst median, last write -> taken {statistics.median(values('burst_taken_median')):.3f} s, "
-              f"-> job start {statistics.median(values('burst_latency_median')):.3f} s")
+        print(
+            f"  slow  p95, last write -> taken {statistics.median(values('slow_taken_p95')):.3f} s (median); the runner's "
+            f"own p95 queue wait for the same {args.slow} files as a list {statistics.median(values('runner_slow_wait_p95')):.3f} s"
+        )
+        print(
+            f"  burst median, last write -> taken {statistics.median(values('burst_taken_median')):.3f} s, "
+            f"-> job start {statistics.median(values('burst_latency_median')):.3f} s"
+        )
         ratio = [run["burst_from_first_job"] / run["runner_total"] for run in runs]
-        print(f"  burst from the first job start / the runner with the same list: median {statistics.median(ratio):.2f}x; "
-              f"CPU per image {statistics.median(values('cpu_ms_per_image')):.1f} ms (runner with planning "
-              f"{statistics.median(values('runner_cpu_ms_per_image')):.1f} ms); peak RSS "
-              f"{max(values('peak_mib')):.0f} MiB")
+        print(
+            f"  burst from the first job start / the runner with the same list: median {statistics.median(ratio):.2f}x; "
+            f"CPU per image {statistics.median(values('cpu_ms_per_image')):.1f} ms (runner with planning "
+            f"{statistics.median(values('runner_cpu_ms_per_image')):.1f} ms); peak RSS "
+            f"{max(values('peak_mib')):.0f} MiB"
+        )
     threads = [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()]
     print(f"threads left: {threads or 'none'}")
 

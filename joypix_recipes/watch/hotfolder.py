@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +35,7 @@ from joypix_recipes.watch.settle import Settler
 log = logging.getLogger(__name__)
 
 Verdict = Literal["done", "duplicate", "failed"]
-Status = Literal[
-    "taken", "done", "duplicate", "failed", "vanished", "skipped", "ignored", "held", "changed", "retried"
-]
+Status = Literal["taken", "done", "duplicate", "failed", "vanished", "skipped", "ignored", "held", "changed", "retried"]
 """taken: settled and handed over; done / duplicate / failed: moved to done/ or failed/; vanished: gone
 before it settled or was read; skipped: a symlink out of the folder, left alone; ignored: not an image,
 left alone (said once per file); held: left in place because the run stopped (no credits); changed:
@@ -125,7 +123,9 @@ class HotFolder:
         self._observer_factory = observer_factory
         self._on_event = on_event
         self._clock = clock
-        self._settler = Settler(timing.settle, clock=clock, is_complete=looks_complete)
+        # A first sight may come up to a tick late (a look, or a polled listing): a file shown still for
+        # longer by its change time gets that back.
+        self._settler = Settler(timing.settle, clock=clock, is_complete=looks_complete, max_credit=timing.tick)
         self._queue: asyncio.Queue[tuple[Path, bool]] = asyncio.Queue()
         self._arrived = asyncio.Event()
         self._looker: ThreadPoolExecutor | None = None
@@ -147,7 +147,9 @@ class HotFolder:
         loop = asyncio.get_running_loop()
         supervisor = None
         if not once and self._observer_factory is not None:
-            supervisor = ObserverSupervisor(self._observer_factory, self.router.folders, PathBridge(self._hand_over(loop)))
+            supervisor = ObserverSupervisor(
+                self._observer_factory, self.router.folders, PathBridge(self._hand_over(loop))
+            )
             if not supervisor.start():
                 log.warning("watching by rescans only until the folder can be observed")
         # Settling looks get a thread of their own: behind a burst's hashing and planning in the shared
@@ -231,36 +233,46 @@ class HotFolder:
                 waiting.cancel()
 
     def _drain_queue(self) -> None:
+        # One batch, so the settler compares the files that arrived together (see Settler.touch_all).
+        arrived: list[tuple[Path, bool]] = []
         while not self._queue.empty():
-            path, closed = self._queue.get_nowait()
-            self._consider(path)
+            arrived.append(self._queue.get_nowait())
+        self._consider_all(path for path, _ in arrived)
+        for path, closed in arrived:
             if closed and path in self._settler:
                 self._settler.closed(path)
 
     def _retry_changed_failures(self) -> None:
         for path in self._failed.changed():
-            self._record(FileEvent("retried", path, note="it changed in failed/ (its writer was not done); taking it again"))
+            self._record(
+                FileEvent("retried", path, note="it changed in failed/ (its writer was not done); taking it again")
+            )
             self._consider(path)
 
     def _consider(self, path: Path) -> None:
-        if path in self._taken or path in self._settler:
-            return
-        if path in self._stuck:
-            if signature(path) == self._stuck[path]:
-                return
-            del self._stuck[path]
-        if self.router.route(path) is not None:
-            self._settler.touch(path)
-        elif path not in self._left_alone and self.router.left_alone(path) and path.exists():
-            self._left_alone.add(path)
-            self._record(FileEvent("ignored", path, note=NOT_AN_IMAGE))
+        self._consider_all([path])
+
+    def _consider_all(self, paths: Iterable[Path]) -> None:
+        inputs = []
+        for path in dict.fromkeys(paths):
+            if path in self._taken or path in self._settler:
+                continue
+            if path in self._stuck:
+                if signature(path) == self._stuck[path]:
+                    continue
+                del self._stuck[path]
+            if self.router.route(path) is not None:
+                inputs.append(path)
+            elif path not in self._left_alone and self.router.left_alone(path) and path.exists():
+                self._left_alone.add(path)
+                self._record(FileEvent("ignored", path, note=NOT_AN_IMAGE))
+        self._settler.touch_all(inputs)
 
     def _rescan(self) -> None:
         found = self.router.scan()
         # Forget the ones that went away, so one dropped again is reported again.
         self._left_alone.intersection_update(found)
-        for path in found:
-            self._consider(path)
+        self._consider_all(found)
 
     async def _take_settled(self) -> None:
         # In a thread: the completeness check reads each settling file's end, which a share can make slow.
@@ -273,7 +285,9 @@ class HotFolder:
                 continue
             if not self.router.is_regular_inside(path):
                 self._stuck[path] = signature(path)
-                self._record(FileEvent("skipped", path, note="not a regular file inside the hot folder (a symlink out of it?)"))
+                self._record(
+                    FileEvent("skipped", path, note="not a regular file inside the hot folder (a symlink out of it?)")
+                )
                 continue
             self._record(FileEvent("taken", path))
             self._taken[path] = asyncio.create_task(self._process(path, flow), name=f"watch {path.name}")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.backends.contract import BackendOptions
 from joypix_recipes.backends.registry import BACKENDS, BackendFactory
@@ -23,6 +22,7 @@ from joypix_recipes.watch.config import Flow, WatchConfig
 from joypix_recipes.watch.filters import Router
 from joypix_recipes.watch.hotfolder import FileEvent, HotFolder, Timing
 from joypix_recipes.watch.jobs import DoneIndex, FlowJobs, Planner, RunnerHandler
+from joypix_recipes.watch.listing import ListingObserver
 from joypix_recipes.watch.observer import ObserverFactory
 
 if TYPE_CHECKING:
@@ -32,11 +32,12 @@ log = logging.getLogger("joypix_recipes.watch")
 
 
 def observer_factory(polling: bool, settle_seconds: float) -> ObserverFactory:
-    """The native observer, or the polling one (network shares) looking eight times per settle time: a
-    file is seen an eighth of it after it appears, so the settle time stays the wait that counts."""
+    """The native observer, or for polling (network shares) one that lists the folders once a settle tick:
+    a new file is seen at most a tick after it appears, as a change of one already seen is, so the
+    settle time stays the wait that counts; a listing stats no file, the settler stats those settling."""
     if polling:
-        interval = max(0.05, min(1.0, settle_seconds / 8))
-        return lambda: PollingObserver(timeout=interval)
+        interval = Timing(settle=settle_seconds).tick
+        return lambda: ListingObserver(interval)
     return Observer
 
 
@@ -118,7 +119,11 @@ def _flow_plan(flow: Flow) -> tuple[Planner, str, Recipe]:
     overrides = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in flow.vars.items()}
 
     def plan(path: Path) -> list[Job]:
-        return list(plan_jobs(recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name).jobs)
+        return list(
+            plan_jobs(
+                recipe, inputs=[str(path)], var_overrides=overrides, out_dir=flow.out_dir, backend=backend_name
+            ).jobs
+        )
 
     return plan, backend_name, recipe
 
@@ -129,11 +134,12 @@ def _announce(event: FileEvent) -> None:
     elif event.status in ("done", "duplicate"):
         log.info("%s %s -> %s", event.status, event.path.name, event.moved_to)
     elif event.status == "failed" and event.moved_to is not None:
-        log.warning("failed %s -> %s (the reason is in %s.error.txt)", event.path.name, event.moved_to, event.moved_to.name)
+        log.warning(
+            "failed %s -> %s (the reason is in %s.error.txt)", event.path.name, event.moved_to, event.moved_to.name
+        )
     elif event.status == "failed":
         log.error("failed %s: %s", event.path.name, event.note)
     elif event.status == "ignored":
         log.warning("ignored %s: %s", event.path.name, event.note)
     else:
         log.info("%s %s: %s", event.status, event.path.name, event.note)
-

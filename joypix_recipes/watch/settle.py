@@ -2,13 +2,22 @@
 
 A writer that closed the file (where the platform reports it) need not be waited for; a file whose
 format says bytes are missing is not settled yet, for a while, however long it has been still.
+
+A file's clock starts when a look finds it new or changed, less the time it has provably been still
+already, up to one look's interval (``max_credit``): the look may come that late after the last write.
+Provably: its change time (ctime, which every write, rename or time-setting moves and nobody can set)
+against the newest change time in the same look, a moment the file system's clock had certainly reached
+by then; no clock of ours is compared with the file system's (a share's server keeps its own). The
+credit is capped because a share's client may cache attributes for a while: the file is still watched
+for all but one interval of the settle time, so an old modification time (a copy that kept it) never
+makes it settle sooner.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +46,18 @@ class Settler:
         clock: Callable[[], float] = time.monotonic,
         stat: Callable[[Path], os.stat_result] = os.stat,
         is_complete: Callable[[Path], bool] = lambda path: True,
+        max_credit: float = 0.0,
     ) -> None:
         self.settle_seconds = settle_seconds
+        self.max_credit = min(max_credit, settle_seconds)
         self._clock = clock
         self._stat = stat
         self._is_complete = is_complete
         self._pending: dict[Path, _Seen | None] = {}
+        # Paths whose writer closed them after our last look: the next look sees their final state.
+        self._closed_since_look: set[Path] = set()
+        self._due: float | None = None  # cached earliest due time; None when it must be worked out again
+        self._due_stale = False
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -52,26 +67,49 @@ class Settler:
 
     def touch(self, path: Path) -> None:
         """Start watching ``path`` (an event or a scan saw it): its clock starts now; a later change restarts it."""
-        if path not in self._pending:
-            self._pending[path] = self._look(path, self._clock())
+        self.touch_all([path])
 
-    def _look(self, path: Path, now: float) -> _Seen | None:
+    def touch_all(self, paths: Iterable[Path]) -> None:
+        """Start watching the ``paths`` seen together (one listing, one batch of events), as `touch` does."""
+        now = self._clock()
+        looked = [(path, self._look(path)) for path in paths if path not in self._pending]
+        reference = _newest_change(status for _, status in looked)
+        for path, status in looked:
+            seen = None if status is None else self._seen(status, now, reference)
+            self._pending[path] = seen  # None: the next poll says it vanished
+            self._note_due(now if seen is None else seen.since + self._needed(seen))
+
+    def _look(self, path: Path) -> os.stat_result | None:
         try:
-            status = self._stat(path)
+            return self._stat(path)
         except OSError:
-            return None  # the next poll says it vanished
-        return _Seen(status.st_size, status.st_mtime_ns, now)
+            return None
+
+    def _seen(self, status: os.stat_result, now: float, reference: int, closed: bool = False) -> _Seen:
+        # Still since its last change at least as long as the newest change seen in the same look is
+        # younger; a new or changed file is never settled at the look that found it, so a file is
+        # always looked at twice.
+        still = min(self.max_credit, max(0, reference - status.st_ctime_ns) / 1e9)
+        return _Seen(status.st_size, status.st_mtime_ns, now - still, closed=closed)
 
     def due(self) -> float | None:
         """The earliest clock time at which a pending file may settle; None when nothing is pending."""
-        earliest = None
-        for seen in self._pending.values():
-            if seen is None or (seen.closed and seen.size > 0):
-                when = seen.since if seen is not None else self._clock()
-            else:
-                when = seen.since + self._needed(seen)
-            earliest = when if earliest is None else min(earliest, when)
-        return earliest
+        if not self._pending:
+            self._due, self._due_stale = None, False  # an old time must not wake the next file early
+        elif self._due_stale:
+            self._due, self._due_stale = None, False
+            for seen in self._pending.values():
+                self._note_due(self._clock() if seen is None else self._when(seen))
+        return self._due
+
+    def _when(self, seen: _Seen) -> float:
+        if seen.closed and seen.size > 0:
+            return seen.since
+        return seen.since + self._needed(seen)
+
+    def _note_due(self, when: float) -> None:
+        if not self._due_stale:
+            self._due = when if self._due is None else min(self._due, when)
 
     def _needed(self, seen: _Seen) -> float:
         return self.settle_seconds * (EMPTY_FILE_FACTOR if seen.size == 0 else 1.0)
@@ -81,33 +119,41 @@ class Settler:
         if path not in self._pending:
             self._pending[path] = None
         seen = self._pending[path]
+        self._closed_since_look.add(path)
         if seen is not None:
             seen.closed = True
+            self._note_due(self._when(seen))
+        else:
+            self._note_due(self._clock())
 
     def discard(self, path: Path) -> None:
         """Stop watching ``path``."""
         self._pending.pop(path, None)
+        self._closed_since_look.discard(path)
 
     def poll(self) -> tuple[list[Path], list[Path]]:
         """Stat every pending file; return (settled, vanished), both no longer pending."""
         now = self._clock()
+        closed_now, self._closed_since_look = self._closed_since_look, set()
+        looked = [(path, seen, self._look(path)) for path, seen in list(self._pending.items())]
+        reference = _newest_change(status for _, _, status in looked)
         settled, vanished = [], []
-        for path, seen in list(self._pending.items()):
-            try:
-                status = self._stat(path)
-            except OSError:
+        for path, seen, status in looked:
+            if status is None:
                 vanished.append(path)
                 del self._pending[path]
                 continue
             if seen is None or (seen.size, seen.mtime_ns) != (status.st_size, status.st_mtime_ns):
-                # A change restarts every clock: a writer is still at work.
-                self._pending[path] = _Seen(status.st_size, status.st_mtime_ns, now)
+                # A change restarts the clock: a writer is still at work. A close reported since the last
+                # look came after the writes this look sees, so it still counts.
+                self._pending[path] = self._seen(status, now, reference, closed=path in closed_now)
                 continue
             if (seen.closed and seen.size > 0) or now - seen.since >= self._needed(seen):
                 if self._still_incomplete(path, seen, now):
                     continue
                 settled.append(path)
                 del self._pending[path]
+        self._due_stale = True
         return settled, vanished
 
     def _still_incomplete(self, path: Path, seen: _Seen, now: float) -> bool:
@@ -119,3 +165,8 @@ class Settler:
         seen.closed = False  # checked again after another settle time, not at every poll
         seen.since = now
         return now - seen.incomplete_since < self.settle_seconds * INCOMPLETE_FACTOR
+
+
+def _newest_change(statuses: Iterable[os.stat_result | None]) -> int:
+    """The newest change time among ``statuses``: the file system's clock had reached it when they were taken."""
+    return max((status.st_ctime_ns for status in statuses if status is not None), default=0)

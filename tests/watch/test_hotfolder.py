@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.errors import ImageError, NoCreditsError
 from joypix_recipes.watch.config import Flow
@@ -26,6 +25,7 @@ from joypix_recipes.watch.hotfolder import (
     Timing,
     WatchSummary,
 )
+from joypix_recipes.watch.listing import ListingObserver
 from joypix_recipes.watch.observer import ObserverFactory
 
 SETTLE = 0.2
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.thread_grace(2.0)
 
 
 def polling() -> BaseObserver:
-    return PollingObserver(timeout=0.05)
+    return ListingObserver(0.05)
 
 
 OBSERVERS = [pytest.param(Observer, id="native"), pytest.param(polling, id="polling")]
@@ -73,7 +73,9 @@ Observation = FileEvent | Scanned | Considered | ObserverMade | Called
 class FakeHandler:
     """Records each image handed over; fails names listed in ``fail``; knows hashes it already did."""
 
-    def __init__(self, delay: float = 0.0, fail: frozenset[str] = frozenset(), explode: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, delay: float = 0.0, fail: frozenset[str] = frozenset(), explode: frozenset[str] = frozenset()
+    ) -> None:
         self.delay = delay
         self.fail = fail
         self.explode = explode
@@ -123,7 +125,9 @@ class Harness:
     as they arrive on a queue, each wait with a timeout, the way watchdog's own tests expect events.
     """
 
-    def __init__(self, root: Path, handler: FakeHandler, observers: ObserverFactory | None, rescan: float = 30.0) -> None:
+    def __init__(
+        self, root: Path, handler: FakeHandler, observers: ObserverFactory | None, rescan: float = 30.0
+    ) -> None:
         self.folder = root / "in"
         self.folder.mkdir(exist_ok=True)
         self.out = self.folder / "out"
@@ -171,7 +175,9 @@ class Harness:
         finally:
             self._queue = None
 
-    async def expect(self, wanted: type[Observation] | Callable[[Observation], bool], timeout: float = 8.0) -> Observation:
+    async def expect(
+        self, wanted: type[Observation] | Callable[[Observation], bool], timeout: float = 8.0
+    ) -> Observation:
         """The next observation of type ``wanted`` (or that ``wanted`` accepts); earlier ones are passed over."""
         assert self._queue is not None, "expect() only works inside run()"
         match = (lambda seen: isinstance(seen, wanted)) if isinstance(wanted, type) else wanted
@@ -186,7 +192,9 @@ class Harness:
 
     async def expect_file(self, status: str, name: str) -> FileEvent:
         """The next file event with this status for this file name."""
-        event = await self.expect(lambda seen: isinstance(seen, FileEvent) and (seen.status, seen.path.name) == (status, name))
+        event = await self.expect(
+            lambda seen: isinstance(seen, FileEvent) and (seen.status, seen.path.name) == (status, name)
+        )
         assert isinstance(event, FileEvent)
         return event
 
@@ -261,7 +269,9 @@ def test_slow_chunked_write_is_taken_once_after_the_last_chunk(tmp_path: Path, o
 
 
 @pytest.mark.parametrize("observers", OBSERVERS)
-def test_files_renamed_into_the_folder_are_taken_and_temp_names_are_not(tmp_path: Path, observers: ObserverFactory) -> None:
+def test_files_renamed_into_the_folder_are_taken_and_temp_names_are_not(
+    tmp_path: Path, observers: ObserverFactory
+) -> None:
     handler = FakeHandler()
     harness = Harness(tmp_path, handler, observers)
     outside = tmp_path / "elsewhere"
@@ -316,7 +326,9 @@ def test_same_content_twice_is_handled_one_after_the_other_and_second_is_a_dupli
 
 
 @pytest.mark.parametrize("observers", OBSERVERS)
-def test_file_removed_before_it_settles_is_dropped_and_watcher_goes_on(tmp_path: Path, observers: ObserverFactory) -> None:
+def test_file_removed_before_it_settles_is_dropped_and_watcher_goes_on(
+    tmp_path: Path, observers: ObserverFactory
+) -> None:
     handler = FakeHandler()
     harness = Harness(tmp_path, handler, observers)
 
@@ -337,7 +349,15 @@ def test_file_removed_before_it_settles_is_dropped_and_watcher_goes_on(tmp_path:
 def test_ignored_names_outputs_and_subfolders_are_never_taken(tmp_path: Path, observers: ObserverFactory) -> None:
     handler = FakeHandler()
     harness = Harness(tmp_path, handler, observers)
-    ignored = [".hidden.jpg", "a.jpg.part", "b.jpg.crdownload", "c.tmp", "~$report.docx", ".x.jpg.partial.mp4", "Thumbs.db"]
+    ignored = [
+        ".hidden.jpg",
+        "a.jpg.part",
+        "b.jpg.crdownload",
+        "c.tmp",
+        "~$report.docx",
+        ".x.jpg.partial.mp4",
+        "Thumbs.db",
+    ]
 
     async def scenario(h: Harness) -> None:
         for name in ignored:
@@ -359,7 +379,9 @@ def test_ignored_names_outputs_and_subfolders_are_never_taken(tmp_path: Path, ob
 
 
 @pytest.mark.parametrize("observers", OBSERVERS)
-def test_failed_image_moves_to_failed_with_error_text_and_watcher_goes_on(tmp_path: Path, observers: ObserverFactory) -> None:
+def test_failed_image_moves_to_failed_with_error_text_and_watcher_goes_on(
+    tmp_path: Path, observers: ObserverFactory
+) -> None:
     handler = FakeHandler(fail=frozenset({"broken.jpg"}), explode=frozenset({"bug.jpg"}))
     harness = Harness(tmp_path, handler, observers)
 
@@ -379,7 +401,9 @@ def test_failed_image_moves_to_failed_with_error_text_and_watcher_goes_on(tmp_pa
 
 
 @pytest.mark.parametrize("observers", OBSERVERS)
-def test_name_clash_in_done_gets_a_numbered_name_and_never_overwrites(tmp_path: Path, observers: ObserverFactory) -> None:
+def test_name_clash_in_done_gets_a_numbered_name_and_never_overwrites(
+    tmp_path: Path, observers: ObserverFactory
+) -> None:
     handler = FakeHandler()
     harness = Harness(tmp_path, handler, observers)
     (harness.folder / "done").mkdir()
@@ -493,7 +517,9 @@ def test_no_credits_leaves_the_image_in_place_and_stops_the_watcher(tmp_path: Pa
 
 
 @pytest.mark.parametrize("observers", OBSERVERS)
-def test_file_replaced_while_its_jobs_run_is_taken_again_with_the_new_content(tmp_path: Path, observers: ObserverFactory) -> None:
+def test_file_replaced_while_its_jobs_run_is_taken_again_with_the_new_content(
+    tmp_path: Path, observers: ObserverFactory
+) -> None:
     handler = FakeHandler(delay=0.3)
     harness = Harness(tmp_path, handler, observers)
 

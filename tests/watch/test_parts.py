@@ -203,7 +203,12 @@ def test_move_into_names_without_suffix_and_dotted_names(tmp_path: Path) -> None
     for name in ("scan", "scan", "holiday.final.jpg", "holiday.final.jpg"):
         (tmp_path / name).write_bytes(name.encode())
         move_into(tmp_path / name, done)
-    assert sorted(path.name for path in done.iterdir()) == ["holiday.final-2.jpg", "holiday.final.jpg", "scan", "scan-2"]
+    assert sorted(path.name for path in done.iterdir()) == [
+        "holiday.final-2.jpg",
+        "holiday.final.jpg",
+        "scan",
+        "scan-2",
+    ]
 
 
 def test_write_note_never_overwrites_an_earlier_note(tmp_path: Path) -> None:
@@ -216,8 +221,19 @@ def test_write_note_never_overwrites_an_earlier_note(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [".DS_Store", ".photo.jpg", "a.jpg.part", "a.JPG.crdownload", "x.tmp", "~$lock.docx", ".a.mp4.partial.mp4",
-             "Thumbs.db", "desktop.ini", "a.jpg.error.txt"],
+    "name",
+    [
+        ".DS_Store",
+        ".photo.jpg",
+        "a.jpg.part",
+        "a.JPG.crdownload",
+        "x.tmp",
+        "~$lock.docx",
+        ".a.mp4.partial.mp4",
+        "Thumbs.db",
+        "desktop.ini",
+        "a.jpg.error.txt",
+    ],
 )
 def test_temporary_hidden_and_own_names_are_ignored(name: str) -> None:
     assert is_ignored_name(name)
@@ -295,3 +311,152 @@ def test_the_settle_clock_starts_when_a_file_is_first_seen(tmp_path: Path) -> No
     assert settler.due() == clock.now + 1.0
     clock.now += 1.0
     assert settler.poll() == ([photo], [])  # no look was needed in between to start the clock
+
+
+def test_a_close_after_writes_no_look_saw_yet_still_counts(tmp_path: Path) -> None:
+    # A writer that writes its last bytes and closes between two looks: the next look sees the change and
+    # the close together, so the file need not wait out the settle time.
+    clock = Clock()
+    settler = Settler(10.0, clock=clock, is_complete=looks_complete)
+    photo = tmp_path / "photo.jpg"
+    whole = _jpeg(tmp_path / "whole.jpg")
+    photo.write_bytes(whole[:100])
+    settler.touch(photo)
+    assert settler.poll() == ([], [])
+    photo.write_bytes(whole)
+    settler.closed(photo)
+    clock.now += 0.1
+    assert settler.poll() == ([], [])  # the change is seen; the close came after it
+    assert settler.due() == clock.now
+    clock.now += 0.1
+    assert settler.poll() == ([photo], [])
+
+
+def test_a_change_after_a_close_and_a_look_waits_out_the_settle_time(tmp_path: Path) -> None:
+    clock = Clock()
+    settler = Settler(10.0, clock=clock, is_complete=looks_complete)
+    photo = tmp_path / "photo.jpg"
+    whole = _jpeg(tmp_path / "whole.jpg")
+    photo.write_bytes(whole)
+    settler.touch(photo)
+    settler.closed(photo)
+    photo.write_bytes(whole + b"\0")  # reopened and written after the close: no close since
+    clock.now += 0.1
+    assert settler.poll() == ([], [])
+    photo.write_bytes(whole)
+    clock.now += 0.1
+    assert settler.poll() == ([], [])
+    clock.now += 9.0
+    assert settler.poll() == ([], [])
+    clock.now += 1.0
+    assert settler.poll() == ([photo], [])
+
+
+class FakeStats:
+    """Stat results by path, with change times the tests choose (a real ctime cannot be set)."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, tuple[int, int, int]] = {}
+
+    def set(self, path: Path, size: int, mtime_s: float, ctime_s: float) -> None:
+        self.files[path] = (size, int(mtime_s * 1e9), int(ctime_s * 1e9))
+
+    def __call__(self, path: Path) -> os.stat_result:
+        if path not in self.files:
+            raise FileNotFoundError(path)
+        size, mtime_ns, ctime_ns = self.files[path]
+        return os.stat_result(
+            (0o100644, 1, 1, 1, 0, 0, size, 0, 0, 0), {"st_mtime_ns": mtime_ns, "st_ctime_ns": ctime_ns}
+        )
+
+
+def test_files_seen_together_start_their_clocks_at_their_last_change_but_at_most_one_credit_back() -> None:
+    # The file system's clock is another machine's: only the change times seen in one look are compared.
+    clock, stats = Clock(), FakeStats()
+    settler = Settler(1.0, clock=clock, stat=stats, max_credit=0.1)
+    newest, older, oldest = Path("newest.jpg"), Path("older.jpg"), Path("oldest.jpg")
+    stats.set(newest, 10, 5000.0, 5000.0)
+    stats.set(older, 10, 4999.96, 4999.96)
+    stats.set(oldest, 10, 3000.0, 3000.0)  # copied long ago, or a kept modification time: one credit only
+    settler.touch_all([newest, older, oldest])
+    assert settler.due() == pytest.approx(clock.now + 1.0 - 0.1)
+    clock.now += 0.9
+    assert settler.poll() == ([oldest], [])
+    clock.now += 0.06
+    assert settler.poll() == ([older], [])
+    clock.now += 0.04
+    assert settler.poll() == ([newest], [])
+
+
+def test_a_credited_file_is_never_settled_at_the_look_that_found_it_changed() -> None:
+    clock, stats = Clock(), FakeStats()
+    settler = Settler(0.05, clock=clock, stat=stats, max_credit=0.05)
+    photo, other = Path("photo.jpg"), Path("other.jpg")
+    stats.set(photo, 10, 100.0, 100.0)
+    stats.set(other, 10, 100.0, 100.0)
+    settler.touch_all([photo, other])
+    clock.now += 0.01
+    stats.set(photo, 20, 100.5, 100.5)  # written again
+    stats.set(other, 30, 200.0, 200.0)  # and this one much later, by the file system's clock
+    assert settler.poll() == ([], [])  # photo is a full credit old already, but was just seen changing
+    clock.now += 0.001
+    assert settler.poll() == ([photo], [])
+    clock.now += 0.05
+    assert settler.poll() == ([other], [])
+
+
+def test_listing_observer_reports_new_and_replaced_files_only(tmp_path: Path) -> None:
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+    from joypix_recipes.watch.listing import ListingObserver
+
+    seen: list[str] = []
+    changed = threading.Condition()
+
+    class Collect(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            with changed:
+                seen.append(f"{type(event).__name__} {os.path.basename(os.fsdecode(event.src_path))}")
+                changed.notify_all()
+
+    def reported(name: str) -> None:
+        # A listing reads the whole folder at once: once the last name made is reported, so is all before it.
+        with changed:
+            assert changed.wait_for(lambda: f"FileCreatedEvent {name}" in seen, timeout=5), seen
+
+    (tmp_path / "old.jpg").write_bytes(b"old")
+    (tmp_path / "kept.jpg").write_bytes(b"kept")
+    observer = ListingObserver(0.01)
+    observer.schedule(Collect(), os.fspath(tmp_path), recursive=False)
+    observer.start()
+    try:
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "new.jpg").write_bytes(b"new")
+        reported("new.jpg")
+        (tmp_path / "swap.part").write_bytes(b"another")
+        os.replace(tmp_path / "swap.part", tmp_path / "old.jpg")  # another file under the same name
+        with (tmp_path / "kept.jpg").open("ab") as handle:
+            handle.write(b"more")  # the same file written: the settler's to see, not the listing's
+        (tmp_path / "last.jpg").write_bytes(b"last")
+        reported("last.jpg")
+    finally:
+        observer.stop()
+        observer.join(5)
+    # swap.part only if a listing came between its write and its rename; never kept.jpg, old.jpg once.
+    assert sorted(set(seen) - {"FileCreatedEvent swap.part"}) == [
+        "FileCreatedEvent last.jpg",
+        "FileCreatedEvent new.jpg",
+        "FileCreatedEvent old.jpg",
+    ]
+    assert seen.count("FileCreatedEvent old.jpg") == 1
+
+
+def test_listing_observer_cannot_start_on_a_folder_that_is_not_there(tmp_path: Path) -> None:
+    from watchdog.events import FileSystemEventHandler
+
+    from joypix_recipes.watch.listing import ListingObserver
+
+    observer = ListingObserver(0.01)
+    observer.schedule(FileSystemEventHandler(), os.fspath(tmp_path / "missing"), recursive=False)
+    with pytest.raises(OSError):
+        observer.start()

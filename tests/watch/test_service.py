@@ -24,7 +24,6 @@ from helpers.repo import REPO
 from helpers.waiting import wait_until
 from PIL import Image
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
 
 from joypix_recipes.atomic import atomic_write_bytes
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
@@ -107,14 +106,23 @@ class Setup:
         self.backend = QuickBackend()
 
     def config(self, **overrides: object) -> WatchConfig:
-        return WatchConfig.from_args(self.folder, self.recipe, out_dir=self.out, backend="quick", settle_seconds=SETTLE, **overrides)  # type: ignore[arg-type]
+        return WatchConfig.from_args(
+            self.folder, self.recipe, out_dir=self.out, backend="quick", settle_seconds=SETTLE, **overrides
+        )  # type: ignore[arg-type]
 
     def backends(self) -> dict[str, Callable[[BackendOptions], QuickBackend]]:
         return {"quick": lambda options: self.backend}
 
     def run_once(self) -> int:
         return asyncio.run(
-            watch(self.config(), once=True, progress_mode="quiet", verbose=False, backends=self.backends(), progress=Progress())
+            watch(
+                self.config(),
+                once=True,
+                progress_mode="quiet",
+                verbose=False,
+                backends=self.backends(),
+                progress=Progress(),
+            )
         )
 
     def listing(self, sub: str) -> list[str]:
@@ -182,7 +190,7 @@ def test_watching_takes_new_images_until_stopped(setup: Setup, polling: bool) ->
         stop, watching = asyncio.Event(), asyncio.Event()
         events: asyncio.Queue[FileEvent] = asyncio.Queue()
         config = setup.config(polling=polling)
-        make_observer = (lambda: PollingObserver(timeout=0.05)) if polling else observer_factory(False, SETTLE)
+        make_observer = observer_factory(polling, SETTLE)
 
         def observers() -> BaseObserver:
             # Asked for on the event loop, which then starts the observer before it next yields.
@@ -190,8 +198,17 @@ def test_watching_takes_new_images_until_stopped(setup: Setup, polling: bool) ->
             return make_observer()
 
         task = asyncio.create_task(
-            watch(config, once=False, progress_mode="quiet", verbose=False, stop=stop, backends=setup.backends(),
-                  observers=observers, progress=Progress(), on_event=events.put_nowait)
+            watch(
+                config,
+                once=False,
+                progress_mode="quiet",
+                verbose=False,
+                stop=stop,
+                backends=setup.backends(),
+                observers=observers,
+                progress=Progress(),
+                on_event=events.put_nowait,
+            )
         )
         await asyncio.wait_for(watching.wait(), 10)
         for index in range(6):
@@ -248,7 +265,9 @@ def test_sigkill_mid_batch_then_restart_renders_every_image_exactly_once(setup: 
     done_before_kill = [name for name in setup.listing("done") if name.endswith(".png")]
     assert len(done_before_kill) < 12, "the kill came too late to test anything"
 
-    rerun = subprocess.run([sys.executable, str(script), str(setup.root), "once", observer], env=environment, timeout=60, check=False)
+    rerun = subprocess.run(
+        [sys.executable, str(script), str(setup.root), "once", observer], env=environment, timeout=60, check=False
+    )
     assert rerun.returncode == 0
     names = [f"batch{index:02d}" for index in range(12)]
     assert setup.listing("done") == [f"{name}.png" for name in names]
@@ -291,8 +310,15 @@ def test_stop_while_a_job_runs_leaves_the_image_for_the_next_start(setup: Setup)
     async def main() -> tuple[int, float]:
         stop = asyncio.Event()
         task = asyncio.create_task(
-            watch(setup.config(), once=False, progress_mode="quiet", verbose=False, stop=stop,
-                  backends=setup.backends(), progress=Progress())
+            watch(
+                setup.config(),
+                once=False,
+                progress_mode="quiet",
+                verbose=False,
+                stop=stop,
+                backends=setup.backends(),
+                progress=Progress(),
+            )
         )
         await asyncio.wait_for(setup.backend.started.wait(), 10)
         began = time.monotonic()
@@ -312,7 +338,10 @@ def test_stop_while_a_job_runs_leaves_the_image_for_the_next_start(setup: Setup)
 def test_watch_file_serves_several_flows_with_their_own_recipes_vars_and_outputs(tmp_path: Path) -> None:
     (tmp_path / "shop").mkdir()
     (tmp_path / "people").mkdir()
-    (tmp_path / "product.yaml").write_text(RECIPE.replace("  fps: 24\n", '  fps: 24\n  output: "{{ vars.brand }}-{{ input.stem }}.mp4"\n') + "vars: {brand: generic}\n")
+    (tmp_path / "product.yaml").write_text(
+        RECIPE.replace("  fps: 24\n", '  fps: 24\n  output: "{{ vars.brand }}-{{ input.stem }}.mp4"\n')
+        + "vars: {brand: generic}\n"
+    )
     (tmp_path / "portrait.yaml").write_text(RECIPE)
     (tmp_path / "watch.yaml").write_text(
         "version: 1\nsettle_seconds: 0.2\nflows:\n"
@@ -325,8 +354,14 @@ def test_watch_file_serves_several_flows_with_their_own_recipes_vars_and_outputs
     backend = QuickBackend()  # standing in for the recipes' own backend, local
     config = load_watch_file(tmp_path / "watch.yaml")
     code = asyncio.run(
-        watch(config, once=True, progress_mode="quiet", verbose=False, progress=Progress(),
-              backends={"local": lambda options: backend})
+        watch(
+            config,
+            once=True,
+            progress_mode="quiet",
+            verbose=False,
+            progress=Progress(),
+            backends={"local": lambda options: backend},
+        )
     )
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "clips" / "shop").glob("*.mp4")) == ["Acme-mug.mp4"]
@@ -340,10 +375,20 @@ def _serve_until(setup: Setup, settle: float, done: Callable[[], bool], act: Cal
 
     async def main() -> int:
         stop = asyncio.Event()
-        config = WatchConfig.from_args(setup.folder, setup.recipe, out_dir=setup.out, backend="quick", settle_seconds=settle)
+        config = WatchConfig.from_args(
+            setup.folder, setup.recipe, out_dir=setup.out, backend="quick", settle_seconds=settle
+        )
         task = asyncio.create_task(
-            watch(config, once=False, progress_mode="quiet", verbose=False, stop=stop, backends=setup.backends(),
-                  observers=observer_factory(False, settle), progress=Progress())
+            watch(
+                config,
+                once=False,
+                progress_mode="quiet",
+                verbose=False,
+                stop=stop,
+                backends=setup.backends(),
+                observers=observer_factory(False, settle),
+                progress=Progress(),
+            )
         )
         await asyncio.sleep(0.2)
         writer = asyncio.create_task(asyncio.to_thread(act))
@@ -400,13 +445,16 @@ def test_a_file_in_failed_that_changes_afterwards_goes_back_to_the_queue(setup: 
 def test_a_hot_folder_notifies_the_recipes_targets_of_each_clip(setup: Setup) -> None:
     received = setup.root / "events.jsonl"
     append = "import sys; open(sys.argv[1], 'a', encoding='utf-8').write(sys.stdin.read() + chr(10))"
-    setup.recipe.write_text(RECIPE + f"notify: {{command: {json.dumps([sys.executable, '-c', append, str(received)])}}}\n")
+    setup.recipe.write_text(
+        RECIPE + f"notify: {{command: {json.dumps([sys.executable, '-c', append, str(received)])}}}\n"
+    )
     png(setup.folder / "good.png", 1)
     (setup.folder / "notes.png").write_bytes(b"this is text, not a picture")
     assert setup.run_once() == 1
     events = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
     # One event per clip; a watcher never finishes a run, so there is no run event.
     assert sorted((event["event"], Path(event["input"]).name, event["status"]) for event in events) == [
-        ("job.finished", "good.png", "done"), ("job.finished", "notes.png", "failed"),
+        ("job.finished", "good.png", "done"),
+        ("job.finished", "notes.png", "failed"),
     ]
     assert {event["recipe"] for event in events} == {"hot"}
