@@ -162,6 +162,7 @@ def test_a_photo_replaced_after_its_jobs_read_it_is_left_in_place_to_be_taken_ag
 def test_photos_dropped_under_the_moving_photos_name_are_never_lost(tmp_path: Path) -> None:
     """A writer keeps replacing a.jpg while the finished one is moved: every photo ends in done/ or stays."""
     done, source = tmp_path / "done", tmp_path / "a.jpg"
+    done.mkdir()
     for round_number in range(150):
         source.write_bytes(b"finished %d" % round_number)
         read_as = signature(source)
