@@ -25,7 +25,7 @@ from joypix_recipes.api.download import Downloader
 from joypix_recipes.api.envelope import as_draft, as_int, as_text
 from joypix_recipes.api.home import HomeError, record_session
 from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
-from joypix_recipes.api.pace import RenderPace
+from joypix_recipes.api.pace import RenderPace, RenderTimes
 from joypix_recipes.api.render_reading import read_render
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
@@ -59,6 +59,7 @@ class NemoClient:
         self._recording: asyncio.Task[None] | None = None
         self._user_ids: dict[str, str] = {}
         self._said: dict[tuple[str, str], int] = {}
+        self._render_times = RenderTimes()
 
     async def __aenter__(self) -> Self:
         return self
@@ -277,18 +278,23 @@ class NemoClient:
     ) -> str:
         """Poll, never faster than the poll interval, until the render is done (its URL) or failed (RenderError).
 
-        ``just_posted``: the render was posted a moment ago, so the first poll waits one interval (a poll
-        right after the POST can only say "queued").
+        ``just_posted``: the render was posted a moment ago, so the first poll waits (a poll right after the
+        POST can only say "queued"): one interval, or most of what this client's recent renders took
+        (``api.pace``); how long this one takes is remembered for the next.
         """
-        deadline = time.monotonic() + self.settings.render_deadline_s
+        began = time.monotonic()
+        deadline = began + self.settings.render_deadline_s
         pace = RenderPace(self.settings.poll_interval_s)
         if just_posted:
-            await self._sleep(self.settings.poll_interval_s)
+            pace.posted_at, pace.expected_s = began, self._render_times.expected_s
+            await self._sleep(pace.first_wait())
         while True:
             status = await self.render_status(render_id)
             if on_progress is not None:
                 on_progress(status)
             if status.phase == "done" and status.url:
+                if pace.posted_at is not None:
+                    self._render_times.add(time.monotonic() - pace.posted_at)
                 return status.url
             if status.phase == "failed":
                 reason = redact(status.error or status.status or "no reason given")[:200]

@@ -380,7 +380,7 @@ class _CloudJob:
             with contextlib.suppress(JoypixError):  # only the poster's timing and the summary read it
                 draft = (await self.client.state(self.session_id)).draft or {}
         output = self.job.output
-        facts, frame = await fetch_export(
+        finished = await fetch_export(
             self.client,
             render_id,
             output,
@@ -388,7 +388,8 @@ class _CloudJob:
             self.reporter.stage,
             just_posted=self.rendered_draft is not None,
         )
-        poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
+        facts = finished.facts
+        poster = await asyncio.to_thread(save_poster, finished.frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
             self.reporter.warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
@@ -398,6 +399,7 @@ class _CloudJob:
             summary=summarize_timeline(draft),
             duration_s=facts.duration_s,
             draft_json=draft,
+            thumbnail=finished.thumbnail,
         )
 
 

@@ -7,14 +7,18 @@ event loop that is driving the other jobs' turns and polls.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
+from PIL import Image
 
 from joypix_recipes.atomic import atomic_path
+from joypix_recipes.backends.contract import REPORT_THUMBNAIL_SIZE
 from joypix_recipes.errors import RenderError
 from joypix_recipes.job.kinds.audio import normalizes_loudness
 from joypix_recipes.job.model import Job, identity_comment, output_metadata, poster_path
@@ -40,14 +44,44 @@ def check_video(path: Path, label: str) -> VideoFacts:
     return _checked(path, label, None)[0]
 
 
-def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) -> tuple[VideoFacts, np.ndarray]:
-    """Check the download and pick its poster frame (an RGB array) in one decoding pass, then add the job's tags."""
+@dataclass(frozen=True)
+class Finished:
+    """A checked download: what it is, its poster frame (RGB) and the report's thumbnail of that frame (JPEG)."""
+
+    facts: VideoFacts
+    frame: np.ndarray
+    thumbnail: bytes
+
+
+def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) -> Finished:
+    """Check the download and pick its poster frame (an RGB array) in one decoding pass, then add the job's tags.
+
+    The report's thumbnail is made here from that frame, so nothing decodes the poster again for it.
+    """
     facts, frame = _checked(temp, job.label, lambda count: poster_index(count, draft))
     assert frame is not None  # a picked frame is always kept
     write_metadata(temp, output_metadata(job, identity))
     if job.export.format != CLOUD_FORMAT:
         made_locally(temp, job)
-    return facts, frame
+    return Finished(facts, frame, thumbnail_jpeg(frame))
+
+
+THUMBNAIL_QUALITY = 80
+
+
+def thumbnail_jpeg(frame: np.ndarray, size: tuple[int, int] = REPORT_THUMBNAIL_SIZE) -> bytes:
+    """``frame`` (H x W x 3 RGB) shrunk to fit ``size``, keeping its shape, as JPEG bytes."""
+    height, width = frame.shape[:2]
+    scale = min(size[0] / width, size[1] / height, 1.0)
+    if scale < 1.0:
+        wanted = (max(1, round(width * scale)), max(1, round(height * scale)))
+        # Averaging areas keeps a large shrink from aliasing; under 2x, bilinear reads every pixel
+        # anyway and costs a fraction of it.
+        interpolation = cv2.INTER_AREA if scale <= 0.5 else cv2.INTER_LINEAR
+        frame = cv2.resize(frame, wanted, interpolation=interpolation)
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY)
+    return buffer.getvalue()
 
 
 CLOUD_FORMAT = "mp4"

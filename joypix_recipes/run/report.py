@@ -25,6 +25,7 @@ import jinja2
 
 from joypix_recipes import __version__
 from joypix_recipes.atomic import atomic_write_text
+from joypix_recipes.backends.contract import REPORT_THUMBNAIL_SIZE
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.job.actions import action_to_dict
 from joypix_recipes.job.model import PlannedStep
@@ -35,7 +36,7 @@ from joypix_recipes.run.provenance import RunStamp, new_run_stamp
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.html"
-THUMBNAIL_SIZE = (360, 360)
+THUMBNAIL_SIZE = REPORT_THUMBNAIL_SIZE
 
 
 GENERATOR = "joypix"
@@ -244,7 +245,12 @@ def thumbnail_data_uri(poster: Path | None) -> str | None:
             image.convert("RGB").save(buffer, format="JPEG", quality=80)
     except (OSError, UnidentifiedImageError, ValueError):
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return jpeg_data_uri(buffer.getvalue())
+
+
+def jpeg_data_uri(jpeg: bytes) -> str:
+    """A JPEG as a ``data:`` URI, as the report inlines its thumbnails."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
 _STATUS_ORDER = {"failed": 0, "cancelled": 1, "done": 2, "skipped": 2}

@@ -350,6 +350,7 @@ def _outcome(job: Job, known: Identified, attempt: Attempt[_Made], status: Statu
         replies=attempt.replies,
         warnings=attempt.warnings,
         started_at=attempt.started_at,
+        thumbnail=made.thumbnail if made else None,
     )
 
 

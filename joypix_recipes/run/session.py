@@ -28,7 +28,7 @@ from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySetting
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.outfolder import hold_output_folder
 from joypix_recipes.run.progress import ForwardingProgress, Progress, open_progress
-from joypix_recipes.run.report import foreign_run_files, thumbnail_data_uri, write_run_outputs
+from joypix_recipes.run.report import foreign_run_files, jpeg_data_uri, thumbnail_data_uri, write_run_outputs
 from joypix_recipes.run.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ class Lane:
 
 
 class _Thumbnailing(ForwardingProgress):
-    """Passes every event on, and starts each finished job's report thumbnail in a worker thread.
+    """Passes every event on, and starts each finished job's report thumbnail in a worker thread (unless its
+    backend made one already).
 
     The report is written when the run ends; with the thumbnails made as the jobs finished, it only
     lays out the page then, instead of decoding every poster after the last clip.
@@ -79,8 +80,16 @@ class _Thumbnailing(ForwardingProgress):
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
         super().job_finished(outcome, detail)
         poster = outcome.poster
-        if poster is not None and outcome.status in ("done", "skipped"):
-            self._made[poster] = asyncio.get_running_loop().run_in_executor(None, thumbnail_data_uri, poster)
+        if poster is None or outcome.status not in ("done", "skipped"):
+            return
+        loop = asyncio.get_running_loop()
+        if outcome.thumbnail is not None:
+            # Made by the backend from the frame it held: nothing to decode again.
+            made: asyncio.Future[str | None] = loop.create_future()
+            made.set_result(jpeg_data_uri(outcome.thumbnail))
+            self._made[poster] = made
+        else:
+            self._made[poster] = loop.run_in_executor(None, thumbnail_data_uri, poster)
 
     async def thumbnails(self) -> dict[Path, str | None]:
         """Every thumbnail started so far, once made."""
