@@ -286,7 +286,7 @@ class NemoClient:
         deadline = began + self.settings.render_deadline_s
         pace = RenderPace(self.settings.poll_interval_s)
         if just_posted:
-            pace.posted_at, pace.expected_s = began, self._render_times.expected_s
+            pace.posted_at, pace.times = began, self._render_times
             await self._sleep(pace.first_wait())
         while True:
             status = await self.render_status(render_id)

@@ -52,8 +52,9 @@ class RenderPace:
     interval_s: float
     posted_at: float | None = None
     """When this client posted the render (monotonic), if it did; None for a render found in a ledger."""
-    expected_s: float | None = None
-    """How long such a render takes from its POST (``RenderTimes.expected_s``), when known."""
+    times: RenderTimes | None = None
+    """How long this client's recent renders took: asked at every wait, so a render posted before any had
+    ended learns from the first of its batch to end."""
     _first: tuple[float, float] | None = None
     """(time, progress) of the first poll that showed the render under way."""
 
@@ -83,9 +84,10 @@ class RenderPace:
 
     def _expected_wait(self, now: float) -> float:
         """Aim short of the end recent renders predict for this one; the interval once it is past that end."""
-        if self.posted_at is None or self.expected_s is None:
+        expected = self.times.expected_s if self.times is not None else None
+        if self.posted_at is None or expected is None:
             return self.interval_s
-        remaining = self.posted_at + self.expected_s - now
+        remaining = self.posted_at + expected - now
         return self._bounded(remaining * AIM)
 
     def _bounded(self, wait: float) -> float:

@@ -265,7 +265,9 @@ class _CloudJob:
     async def _open_session(self) -> None:
         self.reporter.stage("starting a session")
         session = await self.client.create_session()
-        await self._record(Ledger().with_session(session.session_id, self.basis))
+        # Kept with the first upload's entry, the first paid request: a session is free, and one lost to a
+        # run killed before that write is only an empty session.
+        self.ledger = Ledger().with_session(session.session_id, self.basis)
 
     async def _upload_inputs(self) -> None:
         source = self.job.input

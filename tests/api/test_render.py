@@ -157,6 +157,27 @@ def test_a_render_without_progress_figures_is_polled_at_the_interval(
     assert sleep.waits and set(sleep.waits) == {settings.poll_interval_s}
 
 
+def test_a_clients_later_render_without_progress_is_polled_near_the_end_earlier_ones_took(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
+    latency = 0.6
+    emulator.state.knobs.render_latency = latency
+    emulator.state.knobs.hide_render_progress = True
+
+    async def two_renders(client: NemoClient) -> None:
+        session, draft = await session_with_draft(client, tmp_path)
+        for _ in range(2):
+            render_id = await client.start_render(session.session_id, draft, SMALL_OUTPUT)
+            await client.wait_for_render(render_id, just_posted=True)
+
+    run(two_renders, settings)
+    first, second = emulator.state.poll_times.values()
+    # The first had nothing to go by (every interval); the second waits most of the first's time out at once.
+    assert len(first) >= 5 and len(second) <= 4 and len(second) < len(first)
+    gaps = [later - earlier for earlier, later in zip(second, second[1:])]
+    assert all(gap >= settings.poll_interval_s for gap in gaps)
+
+
 def test_nested_state_and_url_shapes_are_accepted(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
     emulator.state.knobs.state_shape = "nested"
     emulator.state.knobs.url_shape = "nested"

@@ -143,3 +143,36 @@ def test_one_session_holds_every_lanes_folder_and_writes_each_its_own_report(tmp
         for folder, manifest in reports.items()
     } == {"out": ("first", ["a.mp4"]), "other": ("second", ["b.mp4"])}
     assert sorted(summary.outcomes[0].job.output.name for summary, _ in progress.runs) == ["a.mp4", "b.mp4"]
+
+
+class PosterBackend(GateBackend):
+    """Writes a clip and a poster per job, and hands over its own thumbnail of the poster (or none)."""
+
+    def __init__(self, thumbnail: bytes | None) -> None:
+        super().__init__()
+        self.thumbnail = thumbnail
+
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        from helpers.images import image_bytes
+
+        atomic_write_bytes(job.output, b"clip")
+        poster = job.output.with_suffix(".jpg")
+        atomic_write_bytes(poster, image_bytes((64, 48), "JPEG"))
+        return JobResult(output=job.output, poster=poster, summary="", duration_s=0.0, thumbnail=self.thumbnail)
+
+
+@pytest.mark.parametrize("given", [b"\xff\xd8backend-made\xff\xd9", None])
+def test_the_report_shows_the_backends_thumbnail_or_makes_one_from_the_poster(tmp_path: Path, given: bytes | None) -> None:
+    import base64
+
+    backend, progress = PosterBackend(given), EndedJobs()
+
+    async def main() -> None:
+        async with gate_session(tmp_path, backend, progress) as (session, lane):
+            await session.run(lane, jobs_in(tmp_path, "a"))
+
+    asyncio.run(main())
+    report = (tmp_path / "out" / "report.html").read_text()
+    made = "data:image/jpeg;base64," + base64.b64encode(given).decode("ascii") if given else None
+    assert report.count("data:image/jpeg;base64,") == 1
+    assert (made in report) if made else ("data:image/jpeg;base64,/9j/" in report)  # a JPEG the report made itself
