@@ -29,7 +29,7 @@ from joypix_recipes.backends.contract import REPORT_THUMBNAIL_SIZE
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.job.actions import action_to_dict
 from joypix_recipes.job.model import PlannedStep
-from joypix_recipes.run.clip import human_bytes, read_clip_facts
+from joypix_recipes.run.clip import ClipFacts, human_bytes, read_clip_facts
 from joypix_recipes.run.outcome import JobOutcome, RunSummary
 from joypix_recipes.run.progress import job_name
 from joypix_recipes.run.provenance import RunStamp, new_run_stamp
@@ -81,17 +81,24 @@ def foreign_run_files(out_dir: Path) -> list[Path]:
 
 
 def write_run_outputs(
-    summary: RunSummary, out_dir: Path, recipe_name: str, thumbnails: Mapping[Path, str | None] | None = None
+    summary: RunSummary,
+    out_dir: Path,
+    recipe_name: str,
+    thumbnails: Mapping[Path, str | None] | None = None,
+    clip_facts: Mapping[Path, ClipFacts | None] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths.
 
     Both describe every clip in the folder: this run's jobs, then what earlier runs made that is still there.
-    ``thumbnails`` holds posters' thumbnails already made (``thumbnail_data_uri``); the others are made here.
+    ``thumbnails`` holds posters' thumbnails already made (``thumbnail_data_uri``), ``clip_facts`` the facts of
+    outputs already read (``read_clip_facts``); the others are made or read here.
     """
     out_dir = Path(out_dir)
     manifest_path = out_dir / MANIFEST_NAME
     report_path = out_dir / REPORT_NAME
-    manifest = build_manifest(summary, recipe_name, out_dir, earlier=read_manifest_entries(manifest_path))
+    manifest = build_manifest(
+        summary, recipe_name, out_dir, earlier=read_manifest_entries(manifest_path), clip_facts=clip_facts
+    )
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(report_path, render_report(manifest, out_dir, thumbnails))
     return manifest_path, report_path
@@ -115,11 +122,12 @@ def build_manifest(
     out_dir: Path,
     earlier: Sequence[Mapping[str, Any]] = (),
     run: RunStamp | None = None,
+    clip_facts: Mapping[Path, ClipFacts | None] | None = None,
 ) -> dict[str, Any]:
     """The manifest as plain JSON data: this run (its counts, stop reason and exit code), then every clip of
     the folder, each with its hashes, steps, result and the run that made it."""
     run = run or new_run_stamp(outcome.started_at for outcome in summary.outcomes if outcome.started_at is not None)
-    current = [_manifest_entry(outcome, run, out_dir) for outcome in summary.outcomes]
+    current = [_manifest_entry(outcome, run, out_dir, clip_facts or {}) for outcome in summary.outcomes]
     entries = merge_entries([_relocated(entry, out_dir) for entry in earlier], current)
     runs = {entry["run"]["id"]: entry["run"] for entry in entries if isinstance(entry.get("run"), dict)}
     return {
@@ -171,9 +179,14 @@ def _relocated(entry: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
     return moved
 
 
-def _manifest_entry(outcome: JobOutcome, run: RunStamp, out_dir: Path) -> dict[str, Any]:
+def _manifest_entry(
+    outcome: JobOutcome, run: RunStamp, out_dir: Path, known: Mapping[Path, ClipFacts | None]
+) -> dict[str, Any]:
     job = outcome.job
-    facts = read_clip_facts(outcome.output) if outcome.status in ("done", "skipped") else None
+    facts = None
+    if outcome.status in ("done", "skipped"):
+        output = outcome.output
+        facts = known[output] if output is not None and output in known else read_clip_facts(output)
     return {
         "identity": outcome.identity,
         "label": job.label,
