@@ -91,7 +91,10 @@ class NemoClient:
             # A convenience for ``joypix status``: a state folder that cannot be written must not fail the job.
             with contextlib.suppress(OSError, HomeError):
                 await asyncio.to_thread(
-                    record_session, self.settings.state_folder, self.settings.base_url, session.session_id,
+                    record_session,
+                    self.settings.state_folder,
+                    self.settings.base_url,
+                    session.session_id,
                     session.bind_id,
                 )
 
@@ -306,7 +309,10 @@ class NemoClient:
                     "run again later to re-attach to it"
                 )
             # A Retry-After may lengthen the wait, never shorten it below the pace.
-            wait = max(pace.next_wait(status.progress, time.monotonic()), min(status.retry_after or 0.0, self.settings.max_wait_s))
+            wait = max(
+                pace.next_wait(status.progress, time.monotonic()),
+                min(status.retry_after or 0.0, self.settings.max_wait_s),
+            )
             await self._sleep(wait)
 
     async def download(self, url: str, target: Path) -> int:
@@ -374,9 +380,7 @@ class NemoClient:
         ``arrived`` is None when the record cannot be read (nothing is proven either way); ``finished``
         says whether the agent answered after the last such message.
         """
-        return await read_landing(
-            self._transport, self._user_ids.get(session_id, api.USER_ID), session_id, text, times
-        )
+        return await read_landing(self._transport, self._user_ids.get(session_id, api.USER_ID), session_id, text, times)
 
     async def find_upload(self, session_id: str, name: str, state: SessionState | None = None) -> Media | None:
         """The session's upload named ``name``; None only when its media list proves it never arrived.

@@ -394,7 +394,9 @@ class _CloudJob:
         poster = await asyncio.to_thread(save_poster, finished.frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
-            self.reporter.warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
+            self.reporter.warn(
+                f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for"
+            )
         return JobResult(
             output=output,
             poster=poster,

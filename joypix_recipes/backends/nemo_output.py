@@ -58,7 +58,9 @@ def finish_download(temp: Path, job: Job, identity: str, draft: dict[str, Any]) 
 
     The report's thumbnail is made here from that frame, so nothing decodes the poster again for it.
     """
-    facts, frame = check_and_tag(temp, job.label, lambda count: poster_index(count, draft), output_metadata(job, identity))
+    facts, frame = check_and_tag(
+        temp, job.label, lambda count: poster_index(count, draft), output_metadata(job, identity)
+    )
     if job.export.format != CLOUD_FORMAT:
         made_locally(temp, job)
     return Finished(facts, frame, thumbnail_jpeg(frame))

@@ -269,7 +269,9 @@ def jpeg_data_uri(jpeg: bytes) -> str:
 _STATUS_ORDER = {"failed": 0, "cancelled": 1, "done": 2, "skipped": 2}
 
 
-def render_report(manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str | None] | None = None) -> str:
+def render_report(
+    manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str | None] | None = None
+) -> str:
     """The whole report.html as text: failures first, posters inline, no network; a small inline script filters."""
     entries: list[Mapping[str, Any]] = list(manifest["jobs"])
     counts: dict[str, int] = {}
@@ -278,7 +280,9 @@ def render_report(manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mappin
     tally = " · ".join(f"{count} {status}" for status, count in counts.items() if count) or "no clips"
     runs = manifest.get("runs") or []
     ordered = sorted(entries, key=lambda entry: _STATUS_ORDER.get(str(entry.get("status")), 0))
-    made = {poster.resolve(): thumbnail for poster, thumbnail in (thumbnails or {}).items()}  # the manifest's paths are resolved
+    made = {
+        poster.resolve(): thumbnail for poster, thumbnail in (thumbnails or {}).items()
+    }  # the manifest's paths are resolved
     cards = [_card(entry, out_dir, made) for entry in ordered]
     return _report_template().render(
         recipe=manifest["recipe"],
@@ -338,7 +342,9 @@ def _card(entry: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str
         name=str(entry.get("name") or entry.get("label") or Path(str(entry["output"])).name),
         variant=str(entry.get("variant") or "none"),
         relative=_relative(Path(str(entry["output"])), out_dir),
-        timing="skipped (already done)" if status == "skipped" else f"rendered in {float(entry.get('duration_s') or 0):.1f} s",
+        timing="skipped (already done)"
+        if status == "skipped"
+        else f"rendered in {float(entry.get('duration_s') or 0):.1f} s",
         facts=_facts(entry.get("clip")) if shown else "",
         run=f"run {run.get('id', '?')} at {str(run.get('time', '?')).replace('T', ' ')[:19]}" if run else "",
         thumbnail=(thumbnails[poster] if poster in thumbnails else thumbnail_data_uri(poster))
@@ -357,7 +363,9 @@ def _facts(clip: Any) -> str:
     """``5.0 s clip · 1080x1920 · 1.4 MB``, or a note that the file could not be read."""
     if not isinstance(clip, dict):
         return "clip not readable"
-    return f"{float(clip['length_s']):.1f} s clip · {clip['width']}x{clip['height']} · {human_bytes(int(clip['bytes']))}"
+    return (
+        f"{float(clip['length_s']):.1f} s clip · {clip['width']}x{clip['height']} · {human_bytes(int(clip['bytes']))}"
+    )
 
 
 def _step_line(data: Mapping[str, Any], backend: str) -> tuple[str, str]:

@@ -23,11 +23,11 @@ from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.errors import JoypixError, UsageError
 from joypix_recipes.job.model import Job
 from joypix_recipes.run.attempt import INTERRUPTED
+from joypix_recipes.run.clip import ClipFacts, read_clip_facts
 from joypix_recipes.run.journal import Journal
 from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings, Subscription
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.outfolder import hold_output_folder
-from joypix_recipes.run.clip import ClipFacts, read_clip_facts
 from joypix_recipes.run.progress import ForwardingProgress, Progress, open_progress
 from joypix_recipes.run.report import foreign_run_files, jpeg_data_uri, thumbnail_data_uri, write_run_outputs
 from joypix_recipes.run.runner import Runner
@@ -48,8 +48,10 @@ def refuse_foreign_run_files(out_dir: Path) -> None:
     foreign = foreign_run_files(out_dir)
     if foreign:
         names = " and ".join(str(path) for path in foreign)
-        raise UsageError(f"{names} already exist{'s' if len(foreign) == 1 else ''} and joypix did not write "
-                         f"{'it' if len(foreign) == 1 else 'them'}; give --out a folder of its own")
+        raise UsageError(
+            f"{names} already exist{'s' if len(foreign) == 1 else ''} and joypix did not write "
+            f"{'it' if len(foreign) == 1 else 'them'}; give --out a folder of its own"
+        )
 
 
 def _check_concurrency(concurrency: int | None) -> None:
@@ -150,8 +152,11 @@ class _LaneRun:
         by_job = {id(outcome.job): outcome for outcome in ended.outcomes}
         status: Status = "cancelled" if reason == INTERRUPTED else "failed"
         outcomes = [
-            by_job.pop(id(job)) if id(job) in by_job
-            else JobOutcome(job=job, identity="", status=status, output=None, error=f"not finished: {reason}", duration_s=0.0)
+            by_job.pop(id(job))
+            if id(job) in by_job
+            else JobOutcome(
+                job=job, identity="", status=status, output=None, error=f"not finished: {reason}", duration_s=0.0
+            )
             for job in self.planned
         ]
         # Anything else that ended (jobs submitted on their own) keeps its place after the batch.

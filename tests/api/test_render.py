@@ -90,7 +90,9 @@ def test_render_post_answered_502_after_it_arrived_is_looked_up_not_posted_again
     assert emulator.state.counters.renders_posted == emulator.state.counters.renders_started == 1
 
 
-def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+def test_render_post_503_is_looked_up_then_posted_with_the_same_id(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
     async def go(client: NemoClient) -> str:
         session, draft = await session_with_draft(client, tmp_path)
         emulator.state.knobs.server_errors_next = 1
@@ -105,7 +107,9 @@ def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emu
     assert emulator.state.counters.renders_started == 1
 
 
-def test_polls_honour_retry_after_over_the_poll_interval(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+def test_polls_honour_retry_after_over_the_poll_interval(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
     emulator.state.knobs.render_latency = 0.6
     emulator.state.knobs.poll_retry_after = 0.25
     sleep = RecordingSleep()

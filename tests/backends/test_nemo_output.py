@@ -48,7 +48,9 @@ def test_a_picked_frame_past_the_containers_count_is_decoded_again(tmp_path: Pat
 def test_a_download_that_does_not_decode_is_refused_and_left_as_it_was(tmp_path: Path, damage: str) -> None:
     clip = _clip(tmp_path)
     data = clip.read_bytes()
-    broken = {"truncated": data[: len(data) // 2], "empty": b"", "not a video": b"\0\0\0\x10ftypisom" + b"x" * 64}[damage]
+    broken = {"truncated": data[: len(data) // 2], "empty": b"", "not a video": b"\0\0\0\x10ftypisom" + b"x" * 64}[
+        damage
+    ]
     clip.write_bytes(broken)
     with pytest.raises(RenderError, match="does not decode as MP4"):
         check_and_tag(clip, "job", lambda count: 0, {"comment": "x"})
@@ -56,7 +58,9 @@ def test_a_download_that_does_not_decode_is_refused_and_left_as_it_was(tmp_path:
     assert [path.name for path in tmp_path.iterdir()] == ["clip.mp4"]  # no temp file left behind
 
 
-@pytest.mark.parametrize(("size", "wanted"), [((480, 480), (360, 360)), ((1920, 1080), (360, 202)), ((200, 100), (200, 100))])
+@pytest.mark.parametrize(
+    ("size", "wanted"), [((480, 480), (360, 360)), ((1920, 1080), (360, 202)), ((200, 100), (200, 100))]
+)
 def test_the_thumbnail_fits_the_report_and_keeps_the_shape(size: tuple[int, int], wanted: tuple[int, int]) -> None:
     width, height = size
     frame = np.zeros((height, width, 3), dtype=np.uint8)
