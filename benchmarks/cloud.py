@@ -6,7 +6,7 @@ The emulator (in a process of its own, as an independent server would be) runs i
 mode: ADK-shaped events, and ``--vary`` shapes per session (unknown keys, odd status words, silences
 before a turn's events, an error frame after an edit has landed, ...). It takes 300 ms per turn (plus
 the silence a varied session keeps), 1 s per render (stub renders, so its CPU stays out of the way);
-renders are polled every 0.1 s. Each batch runs through ``run_jobs``, the path ``joypix run`` takes,
+the poll interval is 0.1 s. Each batch runs through ``run_jobs``, the path ``joypix run`` takes,
 so the session's set-up, the report and the manifest are part of the wall time.
 
 Figures, each against its target (docs/benchmarks.md), best and median of ``--repeat`` runs:
@@ -257,7 +257,10 @@ def main() -> None:
         print(_figure("report after the last download", [b.report_ms for b in batches], " ms", TARGET_TAIL_MS))
         print(_figure("client CPU per job", [b.cpu_ms_per_job for b in batches], " ms", TARGET_CPU_MS, 1))
         loop_share = statistics.median(b.loop_cpu_ms_per_job / b.cpu_ms_per_job for b in batches)
-        print(f"cloud: of which on the event loop's thread: {loop_share:.0%} (file work runs in worker threads)")
+        loop_ms = statistics.median(b.loop_cpu_ms_per_job for b in batches)
+        threads_ms = statistics.median(b.cpu_ms_per_job - b.loop_cpu_ms_per_job for b in batches)
+        print(f"cloud: of which on the event loop's thread: {loop_share:.0%} (file work runs in worker threads); "
+              f"per job, median: {loop_ms:.1f} ms on the loop, {threads_ms:.1f} ms in other threads")
         names = sorted({name for batch in batches for name in batch.per_job})
         per_job = ", ".join(
             f"{name} {statistics.median(batch.per_job.get(name, 0.0) for batch in batches):.2f}" for name in names
