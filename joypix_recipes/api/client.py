@@ -141,7 +141,8 @@ class NemoClient:
         """Upload a local file (streamed multipart) after checking its type and size; sent once."""
         check_uploadable(path.name, display=str(path))
         try:
-            size = path.stat().st_size
+            # Read in a worker thread: file work on the event loop would stall every other job's requests.
+            size, data = await asyncio.to_thread(_size_and_bytes, path)
         except OSError as error:
             raise UnsupportedFileError(f"{path}: cannot read the file to upload it") from error
         if size > api.MAX_UPLOAD_BYTES:
@@ -149,7 +150,9 @@ class NemoClient:
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
         def body(stack: contextlib.ExitStack) -> dict[str, Any]:
-            handle = stack.enter_context(path.open("rb"))
+            if data is not None:
+                return {"files": {"file": (path.name, data, mime)}}
+            handle = stack.enter_context(path.open("rb"))  # a large file is streamed from disk
             return {"files": {"file": (path.name, handle, mime)}}
 
         return await self._upload(session_id, body, path.name, str(path))
@@ -407,6 +410,18 @@ class NemoClient:
         if self._bind_id is None and self._last_session is not None:
             await self.state(self._last_session)
         return self._bind_id
+
+
+IN_MEMORY_UPLOAD_BYTES = 16 * 1024**2
+"""Files up to this size are read whole in a worker thread before an upload; larger ones are streamed."""
+
+
+def _size_and_bytes(path: Path) -> tuple[int, bytes | None]:
+    """The file's size, and its bytes when it is small enough to hold (and within the upload limit)."""
+    size = path.stat().st_size
+    if size > min(IN_MEMORY_UPLOAD_BYTES, api.MAX_UPLOAD_BYTES):
+        return size, None
+    return size, path.read_bytes()
 
 
 def new_render_id() -> str:
