@@ -20,6 +20,9 @@ AIM = 0.8
 LONGEST_IN_INTERVALS = 8
 """The longest wait, in poll intervals: the progress figure's unit is not documented, and a misread one
 (a fraction taken for a percentage) must not hide a finished render for long."""
+EXPECTED_AIM = 0.95
+"""Share of the time left before the end recent renders predict to wait. Closer than ``AIM``: that end is
+the quickest recent render's, and each of those figures already runs up to one poll past its real end."""
 REMEMBERED_RENDERS = 16
 """Recent renders whose durations the expectation for the next one is drawn from."""
 
@@ -88,7 +91,7 @@ class RenderPace:
         if self.posted_at is None or expected is None:
             return self.interval_s
         remaining = self.posted_at + expected - now
-        return self._bounded(remaining * AIM)
+        return self._bounded(remaining * EXPECTED_AIM)
 
     def _bounded(self, wait: float) -> float:
         return min(self.interval_s * LONGEST_IN_INTERVALS, max(self.interval_s, wait))

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from joypix_recipes.api.pace import LONGEST_IN_INTERVALS, REMEMBERED_RENDERS, RenderPace, RenderTimes
+from joypix_recipes.api.pace import (
+    EXPECTED_AIM,
+    LONGEST_IN_INTERVALS,
+    REMEMBERED_RENDERS,
+    RenderPace,
+    RenderTimes,
+)
 
 
 def test_without_progress_the_pace_is_the_interval() -> None:
@@ -55,12 +61,21 @@ def test_a_render_without_progress_aims_short_of_the_end_recent_renders_predict(
     times = RenderTimes()
     pace = RenderPace(0.1, posted_at=100.0, times=times)
     assert pace.first_wait() == 0.1  # nothing has ended yet: one interval
-    times.add(1.2)
-    times.add(1.0)  # the quickest recent render is the guess
-    assert pace.first_wait() == pytest.approx(0.8)
-    assert pace.next_wait(0.0, 100.8) == pytest.approx(0.16)
-    assert pace.next_wait(0.0, 100.99) == 0.1  # close to the end: never under the interval
+    times.add(0.6)
+    times.add(0.5)  # the quickest recent render is the guess
+    assert pace.first_wait() == pytest.approx(EXPECTED_AIM * 0.5)
+    assert pace.next_wait(0.0, 100.3) == pytest.approx(EXPECTED_AIM * 0.2)
+    assert pace.next_wait(0.0, 100.45) == 0.1  # close to the end: never under the interval
     assert pace.next_wait(0.0, 105.0) == 0.1  # past every estimate: the plain interval
+    times.add(0.4)
+    assert pace.next_wait(0.0, 100.0) == pytest.approx(EXPECTED_AIM * 0.4)  # renders in flight learn at once
+
+
+def test_a_long_expected_render_is_still_polled_every_few_intervals() -> None:
+    times = RenderTimes()
+    times.add(60.0)
+    pace = RenderPace(0.1, posted_at=0.0, times=times)
+    assert pace.first_wait() == LONGEST_IN_INTERVALS * 0.1  # a quicker render of a mixed batch is not missed long
 
 
 def test_a_render_found_in_a_ledger_is_polled_at_once_and_at_the_interval() -> None:
