@@ -6,7 +6,7 @@ The emulator (in a process of its own, as an independent server would be) runs i
 mode: ADK-shaped events, and ``--vary`` shapes per session (unknown keys, odd status words, silences
 before a turn's events, an error frame after an edit has landed, ...). It takes 300 ms per turn (plus
 the silence a varied session keeps), 1 s per render (stub renders, so its CPU stays out of the way);
-renders are polled every 0.1 s. Each batch runs through ``run_jobs``, the path ``joypix run`` takes,
+the poll interval is 0.1 s. Each batch runs through ``run_jobs``, the path ``joypix run`` takes,
 so the session's set-up, the report and the manifest are part of the wall time.
 
 Figures, each against its target (docs/benchmarks.md), best and median of ``--repeat`` runs:
@@ -165,15 +165,24 @@ class Batch:
         return self.wall_s / self.ideal_s
 
 
-def run_batch(emulator: EmulatorProcess, jobs: list[Job], out: Path, options: BackendOptions, concurrency: int) -> Batch:
+def run_batch(
+    emulator: EmulatorProcess, jobs: list[Job], out: Path, options: BackendOptions, concurrency: int
+) -> Batch:
     """One batch through ``run_jobs``, with what the server saw of it."""
     emulator.stats()  # forget what came before
     cpu_before, loop_cpu_before = time.process_time(), time.thread_time()
     began = time.time()
     summary = asyncio.run(
         run_jobs(
-            jobs, backend_name="nemo", options=options, out_dir=out, recipe_name="bench", concurrency=concurrency,
-            force=True, progress_mode="quiet", verbose=False,
+            jobs,
+            backend_name="nemo",
+            options=options,
+            out_dir=out,
+            recipe_name="bench",
+            concurrency=concurrency,
+            force=True,
+            progress_mode="quiet",
+            verbose=False,
         )
     )
     wall = time.time() - began
@@ -184,7 +193,9 @@ def run_batch(emulator: EmulatorProcess, jobs: list[Job], out: Path, options: Ba
     if seen["violations"]:
         raise SystemExit(f"the emulator saw protocol violations: {seen['violations'][:3]}")
     requests = seen["requests"]
-    server_s = sum(turns * (TURN_S + (seen["silence"] if silent else 0.0)) + RENDER_S for turns, silent in seen["sessions"])
+    server_s = sum(
+        turns * (TURN_S + (seen["silence"] if silent else 0.0)) + RENDER_S for turns, silent in seen["sessions"]
+    )
     first = min(at for *_, at in requests)
     last_download = max(at for _, _, path, at in requests if path.startswith("/files/"))
     posters = [outcome.poster for outcome in summary.outcomes if outcome.poster is not None]
@@ -212,8 +223,10 @@ def check(summary: RunSummary) -> None:
 def _figure(name: str, values: list[float], unit: str, target: float, digits: int = 0) -> str:
     best, median = min(values), statistics.median(values)
     verdict = "ok" if median <= target else "MISSED"
-    return (f"cloud: {name}: best {best:.{digits}f}{unit}, median {median:.{digits}f}{unit} "
-            f"(target <= {target:g}{unit}) {verdict}")
+    return (
+        f"cloud: {name}: best {best:.{digits}f}{unit}, median {median:.{digits}f}{unit} "
+        f"(target <= {target:g}{unit}) {verdict}"
+    )
 
 
 def main() -> None:
@@ -242,22 +255,39 @@ def main() -> None:
 
                 with cProfile.Profile(time.thread_time) as profile:
                     batch = run_batch(emulator, _retarget(jobs, out), out, options, args.concurrency)
-                pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(os.environ.get("FILTER", ""), 45)
+                pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+                    os.environ.get("FILTER", ""), 45
+                )
             else:
                 batch = run_batch(emulator, _retarget(jobs, out), out, options, args.concurrency)
             batches.append(batch)
-            print(f"cloud: run {number + 1}: {args.jobs} jobs x {len(STEPS)} turns at concurrency {args.concurrency}: "
-                  f"{batch.wall_s:.2f} s, ideal {batch.ideal_s:.2f} s -> {batch.ratio:.3f}x; first request "
-                  f"{batch.first_request_ms:.0f} ms; poster {batch.poster_ms:.0f} ms and report {batch.report_ms:.0f} ms "
-                  f"after the last download; client CPU {batch.cpu_ms_per_job:.1f} ms per job "
-                  f"({batch.loop_cpu_ms_per_job:.1f} ms on the event loop's thread)")
-        print(_figure("wall time / ideal (server latencies / concurrency)", [b.ratio for b in batches], "x", TARGET_RATIO, 3))
-        print(_figure("first request after the start", [b.first_request_ms for b in batches], " ms", TARGET_FIRST_REQUEST_MS))
+            print(
+                f"cloud: run {number + 1}: {args.jobs} jobs x {len(STEPS)} turns at concurrency {args.concurrency}: "
+                f"{batch.wall_s:.2f} s, ideal {batch.ideal_s:.2f} s -> {batch.ratio:.3f}x; first request "
+                f"{batch.first_request_ms:.0f} ms; poster {batch.poster_ms:.0f} ms and report {batch.report_ms:.0f} ms "
+                f"after the last download; client CPU {batch.cpu_ms_per_job:.1f} ms per job "
+                f"({batch.loop_cpu_ms_per_job:.1f} ms on the event loop's thread)"
+            )
+        print(
+            _figure(
+                "wall time / ideal (server latencies / concurrency)", [b.ratio for b in batches], "x", TARGET_RATIO, 3
+            )
+        )
+        print(
+            _figure(
+                "first request after the start", [b.first_request_ms for b in batches], " ms", TARGET_FIRST_REQUEST_MS
+            )
+        )
         print(_figure("last poster after its download", [b.poster_ms for b in batches], " ms", TARGET_TAIL_MS))
         print(_figure("report after the last download", [b.report_ms for b in batches], " ms", TARGET_TAIL_MS))
         print(_figure("client CPU per job", [b.cpu_ms_per_job for b in batches], " ms", TARGET_CPU_MS, 1))
         loop_share = statistics.median(b.loop_cpu_ms_per_job / b.cpu_ms_per_job for b in batches)
-        print(f"cloud: of which on the event loop's thread: {loop_share:.0%} (file work runs in worker threads)")
+        loop_ms = statistics.median(b.loop_cpu_ms_per_job for b in batches)
+        threads_ms = statistics.median(b.cpu_ms_per_job - b.loop_cpu_ms_per_job for b in batches)
+        print(
+            f"cloud: of which on the event loop's thread: {loop_share:.0%} (file work runs in worker threads); "
+            f"per job, median: {loop_ms:.1f} ms on the loop, {threads_ms:.1f} ms in other threads"
+        )
         names = sorted({name for batch in batches for name in batch.per_job})
         per_job = ", ".join(
             f"{name} {statistics.median(batch.per_job.get(name, 0.0) for batch in batches):.2f}" for name in names

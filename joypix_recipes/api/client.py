@@ -25,7 +25,7 @@ from joypix_recipes.api.download import Downloader
 from joypix_recipes.api.envelope import as_draft, as_int, as_text
 from joypix_recipes.api.home import HomeError, record_session
 from joypix_recipes.api.models import Credits, Media, RenderStatus, Session, SessionState, TurnResult
-from joypix_recipes.api.pace import RenderPace
+from joypix_recipes.api.pace import RenderPace, RenderTimes
 from joypix_recipes.api.render_reading import read_render
 from joypix_recipes.api.settings import ClientSettings
 from joypix_recipes.api.transport import Body, RequestFailed, Transport
@@ -59,6 +59,7 @@ class NemoClient:
         self._recording: asyncio.Task[None] | None = None
         self._user_ids: dict[str, str] = {}
         self._said: dict[tuple[str, str], int] = {}
+        self._render_times = RenderTimes()
 
     async def __aenter__(self) -> Self:
         return self
@@ -90,7 +91,10 @@ class NemoClient:
             # A convenience for ``joypix status``: a state folder that cannot be written must not fail the job.
             with contextlib.suppress(OSError, HomeError):
                 await asyncio.to_thread(
-                    record_session, self.settings.state_folder, self.settings.base_url, session.session_id,
+                    record_session,
+                    self.settings.state_folder,
+                    self.settings.base_url,
+                    session.session_id,
                     session.bind_id,
                 )
 
@@ -137,7 +141,8 @@ class NemoClient:
         """Upload a local file (streamed multipart) after checking its type and size; sent once."""
         check_uploadable(path.name, display=str(path))
         try:
-            size = path.stat().st_size
+            # Read in a worker thread: file work on the event loop would stall every other job's requests.
+            size, data = await asyncio.to_thread(_size_and_bytes, path)
         except OSError as error:
             raise UnsupportedFileError(f"{path}: cannot read the file to upload it") from error
         if size > api.MAX_UPLOAD_BYTES:
@@ -145,7 +150,9 @@ class NemoClient:
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
         def body(stack: contextlib.ExitStack) -> dict[str, Any]:
-            handle = stack.enter_context(path.open("rb"))
+            if data is not None:
+                return {"files": {"file": (path.name, data, mime)}}
+            handle = stack.enter_context(path.open("rb"))  # a large file is streamed from disk
             return {"files": {"file": (path.name, handle, mime)}}
 
         return await self._upload(session_id, body, path.name, str(path))
@@ -277,18 +284,23 @@ class NemoClient:
     ) -> str:
         """Poll, never faster than the poll interval, until the render is done (its URL) or failed (RenderError).
 
-        ``just_posted``: the render was posted a moment ago, so the first poll waits one interval (a poll
-        right after the POST can only say "queued").
+        ``just_posted``: the render was posted a moment ago, so the first poll waits (a poll right after the
+        POST can only say "queued"): one interval, or most of what this client's recent renders took
+        (``api.pace``); how long this one takes is remembered for the next.
         """
-        deadline = time.monotonic() + self.settings.render_deadline_s
+        began = time.monotonic()
+        deadline = began + self.settings.render_deadline_s
         pace = RenderPace(self.settings.poll_interval_s)
         if just_posted:
-            await self._sleep(self.settings.poll_interval_s)
+            pace.posted_at, pace.times = began, self._render_times
+            await self._sleep(pace.first_wait())
         while True:
             status = await self.render_status(render_id)
             if on_progress is not None:
                 on_progress(status)
             if status.phase == "done" and status.url:
+                if pace.posted_at is not None:
+                    self._render_times.add(time.monotonic() - pace.posted_at)
                 return status.url
             if status.phase == "failed":
                 reason = redact(status.error or status.status or "no reason given")[:200]
@@ -300,7 +312,10 @@ class NemoClient:
                     "run again later to re-attach to it"
                 )
             # A Retry-After may lengthen the wait, never shorten it below the pace.
-            wait = max(pace.next_wait(status.progress, time.monotonic()), min(status.retry_after or 0.0, self.settings.max_wait_s))
+            wait = max(
+                pace.next_wait(status.progress, time.monotonic()),
+                min(status.retry_after or 0.0, self.settings.max_wait_s),
+            )
             await self._sleep(wait)
 
     async def download(self, url: str, target: Path) -> int:
@@ -368,9 +383,7 @@ class NemoClient:
         ``arrived`` is None when the record cannot be read (nothing is proven either way); ``finished``
         says whether the agent answered after the last such message.
         """
-        return await read_landing(
-            self._transport, self._user_ids.get(session_id, api.USER_ID), session_id, text, times
-        )
+        return await read_landing(self._transport, self._user_ids.get(session_id, api.USER_ID), session_id, text, times)
 
     async def find_upload(self, session_id: str, name: str, state: SessionState | None = None) -> Media | None:
         """The session's upload named ``name``; None only when its media list proves it never arrived.
@@ -397,6 +410,18 @@ class NemoClient:
         if self._bind_id is None and self._last_session is not None:
             await self.state(self._last_session)
         return self._bind_id
+
+
+IN_MEMORY_UPLOAD_BYTES = 16 * 1024**2
+"""Files up to this size are read whole in a worker thread before an upload; larger ones are streamed."""
+
+
+def _size_and_bytes(path: Path) -> tuple[int, bytes | None]:
+    """The file's size, and its bytes when it is small enough to hold (and within the upload limit)."""
+    size = path.stat().st_size
+    if size > min(IN_MEMORY_UPLOAD_BYTES, api.MAX_UPLOAD_BYTES):
+        return size, None
+    return size, path.read_bytes()
 
 
 def new_render_id() -> str:

@@ -20,6 +20,8 @@ from joypix_recipes.redact import get_logger
 log = get_logger()
 
 MAX_DOWNLOAD_BYTES = 4 * 1024**3
+FLUSH_BYTES = 8 * 1024**2
+"""Bytes kept in memory before a worker thread writes them out (the event loop never writes the file)."""
 
 
 EXPIRED_LINK_STATUSES = frozenset({401, 403, 410})
@@ -75,15 +77,27 @@ class Downloader:
             if response.status_code != 200:
                 raise ServerError(f"downloading the exported video failed (HTTP {response.status_code})")
             expected = response.headers.get("content-length")
-            written = 0
-            with target.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    written += len(chunk)
-                    if written > MAX_DOWNLOAD_BYTES:
-                        raise ProtocolError("the exported video is larger than any clip could be; not saved")
-                    out.write(chunk)
+            written = flushed = 0
+            pending: list[bytes] = []
+            async for chunk in response.aiter_bytes():
+                written += len(chunk)
+                if written > MAX_DOWNLOAD_BYTES:
+                    raise ProtocolError("the exported video is larger than any clip could be; not saved")
+                pending.append(chunk)
+                if written - flushed >= FLUSH_BYTES:
+                    await asyncio.to_thread(_write, target, pending, append=flushed > 0)
+                    pending, flushed = [], written
+            if pending or not flushed:
+                # File work off the event loop: a clip of a few megabytes is written in one go.
+                await asyncio.to_thread(_write, target, pending, append=flushed > 0)
         if written == 0:
             raise _Retryable("empty body")
         if expected is not None and expected.isdigit() and int(expected) != written:
             raise _Retryable("truncated body")
         return written
+
+
+def _write(target: Path, chunks: list[bytes], *, append: bool) -> None:
+    """Write ``chunks`` to ``target``: a new file, or appended to what earlier chunks wrote."""
+    with target.open("ab" if append else "wb") as out:
+        out.writelines(chunks)

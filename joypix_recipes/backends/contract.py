@@ -14,7 +14,10 @@ from typing import Protocol
 from joypix_recipes.backends.ledger import Ledger, Upload
 from joypix_recipes.job.model import Job
 
-__all__ = ["Backend", "BackendOptions", "JobReporter", "JobResult", "Ledger", "Upload"]
+__all__ = ["REPORT_THUMBNAIL_SIZE", "Backend", "BackendOptions", "JobReporter", "JobResult", "Ledger", "Upload"]
+
+REPORT_THUMBNAIL_SIZE = (360, 360)
+"""The largest thumbnail the run's report shows of a poster (width, height)."""
 
 
 class JobReporter(Protocol):
@@ -56,6 +59,9 @@ class JobResult:
     summary: str
     duration_s: float
     draft_json: dict[str, object] = field(default_factory=dict)
+    thumbnail: bytes | None = None
+    """The report's thumbnail of the poster (a JPEG within ``REPORT_THUMBNAIL_SIZE``), when the backend made one
+    from the frame it already held; otherwise the report makes its own from the poster file."""
 
 
 @dataclass(frozen=True)

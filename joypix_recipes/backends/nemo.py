@@ -265,7 +265,9 @@ class _CloudJob:
     async def _open_session(self) -> None:
         self.reporter.stage("starting a session")
         session = await self.client.create_session()
-        await self._record(Ledger().with_session(session.session_id, self.basis))
+        # Kept with the first upload's entry, the first paid request: a session is free, and one lost to a
+        # run killed before that write is only an empty session.
+        self.ledger = Ledger().with_session(session.session_id, self.basis)
 
     async def _upload_inputs(self) -> None:
         source = self.job.input
@@ -380,7 +382,7 @@ class _CloudJob:
             with contextlib.suppress(JoypixError):  # only the poster's timing and the summary read it
                 draft = (await self.client.state(self.session_id)).draft or {}
         output = self.job.output
-        facts, frame = await fetch_export(
+        finished = await fetch_export(
             self.client,
             render_id,
             output,
@@ -388,16 +390,20 @@ class _CloudJob:
             self.reporter.stage,
             just_posted=self.rendered_draft is not None,
         )
-        poster = await asyncio.to_thread(save_poster, frame, output, self.reporter.identity, self.job.label)
+        facts = finished.facts
+        poster = await asyncio.to_thread(save_poster, finished.frame, output, self.reporter.identity, self.job.label)
         wanted = intended_frame_size(self.job)
         if (facts.width, facts.height) != wanted:
-            self.reporter.warn(f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for")
+            self.reporter.warn(
+                f"the service exported {facts.width}x{facts.height} instead of the {wanted[0]}x{wanted[1]} asked for"
+            )
         return JobResult(
             output=output,
             poster=poster,
             summary=summarize_timeline(draft),
             duration_s=facts.duration_s,
             draft_json=draft,
+            thumbnail=finished.thumbnail,
         )
 
 

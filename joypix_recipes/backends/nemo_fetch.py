@@ -42,7 +42,8 @@ async def fetch_export(
     ``just_posted``: this attempt posted the render a moment ago (its first poll waits an interval).
 
     ``check`` runs in a thread on the downloaded file before it takes its final name; raising
-    RenderError there (the file does not decode) counts as a failed download.
+    RenderError there (the file does not decode) counts as a failed download. The same thread then
+    renames it into place, so a finished download costs the event loop few thread hand-offs.
     """
 
     def on_progress(status: RenderStatus) -> None:
@@ -70,9 +71,13 @@ async def _download(client: NemoClient, url: str, output: Path, check: Callable[
     temp = await asyncio.to_thread(finished.enter_context, atomic_path(output))
     try:
         await client.download(url, temp)
-        checked = await asyncio.to_thread(check, temp)
     except BaseException as error:
-        finished.__exit__(type(error), error, error.__traceback__)
+        finished.__exit__(type(error), error, error.__traceback__)  # rare: a failed or cancelled transfer
         raise
-    await asyncio.to_thread(finished.close)
-    return checked
+
+    def check_and_publish() -> Checked:
+        # Checked, then renamed into place (or removed when the check fails), in one worker thread.
+        with finished:
+            return check(temp)
+
+    return await asyncio.to_thread(check_and_publish)

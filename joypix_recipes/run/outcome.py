@@ -27,6 +27,8 @@ class JobOutcome:
     replies: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     started_at: float | None = None
+    thumbnail: bytes | None = None
+    """The report's thumbnail of the poster (JPEG), when the backend made one; else the report makes it."""
 
 
 @dataclass(frozen=True)

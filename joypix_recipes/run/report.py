@@ -25,17 +25,18 @@ import jinja2
 
 from joypix_recipes import __version__
 from joypix_recipes.atomic import atomic_write_text
+from joypix_recipes.backends.contract import REPORT_THUMBNAIL_SIZE
 from joypix_recipes.errors import JoypixError
 from joypix_recipes.job.actions import action_to_dict
 from joypix_recipes.job.model import PlannedStep
-from joypix_recipes.run.clip import human_bytes, read_clip_facts
+from joypix_recipes.run.clip import ClipFacts, human_bytes, read_clip_facts
 from joypix_recipes.run.outcome import JobOutcome, RunSummary
 from joypix_recipes.run.progress import job_name
 from joypix_recipes.run.provenance import RunStamp, new_run_stamp
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.html"
-THUMBNAIL_SIZE = (360, 360)
+THUMBNAIL_SIZE = REPORT_THUMBNAIL_SIZE
 
 
 GENERATOR = "joypix"
@@ -80,17 +81,24 @@ def foreign_run_files(out_dir: Path) -> list[Path]:
 
 
 def write_run_outputs(
-    summary: RunSummary, out_dir: Path, recipe_name: str, thumbnails: Mapping[Path, str | None] | None = None
+    summary: RunSummary,
+    out_dir: Path,
+    recipe_name: str,
+    thumbnails: Mapping[Path, str | None] | None = None,
+    clip_facts: Mapping[Path, ClipFacts | None] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``manifest.json`` and ``report.html`` into ``out_dir``; returns their paths.
 
     Both describe every clip in the folder: this run's jobs, then what earlier runs made that is still there.
-    ``thumbnails`` holds posters' thumbnails already made (``thumbnail_data_uri``); the others are made here.
+    ``thumbnails`` holds posters' thumbnails already made (``thumbnail_data_uri``), ``clip_facts`` the facts of
+    outputs already read (``read_clip_facts``); the others are made or read here.
     """
     out_dir = Path(out_dir)
     manifest_path = out_dir / MANIFEST_NAME
     report_path = out_dir / REPORT_NAME
-    manifest = build_manifest(summary, recipe_name, out_dir, earlier=read_manifest_entries(manifest_path))
+    manifest = build_manifest(
+        summary, recipe_name, out_dir, earlier=read_manifest_entries(manifest_path), clip_facts=clip_facts
+    )
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(report_path, render_report(manifest, out_dir, thumbnails))
     return manifest_path, report_path
@@ -114,11 +122,12 @@ def build_manifest(
     out_dir: Path,
     earlier: Sequence[Mapping[str, Any]] = (),
     run: RunStamp | None = None,
+    clip_facts: Mapping[Path, ClipFacts | None] | None = None,
 ) -> dict[str, Any]:
     """The manifest as plain JSON data: this run (its counts, stop reason and exit code), then every clip of
     the folder, each with its hashes, steps, result and the run that made it."""
     run = run or new_run_stamp(outcome.started_at for outcome in summary.outcomes if outcome.started_at is not None)
-    current = [_manifest_entry(outcome, run, out_dir) for outcome in summary.outcomes]
+    current = [_manifest_entry(outcome, run, out_dir, clip_facts or {}) for outcome in summary.outcomes]
     entries = merge_entries([_relocated(entry, out_dir) for entry in earlier], current)
     runs = {entry["run"]["id"]: entry["run"] for entry in entries if isinstance(entry.get("run"), dict)}
     return {
@@ -170,9 +179,14 @@ def _relocated(entry: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
     return moved
 
 
-def _manifest_entry(outcome: JobOutcome, run: RunStamp, out_dir: Path) -> dict[str, Any]:
+def _manifest_entry(
+    outcome: JobOutcome, run: RunStamp, out_dir: Path, known: Mapping[Path, ClipFacts | None]
+) -> dict[str, Any]:
     job = outcome.job
-    facts = read_clip_facts(outcome.output) if outcome.status in ("done", "skipped") else None
+    facts = None
+    if outcome.status in ("done", "skipped"):
+        output = outcome.output
+        facts = known[output] if output is not None and output in known else read_clip_facts(output)
     return {
         "identity": outcome.identity,
         "label": job.label,
@@ -244,13 +258,20 @@ def thumbnail_data_uri(poster: Path | None) -> str | None:
             image.convert("RGB").save(buffer, format="JPEG", quality=80)
     except (OSError, UnidentifiedImageError, ValueError):
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return jpeg_data_uri(buffer.getvalue())
+
+
+def jpeg_data_uri(jpeg: bytes) -> str:
+    """A JPEG as a ``data:`` URI, as the report inlines its thumbnails."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
 _STATUS_ORDER = {"failed": 0, "cancelled": 1, "done": 2, "skipped": 2}
 
 
-def render_report(manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str | None] | None = None) -> str:
+def render_report(
+    manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str | None] | None = None
+) -> str:
     """The whole report.html as text: failures first, posters inline, no network; a small inline script filters."""
     entries: list[Mapping[str, Any]] = list(manifest["jobs"])
     counts: dict[str, int] = {}
@@ -259,7 +280,9 @@ def render_report(manifest: Mapping[str, Any], out_dir: Path, thumbnails: Mappin
     tally = " · ".join(f"{count} {status}" for status, count in counts.items() if count) or "no clips"
     runs = manifest.get("runs") or []
     ordered = sorted(entries, key=lambda entry: _STATUS_ORDER.get(str(entry.get("status")), 0))
-    made = {poster.resolve(): thumbnail for poster, thumbnail in (thumbnails or {}).items()}  # the manifest's paths are resolved
+    made = {
+        poster.resolve(): thumbnail for poster, thumbnail in (thumbnails or {}).items()
+    }  # the manifest's paths are resolved
     cards = [_card(entry, out_dir, made) for entry in ordered]
     return _report_template().render(
         recipe=manifest["recipe"],
@@ -319,7 +342,9 @@ def _card(entry: Mapping[str, Any], out_dir: Path, thumbnails: Mapping[Path, str
         name=str(entry.get("name") or entry.get("label") or Path(str(entry["output"])).name),
         variant=str(entry.get("variant") or "none"),
         relative=_relative(Path(str(entry["output"])), out_dir),
-        timing="skipped (already done)" if status == "skipped" else f"rendered in {float(entry.get('duration_s') or 0):.1f} s",
+        timing="skipped (already done)"
+        if status == "skipped"
+        else f"rendered in {float(entry.get('duration_s') or 0):.1f} s",
         facts=_facts(entry.get("clip")) if shown else "",
         run=f"run {run.get('id', '?')} at {str(run.get('time', '?')).replace('T', ' ')[:19]}" if run else "",
         thumbnail=(thumbnails[poster] if poster in thumbnails else thumbnail_data_uri(poster))
@@ -338,7 +363,9 @@ def _facts(clip: Any) -> str:
     """``5.0 s clip · 1080x1920 · 1.4 MB``, or a note that the file could not be read."""
     if not isinstance(clip, dict):
         return "clip not readable"
-    return f"{float(clip['length_s']):.1f} s clip · {clip['width']}x{clip['height']} · {human_bytes(int(clip['bytes']))}"
+    return (
+        f"{float(clip['length_s']):.1f} s clip · {clip['width']}x{clip['height']} · {human_bytes(int(clip['bytes']))}"
+    )
 
 
 def _step_line(data: Mapping[str, Any], backend: str) -> tuple[str, str]:

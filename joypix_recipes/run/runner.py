@@ -160,7 +160,9 @@ class Runner:
         try:
             content = await self._input_hash(job)
         except OSError as e:
-            return Unreadable(f"cannot read input {job.input.display}: {e.strerror or e}; check the file is still there")
+            return Unreadable(
+                f"cannot read input {job.input.display}: {e.strerror or e}; check the file is still there"
+            )
         return Identified(job_identity(job, content), content)
 
     async def _input_hash(self, job: Job) -> str:
@@ -197,8 +199,14 @@ class Runner:
             if not self.force and record is not None and await self._intact(record):
                 return self._record(
                     JobOutcome(
-                        job=job, identity=identity, status="skipped", output=job.output, error=None, duration_s=0.0,
-                        input_hash=content, poster=record.poster,
+                        job=job,
+                        identity=identity,
+                        status="skipped",
+                        output=job.output,
+                        error=None,
+                        duration_s=0.0,
+                        input_hash=content,
+                        poster=record.poster,
                     )
                 )
             if self.stopped_reason is not None:
@@ -248,7 +256,9 @@ class Runner:
             try:
                 output_hash, size = await asyncio.to_thread(_fingerprint, result.output)
             except OSError as e:
-                raise JobError(f"the output {result.output} is missing after the job ({e.strerror or e}); run it again") from e
+                raise JobError(
+                    f"the output {result.output} is missing after the job ({e.strerror or e}); run it again"
+                ) from e
             return _Made(result, output_hash, size)
 
         async def cancelled(attempt: Attempt[_Made]) -> None:
@@ -277,8 +287,13 @@ class Runner:
         outcome = _outcome(job, known, attempt, "done")
         return await self._end(
             functools.partial(
-                self.journal.finish, identity, job.output, output_hash=made.output_hash, output_size=made.output_size,
-                poster=made.result.poster, duration_s=outcome.duration_s,
+                self.journal.finish,
+                identity,
+                job.output,
+                output_hash=made.output_hash,
+                output_size=made.output_size,
+                poster=made.result.poster,
+                duration_s=outcome.duration_s,
             ),
             outcome,
         )
@@ -312,8 +327,13 @@ class Runner:
     def _not_started(self, job: Job, known: Identified) -> JobOutcome:
         return self._record(
             JobOutcome(
-                job=job, identity=known.identity, status="cancelled", output=None,
-                error=f"not started: {self.stopped_reason}", duration_s=0.0, input_hash=known.input_hash,
+                job=job,
+                identity=known.identity,
+                status="cancelled",
+                output=None,
+                error=f"not started: {self.stopped_reason}",
+                duration_s=0.0,
+                input_hash=known.input_hash,
             )
         )
 
@@ -350,6 +370,7 @@ def _outcome(job: Job, known: Identified, attempt: Attempt[_Made], status: Statu
         replies=attempt.replies,
         warnings=attempt.warnings,
         started_at=attempt.started_at,
+        thumbnail=made.thumbnail if made else None,
     )
 
 

@@ -23,12 +23,13 @@ from joypix_recipes.backends.registry import BACKENDS, BackendFactory
 from joypix_recipes.errors import JoypixError, UsageError
 from joypix_recipes.job.model import Job
 from joypix_recipes.run.attempt import INTERRUPTED
+from joypix_recipes.run.clip import ClipFacts, read_clip_facts
 from joypix_recipes.run.journal import Journal
 from joypix_recipes.run.notify import Notifier, NotifyingProgress, NotifySettings, Subscription
 from joypix_recipes.run.outcome import JobOutcome, RunSummary, Status
 from joypix_recipes.run.outfolder import hold_output_folder
 from joypix_recipes.run.progress import ForwardingProgress, Progress, open_progress
-from joypix_recipes.run.report import foreign_run_files, thumbnail_data_uri, write_run_outputs
+from joypix_recipes.run.report import foreign_run_files, jpeg_data_uri, thumbnail_data_uri, write_run_outputs
 from joypix_recipes.run.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ def refuse_foreign_run_files(out_dir: Path) -> None:
     foreign = foreign_run_files(out_dir)
     if foreign:
         names = " and ".join(str(path) for path in foreign)
-        raise UsageError(f"{names} already exist{'s' if len(foreign) == 1 else ''} and joypix did not write "
-                         f"{'it' if len(foreign) == 1 else 'them'}; give --out a folder of its own")
+        raise UsageError(
+            f"{names} already exist{'s' if len(foreign) == 1 else ''} and joypix did not write "
+            f"{'it' if len(foreign) == 1 else 'them'}; give --out a folder of its own"
+        )
 
 
 def _check_concurrency(concurrency: int | None) -> None:
@@ -66,7 +69,8 @@ class Lane:
 
 
 class _Thumbnailing(ForwardingProgress):
-    """Passes every event on, and starts each finished job's report thumbnail in a worker thread.
+    """Passes every event on, and starts each finished job's report thumbnail (unless its backend made one
+    already) and the reading of its clip's facts in worker threads.
 
     The report is written when the run ends; with the thumbnails made as the jobs finished, it only
     lays out the page then, instead of decoding every poster after the last clip.
@@ -75,17 +79,36 @@ class _Thumbnailing(ForwardingProgress):
     def __init__(self, inner: Progress) -> None:
         super().__init__(inner)
         self._made: dict[Path, asyncio.Future[str | None]] = {}
+        self._facts: dict[Path, asyncio.Future[ClipFacts | None]] = {}
 
     def job_finished(self, outcome: JobOutcome, detail: str | None = None) -> None:
         super().job_finished(outcome, detail)
+        if outcome.status not in ("done", "skipped"):
+            return
+        loop = asyncio.get_running_loop()
+        if outcome.output is not None:
+            # The manifest's clip facts, read from the file now rather than all at once after the last clip.
+            self._facts[outcome.output] = loop.run_in_executor(None, read_clip_facts, outcome.output)
         poster = outcome.poster
-        if poster is not None and outcome.status in ("done", "skipped"):
-            self._made[poster] = asyncio.get_running_loop().run_in_executor(None, thumbnail_data_uri, poster)
+        if poster is None:
+            return
+        if outcome.thumbnail is not None:
+            # Made by the backend from the frame it held: nothing to decode again.
+            made: asyncio.Future[str | None] = loop.create_future()
+            made.set_result(jpeg_data_uri(outcome.thumbnail))
+            self._made[poster] = made
+        else:
+            self._made[poster] = loop.run_in_executor(None, thumbnail_data_uri, poster)
 
     async def thumbnails(self) -> dict[Path, str | None]:
         """Every thumbnail started so far, once made."""
         made = dict(self._made)
         return dict(zip(made, await asyncio.gather(*made.values())))
+
+    async def clip_facts(self) -> dict[Path, ClipFacts | None]:
+        """The facts of every clip that ended so far, once read."""
+        read = dict(self._facts)
+        return dict(zip(read, await asyncio.gather(*read.values())))
 
 
 @dataclass
@@ -110,9 +133,10 @@ class _LaneRun:
             summary = self.batch if self.batch is not None and reason is None else self._unfinished(reason)
             if summary.outcomes:
                 thumbnails = await self.thumbnails.thumbnails()
+                facts = await self.thumbnails.clip_facts()
                 # Off the event loop: the writes are synced, and a watcher's other lanes go on meanwhile.
                 manifest, report = await asyncio.to_thread(
-                    write_run_outputs, summary, self.lane.out_dir, self.lane.recipe_name, thumbnails
+                    write_run_outputs, summary, self.lane.out_dir, self.lane.recipe_name, thumbnails, facts
                 )
                 self.runner.progress.run_finished(summary, manifest, report)
 
@@ -128,8 +152,11 @@ class _LaneRun:
         by_job = {id(outcome.job): outcome for outcome in ended.outcomes}
         status: Status = "cancelled" if reason == INTERRUPTED else "failed"
         outcomes = [
-            by_job.pop(id(job)) if id(job) in by_job
-            else JobOutcome(job=job, identity="", status=status, output=None, error=f"not finished: {reason}", duration_s=0.0)
+            by_job.pop(id(job))
+            if id(job) in by_job
+            else JobOutcome(
+                job=job, identity="", status=status, output=None, error=f"not finished: {reason}", duration_s=0.0
+            )
             for job in self.planned
         ]
         # Anything else that ended (jobs submitted on their own) keeps its place after the batch.

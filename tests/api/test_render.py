@@ -90,7 +90,9 @@ def test_render_post_answered_502_after_it_arrived_is_looked_up_not_posted_again
     assert emulator.state.counters.renders_posted == emulator.state.counters.renders_started == 1
 
 
-def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+def test_render_post_503_is_looked_up_then_posted_with_the_same_id(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
     async def go(client: NemoClient) -> str:
         session, draft = await session_with_draft(client, tmp_path)
         emulator.state.knobs.server_errors_next = 1
@@ -105,7 +107,9 @@ def test_render_post_503_is_looked_up_then_posted_with_the_same_id(emulator: Emu
     assert emulator.state.counters.renders_started == 1
 
 
-def test_polls_honour_retry_after_over_the_poll_interval(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:
+def test_polls_honour_retry_after_over_the_poll_interval(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
     emulator.state.knobs.render_latency = 0.6
     emulator.state.knobs.poll_retry_after = 0.25
     sleep = RecordingSleep()
@@ -155,6 +159,27 @@ def test_a_render_without_progress_figures_is_polled_at_the_interval(
     sleep = RecordingSleep()
     run(_export(tmp_path, tmp_path / "out.mp4"), settings, sleep=sleep)
     assert sleep.waits and set(sleep.waits) == {settings.poll_interval_s}
+
+
+def test_a_clients_later_render_without_progress_is_polled_near_the_end_earlier_ones_took(
+    emulator: Emulator, settings: ClientSettings, tmp_path: Path
+) -> None:
+    latency = 0.6
+    emulator.state.knobs.render_latency = latency
+    emulator.state.knobs.hide_render_progress = True
+
+    async def two_renders(client: NemoClient) -> None:
+        session, draft = await session_with_draft(client, tmp_path)
+        for _ in range(2):
+            render_id = await client.start_render(session.session_id, draft, SMALL_OUTPUT)
+            await client.wait_for_render(render_id, just_posted=True)
+
+    run(two_renders, settings)
+    first, second = emulator.state.poll_times.values()
+    # The first had nothing to go by (every interval); the second waits most of the first's time out at once.
+    assert len(first) >= 5 and len(second) <= 4 and len(second) < len(first)
+    gaps = [later - earlier for earlier, later in zip(second, second[1:])]
+    assert all(gap >= settings.poll_interval_s for gap in gaps)
 
 
 def test_nested_state_and_url_shapes_are_accepted(emulator: Emulator, settings: ClientSettings, tmp_path: Path) -> None:

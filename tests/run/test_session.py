@@ -45,7 +45,9 @@ class GateBackend:
 
 
 @contextlib.asynccontextmanager
-async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress) -> AsyncIterator[tuple[RunSession, Lane]]:
+async def gate_session(
+    tmp_path: Path, backend: GateBackend, progress: Progress
+) -> AsyncIterator[tuple[RunSession, Lane]]:
     """A run session with one lane on ``backend`` for recipe "r", writing into tmp_path/out."""
     lane = Lane(tmp_path / "out", "gate", "r")
     async with open_run_session([lane], progress=progress, backends={"gate": lambda options: backend}) as session:
@@ -54,14 +56,24 @@ async def gate_session(tmp_path: Path, backend: GateBackend, progress: Progress)
 
 @pytest.mark.parametrize(
     ("backend", "concurrency", "message"),
-    [("cloudy", None, "unknown backend 'cloudy'; use one of: local, nemo"), ("local", 0, "--concurrency must be 1 or more")],
+    [
+        ("cloudy", None, "unknown backend 'cloudy'; use one of: local, nemo"),
+        ("local", 0, "--concurrency must be 1 or more"),
+    ],
 )
 def test_usage_errors_come_before_anything_is_written(
     tmp_path: Path, backend: str, concurrency: int | None, message: str
 ) -> None:
     run = run_jobs(
-        jobs_in(tmp_path, "a"), backend_name=backend, options=BackendOptions(), out_dir=tmp_path / "out",
-        recipe_name="r", concurrency=concurrency, force=False, progress_mode="quiet", verbose=False,
+        jobs_in(tmp_path, "a"),
+        backend_name=backend,
+        options=BackendOptions(),
+        out_dir=tmp_path / "out",
+        recipe_name="r",
+        concurrency=concurrency,
+        force=False,
+        progress_mode="quiet",
+        verbose=False,
     )
     with pytest.raises(UsageError, match=message):
         asyncio.run(run)
@@ -100,7 +112,8 @@ def test_a_cancelled_run_still_writes_its_report_marked_interrupted(tmp_path: Pa
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["stopped_reason"] == "interrupted"
     assert sorted((Path(job["output"]).name, job["status"]) for job in manifest["jobs"]) == [
-        ("quick.mp4", "done"), ("slow.mp4", "cancelled"),
+        ("quick.mp4", "done"),
+        ("slow.mp4", "cancelled"),
     ]
 
 
@@ -135,11 +148,44 @@ def test_one_session_holds_every_lanes_folder_and_writes_each_its_own_report(tmp
     asyncio.run(main())
     assert held == ["out", "other"]
     assert not (tmp_path / "out" / ".joypix" / "owner.json").exists()
-    reports = {
-        folder: json.loads((tmp_path / folder / "manifest.json").read_text()) for folder in ("out", "other")
-    }
+    reports = {folder: json.loads((tmp_path / folder / "manifest.json").read_text()) for folder in ("out", "other")}
     assert {
         folder: (manifest["recipe"], [Path(job["output"]).name for job in manifest["jobs"]])
         for folder, manifest in reports.items()
     } == {"out": ("first", ["a.mp4"]), "other": ("second", ["b.mp4"])}
     assert sorted(summary.outcomes[0].job.output.name for summary, _ in progress.runs) == ["a.mp4", "b.mp4"]
+
+
+class PosterBackend(GateBackend):
+    """Writes a clip and a poster per job, and hands over its own thumbnail of the poster (or none)."""
+
+    def __init__(self, thumbnail: bytes | None) -> None:
+        super().__init__()
+        self.thumbnail = thumbnail
+
+    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
+        from helpers.images import image_bytes
+
+        atomic_write_bytes(job.output, b"clip")
+        poster = job.output.with_suffix(".jpg")
+        atomic_write_bytes(poster, image_bytes((64, 48), "JPEG"))
+        return JobResult(output=job.output, poster=poster, summary="", duration_s=0.0, thumbnail=self.thumbnail)
+
+
+@pytest.mark.parametrize("given", [b"\xff\xd8backend-made\xff\xd9", None])
+def test_the_report_shows_the_backends_thumbnail_or_makes_one_from_the_poster(
+    tmp_path: Path, given: bytes | None
+) -> None:
+    import base64
+
+    backend, progress = PosterBackend(given), EndedJobs()
+
+    async def main() -> None:
+        async with gate_session(tmp_path, backend, progress) as (session, lane):
+            await session.run(lane, jobs_in(tmp_path, "a"))
+
+    asyncio.run(main())
+    report = (tmp_path / "out" / "report.html").read_text()
+    made = "data:image/jpeg;base64," + base64.b64encode(given).decode("ascii") if given else None
+    assert report.count("data:image/jpeg;base64,") == 1
+    assert (made in report) if made else ("data:image/jpeg;base64,/9j/" in report)  # a JPEG the report made itself
