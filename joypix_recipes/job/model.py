@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from joypix_recipes.job.actions import Action, action_from_dict, action_to_dict
 from joypix_recipes.job.export import ExportSettings
-from joypix_recipes.job.kinds.registry import kind_of
+from joypix_recipes.job.kinds.kind import Action
+from joypix_recipes.job.kinds.registry import action_from_dict, action_to_dict, kind_of
 from joypix_recipes.printable import printable
 
 UnknownPhrases = Literal["fail", "warn"]
@@ -270,5 +270,5 @@ def identity_from_comment(comment: str) -> str | None:
     """The job identity in a comment written by ``output_metadata``, or None."""
     if not comment.startswith(_COMMENT_PREFIX):
         return None
-    identity = comment[len(_COMMENT_PREFIX):].strip()
+    identity = comment[len(_COMMENT_PREFIX) :].strip()
     return identity if identity.isalnum() else None
