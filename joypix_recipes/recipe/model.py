@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from joypix_recipes.errors import PlanError, Problem, RecipeError
-from joypix_recipes.job.export import PRESETS, ExportSettings
+from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.job.kinds.kind import Field
 from joypix_recipes.job.kinds.registry import RECIPE_KIND_NAMES, kind_named
 from joypix_recipes.recipe.checks import check_document, check_requires
@@ -198,7 +198,11 @@ def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSe
 
     A ``preset`` fills its platform's keys first, so keys written beside it win.
     """
-    preset = PRESETS[overrides["preset"]].export_keys() if "preset" in overrides else {}
+    preset: dict[str, Any] = {}
+    if "preset" in overrides:
+        from joypix_recipes.job.presets import PRESETS  # the platform table only for a recipe that names one
+
+        preset = PRESETS[overrides["preset"]].export_keys()
     explicit = {key: value for key, value in overrides.items() if key not in ("output", "preset")}
     merged = {**base.to_dict(), **preset, **explicit}
     if "preset" in overrides:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from joypix_recipes.errors import PlanError
-from joypix_recipes.job.export import PRESETS, SILENT_FORMATS
+from joypix_recipes.job.export import SILENT_FORMATS
 from joypix_recipes.job.kinds.kind import Action, Field
 from joypix_recipes.job.kinds.registry import is_kind, kind_named
 from joypix_recipes.job.model import Job, JobInput, PlannedStep, poster_path
@@ -139,11 +139,15 @@ def _default_animate_seconds() -> float:
 
 
 def _longer_than_platform(job: Job, preset: str) -> bool:
+    from joypix_recipes.job.presets import PRESETS
+
     longest = PRESETS[preset].longest_seconds
     return longest is not None and clip_seconds(job) > longest
 
 
 def _length_warning(preset: str, jobs: list[Job]) -> str:
+    from joypix_recipes.job.presets import PRESETS
+
     longest = PRESETS[preset].longest_seconds
     shown = ", ".join(f"{job.label} ({clip_seconds(job):g} s)" for job in jobs[:3])
     more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""

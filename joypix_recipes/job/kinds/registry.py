@@ -57,6 +57,19 @@ def kind_named(name: str) -> Kind[Any]:
 
 
 def _all_kinds() -> tuple[Kind[Any], ...]:
+    # Every kind's module at once (kind_named imports one at a time, by name).
+    from joypix_recipes.job.kinds import (  # noqa: F401
+        animate,
+        audio,
+        fade,
+        overlay,
+        prompt,
+        reframe,
+        subtitles,
+        text,
+        transition,
+    )
+
     return tuple(kind_named(name) for name in _MODULES)
 
 
