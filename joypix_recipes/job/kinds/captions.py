@@ -33,8 +33,8 @@ def parse_color(text: str) -> tuple[int, int, int, int]:
     """``#RRGGBB``, ``#RRGGBBAA`` or a CSS colour name -> RGBA; raises ValueError naming the text."""
     hexadecimal = text.strip()
     if re.fullmatch(_HEX_COLOUR, hexadecimal):  # read as Pillow reads it, without loading Pillow
-        red, green, blue, *alpha = bytes.fromhex(hexadecimal[1:])
-        return red, green, blue, alpha[0] if alpha else 255
+        bands = bytes.fromhex(hexadecimal[1:])
+        return bands[0], bands[1], bands[2], bands[3] if len(bands) == 4 else 255
     from PIL import ImageColor  # only when a colour is named: loading a recipe stays free of imaging libraries
 
     try:
