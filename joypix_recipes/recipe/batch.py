@@ -6,7 +6,6 @@ batch keeps every table it read, so planning reads none of them again.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -123,6 +122,8 @@ def load_batch(
 
 def unused_vars(recipe: Recipe, names: Mapping[str, str] | Sequence[str]) -> tuple[UnusedVar, ...]:
     """The ``names`` the recipe neither defines (vars: of the recipe, its inputs, its variants) nor reads."""
+    from difflib import get_close_matches  # the suggestions only for a --var nothing uses
+
     text = "\n".join(recipe.lines)
     used = set(recipe.vars)
     used |= {name for spec in recipe.inputs or () for name in spec.vars}
@@ -130,7 +131,7 @@ def unused_vars(recipe: Recipe, names: Mapping[str, str] | Sequence[str]) -> tup
     used |= set(re.findall(_READ_AS_ATTRIBUTE, text)) | set(re.findall(_READ_AS_ITEM, text))
     known = tuple(sorted(used))
     return tuple(
-        UnusedVar(name, next(iter(difflib.get_close_matches(name, known, n=1)), None), known)
+        UnusedVar(name, next(iter(get_close_matches(name, known, n=1)), None), known)
         for name in names
         if name not in used
     )

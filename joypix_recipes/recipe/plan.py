@@ -7,7 +7,6 @@ raised together as one PlanError, one line each, before anything runs.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -351,7 +350,9 @@ class _Planner:
         path = absolute(self.recipe.directory_of(span) / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
-            close = difflib.get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
+            from difflib import get_close_matches  # only a mistake needs it
+
+            close = get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
             message += f"; did you mean '{close[0]}'?" if close else ""
             self._problem_once(span, message)
         elif not is_file(path):

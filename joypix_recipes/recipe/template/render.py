@@ -127,6 +127,9 @@ def check_template(text: str, role: Role, known_vars: Collection[str]) -> list[T
         comparison = _simple_comparison(text)
         if comparison is not None:
             return _simple_issues((comparison[0],), role, known_vars)
+        reads = _simple_arithmetic(text)
+        if reads is not None:
+            return _simple_issues(reads, role, known_vars)
     else:
         simple = _simple(text)
         if simple is not None:
@@ -202,6 +205,20 @@ def _simple_comparison(text: str) -> tuple[tuple[str, str], str, str] | None:
         return None
     literal = found.group(4) if found.group(4) is not None else found.group(5)
     return (found.group(1), found.group(2)), found.group(3), literal
+
+
+_ATOM = r"(?:(?:vars|input|variant|recipe)\.[A-Za-z][A-Za-z0-9_]*|[0-9]{1,6}(?:\.[0-9]{1,6})?)"
+_SIDE = rf"\s*{_ATOM}(?:\s*[-+*/]\s*{_ATOM})*\s*"
+_SIMPLE_ARITHMETIC = rf"{_SIDE}(?:==|!=|<=|>=|<|>){_SIDE}"
+_READ = r"(vars|input|variant|recipe)\.([A-Za-z][A-Za-z0-9_]*)"
+
+
+def _simple_arithmetic(text: str) -> tuple[SimplePart, ...] | None:
+    """The values an ``input.width <= input.height * 1.5`` comparison reads (short numbers, + - * / only, so
+    no part of it can go over a render limit), or None when the expression is anything more."""
+    if re.fullmatch(_SIMPLE_ARITHMETIC, text) is None:
+        return None
+    return tuple((owner, attribute) for owner, attribute in re.findall(_READ, text))
 
 
 def _simple_issues(parts: tuple[SimplePart, ...], role: Role, known_vars: Collection[str]) -> list[TemplateIssue]:

@@ -149,3 +149,27 @@ def test_only_a_plain_value_is_printed_without_jinja2() -> None:
     for name in ("none", "items", "long", "missing"):
         assert render._plain_value(context, "vars", name) is None
     assert render._plain_value(context, "vars", "title") == "Summer sale"
+
+
+operand = st.one_of(
+    st.builds(lambda owner, attribute: f"{owner}.{attribute}", st.sampled_from(OWNERS), st.sampled_from(ATTRIBUTES)),
+    st.sampled_from(("1", "1.5", "0", "2")),
+)
+side = st.lists(st.tuples(st.sampled_from(("+", "-", "*", "/", " * ", " - ")), operand), max_size=3).map(
+    lambda pairs: "".join(f"{operator}{value}" for operator, value in pairs)
+)
+arithmetic = st.builds(
+    lambda left, more, operator, right, rest: f"{left}{more} {operator} {right}{rest}",
+    operand,
+    side,
+    st.sampled_from(("==", "!=", "<=", ">=", "<", ">")),
+    operand,
+    side,
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(text=arithmetic)
+def test_a_simple_arithmetic_comparison_checks_as_jinja2_does(text: str) -> None:
+    assert render._simple_arithmetic(text) is not None
+    assert check_template(text, "expression", KNOWN) == render._check_with_jinja(text, "expression", KNOWN)
