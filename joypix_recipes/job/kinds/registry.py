@@ -50,9 +50,9 @@ def kind_named(name: str) -> Kind[Any]:
         if name not in _MODULES:
             raise KeyError(name)
         module = import_module(f"joypix_recipes.job.kinds.{name}")
-        kind = getattr(module, _MODULES[name])()
-        _BY_NAME[name] = kind
-        _BY_ACTION[kind.action] = kind
+        # setdefault: threads asking at once all get the first instance made
+        kind = _BY_NAME.setdefault(name, getattr(module, _MODULES[name])())
+        _BY_ACTION.setdefault(kind.action, kind)
     return kind
 
 
