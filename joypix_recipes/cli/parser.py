@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -38,6 +37,17 @@ class _JoypixParser(argparse.ArgumentParser):
 
 class _CommandParser(_JoypixParser):
     """One command's parser: an argument it does not know is its error, shown with its own usage."""
+
+    fill_description = False
+    """Whether the description is wrapped at 88 columns when help is shown (textwrap loads only for help)."""
+
+    def format_help(self) -> str:
+        if self.fill_description and self.description:
+            import textwrap
+
+            self.description = textwrap.fill(self.description, width=88)
+            self.fill_description = False
+        return super().format_help()
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
@@ -110,12 +120,18 @@ def merge_global_flags(args: argparse.Namespace) -> argparse.Namespace:
 def _add_global_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     group = parser.add_argument_group("options every command takes (before or after its name)")
     group.add_argument(
-        "-v", "--verbose", dest=prefix + "verbose", action="count", default=0,
+        "-v",
+        "--verbose",
+        dest=prefix + "verbose",
+        action="count",
+        default=0,
         help="more detail (each job's steps, every log line); -vv also shows debug logging",
     )
     group.add_argument("-q", "--quiet", dest=prefix + "quiet", action="store_true", help="print only failures")
     group.add_argument(
-        "--json", dest=prefix + "json", action="store_true",
+        "--json",
+        dest=prefix + "json",
+        action="store_true",
         help="output for machines: JSON (Lines) on stdout, and an error as one JSON object on stderr",
     )
     group.add_argument(
@@ -176,18 +192,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             _list_command(commands, name, summary, stand_in)
             return None
-        sub: argparse.ArgumentParser = commands.add_parser(
+        sub = commands.add_parser(
             name,
             help=summary,
-            description=textwrap.fill(description, width=88),  # the raw formatter keeps the examples' lines, not this one's
+            description=description,
             epilog=_examples(*examples),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        assert isinstance(sub, _CommandParser)
+        sub.fill_description = True  # the raw formatter keeps the examples' lines, not this one's
         _add_global_flags(sub)
         return sub
 
     validate = command(
-        "validate", "check recipes; errors as FILE:LINE:COL",
+        "validate",
+        "check recipes; errors as FILE:LINE:COL",
         "Check recipes against the schema and the template rules without running anything. Every problem is "
         "printed as FILE:LINE:COL: message (exit 2); table rows that cannot run are named by line (exit 1).",
         "joypix validate recipes/*.yaml",
@@ -196,17 +215,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     if validate is not None:
         validate.add_argument(
-            "files", nargs="+", metavar="FILE", help="recipe files to check; - reads one from standard input (as <stdin>)"
+            "files",
+            nargs="+",
+            metavar="FILE",
+            help="recipe files to check; - reads one from standard input (as <stdin>)",
         )
-        validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time")
+        validate.add_argument(
+            "--var", action="append", default=[], metavar="KEY=VALUE", help="a variable --var will give at run time"
+        )
         validate.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
         validate.add_argument(
-            "--backend", choices=list(BACKENDS),
+            "--backend",
+            choices=list(BACKENDS),
             help="check for this backend instead of the recipe's (nemo: prompts go to the cloud agent, unchecked)",
         )
 
     schema = command(
-        "schema", "print the recipe JSON Schema",
+        "schema",
+        "print the recipe JSON Schema",
         "Print the JSON Schema recipes follow, for editors and other tools.",
         "joypix schema > recipe.schema.json",
         "joypix schema --watch-file",
@@ -215,7 +241,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         schema.add_argument("--watch-file", action="store_true", help="print the watch-file schema instead")
 
     init = command(
-        "init", "write a commented starter recipe",
+        "init",
+        "write a commented starter recipe",
         "Write a commented starter recipe that validates, with the schema comment editors use; never overwrites a file.",
         "joypix init                # writes recipe.yaml",
         "joypix init promo          # writes promo.yaml",
@@ -224,12 +251,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if init is not None:
         init.add_argument("name", nargs="?", help="file name (default: recipe.yaml)")
         init.add_argument(
-            "--template", metavar="NAME",
+            "--template",
+            metavar="NAME",
             help=f"start from an example recipe: {', '.join(_example_names()) or 'none in this install'}",
         )
 
     run = command(
-        "run", "run a recipe over its inputs and variants",
+        "run",
+        "run a recipe over its inputs and variants",
         "Make a clip for every input x variant of a recipe, here or on a render farm. Runs resume: finished "
         "jobs are skipped, and on the cloud nothing is paid twice.",
         "joypix run promo.yaml",
@@ -238,23 +267,34 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     if run is not None:
         run.add_argument("recipe", metavar="FILE", help="the recipe to run")
-        run.add_argument("--dry-run", action="store_true", help="list the planned jobs (and what they would pay) and stop")
         run.add_argument(
-            "--preview", action="store_true",
+            "--dry-run", action="store_true", help="list the planned jobs (and what they would pay) and stop"
+        )
+        run.add_argument(
+            "--preview",
+            action="store_true",
             help="render every job as a quick draft into OUT/previews/ instead (local, free; see joypix preview)",
         )
         _add_job_flags(run)
         run.add_argument(
-            "--contact-sheet", action="store_true",
+            "--contact-sheet",
+            action="store_true",
             help="also write contact-sheet.jpg in the output folder: every clip's poster with its name",
         )
-        run.add_argument("--notify", action="append", default=[], metavar="URL", help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable")
+        run.add_argument(
+            "--notify",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="POST a JSON event per finished job and per run to URL (signed when JOYPIX_NOTIFY_SECRET is set); repeatable",
+        )
         _add_cloud_flags(run, polls=True)
         _add_farm_flags(run, submits=True)
         run.add_argument("--detach", action="store_true", help="with --broker: submit the jobs and return")
 
     preview = command(
-        "preview", "render every job as a quick draft, here and for free",
+        "preview",
+        "render every job as a quick draft, here and for free",
         "Render every job of a recipe as a draft: a third of the final frame size, 12 fps, the fastest encoder, "
         "with the same motion, text, audio and transition times. Drafts go to OUT/previews/ with their own "
         "journal, manifest and report, so finals are never touched and an unchanged draft is skipped. Whatever "
@@ -270,7 +310,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_cloud_flags(preview)  # accepted so a cloud run's command line previews as it is; never used
 
     studio = command(
-        "studio", "a local page of every job's preview, re-rendered as you edit",
+        "studio",
+        "a local page of every job's preview, re-rendered as you edit",
         "Serve a page on this machine that shows every job of a recipe as a card with its preview playing, its "
         "prompts and its planned length, and the recipe's problems as FILE:LINE:COL. Saving the recipe (or a table, "
         "an input photo) in any editor re-renders the previews of the jobs that changed; the recipe's vars are a "
@@ -283,16 +324,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         studio.add_argument("recipe", metavar="FILE", help="the recipe to show")
         studio.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
         studio.add_argument(
-            "--host", default="127.0.0.1",
+            "--host",
+            default="127.0.0.1",
             help="address to listen on (default: 127.0.0.1; another address lets anyone holding the token render)",
         )
         studio.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
-        studio.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="start with this recipe variable; repeatable")
+        studio.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="start with this recipe variable; repeatable",
+        )
         studio.add_argument("--no-open", action="store_true", help="print the address without opening a browser")
         _add_cloud_flags(studio)  # for a cloud recipe's finals; drafts never contact the service
 
     credits = command(
-        "credits", "show the cloud credit balance",
+        "credits",
+        "show the cloud credit balance",
         "Show the cloud account's credit balance: available, frozen (held by running renders) and total.",
         "joypix credits",
         "joypix credits --json",
@@ -301,7 +350,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_cloud_flags(credits)
 
     status = command(
-        "status", "summarise a cloud session's timeline",
+        "status",
+        "summarise a cloud session's timeline",
         "Summarise a cloud session's timeline: its tracks and clips as the agent left them.",
         "joypix status                       # the most recent session",
         "joypix status SESSION_ID",
@@ -311,19 +361,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_cloud_flags(status)
 
     fetch = command(
-        "fetch", "download a cloud render by id (nothing is paid)",
+        "fetch",
+        "download a cloud render by id (nothing is paid)",
         "Download a finished cloud render by its id, waiting for it if it is still running. "
         "Nothing is posted or paid: a link that expired is refreshed by polling the render again.",
         "joypix fetch render_1733590000000_ab12cd34",
         "joypix fetch render_1733590000000_ab12cd34 --out clips/launch.mp4",
     )
     if fetch is not None:
-        fetch.add_argument("render_id", metavar="RENDER_ID", help="the render's id (joypix status, the journal, or the service)")
+        fetch.add_argument(
+            "render_id", metavar="RENDER_ID", help="the render's id (joypix status, the journal, or the service)"
+        )
         fetch.add_argument("--out", metavar="FILE", help="where to save the MP4 (default: RENDER_ID.mp4 here)")
         _add_cloud_flags(fetch, polls=True)
 
     doctor = command(
-        "doctor", "check encoder, HEIC support, token and service",
+        "doctor",
+        "check encoder, HEIC support, token and service",
         "Report what this installation can do: version, H.264 encoder, HEIC support, where the token comes "
         "from and when it expires, and whether the service (and a configured farm) answers. Exits 1 when "
         "something does not answer.",
@@ -336,7 +390,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_farm_flags(doctor)
 
     emulator = command(
-        "emulator", "serve a local imitation of the cloud API",
+        "emulator",
+        "serve a local imitation of the cloud API",
         "Serve a local imitation of the cloud API on 127.0.0.1, to try recipes without credits and to "
         "rehearse faults (latency, stalls, expired links) through its knobs.",
         "joypix emulator",
@@ -346,31 +401,72 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if emulator is not None:
         emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
         emulator.add_argument("--port", type=int, default=8765, help="port of the API (default: 8765)")
-        emulator.add_argument("--download-port", type=int, default=None, help="port of the download origin (default: port + 1)")
-        emulator.add_argument("--turn-latency", type=float, default=0.0, metavar="SECONDS", help="delay before each agent turn answers (default: 0)")
-        emulator.add_argument("--render-latency", type=float, default=0.0, metavar="SECONDS", help="how long each render takes (default: 0)")
-        emulator.add_argument("--credits", type=int, default=100, metavar="N", help="the account's starting credits (default: 100)")
-        emulator.add_argument("--no-text-ratio", type=float, default=0.3, metavar="RATIO", help="share of turns that reply with no text (default: 0.3)")
-        emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
         emulator.add_argument(
-            "--vary", type=int, default=None, metavar="SEED", help="give each session undocumented shapes of its own, drawn from SEED"
+            "--download-port", type=int, default=None, help="port of the download origin (default: port + 1)"
         )
         emulator.add_argument(
-            "--hold-render-reply", type=float, default=0.0, metavar="SECONDS",
+            "--turn-latency",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="delay before each agent turn answers (default: 0)",
+        )
+        emulator.add_argument(
+            "--render-latency",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="how long each render takes (default: 0)",
+        )
+        emulator.add_argument(
+            "--credits", type=int, default=100, metavar="N", help="the account's starting credits (default: 100)"
+        )
+        emulator.add_argument(
+            "--no-text-ratio",
+            type=float,
+            default=0.3,
+            metavar="RATIO",
+            help="share of turns that reply with no text (default: 0.3)",
+        )
+        emulator.add_argument("--export-blocked", action="store_true", help="answer every export with 402")
+        emulator.add_argument(
+            "--vary",
+            type=int,
+            default=None,
+            metavar="SEED",
+            help="give each session undocumented shapes of its own, drawn from SEED",
+        )
+        emulator.add_argument(
+            "--hold-render-reply",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
             help="take (and charge) each render POST, then hold its reply this long",
         )
         emulator.add_argument(
             "--expire-first-link", action="store_true", help="sign download links; each render's first link answers 403"
         )
-        emulator.add_argument("--stall-turns", type=int, default=0, metavar="N", help="the next N turns stay silent but alive")
-        emulator.add_argument("--stall-turn-seconds", type=float, default=30.0, metavar="SECONDS", help="how long a stalled turn stays silent")
         emulator.add_argument(
-            "--knob", action="append", default=[], metavar="NAME=VALUE",
+            "--stall-turns", type=int, default=0, metavar="N", help="the next N turns stay silent but alive"
+        )
+        emulator.add_argument(
+            "--stall-turn-seconds",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="how long a stalled turn stays silent",
+        )
+        emulator.add_argument(
+            "--knob",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
             help="set any fault knob (emulator/state.py Knobs), e.g. --knob ingest_delay_s=2; repeatable",
         )
 
     watch = command(
-        "watch", "run a recipe on every image dropped into a folder",
+        "watch",
+        "run a recipe on every image dropped into a folder",
         "A hot folder: every image that lands in DIR is made into clips exactly once, then moved to DIR/done/ "
         "(or DIR/failed/ with NAME.error.txt). A watch file maps several folders to their recipes.",
         "joypix watch incoming/ --recipe promo.yaml",
@@ -384,12 +480,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         watch.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
         watch.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
         watch.add_argument("--polling", action="store_true", help="poll the folder (network shares)")
-        watch.add_argument("--settle", type=float, default=None, metavar="SECONDS", help="how long a file must stay unchanged")
+        watch.add_argument(
+            "--settle", type=float, default=None, metavar="SECONDS", help="how long a file must stay unchanged"
+        )
         watch.add_argument("--once", action="store_true", help="process what is there and exit")
         _add_farm_flags(watch, submits=True)
 
     worker = command(
-        "worker", "render jobs from a farm's queue (see docs/cluster.md)",
+        "worker",
+        "render jobs from a farm's queue (see docs/cluster.md)",
         "Render jobs from a render farm's queue on this machine until stopped: SIGTERM finishes local renders "
         "and hands cloud jobs back, Ctrl-C hands everything back. Needs the farm extra: "
         "pip install 'joypix-recipes[farm]'.",
@@ -400,24 +499,37 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if worker is not None:
         _add_farm_flags(worker)
         worker.add_argument("--processes", type=int, default=1, metavar="N", help="worker processes (default: 1)")
-        worker.add_argument("--threads", type=int, default=None, metavar="N", help="jobs at once per process (default: one per core)")
-        worker.add_argument("--queues", metavar="LIST", help="queues to serve, e.g. local or nemo (default: local,nemo)")
         worker.add_argument(
-            "--heartbeat-timeout", type=float, default=None, metavar="SECONDS",
+            "--threads", type=int, default=None, metavar="N", help="jobs at once per process (default: one per core)"
+        )
+        worker.add_argument(
+            "--queues", metavar="LIST", help="queues to serve, e.g. local or nemo (default: local,nemo)"
+        )
+        worker.add_argument(
+            "--heartbeat-timeout",
+            type=float,
+            default=None,
+            metavar="SECONDS",
             help="how long a silent worker is taken for alive before its jobs go to another (default: $JOYPIX_HEARTBEAT_TIMEOUT or 60)",
         )
 
         worker.add_argument(
-            "--metrics-port", type=int, default=None, metavar="N",
+            "--metrics-port",
+            type=int,
+            default=None,
+            metavar="N",
             help="serve Prometheus metrics (Dramatiq's middleware) on this port; needs prometheus_client",
         )
         worker.add_argument(
-            "--metrics-host", default="127.0.0.1", metavar="ADDRESS",
+            "--metrics-host",
+            default="127.0.0.1",
+            metavar="ADDRESS",
             help="the address the metrics are served on (default: 127.0.0.1; 0.0.0.0 for every interface)",
         )
 
     farm = command(
-        "farm", "show a render farm's queues, workers and failures (see docs/cluster.md)",
+        "farm",
+        "show a render farm's queues, workers and failures (see docs/cluster.md)",
         "What the farm is doing now: each queue's depth, the live workers (host, pid, last heartbeat), the jobs "
         "in flight, and the latest failures. Needs the farm extra: pip install 'joypix-recipes[farm]'.",
         "joypix farm status --broker redis://farm:6379/0",
@@ -425,10 +537,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     if farm is not None:
         farm.add_argument("action", choices=["status"], help="what to show (status)")
-        farm.add_argument("--broker", metavar="URL", help="the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)")
+        farm.add_argument(
+            "--broker",
+            metavar="URL",
+            help="the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)",
+        )
 
     completion = command(
-        "completion", "print a shell completion script (bash, zsh, fish)",
+        "completion",
+        "print a shell completion script (bash, zsh, fish)",
         "Print a script that completes joypix's commands, options, recipe files and step kinds in your shell.",
         'eval "$(joypix completion bash)"                      # in ~/.bashrc',
         'joypix completion zsh > "${fpath[1]}/_joypix"         # then restart zsh',
@@ -460,11 +577,17 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 def _add_job_flags(parser: argparse.ArgumentParser) -> None:
     """The flags that say which jobs a run makes and where: run's and preview's alike."""
     parser.add_argument(
-        "--input", action="append", metavar="PATH",
+        "--input",
+        action="append",
+        metavar="PATH",
         help="replace the recipe's inputs: an image, a folder, a glob or a table (.csv, .tsv, .json, .jsonl); repeatable",
     )
-    parser.add_argument("--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)")
-    parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable")
+    parser.add_argument(
+        "--group", action="store_true", help="make one clip of each --input's images (a folder, a glob)"
+    )
+    parser.add_argument(
+        "--var", action="append", default=[], metavar="KEY=VALUE", help="override a recipe variable; repeatable"
+    )
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help=_SET_HELP)
     parser.add_argument("--out", metavar="DIR", help="output folder (default: out/ beside the recipe)")
     parser.add_argument("--backend", choices=list(BACKENDS), help="override the recipe's backend")
@@ -479,12 +602,18 @@ def _add_farm_flags(parser: argparse.ArgumentParser, submits: bool = False) -> N
     else:
         broker = "the render farm's Redis broker, redis://HOST:6379/0 (default: $JOYPIX_BROKER)"
     group.add_argument("--broker", metavar="URL", help=broker)
-    group.add_argument("--storage", metavar="URL", help="the farm's shared storage: file:///mnt/share/joypix or s3://bucket/prefix (default: $JOYPIX_STORAGE)")
+    group.add_argument(
+        "--storage",
+        metavar="URL",
+        help="the farm's shared storage: file:///mnt/share/joypix or s3://bucket/prefix (default: $JOYPIX_STORAGE)",
+    )
 
 
 def _add_cloud_flags(parser: argparse.ArgumentParser, polls: bool = False) -> None:
     group = parser.add_argument_group("cloud service")
-    group.add_argument("--base-url", metavar="URL", help="cloud API origin (default: $JOYPIX_BASE_URL or the production service)")
+    group.add_argument(
+        "--base-url", metavar="URL", help="cloud API origin (default: $JOYPIX_BASE_URL or the production service)"
+    )
     if polls:
         group.add_argument(
             "--poll-interval",

@@ -28,7 +28,8 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 """How a recipe piped in is named in messages; its relative paths resolve against the current folder."""
 
-_PLACED = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<column>\d+))?: (?P<message>.*)$", re.DOTALL)
+_PLACED = r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<column>\d+))?: (?P<message>.*)$"
+"""A printed problem's parts (compiled only for --json)."""
 
 
 @dataclass
@@ -51,8 +52,6 @@ class Verdict:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 2 if any recipe is invalid or cannot be planned, 1 if table rows cannot run, else 0."""
-    from joypix_recipes.recipe.overrides import parse_overrides
-
     if args.files.count(STDIN) > 1:
         from joypix_recipes.errors import UsageError
 
@@ -60,7 +59,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     # The cloud agent reads prompts itself: only the local backend's reading can be checked here.
     prompts = None if args.backend == "nemo" else _phrases_not_understood
     overrides = parse_vars(args.var)
-    settings = parse_overrides(args.set)
+    settings = _settings(args.set)
     verdicts = []
     for name in args.files:
         with _piped() if name == STDIN else nullcontext():
@@ -70,6 +69,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if any(verdict.invalid for verdict in verdicts):
         return EXIT_USAGE
     return EXIT_JOB_FAILED if any(verdict.rows for verdict in verdicts) else EXIT_OK
+
+
+def _settings(pairs: list[str] | None) -> tuple[Override, ...]:
+    """The --set flags read; their module loads only when there are some."""
+    if not pairs:
+        return ()
+    from joypix_recipes.recipe.overrides import parse_overrides
+
+    return parse_overrides(pairs)
 
 
 def _phrases_not_understood(text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -125,7 +133,7 @@ def _show(verdict: Verdict, *, as_json: bool) -> None:
 def _placed(file: str, line: str) -> dict[str, Any]:
     """A printed problem as ``{"line", "column", "message"}`` (with ``file`` when it is in another file);
     line and column are null for a problem that names no place."""
-    found = _PLACED.match(line)
+    found = re.match(_PLACED, line, re.DOTALL)
     if found is None:
         return {"line": None, "column": None, "message": line}
     column = found["column"]

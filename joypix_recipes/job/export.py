@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    from joypix_recipes.job.presets import PRESETS as PRESETS
+    from joypix_recipes.job.presets import Delivery as Delivery
+    from joypix_recipes.job.presets import Preset as Preset
 
 Format = Literal["mp4", "mp4-hevc", "webm", "gif", "webp"]
 Quality = Literal["high", "medium", "low"]
@@ -29,68 +34,6 @@ MIN_FPS, MAX_FPS = 1, 120
 _SHORT_SIDE = {"1080p": 1080, "720p": 720, "480p": 480}
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """What a platform's upload spec asks of the encoded file: H.264 profile and lowest level, video bitrate
-    ceilings (kbit/s), the audio sample rate and AAC bitrate. docs/rendering.md gives each figure's source."""
-
-    profile: str = "high"
-    level: str = "4.0"
-    max_kbps: int = 25_000
-    audio_kbps: int = 128
-    sample_rate: int = 48_000
-    by_resolution: tuple[tuple[str, int, int], ...] = ()
-    """Per resolution: the ceiling up to 30 fps and above it, where the platform gives figures per size."""
-
-    def ceiling_kbps(self, resolution: str, fps: Fraction) -> int:
-        """The video bitrate ceiling for a resolution and frame rate."""
-        for name, standard, high in self.by_resolution:
-            if name == resolution:
-                return standard if fps <= 30 else high
-        return self.max_kbps
-
-
-# Instagram's Graph API spec for Reels, feed videos and stories: 25 Mbps at most, AAC 128 kbit/s at 48 kHz.
-_INSTAGRAM = Delivery()
-# YouTube's recommended upload encoding settings: High profile, AAC stereo 384 kbit/s at 48 kHz, and
-# SDR bitrates per resolution for 24-30 fps and for 48-60 fps.
-_YOUTUBE = Delivery(
-    max_kbps=12_000,
-    audio_kbps=384,
-    by_resolution=(("1080p", 8_000, 12_000), ("720p", 5_000, 7_500), ("480p", 2_500, 4_000)),
-)
-# TikTok's published figures name codecs, sizes and frame rates but no bitrate: Instagram's ceiling is used.
-_TIKTOK = Delivery()
-
-
-@dataclass(frozen=True)
-class Preset:
-    """What a platform takes: the export keys a preset fills, the longest clip it accepts (None: no limit),
-    and how the file is encoded for it."""
-
-    aspect: Aspect
-    resolution: Resolution
-    fps: int
-    longest_seconds: float | None
-    delivery: Delivery = Delivery()
-
-    def export_keys(self) -> dict[str, Any]:
-        """The keys ``export: {preset: ...}`` fills (keys written beside the preset override them)."""
-        return {"aspect": self.aspect, "resolution": self.resolution, "fps": self.fps}
-
-
-PRESETS: dict[str, Preset] = {
-    "reels": Preset("9:16", "1080p", 30, 180.0, _INSTAGRAM),
-    "shorts": Preset("9:16", "1080p", 30, 180.0, _YOUTUBE),
-    "tiktok": Preset("9:16", "1080p", 30, 600.0, _TIKTOK),
-    "youtube": Preset("16:9", "1080p", 30, 12 * 3600.0, _YOUTUBE),
-    "feed": Preset("4:5", "1080p", 30, 60.0, _INSTAGRAM),
-    "story": Preset("9:16", "1080p", 30, 60.0, _INSTAGRAM),
-    "square": Preset("1:1", "1080p", 30, None, _INSTAGRAM),
-}
-"""The one table of platform presets; the README states the same limits (a test keeps them equal)."""
-
-
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height for an aspect and a short-side resolution; both even, as yuv420p needs."""
     aspect_w, aspect_h = (int(part) for part in aspect.split(":"))
@@ -108,8 +51,8 @@ def _even(value: float) -> int:
     return int(round(value / 2.0)) * 2
 
 
-_RATIO = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
-_DECIMAL = re.compile(r"\s*[0-9]+(\.[0-9]+)?\s*")
+_RATIO = r"\s*([0-9]+)\s*/\s*([0-9]+)\s*"
+_DECIMAL = r"\s*[0-9]+(\.[0-9]+)?\s*"
 # A decimal this close to n x 1000/1001 is that NTSC rate: 23.976, 23.98, 29.97, 59.94, 119.88.
 _NTSC_TOLERANCE = 0.005
 
@@ -121,7 +64,9 @@ def parse_fps(value: object) -> Fraction:
     """
     rate = _exact_rate(value)
     if rate is None:
-        raise ValueError(f"{_shown(value)} is not a frame rate; write a number such as 30 or 29.97, or a ratio such as \"30000/1001\"")
+        raise ValueError(
+            f'{_shown(value)} is not a frame rate; write a number such as 30 or 29.97, or a ratio such as "30000/1001"'
+        )
     if not MIN_FPS <= rate <= MAX_FPS:
         raise ValueError(f"{_shown(value)} frames per second is out of range; use {MIN_FPS} to {MAX_FPS}")
     return rate
@@ -151,11 +96,11 @@ def _exact_rate(value: object) -> Fraction | None:
     text = repr(value) if isinstance(value, float) else value if isinstance(value, str) else None
     if text is None:
         return None
-    ratio = _RATIO.fullmatch(text)
+    ratio = re.fullmatch(_RATIO, text)
     if ratio is not None:
         denominator = int(ratio.group(2))
         return Fraction(int(ratio.group(1)), denominator) if denominator else None
-    if _DECIMAL.fullmatch(text) is None:
+    if re.fullmatch(_DECIMAL, text) is None:
         return None
     decimal = Fraction(text.strip())
     if decimal.denominator == 1:
@@ -198,6 +143,8 @@ class ExportSettings:
 
     @property
     def delivery(self) -> Delivery | None:
+        from joypix_recipes.job.presets import PRESETS
+
         """The platform's encoding limits when a preset is set, else None (the encoder's own defaults)."""
         return PRESETS[self.preset].delivery if self.preset in PRESETS else None
 
@@ -218,3 +165,12 @@ class ExportSettings:
     def from_dict(cls, data: dict[str, Any]) -> ExportSettings:
         """Inverse of ``to_dict``."""
         return cls(**data)
+
+
+def __getattr__(name: str) -> Any:
+    """``PRESETS``, ``Preset`` and ``Delivery`` live in job.presets, loaded when first asked for."""
+    if name in ("PRESETS", "Preset", "Delivery"):
+        from joypix_recipes.job import presets
+
+        return getattr(presets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

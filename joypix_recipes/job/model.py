@@ -7,17 +7,26 @@ so editing a step or replacing an image changes exactly the affected identities.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from joypix_recipes.job.actions import Action, action_from_dict, action_to_dict
 from joypix_recipes.job.export import ExportSettings
-from joypix_recipes.job.kinds.registry import kind_of
+from joypix_recipes.job.kinds.kind import Action
+from joypix_recipes.job.kinds.registry import action_from_dict, action_to_dict, kind_of
 from joypix_recipes.printable import printable
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
+
+def _sha256(data: bytes = b"") -> _Hash:
+    """A SHA-256 hash object; hashlib (and OpenSSL) load only when a job's identity is needed."""
+    import hashlib
+
+    return hashlib.sha256(data)
+
 
 UnknownPhrases = Literal["fail", "warn"]
 
@@ -133,8 +142,10 @@ class Job:
 
     def spec_hash(self) -> str:
         """SHA-256 of the canonical JSON of ``spec()``."""
+        import json
+
         canonical = json.dumps(self.spec(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return _sha256(canonical.encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form; paths absolute."""
@@ -191,7 +202,7 @@ def named_file(job: Job, name: str) -> Path | None:
 
 def hash_file(path: Path, chunk_size: int = 1 << 20) -> str:
     """SHA-256 of a file's bytes, read in chunks so large photos do not fill memory."""
-    digest = hashlib.sha256()
+    digest = _sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
@@ -202,10 +213,10 @@ def input_hash(job_input: JobInput) -> str:
     """Content hash of a job's input: the file's bytes (every image's, in order, for a group), or the URL text."""
     if job_input.images:
         hashes = ":".join(hash_file(image) for image in job_input.images)
-        return hashlib.sha256(f"group:{hashes}".encode("ascii")).hexdigest()
+        return _sha256(f"group:{hashes}".encode("ascii")).hexdigest()
     if job_input.path is not None:
         return hash_file(job_input.path)
-    return hashlib.sha256(str(job_input.url).encode("utf-8")).hexdigest()
+    return _sha256(str(job_input.url).encode("utf-8")).hexdigest()
 
 
 def job_identity(job: Job, content_hash: str) -> str:
@@ -217,8 +228,8 @@ def job_identity(job: Job, content_hash: str) -> str:
     attached = attached_files(job)
     if attached:
         digests = ",".join(f"{len(name)}:{name}={attached_hash(Path(name))}" for name in attached)
-        content_hash = f"{content_hash}+{hashlib.sha256(digests.encode()).hexdigest()}"
-    return hashlib.sha256(f"{content_hash}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
+        content_hash = f"{content_hash}+{_sha256(digests.encode()).hexdigest()}"
+    return _sha256(f"{content_hash}:{job.spec_hash()}".encode("ascii")).hexdigest()[:32]
 
 
 _ATTACHED_HASHES: dict[tuple[str, int, int, int], str] = {}
@@ -270,5 +281,5 @@ def identity_from_comment(comment: str) -> str | None:
     """The job identity in a comment written by ``output_metadata``, or None."""
     if not comment.startswith(_COMMENT_PREFIX):
         return None
-    identity = comment[len(_COMMENT_PREFIX):].strip()
+    identity = comment[len(_COMMENT_PREFIX) :].strip()
     return identity if identity.isalnum() else None

@@ -6,23 +6,25 @@ batch keeps every table it read, so planning reads none of them again.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from joypix_recipes.errors import PlanError, RecipeError
 from joypix_recipes.recipe.inputs import command_line_table_columns
 from joypix_recipes.recipe.model import Recipe, load_recipe
-from joypix_recipes.recipe.overrides import Override, at_flags, at_flags_text, overrides_hook
 from joypix_recipes.recipe.plan import Plan, PromptCheck, plan_jobs
 from joypix_recipes.recipe.source import document_hook
 from joypix_recipes.recipe.table import Tables
 
+if TYPE_CHECKING:  # --set is read only when given
+    from joypix_recipes.recipe.overrides import Override
+
 # A name any template reads (``vars.brand``, ``vars['brand']``), wherever it is written.
-_READ_AS_ATTRIBUTE = re.compile(r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
-_READ_AS_ITEM = re.compile(r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]")
+_READ_AS_ATTRIBUTE = r"\bvars\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)"
+_READ_AS_ITEM = r"\bvars\s*\[\s*['\"]([^'\"]+)['\"]"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Batch:
         )
 
     def _at_flags(self, text: str) -> str:
+        from joypix_recipes.recipe.overrides import at_flags_text
+
         return at_flags_text(text, self.recipe.file, self.overrides)
 
 
@@ -103,26 +107,31 @@ def load_batch(
     """
     tables = tables or Tables()
     columns = command_line_table_columns(inputs or (), tables)
+    if not overrides:
+        recipe = load_recipe(path, extra_vars=[*var_overrides, *columns], tables=tables)
+        return Batch(recipe, None if inputs is None else tuple(inputs), dict(var_overrides), tables)
+    from joypix_recipes.recipe.overrides import at_flags, overrides_hook
+
     try:
         with document_hook(overrides_hook(path, overrides)):
             recipe = load_recipe(path, extra_vars=[*var_overrides, *columns], tables=tables)
     except RecipeError as error:
-        if not overrides:
-            raise
         raise type(error)(at_flags(error.problems, overrides)) from error
     return Batch(recipe, None if inputs is None else tuple(inputs), dict(var_overrides), tables, tuple(overrides))
 
 
 def unused_vars(recipe: Recipe, names: Mapping[str, str] | Sequence[str]) -> tuple[UnusedVar, ...]:
     """The ``names`` the recipe neither defines (vars: of the recipe, its inputs, its variants) nor reads."""
+    from difflib import get_close_matches  # the suggestions only for a --var nothing uses
+
     text = "\n".join(recipe.lines)
     used = set(recipe.vars)
     used |= {name for spec in recipe.inputs or () for name in spec.vars}
     used |= {name for variant in recipe.variants or () for name in variant.vars}
-    used |= set(_READ_AS_ATTRIBUTE.findall(text)) | set(_READ_AS_ITEM.findall(text))
+    used |= set(re.findall(_READ_AS_ATTRIBUTE, text)) | set(re.findall(_READ_AS_ITEM, text))
     known = tuple(sorted(used))
     return tuple(
-        UnusedVar(name, next(iter(difflib.get_close_matches(name, known, n=1)), None), known)
+        UnusedVar(name, next(iter(get_close_matches(name, known, n=1)), None), known)
         for name in names
         if name not in used
     )

@@ -5,6 +5,7 @@ that failed the schema and every problem is reported at once.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from joypix_recipes import __version__
 from joypix_recipes.errors import Problem, RequiresError
 from joypix_recipes.job.export import parse_fps
-from joypix_recipes.job.kinds.registry import RECIPE_KINDS
+from joypix_recipes.job.kinds.registry import RECIPE_KIND_NAMES, kind_named
 from joypix_recipes.recipe.schema import field_schema, number_issues
 from joypix_recipes.recipe.source import DataPath, Document
 from joypix_recipes.recipe.template.render import (
@@ -22,24 +23,46 @@ from joypix_recipes.recipe.template.render import (
     parse_number,
 )
 
-# Read from each kind's recipe fields (job.kinds), so a new kind needs no entry here.
-NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
-    kind.name: names for kind in RECIPE_KINDS if (names := tuple(f.key for f in kind.fields if f.role == "number"))
-}
-TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    kind.name: names
-    for kind in RECIPE_KINDS
-    if (names := tuple(f.key for f in kind.fields if f.role in ("text", "media") and f.key != kind.shorthand))
-}
-_TEXT_SHORTHANDS = tuple(
-    kind.name
-    for kind in RECIPE_KINDS
-    if any(f.key == kind.shorthand and f.role in ("text", "media") for f in kind.fields)
-)
-"""Kinds whose bare string is a template (``prompt: hello {{ vars.title }}``)."""
-DEFINITIONS: dict[str, str] = {kind.name: kind.definition for kind in RECIPE_KINDS if kind.definition is not None}
-"""The schema's ``$defs`` entry for each kind's body."""
-PERCENT_FIELDS = frozenset((kind.name, f.key) for kind in RECIPE_KINDS for f in kind.fields if f.percent)
+# Read from each kind's recipe fields (job.kinds), so a new kind needs no entry here; a kind is loaded
+# only when a step uses it.
+
+
+@functools.cache
+def number_fields(kind: str) -> tuple[str, ...]:
+    """The fields of a step kind that hold a number (or a template that renders to one)."""
+    return tuple(f.key for f in kind_named(kind).fields if f.role == "number")
+
+
+@functools.cache
+def text_fields(kind: str) -> tuple[str, ...]:
+    """The fields of a step kind, other than its shorthand, that hold a template rendered to text."""
+    found = kind_named(kind)
+    return tuple(f.key for f in found.fields if f.role in ("text", "media") and f.key != found.shorthand)
+
+
+@functools.cache
+def _text_shorthand(kind: str) -> bool:
+    """Whether a kind's bare string is a template (``prompt: hello {{ vars.title }}``)."""
+    found = kind_named(kind)
+    return any(f.key == found.shorthand and f.role in ("text", "media") for f in found.fields)
+
+
+@functools.cache
+def _percent_fields(kind: str) -> frozenset[str]:
+    return frozenset(f.key for f in kind_named(kind).fields if f.percent)
+
+
+def definition(kind: str) -> str:
+    """The schema's ``$defs`` entry for a step kind's body."""
+    written = kind_named(kind).definition
+    assert written is not None, kind
+    return written
+
+
+def _step_kinds(step: dict[str, Any]) -> list[str]:
+    """The step keywords ``step`` has, in the order recipes document them."""
+    return [name for name in RECIPE_KIND_NAMES if name in step]
+
 
 _REQUIRES = re.compile(r"^(?:>=\s*)?([0-9]+(?:\.[0-9]+){0,2})$")
 
@@ -105,12 +128,13 @@ def template_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, Role]
             continue
         if isinstance(step.get("when"), str):
             yield ("steps", index, "when"), step["when"], "expression"
-        for name in _TEXT_SHORTHANDS:
-            if isinstance(step.get(name), str):
+        kinds = _step_kinds(step)
+        for name in kinds:
+            if isinstance(step.get(name), str) and _text_shorthand(name):
                 yield ("steps", index, name), step[name], "text"
-        for kind, names in TEXT_FIELDS.items():
+        for kind in kinds:
             body = step.get(kind)
-            for name in names:
+            for name in text_fields(kind):
                 if isinstance(body, dict) and isinstance(body.get(name), str):
                     yield ("steps", index, kind, name), body[name], "text"
         for path, text in _number_texts(index, step):
@@ -125,11 +149,11 @@ def template_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, Role]
 
 
 def _number_texts(index: int, step: dict[str, Any]) -> Iterator[tuple[DataPath, str]]:
-    for kind, names in NUMBER_FIELDS.items():
+    for kind in _step_kinds(step):
         body = step.get(kind)
         if not isinstance(body, dict):
             continue
-        for name in names:
+        for name in number_fields(kind):
             if isinstance(body.get(name), str):
                 yield ("steps", index, kind, name), body[name]
 
@@ -144,15 +168,16 @@ def _number_problems(document: Document) -> Iterator[Problem]:
             if has_template_syntax(text):
                 continue
             kind, name = str(path[2]), str(path[3])
-            number = parse_number(text, percent=(kind, name) in PERCENT_FIELDS)
+            percent = name in _percent_fields(kind)
+            number = parse_number(text, percent=percent)
             span = document.value_span(path)
             if number is None:
-                extra = ' or a percentage such as "35%"' if (kind, name) in PERCENT_FIELDS else ""
+                extra = ' or a percentage such as "35%"' if percent else ""
                 yield document.problem(
                     span, f"{kind}.{name} must be a number{extra} or a template that renders to one, not '{text}'"
                 )
                 continue
-            for issue in number_issues(number, field_schema(DEFINITIONS[kind], name), path):
+            for issue in number_issues(number, field_schema(definition(kind), name), path):
                 yield document.problem(span, issue.message)
 
 

@@ -10,13 +10,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from joypix_recipes.errors import PlanError, Problem, RecipeError
-from joypix_recipes.job.actions import CaptionStyle, parse_color
-from joypix_recipes.job.export import PRESETS, ExportSettings
+from joypix_recipes.job.export import ExportSettings
 from joypix_recipes.job.kinds.kind import Field
-from joypix_recipes.job.kinds.registry import RECIPE_KINDS, kind_named
+from joypix_recipes.job.kinds.registry import RECIPE_KIND_NAMES, kind_named
 from joypix_recipes.recipe.checks import check_document, check_requires
 from joypix_recipes.recipe.extends import resolve_document
 from joypix_recipes.recipe.schema import validate_document
@@ -25,6 +24,7 @@ from joypix_recipes.recipe.table import Tables, is_table
 from joypix_recipes.recipe.template.render import Role, has_template_syntax, parse_number
 
 if TYPE_CHECKING:
+    from joypix_recipes.job.kinds.captions import CaptionStyle
     from joypix_recipes.job.model import UnknownPhrases
 
 
@@ -41,7 +41,7 @@ class Template:
 Number = float | Template
 
 
-StepValue = Template | float | str | bool | CaptionStyle | None
+StepValue: TypeAlias = "Template | float | str | bool | CaptionStyle | None"
 """One field of a step as the recipe wrote it, its default filled in: a template (``text``, ``media`` and
 templated ``number`` fields), a number, a word, a caption style, or None (a text with no end)."""
 
@@ -198,7 +198,11 @@ def export_settings(base: ExportSettings, overrides: dict[str, Any]) -> ExportSe
 
     A ``preset`` fills its platform's keys first, so keys written beside it win.
     """
-    preset = PRESETS[overrides["preset"]].export_keys() if "preset" in overrides else {}
+    preset: dict[str, Any] = {}
+    if "preset" in overrides:
+        from joypix_recipes.job.presets import PRESETS  # the platform table only for a recipe that names one
+
+        preset = PRESETS[overrides["preset"]].export_keys()
     explicit = {key: value for key, value in overrides.items() if key not in ("output", "preset")}
     merged = {**base.to_dict(), **preset, **explicit}
     if "preset" in overrides:
@@ -258,12 +262,9 @@ def _optional_template(document: Document, path: DataPath, text: Any, role: Role
     return Template(text, role, document.value_span(path)) if isinstance(text, str) else None
 
 
-_STEP_KEYWORDS = tuple(kind.name for kind in RECIPE_KINDS)
-
-
 def _step(document: Document, index: int, step: dict[str, Any]) -> Step:
     path: DataPath = ("steps", index)
-    kind = next(key for key in _STEP_KEYWORDS if key in step)
+    kind = next(key for key in RECIPE_KIND_NAMES if key in step)
     when = step.get("when")
     return Step(
         name=str(step.get("name") or f"{kind} {index + 1}"),
@@ -302,6 +303,8 @@ def _field(document: Document, at: DataPath, field: Field, value: Any, body: dic
 
 def _style(document: Document, path: DataPath, body: dict[str, Any]) -> CaptionStyle:
     """A caption's style, every colour checked (the schema lets any word through as a CSS name)."""
+    from joypix_recipes.job.kinds.captions import CaptionStyle, parse_color
+
     places = [("color",), ("stroke", "color"), ("box", "color")]
     problems = []
     for place in places:
@@ -320,7 +323,7 @@ def _style(document: Document, path: DataPath, body: dict[str, Any]) -> CaptionS
 
 
 def _closest_colour(text: str) -> str:
-    """"; did you mean 'gold'?" for a misspelt CSS name, else nothing."""
+    """ "; did you mean 'gold'?" for a misspelt CSS name, else nothing."""
     from difflib import get_close_matches
 
     from PIL import ImageColor  # only for a colour already refused: loading a recipe stays free of imaging libraries

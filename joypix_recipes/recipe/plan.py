@@ -7,31 +7,19 @@ raised together as one PlanError, one line each, before anything runs.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from joypix_recipes.errors import PlanError
-from joypix_recipes.job.actions import (
-    BUILTIN_MUSIC,
-    BUNDLED_FONTS,
-    Action,
-    Animate,
-    Audio,
-    CaptionStyle,
-    Cue,
-    Prompt,
-    Transition,
-)
-from joypix_recipes.job.export import PRESETS, SILENT_FORMATS
-from joypix_recipes.job.kinds.kind import Field
-from joypix_recipes.job.kinds.registry import kind_named
+from joypix_recipes.job.export import SILENT_FORMATS
+from joypix_recipes.job.kinds.kind import Action, Field
+from joypix_recipes.job.kinds.registry import is_kind, kind_named
 from joypix_recipes.job.model import Job, JobInput, PlannedStep, poster_path
 from joypix_recipes.printable import printable
-from joypix_recipes.recipe.checks import DEFINITIONS
+from joypix_recipes.recipe.checks import definition
 from joypix_recipes.recipe.inputs import Source, absolute, command_line_sources, is_file, job_input_of, recipe_sources
 from joypix_recipes.recipe.model import (
     Number,
@@ -56,6 +44,13 @@ from joypix_recipes.recipe.template.render import (
     render_template,
     safe_output_path,
 )
+
+if TYPE_CHECKING:  # each kind's module loads with the first step of that kind
+    from joypix_recipes.job.kinds.animate import Animate
+    from joypix_recipes.job.kinds.captions import CaptionStyle
+    from joypix_recipes.job.kinds.prompt import Prompt
+    from joypix_recipes.job.kinds.subtitles import Cue
+    from joypix_recipes.job.kinds.transition import Transition
 
 MAX_PROBLEM_LINES = 50
 
@@ -128,24 +123,36 @@ def plan_jobs(
 def clip_seconds(job: Job) -> float:
     """How long a job's clip is planned to be: each image's camera move (the last animate step's, or the
     default move's), less the overlaps of the transitions between a group's images."""
-    moves = [step.action for step in job.steps if isinstance(step.action, Animate)]
-    each = moves[-1].duration if moves else Animate().duration
-    joins = [step.action for step in job.steps if isinstance(step.action, Transition)]
+    moves = [cast("Animate", step.action) for step in job.steps if is_kind(step.action, "animate")]
+    each = moves[-1].duration if moves else _default_animate_seconds()
+    joins = [cast("Transition", step.action) for step in job.steps if is_kind(step.action, "transition")]
     overlap = joins[-1].duration if joins and joins[-1].kind != "none" else 0.0
     count = max(len(job.input.files), 1)
     return count * each - (count - 1) * overlap
 
 
+def _default_animate_seconds() -> float:
+    from joypix_recipes.job.kinds.animate import Animate
+
+    return Animate().duration
+
+
 def _longer_than_platform(job: Job, preset: str) -> bool:
+    from joypix_recipes.job.presets import PRESETS
+
     longest = PRESETS[preset].longest_seconds
     return longest is not None and clip_seconds(job) > longest
 
 
 def _length_warning(preset: str, jobs: list[Job]) -> str:
+    from joypix_recipes.job.presets import PRESETS
+
     longest = PRESETS[preset].longest_seconds
     shown = ", ".join(f"{job.label} ({clip_seconds(job):g} s)" for job in jobs[:3])
     more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
-    return f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
+    return (
+        f"{shown}{more} longer than {preset} takes ({longest:g} s); shorten the animate duration or pick another preset"
+    )
 
 
 def _silent_formats(jobs: list[Job]) -> tuple[str, ...]:
@@ -153,7 +160,7 @@ def _silent_formats(jobs: list[Job]) -> tuple[str, ...]:
     silent = {
         job.export.format
         for job in jobs
-        if job.export.format in SILENT_FORMATS and any(isinstance(step.action, Audio) for step in job.steps)
+        if job.export.format in SILENT_FORMATS and any(is_kind(step.action, "audio") for step in job.steps)
     }
     return tuple(f"{name} clips have no sound: the audio step is left out of them" for name in sorted(silent))
 
@@ -171,9 +178,7 @@ def _raise_if(problems: list[str]) -> None:
 class _Planner:
     """Plans single jobs, collecting every problem as one message line."""
 
-    def __init__(
-        self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, strict: bool
-    ) -> None:
+    def __init__(self, recipe: Recipe, overrides: dict[str, str], out: Path, backend: str, strict: bool) -> None:
         self.strict = strict
         self.rejected: list[str] = []  # jobs only their input's name spoils, left out unless strict
         self.recipe = recipe
@@ -248,7 +253,9 @@ class _Planner:
         fields = []
         for path in job_input.files:
             width, height = self._path_size(path)
-            fields.append({"name": path.name, "stem": path.stem, "path": printable(str(path)), "width": width, "height": height})
+            fields.append(
+                {"name": path.name, "stem": path.stem, "path": printable(str(path)), "width": width, "height": height}
+            )
         return fields
 
     def _size(self, job_input: JobInput) -> tuple[int, int]:
@@ -289,14 +296,12 @@ class _Planner:
     def _action(self, step: Step, context: dict[str, Any], label: str) -> Action | None:
         """The step's kind built from its fields, each rendered for this input as its role says."""
         kind, before = kind_named(step.kind), len(self.problems)
-        values = {
-            field.target: self._value(field, step.body[field.key], step, context, label) for field in kind.fields
-        }
+        values = {field.target: self._value(field, step.body[field.key], step, context, label) for field in kind.fields}
         action: Action = kind.action(**values)
         if len(self.problems) == before and (problem := kind.check(action)) is not None:
             self.problems.append(str(self.recipe.problem_at(step.span, problem)))
-        if len(self.problems) == before and isinstance(action, Prompt) and self.prompts is not None:
-            self._understood(action.text, step.body[kind.fields[0].key], label)
+        if len(self.problems) == before and is_kind(action, "prompt") and self.prompts is not None:
+            self._understood(cast("Prompt", action).text, step.body[kind.fields[0].key], label)
         return action if len(self.problems) == before else None
 
     def _value(self, field: Field, written: StepValue, step: Step, context: dict[str, Any], label: str) -> Any:
@@ -308,8 +313,11 @@ class _Planner:
             return self._number(written, step, field.key, context, label)
         if field.role == "cues" and isinstance(written, str):
             return self._cues(written, step.span)
-        if field.role == "style" and isinstance(written, CaptionStyle):
-            return self._caption_style(written, step.span)
+        if field.role == "style":
+            from joypix_recipes.job.kinds.captions import CaptionStyle  # only kinds with a style have this role
+
+            if isinstance(written, CaptionStyle):
+                return self._caption_style(written, step.span)
         return written  # a choice, a number as written, or a text without an end
 
     def _text(self, template: Template, context: dict[str, Any], label: str) -> str:
@@ -329,18 +337,22 @@ class _Planner:
                 value, TemplateFailure(f"{step.kind}.{name} {failure.detail}", failure.line, failure.token), label
             )
             return 0.0
-        for issue in number_issues(number, field_schema(DEFINITIONS[step.kind], name), ("steps", 0, step.kind, name)):
+        for issue in number_issues(number, field_schema(definition(step.kind), name), ("steps", 0, step.kind, name)):
             self.problems.append(str(self.recipe.problem_at(value.span, f"{issue.message} (input {label})")))
         return number
 
     def _caption_style(self, style: CaptionStyle, span: Span) -> CaptionStyle:
         """A font file resolved against the recipe's folder (bundled families stay names)."""
+        from joypix_recipes.job.kinds.captions import BUNDLED_FONTS
+
         if style.font in BUNDLED_FONTS:
             return style
         path = absolute(self.recipe.directory_of(span) / Path(style.font).expanduser())
         if path.suffix.lower() not in (".ttf", ".otf"):
             message = f"font '{style.font}' is neither a .ttf/.otf file nor one of {', '.join(BUNDLED_FONTS)}"
-            close = difflib.get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
+            from difflib import get_close_matches  # only a mistake needs it
+
+            close = get_close_matches(style.font.lower(), BUNDLED_FONTS, n=1, cutoff=0.6)
             message += f"; did you mean '{close[0]}'?" if close else ""
             self._problem_once(span, message)
         elif not is_file(path):
@@ -385,6 +397,8 @@ class _Planner:
 
     def _media_file(self, template: Template, kind: str, context: dict[str, Any], label: str) -> str:
         """A file beside the recipe, named by a template (or the music the renderer makes itself)."""
+        from joypix_recipes.job.kinds.audio import BUILTIN_MUSIC
+
         rendered = self._text(template, context, label).strip()
         if not rendered or rendered == BUILTIN_MUSIC:
             return rendered
@@ -493,7 +507,12 @@ def _replaced_inputs(jobs: list[Job]) -> list[str]:
 def _input_files(job: Job) -> list[Path]:
     files = list(job.input.files)
     for step in job.steps:
-        if isinstance(step.action, Audio) and step.action.file and step.action.file != BUILTIN_MUSIC:
+        if not is_kind(step.action, "audio"):
+            continue
+        from joypix_recipes.job.kinds.audio import BUILTIN_MUSIC, Audio
+
+        assert isinstance(step.action, Audio)
+        if step.action.file and step.action.file != BUILTIN_MUSIC:
             files.append(Path(step.action.file))
     return files
 

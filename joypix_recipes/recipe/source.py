@@ -343,7 +343,8 @@ _FRIENDLY = (
 _AT_THE_OPENING = ("while scanning a quoted scalar", "did not find expected ',' or")
 """Mistakes better shown where they begin (the quote or bracket left open) than where YAML gave up."""
 
-_UNQUOTED_TEMPLATE = re.compile(r"^(\s*(?:-\s+)?[^\s:#'\"][^:#]*?):\s+(\{\{.*?)\s*$")
+_UNQUOTED_TEMPLATE = r"^(\s*(?:-\s+)?[^\s:#'\"][^:#]*?):\s+(\{\{.*?)\s*$"
+"""A ``key: {{ ... }}`` line (compiled only for a file with a syntax error)."""
 
 
 def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
@@ -372,7 +373,7 @@ def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Proble
 
 def _unquoted_template(file: str, line: str, number: int) -> Problem | None:
     """A ``key: {{ ... }}`` line: YAML reads the braces as a mapping, so the template needs quotes."""
-    match = _UNQUOTED_TEMPLATE.match(line)
+    match = re.match(_UNQUOTED_TEMPLATE, line)
     if match is None:
         return None
     key, value = match.group(1).strip().removeprefix("- ").strip(), match.group(2)

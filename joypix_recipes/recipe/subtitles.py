@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from joypix_recipes.job.actions import Cue
+from joypix_recipes.job.kinds.subtitles import Cue
 
 _MARKUP = re.compile(r"<[^>]+>")  # SRT allows <i>, <b>, <font ...>; captions are drawn in one style
 

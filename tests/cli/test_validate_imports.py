@@ -1,5 +1,6 @@
 """`joypix validate` loads only what checking a recipe needs: never the renderer, the HTTP client, numpy,
-the render farm, and Jinja2 only for a recipe that has templates (editors and hooks run it on every save)."""
+the render farm; Jinja2 only for a template that does more than print or compare values; the step kinds
+the recipe uses, and --set's module only when --set is given (editors and hooks run it on every save)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from helpers.repo import REPO
 NEVER = ("joypix_recipes.render", "av", "numpy", "cv2", "httpx", "joypix_recipes.api", "dramatiq", "redis")
 """Modules (and their submodules) validate never needs."""
 TEMPLATES = "jinja2"
+OVERRIDES = "joypix_recipes.recipe.overrides"
 
 _PROGRAM = """
 import json, sys
@@ -51,7 +53,9 @@ def _template_free(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("which", ["quickstart", "written"])
-def test_a_recipe_without_templates_validates_without_renderer_client_farm_or_jinja2(which: str, tmp_path: Path) -> None:
+def test_a_recipe_without_templates_validates_without_renderer_client_farm_or_jinja2(
+    which: str, tmp_path: Path
+) -> None:
     recipe = REPO / "recipes" / "quickstart.yaml" if which == "quickstart" else _template_free(tmp_path)
     assert "{{" not in recipe.read_text(encoding="utf-8")
     modules = _validated(recipe)
@@ -59,9 +63,38 @@ def test_a_recipe_without_templates_validates_without_renderer_client_farm_or_ji
     assert [name for name in (*NEVER, TEMPLATES) if _loaded(modules, name)] == []
 
 
-def test_a_recipe_with_templates_loads_jinja2_and_still_nothing_else() -> None:
-    recipe = REPO / "recipes" / "product-showcase.yaml"
+def _kinds(modules: set[str]) -> set[str]:
+    prefix = "joypix_recipes.job.kinds."
+    return {name.removeprefix(prefix) for name in modules if name.startswith(prefix)}
+
+
+def test_a_recipe_loads_only_the_step_kinds_it_uses(tmp_path: Path) -> None:
+    write_image(tmp_path / "a.jpg", (64, 48))
+    recipe = tmp_path / "fades.yaml"
+    recipe.write_text("version: 1\ninputs: [a.jpg]\nsteps:\n  - fade: {in: 0.2, out: 0.2}\n", encoding="utf-8")
+    modules = _validated(recipe)
+    assert "joypix_recipes.recipe.plan" in modules
+    assert _kinds(modules) == {"fade", "kind", "registry", "wording"}
+    assert not _loaded(modules, "joypix_recipes.job.actions")
+    assert not _loaded(modules, OVERRIDES)
+
+
+@pytest.mark.parametrize("name", ["product-showcase", "catalogue", "portrait-title-music", "hot-folder"])
+def test_templates_that_print_or_compare_values_validate_without_jinja2(name: str) -> None:
+    recipe = REPO / "recipes" / f"{name}.yaml"
     assert "{{" in recipe.read_text(encoding="utf-8")
+    modules = _validated(recipe)
+    assert "joypix_recipes.recipe.plan" in modules
+    assert [name for name in (*NEVER, TEMPLATES) if _loaded(modules, name)] == []
+
+
+def test_a_recipe_with_a_filter_loads_jinja2_and_still_nothing_else(tmp_path: Path) -> None:
+    write_image(tmp_path / "a.jpg", (64, 48))
+    recipe = tmp_path / "loud.yaml"
+    recipe.write_text(
+        "version: 1\nvars: {title: hello}\ninputs: [a.jpg]\nsteps:\n  - text: {content: '{{ vars.title | upper }}'}\n",
+        encoding="utf-8",
+    )
     modules = _validated(recipe)
     assert _loaded(modules, TEMPLATES)
     assert [name for name in NEVER if _loaded(modules, name)] == []

@@ -3,6 +3,7 @@ and how a look is worded for the cloud agent."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -25,8 +26,15 @@ BUNDLED_FONTS: tuple[str, ...] = ("default", "sans", "sans-bold", "serif", "seri
 """Font families every install has; any other ``font`` is a .ttf/.otf file (an absolute path after planning)."""
 
 
+_HEX_COLOUR = r"#(?:[0-9a-fA-F]{2}){3,4}"
+
+
 def parse_color(text: str) -> tuple[int, int, int, int]:
     """``#RRGGBB``, ``#RRGGBBAA`` or a CSS colour name -> RGBA; raises ValueError naming the text."""
+    hexadecimal = text.strip()
+    if re.fullmatch(_HEX_COLOUR, hexadecimal):  # read as Pillow reads it, without loading Pillow
+        bands = bytes.fromhex(hexadecimal[1:])
+        return bands[0], bands[1], bands[2], bands[3] if len(bands) == 4 else 255
     from PIL import ImageColor  # only when a colour is named: loading a recipe stays free of imaging libraries
 
     try:

@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, is_dataclass
 from dataclasses import fields as dataclass_fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
-from joypix_recipes.job.kinds.captions import STYLE_KEYS, CaptionStyle
-
 if TYPE_CHECKING:
+    from joypix_recipes.job.kinds.captions import CaptionStyle
     from joypix_recipes.job.kinds.overlay import Overlay
 
 
@@ -100,9 +100,9 @@ class Timeline(Protocol):
 class Wording:
     """What the cloud wording needs from above the job layer.
 
-    ``audio_name`` is how the uploaded audio file is known to the agent, ``images`` how many images the
-    session holds, ``zoom_words`` the words the prompt interpreter reads as zoom strengths, ``overlay_name``
-how an overlay's uploaded image is known to the agent.
+        ``audio_name`` is how the uploaded audio file is known to the agent, ``images`` how many images the
+        session holds, ``zoom_words`` the words the prompt interpreter reads as zoom strengths, ``overlay_name``
+    how an overlay's uploaded image is known to the agent.
     """
 
     audio_name: str | None = None
@@ -142,7 +142,7 @@ class Kind(Generic[A]):
         body: dict[str, Any] = {}
         for field in dataclass_fields(action):
             value = getattr(action, field.name)
-            if isinstance(value, CaptionStyle):
+            if _is_caption_style(value):
                 body.update(value.stated())  # so old jobs keep their identity
             else:
                 body[keys.get(field.name, field.name)] = (
@@ -160,6 +160,8 @@ class Kind(Generic[A]):
             attributes.get(str(key), str(key)): value for key, value in body.items() if key not in styled
         }
         if styled:
+            from joypix_recipes.job.kinds.captions import CaptionStyle
+
             values["style"] = CaptionStyle.from_body(body)
         unknown = set(values) - {field.name for field in dataclass_fields(self.action)}
         if unknown:
@@ -190,7 +192,17 @@ class Kind(Generic[A]):
         return action
 
     def _style_keys(self) -> frozenset[str]:
-        return STYLE_KEYS if any(field.role == "style" for field in self.fields) else frozenset()
+        if not any(field.role == "style" for field in self.fields):
+            return frozenset()
+        from joypix_recipes.job.kinds.captions import STYLE_KEYS
+
+        return STYLE_KEYS
+
+
+def _is_caption_style(value: Any) -> bool:
+    """Whether ``value`` is a CaptionStyle; none can exist before the kinds that have a style load its module."""
+    captions = sys.modules.get("joypix_recipes.job.kinds.captions")
+    return captions is not None and isinstance(value, captions.CaptionStyle)
 
 
 def stated(action: Action, fields: Collection[str] | None) -> dict[str, Any]:

@@ -1,49 +1,110 @@
-"""Every kind, by step keyword and by action class, and the JSON form of actions (the recipe's one-key mapping)."""
+"""Every kind, by step keyword and by action class, and the JSON form of actions (the recipe's one-key mapping).
+
+A kind's module is imported the first time something asks for that kind, so checking a recipe loads
+only the kinds its steps use (each kind defines its action's data class, which costs at start-up).
+``KINDS``, ``RECIPE_KINDS`` and ``ACTION_KINDS`` load every kind when first read.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from joypix_recipes.job.kinds.animate import AnimateKind
-from joypix_recipes.job.kinds.audio import AudioKind
-from joypix_recipes.job.kinds.fade import FadeKind
-from joypix_recipes.job.kinds.kind import Action, Kind
-from joypix_recipes.job.kinds.overlay import OverlayKind
-from joypix_recipes.job.kinds.prompt import PromptKind
-from joypix_recipes.job.kinds.reframe import ReframeKind
-from joypix_recipes.job.kinds.subtitles import SubtitlesKind
-from joypix_recipes.job.kinds.text import TextKind
-from joypix_recipes.job.kinds.transition import TransitionKind
+if TYPE_CHECKING:
+    from joypix_recipes.job.kinds.kind import Action, Kind
 
-KINDS: tuple[Kind[Any], ...] = (
-    PromptKind(),
-    AnimateKind(),
-    TextKind(),
-    SubtitlesKind(),
-    AudioKind(),
-    FadeKind(),
-    TransitionKind(),
-    ReframeKind(),
-    OverlayKind(),
+_MODULES: dict[str, str] = {
+    "prompt": "PromptKind",
+    "animate": "AnimateKind",
+    "text": "TextKind",
+    "subtitles": "SubtitlesKind",
+    "audio": "AudioKind",
+    "fade": "FadeKind",
+    "transition": "TransitionKind",
+    "reframe": "ReframeKind",
+    "overlay": "OverlayKind",
+}
+"""Each kind's step keyword (also its module's name under job.kinds) and its class, in the order recipes document them."""
+
+RECIPE_KIND_NAMES: tuple[str, ...] = (
+    "prompt",
+    "animate",
+    "text",
+    "subtitles",
+    "audio",
+    "fade",
+    "transition",
+    "overlay",
 )
-"""In the order recipes document them."""
+"""The step keywords a recipe may write, in order: the kinds with a schema definition (a test keeps them equal)."""
 
-_BY_NAME: dict[str, Kind[Any]] = {kind.name: kind for kind in KINDS}
-_BY_ACTION: dict[type, Kind[Any]] = {kind.action: kind for kind in KINDS}
-
-ACTION_KINDS: tuple[str, ...] = tuple(_BY_NAME)
-RECIPE_KINDS: tuple[Kind[Any], ...] = tuple(kind for kind in KINDS if kind.definition is not None)
-"""The kinds a recipe step may be."""
-
-
-def kind_of(action: Action) -> Kind[Any]:
-    """The kind an action belongs to."""
-    return _BY_ACTION[type(action)]
+_BY_NAME: dict[str, Kind[Any]] = {}
+_BY_ACTION: dict[type, Kind[Any]] = {}
 
 
 def kind_named(name: str) -> Kind[Any]:
     """The kind of a step keyword; KeyError for a word that is none."""
-    return _BY_NAME[name]
+    kind = _BY_NAME.get(name)
+    if kind is None:
+        if name not in _MODULES:
+            raise KeyError(name)
+        module = import_module(f"joypix_recipes.job.kinds.{name}")
+        # setdefault: threads asking at once all get the first instance made
+        kind = _BY_NAME.setdefault(name, getattr(module, _MODULES[name])())
+        _BY_ACTION.setdefault(kind.action, kind)
+    return kind
+
+
+def _all_kinds() -> tuple[Kind[Any], ...]:
+    # Every kind's module at once (kind_named imports one at a time, by name).
+    from joypix_recipes.job.kinds import (  # noqa: F401
+        animate,
+        audio,
+        fade,
+        overlay,
+        prompt,
+        reframe,
+        subtitles,
+        text,
+        transition,
+    )
+
+    return tuple(kind_named(name) for name in _MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    """``KINDS`` (every kind, in order), ``RECIPE_KINDS`` (those a recipe step may be) and ``ACTION_KINDS``
+    (their keywords), every kind loaded for them."""
+    if name == "KINDS":
+        return _all_kinds()
+    if name == "RECIPE_KINDS":
+        return tuple(kind for kind in _all_kinds() if kind.definition is not None)
+    if name == "ACTION_KINDS":
+        return tuple(_MODULES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    KINDS: tuple[Kind[Any], ...]
+    RECIPE_KINDS: tuple[Kind[Any], ...]
+    ACTION_KINDS: tuple[str, ...]
+
+
+def kind_of(action: Action) -> Kind[Any]:
+    """The kind an action belongs to."""
+    kind = _BY_ACTION.get(type(action))
+    if kind is None:  # an action made without asking the registry for its kind first
+        _all_kinds()
+        kind = _BY_ACTION[type(action)]
+    return kind
+
+
+def is_kind(action: Action, name: str) -> bool:
+    """Whether ``action`` is of the kind ``name``; a kind whose module was never imported has no actions to be."""
+    if f"joypix_recipes.job.kinds.{name}" not in sys.modules:
+        return False
+    return isinstance(action, kind_named(name).action)
 
 
 def action_kind(action: Action) -> str:
@@ -62,7 +123,7 @@ def action_from_dict(data: dict[str, Any]) -> Action:
     if len(data) != 1:
         raise ValueError("an action has exactly one kind")
     ((name, body),) = data.items()
-    if name not in _BY_NAME:
+    if name not in _MODULES:
         raise ValueError(f"unknown action kind {name!s}")
-    action: Action = _BY_NAME[name].from_body(body)
+    action: Action = kind_named(name).from_body(body)
     return action

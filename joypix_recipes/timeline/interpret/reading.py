@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from joypix_recipes.job.actions import BUILTIN_MUSIC, Action, Animate, Audio, Fade, Reframe, Transition
+from joypix_recipes.job.kinds.animate import Animate
+from joypix_recipes.job.kinds.audio import BUILTIN_MUSIC, Audio
+from joypix_recipes.job.kinds.fade import Fade
+from joypix_recipes.job.kinds.kind import Action
+from joypix_recipes.job.kinds.reframe import Reframe
+from joypix_recipes.job.kinds.transition import Transition
 from joypix_recipes.timeline.interpret.leftovers import unknown_phrases
 from joypix_recipes.timeline.interpret.lexicon import ADDING, ADDING_CJK, DEFAULT_FADE_S
 from joypix_recipes.timeline.interpret.normalization import Quote, normalize, split_sentences

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from joypix_recipes.job.actions import Text
 from joypix_recipes.timeline.interpret.lexicon import TEXT_KINDS
 from joypix_recipes.timeline.interpret.rules import Token
+
+if TYPE_CHECKING:
+    from joypix_recipes.job.kinds.text import Text
 
 TEXT_MODIFIERS = frozenset({"position", "first", "span", "start", "to_end", "for", "size"})
 """Token kinds a text takes when it is the sentence's subject."""
@@ -46,6 +49,9 @@ class TextDraft:
 
     def action(self) -> Text:
         """The Text action, with defaults for what was not said; an end at or before the start means no end."""
+        # the text kind (and its caption styles) only for a prompt with a text
+        from joypix_recipes.job.kinds.text import Text
+
         position = self.position or TEXT_KINDS.get(self.kind or "", "bottom")
         end = self.start + self.length if self.length is not None else self.end
         if end is not None and end <= self.start:
