@@ -123,21 +123,6 @@ def check_template(text: str, role: Role, known_vars: Collection[str]) -> list[T
                 1, "when is already an expression: write it without {{ }}, as in when: variant.name == 'reels'"
             )
         ]
-    if role == "expression":
-        comparison = _simple_comparison(text)
-        if comparison is not None:
-            return _simple_issues((comparison[0],), role, known_vars)
-        reads = _simple_arithmetic(text)
-        if reads is not None:
-            return _simple_issues(reads, role, known_vars)
-    else:
-        simple = _simple(text)
-        if simple is not None:
-            return _simple_issues(simple, role, known_vars)
-    return _check_with_jinja(text, role, known_vars)
-
-
-def _check_with_jinja(text: str, role: Role, known_vars: Collection[str]) -> list[TemplateIssue]:
     from jinja2 import TemplateSyntaxError
 
     try:
@@ -156,132 +141,6 @@ def _check_with_jinja(text: str, role: Role, known_vars: Collection[str]) -> lis
     if not issues:
         issues = _check_constant_parts(tree, len(text))
     return sorted(issues, key=lambda issue: issue.line)
-
-
-# Most recipe templates only print values: "{{ vars.brand }} - {{ input.stem }}.mp4", or compare one in a
-# `when:` ("variant.name == 'reels'"). Those are checked and rendered here, with Jinja2's exact results and
-# messages (tests/recipe/test_simple_templates.py compares them), so a recipe made of them never loads
-# Jinja2; anything else, and any value that is missing or not plain, goes to Jinja2.
-_SIMPLE_VALUE = r"\{\{ *(vars|input|variant|recipe)\.([A-Za-z][A-Za-z0-9_]*) *\}\}"
-_SIMPLE_COMPARISON = (
-    r"\s*(vars|input|variant|recipe)\.([A-Za-z][A-Za-z0-9_]*)\s*(==|!=)\s*(?:'([^'\\\n]*)'|\"([^\"\\\n]*)\")\s*"
-)
-_SIMPLE_VALUES = 16
-"""At most this many printed values of at most _PLAIN_PART characters each: far under every render limit."""
-
-SimplePart = str | tuple[str, str]
-"""A literal piece of a simple template, or the (owner, attribute) of a value it prints."""
-
-
-def _simple(text: str) -> tuple[SimplePart, ...] | None:
-    """``text`` as literal pieces and printed ``{{ owner.attribute }}`` values, or None when it is anything more."""
-    if "\n" in text or "\r" in text:  # Jinja2 rewrites line ends and drops a last one
-        return None
-    parts: list[SimplePart] = []
-    end = 0
-    for match in re.finditer(_SIMPLE_VALUE, text):
-        parts.append(text[end : match.start()])
-        parts.append((match.group(1), match.group(2)))
-        end = match.end()
-    parts.append(text[end:])
-    literal = [part for part in parts if isinstance(part, str)]
-    if len(parts) - len(literal) > _SIMPLE_VALUES or any(_opens_block(part) for part in literal):
-        return None
-    # "{{{ vars.x }}" opens its block one brace earlier than the match: a literal may not end in "{" before a value.
-    for part in parts[:-1]:
-        if isinstance(part, str) and part.endswith("{"):
-            return None
-    return tuple(part for part in parts if part != "")
-
-
-def _opens_block(text: str) -> bool:
-    return "{{" in text or "{%" in text or "{#" in text
-
-
-def _simple_comparison(text: str) -> tuple[tuple[str, str], str, str] | None:
-    """``owner.attribute == 'text'`` (or ``!=``) as its parts, or None when the expression is anything more."""
-    found = re.fullmatch(_SIMPLE_COMPARISON, text)
-    if found is None:
-        return None
-    literal = found.group(4) if found.group(4) is not None else found.group(5)
-    return (found.group(1), found.group(2)), found.group(3), literal
-
-
-_ATOM = r"(?:(?:vars|input|variant|recipe)\.[A-Za-z][A-Za-z0-9_]*|[0-9]{1,6}(?:\.[0-9]{1,6})?)"
-_SIDE = rf"\s*{_ATOM}(?:\s*[-+*/]\s*{_ATOM})*\s*"
-_SIMPLE_ARITHMETIC = rf"{_SIDE}(?:==|!=|<=|>=|<|>){_SIDE}"
-_READ = r"(vars|input|variant|recipe)\.([A-Za-z][A-Za-z0-9_]*)"
-
-
-def _simple_arithmetic(text: str) -> tuple[SimplePart, ...] | None:
-    """The values an ``input.width <= input.height * 1.5`` comparison reads (short numbers, + - * / only, so
-    no part of it can go over a render limit), or None when the expression is anything more."""
-    if re.fullmatch(_SIMPLE_ARITHMETIC, text) is None:
-        return None
-    return tuple((owner, attribute) for owner, attribute in re.findall(_READ, text))
-
-
-def _simple_issues(parts: tuple[SimplePart, ...], role: Role, known_vars: Collection[str]) -> list[TemplateIssue]:
-    """What ``_check_with_jinja`` finds in a simple template or comparison: names and, for outputs, the path."""
-    issues: list[TemplateIssue] = []
-    for part in parts:
-        if isinstance(part, str):
-            continue
-        owner, attribute = part
-        if owner == "vars":
-            if attribute not in known_vars:
-                issues.append(TemplateIssue(1, _unknown_var_message(attribute, known_vars), f"vars.{attribute}"))
-        elif attribute not in _FIELDS[owner]:
-            fields = ", ".join(_FIELDS[owner])
-            issues.append(TemplateIssue(1, f"{owner} has no '{attribute}'; it has {fields}", f"{owner}.{attribute}"))
-    if role == "output":
-        literal = [part for part in parts if isinstance(part, str)]
-        leads = bool(parts) and isinstance(parts[0], str)
-        if literal and leads and _is_absolute(literal[0]):
-            issues.append(TemplateIssue(1, _ABSOLUTE))
-        issues += [TemplateIssue(1, _CLIMBS, "..") for data in literal if _climbs(data)]
-        if literal and leads and _in_state_folder(literal[0]):
-            issues.append(TemplateIssue(1, f"the output name {_STATE}", STATE_FOLDER))
-    return issues
-
-
-def _plain_value(context: Mapping[str, Any], owner: str, attribute: str) -> str | int | float | None:
-    """The value ``owner.attribute`` reads, when it is plain (short text, a number, true or false); else None."""
-    namespace = context.get(owner)
-    if not isinstance(namespace, Namespace):
-        return None
-    try:
-        value = namespace[attribute]
-    except KeyError:  # Jinja2 words what is missing
-        return None
-    if isinstance(value, str):
-        return value if len(value) <= _PLAIN_PART else None
-    if isinstance(value, bool | float) or (isinstance(value, int) and abs(value) < 10**18):
-        return value
-    return None
-
-
-def _render_simple(parts: tuple[SimplePart, ...], context: Mapping[str, Any], *, confined: bool) -> str | None:
-    """A simple template rendered as Jinja2 renders it, or None when a value is not plain (Jinja2 then renders it)."""
-    values: list[str | int | float] = []
-    for part in parts:
-        if isinstance(part, str):
-            continue
-        value = _plain_value(context, *part)
-        if value is None:
-            return None
-        values.append(value)
-    printed = iter(values)
-    pieces = []
-    for part in parts:
-        if isinstance(part, str):
-            pieces.append(part)
-            continue
-        text = str(next(printed))
-        if confined:
-            _check_name_part(text)
-        pieces.append(text)
-    return "".join(pieces)
 
 
 _DEFAULT_NAME = re.compile(r"\{\{ input\.stem \}\}(?P<variant>-\{\{ variant\.name \}\})?(?P<suffix>\.[a-z0-9]+)")
@@ -308,16 +167,6 @@ def render_template(text: str, context: Mapping[str, Any], role: Role = "text") 
     """Render ``text`` (role text, number or output) for one job; raises TemplateFailure."""
     if not has_template_syntax(text):
         return text
-    simple = _simple(text)
-    rendered_simply = None if simple is None else _render_simple(simple, context, confined=role == "output")
-    if rendered_simply is not None:
-        if len(rendered_simply) > MAX_RENDERED:
-            raise TemplateFailure(f"the template renders to over {MAX_RENDERED} characters")
-        return rendered_simply
-    return _render_with_jinja(text, context, role)
-
-
-def _render_with_jinja(text: str, context: Mapping[str, Any], role: Role) -> str:
     template = _compiled(text, role == "output")
     # Printed values and loop iterations are bounded while rendering, so the whole text stays small.
     rendered = str(_guarded(lambda: template.render(context), len(text)))
@@ -328,16 +177,6 @@ def _render_with_jinja(text: str, context: Mapping[str, Any], role: Role) -> str
 
 def evaluate_expression(text: str, context: Mapping[str, Any]) -> bool:
     """Evaluate a ``when`` expression for one job; raises TemplateFailure."""
-    comparison = _simple_comparison(text)
-    if comparison is not None:
-        (owner, attribute), operator, literal = comparison
-        value = _plain_value(context, owner, attribute)
-        if value is not None:
-            return (value == literal) if operator == "==" else (value != literal)
-    return _evaluate_with_jinja(text, context)
-
-
-def _evaluate_with_jinja(text: str, context: Mapping[str, Any]) -> bool:
     expression = _compiled_expression(text)
     return bool(_guarded(lambda: expression(**context), len(text)))
 
@@ -661,10 +500,8 @@ def _constant_parts(tree: nodes.Node) -> Iterator[nodes.Expr]:
     def reads_nothing(node: nodes.Node) -> bool:
         if isinstance(node, nodes.Filter | nodes.Test) and node.node is None:
             return False  # a {% filter %} block: its value is the block's body
-        return (
-            isinstance(node, literal + (nodes.Expr,))
-            and not isinstance(node, reads)
-            and all(reads_nothing(child) for child in node.iter_child_nodes())
+        return isinstance(node, literal + (nodes.Expr,)) and not isinstance(node, reads) and all(
+            reads_nothing(child) for child in node.iter_child_nodes()
         )
 
     def walk(node: nodes.Node) -> Iterator[nodes.Expr]:
@@ -746,9 +583,7 @@ def _in_state_folder(text: str) -> bool:
     return any(part.strip().casefold() == STATE_FOLDER for part in text.replace("\\", "/").split("/")[:-1])
 
 
-_STATE = (
-    f"is inside {STATE_FOLDER}/, where joypix keeps its own state (journal, lock, temp files); choose another folder"
-)
+_STATE = f"is inside {STATE_FOLDER}/, where joypix keeps its own state (journal, lock, temp files); choose another folder"
 _ABSOLUTE = "the output name is an absolute path; give a name inside the output folder (use --out to choose the folder)"
 _CLIMBS = "the output name leaves the output folder ('..'); use --out to choose the folder"
 
