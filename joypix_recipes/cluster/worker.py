@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import socket
 import tempfile
 import time
@@ -46,6 +47,9 @@ CHECKPOINT_RETRY_S = 10.0
 # tried again for this long, while the lease is kept alive, before the job is failed.
 STORAGE_PATIENCE_S = 120.0
 """The longest a worker tries to record what a job is about to pay for (less with a short lease)."""
+
+STAGE_PACE_S = 0.5
+"""The least time between two stage writes of one job (the follower looks every tenth of a second)."""
 
 T = TypeVar("T")
 
@@ -168,6 +172,7 @@ class _LedgerReporter:
         """Why this worker must stop paying for the job; None while it may go on."""
         self._unwritten_stage: str | None = None
         self._staging: asyncio.Task[None] | None = None
+        self._settling = asyncio.Event()
 
     def lose_lease(self) -> None:
         """The renewal found another worker holding the lease: the next ``record`` raises without trying."""
@@ -175,16 +180,26 @@ class _LedgerReporter:
             self.stopped = LeaseLostError()
 
     def stage(self, text: str) -> None:
-        # Stages only inform the follower: written in the background, never holding the loop, and a stage
-        # that arrives while one is being written replaces any still waiting (the newest is what counts).
+        # Stages only inform the follower: written in the background, never holding the loop, at most one
+        # write per STAGE_PACE_S, and a stage that arrives meanwhile replaces any still waiting (the newest
+        # is what counts). A cloud job passes through a dozen stages in seconds; each write is a round trip.
+        if self._settling.is_set():
+            return  # the job has ended or been handed back: its stage is written with that
         self._unwritten_stage = text
         if self._staging is None or self._staging.done():
             self._staging = asyncio.get_running_loop().create_task(self._write_stages())
 
     async def settle(self) -> None:
-        """Wait until the newest stage so far has landed (or given up)."""
+        """Wait until a stage being written has landed (or given up); stages not yet written are dropped,
+        since how the job ended is written next and says more."""
+        self.hush()
         if self._staging is not None:
             await self._staging
+
+    def hush(self) -> None:
+        """Drop the stages not yet written, and write no more."""
+        self._unwritten_stage = None
+        self._settling.set()
 
     async def _write_stages(self) -> None:
         while self._unwritten_stage is not None and self.stopped is None:
@@ -193,6 +208,8 @@ class _LedgerReporter:
                 await self.context.ledger.holder_write(self.identity, self.token, stage=text)
             except redis.RedisError as error:
                 log.debug("could not record the stage of job %s: %s", self.identity, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settling.wait(), STAGE_PACE_S)
 
     def record(self, ledger: PaidLedger) -> None:
         """Keep ``ledger`` in the record before returning; raise (so nothing is paid) when that cannot be sure."""
@@ -297,15 +314,19 @@ class _LeasedJob:
         on_record = self.reporter
 
         async def make(reporter: JobReporter) -> _Stored:
-            with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:
+            # Making and removing the scratch folder are file work: off the loop, like fetching and committing.
+            scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="joypix-job-"))
+            try:
                 storage = self.context.storage_for(self.message)
-                local_job = await asyncio.to_thread(self._localise, storage, Path(scratch))
+                local_job = await asyncio.to_thread(self._localise, storage, scratch)
                 if paid is not None and not paid.empty:
                     log.info("job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id)
                 result = await self.context.backend_for(self.message).run_job(local_job, reporter, paid)
                 await self._still_holding()
                 reporter.stage("storing the output")
                 return _Stored(result, await asyncio.to_thread(self._commit, storage, result))
+            finally:
+                await asyncio.to_thread(shutil.rmtree, scratch, True)
 
         attempt = await attempt_job(
             make, on_record, internal_error=INTERNAL_ERROR.format(worker=self.context.name), on_cancel=self._hand_back
@@ -413,6 +434,7 @@ class _LeasedJob:
         log.info("handing job %s back to the queue", self.identity)
         if self.reporter.stopped is not None:
             return  # another worker's record (or one Redis will not take): nothing of ours to write
+        self.reporter.hush()  # a stage waiting for its turn must not land over this one
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
 
