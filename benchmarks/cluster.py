@@ -293,6 +293,14 @@ def held_at_once(records: list[dict[str, str]]) -> tuple[int, float, float, floa
     return most, sum(waits) / len(waits), sum(runs) / len(runs), span
 
 
+def redis_commands(url: str) -> dict[str, int]:
+    """Calls per Redis command so far (INFO commandstats); a script's own commands count apart from its EVALSHA."""
+    import redis
+
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(fields["calls"]) for name, fields in stats.items()}
+
+
 def farm_records(url: str) -> list[dict[str, str]]:
     import redis
 
@@ -334,11 +342,12 @@ def bench_cloud(count: int, slots: int) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO), "JOYPIX_HOME": str(home)}
         with workers(command, 1, env):
             wait_for_workers(url, 1)
-            cpu, worker_before = Cpu(), child_cpu("--as-worker")
+            cpu, worker_before, commands = Cpu(), child_cpu("--as-worker"), redis_commands(url)
             with profiled(PROFILE_ENV, ".submitter"):
                 wall = farm_run(retarget(jobs[3:], folder / "farm"), settings, folder / "farm", options)
             farm_cpu = cpu.spent()
             worker_now = child_cpu("--as-worker") - worker_before
+            commands = {name: calls - commands.get(name, 0) for name, calls in redis_commands(url).items()}
         worker = json.loads(stats.read_text())
         most, wait_s, run_s, span = held_at_once(farm_records(url))
         ideal = count * single / slots
@@ -357,6 +366,9 @@ def bench_cloud(count: int, slots: int) -> None:
               f"{(farm_total - runner_total) / count * 1000:.1f} ms/job")
         threads = ", ".join(f"{name} {spent:.2f}" for name, spent in sorted(worker["threads"].items(), key=lambda item: -item[1]))
         print(f"cloud: worker CPU s by thread: {threads}")
+        shown = ", ".join(f"{name} {calls / count:.1f}" for name, calls in sorted(commands.items(), key=lambda item: -item[1])
+                          if calls >= count / 10)
+        print(f"cloud: Redis commands per job (all clients): {sum(commands.values()) / count:.1f}: {shown}")
 
 
 class Cpu:

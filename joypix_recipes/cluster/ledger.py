@@ -16,6 +16,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from joypix_recipes.cluster.broker import CONNECT_TIMEOUT_S, NAMESPACE
+from joypix_recipes.cluster.presence import COUNTS_KEY, FAILURES_KEPT, FAILURES_KEY
 
 MAX_CONNECTIONS = 32
 GLANCE_FIELDS = ("state", "submission", "stage", "worker")
@@ -105,6 +106,30 @@ if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 1
 """
 
+# A job's last write (done or failed), in one round trip: the holder's write as above with the time the
+# record lives on, the farm's count of such outcomes (once, even when a lost reply makes the worker send
+# it again: only a record not yet in that state counts), a failure among the latest ones, and the lease
+# let go. KEYS = record, lease, counts, failures; ARGV = token, ms to keep the record, the outcome (the
+# state it writes), a failure as JSON ('' for none), failures kept, then field/value pairs.
+_FINISH = """
+local holder = redis.call('get', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+local owner = redis.call('hget', KEYS[1], 'holder')
+if owner and owner ~= ARGV[1] then return 0 end
+local before = redis.call('hget', KEYS[1], 'state')
+redis.call('hset', KEYS[1], 'state', ARGV[3], unpack(ARGV, 6))
+redis.call('pexpire', KEYS[1], ARGV[2])
+if before ~= ARGV[3] then
+  redis.call('hincrby', KEYS[3], ARGV[3], 1)
+  if ARGV[4] ~= '' then
+    redis.call('lpush', KEYS[4], ARGV[4])
+    redis.call('ltrim', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+  end
+end
+if holder then redis.call('del', KEYS[2]) end
+return 1
+"""
+
 # A worker starting a job, in one round trip: drop it unless this submission owns a job still to do,
 # wait if another worker holds the lease, else take the lease, count the attempt and mark it running.
 # The same token asking again (its first reply lost to a broker restart) gets the start it already
@@ -189,6 +214,7 @@ class Ledger:
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
         self._changed = self.client.register_script(_CHANGED)
+        self._finish = self.client.register_script(_FINISH)
 
     async def aclose(self) -> None:
         """Close the connections (a pool handed to the client is not closed with it unless asked)."""
@@ -275,6 +301,18 @@ class Ledger:
         return bool(
             await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, keep, *_pairs(values)])
         )
+
+
+    async def finish(
+        self, identity: str, token: str, outcome: State, values: dict[str, Any], *, keep_s: float,
+        failure: dict[str, str] | None = None,
+    ) -> bool:
+        """The holder's last write: ``outcome`` (done or failed) and ``values``, the record kept ``keep_s`` more,
+        the outcome counted and ``failure`` remembered for ``farm status``, and the lease let go; False
+        (nothing written) when the lease is no longer ours."""
+        args = [token, str(int(keep_s * 1000)), outcome.value, json.dumps(failure) if failure else "", str(FAILURES_KEPT)]
+        keys = [record_key(identity), lease_key(identity), COUNTS_KEY, FAILURES_KEY]
+        return bool(await self._finish(keys=keys, args=[*args, *_pairs(values)]))
 
 
 def _pairs(values: dict[str, Any]) -> list[str]:

@@ -31,7 +31,6 @@ from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.errors import LeaseLostError, LedgerUnwritableError, StorageUnreachable
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
-from joypix_recipes.cluster.presence import count_outcome
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage, output_key
 from joypix_recipes.errors import JoypixError
@@ -265,6 +264,8 @@ class _LeasedJob:
         self.identity = message.identity
         self.token = f"{context.name}:{uuid.uuid4().hex[:8]}"
         self.reporter = _LedgerReporter(context, message, self.token)
+        self.released = False
+        """Whether the job's last write let its lease go already."""
 
     async def run(self) -> None:
         ledger, lease_s = self.context.ledger, self.context.settings.lease_s
@@ -290,8 +291,9 @@ class _LeasedJob:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError, redis.RedisError):
                 await renewal
-            with contextlib.suppress(redis.RedisError):
-                await ledger.release_lease(self.identity, self.token)
+            if not self.released:  # the last write lets the lease go with it
+                with contextlib.suppress(redis.RedisError):
+                    await ledger.release_lease(self.identity, self.token)
 
     async def _renew(self, finished: asyncio.Event) -> None:
         interval = self.context.settings.lease_s / 3
@@ -340,16 +342,15 @@ class _LeasedJob:
             return
         # The output is committed: a broker restart now must not send the job back to be rendered again.
         finished = {
-            "state": State.DONE.value, "stage": "done", "finished_at": f"{time.time():.3f}",
+            "stage": "done", "finished_at": f"{time.time():.3f}",
             "duration_s": f"{attempt.duration_s:.3f}", "summary": attempt.result.result.summary,
             "replies": list(attempt.replies), "warnings": list(attempt.warnings), **attempt.result.keys,
         }
         keep_s = self.context.settings.keep_records_s
-        done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, keep_s=keep_s, **finished))
+        done = await _retrying(lambda: ledger.finish(self.identity, self.token, State.DONE, finished, keep_s=keep_s))
         if not done:
             log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
-        else:
-            await _counted(ledger, "done")
+        self.released = done
         log.info("done %s (%s)", job.label, self.identity)
 
     async def _still_holding(self) -> None:
@@ -409,17 +410,15 @@ class _LeasedJob:
         if failure.detail is not None:
             log.error("job %s failed with an unexpected error:\n%s", self.identity, failure.detail)
         log.warning("failed %s: %s", self.message.job.label, failure.message)
-        failed = await _retrying(
-            lambda: self.context.ledger.holder_write(
-                self.identity, self.token, keep_s=self.context.settings.keep_records_s, state=State.FAILED.value,
-                stage="failed", error=failure.message, error_kind="run" if failure.stops_run else "job",
-                finished_at=f"{time.time():.3f}",
+        seen = {"identity": self.identity, "job": self.message.job.label, "error": failure.message,
+                "worker": self.context.name, "at": f"{time.time():.3f}"}
+        ended = {"stage": "failed", "error": failure.message, "error_kind": "run" if failure.stops_run else "job",
+                 "finished_at": f"{time.time():.3f}"}
+        self.released = await _retrying(
+            lambda: self.context.ledger.finish(
+                self.identity, self.token, State.FAILED, ended, keep_s=self.context.settings.keep_records_s, failure=seen
             )
         )
-        if failed:
-            seen = {"identity": self.identity, "job": self.message.job.label, "error": failure.message,
-                    "worker": self.context.name, "at": f"{time.time():.3f}"}
-            await _counted(self.context.ledger, "failed", seen)
 
     async def _stand_down(self, reason: JoypixError) -> None:
         """Stopped paying (``_LedgerReporter.stopped``): whatever else went wrong, the record is not ours to
@@ -437,14 +436,6 @@ class _LeasedJob:
         self.reporter.hush()  # a stage waiting for its turn must not land over this one
         with contextlib.suppress(redis.RedisError):
             await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
-
-
-async def _counted(ledger: Ledger, outcome: str, failure: dict[str, str] | None = None) -> None:
-    """Count the job's outcome for ``farm status``; a count lost to a broker hiccup is not worth a retry."""
-    try:
-        await count_outcome(ledger.client, outcome, failure)
-    except redis.RedisError as error:
-        log.debug("could not count a %s job: %s", outcome, error)
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
