@@ -14,9 +14,10 @@ Needs `redis-server`; each part starts its own on a free loopback port and its o
    Also the plain runner in this process at 64 slots on the same jobs, so a machine too busy to reach
    the ideal at all shows as such. CPU seconds of every process (this one, the worker, Redis, the
    emulator) in both runs, the worker's CPU by thread kind, the jobs the worker held at once (from the
-   records' start and finish times), how long messages waited for a slot, and the farm's CPU per job
-   beyond the runner's. With JOYPIX_BENCH_PROFILE=FILE the worker's event loop thread runs under
-   cProfile and its stats land in FILE (pstats format).
+   records' start and finish times), how long messages waited for a slot, the farm's CPU per job
+   beyond the runner's, and Redis commands per job. With JOYPIX_BENCH_PROFILE=PREFIX the worker's event
+   loop thread and the submitting thread run under cProfile (CPU time), their stats in PREFIX.worker and
+   PREFIX.submitter (pstats format); JOYPIX_BENCH_PROFILE_ONLY=worker or submitter profiles one of them.
 """
 
 from __future__ import annotations
@@ -181,6 +182,13 @@ def bench_local(count: int) -> None:
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PROFILE_ENV = "JOYPIX_BENCH_PROFILE"
+PROFILE_ONLY_ENV = "JOYPIX_BENCH_PROFILE_ONLY"
+
+
+def profile_prefix(part: str) -> str:
+    """Where ``part`` (worker, submitter) writes its profile, or "" when it is not profiled."""
+    only = os.environ.get(PROFILE_ONLY_ENV, "")
+    return os.environ.get(PROFILE_ENV, "") if only in ("", part) else ""
 
 
 def process_cpu(pid: int | str) -> float:
@@ -219,7 +227,7 @@ def as_worker(stats: Path, argv: list[str]) -> int:
 
     from joypix_recipes.cli.main import main as cli_main
 
-    profile_to = os.environ.get(PROFILE_ENV, "") and os.environ[PROFILE_ENV] + ".worker"
+    profile_to = profile_prefix("worker") and profile_prefix("worker") + ".worker"
     profiler = cProfile.Profile(time.thread_time) if profile_to else None  # CPU, not GIL waits
     seen: dict[int, tuple[str, float]] = {}
     stop = threading.Event()
@@ -258,9 +266,8 @@ def as_worker(stats: Path, argv: list[str]) -> int:
 
 
 @contextlib.contextmanager
-def profiled(variable: str, suffix: str) -> Iterator[None]:
-    """This thread under cProfile (CPU time) when $``variable`` names a file prefix; stats to prefix + suffix."""
-    prefix = os.environ.get(variable)
+def profiled(prefix: str, suffix: str) -> Iterator[None]:
+    """This thread under cProfile (CPU time) when ``prefix`` is given; stats to prefix + suffix."""
     if not prefix:
         yield
         return
@@ -343,7 +350,7 @@ def bench_cloud(count: int, slots: int) -> None:
         with workers(command, 1, env):
             wait_for_workers(url, 1)
             cpu, worker_before, commands = Cpu(), child_cpu("--as-worker"), redis_commands(url)
-            with profiled(PROFILE_ENV, ".submitter"):
+            with profiled(profile_prefix("submitter"), ".submitter"):
                 wall = farm_run(retarget(jobs[3:], folder / "farm"), settings, folder / "farm", options)
             farm_cpu = cpu.spent()
             worker_now = child_cpu("--as-worker") - worker_before

@@ -191,6 +191,24 @@ end
 return changed
 """
 
+# Many leases renewed in one round trip, each as _RENEW above.
+# KEYS = lease, record of each job in turn; ARGV = lease ms, then each job's token. Returns 1 or 0 per job.
+_RENEW_MANY = """
+local renewed = {}
+for index = 1, #KEYS / 2 do
+  local lease, record, token = KEYS[2 * index - 1], KEYS[2 * index], ARGV[index + 1]
+  local holder = redis.call('get', lease)
+  if (holder and holder ~= token) or redis.call('hget', record, 'holder') ~= token
+      or redis.call('hget', record, 'state') ~= 'running' then
+    renewed[index] = 0
+  else
+    redis.call('set', lease, token, 'px', ARGV[1])
+    renewed[index] = 1
+  end
+end
+return renewed
+"""
+
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -215,6 +233,7 @@ class Ledger:
         self._release = self.client.register_script(_RELEASE)
         self._changed = self.client.register_script(_CHANGED)
         self._finish = self.client.register_script(_FINISH)
+        self._renew_many = self.client.register_script(_RENEW_MANY)
 
     async def aclose(self) -> None:
         """Close the connections (a pool handed to the client is not closed with it unless asked)."""
@@ -287,6 +306,12 @@ class Ledger:
     async def renew_lease(self, identity: str, token: str, lease_s: float) -> bool:
         """Extend the lease; False when it lapsed and someone else may hold it now."""
         return bool(await self._renew(keys=[lease_key(identity), record_key(identity)], args=[token, int(lease_s * 1000)]))
+
+    async def renew_leases(self, held: list[tuple[str, str]], lease_s: float) -> list[bool]:
+        """``renew_lease`` for many (identity, token) pairs in one round trip, in their order."""
+        keys = [key for identity, _ in held for key in (lease_key(identity), record_key(identity))]
+        reply = await self._renew_many(keys=keys, args=[int(lease_s * 1000), *(token for _, token in held)])
+        return [bool(int(item)) for item in reply]
 
     async def release_lease(self, identity: str, token: str) -> None:
         """Give the lease up, if still ours."""

@@ -47,7 +47,7 @@ CHECKPOINT_RETRY_S = 10.0
 STORAGE_PATIENCE_S = 120.0
 """The longest a worker tries to record what a job is about to pay for (less with a short lease)."""
 
-STAGE_PACE_S = 0.5
+STAGE_PACE_S = 1.0
 """The least time between two stage writes of one job (the follower looks every tenth of a second)."""
 
 T = TypeVar("T")
@@ -71,6 +71,14 @@ class WorkerContext:
     _backends: dict[tuple[str, str | None, float | None, str | None], Backend] = field(default_factory=dict)
     _storages: dict[str, Storage] = field(default_factory=dict)
     _running: dict[asyncio.Task[None], JobMessage] = field(default_factory=dict)
+    _renewals: _Renewals | None = None
+
+    @property
+    def renewals(self) -> _Renewals:
+        """The lease renewals of this process's jobs, made on first use (on the loop that runs them)."""
+        if self._renewals is None:
+            self._renewals = _Renewals(self)
+        return self._renewals
 
     @property
     def ledger(self) -> Ledger:
@@ -149,10 +157,59 @@ class WorkerContext:
             with contextlib.suppress(Exception):
                 await backend.aclose()
         self._backends.clear()
+        if self._renewals is not None:
+            await self._renewals.aclose()
         if self._ledger is not None:
             await self._ledger.aclose()
         if self._client is not None:
             self._client.close()
+
+
+class _Renewals:
+    """Every lease one worker process holds, renewed together every third of a lease: one round trip for
+    all its jobs, not one per job. A lease found taken stops that job paying (``lose_lease``); one that
+    cannot be renewed yet is tried again at the next round, well within the lease."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        self.context = context
+        self.held: dict[str, tuple[str, _LedgerReporter]] = {}
+        """Token -> the job's identity and reporter."""
+        self._task: asyncio.Task[None] | None = None
+
+    def hold(self, token: str, identity: str, reporter: _LedgerReporter) -> None:
+        """Renew this job's lease from the next round on (it was taken or renewed just now)."""
+        self.held[token] = (identity, reporter)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def drop(self, token: str) -> None:
+        """Stop renewing this job's lease (it ended, or was handed back)."""
+        self.held.pop(token, None)
+
+    async def aclose(self) -> None:
+        """Stop the rounds."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        lease_s = self.context.settings.lease_s
+        while self.held:
+            await asyncio.sleep(lease_s / 3)
+            jobs = list(self.held.items())
+            if not jobs:
+                continue
+            try:
+                renewed = await self.context.ledger.renew_leases([(identity, token) for token, (identity, _) in jobs], lease_s)
+            except redis.RedisError as error:
+                log.warning("cannot renew the leases of %d job(s) yet: %s", len(jobs), error)
+                continue
+            for (token, (identity, reporter)), kept in zip(jobs, renewed, strict=True):
+                if not kept and token in self.held:
+                    log.debug("job %s: its lease was taken over", identity)
+                    reporter.lose_lease()  # said once, when the attempt ends (_stand_down)
+                    self.held.pop(token, None)
 
 
 class _LedgerReporter:
@@ -280,34 +337,14 @@ class _LeasedJob:
             log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
             await self.context.requeue_patiently(self.message, lease_s)
             return
-        finished = asyncio.Event()
-        renewal = asyncio.create_task(self._renew(finished))
+        self.context.renewals.hold(self.token, self.identity, self.reporter)
         try:
             await self._work(record)
         finally:
-            # The event ends the renewal even if its cancellation gets lost inside the Redis client while
-            # the broker drops the connection: waiting for it must never hold this job's slot forever.
-            finished.set()
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError, redis.RedisError):
-                await renewal
+            self.context.renewals.drop(self.token)
             if not self.released:  # the last write lets the lease go with it
                 with contextlib.suppress(redis.RedisError):
                     await ledger.release_lease(self.identity, self.token)
-
-    async def _renew(self, finished: asyncio.Event) -> None:
-        interval = self.context.settings.lease_s / 3
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), interval)
-            if finished.is_set():
-                return
-            try:
-                if not await self.context.ledger.renew_lease(self.identity, self.token, self.context.settings.lease_s):
-                    self.reporter.lose_lease()  # said once, when the attempt ends (_stand_down)
-                    return
-            except redis.RedisError as error:
-                log.warning("cannot renew the lease of job %s yet: %s", self.identity, error)
 
     async def _work(self, record: Record) -> None:
         ledger = self.context.ledger

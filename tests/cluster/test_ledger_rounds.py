@@ -1,16 +1,23 @@
-"""The ledger's one-round-trip writes and reads: a follower is sent only the records that changed, and a
-job's last write counts its outcome once, however often a lost reply makes the worker send it."""
+"""The ledger's one-round-trip writes and reads: a follower is sent only the records that changed, a job's
+last write counts its outcome once, however often a lost reply makes the worker send it, and one round
+renews every lease a worker holds."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
+from helpers.jobs import make_job
 
 from cluster.conftest import RedisServer
+from joypix_recipes.cluster.errors import LeaseLostError
 from joypix_recipes.cluster.ledger import UNSEEN, Ledger, State, lease_key, record_key
+from joypix_recipes.cluster.message import JobMessage
 from joypix_recipes.cluster.presence import COUNTS_KEY, FAILURES_KEY
+from joypix_recipes.cluster.settings import ClusterSettings
+from joypix_recipes.cluster.worker import WorkerContext, _LedgerReporter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -69,5 +76,35 @@ def test_the_last_write_counts_once_remembers_a_failure_and_lets_the_lease_go(re
             assert client.hget(COUNTS_KEY, "done") is None
         finally:
             await ledger.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_one_round_renews_every_lease_held_and_stops_the_job_whose_lease_was_taken(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    client = redis_server.client()
+    lease_s = 0.6
+
+    async def scenario() -> None:
+        context = WorkerContext(ClusterSettings(redis_server.url, heartbeat_timeout_s=lease_s), requeue=lambda *_: None)
+        reporters = {}
+        try:
+            for identity in ("a", "b"):
+                await context.ledger.claim(identity, f"sub-{identity}")
+                await context.ledger.start(identity, f"sub-{identity}", f"token-{identity}", lease_s, "worker-1")
+                message = JobMessage(identity, f"sub-{identity}", make_job(tmp_path / "a.jpg"), None, tmp_path.as_uri())
+                reporters[identity] = _LedgerReporter(context, message, f"token-{identity}")
+                context.renewals.hold(f"token-{identity}", identity, reporters[identity])
+            await asyncio.sleep(lease_s * 2)  # past the lease: only the renewals keep it
+            assert client.get(lease_key("a")) == "token-a" and client.get(lease_key("b")) == "token-b"
+            client.set(lease_key("b"), "someone-else")
+            await asyncio.sleep(lease_s)
+            assert reporters["a"].stopped is None
+            assert isinstance(reporters["b"].stopped, LeaseLostError)
+            assert set(context.renewals.held) == {"token-a"}
+            assert client.get(lease_key("a")) == "token-a"
+        finally:
+            await context.aclose()
 
     asyncio.run(scenario())
