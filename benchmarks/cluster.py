@@ -66,7 +66,19 @@ def redis_server(folder: Path) -> Iterator[str]:
     """A throwaway redis-server with append-only persistence, as the farm is meant to run."""
     port = free_port()
     process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", str(folder)],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--dir",
+            str(folder),
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
@@ -110,7 +122,9 @@ def _stub_worker(url: str, storage: str, threads: int) -> None:
 
 @contextlib.contextmanager
 def workers(command: list[str], count: int, env: dict[str, str]) -> Iterator[None]:
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)
+    ]
     try:
         yield
     finally:
@@ -123,8 +137,16 @@ def workers(command: list[str], count: int, env: dict[str, str]) -> Iterator[Non
 def farm_run(jobs: list[Job], settings: ClusterSettings, out: Path, options: BackendOptions) -> float:
     began = time.perf_counter()
     summary = asyncio.run(
-        run_on_farm(jobs, settings, options=options, out_dir=out, recipe_name="bench", force=False,
-                    progress_mode="quiet", verbose=False)
+        run_on_farm(
+            jobs,
+            settings,
+            options=options,
+            out_dir=out,
+            recipe_name="bench",
+            force=False,
+            progress_mode="quiet",
+            verbose=False,
+        )
     )
     check(summary)
     return time.perf_counter() - began
@@ -151,9 +173,11 @@ def bench_overhead(count: int) -> None:
             os.kill(worker.pid or 0, signal.SIGTERM)
             worker.join(60)
         per_job = wall / count * 1000
-        print(f"overhead: {count} no-op jobs through the farm (1 worker, 16 slots): {wall:.2f} s -> {per_job:.2f} ms/job "
-              f"(target < 10 ms, {per_job / 10:.2f}x of it); the local runner on the same stub: {local:.2f} s "
-              f"-> {local / count * 1000:.2f} ms/job, farm/local {wall / local:.1f}x")
+        print(
+            f"overhead: {count} no-op jobs through the farm (1 worker, 16 slots): {wall:.2f} s -> {per_job:.2f} ms/job "
+            f"(target < 10 ms, {per_job / 10:.2f}x of it); the local runner on the same stub: {local:.2f} s "
+            f"-> {local / count * 1000:.2f} ms/job, farm/local {wall / local:.1f}x"
+        )
 
 
 def bench_local(count: int) -> None:
@@ -172,12 +196,25 @@ def bench_local(count: int) -> None:
         )
         check(summary)
         settings = ClusterSettings(url, (folder / "share").as_uri(), HEARTBEAT_S)
-        command = [sys.executable, "-m", "joypix_recipes", "worker", "--broker", url, "--threads", "1", "--queues", "local"]
+        command = [
+            sys.executable,
+            "-m",
+            "joypix_recipes",
+            "worker",
+            "--broker",
+            url,
+            "--threads",
+            "1",
+            "--queues",
+            "local",
+        ]
         with workers(command, 2, {**os.environ, "PYTHONPATH": str(REPO)}):
             wait_for_workers(url, 2)
             wall = farm_run(retarget(jobs, folder / "farm"), settings, folder / "farm", BackendOptions())
-        print(f"local: {count} renders, local runner at concurrency 2 {local:.2f} s; 2 worker processes {wall:.2f} s "
-              f"-> {wall / local:.3f}x (target <= 1.1x)")
+        print(
+            f"local: {count} renders, local runner at concurrency 2 {local:.2f} s; 2 worker processes {wall:.2f} s "
+            f"-> {wall / local:.3f}x (target <= 1.1x)"
+        )
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -288,7 +325,9 @@ def held_at_once(records: list[dict[str, str]]) -> tuple[int, float, float, floa
     events: list[tuple[float, int]] = []
     waits, runs = [], []
     for fields in records:
-        queued, started, finished = (float(fields.get(name) or 0) for name in ("queued_at", "started_at", "finished_at"))
+        queued, started, finished = (
+            float(fields.get(name) or 0) for name in ("queued_at", "started_at", "finished_at")
+        )
         events += [(started, 1), (finished, -1)]
         waits.append(started - queued)
         runs.append(finished - started)
@@ -334,18 +373,34 @@ def bench_cloud(count: int, slots: int) -> None:
         options = BackendOptions(base_url=base_url, poll_interval=0.05, home=home)
         os.environ.pop("NEMO_TOKEN", None)
         asyncio.run(run_jobs(NemoBackend(options), retarget(jobs[:1], folder / "warm"), folder / "warm", 1))
-        two, summary = asyncio.run(run_jobs(NemoBackend(options), retarget(jobs[1:3], folder / "one"), folder / "one", 1))
+        two, summary = asyncio.run(
+            run_jobs(NemoBackend(options), retarget(jobs[1:3], folder / "one"), folder / "one", 1)
+        )
         check(summary)
         single = two / 2
         cpu = Cpu()
-        runner, summary = asyncio.run(run_jobs(NemoBackend(options), retarget(jobs[3:], folder / "runner"), folder / "runner", slots))
+        runner, summary = asyncio.run(
+            run_jobs(NemoBackend(options), retarget(jobs[3:], folder / "runner"), folder / "runner", slots)
+        )
         check(summary)
         runner_cpu = cpu.spent()
         runner_job_s = sum(outcome.duration_s for outcome in summary.outcomes) / count
         settings = ClusterSettings(url, (folder / "share").as_uri(), HEARTBEAT_S)
         stats = folder / "worker.json"
-        command = [sys.executable, str(Path(__file__).resolve()), "--as-worker", str(stats), "--",
-                   "worker", "--broker", url, "--threads", str(slots), "--queues", "nemo"]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--as-worker",
+            str(stats),
+            "--",
+            "worker",
+            "--broker",
+            url,
+            "--threads",
+            str(slots),
+            "--queues",
+            "nemo",
+        ]
         env = {**os.environ, "PYTHONPATH": str(REPO), "JOYPIX_HOME": str(home)}
         with workers(command, 1, env):
             wait_for_workers(url, 1)
@@ -358,23 +413,34 @@ def bench_cloud(count: int, slots: int) -> None:
         worker = json.loads(stats.read_text())
         most, wait_s, run_s, span = held_at_once(farm_records(url))
         ideal = count * single / slots
-        print(f"cloud: one job alone {single:.2f} s; {count} jobs through 1 worker with {slots} slots: {wall:.2f} s; "
-              f"ideal {ideal:.2f} s -> {wall / ideal:.3f}x (target <= 1.3x); the runner in this process at "
-              f"{slots} slots {runner:.2f} s ({runner / ideal:.3f}x of ideal) -> farm/runner {wall / runner:.3f}x")
-        print(f"cloud: worker held at most {most}/{slots} jobs at once; a message waited {wait_s:.2f} s for a slot "
-              f"on average; a job took {run_s:.2f} s on the worker (first start to last finish {span:.2f} s) "
-              f"against {runner_job_s:.2f} s in the runner at {slots} slots")
+        print(
+            f"cloud: one job alone {single:.2f} s; {count} jobs through 1 worker with {slots} slots: {wall:.2f} s; "
+            f"ideal {ideal:.2f} s -> {wall / ideal:.3f}x (target <= 1.3x); the runner in this process at "
+            f"{slots} slots {runner:.2f} s ({runner / ideal:.3f}x of ideal) -> farm/runner {wall / runner:.3f}x"
+        )
+        print(
+            f"cloud: worker held at most {most}/{slots} jobs at once; a message waited {wait_s:.2f} s for a slot "
+            f"on average; a job took {run_s:.2f} s on the worker (first start to last finish {span:.2f} s) "
+            f"against {runner_job_s:.2f} s in the runner at {slots} slots"
+        )
         farm_total = farm_cpu.client + worker_now + farm_cpu.redis + farm_cpu.emulator
         runner_total = runner_cpu.client + runner_cpu.redis + runner_cpu.emulator
-        print(f"cloud: CPU s, runner run: this process {runner_cpu.client:.2f}, emulator {runner_cpu.emulator:.2f}"
-              f" -> {runner_total:.2f}; farm run: submitter {farm_cpu.client:.2f}, worker {worker_now:.2f} "
-              f"(all its life {worker['total']:.2f}), Redis {farm_cpu.redis:.2f}, emulator {farm_cpu.emulator:.2f} "
-              f"-> {farm_total:.2f}; farm CPU beyond the runner's: "
-              f"{(farm_total - runner_total) / count * 1000:.1f} ms/job")
-        threads = ", ".join(f"{name} {spent:.2f}" for name, spent in sorted(worker["threads"].items(), key=lambda item: -item[1]))
+        print(
+            f"cloud: CPU s, runner run: this process {runner_cpu.client:.2f}, emulator {runner_cpu.emulator:.2f}"
+            f" -> {runner_total:.2f}; farm run: submitter {farm_cpu.client:.2f}, worker {worker_now:.2f} "
+            f"(all its life {worker['total']:.2f}), Redis {farm_cpu.redis:.2f}, emulator {farm_cpu.emulator:.2f} "
+            f"-> {farm_total:.2f}; farm CPU beyond the runner's: "
+            f"{(farm_total - runner_total) / count * 1000:.1f} ms/job"
+        )
+        threads = ", ".join(
+            f"{name} {spent:.2f}" for name, spent in sorted(worker["threads"].items(), key=lambda item: -item[1])
+        )
         print(f"cloud: worker CPU s by thread: {threads}")
-        shown = ", ".join(f"{name} {calls / count:.1f}" for name, calls in sorted(commands.items(), key=lambda item: -item[1])
-                          if calls >= count / 10)
+        shown = ", ".join(
+            f"{name} {calls / count:.1f}"
+            for name, calls in sorted(commands.items(), key=lambda item: -item[1])
+            if calls >= count / 10
+        )
         print(f"cloud: Redis commands per job (all clients): {sum(commands.values()) / count:.1f}: {shown}")
 
 

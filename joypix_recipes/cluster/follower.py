@@ -202,7 +202,9 @@ class ClusterBackend:
         storage = self.producer.storage
         output_key = record.get("output_key")
         if output_key is None:
-            raise StorageError(f"{job.label}: the farm finished the job but recorded no output; run it again with --force")
+            raise StorageError(
+                f"{job.label}: the farm finished the job but recorded no output; run it again with --force"
+            )
         poster = None
         poster_key = record.get("poster_key")
         if poster_key is not None:
@@ -212,11 +214,12 @@ class ClusterBackend:
             storage.fetch(output_key, temp)
             expected = record.get("output_hash")
             if expected is not None and hash_file(temp) != expected:
-                raise StorageError(f"{job.label}: the output in the storage {storage.public} does not match what the worker wrote")
+                raise StorageError(
+                    f"{job.label}: the output in the storage {storage.public} does not match what the worker wrote"
+                )
         return poster
 
 
 def _download(storage: Storage, key: str, target: Path) -> None:
     with atomic_path(target) as temp:
         storage.fetch(key, temp)
-

@@ -221,8 +221,12 @@ class Ledger:
     def __init__(self, url: str) -> None:
         # A blocking pool: a thousand jobs followed at once wait their turn for a connection instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=MAX_CONNECTIONS, timeout=None,
-            socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=30.0, decode_responses=True,
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=None,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=30.0,
+            decode_responses=True,
         )
         self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         self._claim = self.client.register_script(_CLAIM)
@@ -270,11 +274,16 @@ class Ledger:
         changed: dict[str, tuple[str, Record | None]] = {}
         for first in range(0, len(identities), GLANCE_CHUNK):
             chunk = identities[first : first + GLANCE_CHUNK]
-            reply = await self._changed(keys=[record_key(identity) for identity in chunk], args=[seen[i] for i in chunk])
+            reply = await self._changed(
+                keys=[record_key(identity) for identity in chunk], args=[seen[i] for i in chunk]
+            )
             for index, glance in zip(reply[::2], reply[1::2]):
                 identity = chunk[int(index) - 1]
                 values = dict(zip(GLANCE_FIELDS, str(glance).split(_SEPARATOR)))
-                changed[identity] = (str(glance), _record(identity, {name: value for name, value in values.items() if value}))
+                changed[identity] = (
+                    str(glance),
+                    _record(identity, {name: value for name, value in values.items() if value}),
+                )
         return changed
 
     async def claim(self, identity: str, submission: str, *, force: bool = False) -> str:
@@ -292,7 +301,9 @@ class Ledger:
         pairs = [item for pair in values.items() for item in pair]
         await self._note(keys=[record_key(identity)], args=[submission, *pairs])
 
-    async def start(self, identity: str, submission: str, token: str, lease_s: float, worker: str) -> tuple[str, Record | None]:
+    async def start(
+        self, identity: str, submission: str, token: str, lease_s: float, worker: str
+    ) -> tuple[str, Record | None]:
         """("started", the record now running under our lease), ("leased", None) or ("stale", None)."""
         reply = await self._start(
             keys=[record_key(identity), lease_key(identity)],
@@ -305,7 +316,9 @@ class Ledger:
 
     async def renew_lease(self, identity: str, token: str, lease_s: float) -> bool:
         """Extend the lease; False when it lapsed and someone else may hold it now."""
-        return bool(await self._renew(keys=[lease_key(identity), record_key(identity)], args=[token, int(lease_s * 1000)]))
+        return bool(
+            await self._renew(keys=[lease_key(identity), record_key(identity)], args=[token, int(lease_s * 1000)])
+        )
 
     async def renew_leases(self, held: list[tuple[str, str]], lease_s: float) -> list[bool]:
         """``renew_lease`` for many (identity, token) pairs in one round trip, in their order."""
@@ -324,18 +337,31 @@ class Ledger:
         """
         keep = "" if keep_s is None else str(int(keep_s * 1000))
         return bool(
-            await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, keep, *_pairs(values)])
+            await self._holder_write(
+                keys=[record_key(identity), lease_key(identity)], args=[token, keep, *_pairs(values)]
+            )
         )
 
-
     async def finish(
-        self, identity: str, token: str, outcome: State, values: dict[str, Any], *, keep_s: float,
+        self,
+        identity: str,
+        token: str,
+        outcome: State,
+        values: dict[str, Any],
+        *,
+        keep_s: float,
         failure: dict[str, str] | None = None,
     ) -> bool:
         """The holder's last write: ``outcome`` (done or failed) and ``values``, the record kept ``keep_s`` more,
         the outcome counted and ``failure`` remembered for ``farm status``, and the lease let go; False
         (nothing written) when the lease is no longer ours."""
-        args = [token, str(int(keep_s * 1000)), outcome.value, json.dumps(failure) if failure else "", str(FAILURES_KEPT)]
+        args = [
+            token,
+            str(int(keep_s * 1000)),
+            outcome.value,
+            json.dumps(failure) if failure else "",
+            str(FAILURES_KEPT),
+        ]
         keys = [record_key(identity), lease_key(identity), COUNTS_KEY, FAILURES_KEY]
         return bool(await self._finish(keys=keys, args=[*args, *_pairs(values)]))
 

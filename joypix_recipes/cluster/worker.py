@@ -201,7 +201,9 @@ class _Renewals:
             if not jobs:
                 continue
             try:
-                renewed = await self.context.ledger.renew_leases([(identity, token) for token, (identity, _) in jobs], lease_s)
+                renewed = await self.context.ledger.renew_leases(
+                    [(identity, token) for token, (identity, _) in jobs], lease_s
+                )
             except redis.RedisError as error:
                 log.warning("cannot renew the leases of %d job(s) yet: %s", len(jobs), error)
                 continue
@@ -271,7 +273,11 @@ class _LedgerReporter:
         """Keep ``ledger`` in the record before returning; raise (so nothing is paid) when that cannot be sure."""
         if self.stopped is not None:
             raise self.stopped
-        values = {"ledger": ledger.to_json(), "session_id": ledger.session_id or "", "render_id": ledger.render_id or ""}
+        values = {
+            "ledger": ledger.to_json(),
+            "session_id": ledger.session_id or "",
+            "render_id": ledger.render_id or "",
+        }
         try:
             written = self._write(values)
         except redis.RedisError as error:
@@ -359,7 +365,9 @@ class _LeasedJob:
                 storage = self.context.storage_for(self.message)
                 local_job = await asyncio.to_thread(self._localise, storage, scratch)
                 if paid is not None and not paid.empty:
-                    log.info("job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id)
+                    log.info(
+                        "job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id
+                    )
                 result = await self.context.backend_for(self.message).run_job(local_job, reporter, paid)
                 await self._still_holding()
                 reporter.stage("storing the output")
@@ -379,14 +387,20 @@ class _LeasedJob:
             return
         # The output is committed: a broker restart now must not send the job back to be rendered again.
         finished = {
-            "stage": "done", "finished_at": f"{time.time():.3f}",
-            "duration_s": f"{attempt.duration_s:.3f}", "summary": attempt.result.result.summary,
-            "replies": list(attempt.replies), "warnings": list(attempt.warnings), **attempt.result.keys,
+            "stage": "done",
+            "finished_at": f"{time.time():.3f}",
+            "duration_s": f"{attempt.duration_s:.3f}",
+            "summary": attempt.result.result.summary,
+            "replies": list(attempt.replies),
+            "warnings": list(attempt.warnings),
+            **attempt.result.keys,
         }
         keep_s = self.context.settings.keep_records_s
         done = await _retrying(lambda: ledger.finish(self.identity, self.token, State.DONE, finished, keep_s=keep_s))
         if not done:
-            log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
+            log.warning(
+                "job %s finished after its lease lapsed; the worker that took it over records it", self.identity
+            )
         self.released = done
         log.info("done %s (%s)", job.label, self.identity)
 
@@ -402,7 +416,9 @@ class _LeasedJob:
         ):
             self.reporter.lose_lease()
         if self.reporter.stopped is not None:
-            log.warning("job %s: dropping this worker's output unpublished; another worker took the job over", self.identity)
+            log.warning(
+                "job %s: dropping this worker's output unpublished; another worker took the job over", self.identity
+            )
             raise self.reporter.stopped
 
     def _localise(self, storage: Storage, scratch: Path) -> Job:
@@ -418,10 +434,7 @@ class _LeasedJob:
             job_input = replace(job_input, path=local)
         if self.message.image_keys:
             # Numbered, so two images of one name in a group stay apart.
-            images = tuple(
-                inputs / f"{number:03d}-{image.name}"
-                for number, image in enumerate(job.input.images)
-            )
+            images = tuple(inputs / f"{number:03d}-{image.name}" for number, image in enumerate(job.input.images))
             for key, local in zip(self.message.image_keys, images, strict=True):
                 storage.fetch(key, local)
             job_input = replace(job_input, path=images[0], images=images)
@@ -447,13 +460,27 @@ class _LeasedJob:
         if failure.detail is not None:
             log.error("job %s failed with an unexpected error:\n%s", self.identity, failure.detail)
         log.warning("failed %s: %s", self.message.job.label, failure.message)
-        seen = {"identity": self.identity, "job": self.message.job.label, "error": failure.message,
-                "worker": self.context.name, "at": f"{time.time():.3f}"}
-        ended = {"stage": "failed", "error": failure.message, "error_kind": "run" if failure.stops_run else "job",
-                 "finished_at": f"{time.time():.3f}"}
+        seen = {
+            "identity": self.identity,
+            "job": self.message.job.label,
+            "error": failure.message,
+            "worker": self.context.name,
+            "at": f"{time.time():.3f}",
+        }
+        ended = {
+            "stage": "failed",
+            "error": failure.message,
+            "error_kind": "run" if failure.stops_run else "job",
+            "finished_at": f"{time.time():.3f}",
+        }
         self.released = await _retrying(
             lambda: self.context.ledger.finish(
-                self.identity, self.token, State.FAILED, ended, keep_s=self.context.settings.keep_records_s, failure=seen
+                self.identity,
+                self.token,
+                State.FAILED,
+                ended,
+                keep_s=self.context.settings.keep_records_s,
+                failure=seen,
             )
         )
 
@@ -472,7 +499,9 @@ class _LeasedJob:
             return  # another worker's record (or one Redis will not take): nothing of ours to write
         self.reporter.hush()  # a stage waiting for its turn must not land over this one
         with contextlib.suppress(redis.RedisError):
-            await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
+            await self.context.ledger.holder_write(
+                self.identity, self.token, state=State.QUEUED.value, stage="handed back"
+            )
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
@@ -486,7 +515,9 @@ async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 6
             if time.monotonic() >= deadline:
                 raise
             if not warned:
-                log.warning("the broker does not answer (%s); retrying for up to %.0f s", type(error).__name__, patience_s)
+                log.warning(
+                    "the broker does not answer (%s); retrying for up to %.0f s", type(error).__name__, patience_s
+                )
                 warned = True
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
