@@ -20,7 +20,7 @@ from joypix_recipes.atomic import atomic_path
 from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult, Ledger
 from joypix_recipes.cluster.broker import unreachable
 from joypix_recipes.cluster.errors import StorageError
-from joypix_recipes.cluster.ledger import Record, State
+from joypix_recipes.cluster.ledger import UNSEEN, Record, State
 from joypix_recipes.cluster.producer import Producer, Submitted
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
@@ -49,16 +49,24 @@ class _Waiter:
 
 @dataclass
 class _Poller:
-    """Reads every followed record each tick and wakes the jobs whose record ended."""
+    """Asks Redis each tick which followed records changed, and wakes the jobs whose record ended.
+
+    Redis compares each record with the glance this poller last saw (``Ledger.glance_changed``), so a tick
+    over a thousand jobs that did not change costs one small reply, not a thousand records to decode.
+    """
 
     producer: Producer
     waiters: dict[str, list[_Waiter]] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    seen: dict[str, str] = field(default_factory=dict)
+    """The glance last delivered per followed identity."""
 
     async def wait(self, identity: str, on_record: Callable[[Record], None]) -> Record:
         waiter = _Waiter(on_record, asyncio.get_running_loop().create_future())
         self.waiters.setdefault(identity, []).append(waiter)
+        # A new waiter has seen nothing yet: the next tick hands it the record even if nothing changed.
+        self.seen[identity] = UNSEEN
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._poll())
         self.wake.set()
@@ -70,6 +78,7 @@ class _Poller:
                 self.waiters[identity] = left
             else:
                 self.waiters.pop(identity, None)
+                self.seen.pop(identity, None)
 
     async def aclose(self) -> None:
         if self.task is not None:
@@ -81,13 +90,12 @@ class _Poller:
         delay = POLL_INTERVAL_S
         warned = False
         while self.waiters:
-            identities = list(self.waiters)
+            asked = {identity: self.seen.get(identity, UNSEEN) for identity in self.waiters}
             try:
-                records = await self.producer.ledger.glance_many(identities)
-                ended = [identity for identity, record in zip(identities, records) if record and record.state in ENDED]
-                if ended:  # the whole record (output keys, errors, replies) only for jobs that ended
-                    full = dict(zip(ended, await self.producer.ledger.read_many(ended)))
-                    records = [full.get(identity, record) for identity, record in zip(identities, records)]
+                changed = await self.producer.ledger.glance_changed(asked)
+                ended = [identity for identity, (_, record) in changed.items() if record and record.state in ENDED]
+                # The whole record (output keys, errors, replies) only for jobs that ended.
+                full = dict(zip(ended, await self.producer.ledger.read_many(ended))) if ended else {}
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 if not warned:
                     log.warning("%s; still following, retrying", unreachable(self.producer.settings.broker_url, error))
@@ -98,7 +106,13 @@ class _Poller:
                     log.warning("the broker answers again")
                     warned = False
                 delay = POLL_INTERVAL_S
-                for identity, record in zip(identities, records):
+                for identity, (glance, record) in changed.items():
+                    if identity in full:
+                        record = full[identity]
+                    if identity in full and record is None:
+                        continue  # gone between the two reads: asked again next tick
+                    if self.seen.get(identity) == asked[identity]:  # no new waiter came meanwhile
+                        self.seen[identity] = glance
                     self._deliver(identity, record)
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -188,7 +202,9 @@ class ClusterBackend:
         storage = self.producer.storage
         output_key = record.get("output_key")
         if output_key is None:
-            raise StorageError(f"{job.label}: the farm finished the job but recorded no output; run it again with --force")
+            raise StorageError(
+                f"{job.label}: the farm finished the job but recorded no output; run it again with --force"
+            )
         poster = None
         poster_key = record.get("poster_key")
         if poster_key is not None:
@@ -198,11 +214,12 @@ class ClusterBackend:
             storage.fetch(output_key, temp)
             expected = record.get("output_hash")
             if expected is not None and hash_file(temp) != expected:
-                raise StorageError(f"{job.label}: the output in the storage {storage.public} does not match what the worker wrote")
+                raise StorageError(
+                    f"{job.label}: the output in the storage {storage.public} does not match what the worker wrote"
+                )
         return poster
 
 
 def _download(storage: Storage, key: str, target: Path) -> None:
     with atomic_path(target) as temp:
         storage.fetch(key, temp)
-

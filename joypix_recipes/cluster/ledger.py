@@ -16,9 +16,15 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 
 from joypix_recipes.cluster.broker import CONNECT_TIMEOUT_S, NAMESPACE
+from joypix_recipes.cluster.presence import COUNTS_KEY, FAILURES_KEPT, FAILURES_KEY
 
 MAX_CONNECTIONS = 32
 GLANCE_FIELDS = ("state", "submission", "stage", "worker")
+GLANCE_CHUNK = 1000
+"""Records compared per script call: one call holds Redis for well under a millisecond per thousand."""
+UNSEEN = "\x00"
+"""A glance no record has (a record's glance never holds a NUL): the next comparison returns the record."""
+_SEPARATOR = "\x1f"
 
 
 class State(StrEnum):
@@ -100,6 +106,30 @@ if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 1
 """
 
+# A job's last write (done or failed), in one round trip: the holder's write as above with the time the
+# record lives on, the farm's count of such outcomes (once, even when a lost reply makes the worker send
+# it again: only a record not yet in that state counts), a failure among the latest ones, and the lease
+# let go. KEYS = record, lease, counts, failures; ARGV = token, ms to keep the record, the outcome (the
+# state it writes), a failure as JSON ('' for none), failures kept, then field/value pairs.
+_FINISH = """
+local holder = redis.call('get', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+local owner = redis.call('hget', KEYS[1], 'holder')
+if owner and owner ~= ARGV[1] then return 0 end
+local before = redis.call('hget', KEYS[1], 'state')
+redis.call('hset', KEYS[1], 'state', ARGV[3], unpack(ARGV, 6))
+redis.call('pexpire', KEYS[1], ARGV[2])
+if before ~= ARGV[3] then
+  redis.call('hincrby', KEYS[3], ARGV[3], 1)
+  if ARGV[4] ~= '' then
+    redis.call('lpush', KEYS[4], ARGV[4])
+    redis.call('ltrim', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+  end
+end
+if holder then redis.call('del', KEYS[2]) end
+return 1
+"""
+
 # A worker starting a job, in one round trip: drop it unless this submission owns a job still to do,
 # wait if another worker holds the lease, else take the lease, count the attempt and mark it running.
 # The same token asking again (its first reply lost to a broker restart) gets the start it already
@@ -145,6 +175,40 @@ redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
 return 1
 """
 
+# The glances (GLANCE_FIELDS joined by the unit separator) of the records whose glance differs from the
+# one the follower last saw, as index/glance pairs: a follower of many jobs is sent only what changed.
+# KEYS = records; ARGV = the glance last seen of each, in the same order.
+_CHANGED = """
+local changed = {}
+for index = 1, #KEYS do
+  local values = redis.call('hmget', KEYS[index], 'state', 'submission', 'stage', 'worker')
+  local glance = (values[1] or '') .. '\\31' .. (values[2] or '') .. '\\31' .. (values[3] or '') .. '\\31' .. (values[4] or '')
+  if glance ~= ARGV[index] then
+    table.insert(changed, index)
+    table.insert(changed, glance)
+  end
+end
+return changed
+"""
+
+# Many leases renewed in one round trip, each as _RENEW above.
+# KEYS = lease, record of each job in turn; ARGV = lease ms, then each job's token. Returns 1 or 0 per job.
+_RENEW_MANY = """
+local renewed = {}
+for index = 1, #KEYS / 2 do
+  local lease, record, token = KEYS[2 * index - 1], KEYS[2 * index], ARGV[index + 1]
+  local holder = redis.call('get', lease)
+  if (holder and holder ~= token) or redis.call('hget', record, 'holder') ~= token
+      or redis.call('hget', record, 'state') ~= 'running' then
+    renewed[index] = 0
+  else
+    redis.call('set', lease, token, 'px', ARGV[1])
+    renewed[index] = 1
+  end
+end
+return renewed
+"""
+
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -157,8 +221,12 @@ class Ledger:
     def __init__(self, url: str) -> None:
         # A blocking pool: a thousand jobs followed at once wait their turn for a connection instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=MAX_CONNECTIONS, timeout=None,
-            socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=30.0, decode_responses=True,
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=None,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=30.0,
+            decode_responses=True,
         )
         self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         self._claim = self.client.register_script(_CLAIM)
@@ -167,6 +235,9 @@ class Ledger:
         self._holder_write = self.client.register_script(_HOLDER_WRITE)
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
+        self._changed = self.client.register_script(_CHANGED)
+        self._finish = self.client.register_script(_FINISH)
+        self._renew_many = self.client.register_script(_RENEW_MANY)
 
     async def aclose(self) -> None:
         """Close the connections (a pool handed to the client is not closed with it unless asked)."""
@@ -195,6 +266,26 @@ class Ledger:
             for identity, reply in zip(identities, replies)
         ]
 
+    async def glance_changed(self, seen: dict[str, str]) -> dict[str, tuple[str, Record | None]]:
+        """The records whose glance (state, submission, stage, worker) differs from ``seen`` (identity -> the
+        glance last seen, ``UNSEEN`` for none): identity -> (its glance now, the record as far as the glance
+        goes, None when absent). The comparison runs in Redis, so an unchanged record costs no reply."""
+        identities = list(seen)
+        changed: dict[str, tuple[str, Record | None]] = {}
+        for first in range(0, len(identities), GLANCE_CHUNK):
+            chunk = identities[first : first + GLANCE_CHUNK]
+            reply = await self._changed(
+                keys=[record_key(identity) for identity in chunk], args=[seen[i] for i in chunk]
+            )
+            for index, glance in zip(reply[::2], reply[1::2]):
+                identity = chunk[int(index) - 1]
+                values = dict(zip(GLANCE_FIELDS, str(glance).split(_SEPARATOR)))
+                changed[identity] = (
+                    str(glance),
+                    _record(identity, {name: value for name, value in values.items() if value}),
+                )
+        return changed
+
     async def claim(self, identity: str, submission: str, *, force: bool = False) -> str:
         """Make ``submission`` the job's owner unless one is queued, running or done; returns the owner.
 
@@ -210,7 +301,9 @@ class Ledger:
         pairs = [item for pair in values.items() for item in pair]
         await self._note(keys=[record_key(identity)], args=[submission, *pairs])
 
-    async def start(self, identity: str, submission: str, token: str, lease_s: float, worker: str) -> tuple[str, Record | None]:
+    async def start(
+        self, identity: str, submission: str, token: str, lease_s: float, worker: str
+    ) -> tuple[str, Record | None]:
         """("started", the record now running under our lease), ("leased", None) or ("stale", None)."""
         reply = await self._start(
             keys=[record_key(identity), lease_key(identity)],
@@ -223,7 +316,15 @@ class Ledger:
 
     async def renew_lease(self, identity: str, token: str, lease_s: float) -> bool:
         """Extend the lease; False when it lapsed and someone else may hold it now."""
-        return bool(await self._renew(keys=[lease_key(identity), record_key(identity)], args=[token, int(lease_s * 1000)]))
+        return bool(
+            await self._renew(keys=[lease_key(identity), record_key(identity)], args=[token, int(lease_s * 1000)])
+        )
+
+    async def renew_leases(self, held: list[tuple[str, str]], lease_s: float) -> list[bool]:
+        """``renew_lease`` for many (identity, token) pairs in one round trip, in their order."""
+        keys = [key for identity, _ in held for key in (lease_key(identity), record_key(identity))]
+        reply = await self._renew_many(keys=keys, args=[int(lease_s * 1000), *(token for _, token in held)])
+        return [bool(int(item)) for item in reply]
 
     async def release_lease(self, identity: str, token: str) -> None:
         """Give the lease up, if still ours."""
@@ -236,8 +337,33 @@ class Ledger:
         """
         keep = "" if keep_s is None else str(int(keep_s * 1000))
         return bool(
-            await self._holder_write(keys=[record_key(identity), lease_key(identity)], args=[token, keep, *_pairs(values)])
+            await self._holder_write(
+                keys=[record_key(identity), lease_key(identity)], args=[token, keep, *_pairs(values)]
+            )
         )
+
+    async def finish(
+        self,
+        identity: str,
+        token: str,
+        outcome: State,
+        values: dict[str, Any],
+        *,
+        keep_s: float,
+        failure: dict[str, str] | None = None,
+    ) -> bool:
+        """The holder's last write: ``outcome`` (done or failed) and ``values``, the record kept ``keep_s`` more,
+        the outcome counted and ``failure`` remembered for ``farm status``, and the lease let go; False
+        (nothing written) when the lease is no longer ours."""
+        args = [
+            token,
+            str(int(keep_s * 1000)),
+            outcome.value,
+            json.dumps(failure) if failure else "",
+            str(FAILURES_KEPT),
+        ]
+        keys = [record_key(identity), lease_key(identity), COUNTS_KEY, FAILURES_KEY]
+        return bool(await self._finish(keys=keys, args=[*args, *_pairs(values)]))
 
 
 def _pairs(values: dict[str, Any]) -> list[str]:
@@ -258,6 +384,10 @@ def _now() -> str:
 
 
 def holder_write_now(client: Any, identity: str, token: str, values: dict[str, str]) -> bool:
-    """``Ledger.holder_write`` over a blocking client, for reporters that must not return before it is stored."""
+    """``Ledger.holder_write`` over a blocking client, for reporters that must not return before it is stored.
+
+    Sent by the script's hash (EVALSHA, loading it once when Redis does not know it), not its text each time.
+    """
     pairs = [item for pair in values.items() for item in pair]
-    return bool(client.eval(_HOLDER_WRITE, 2, record_key(identity), lease_key(identity), token, "", *pairs))
+    script = client.register_script(_HOLDER_WRITE)
+    return bool(script(keys=[record_key(identity), lease_key(identity)], args=[token, "", *pairs]))

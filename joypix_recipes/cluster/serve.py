@@ -74,7 +74,15 @@ def run_workers(
         return serve_one(settings, threads=threads or os.cpu_count() or 1, queues=queues, metrics=counting)
     if metrics is not None:
         serve_metrics(metrics)
-    child = ["worker", "--processes", "1", "--queues", ",".join(queues), "--heartbeat-timeout", str(settings.heartbeat_timeout_s)]
+    child = [
+        "worker",
+        "--processes",
+        "1",
+        "--queues",
+        ",".join(queues),
+        "--heartbeat-timeout",
+        str(settings.heartbeat_timeout_s),
+    ]
     child += ["--threads", str(threads)] if threads else []
     child += ["-v"] if verbose else []
     return _supervise(settings, processes, child, metrics)
@@ -129,10 +137,15 @@ def serve_one(
         broker.enqueue(job_message(message.queue, message.to_dict()), delay=int(delay_s * 1000) or None)
 
     context = WorkerContext(
-        settings, requeue, storage_url=settings.storage_url, local_workers=min(threads, os.cpu_count() or 1),
+        settings,
+        requeue,
+        storage_url=settings.storage_url,
+        local_workers=min(threads, os.cpu_count() or 1),
         backends=backends,
     )
-    broker.middleware.insert(0, _CloseOnShutdown(context))
+    # Last in the list: Dramatiq calls the ``after_`` hooks in reverse order, so this one runs while the
+    # AsyncIO middleware's loop still does.
+    broker.add_middleware(_CloseOnShutdown(context))
 
     async def joypix_job(*args: Any, **kwargs: Any) -> None:
         # Anything may be put on the queue: a message that is not a job, or names files outside the storage,
@@ -158,7 +171,11 @@ def serve_one(
         worker.start()
         presence.start()
         log.warning(
-            "worker %s on %s: queues %s, %d slot%s", context.name, settings.public_broker, ",".join(queues), threads,
+            "worker %s on %s: queues %s, %d slot%s",
+            context.name,
+            settings.public_broker,
+            ",".join(queues),
+            threads,
             "s" if threads != 1 else "",
         )
         # A process-wide signal may land on any of Dramatiq's threads; Python runs its handler only when
@@ -168,7 +185,11 @@ def serve_one(
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             context.hand_back(loop_thread.loop, None if stopping.interrupted else frozenset({"nemo"}))
-        log.warning("worker %s stopping (%s)", context.name, "handing jobs back" if stopping.interrupted else "finishing local renders")
+        log.warning(
+            "worker %s stopping (%s)",
+            context.name,
+            "handing jobs back" if stopping.interrupted else "finishing local renders",
+        )
         worker.stop()
     finally:
         presence.stop()
@@ -177,16 +198,24 @@ def serve_one(
     return EXIT_INTERRUPTED if stopping.interrupted else EXIT_OK
 
 
-def _supervise(settings: ClusterSettings, processes: int, child_argv: Sequence[str], metrics: MetricsEndpoint | None) -> int:
+def _supervise(
+    settings: ClusterSettings, processes: int, child_argv: Sequence[str], metrics: MetricsEndpoint | None
+) -> int:
     """Start ``processes`` single-process workers and pass signals on; Ctrl-C reaches them from the terminal."""
     stopping = _Stopping()
     previous = {signum: signal.signal(signum, stopping.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     # The broker URL (it may hold a password) and the storage URL reach the children through their
     # environment, not their command line, which any user of the machine can list.
-    env = {**os.environ, ENV_BROKER: settings.broker_url, **({ENV_STORAGE: settings.storage_url} if settings.storage_url else {})}
+    env = {
+        **os.environ,
+        ENV_BROKER: settings.broker_url,
+        **({ENV_STORAGE: settings.storage_url} if settings.storage_url else {}),
+    }
     if metrics is not None:
         env[ENV_METRICS_CHILD] = metrics.folder
-    children = [subprocess.Popen([sys.executable, "-m", "joypix_recipes", *child_argv], env=env) for _ in range(processes)]
+    children = [
+        subprocess.Popen([sys.executable, "-m", "joypix_recipes", *child_argv], env=env) for _ in range(processes)
+    ]
     try:
         while not stopping.event.wait(0.5):
             if all(child.poll() is not None for child in children):

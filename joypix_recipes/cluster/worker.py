@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import socket
 import tempfile
 import time
@@ -30,7 +31,6 @@ from joypix_recipes.cluster.broker import redis_client
 from joypix_recipes.cluster.errors import LeaseLostError, LedgerUnwritableError, StorageUnreachable
 from joypix_recipes.cluster.ledger import Ledger, Record, State, holder_write_now
 from joypix_recipes.cluster.message import JobMessage
-from joypix_recipes.cluster.presence import count_outcome
 from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage, output_key
 from joypix_recipes.errors import JoypixError
@@ -46,6 +46,9 @@ CHECKPOINT_RETRY_S = 10.0
 # tried again for this long, while the lease is kept alive, before the job is failed.
 STORAGE_PATIENCE_S = 120.0
 """The longest a worker tries to record what a job is about to pay for (less with a short lease)."""
+
+STAGE_PACE_S = 1.0
+"""The least time between two stage writes of one job (the follower looks every tenth of a second)."""
 
 T = TypeVar("T")
 
@@ -68,6 +71,14 @@ class WorkerContext:
     _backends: dict[tuple[str, str | None, float | None, str | None], Backend] = field(default_factory=dict)
     _storages: dict[str, Storage] = field(default_factory=dict)
     _running: dict[asyncio.Task[None], JobMessage] = field(default_factory=dict)
+    _renewals: _Renewals | None = None
+
+    @property
+    def renewals(self) -> _Renewals:
+        """The lease renewals of this process's jobs, made on first use (on the loop that runs them)."""
+        if self._renewals is None:
+            self._renewals = _Renewals(self)
+        return self._renewals
 
     @property
     def ledger(self) -> Ledger:
@@ -146,10 +157,61 @@ class WorkerContext:
             with contextlib.suppress(Exception):
                 await backend.aclose()
         self._backends.clear()
+        if self._renewals is not None:
+            await self._renewals.aclose()
         if self._ledger is not None:
             await self._ledger.aclose()
         if self._client is not None:
             self._client.close()
+
+
+class _Renewals:
+    """Every lease one worker process holds, renewed together every third of a lease: one round trip for
+    all its jobs, not one per job. A lease found taken stops that job paying (``lose_lease``); one that
+    cannot be renewed yet is tried again at the next round, well within the lease."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        self.context = context
+        self.held: dict[str, tuple[str, _LedgerReporter]] = {}
+        """Token -> the job's identity and reporter."""
+        self._task: asyncio.Task[None] | None = None
+
+    def hold(self, token: str, identity: str, reporter: _LedgerReporter) -> None:
+        """Renew this job's lease from the next round on (it was taken or renewed just now)."""
+        self.held[token] = (identity, reporter)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def drop(self, token: str) -> None:
+        """Stop renewing this job's lease (it ended, or was handed back)."""
+        self.held.pop(token, None)
+
+    async def aclose(self) -> None:
+        """Stop the rounds."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        lease_s = self.context.settings.lease_s
+        while self.held:
+            await asyncio.sleep(lease_s / 3)
+            jobs = list(self.held.items())
+            if not jobs:
+                continue
+            try:
+                renewed = await self.context.ledger.renew_leases(
+                    [(identity, token) for token, (identity, _) in jobs], lease_s
+                )
+            except redis.RedisError as error:
+                log.warning("cannot renew the leases of %d job(s) yet: %s", len(jobs), error)
+                continue
+            for (token, (identity, reporter)), kept in zip(jobs, renewed, strict=True):
+                if not kept and token in self.held:
+                    log.debug("job %s: its lease was taken over", identity)
+                    reporter.lose_lease()  # said once, when the attempt ends (_stand_down)
+                    self.held.pop(token, None)
 
 
 class _LedgerReporter:
@@ -168,6 +230,7 @@ class _LedgerReporter:
         """Why this worker must stop paying for the job; None while it may go on."""
         self._unwritten_stage: str | None = None
         self._staging: asyncio.Task[None] | None = None
+        self._settling = asyncio.Event()
 
     def lose_lease(self) -> None:
         """The renewal found another worker holding the lease: the next ``record`` raises without trying."""
@@ -175,16 +238,26 @@ class _LedgerReporter:
             self.stopped = LeaseLostError()
 
     def stage(self, text: str) -> None:
-        # Stages only inform the follower: written in the background, never holding the loop, and a stage
-        # that arrives while one is being written replaces any still waiting (the newest is what counts).
+        # Stages only inform the follower: written in the background, never holding the loop, at most one
+        # write per STAGE_PACE_S, and a stage that arrives meanwhile replaces any still waiting (the newest
+        # is what counts). A cloud job passes through a dozen stages in seconds; each write is a round trip.
+        if self._settling.is_set():
+            return  # the job has ended or been handed back: its stage is written with that
         self._unwritten_stage = text
         if self._staging is None or self._staging.done():
             self._staging = asyncio.get_running_loop().create_task(self._write_stages())
 
     async def settle(self) -> None:
-        """Wait until the newest stage so far has landed (or given up)."""
+        """Wait until a stage being written has landed (or given up); stages not yet written are dropped,
+        since how the job ended is written next and says more."""
+        self.hush()
         if self._staging is not None:
             await self._staging
+
+    def hush(self) -> None:
+        """Drop the stages not yet written, and write no more."""
+        self._unwritten_stage = None
+        self._settling.set()
 
     async def _write_stages(self) -> None:
         while self._unwritten_stage is not None and self.stopped is None:
@@ -193,12 +266,18 @@ class _LedgerReporter:
                 await self.context.ledger.holder_write(self.identity, self.token, stage=text)
             except redis.RedisError as error:
                 log.debug("could not record the stage of job %s: %s", self.identity, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settling.wait(), STAGE_PACE_S)
 
     def record(self, ledger: PaidLedger) -> None:
         """Keep ``ledger`` in the record before returning; raise (so nothing is paid) when that cannot be sure."""
         if self.stopped is not None:
             raise self.stopped
-        values = {"ledger": ledger.to_json(), "session_id": ledger.session_id or "", "render_id": ledger.render_id or ""}
+        values = {
+            "ledger": ledger.to_json(),
+            "session_id": ledger.session_id or "",
+            "render_id": ledger.render_id or "",
+        }
         try:
             written = self._write(values)
         except redis.RedisError as error:
@@ -248,6 +327,8 @@ class _LeasedJob:
         self.identity = message.identity
         self.token = f"{context.name}:{uuid.uuid4().hex[:8]}"
         self.reporter = _LedgerReporter(context, message, self.token)
+        self.released = False
+        """Whether the job's last write let its lease go already."""
 
     async def run(self) -> None:
         ledger, lease_s = self.context.ledger, self.context.settings.lease_s
@@ -262,33 +343,14 @@ class _LeasedJob:
             log.info("job %s is leased by another worker; looking again in %.0f s", self.identity, lease_s)
             await self.context.requeue_patiently(self.message, lease_s)
             return
-        finished = asyncio.Event()
-        renewal = asyncio.create_task(self._renew(finished))
+        self.context.renewals.hold(self.token, self.identity, self.reporter)
         try:
             await self._work(record)
         finally:
-            # The event ends the renewal even if its cancellation gets lost inside the Redis client while
-            # the broker drops the connection: waiting for it must never hold this job's slot forever.
-            finished.set()
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError, redis.RedisError):
-                await renewal
-            with contextlib.suppress(redis.RedisError):
-                await ledger.release_lease(self.identity, self.token)
-
-    async def _renew(self, finished: asyncio.Event) -> None:
-        interval = self.context.settings.lease_s / 3
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), interval)
-            if finished.is_set():
-                return
-            try:
-                if not await self.context.ledger.renew_lease(self.identity, self.token, self.context.settings.lease_s):
-                    self.reporter.lose_lease()  # said once, when the attempt ends (_stand_down)
-                    return
-            except redis.RedisError as error:
-                log.warning("cannot renew the lease of job %s yet: %s", self.identity, error)
+            self.context.renewals.drop(self.token)
+            if not self.released:  # the last write lets the lease go with it
+                with contextlib.suppress(redis.RedisError):
+                    await ledger.release_lease(self.identity, self.token)
 
     async def _work(self, record: Record) -> None:
         ledger = self.context.ledger
@@ -297,15 +359,21 @@ class _LeasedJob:
         on_record = self.reporter
 
         async def make(reporter: JobReporter) -> _Stored:
-            with tempfile.TemporaryDirectory(prefix="joypix-job-") as scratch:
+            # Making and removing the scratch folder are file work: off the loop, like fetching and committing.
+            scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="joypix-job-"))
+            try:
                 storage = self.context.storage_for(self.message)
-                local_job = await asyncio.to_thread(self._localise, storage, Path(scratch))
+                local_job = await asyncio.to_thread(self._localise, storage, scratch)
                 if paid is not None and not paid.empty:
-                    log.info("job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id)
+                    log.info(
+                        "job %s: settling what earlier attempts paid for (session %s)", self.identity, paid.session_id
+                    )
                 result = await self.context.backend_for(self.message).run_job(local_job, reporter, paid)
                 await self._still_holding()
                 reporter.stage("storing the output")
                 return _Stored(result, await asyncio.to_thread(self._commit, storage, result))
+            finally:
+                await asyncio.to_thread(shutil.rmtree, scratch, True)
 
         attempt = await attempt_job(
             make, on_record, internal_error=INTERNAL_ERROR.format(worker=self.context.name), on_cancel=self._hand_back
@@ -319,16 +387,21 @@ class _LeasedJob:
             return
         # The output is committed: a broker restart now must not send the job back to be rendered again.
         finished = {
-            "state": State.DONE.value, "stage": "done", "finished_at": f"{time.time():.3f}",
-            "duration_s": f"{attempt.duration_s:.3f}", "summary": attempt.result.result.summary,
-            "replies": list(attempt.replies), "warnings": list(attempt.warnings), **attempt.result.keys,
+            "stage": "done",
+            "finished_at": f"{time.time():.3f}",
+            "duration_s": f"{attempt.duration_s:.3f}",
+            "summary": attempt.result.result.summary,
+            "replies": list(attempt.replies),
+            "warnings": list(attempt.warnings),
+            **attempt.result.keys,
         }
         keep_s = self.context.settings.keep_records_s
-        done = await _retrying(lambda: ledger.holder_write(self.identity, self.token, keep_s=keep_s, **finished))
+        done = await _retrying(lambda: ledger.finish(self.identity, self.token, State.DONE, finished, keep_s=keep_s))
         if not done:
-            log.warning("job %s finished after its lease lapsed; the worker that took it over records it", self.identity)
-        else:
-            await _counted(ledger, "done")
+            log.warning(
+                "job %s finished after its lease lapsed; the worker that took it over records it", self.identity
+            )
+        self.released = done
         log.info("done %s (%s)", job.label, self.identity)
 
     async def _still_holding(self) -> None:
@@ -343,7 +416,9 @@ class _LeasedJob:
         ):
             self.reporter.lose_lease()
         if self.reporter.stopped is not None:
-            log.warning("job %s: dropping this worker's output unpublished; another worker took the job over", self.identity)
+            log.warning(
+                "job %s: dropping this worker's output unpublished; another worker took the job over", self.identity
+            )
             raise self.reporter.stopped
 
     def _localise(self, storage: Storage, scratch: Path) -> Job:
@@ -359,10 +434,7 @@ class _LeasedJob:
             job_input = replace(job_input, path=local)
         if self.message.image_keys:
             # Numbered, so two images of one name in a group stay apart.
-            images = tuple(
-                inputs / f"{number:03d}-{image.name}"
-                for number, image in enumerate(job.input.images)
-            )
+            images = tuple(inputs / f"{number:03d}-{image.name}" for number, image in enumerate(job.input.images))
             for key, local in zip(self.message.image_keys, images, strict=True):
                 storage.fetch(key, local)
             job_input = replace(job_input, path=images[0], images=images)
@@ -388,17 +460,29 @@ class _LeasedJob:
         if failure.detail is not None:
             log.error("job %s failed with an unexpected error:\n%s", self.identity, failure.detail)
         log.warning("failed %s: %s", self.message.job.label, failure.message)
-        failed = await _retrying(
-            lambda: self.context.ledger.holder_write(
-                self.identity, self.token, keep_s=self.context.settings.keep_records_s, state=State.FAILED.value,
-                stage="failed", error=failure.message, error_kind="run" if failure.stops_run else "job",
-                finished_at=f"{time.time():.3f}",
+        seen = {
+            "identity": self.identity,
+            "job": self.message.job.label,
+            "error": failure.message,
+            "worker": self.context.name,
+            "at": f"{time.time():.3f}",
+        }
+        ended = {
+            "stage": "failed",
+            "error": failure.message,
+            "error_kind": "run" if failure.stops_run else "job",
+            "finished_at": f"{time.time():.3f}",
+        }
+        self.released = await _retrying(
+            lambda: self.context.ledger.finish(
+                self.identity,
+                self.token,
+                State.FAILED,
+                ended,
+                keep_s=self.context.settings.keep_records_s,
+                failure=seen,
             )
         )
-        if failed:
-            seen = {"identity": self.identity, "job": self.message.job.label, "error": failure.message,
-                    "worker": self.context.name, "at": f"{time.time():.3f}"}
-            await _counted(self.context.ledger, "failed", seen)
 
     async def _stand_down(self, reason: JoypixError) -> None:
         """Stopped paying (``_LedgerReporter.stopped``): whatever else went wrong, the record is not ours to
@@ -413,16 +497,11 @@ class _LeasedJob:
         log.info("handing job %s back to the queue", self.identity)
         if self.reporter.stopped is not None:
             return  # another worker's record (or one Redis will not take): nothing of ours to write
+        self.reporter.hush()  # a stage waiting for its turn must not land over this one
         with contextlib.suppress(redis.RedisError):
-            await self.context.ledger.holder_write(self.identity, self.token, state=State.QUEUED.value, stage="handed back")
-
-
-async def _counted(ledger: Ledger, outcome: str, failure: dict[str, str] | None = None) -> None:
-    """Count the job's outcome for ``farm status``; a count lost to a broker hiccup is not worth a retry."""
-    try:
-        await count_outcome(ledger.client, outcome, failure)
-    except redis.RedisError as error:
-        log.debug("could not count a %s job: %s", outcome, error)
+            await self.context.ledger.holder_write(
+                self.identity, self.token, state=State.QUEUED.value, stage="handed back"
+            )
 
 
 async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 60.0) -> T:
@@ -436,7 +515,9 @@ async def _retrying(operation: Callable[[], Awaitable[T]], patience_s: float = 6
             if time.monotonic() >= deadline:
                 raise
             if not warned:
-                log.warning("the broker does not answer (%s); retrying for up to %.0f s", type(error).__name__, patience_s)
+                log.warning(
+                    "the broker does not answer (%s); retrying for up to %.0f s", type(error).__name__, patience_s
+                )
                 warned = True
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
