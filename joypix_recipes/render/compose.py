@@ -169,16 +169,32 @@ class FrameComposer:
         self._black = black_frame(self.width, self.height)
         self._incoming = np.empty_like(self._black)
 
+    def start(self) -> None:
+        """Begin decoding the first clip's image on the helper thread now, so it overlaps whatever the
+        caller does before asking for frames (opening the encoder, mixing the soundtrack).
+
+        ``close`` ends the helper thread should frames never be asked for.
+        """
+        if self._prefetch is None:
+            self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
+        self._prepare(0)
+
+    def close(self) -> None:
+        """Let the helper thread go and drop every source (done by iteration's end as well)."""
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            prefetch.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
+        self._loaded.clear()
+
     def __iter__(self) -> Iterator[np.ndarray]:
-        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
+        if self._prefetch is None:
+            self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
         try:
             for index in range(self.draft.frame_count):
                 yield self.frame(index)
         finally:
-            prefetch, self._prefetch = self._prefetch, None
-            prefetch.shutdown(wait=True, cancel_futures=True)
-            self._pending.clear()
-            self._loaded.clear()
+            self.close()
 
     def frame(self, index: int) -> np.ndarray:
         """The NV12 buffer of frame ``index``."""
