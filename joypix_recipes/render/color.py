@@ -135,6 +135,23 @@ def _resampled(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``plane`` at ``size``: area averaging to shrink, bilinear otherwise (chroma is mostly enlarged)."""
     if (plane.shape[1], plane.shape[0]) == size:
         return plane
-    shrinking = size[0] <= plane.shape[1] and size[1] <= plane.shape[0]
-    resized: np.ndarray = cv2.resize(plane, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    if size[0] <= plane.shape[1] and size[1] <= plane.shape[0]:
+        return area_resized(plane, size)
+    resized: np.ndarray = cv2.resize(plane, size, interpolation=cv2.INTER_LINEAR)
+    return resized
+
+
+def area_resized(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pixels`` shrunk to ``size`` by area averaging, without Intel IPP.
+
+    IPP's area resize at a fractional ratio (a 12 MP photo's crop shrunk by 1.25) costs 40% more CPU
+    than OpenCV's own, for the same pixels; IPP stays on for everything else (its warps are 5x faster).
+    The switch is per thread, so frames warped meanwhile on another thread keep it.
+    """
+    used = cv2.ipp.useIPP()
+    cv2.ipp.setUseIPP(False)
+    try:
+        resized: np.ndarray = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    finally:
+        cv2.ipp.setUseIPP(used)
     return resized

@@ -22,7 +22,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from joypix_recipes.errors import ImageError
 from joypix_recipes.job.image_info import ROTATED_ORIENTATIONS, exif_orientation, opened_image, oriented_size
-from joypix_recipes.render.color import jfif_to_rgb, jfif_to_yuv420, rgb_to_yuv420
+from joypix_recipes.render.color import area_resized, jfif_to_rgb, jfif_to_yuv420, rgb_to_yuv420
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger files are refused before any decoding."""
@@ -315,9 +315,9 @@ def _to_rgb(image: Image.Image, profile: bytes | None = None, size: tuple[int, i
 
 def resized(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``pixels`` at ``size`` (width, height): area averaging to shrink, bicubic to enlarge."""
-    shrinking = size[0] <= pixels.shape[1] and size[1] <= pixels.shape[0]
-    method = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(pixels, size, interpolation=method)
+    if size[0] <= pixels.shape[1] and size[1] <= pixels.shape[0]:
+        return area_resized(pixels, size)
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC)
 
 
 def _resized(pixels: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
