@@ -1,6 +1,11 @@
 """Still images in: format sniffed from content, size limits, EXIF orientation, color modes to 8-bit RGB,
 and embedded RGB color profiles (Display P3, Adobe RGB, ...) converted to sRGB.
 
+Decoding is the largest part of a render's own CPU after the warps, so a colour JPEG takes the
+cheapest road that gives the same picture: a clip's source (``load_yuv420``) comes from the file's own
+YCbCr planes, other callers get RGB from OpenCV's libjpeg-turbo; Pillow decodes everything else
+(and any JPEG it would decode at a reduced scale, which is what bounds memory for 200 MP photos).
+
 Every failure, whatever Pillow raised, leaves as an ImageError that names the file.
 """
 
