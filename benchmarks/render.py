@@ -514,11 +514,12 @@ def main() -> int:
     # over the YUV floor's, medians. Contention on a shared machine moves x264's CPU time by 10-20%
     # between runs, more than the difference being measured; composing alone moves far less.
     for name in ("compose", "compose-p3", *(BASE + name for name in ("compose", "compose-p3") if based)):
-        floor_cpu = statistics.median(r.cpu for r in runs[name[: -len(name.removeprefix(BASE))] + "floor-yuv420p"])
+        floor = name[: len(name) - len(name.removeprefix(BASE))] + "floor-yuv420p"
+        floor_cpu = statistics.median(r.cpu for r in runs[floor])
         own = statistics.median(r.cpu for r in runs[name])
         verdict = "ok" if 1 + own / floor_cpu <= 1.05 else "OVER"
         print(
-            f"(floor-yuv420p + {name}) / floor-yuv420p, cpu: {1 + own / floor_cpu:.3f}x "
+            f"({floor} + {name}) / {floor}, cpu: {1 + own / floor_cpu:.3f}x "
             f"({own:.2f} s of load and compose over {floor_cpu:.2f} s of encode; target <= 1.05) {verdict}"
         )
     ours = best["ours"]
