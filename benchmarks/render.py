@@ -1,6 +1,7 @@
 """Renderer benchmark: a 5 s, 30 fps, 1080x1920 zoom-in from a generated 12-megapixel JPEG, against baselines.
 
     python benchmarks/render.py [--repeat 3] [--skip-moviepy] [--skip-memory] [--skip-zoompan] [--workdir DIR]
+                                [--baseline TREE]
 
 In the same run: (a) the encode-only floors: the same frames, already made, through our writer (NV12),
 and as ready-made yuv420p frames straight into x264 with the same settings (the YUV floor), (a') ours
@@ -13,6 +14,10 @@ machine the CPU ratio is the one to read. Every variant runs in its own subproce
 that process's max RSS. Jitter is the RMS
 difference between each output's frame-to-frame motion, measured by phase correlation on a 3x3 grid
 of patches, and the motion of the ideal zoom. The targets are in docs/benchmarks.md.
+
+``--baseline TREE`` (a checkout or an exported copy of an older joypix_recipes) adds that code's ours,
+ours-p3, compose, compose-p3 and YUV floor (its own frames) as "base-..." variants, run interleaved
+with the rest, so a change is measured against the code before it under the same load.
 """
 
 from __future__ import annotations
@@ -277,7 +282,15 @@ VARIANTS = {
 }
 
 
+BASE = "base-"
+"""The prefix of a variant run on the ``--baseline`` tree's code."""
+_TREE = "JOYPIX_BENCH_TREE"
+
+
 def child_main(variant: str, image: str, output: str) -> None:
+    if variant.startswith(BASE):
+        sys.path.insert(0, os.environ[_TREE])  # ahead of this checkout: the older code is imported
+        variant = variant.removeprefix(BASE)
     seconds, cpu = VARIANTS[variant](Path(image), Path(output))
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _own_peak_mb()}))
 
@@ -302,15 +315,19 @@ class Run:
     output: Path
 
 
-def run_child(variant: str, image: Path, output: Path, script: Path = Path(__file__)) -> Run:
+def run_child(variant: str, image: Path, output: Path, script: Path = Path(__file__), tree: Path | None = None) -> Run:
     """Run one variant of ``script`` (this benchmark by default) in a fresh interpreter.
 
     Peak memory: the child's own VmHWM, or, when larger, the biggest process wait4 saw in its tree
     (the ffmpeg binary that MoviePy and zoompan run). The driver makes test photos in a subprocess
     too, so a forked child does not inherit a large parent's resident pages into that figure.
     """
+    env = {**os.environ, _TREE: str(tree)} if tree is not None else None
     process = subprocess.Popen(
-        [sys.executable, str(script), "--child", variant, str(image), str(output)], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(script), "--child", variant, str(image), str(output)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert process.stdout is not None
     text = process.stdout.read()
@@ -402,6 +419,9 @@ def main() -> int:
     parser.add_argument("--skip-memory", action="store_true", help="skip the 48 and 200 MP memory runs")
     parser.add_argument("--skip-zoompan", action="store_true", help="skip the ffmpeg zoompan baselines")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/joypix-render-bench"))
+    parser.add_argument(
+        "--baseline", type=Path, help="a tree holding an older joypix_recipes, measured interleaved as base-..."
+    )
     args = parser.parse_args()
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -412,9 +432,13 @@ def main() -> int:
         subprocess.run([sys.executable, __file__, "--make-photo", str(image), label], check=True)
     tagged = work / "photo-12mp-p3.jpg"
     subprocess.run([sys.executable, __file__, "--tag-p3", str(images["12mp"]), str(tagged)], check=True)
-    photo_of = {"ours-p3": tagged, "compose-p3": tagged}
+    photo_of = {"ours-p3": tagged, "compose-p3": tagged, BASE + "ours-p3": tagged, BASE + "compose-p3": tagged}
 
-    fast = ["ours", "ours-p3", "floor", "floor-yuv420p", "compose", "compose-p3"] + ([] if args.skip_zoompan else ["zoompan", "zoompan-8000"])
+    measured = ["ours", "ours-p3", "compose", "compose-p3", "floor-yuv420p"]
+    based = [BASE + name for name in measured] if args.baseline is not None else []
+    fast = ["ours", "ours-p3", "floor", "floor-yuv420p", "compose", "compose-p3", *based] + (
+        [] if args.skip_zoompan else ["zoompan", "zoompan-8000"]
+    )
     raw = subprocess.run(
         [sys.executable, __file__, "--raw-jitter", str(images["12mp"])], check=True, capture_output=True, text=True
     )
@@ -422,7 +446,8 @@ def main() -> int:
     runs: dict[str, list[Run]] = {name: [] for name in fast + slow}
     for attempt in range(args.repeat):  # interleaved, so background load hits every variant alike
         for name in fast:
-            runs[name].append(run_child(name, photo_of.get(name, images["12mp"]), work / f"{name}.mp4"))
+            image = photo_of.get(name, images["12mp"])
+            runs[name].append(run_child(name, image, work / f"{name}.mp4", tree=args.baseline))
             latest = runs[name][-1]
             print(f"  {name:18s} run {attempt + 1}: {latest.seconds:6.2f} s, cpu {latest.cpu:6.2f} s", flush=True)
     for name in slow:
@@ -441,7 +466,7 @@ def main() -> int:
     )
     best = {name: min(r.seconds for r in results) for name, results in runs.items()}
     for name, results in runs.items():
-        if name.startswith("compose"):
+        if name.removeprefix(BASE).startswith("compose"):
             continue
         shake, count = jitter(results[-1].output)
         peak = max(r.peak_mb for r in results)
@@ -464,13 +489,21 @@ def main() -> int:
     )
     print()
     print("ratios in CPU time (the figure to read on a shared machine) and in wall time:")
-    print("  best = best run / best run; median = median run / median run; paired = median of ratios of runs side by side")
-    for name, base, target, note in [
+    print(
+        "  best = best run / best run; median = median run / median run; paired = median of ratios of runs side by side"
+    )
+    compared = [
         ("ours", "floor-yuv420p", 1.05, ""),
         ("ours-p3", "floor-yuv420p", 1.05, "; Display P3 converted"),
         ("ours", "floor", 1.25, ""),
         ("ours-p3", "floor", 1.25, "; Display P3 converted"),
-    ]:
+    ]
+    if based:
+        compared[2:2] = [
+            (BASE + "ours", BASE + "floor-yuv420p", 1.05, "; baseline code and its floor"),
+            (BASE + "ours-p3", BASE + "floor-yuv420p", 1.05, "; baseline code and its floor, Display P3 converted"),
+        ]
+    for name, base, target, note in compared:
         cpu, wall = _ratios(runs, name, base, "cpu"), _ratios(runs, name, base, "seconds")
         verdict = "ok" if cpu[0] <= target else "OVER"
         print(
@@ -480,12 +513,13 @@ def main() -> int:
     # The same question asked without the encoder's noise: our own CPU (load and compose, no encode)
     # over the YUV floor's, medians. Contention on a shared machine moves x264's CPU time by 10-20%
     # between runs, more than the difference being measured; composing alone moves far less.
-    floor_cpu = statistics.median(r.cpu for r in runs["floor-yuv420p"])
-    for name in ("compose", "compose-p3"):
+    for name in ("compose", "compose-p3", *(BASE + name for name in ("compose", "compose-p3") if based)):
+        floor = name[: len(name) - len(name.removeprefix(BASE))] + "floor-yuv420p"
+        floor_cpu = statistics.median(r.cpu for r in runs[floor])
         own = statistics.median(r.cpu for r in runs[name])
         verdict = "ok" if 1 + own / floor_cpu <= 1.05 else "OVER"
         print(
-            f"(floor-yuv420p + {name}) / floor-yuv420p, cpu: {1 + own / floor_cpu:.3f}x "
+            f"({floor} + {name}) / {floor}, cpu: {1 + own / floor_cpu:.3f}x "
             f"({own:.2f} s of load and compose over {floor_cpu:.2f} s of encode; target <= 1.05) {verdict}"
         )
     ours = best["ours"]

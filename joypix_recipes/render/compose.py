@@ -10,6 +10,9 @@ more than the encode.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from joypix_recipes.render.color import Planes, black_frame, new_frame, nv12_views, rgb_to_planes
-from joypix_recipes.render.image import load_rgb, probe_image, resized
+from joypix_recipes.render.color import black_frame, new_frame, nv12_views, rgb_to_yuv420
+from joypix_recipes.render.image import load_rgb, load_yuv420, probe_image, resized
 from joypix_recipes.render.motion import Camera, Window, cover_region, focus_in_region
 from joypix_recipes.render.resample import warp_plane
 from joypix_recipes.render.text import Overlay
@@ -38,10 +41,11 @@ _MAX_DEPTH = 2.0
 class ClipSource:
     """One clip's picture, pre-scaled so its base window is just above output size at the deepest zoom."""
 
-    def __init__(self, planes: Planes, camera: Camera, frame_size: tuple[int, int]) -> None:
-        self.luma = planes.y
+    def __init__(
+        self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], camera: Camera, frame_size: tuple[int, int]
+    ) -> None:
         # U and V warped as two 1-channel planes, then interleaved: 30% cheaper than one 2-channel warp.
-        self.u, self.v = (np.ascontiguousarray(planes.uv[:, :, channel]) for channel in (0, 1))
+        self.luma, self.u, self.v = planes
         self.camera = camera
         self.width, self.height = frame_size
         half = (self.height // 2, self.width // 2)
@@ -79,14 +83,33 @@ def load_source(clip: VideoClip, path: Path, frame_size: tuple[int, int], seed: 
     image_size = probe_image(path)
     if clip.fit == "blur":
         rgb, focus = _blur_fitted(path, image_size, scaled, clip.focus)
+        planes = rgb_to_yuv420(rgb)
+        del rgb
     else:
-        rgb, focus = _cover_cropped(path, image_size, scaled, clip.focus)
-    return ClipSource(rgb_to_planes(rgb), Camera(clip.motion, clip.zoom, clip.easing, focus, seed), frame_size)
+        planes, focus = _cover_cropped(path, image_size, scaled, clip.focus)
+    _return_freed_memory()
+    return ClipSource(planes, Camera(clip.motion, clip.zoom, clip.easing, focus, seed), frame_size)
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory decoding just freed back to the system (glibc only; elsewhere nothing happens).
+
+    Decoding frees tens of megabytes into the malloc arenas of the threads that did it (the loading
+    thread, littlecms' band threads), where it stays resident while the encoder's own buffers grow:
+    without this, a render's peak is that much higher for the whole clip.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        _libc().malloc_trim(0)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None)
 
 
 def _cover_cropped(
     path: Path, image_size: tuple[int, int], scaled: tuple[int, int], focus: tuple[float, float]
-) -> tuple[np.ndarray, tuple[float, float]]:
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[float, float]]:
     region = cover_region(image_size, scaled, focus)
     factor = scaled[0] / region[2]
     fractions = (
@@ -95,8 +118,8 @@ def _cover_cropped(
         region[2] / image_size[0],
         region[3] / image_size[1],
     )
-    crop = load_rgb(path, at_least=_scaled_size(image_size, factor), region=fractions, size=scaled)
-    return crop, focus_in_region(focus, image_size, region)
+    planes = load_yuv420(path, _scaled_size(image_size, factor), fractions, scaled)
+    return planes, focus_in_region(focus, image_size, region)
 
 
 def _blur_fitted(
@@ -146,9 +169,7 @@ class FrameComposer:
     ``sources`` holds each clip's ClipSource, or a loader that makes it when the clip is first needed.
     """
 
-    def __init__(
-        self, draft: Draft, sources: Sequence[ClipSource | SourceLoader], overlays: Sequence[Overlay]
-    ) -> None:
+    def __init__(self, draft: Draft, sources: Sequence[ClipSource | SourceLoader], overlays: Sequence[Overlay]) -> None:
         self.draft = draft
         self.width, self.height = draft.width, draft.height
         starts = draft.video_starts_ms()
@@ -168,16 +189,32 @@ class FrameComposer:
         self._black = black_frame(self.width, self.height)
         self._incoming = np.empty_like(self._black)
 
+    def start(self) -> None:
+        """Begin decoding the first clip's image on the helper thread now, so it overlaps whatever the
+        caller does before asking for frames (opening the encoder, mixing the soundtrack).
+
+        ``close`` ends the helper thread should frames never be asked for.
+        """
+        if self._prefetch is None:
+            self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
+        self._prepare(0)
+
+    def close(self) -> None:
+        """Let the helper thread go and drop every source (done by iteration's end as well)."""
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            prefetch.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
+        self._loaded.clear()
+
     def __iter__(self) -> Iterator[np.ndarray]:
-        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
+        if self._prefetch is None:
+            self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joypix-decode")
         try:
             for index in range(self.draft.frame_count):
                 yield self.frame(index)
         finally:
-            prefetch, self._prefetch = self._prefetch, None
-            prefetch.shutdown(wait=True, cancel_futures=True)
-            self._pending.clear()
-            self._loaded.clear()
+            self.close()
 
     def frame(self, index: int) -> np.ndarray:
         """The NV12 buffer of frame ``index``."""

@@ -76,25 +76,30 @@ def render_draft(
     overlays: list[Overlay] = [*build_image_overlays(draft, media), TextTrack(draft)]
     frames = draft.frame_count
     seconds = float(frames / draft.fps)
-    soundtrack = mix_soundtrack(draft, sounds, seconds)
-    if soundtrack is not None and encoding.normalize_audio:
-        soundtrack = normalize_loudness(soundtrack, SAMPLE_RATE)
     poster_index = _poster_index(draft)
     poster_rgb = None
-    try:
-        with _single_threaded_opencv(), atomic_path(output) as temp:
-            with (
-                open_writer(temp, size, draft.fps, encoding, metadata, soundtrack) as writer,
-                _ahead(iter(FrameComposer(draft, sources, overlays))) as buffers,
-            ):
-                for index, buffer in enumerate(buffers):
-                    writer.write(buffer)
-                    if poster and index == poster_index:
-                        poster_rgb = nv12_to_rgb(buffer, draft.width, draft.height)
-    except JoypixError:
-        raise
-    except Exception as error:  # noqa: BLE001 - OpenCV or numpy failing mid-render
-        raise RenderError(f"rendering {output.name} failed ({_reason(error)})") from error
+    composer = FrameComposer(draft, sources, overlays)
+    with _single_threaded_opencv(), contextlib.closing(composer):
+        # The first photo decodes on the composer's helper thread while the soundtrack is mixed and
+        # the encoder opens: the wall time before the first frame is the longer of the two, not both.
+        composer.start()
+        soundtrack = mix_soundtrack(draft, sounds, seconds)
+        if soundtrack is not None and encoding.normalize_audio:
+            soundtrack = normalize_loudness(soundtrack, SAMPLE_RATE)
+        try:
+            with atomic_path(output) as temp:
+                with (
+                    open_writer(temp, size, draft.fps, encoding, metadata, soundtrack) as writer,
+                    _ahead(iter(composer)) as buffers,
+                ):
+                    for index, buffer in enumerate(buffers):
+                        writer.write(buffer)
+                        if poster and index == poster_index:
+                            poster_rgb = nv12_to_rgb(buffer, draft.width, draft.height)
+        except JoypixError:
+            raise
+        except Exception as error:  # noqa: BLE001 - OpenCV or numpy failing mid-render
+            raise RenderError(f"rendering {output.name} failed ({_reason(error)})") from error
     written_poster = None
     if poster_rgb is not None:
         try:

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pillow_heif
 import pytest
 from helpers.images import png_header_only
-from PIL import Image
+from PIL import Image, ImageOps
 
 from joypix_recipes.errors import ImageError
 from joypix_recipes.job.image_info import heic_supported
-from joypix_recipes.render.image import MAX_PIXELS, load_rgb, probe_image
+from joypix_recipes.render import image as image_module
+from joypix_recipes.render.color import nv12_to_rgb, rgb_to_yuv420
+from joypix_recipes.render.image import MAX_PIXELS, load_rgb, load_yuv420, probe_image
 
 from .conftest import solid, with_marker
+from .icc import DISPLAY_P3, matrix_profile, to_srgb
 
 ImageFile = Callable[..., Path]
 
@@ -160,3 +164,69 @@ def test_truncated_image_is_refused_by_name(image_file: ImageFile, name: str) ->
 def test_missing_file_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="gone.jpg.*not found"):
         probe_image(tmp_path / "gone.jpg")
+
+
+def _scene(size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """Smooth colour ramps with hard-edged saturated blocks: what a photo's chroma does, in small."""
+    width, height = size
+    x, y = np.meshgrid(np.linspace(0, 1, width), np.linspace(0, 1, height))
+    pixels = np.stack([40 + 180 * x, 30 + 190 * y, 200 - 150 * x * y], axis=2)
+    for index, colour in enumerate([(230, 40, 40), (40, 200, 60), (50, 60, 220), (240, 220, 30)]):
+        left, top = 40 + index * 140, 60 + (index % 2) * 200
+        pixels[top : top + 120, left : left + 100] = colour
+    return Image.fromarray(pixels.astype(np.uint8))
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])  # Pillow's names for 4:4:4, 4:2:2, 4:2:0
+def test_a_jpeg_read_from_its_own_planes_matches_its_rgb_decode(
+    image_file: ImageFile, monkeypatch: pytest.MonkeyPatch, subsampling: int
+) -> None:
+    path = image_file(_scene(), "scene.jpg", quality=92, subsampling=subsampling)
+    taken = []
+
+    def spy(*args: object) -> object:
+        planes = original(*args)
+        taken.append(planes is not None)
+        return planes
+
+    original = image_module._jpeg_planes
+    monkeypatch.setattr(image_module, "_jpeg_planes", spy)
+    region, size = (0.13, 0.07, 0.61, 0.81), (312, 312)  # odd edges: widened to whole chroma samples
+    luma, u, v = load_yuv420(path, (400, 400), region, size)
+    assert taken == [True], "the planes road was taken"
+    expected = rgb_to_yuv420(load_rgb(path, region=region, size=size))
+    assert [plane.shape for plane in (luma, u, v)] == [(312, 312), (156, 156), (156, 156)]
+    for mine, theirs in zip((luma, u, v), expected, strict=True):
+        difference = np.abs(mine.astype(int) - theirs)
+        # Only edges differ (JPEG chroma resampled once instead of upsampled, then averaged down).
+        assert difference.mean() < 1.0 and np.percentile(difference, 99) <= 8, (difference.mean(), difference.max())
+
+
+def test_a_display_p3_jpeg_read_from_its_planes_is_converted_to_srgb(image_file: ImageFile) -> None:
+    profile = matrix_profile(DISPLAY_P3, "Display P3")
+    path = image_file(solid((230, 60, 60), (400, 300)), "p3.jpg", quality=95, icc_profile=profile)
+    luma, u, v = load_yuv420(path, (200, 150), (0.0, 0.0, 1.0, 1.0), (200, 150))
+    rgb = nv12_to_rgb(np.vstack([luma, cv2.merge([u, v]).reshape(75, 200)]), 200, 150).astype(float)
+    assert np.abs(rgb[20:130, 20:180].reshape(-1, 3).mean(axis=0) - to_srgb((230, 60, 60), DISPLAY_P3)).max() <= 3
+
+
+def test_a_truncated_jpeg_is_refused_by_name_on_the_planes_road(image_file: ImageFile) -> None:
+    rng = np.random.default_rng(2)
+    path = image_file(Image.fromarray(rng.integers(0, 255, (300, 300, 3), dtype=np.uint8)), "half.jpg")
+    path.write_bytes(path.read_bytes()[:-4000])
+    with pytest.raises(ImageError, match=r"half\.jpg"):
+        load_yuv420(path, (300, 300), (0.0, 0.0, 1.0, 1.0), (300, 300))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_turns_the_pixels_as_pillow_does(image_file: ImageFile, orientation: int) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = image_file(_scene((96, 64)), "turned.jpg", exif=exif, quality=95)
+    with Image.open(path) as image:
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    assert np.array_equal(load_rgb(path), expected)
+    assert np.array_equal(
+        load_rgb(path, region=(0.25, 0.5, 0.5, 0.5)),
+        expected[expected.shape[0] // 2 :, expected.shape[1] // 4 : 3 * expected.shape[1] // 4],
+    )
