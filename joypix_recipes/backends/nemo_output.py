@@ -25,7 +25,7 @@ from joypix_recipes.job.kinds.audio import normalizes_loudness
 from joypix_recipes.job.model import Job, identity_comment, output_metadata, poster_path
 from joypix_recipes.render.formats import encoding_for
 from joypix_recipes.render.poster import poster_frame_index, write_poster
-from joypix_recipes.render.probe import decoded_frame, probe_video_keeping, top_level_atoms
+from joypix_recipes.render.probe import decoded_frame, probe_video_keeping, stream_duration, top_level_atoms
 from joypix_recipes.render.transcode import transcode
 
 
@@ -164,17 +164,8 @@ def _copy_decoding(
         if frames == 0:
             raise RenderError(f"{source_path.name}: the video track has no frames")
         rate = video.average_rate or video.guessed_rate
-        duration = _duration(source, video, frames, float(rate) if rate else 0.0)
+        duration = stream_duration(source, video, frames, float(rate) if rate else 0.0)
     return VideoFacts(width, height, duration, frames), frame_kept, guess
-
-
-def _duration(container: av.container.InputContainer, stream: av.VideoStream, frames: int, fps: float) -> float:
-    """The clip's length as the probe reads it: the stream's, else the container's, else frames over rate."""
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return frames / fps if fps else 0.0
 
 
 def _checked(path: Path, label: str, pick: Callable[[int], int] | None) -> tuple[VideoFacts, np.ndarray | None]:

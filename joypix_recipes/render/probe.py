@@ -62,7 +62,7 @@ def probe_video_keeping(path: Path, pick: Callable[[int], int] | None) -> tuple[
                 width, height, pix_fmt = frame.width, frame.height, frame.format.name
             rate = stream.average_rate or stream.guessed_rate
             fps = float(rate) if rate else 0.0
-            duration = _duration(container, stream, frames, fps)
+            duration = stream_duration(container, stream, frames, fps)
             has_audio = bool(container.streams.audio)
             codec = stream.codec_context.name
     except RenderError:
@@ -118,7 +118,8 @@ def top_level_atoms(path: Path) -> list[str]:
     return atoms
 
 
-def _duration(container: av.container.InputContainer, stream: av.VideoStream, frames: int, fps: float) -> float:
+def stream_duration(container: av.container.InputContainer, stream: av.VideoStream, frames: int, fps: float) -> float:
+    """A video stream's length as the probe reads it: the stream's, else the container's, else frames over rate."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:

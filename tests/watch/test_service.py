@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.images import write_image
@@ -46,6 +47,13 @@ export:
   aspect: "1:1"
   fps: 24
 """
+
+
+def _serving(config: WatchConfig, stop: asyncio.Event, **injected: Any) -> asyncio.Task[int]:
+    """The watcher serving ``config`` in the background until ``stop`` is set, quietly, with what a test injects."""
+    return asyncio.create_task(
+        watch(config, once=False, progress_mode="quiet", verbose=False, stop=stop, progress=Progress(), **injected)
+    )
 
 
 # Observers must stop promptly: a shorter wait than the suite-wide check allows.
@@ -197,19 +205,7 @@ def test_watching_takes_new_images_until_stopped(setup: Setup, polling: bool) ->
             watching.set()
             return make_observer()
 
-        task = asyncio.create_task(
-            watch(
-                config,
-                once=False,
-                progress_mode="quiet",
-                verbose=False,
-                stop=stop,
-                backends=setup.backends(),
-                observers=observers,
-                progress=Progress(),
-                on_event=events.put_nowait,
-            )
-        )
+        task = _serving(config, stop, backends=setup.backends(), observers=observers, on_event=events.put_nowait)
         await asyncio.wait_for(watching.wait(), 10)
         for index in range(6):
             png(setup.folder / f"new{index}.png", 40 + index)
@@ -309,17 +305,7 @@ def test_stop_while_a_job_runs_leaves_the_image_for_the_next_start(setup: Setup)
 
     async def main() -> tuple[int, float]:
         stop = asyncio.Event()
-        task = asyncio.create_task(
-            watch(
-                setup.config(),
-                once=False,
-                progress_mode="quiet",
-                verbose=False,
-                stop=stop,
-                backends=setup.backends(),
-                progress=Progress(),
-            )
-        )
+        task = _serving(setup.config(), stop, backends=setup.backends())
         await asyncio.wait_for(setup.backend.started.wait(), 10)
         began = time.monotonic()
         stop.set()
@@ -378,18 +364,7 @@ def _serve_until(setup: Setup, settle: float, done: Callable[[], bool], act: Cal
         config = WatchConfig.from_args(
             setup.folder, setup.recipe, out_dir=setup.out, backend="quick", settle_seconds=settle
         )
-        task = asyncio.create_task(
-            watch(
-                config,
-                once=False,
-                progress_mode="quiet",
-                verbose=False,
-                stop=stop,
-                backends=setup.backends(),
-                observers=observer_factory(False, settle),
-                progress=Progress(),
-            )
-        )
+        task = _serving(config, stop, backends=setup.backends(), observers=observer_factory(False, settle))
         await asyncio.sleep(0.2)
         writer = asyncio.create_task(asyncio.to_thread(act))
         deadline = time.monotonic() + 30
