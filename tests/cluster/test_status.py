@@ -66,6 +66,9 @@ def test_status_shows_the_worker_its_job_in_flight_then_what_finished_and_failed
         code, _, stderr = finish(farm.run(write_batch(tmp_path / "b", count=1, recipe=CLOUD_RECIPE.replace("zoom-in", "zoom-out")),
                                           tmp_path / "out-b", "--base-url", emulator.base_url))
         assert code == 1, stderr
+    # A worker tells what it holds with each heartbeat (a third of the timeout, 0.5 s here), so the job it
+    # just let go leaves the status at the next one.
+    wait_until(lambda: not status_json(farm)["in_flight"], 5, "the finished job stayed in flight past a heartbeat")
     after = status_json(farm)
     assert (after["done"], after["failed"], after["in_flight"]) == (1, 1, [])
     (failure,) = after["recent_failures"]
