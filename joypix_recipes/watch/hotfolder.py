@@ -301,7 +301,7 @@ class HotFolder:
         if changed:
             self._record(FileEvent("changed", path, note="replaced while its jobs ran; taking the new content"))
             self._consider(path)
-        elif self.summary.stopped_reason is None and os.path.lexists(path):
+        elif self.summary.stopped_reason is None and await asyncio.to_thread(os.path.lexists, path):
             # Another photo arrived under this name after the move began; its event came while the name was
             # still taken, and was passed over.
             self._consider(path)
