@@ -39,11 +39,14 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from runner import make_jobs  # noqa: E402
 
 from joypix_recipes.backends.contract import BackendOptions  # noqa: E402
 from joypix_recipes.job.actions import Animate, Fade, Text  # noqa: E402
 from joypix_recipes.job.export import ExportSettings  # noqa: E402
-from joypix_recipes.job.model import Job, JobInput, PlannedStep  # noqa: E402
+from joypix_recipes.job.model import Job, PlannedStep  # noqa: E402
 from joypix_recipes.run.outcome import RunSummary  # noqa: E402
 from joypix_recipes.run.session import run_jobs  # noqa: E402
 
@@ -242,7 +245,7 @@ def main() -> None:
     vary = None if args.vary < 0 else args.vary
     with emulator_process(vary) as emulator, tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
-        jobs = make_jobs(folder, args.jobs)
+        jobs = make_jobs(folder, args.jobs, STEPS, EXPORT, "nemo")
         options = BackendOptions(base_url=emulator.base_url, poll_interval=POLL_S, home=folder / "home", language="en")
         # The first job pays for the token and the imports.
         run_batch(emulator, _retarget(jobs[:1], folder / "warm"), folder / "warm", options, 1)
@@ -293,31 +296,6 @@ def main() -> None:
             f"{name} {statistics.median(batch.per_job.get(name, 0.0) for batch in batches):.2f}" for name in names
         )
         print(f"cloud: requests per job (median of the runs): {per_job}")
-
-
-def make_jobs(folder: Path, count: int) -> list[Job]:
-    """``count`` jobs over distinct small JPEGs in ``folder/in``."""
-    from PIL import Image
-
-    inputs = folder / "in"
-    inputs.mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for index in range(count):
-        source = inputs / f"photo{index:04d}.jpg"
-        Image.effect_noise((640, 480), 40 + index % 50).convert("RGB").save(source, quality=85)
-        jobs.append(
-            Job(
-                recipe_name="bench",
-                recipe_path=folder / "bench.yaml",
-                input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
-                variant=None,
-                steps=STEPS,
-                export=EXPORT,
-                output=folder / "out" / f"photo{index:04d}.mp4",
-                backend="nemo",
-            )
-        )
-    return jobs
 
 
 def _retarget(jobs: list[Job], out: Path) -> list[Job]:
