@@ -44,8 +44,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from helpers.hosts import Host, Network, namespaces_unavailable, private_network  # noqa: E402
+from runner import StubBackend  # noqa: E402
 
-from joypix_recipes.backends.contract import BackendOptions, JobReporter, JobResult  # noqa: E402
+from joypix_recipes.backends.contract import BackendOptions  # noqa: E402
 from joypix_recipes.backends.ledger import Ledger  # noqa: E402
 from joypix_recipes.cluster.farm import run_on_farm, submit_to_farm  # noqa: E402
 from joypix_recipes.cluster.settings import ClusterSettings  # noqa: E402
@@ -59,24 +60,6 @@ PASSWORD = "bench-only"
 STUB_SLOTS = 16
 CLOUD_SLOTS = 64
 TURN_S, RENDER_S = 0.3, 1.0
-
-
-class StubBackend:
-    """Does the least a backend can: one stage report and a four-byte output."""
-
-    name = "stub"
-    default_concurrency = 16
-
-    async def run_job(self, job: Job, reporter: JobReporter, paid: Ledger | None = None) -> JobResult:
-        reporter.stage("rendering")
-        job.output.write_bytes(b"stub")
-        return JobResult(output=job.output, poster=None, summary="", duration_s=0.0)
-
-    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
-        return None
-
-    async def aclose(self) -> None:
-        pass
 
 
 class _Silent:

@@ -53,6 +53,9 @@ class StubBackend:
         job.output.write_bytes(b"stub")
         return JobResult(output=job.output, poster=None, summary="", duration_s=0.0)
 
+    def describe_spending(self, job: Job, input_hash: str, paid: Ledger | None) -> str | None:
+        return None
+
     async def aclose(self) -> None:
         pass
 
