@@ -109,7 +109,11 @@ class LocalBackend:
             pool = self._executor()
             self._in_flight.add(job.output)
             try:
-                return await asyncio.get_running_loop().run_in_executor(pool, task)
+                # Submitting can start a worker, and a worker's start waits for the fork server to import
+                # the renderer (a second or more on a busy machine): never on the event loop, which keeps
+                # serving the studio's page and the other jobs meanwhile.
+                submitted = await asyncio.to_thread(pool.submit, task)
+                return await asyncio.wrap_future(submitted)
             except BrokenProcessPool as error:
                 # Not in a thread: a cancellation landing mid-way would leave a survivor rendering unseen.
                 # Killed processes end at once, so the wait is short.

@@ -6,6 +6,8 @@ import asyncio
 import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -214,3 +216,55 @@ def test_a_worker_killed_twice_fails_its_job_and_the_next_job_gets_a_fresh_pool(
     asyncio.run(kill_mid_render_twice())
     assert probe(short_job.output)["frames"] == 12
     assert sorted(path.name for path in short_job.output.parent.iterdir()) == ["short.jpg", "short.mp4"]
+
+
+_GATED_RENDER = """
+import asyncio, sys
+from pathlib import Path
+from helpers.images import write_image
+from helpers.jobs import make_job
+from joypix_recipes.backends import local
+from joypix_recipes.backends.contract import BackendOptions
+from joypix_recipes.job.actions import Animate
+from joypix_recipes.job.export import ExportSettings
+from backends.conftest import RecordingReporter
+
+local._RENDER_MODULE = "gated_preload"  # the fork server waits in this import until the loop opens the gate
+
+async def main(folder: Path) -> None:
+    job = make_job(write_image(folder / "photo.jpg"), [Animate(duration=0.5)], export=ExportSettings(resolution="480p", aspect="1:1", fps=24))
+    backend = local.LocalBackend(BackendOptions(workers=1))
+    render = asyncio.create_task(backend.run_job(job, RecordingReporter()))
+    await asyncio.sleep(0.5)  # the job is under way: its worker is starting
+    (folder / "gate-open").touch()
+    await render
+    await backend.aclose()
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1])))
+"""
+
+_GATED_PRELOAD = """
+import time
+from pathlib import Path
+_GATE = Path(__file__).parent / "gate-open"
+_deadline = time.monotonic() + 20
+while not _GATE.exists() and time.monotonic() < _deadline:
+    time.sleep(0.05)
+if not _GATE.exists():
+    (_GATE.parent / "gate-never-opened").touch()
+"""
+
+
+def test_the_event_loop_keeps_running_while_the_first_render_worker_starts(tmp_path: Path) -> None:
+    # A worker's start waits for the fork server to import the renderer; here that import waits for a file
+    # that only the event loop creates, so a loop blocked by the start would keep the gate shut.
+    (tmp_path / "gated_preload.py").write_text(_GATED_PRELOAD)
+    script = tmp_path / "gated_render.py"
+    script.write_text(_GATED_RENDER)
+    tests_folder = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(tests_folder), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not (tmp_path / "gate-never-opened").exists()
+    assert probe(tmp_path / "out" / "photo.mp4")["frames"] == 12
