@@ -26,6 +26,7 @@ from joypix_recipes.cluster.settings import ClusterSettings
 from joypix_recipes.cluster.storage import Storage
 from joypix_recipes.errors import JobError, RunError
 from joypix_recipes.job.model import Job, hash_file
+from joypix_recipes.redact import redact
 
 log = logging.getLogger("joypix_recipes.cluster")
 
@@ -120,6 +121,17 @@ class _Poller:
 
     def _deliver(self, identity: str, record: Record | None) -> None:
         if record is None:
+            # Every followed job was submitted, so its record existed: the broker lost it (restarted without
+            # its data, or evicting keys). Nothing will ever finish the job, and resubmitting could pay again
+            # for cloud work the lost record held, so the user decides.
+            lost = RunError(
+                f"the broker at {redact(self.producer.settings.broker_url)} no longer holds this job's record"
+                " (restarted without its data?); nothing on the farm will finish it: run the command again"
+                " to submit it anew"
+            )
+            for waiter in self.waiters.get(identity, []):
+                if not waiter.ended.done():
+                    waiter.ended.set_exception(lost)
             return
         for waiter in self.waiters.get(identity, []):
             if waiter.ended.done():

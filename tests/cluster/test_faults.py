@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,3 +204,37 @@ def test_a_finished_farm_job_holds_each_reply_and_warning_once_in_its_record_eve
     assert [event["message"] for event in events if event["event"] == "job_warning"] == warnings
     (job,) = json.loads((tmp_path / "out" / "manifest.json").read_text())["jobs"]
     assert (job["replies"], job["warnings"]) == (replies, warnings)
+
+
+def test_redis_restarted_without_its_data_stops_the_run_clearly_and_a_second_run_finishes_it(
+    farm: Farm, tmp_path: Path
+) -> None:
+    recipe = write_batch(tmp_path / "batch", count=3)
+    out = tmp_path / "out"
+    farm.worker()
+    submitter = farm.run(recipe, out)
+    wait_until(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
+    farm.redis.stop()
+    for kept in farm.redis.folder.iterdir():  # the queue and every record go with the data
+        if kept.is_dir():
+            shutil.rmtree(kept)
+        else:
+            kept.unlink()
+    farm.redis.start()
+
+    code, events, stderr = finish(submitter)
+    assert code == 1, stderr
+    finished = {Path(event["output"]).name for event in events if event["event"] == "job_done"}
+    lost = {Path(event["output"]).name: event["error"] for event in events if event["event"] == "job_failed"}
+    assert finished and lost and finished | set(lost) == {"p0.mp4", "p1.mp4", "p2.mp4"}
+    [stopped] = [event["reason"] for event in events if event["event"] == "run_stopped"]
+    assert stopped == (
+        f"the broker at {farm.redis.url} no longer holds this job's record (restarted without its data?);"
+        " nothing on the farm will finish it: run the command again to submit it anew"
+    )
+    assert set(lost.values()) == {stopped}
+
+    code, events, stderr = finish(farm.run(recipe, out))
+    assert code == 0, stderr
+    redone = {Path(event["output"]).name for event in events if event["event"] == "job_done"}
+    assert redone == {"p0.mp4", "p1.mp4", "p2.mp4"} - finished
