@@ -27,6 +27,7 @@ QUALITIES: tuple[str, ...] = get_args(Quality)
 FORMATS: tuple[str, ...] = get_args(Format)
 FORMAT_SUFFIXES: dict[str, str] = {"mp4": ".mp4", "mp4-hevc": ".mp4", "webm": ".webm", "gif": ".gif", "webp": ".webp"}
 """The file extension each format's output takes."""
+CLIP_SUFFIXES: frozenset[str] = frozenset(FORMAT_SUFFIXES.values())
 SILENT_FORMATS: frozenset[str] = frozenset({"gif", "webp"})
 """Formats without a sound track."""
 MIN_FPS, MAX_FPS = 1, 120

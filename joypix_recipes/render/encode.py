@@ -21,6 +21,7 @@ from joypix_recipes.errors import RenderError
 from joypix_recipes.render.audio import AacTrack
 from joypix_recipes.render.formats import FORMAT_SPECS, Encoding
 from joypix_recipes.render.gif import GifWriter
+from joypix_recipes.render.stamps import stamp_webp
 
 CRF = {"high": 20, "medium": 23, "low": 28}
 PRESET = "veryfast"
@@ -77,6 +78,8 @@ class Mp4Writer:
         self.width, self.height = size
         self.fps = Fraction(fps)
         self._index = 0
+        self._path = path
+        self._comment = (metadata or {}).get("comment")
         # WebP timestamps are whole milliseconds: frames are stamped in them so the clip ends on time.
         self._time_base = Fraction(1, 1000) if spec.container == "webp" else 1 / self.fps
         try:
@@ -150,6 +153,10 @@ class Mp4Writer:
             if self._audio is not None:
                 self._audio.finish()
             self._container.close()
+            if self._comment and self._encoding.spec.container == "webp":
+                stamp_webp(self._path, self._comment)
+        except RenderError:
+            raise
         except Exception as error:  # noqa: BLE001
             raise RenderError(f"finishing the video file failed ({_reason(error)})") from error
 
@@ -182,7 +189,7 @@ def open_writer(
 ) -> Mp4Writer | GifWriter:
     """The writer for ``encoding``'s format; a GIF has no sound, an animated WebP neither."""
     if encoding.format == "gif":
-        return GifWriter(path, size, fps, encoding.spec.quality_values[encoding.quality])
+        return GifWriter(path, size, fps, encoding.spec.quality_values[encoding.quality], (metadata or {}).get("comment"))
     return Mp4Writer(path, size, fps, encoding.quality, metadata, soundtrack, encoding)
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 from joypix_recipes.errors import RenderError
 from joypix_recipes.render.color import nv12_to_rgb
 from joypix_recipes.render.formats import GIF_MAX_FPS, GIF_MAX_WIDTH
+from joypix_recipes.render.stamps import stamp_gif
 
 PALETTE_SAMPLES = 12
 """Frames the palette is computed from, spread evenly over the clip."""
@@ -44,8 +45,11 @@ def gif_size(size: tuple[int, int]) -> tuple[int, int]:
 class GifWriter:
     """Takes the renderer's NV12 frames at the clip's rate; writes the GIF when finished."""
 
-    def __init__(self, path: Path, size: tuple[int, int], fps: Fraction, colours: int = _COLOURS) -> None:
+    def __init__(
+        self, path: Path, size: tuple[int, int], fps: Fraction, colours: int = _COLOURS, comment: str | None = None
+    ) -> None:
         self._path = path
+        self._comment = comment
         self._source_size = size
         self._source_fps = Fraction(fps)
         self.fps = gif_rate(self._source_fps)
@@ -88,6 +92,8 @@ class GifWriter:
                     frame.time_base = 1 / self.fps
                     container.mux(stream.encode(frame))
                 container.mux(stream.encode(None))
+            if self._comment:
+                stamp_gif(self._path, self._comment)
         except RenderError:
             raise
         except Exception as error:  # noqa: BLE001 - PyAV and Pillow raise many types

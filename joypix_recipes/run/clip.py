@@ -35,6 +35,8 @@ def read_clip_facts(path: Path | None) -> ClipFacts | None:
         return None
     try:
         size = Path(path).stat().st_size
+        if Path(path).suffix.lower() == ".webp":
+            return _webp_facts(Path(path), size)
         import av
 
         with av.open(str(path), metadata_errors="ignore") as container:
@@ -52,6 +54,36 @@ def _length(container_duration: int | None, stream: object) -> float:
         return float(container_duration) / av.time_base
     duration, time_base = getattr(stream, "duration", None), getattr(stream, "time_base", None)
     return float(duration * time_base) if duration and time_base else 0.0
+
+
+def _webp_facts(path: Path, size: int) -> ClipFacts | None:
+    """An animated WebP's facts from its chunk headers: FFmpeg reads no animation, and Pillow would decode
+    every frame to add up their durations. The canvas size is in the VP8X chunk; each frame (ANMF) holds
+    its duration in milliseconds, so the file is walked chunk by chunk, reading only the headers."""
+    total_ms = 0
+    with path.open("rb") as file:
+        head = file.read(30)
+        if len(head) < 30 or head[:4] != b"RIFF" or head[8:12] != b"WEBP" or head[12:16] != b"VP8X":
+            return None
+        width, height = _uint24(head, 24) + 1, _uint24(head, 27) + 1
+        offset = 12
+        while True:
+            file.seek(offset)
+            header = file.read(8)
+            if len(header) < 8:
+                break
+            length = int.from_bytes(header[4:], "little")
+            if header[:4] == b"ANMF":
+                frame = file.read(16)
+                if len(frame) < 16:
+                    return None
+                total_ms += _uint24(frame, 12)
+            offset += 8 + length + (length & 1)
+    return ClipFacts(total_ms / 1000, width, height, size)
+
+
+def _uint24(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 3], "little")
 
 
 def human_bytes(count: int) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Self
 from joypix_recipes.atomic import STATE_FOLDER, scratch_folder
 from joypix_recipes.backends.ledger import Ledger
 from joypix_recipes.errors import JoypixError
+from joypix_recipes.job.export import CLIP_SUFFIXES
 from joypix_recipes.job.model import Job, hash_file, poster_path
 from joypix_recipes.run.provenance import embedded_identity
 
@@ -212,7 +213,8 @@ class Journal:
     def rebuild_from_outputs(self, out_dir: Path) -> int:
         """Record as done every clip under ``out_dir`` that carries its job identity; returns how many."""
         found = 0
-        for video in sorted(out_dir.rglob("*.mp4")):
+        clips = sorted(path for path in out_dir.rglob("*") if path.suffix.lower() in CLIP_SUFFIXES)
+        for video in clips:
             if JOURNAL_FOLDER in video.relative_to(out_dir).parts or not video.is_file():
                 continue
             identity = embedded_identity(video)

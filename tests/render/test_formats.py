@@ -14,6 +14,7 @@ from helpers.images import write_image
 from PIL import Image
 
 from joypix_recipes.cli.main import main
+from joypix_recipes.job.export import FORMAT_SUFFIXES
 from joypix_recipes.job.model import job_identity
 from joypix_recipes.recipe import load_recipe
 from joypix_recipes.recipe.plan import plan_jobs
@@ -222,10 +223,25 @@ def test_music_on_a_silent_format_is_warned_about_once(tmp_path: Path, capsys: p
     assert capsys.readouterr().err.count("webp clips have no sound") == 1
 
 
-def test_mp4_and_webm_carry_the_job_identity_and_the_poster_does_for_every_format(outputs: Path) -> None:
+def test_every_clip_and_its_poster_carry_the_same_job_identity(outputs: Path) -> None:
     from joypix_recipes.run.provenance import embedded_identity
 
-    for clip in ("a-mp4.mp4", "a-mp4-hevc.mp4", "a-webm.webm"):
-        assert embedded_identity(outputs / clip) is not None
-    # GIF and WebP have no tags FFmpeg writes: the poster beside them carries the identity.
-    assert {embedded_identity(outputs / f"a-{name}.jpg") is not None for name in FORMATS} == {True}
+    for name in FORMATS:
+        clip = outputs / f"a-{name}{FORMAT_SUFFIXES[name]}"
+        identity = embedded_identity(clip)
+        assert identity is not None and identity == embedded_identity(clip.with_suffix(".jpg")), name
+    # A WebP keeps it in an EXIF chunk after its frames, flagged in its VP8X header.
+    webp = (outputs / "a-webp.webp").read_bytes()
+    assert _riff_chunks(webp)[-1] == "EXIF" and webp[20] & 0x08
+
+
+def test_the_manifest_gives_every_formats_clip_its_length_and_size(outputs: Path) -> None:
+    import json
+
+    jobs = json.loads((outputs / "manifest.json").read_text())["jobs"]
+    clips = {Path(job["output"]).name: job["clip"] for job in jobs}
+    for name in FORMATS:
+        clip = clips[f"a-{name}{FORMAT_SUFFIXES[name]}"]
+        # GIF frames last whole hundredths of a second, the others whole frames: within a frame of it.
+        assert clip["length_s"] == pytest.approx(SECONDS, abs=0.05), name
+        assert (clip["width"], clip["height"]) == (480, 854), name
