@@ -1,6 +1,7 @@
 """`joypix validate` loads only what checking a recipe needs: never the renderer, the HTTP client, numpy,
-the render farm; Jinja2 only for a recipe that has templates; the step kinds
-the recipe uses, and --set's module only when --set is given (editors and hooks run it on every save)."""
+the render farm; Jinja2 only for a recipe that has templates; the step kinds the recipe (and its prompts) use;
+difflib only to suggest a name for a mistake; and --set's module only when --set is given (editors and hooks
+run it on every save)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ NEVER = ("joypix_recipes.render", "av", "numpy", "cv2", "httpx", "joypix_recipes
 """Modules (and their submodules) validate never needs."""
 TEMPLATES = "jinja2"
 OVERRIDES = "joypix_recipes.recipe.overrides"
+SUGGESTIONS = "difflib"
+"""Loaded only to name the nearest phrase, var, filter or key to a mistake: a valid recipe never needs it."""
 
 _PROGRAM = """
 import json, sys
@@ -60,12 +63,19 @@ def test_a_recipe_without_templates_validates_without_renderer_client_farm_or_ji
     assert "{{" not in recipe.read_text(encoding="utf-8")
     modules = _validated(recipe)
     assert "joypix_recipes.recipe.plan" in modules  # it did plan: the check is not vacuous
-    assert [name for name in (*NEVER, TEMPLATES) if _loaded(modules, name)] == []
+    assert [name for name in (*NEVER, TEMPLATES, SUGGESTIONS) if _loaded(modules, name)] == []
 
 
 def _kinds(modules: set[str]) -> set[str]:
     prefix = "joypix_recipes.job.kinds."
     return {name.removeprefix(prefix) for name in modules if name.startswith(prefix)}
+
+
+def test_a_prompt_loads_only_the_step_kinds_it_asks_for() -> None:
+    # quickstart's prompt asks for an animation (and a fade step follows): no music, reframing or transition.
+    modules = _validated(REPO / "recipes" / "quickstart.yaml")
+    assert "joypix_recipes.timeline.interpret.reading" in modules  # its prompt was read
+    assert _kinds(modules) == {"prompt", "animate", "fade", "kind", "registry", "wording"}
 
 
 def test_a_recipe_loads_only_the_step_kinds_it_uses(tmp_path: Path) -> None:
@@ -86,7 +96,7 @@ def test_a_recipe_with_templates_loads_jinja2_and_still_nothing_else(name: str) 
     modules = _validated(recipe)
     assert "joypix_recipes.recipe.plan" in modules
     assert _loaded(modules, TEMPLATES)
-    assert [name for name in NEVER if _loaded(modules, name)] == []
+    assert [name for name in (*NEVER, SUGGESTIONS) if _loaded(modules, name)] == []
 
 
 def test_a_recipe_with_a_filter_loads_jinja2_and_still_nothing_else(tmp_path: Path) -> None:
@@ -98,4 +108,4 @@ def test_a_recipe_with_a_filter_loads_jinja2_and_still_nothing_else(tmp_path: Pa
     )
     modules = _validated(recipe)
     assert _loaded(modules, TEMPLATES)
-    assert [name for name in NEVER if _loaded(modules, name)] == []
+    assert [name for name in (*NEVER, SUGGESTIONS) if _loaded(modules, name)] == []

@@ -446,8 +446,6 @@ def _check_names(tree: nodes.Node, known_vars: Collection[str]) -> list[Template
 
 def _check_filters_and_tests(tree: nodes.Node) -> list[TemplateIssue]:
     """A filter or test Jinja2 does not have; otherwise it fails only when the template is compiled or run."""
-    from difflib import get_close_matches
-
     from jinja2 import nodes
 
     environment = _environment()
@@ -458,6 +456,8 @@ def _check_filters_and_tests(tree: nodes.Node) -> list[TemplateIssue]:
         if node.name in known:
             continue
         # Every name a template can spell: the guards the code generator inserts have spaces in theirs.
+        from difflib import get_close_matches  # the suggestion only for a name Jinja2 lacks
+
         spellable = [name for name in known if " " not in name]
         close = get_close_matches(node.name, spellable, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -3,7 +3,6 @@ and the phrases it most resembles among those that are."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator
 
@@ -23,6 +22,8 @@ _EVERYDAY = ("zoom in", "fade in", "5-second video")
 
 def nearest_known(phrase: str, count: int = 3) -> tuple[str, ...]:
     """The known phrases most like ``phrase`` (everyday ones when none is alike): short enough for one line."""
+    import difflib  # only a prompt with a phrase not understood needs it: most never do
+
     close = difflib.get_close_matches(phrase.lower(), KNOWN_PHRASES, n=count, cutoff=0.5)
     return tuple(close) or _EVERYDAY[:count]
 

@@ -8,19 +8,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from joypix_recipes.job.kinds.animate import Animate
-from joypix_recipes.job.kinds.audio import BUILTIN_MUSIC, Audio
-from joypix_recipes.job.kinds.fade import Fade
-from joypix_recipes.job.kinds.kind import Action
-from joypix_recipes.job.kinds.reframe import Reframe
-from joypix_recipes.job.kinds.transition import Transition
 from joypix_recipes.timeline.interpret.leftovers import unknown_phrases
 from joypix_recipes.timeline.interpret.lexicon import ADDING, ADDING_CJK, DEFAULT_FADE_S
 from joypix_recipes.timeline.interpret.normalization import Quote, normalize, split_sentences
 from joypix_recipes.timeline.interpret.rules import WORD_END, WORD_START, Token, find_tokens, is_usable
 from joypix_recipes.timeline.interpret.texts import TEXT_MODIFIERS, TEXT_ONLY, TextDraft
+
+if TYPE_CHECKING:
+    from joypix_recipes.job.kinds.kind import Action
 
 
 @dataclass(frozen=True)
@@ -136,6 +133,8 @@ class _Reading:
     def _music(self, token: Token, sentence: str) -> None:
         # "add lo-fi music" asks for a track; "the music at 20%" or "music volume" means the one already there.
         if token.value or _adding().search(sentence[: token.start]):
+            from joypix_recipes.job.kinds.audio import BUILTIN_MUSIC
+
             self.audio.setdefault("file", BUILTIN_MUSIC)
 
     def _fade(self, token: Token, to_audio: bool) -> None:
@@ -177,25 +176,37 @@ class _Reading:
             self.unknown.append((self.offset + token.start, token.text.strip()))
 
     def result(self) -> Interpretation:
+        # Each kind's module (a data class, costly to build) loads only when the prompt asks for that kind:
+        # ``joypix validate`` reads every prompt, and most ask for two or three kinds.
         actions: list[Action] = []
         given: list[frozenset[str]] = []
         if self.reframe:
+            from joypix_recipes.job.kinds.reframe import Reframe
+
             actions.append(Reframe(**self.reframe))
             given.append(frozenset(self.reframe))
         if self.animate:
+            from joypix_recipes.job.kinds.animate import Animate
+
             stated = dict(self.animate)
             if stated.get("motion") == "none":
                 stated.setdefault("zoom", Animate.zoom)  # a still shot has no zoom of its own to keep
             actions.append(Animate(**stated))
             given.append(frozenset(stated))
         if self.fade:
+            from joypix_recipes.job.kinds.fade import Fade
+
             actions.append(Fade(**self.fade))
             given.append(frozenset(self.fade))
         if self.transition:
+            from joypix_recipes.job.kinds.transition import Transition
+
             actions.append(Transition(**self.transition))
             given.append(frozenset(self.transition))
         audio = dict(self.audio)
         if audio:
+            from joypix_recipes.job.kinds.audio import BUILTIN_MUSIC, Audio
+
             actions.append(Audio(**{"file": BUILTIN_MUSIC, **audio}))
             given.append(frozenset(audio))
         for text in self.texts:
