@@ -124,8 +124,8 @@ def http_client(**options: Any) -> httpx.AsyncClient:
     aiohttp's pool hands out a free connection without scanning every idle one, so one pool serves
     any number of jobs at once. The session is made on first use, inside the event loop, as aiohttp asks.
     """
-    tls_context()  # built now (a client may be made in a worker thread), not on the event loop at first use
-    return httpx.AsyncClient(transport=_AiohttpTransport(client=_aiohttp_session), **options)
+    # The shared context: the package would otherwise build one per transport, at a few dozen ms of CPU each.
+    return httpx.AsyncClient(transport=_AiohttpTransport(verify=tls_context(), client=_aiohttp_session), **options)
 
 
 class RequestFailed(ServerError):
