@@ -53,6 +53,8 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+URLS_KEPT = 1024
+"""Merged URLs a transport keeps (a few per job at once)."""
 KEEPALIVE_S = 5.0
 """How long an idle connection is kept (httpx's own default)."""
 
@@ -193,6 +195,20 @@ class Transport:
         self.streams = http_client(base_url=settings.base_url, timeout=timeout, follow_redirects=False, cookies=cookies)
         """The client for event streams."""
         self.bind_id_lookup: BindIdLookup | None = None
+        self._urls: dict[str, httpx.URL] = {}
+
+    def url(self, path: str) -> httpx.URL:
+        """``path`` on the API origin, merged with the base URL once while it is in use.
+
+        httpx parses a relative path and merges it into its base URL on every request; a job asks for the
+        same few paths (its session's state, its render's status, the turns) again and again.
+        """
+        found = self._urls.get(path)
+        if found is None:
+            if len(self._urls) >= URLS_KEPT:
+                self._urls.clear()  # paths of sessions long done; the live ones are merged again once
+            found = self._urls[path] = self.http.build_request("GET", path).url
+        return found
 
     async def aclose(self) -> None:
         """Close both connection pools."""
@@ -227,7 +243,9 @@ class Transport:
             try:
                 with contextlib.ExitStack() as stack:
                     extra = body(stack) if body is not None else {}
-                    response = await self.http.request(method, path, headers=self.headers(credentials), **extra)
+                    response = await self.http.request(
+                        method, self.url(path), headers=self.headers(credentials), **extra
+                    )
             except httpx.TransportError as error:
                 attempt += 1
                 unsent = isinstance(error, UNSENT_ERRORS)

@@ -120,7 +120,9 @@ async def send_turn(transport: Transport, request: TurnRequest, recovery: Recove
     return transcript
 
 
-async def _refused(transport: Transport, response: httpx.Response, recovery: Recovery, credentials: Credentials) -> None:
+async def _refused(
+    transport: Transport, response: httpx.Response, recovery: Recovery, credentials: Credentials
+) -> None:
     """A reply that is not an event stream: recover (raise _Recovered), doubt, or a typed error."""
     what = "sending a step to the editing agent"
     try:
@@ -229,7 +231,7 @@ async def _record_events(transport: Transport, user_id: str, session_id: str) ->
     path = api.ADK_SESSION_PATH.format(user_id=user_id, session_id=session_id)
     try:
         credentials = await transport.tokens.get()
-        response = await transport.http.get(path, headers=transport.headers(credentials))
+        response = await transport.http.get(transport.url(path), headers=transport.headers(credentials))
         record = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None
