@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource
 
 from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.auth import Credentials
@@ -83,16 +83,17 @@ async def send_turn(transport: Transport, request: TurnRequest, recovery: Recove
     ticker = None
     if request.on_still_working is not None:
         ticker = asyncio.ensure_future(still_working_ticker(request.on_still_working, settings.still_working_every_s))
-    headers = {**transport.headers(credentials), "Accept": api.SSE_CONTENT_TYPE}
+    headers = {**transport.headers(credentials), "Accept": api.SSE_CONTENT_TYPE, "Cache-Control": "no-store"}
     transcript = Transcript()
     try:
         async with (
             turn_deadline(settings.turn_deadline_s),
-            aconnect_sse(
-                transport.streams, "POST", api.RUN_SSE_PATH, json=turn_body(request), headers=headers, timeout=timeout
-            ) as events,
+            # What httpx-sse's aconnect_sse does, with the URL merged once (``Transport.url``) rather than per turn.
+            transport.streams.stream(
+                "POST", transport.url(api.RUN_SSE_PATH), json=turn_body(request), headers=headers, timeout=timeout
+            ) as response,
         ):
-            response = events.response
+            events = EventSource(response)
             content_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
             if response.status_code != 200 or content_type != api.SSE_CONTENT_TYPE:
                 await response.aread()
