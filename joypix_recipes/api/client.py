@@ -42,6 +42,9 @@ from joypix_recipes.redact import get_logger, redact
 
 log = get_logger()
 
+RECORD_EVERY_S = 1.0
+"""The longest the last-session record lags behind the newest session while the client is open."""
+
 
 class NemoClient:
     """Async client for one API origin; share one across jobs, close it with ``aclose``."""
@@ -57,6 +60,7 @@ class NemoClient:
         self._last_session: str | None = None
         self._unrecorded: Session | None = None
         self._recording: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self._user_ids: dict[str, str] = {}
         self._said: dict[tuple[str, str], int] = {}
         self._render_times = RenderTimes()
@@ -68,7 +72,8 @@ class NemoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Finish recording the last session, then close both HTTP clients."""
+        """Finish recording the last session (at once), then close both HTTP clients."""
+        self._closing.set()
         if self._recording is not None:
             await self._recording
         await self._transport.aclose()
@@ -78,8 +83,8 @@ class NemoClient:
         """Record ``session`` as the last one, for ``joypix status`` without an id.
 
         The record is a private file written with fsync, off the event loop; sessions opened while one is
-        being written wait for it and only the newest is written then, so many jobs starting at once
-        cost a few writes, not one each.
+        being written, or within ``RECORD_EVERY_S`` after it, wait and only the newest is written then, so
+        a batch of jobs opening sessions one after another costs a write a second, not one each.
         """
         self._unrecorded = session
         if self._recording is None or self._recording.done():
@@ -97,6 +102,10 @@ class NemoClient:
                     session.session_id,
                     session.bind_id,
                 )
+            if not self._closing.is_set():
+                # Let the sessions of the next moments gather (closing the client writes the newest at once).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), RECORD_EVERY_S)
 
     async def prepare(self) -> None:
         """Read the cached credentials ahead of the first request (off the event loop); nothing is sent."""

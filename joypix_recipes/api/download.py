@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from joypix_recipes.api.settings import ClientSettings
-from joypix_recipes.api.transport import tls_context
+from joypix_recipes.api.transport import http_client
 from joypix_recipes.errors import ProtocolError, ServerError
 from joypix_recipes.redact import get_logger
 
@@ -43,9 +43,7 @@ class Downloader:
         self.settings = settings
         self._sleep = sleep or asyncio.sleep
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-        self._http = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=True, headers=settings.attribution(), verify=tls_context()
-        )
+        self._http = http_client(timeout=timeout, follow_redirects=True, headers=settings.attribution())
 
     async def aclose(self) -> None:
         """Close the connection pool."""

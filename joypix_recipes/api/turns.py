@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource
 
 from joypix_recipes.api import endpoints as api
 from joypix_recipes.api.auth import Credentials
@@ -83,16 +83,17 @@ async def send_turn(transport: Transport, request: TurnRequest, recovery: Recove
     ticker = None
     if request.on_still_working is not None:
         ticker = asyncio.ensure_future(still_working_ticker(request.on_still_working, settings.still_working_every_s))
-    headers = {**transport.headers(credentials), "Accept": api.SSE_CONTENT_TYPE}
+    headers = {**transport.headers(credentials), "Accept": api.SSE_CONTENT_TYPE, "Cache-Control": "no-store"}
     transcript = Transcript()
     try:
         async with (
             turn_deadline(settings.turn_deadline_s),
-            aconnect_sse(
-                transport.streams, "POST", api.RUN_SSE_PATH, json=turn_body(request), headers=headers, timeout=timeout
-            ) as events,
+            # What httpx-sse's aconnect_sse does, with the URL merged once (``Transport.url``) rather than per turn.
+            transport.streams.stream(
+                "POST", transport.url(api.RUN_SSE_PATH), json=turn_body(request), headers=headers, timeout=timeout
+            ) as response,
         ):
-            response = events.response
+            events = EventSource(response)
             content_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
             if response.status_code != 200 or content_type != api.SSE_CONTENT_TYPE:
                 await response.aread()
@@ -120,7 +121,9 @@ async def send_turn(transport: Transport, request: TurnRequest, recovery: Recove
     return transcript
 
 
-async def _refused(transport: Transport, response: httpx.Response, recovery: Recovery, credentials: Credentials) -> None:
+async def _refused(
+    transport: Transport, response: httpx.Response, recovery: Recovery, credentials: Credentials
+) -> None:
     """A reply that is not an event stream: recover (raise _Recovered), doubt, or a typed error."""
     what = "sending a step to the editing agent"
     try:
@@ -229,7 +232,7 @@ async def _record_events(transport: Transport, user_id: str, session_id: str) ->
     path = api.ADK_SESSION_PATH.format(user_id=user_id, session_id=session_id)
     try:
         credentials = await transport.tokens.get()
-        response = await transport.http.get(path, headers=transport.headers(credentials))
+        response = await transport.http.get(transport.url(path), headers=transport.headers(credentials))
         record = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None

@@ -291,7 +291,9 @@ class _CloudJob:
             media = await self.client.upload_url(self.session_id, shown)
         else:
             media = await self.client.upload_file(self.session_id, path)
-        await self._record(self.ledger.with_upload(Upload(source, media.name)))
+        # Kept with the next paid request's entry, not a synced write of its own: a run killed before that
+        # write leaves the upload unnamed, and the next attempt finds it in the session's state instead.
+        self.ledger = self.ledger.with_upload(Upload(source, media.name))
         return media.name
 
     async def _step(self, index: int) -> None:

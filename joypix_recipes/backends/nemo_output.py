@@ -143,6 +143,9 @@ def _copy_decoding(
         if not source.streams.video:
             raise RenderError(f"{source_path.name}: the file has no video track")
         video = source.streams.video[0]
+        # One decoding thread: jobs already run side by side, and on a short clip ffmpeg's own threads
+        # add only the CPU they spend handing frames to each other (measured: about a third more).
+        video.codec_context.thread_count = 1
         guess = pick(video.frames) if video.frames > 0 else None
         kept = {k: v for k, v in source.metadata.items() if k not in CONTAINER_KEYS}
         target.metadata.update({**kept, **{str(k): str(v) for k, v in metadata.items()}})
