@@ -77,7 +77,7 @@ class TokenRedactingFilter(logging.Filter):
 
 
 _FILTER = TokenRedactingFilter()
-# Logger filters only see records logged on that very logger, so each one we or httpx use gets it.
+# Logger filters only see records logged on that very logger, so each one we, httpx or aiohttp use gets it.
 _LOGGERS = (
     LOGGER_NAME,
     "joypix_recipes.backends.nemo",
@@ -87,11 +87,13 @@ _LOGGERS = (
     "httpcore.http2",
     "httpcore.connection",
     "httpcore.proxy",
+    "aiohttp.client",
+    "aiohttp.internal",
 )
 
 
 def install_redaction() -> None:
-    """Attach the redacting filter to the client's loggers and httpx's (idempotent)."""
+    """Attach the redacting filter to the client's loggers and its HTTP libraries' (idempotent)."""
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

@@ -63,7 +63,7 @@ def emulator(knobs: Knobs, tmp_path: Path) -> Iterator[Emulator]:
 @pytest.fixture
 def logging_restored() -> Iterator[None]:
     """``main`` configures logging for a command-line run; put it back for the tests that follow."""
-    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "uvicorn.access")]
+    loggers = [logging.getLogger(name) for name in ("", "httpx", "httpcore", "aiohttp", "uvicorn.access")]
     levels, handlers = [logger.level for logger in loggers], list(logging.getLogger().handlers)
     yield
     for logger, level in zip(loggers, levels):

@@ -129,5 +129,5 @@ def configure_logging(args: argparse.Namespace) -> None:
         logging.getLogger("joypix_recipes.watch").setLevel(logging.INFO)
     if args.command == "worker":
         logging.getLogger("joypix_recipes.cluster").setLevel(logging.INFO)
-    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+    for noisy in ("httpx", "httpcore", "aiohttp", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))

@@ -62,12 +62,14 @@ def test_token_never_appears_in_debug_logs_errors_or_output(
 def test_redacting_filter_scrubs_bearer_tokens_from_any_record(caplog: pytest.LogCaptureFixture) -> None:
     install_redaction()
     # Each logger by name: a command run in-process earlier may have set their levels.
-    for name in (LOGGER_NAME, "httpx"):
+    for name in (LOGGER_NAME, "httpx", "aiohttp.client"):
         caplog.set_level(logging.DEBUG, logger=name)
     logging.getLogger(LOGGER_NAME).debug("sent headers %s", {"Authorization": "Bearer abc.DEF-123_xyz"})
     logging.getLogger("httpx").info("Authorization: bearer s3cr3t-token-value")
+    logging.getLogger("aiohttp.client").warning("request headers: Authorization: Bearer aio-s3cr3t-value")
     assert "abc.DEF-123_xyz" not in caplog.text and "s3cr3t-token-value" not in caplog.text
-    assert caplog.text.count("<redacted>") == 2
+    assert "aio-s3cr3t-value" not in caplog.text
+    assert caplog.text.count("<redacted>") == 3
 
 
 def test_redact_removes_remembered_tokens_anywhere() -> None:

@@ -52,12 +52,18 @@ def test_worker_killed_mid_render_is_redelivered_after_the_heartbeat_and_done_on
     assert sorted(path.name for path in (farm.storage / "outputs").rglob("*.mp4")) == ["p0.mp4", "p1.mp4"]
 
 
-def test_redis_restarted_mid_run_loses_and_duplicates_nothing(farm: Farm, tmp_path: Path) -> None:
+def three_jobs_one_done(farm: Farm, tmp_path: Path) -> tuple[Path, Path, subprocess.Popen[str]]:
+    """A run of three jobs on one worker, once the first is done: its recipe, output folder and process."""
     recipe = write_batch(tmp_path / "batch", count=3)
     out = tmp_path / "out"
     farm.worker()
     submitter = farm.run(recipe, out)
     wait_until(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
+    return recipe, out, submitter
+
+
+def test_redis_restarted_mid_run_loses_and_duplicates_nothing(farm: Farm, tmp_path: Path) -> None:
+    _, out, submitter = three_jobs_one_done(farm, tmp_path)
     farm.redis.stop()
     farm.redis.start()
 
@@ -209,11 +215,7 @@ def test_a_finished_farm_job_holds_each_reply_and_warning_once_in_its_record_eve
 def test_redis_restarted_without_its_data_stops_the_run_clearly_and_a_second_run_finishes_it(
     farm: Farm, tmp_path: Path
 ) -> None:
-    recipe = write_batch(tmp_path / "batch", count=3)
-    out = tmp_path / "out"
-    farm.worker()
-    submitter = farm.run(recipe, out)
-    wait_until(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
+    recipe, out, submitter = three_jobs_one_done(farm, tmp_path)
     farm.redis.stop()
     for kept in farm.redis.folder.iterdir():  # the queue and every record go with the data
         if kept.is_dir():
