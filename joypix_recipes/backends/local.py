@@ -71,6 +71,7 @@ class LocalBackend:
         self._lifelines: dict[ProcessPoolExecutor, tuple[Connection, Connection]] = {}
         self._abandoned: set[Path] = set()
         self._in_flight: set[Path] = set()
+        self._starting: dict[ProcessPoolExecutor, asyncio.Future[object]] = {}
         self._closed = False
 
     @property
@@ -108,12 +109,11 @@ class LocalBackend:
         for attempt in (1, 2):
             pool = self._executor()
             self._in_flight.add(job.output)
+            submitted = False
             try:
-                # Submitting can start a worker, and a worker's start waits for the fork server to import
-                # the renderer (a second or more on a busy machine): never on the event loop, which keeps
-                # serving the studio's page and the other jobs meanwhile.
-                submitted = await asyncio.to_thread(pool.submit, task)
-                return await asyncio.wrap_future(submitted)
+                await self._first_worker_started(pool)
+                submitted = True
+                return await asyncio.get_running_loop().run_in_executor(pool, task)
             except BrokenProcessPool as error:
                 # Not in a thread: a cancellation landing mid-way would leave a survivor rendering unseen.
                 # Killed processes end at once, so the wait is short.
@@ -127,11 +127,27 @@ class LocalBackend:
                     ) from error
                 await asyncio.sleep(_RETRY_PAUSE_SECONDS)
             except asyncio.CancelledError:
-                self._abandoned.add(job.output)  # the worker is still writing it; aclose stops it
+                if submitted:
+                    self._abandoned.add(job.output)  # the worker is still writing it; aclose stops it
                 raise
             finally:
                 self._in_flight.discard(job.output)
         raise AssertionError("unreachable")
+
+    async def _first_worker_started(self, pool: ProcessPoolExecutor) -> None:
+        """Wait, off the event loop, until ``pool`` has started its first worker.
+
+        A submission starts a worker when none is idle, and the first worker's start waits for the fork
+        server to import the renderer: a second or more on a busy machine, which on the loop would stall
+        the studio's page and every other job. Later starts are plain forks. Jobs arriving meanwhile
+        wait for the same start; a job cancelled meanwhile leaves it running for the others.
+        """
+        starting = self._starting.get(pool)
+        if starting is None:
+            starting = self._starting[pool] = asyncio.ensure_future(asyncio.to_thread(pool.submit, int))
+            # Every waiter may have been cancelled: a failure is still the next job's to see, not a log line's.
+            starting.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(starting)
 
     async def aclose(self) -> None:
         """Stop the worker pool; renders of cancelled jobs are stopped and their temp files removed."""
@@ -139,6 +155,7 @@ class LocalBackend:
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        self._starting.pop(pool, None)
         # A render still in flight at close belongs to a job whose cancellation has not landed yet.
         self._abandoned |= self._in_flight
         if self._abandoned:
@@ -156,6 +173,7 @@ class LocalBackend:
         # A worker that died (killed, out of memory) breaks the whole pool; the next job gets a fresh one.
         # Jobs that shared the broken pool all land here; only the first replaces it.
         # Its surviving workers render for nobody and would keep their temp files alive: stop them.
+        self._starting.pop(pool, None)
         if self._pool is pool:
             self._pool = None
             survivors = list(getattr(pool, "_processes", {}).values())
