@@ -130,6 +130,16 @@ def http_client(**options: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=_AiohttpTransport(verify=tls_context(), client=_aiohttp_session), **options)
 
 
+def upload_client(**options: Any) -> httpx.AsyncClient:
+    """An httpx client on httpx's own transport, for requests that send a file.
+
+    aiohttp has no write timeout: an upload to a server that stops reading would wait for ever. httpx's
+    own transport gives up on a write that makes no progress for the request timeout. A job uploads
+    once per image, so the extra CPU of this transport hardly counts.
+    """
+    return httpx.AsyncClient(verify=tls_context(), **options)
+
+
 class RequestFailed(ServerError):
     """A 5xx answer or a broken connection: the request may or may not have been acted on."""
 
@@ -185,7 +195,7 @@ class Transport:
             self.wait_rate_limit,
         )
         timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-        # One cookie jar for both pools: a cookie the service sets (a load balancer's, say) goes back
+        # One cookie jar for every pool: a cookie the service sets (a load balancer's, say) goes back
         # with every later request, whichever pool carries it.
         cookies = CookieJar()
 
@@ -194,6 +204,10 @@ class Transport:
         # Turns hold a connection for their whole stream, in a pool of their own.
         self.streams = http_client(base_url=settings.base_url, timeout=timeout, follow_redirects=False, cookies=cookies)
         """The client for event streams."""
+        self.uploads = upload_client(
+            base_url=settings.base_url, timeout=timeout, follow_redirects=False, cookies=cookies
+        )
+        """The client for requests that send a file."""
         self.bind_id_lookup: BindIdLookup | None = None
         self._urls: dict[str, httpx.URL] = {}
 
@@ -211,9 +225,10 @@ class Transport:
         return found
 
     async def aclose(self) -> None:
-        """Close both connection pools."""
+        """Close every connection pool."""
         await self.http.aclose()
         await self.streams.aclose()
+        await self.uploads.aclose()
 
     def headers(self, credentials: Credentials) -> dict[str, str]:
         """Attribution headers, the bearer token and the client id."""
@@ -243,9 +258,8 @@ class Transport:
             try:
                 with contextlib.ExitStack() as stack:
                     extra = body(stack) if body is not None else {}
-                    response = await self.http.request(
-                        method, self.url(path), headers=self.headers(credentials), **extra
-                    )
+                    client = self.uploads if "files" in extra else self.http
+                    response = await client.request(method, self.url(path), headers=self.headers(credentials), **extra)
             except httpx.TransportError as error:
                 attempt += 1
                 unsent = isinstance(error, UNSENT_ERRORS)
