@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from http.cookiejar import CookieJar
 from typing import Any, Literal
@@ -125,9 +126,18 @@ def http_client(**options: Any) -> httpx.AsyncClient:
 
     aiohttp's pool hands out a free connection without scanning every idle one, so one pool serves
     any number of jobs at once. The session is made on first use, inside the event loop, as aiohttp asks.
+    When the environment names a proxy, the client stays on httpx's own transport: httpx applies
+    HTTP(S)_PROXY, ALL_PROXY and NO_PROXY only there.
     """
+    if _environment_names_a_proxy():
+        return httpx.AsyncClient(verify=tls_context(), **options)
     # The shared context: the package would otherwise build one per transport, at a few dozen ms of CPU each.
     return httpx.AsyncClient(transport=_AiohttpTransport(verify=tls_context(), client=_aiohttp_session), **options)
+
+
+def _environment_names_a_proxy() -> bool:
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def upload_client(**options: Any) -> httpx.AsyncClient:
