@@ -4,7 +4,8 @@ FFmpeg's gif and webp muxers write no metadata, yet a clip must say which job ma
 its comment tag: a run whose journal is lost tells its own files from a user's by it. A GIF gets a
 comment extension before its first frame (where readers such as Pillow find it); a WebP gets an EXIF
 chunk holding an ImageDescription (Pillow writes the EXIF), appended where the format puts metadata,
-after the frames. Both are written to the unfinished file, before it takes its final name.
+after the frames. Both are written to the unfinished file, before it takes its final name; the GIF is
+copied through a temp file of its own, named as every temp file is, so a crash leaves nothing unknown.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 from PIL.ExifTags import Base
 
+from joypix_recipes.atomic import atomic_path
 from joypix_recipes.errors import RenderError
 
 _GIF_HEADER = 13
@@ -35,16 +37,10 @@ def stamp_gif(path: Path, comment: str) -> None:
         table = 3 * 2 ** ((packed & 0x07) + 1) if packed & 0x80 else 0
         # A comment extension is GIF89a: an 87a header is raised to it.
         start = b"GIF89a" + header[6:] + source.read(table)
-        # Written beside the file under a name with no media extension, then moved over it.
-        stamped = path.with_name(f"{path.name}.stamping")
-        try:
-            with stamped.open("wb") as target:
-                target.write(start)
-                target.write(_gif_comment(comment.encode("utf-8")))
-                shutil.copyfileobj(source, target)
-            os.replace(stamped, path)
-        finally:
-            stamped.unlink(missing_ok=True)
+        with atomic_path(path) as stamped, stamped.open("wb") as target:
+            target.write(start)
+            target.write(_gif_comment(comment.encode("utf-8")))
+            shutil.copyfileobj(source, target)
 
 
 def _gif_comment(text: bytes) -> bytes:
