@@ -110,6 +110,7 @@ class Farm:
     root: Path
     env: dict[str, str]
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
+    submitters: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
     def storage_url(self) -> str:
@@ -127,22 +128,25 @@ class Farm:
         return process
 
     def run(self, recipe: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(
+        submitter = subprocess.Popen(
             [sys.executable, "-m", "joypix_recipes", "run", str(recipe), "--out", str(out), "--json",
              "--broker", self.redis.url, "--storage", self.storage_url, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**self.env, **(env or {})},
             start_new_session=True,
         )
+        self.submitters.append(submitter)
+        return submitter
 
     def records(self) -> dict[str, dict[str, str]]:
         client = self.redis.client()
         return {key.split(":", 2)[2]: client.hgetall(key) for key in client.scan_iter("joypix:job:*")}
 
     def stop(self) -> None:
-        for process in self.workers:
+        # Submitters too: one a failed test left running would otherwise outlive it and fail a later one.
+        for process in [*self.workers, *self.submitters]:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+                process.communicate(timeout=10)
 
 
 @pytest.fixture

@@ -53,6 +53,9 @@ def test_status_shows_the_worker_its_job_in_flight_then_what_finished_and_failed
         submitter = farm.run(write_batch(tmp_path / "a", count=1, recipe=CLOUD_RECIPE), tmp_path / "out", "--base-url",
                              emulator.base_url)
         wait_until(lambda: any(record.get("render_id") for record in farm.records().values()), 60, "no render started")
+        # A worker tells what it holds with each heartbeat (a third of the timeout, 0.5 s here): a job that
+        # reached its render quickly shows at the next one. The render itself takes 3 s.
+        wait_until(lambda: status_json(farm)["in_flight"], 5, "the rendering job never showed in flight")
         running = status_json(farm)
         (seen,) = running["workers"]
         assert (seen["host"], seen["pid"], seen["alive"]) == (socket.gethostname(), worker.pid, True)
@@ -66,8 +69,7 @@ def test_status_shows_the_worker_its_job_in_flight_then_what_finished_and_failed
         code, _, stderr = finish(farm.run(write_batch(tmp_path / "b", count=1, recipe=CLOUD_RECIPE.replace("zoom-in", "zoom-out")),
                                           tmp_path / "out-b", "--base-url", emulator.base_url))
         assert code == 1, stderr
-    # A worker tells what it holds with each heartbeat (a third of the timeout, 0.5 s here), so the job it
-    # just let go leaves the status at the next one.
+    # Likewise the job it just let go leaves the status at the next heartbeat.
     wait_until(lambda: not status_json(farm)["in_flight"], 5, "the finished job stayed in flight past a heartbeat")
     after = status_json(farm)
     assert (after["done"], after["failed"], after["in_flight"]) == (1, 1, [])
