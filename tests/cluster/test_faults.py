@@ -53,12 +53,13 @@ def test_worker_killed_mid_render_is_redelivered_after_the_heartbeat_and_done_on
 
 
 def three_jobs_one_done(farm: Farm, tmp_path: Path) -> tuple[Path, Path, subprocess.Popen[str]]:
-    """A run of three jobs on one worker, once the first is done: its recipe, output folder and process."""
+    """A run of three jobs on one worker, once the submitter has brought the first clip home: its recipe,
+    output folder and process."""
     recipe = write_batch(tmp_path / "batch", count=3)
     out = tmp_path / "out"
     farm.worker()
     submitter = farm.run(recipe, out)
-    wait_until(lambda: any(record.get("state") == "done" for record in farm.records().values()), 60, "nothing finished")
+    wait_until(lambda: any(out.glob("p*.mp4")), 60, "nothing finished")
     return recipe, out, submitter
 
 
