@@ -287,20 +287,31 @@ def bench_cloud(count: int, folder: Path) -> None:
             return time.perf_counter() - began
 
         asyncio.run(alone(jobs[:1]))  # warm: the token, the first connection
+        cpu0 = time.process_time()
         single = asyncio.run(alone(jobs[1:3])) / 2
+        single_cpu = (time.process_time() - cpu0) / 2
         settings = ClusterSettings(url, share.as_uri(), HEARTBEAT_S)
         argv = [sys.executable, "-m", "joypix_recipes", "worker", "--broker", url, "--threads", str(CLOUD_SLOTS), "--queues", "nemo"]
         start_workers([network.hosts["w1"], network.hosts["w2"]], argv, 1,
                       {**worker_env(), "JOYPIX_POLL_INTERVAL": "0.05"})
         wait_for_workers(url, 2)
-        began = time.perf_counter()
+        hosts = [network.hosts["w1"], network.hosts["w2"], service]
+        workers0 = _host_cpu(hosts[0]) + _host_cpu(hosts[1])
+        service0 = _host_cpu_by_name(service)
+        began, cpu0 = time.perf_counter(), time.process_time()
         summary = asyncio.run(run_on_farm(at(folder / "farm", jobs[3:]), settings, options=options, out_dir=folder / "farm",
                                           recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
-        wall = time.perf_counter() - began
+        wall, submitter = time.perf_counter() - began, time.process_time() - cpu0
+        workers = _host_cpu(hosts[0]) + _host_cpu(hosts[1]) - workers0
+        service_cpu = {name: value - service0.get(name, 0.0) for name, value in _host_cpu_by_name(service).items()}
         check(summary)
         ideal = count * single / (2 * CLOUD_SLOTS)
-        print(f"cloud: one job alone {single:.2f} s; {count} jobs through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; "
-              f"ideal {ideal:.1f} s -> {wall / ideal:.2f}x; {count / wall:.1f} jobs/s")
+        print(f"cloud: one job alone {single:.2f} s ({single_cpu * 1000:.0f} ms of CPU in this process); {count} jobs "
+              f"through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; ideal {ideal:.1f} s -> {wall / ideal:.2f}x; "
+              f"{count / wall:.1f} jobs/s")
+        print(f"cloud: CPU per job: worker processes {workers / count * 1000:.0f} ms, submitter {submitter / count * 1000:.0f} ms, "
+              + ", ".join(f"{name} {value / count * 1000:.0f} ms" for name, value in sorted(service_cpu.items()))
+              + f" (cores busy on average: {(workers + submitter + sum(service_cpu.values())) / wall:.2f} of {os.cpu_count()})")
 
 
 FORMATS = (("1080p", "9:16", "high"), ("720p", "9:16", "medium"), ("480p", "1:1", "low"))
@@ -369,6 +380,23 @@ async def _watch_loop(stalls: list[float]) -> None:
         began = loop.time()
         await asyncio.sleep(0.1)
         stalls.append(loop.time() - began - 0.1)
+
+
+def _host_cpu(host: Host) -> float:
+    """CPU-seconds the processes now running in ``host`` have used so far."""
+    return sum(_cpu_s(pid) for pid in host.pids())
+
+
+def _host_cpu_by_name(host: Host) -> dict[str, float]:
+    """The same, per program (redis-server, the emulator's python)."""
+    found: dict[str, float] = {}
+    for pid in host.pids():
+        try:
+            name = "Redis" if "redis" in Path(f"/proc/{pid}/comm").read_text() else "emulator"
+        except OSError:
+            continue
+        found[name] = found.get(name, 0.0) + _cpu_s(pid)
+    return found
 
 
 def _descendants(pid: int) -> list[int]:
