@@ -78,7 +78,9 @@ class _Silent:
     def reply(self, text: str) -> None: ...
 
 
-def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str) -> list[Job]:
+def make_jobs(
+    folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str
+) -> list[Job]:
     """``count`` jobs over distinct inputs (a few bytes each for stub jobs, a small JPEG for cloud ones)."""
     inputs, outputs = folder / "in", folder / "out"
     inputs.mkdir(parents=True, exist_ok=True)
@@ -92,11 +94,18 @@ def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: 
             from PIL import Image
 
             Image.effect_noise((320, 240), 40 + index % 50).convert("RGB").save(source, quality=85)
-        jobs.append(Job(
-            recipe_name="bench", recipe_path=folder / "bench.yaml",
-            input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
-            variant=None, steps=steps, export=export, output=outputs / f"photo{index:05d}.mp4", backend=backend,
-        ))
+        jobs.append(
+            Job(
+                recipe_name="bench",
+                recipe_path=folder / "bench.yaml",
+                input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
+                variant=None,
+                steps=steps,
+                export=export,
+                output=outputs / f"photo{index:05d}.mp4",
+                backend=backend,
+            )
+        )
     return jobs
 
 
@@ -110,8 +119,12 @@ def serve_stub(broker: str, storage: str, threads: int) -> None:
     """A worker process (run inside a worker host) whose local backend only writes a tiny file."""
     from joypix_recipes.cluster.serve import serve_one
 
-    serve_one(ClusterSettings(broker, storage, HEARTBEAT_S), threads=threads, queues=("local",),
-              backends={"local": lambda options: StubBackend()})
+    serve_one(
+        ClusterSettings(broker, storage, HEARTBEAT_S),
+        threads=threads,
+        queues=("local",),
+        backends={"local": lambda options: StubBackend()},
+    )
 
 
 def redis_info(client: Any) -> tuple[int, int]:
@@ -133,8 +146,25 @@ def farm_hosts(folder: Path) -> Iterator[tuple[Network, str]]:
     with private_network(folder, ["svc", "w1", "w2"]) as network:
         service = network.hosts["svc"]
         (service.folder / "redis").mkdir()
-        service.start(["redis-server", "--port", "6379", "--bind", service.address, "--requirepass", PASSWORD, "--save", "",
-                       "--appendonly", "yes", "--dir", str(service.folder / "redis")], env=dict(os.environ), log="redis.log")
+        service.start(
+            [
+                "redis-server",
+                "--port",
+                "6379",
+                "--bind",
+                service.address,
+                "--requirepass",
+                PASSWORD,
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(service.folder / "redis"),
+            ],
+            env=dict(os.environ),
+            log="redis.log",
+        )
         url = f"redis://:{PASSWORD}@{service.address}:6379/0"
         client = redis_client(url)
         deadline = time.monotonic() + 15
@@ -187,12 +217,21 @@ def bench_stub(count: int, folder: Path) -> None:
         submit_s = time.perf_counter() - began
         calls1, memory1 = redis_info(client)
         assert submission.enqueued == count, submission
-        print(f"stub: submitted {count} jobs in {submit_s:.1f} s -> {count / submit_s:.0f} jobs/s; "
-              f"{(calls1 - calls0) / count:.1f} Redis commands per job; "
-              f"{(memory1 - memory0) / count:.0f} bytes of Redis memory per queued job "
-              f"({(memory1 - memory0) / 1e6:.1f} MB for {count})")
+        print(
+            f"stub: submitted {count} jobs in {submit_s:.1f} s -> {count / submit_s:.0f} jobs/s; "
+            f"{(calls1 - calls0) / count:.1f} Redis commands per job; "
+            f"{(memory1 - memory0) / count:.0f} bytes of Redis memory per queued job "
+            f"({(memory1 - memory0) / 1e6:.1f} MB for {count})"
+        )
 
-        argv = [sys.executable, str(Path(__file__).resolve()), "--serve-stub", url, settings.storage_url or "", str(STUB_SLOTS)]
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve-stub",
+            url,
+            settings.storage_url or "",
+            str(STUB_SLOTS),
+        ]
         workers = [network.hosts["w1"], network.hosts["w2"]]
         start_workers(workers, argv, 2, worker_env())
         wait_for_workers(url, 4)
@@ -207,11 +246,15 @@ def bench_stub(count: int, folder: Path) -> None:
         calls4, _ = redis_info(client)
         idle_rate = (calls4 - calls3) / idle_window
         drained = calls3 - calls2
-        print(f"stub: {count} queued jobs done by 4 worker processes on 2 hosts in {drain_s:.1f} s -> "
-              f"{count / drain_s:.0f} jobs/s, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)")
-        print(f"stub: Redis commands while the workers drained the queue: {drained / count:.1f} per job; idle workers send "
-              f"{idle_rate:.0f}/s -> {(drained - idle_rate * drain_s) / count:.1f} per job beyond the idle polling; "
-              f"Redis memory with every record kept: {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job")
+        print(
+            f"stub: {count} queued jobs done by 4 worker processes on 2 hosts in {drain_s:.1f} s -> "
+            f"{count / drain_s:.0f} jobs/s, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)"
+        )
+        print(
+            f"stub: Redis commands while the workers drained the queue: {drained / count:.1f} per job; idle workers send "
+            f"{idle_rate:.0f}/s -> {(drained - idle_rate * drain_s) / count:.1f} per job beyond the idle polling; "
+            f"Redis memory with every record kept: {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job"
+        )
 
         rss0, _ = rss_kib()
         Path("/proc/self/clear_refs").write_text("5")  # the peak from here on
@@ -221,8 +264,16 @@ def bench_stub(count: int, folder: Path) -> None:
         async def follow() -> RunSummary:
             watcher = asyncio.create_task(_watch_loop(stalls))
             try:
-                return await run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
-                                         recipe_name="bench", force=False, progress_mode="quiet", verbose=False)
+                return await run_on_farm(
+                    jobs,
+                    settings,
+                    options=BackendOptions(),
+                    out_dir=folder / "batch" / "out",
+                    recipe_name="bench",
+                    force=False,
+                    progress_mode="quiet",
+                    verbose=False,
+                )
             finally:
                 watcher.cancel()
 
@@ -230,17 +281,21 @@ def bench_stub(count: int, folder: Path) -> None:
             check(asyncio.run(follow()))
         except SystemExit as failed:
             print(f"stub: following {count} finished jobs from one submitter FAILED: {failed}")
-            print(f"stub: the submitter's event loop stalled up to {max(stalls, default=0):.1f} s at a time "
-                  f"({sum(1 for stall in stalls if stall > 5)} stalls over the 5 s connect timeout)")
+            print(
+                f"stub: the submitter's event loop stalled up to {max(stalls, default=0):.1f} s at a time "
+                f"({sum(1 for stall in stalls if stall > 5)} stalls over the 5 s connect timeout)"
+            )
         else:
             follow_s = time.perf_counter() - began
             calls5, _ = redis_info(client)
             _, peak = rss_kib()
-            print(f"stub: one submitter re-attached to and collected all {count} in {follow_s:.1f} s -> "
-                  f"{follow_s / count * 1000:.2f} ms per job; {(calls5 - calls4 - idle_rate * follow_s) / count:.1f} Redis "
-                  f"commands per job; resident {rss0 / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB -> "
-                  f"{(peak - rss0) / count:.1f} KiB per followed job; its event loop stalled up to "
-                  f"{max(stalls, default=0):.1f} s at a time")
+            print(
+                f"stub: one submitter re-attached to and collected all {count} in {follow_s:.1f} s -> "
+                f"{follow_s / count * 1000:.2f} ms per job; {(calls5 - calls4 - idle_rate * follow_s) / count:.1f} Redis "
+                f"commands per job; resident {rss0 / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB -> "
+                f"{(peak - rss0) / count:.1f} KiB per followed job; its event loop stalled up to "
+                f"{max(stalls, default=0):.1f} s at a time"
+            )
         for host in workers:
             host.kill_all()
 
@@ -256,10 +311,32 @@ def bench_cloud(count: int, folder: Path) -> None:
     export = ExportSettings(aspect="1:1", resolution="480p", fps=Fraction(24), quality="low")
     with farm_hosts(folder) as (network, url):
         service = network.hosts["svc"]
-        service.start([sys.executable, "-m", "joypix_recipes", "emulator", "--host", service.address, "--port", "8765",
-                       "--turn-latency", str(TURN_S), "--render-latency", str(RENDER_S), "--credits", "1000000",
-                       "--knob", "stub_render=true", "--knob", "render_cost=1", "--knob", "heartbeat_interval=0.5"],
-                      env={**os.environ, "PYTHONPATH": str(REPO)}, log="emulator.log")
+        service.start(
+            [
+                sys.executable,
+                "-m",
+                "joypix_recipes",
+                "emulator",
+                "--host",
+                service.address,
+                "--port",
+                "8765",
+                "--turn-latency",
+                str(TURN_S),
+                "--render-latency",
+                str(RENDER_S),
+                "--credits",
+                "1000000",
+                "--knob",
+                "stub_render=true",
+                "--knob",
+                "render_cost=1",
+                "--knob",
+                "heartbeat_interval=0.5",
+            ],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            log="emulator.log",
+        )
         base_url = f"http://{service.address}:8765"
         deadline = time.monotonic() + 60
         while "8765" not in service.log("emulator.log"):
@@ -291,27 +368,53 @@ def bench_cloud(count: int, folder: Path) -> None:
         single = asyncio.run(alone(jobs[1:3])) / 2
         single_cpu = (time.process_time() - cpu0) / 2
         settings = ClusterSettings(url, share.as_uri(), HEARTBEAT_S)
-        argv = [sys.executable, "-m", "joypix_recipes", "worker", "--broker", url, "--threads", str(CLOUD_SLOTS), "--queues", "nemo"]
-        start_workers([network.hosts["w1"], network.hosts["w2"]], argv, 1,
-                      {**worker_env(), "JOYPIX_POLL_INTERVAL": "0.05"})
+        argv = [
+            sys.executable,
+            "-m",
+            "joypix_recipes",
+            "worker",
+            "--broker",
+            url,
+            "--threads",
+            str(CLOUD_SLOTS),
+            "--queues",
+            "nemo",
+        ]
+        start_workers(
+            [network.hosts["w1"], network.hosts["w2"]], argv, 1, {**worker_env(), "JOYPIX_POLL_INTERVAL": "0.05"}
+        )
         wait_for_workers(url, 2)
         hosts = [network.hosts["w1"], network.hosts["w2"], service]
         workers0 = _host_cpu(hosts[0]) + _host_cpu(hosts[1])
         service0 = _host_cpu_by_name(service)
         began, cpu0 = time.perf_counter(), time.process_time()
-        summary = asyncio.run(run_on_farm(at(folder / "farm", jobs[3:]), settings, options=options, out_dir=folder / "farm",
-                                          recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
+        summary = asyncio.run(
+            run_on_farm(
+                at(folder / "farm", jobs[3:]),
+                settings,
+                options=options,
+                out_dir=folder / "farm",
+                recipe_name="bench",
+                force=False,
+                progress_mode="quiet",
+                verbose=False,
+            )
+        )
         wall, submitter = time.perf_counter() - began, time.process_time() - cpu0
         workers = _host_cpu(hosts[0]) + _host_cpu(hosts[1]) - workers0
         service_cpu = {name: value - service0.get(name, 0.0) for name, value in _host_cpu_by_name(service).items()}
         check(summary)
         ideal = count * single / (2 * CLOUD_SLOTS)
-        print(f"cloud: one job alone {single:.2f} s ({single_cpu * 1000:.0f} ms of CPU in this process); {count} jobs "
-              f"through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; ideal {ideal:.1f} s -> {wall / ideal:.2f}x; "
-              f"{count / wall:.1f} jobs/s")
-        print(f"cloud: CPU per job: worker processes {workers / count * 1000:.0f} ms, submitter {submitter / count * 1000:.0f} ms, "
-              + ", ".join(f"{name} {value / count * 1000:.0f} ms" for name, value in sorted(service_cpu.items()))
-              + f" (cores busy on average: {(workers + submitter + sum(service_cpu.values())) / wall:.2f} of {os.cpu_count()})")
+        print(
+            f"cloud: one job alone {single:.2f} s ({single_cpu * 1000:.0f} ms of CPU in this process); {count} jobs "
+            f"through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; ideal {ideal:.1f} s -> {wall / ideal:.2f}x; "
+            f"{count / wall:.1f} jobs/s"
+        )
+        print(
+            f"cloud: CPU per job: worker processes {workers / count * 1000:.0f} ms, submitter {submitter / count * 1000:.0f} ms, "
+            + ", ".join(f"{name} {value / count * 1000:.0f} ms" for name, value in sorted(service_cpu.items()))
+            + f" (cores busy on average: {(workers + submitter + sum(service_cpu.values())) / wall:.2f} of {os.cpu_count()})"
+        )
 
 
 FORMATS = (("1080p", "9:16", "high"), ("720p", "9:16", "medium"), ("480p", "1:1", "low"))
@@ -345,8 +448,21 @@ def bench_cpu(folder: Path) -> None:
     def cpu_of(recipe: str, name: str) -> float:
         path = folder / f"{name}.yaml"
         path.write_text(recipe)
-        process = subprocess.Popen([sys.executable, "-m", "joypix_recipes", "run", str(path), "--out", str(folder / name),
-                                    "-q", "--concurrency", "1"], env=env)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "joypix_recipes",
+                "run",
+                str(path),
+                "--out",
+                str(folder / name),
+                "-q",
+                "--concurrency",
+                "1",
+            ],
+            env=env,
+        )
         seen: dict[int, float] = {}
         # The renders run in a process pool started by a fork server: not our children, so their CPU time never
         # reaches RUSAGE_CHILDREN. Every process of the tree is sampled until it ends; its last sample counts.
@@ -359,8 +475,10 @@ def bench_cpu(folder: Path) -> None:
         return sum(seen.values())
 
     def recipe(resolution: str, aspect: str, quality: str, inputs: str = "photos/*.jpg") -> str:
-        return (f"version: 1\nname: cpu\ninputs: [\"{inputs}\"]\nsteps:\n  - animate: {{motion: zoom-in, duration: 5}}\n"
-                f"export: {{resolution: {resolution}, aspect: \"{aspect}\", fps: 30, quality: {quality}}}\n")
+        return (
+            f'version: 1\nname: cpu\ninputs: ["{inputs}"]\nsteps:\n  - animate: {{motion: zoom-in, duration: 5}}\n'
+            f'export: {{resolution: {resolution}, aspect: "{aspect}", fps: 30, quality: {quality}}}\n'
+        )
 
     (folder / "tiny").mkdir()
     Image.new("RGB", (64, 64), (90, 120, 200)).save(folder / "tiny" / "t.jpg")
@@ -369,8 +487,10 @@ def bench_cpu(folder: Path) -> None:
         total = cpu_of(recipe(resolution, aspect, quality), f"cpu-{resolution}")
         per_clip = (total - startup) / CPU_CLIPS
         size = sum(clip.stat().st_size for clip in (folder / f"cpu-{resolution}").glob("*.mp4")) / CPU_CLIPS
-        print(f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
-              f"(a run's start-up, {startup:.2f} CPU-s, taken off); {size / 1e6:.2f} MB per clip")
+        print(
+            f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
+            f"(a run's start-up, {startup:.2f} CPU-s, taken off); {size / 1e6:.2f} MB per clip"
+        )
 
 
 async def _watch_loop(stalls: list[float]) -> None:
