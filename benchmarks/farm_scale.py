@@ -1,6 +1,6 @@
 """Farm at scale, on hosts of their own: stub jobs through 4 worker processes on 2 hosts, then cloud jobs.
 
-    sudo python benchmarks/farm_scale.py [--jobs 10000] [--cloud-jobs 200] [--only cpu|stub|cloud]
+    sudo python benchmarks/farm_scale.py [--jobs 10000] [--cloud-jobs 200] [--only cpu|stub|cloud] [--loop-iterations S]
 
 Needs root (network namespaces, as the host tests make them) and `redis-server`. A service host runs
 Redis (append-only, with a password, as a farm should) and the cloud emulator; two worker hosts run
@@ -13,7 +13,9 @@ one folder both worker hosts can reach (S3 through moto would measure moto, not 
      worker time per job (the farm's own overhead: the jobs do nothing), Redis commands per job (minus
      what the idle workers send anyway, measured after), Redis memory with every record kept;
    - one submitter re-attaches to every job and collects its output: time, commands and the
-     follower's memory growth per job.
+     follower's memory growth per job, and its event loop's longest stall. With --loop-iterations S,
+     every loop iteration of that phase longer than S seconds is printed with the callbacks that took
+     its time (the instrumentation costs time of its own, so take the phase's figures from a run without).
 0. CPU-seconds per local clip per format (no namespaces needed): the figure a capacity plan starts from.
 2. Cloud jobs against the emulator (300 ms per turn, 1 s per render, 3 steps) through one worker process
    with 64 slots on each of the 2 worker hosts: wall time against the ideal (one job alone x jobs / 128),
@@ -24,6 +26,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import asyncio.base_events
+import asyncio.events
+import collections
 import os
 import re
 import signal
@@ -204,7 +209,7 @@ def worker_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "JOYPIX_HEARTBEAT_TIMEOUT": str(HEARTBEAT_S)}
 
 
-def bench_stub(count: int, folder: Path) -> None:
+def bench_stub(count: int, folder: Path, loop_iterations: float | None = None) -> None:
     with farm_hosts(folder) as (network, url):
         share = folder / "share"
         share.mkdir()
@@ -278,7 +283,8 @@ def bench_stub(count: int, folder: Path) -> None:
                 watcher.cancel()
 
         try:
-            check(asyncio.run(follow()))
+            with _iteration_probe(loop_iterations):
+                check(asyncio.run(follow()))
         except SystemExit as failed:
             print(f"stub: following {count} finished jobs from one submitter FAILED: {failed}")
             print(
@@ -493,6 +499,61 @@ def bench_cpu(folder: Path) -> None:
         )
 
 
+@contextmanager
+def _iteration_probe(threshold: float | None) -> Iterator[None]:
+    """Print each event loop iteration longer than ``threshold`` seconds with its costliest callbacks.
+
+    asyncio runs every ready callback before it looks at its timers and sockets again, so a stall is either
+    one slow callback or many ordinary ones that became ready together; this tells which, and whose.
+    """
+    if threshold is None:
+        yield
+        return
+    spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
+    run_handle = asyncio.events.Handle._run
+    run_once = asyncio.base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
+
+    def timed_handle(handle: asyncio.events.Handle) -> None:
+        key, began = _callback_name(handle), time.perf_counter()
+        try:
+            run_handle(handle)
+        finally:
+            spent[key] += time.perf_counter() - began
+            calls[key] += 1
+
+    def timed_iteration(loop: asyncio.base_events.BaseEventLoop) -> None:
+        spent.clear()
+        calls.clear()
+        began = time.perf_counter()
+        run_once(loop)
+        took = time.perf_counter() - began
+        if took > threshold:
+            top = ", ".join(f"{spent[key]:.2f} s in {calls[key]} x {key}" for key, _ in spent.most_common(4))
+            print(f"stub: a loop iteration of {took:.2f} s, {calls.total()} callbacks: {top}", flush=True)
+
+    asyncio.events.Handle._run = timed_handle  # type: ignore[method-assign]
+    asyncio.base_events.BaseEventLoop._run_once = timed_iteration  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        asyncio.events.Handle._run = run_handle  # type: ignore[method-assign]
+        asyncio.base_events.BaseEventLoop._run_once = run_once  # type: ignore[attr-defined]
+
+
+def _callback_name(handle: asyncio.events.Handle) -> str:
+    """A task's step by its coroutine and where the innermost awaited coroutine resumes; else the callback."""
+    callback = handle._callback  # type: ignore[attr-defined]
+    task = getattr(callback, "__self__", None)
+    if not isinstance(task, asyncio.Task):
+        return str(getattr(callback, "__qualname__", callback))
+    outer = inner = task.get_coro()
+    while hasattr(getattr(inner, "cr_await", None), "cr_frame"):
+        inner = inner.cr_await  # type: ignore[union-attr]
+    frame = getattr(inner, "cr_frame", None)
+    return f"{getattr(outer, '__qualname__', outer)} at {getattr(inner, '__qualname__', inner)}:{frame.f_lineno if frame else '-'}"
+
+
 async def _watch_loop(stalls: list[float]) -> None:
     """How late a 0.1 s sleep wakes, again and again: how long the loop was held by other work."""
     loop = asyncio.get_running_loop()
@@ -550,6 +611,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["stub", "cloud", "cpu"])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--cloud-jobs", type=int, default=200)
+    parser.add_argument(
+        "--loop-iterations", type=float, metavar="S", help="print the follow phase's loop iterations over S s"
+    )
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the namespaces, the bridge and every process on them are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
@@ -560,7 +624,7 @@ def main() -> None:
         if args.only in (None, "cpu"):
             bench_cpu(Path(temp) / "cpu")
         if args.only in (None, "stub"):
-            bench_stub(args.jobs, Path(temp) / "stub")
+            bench_stub(args.jobs, Path(temp) / "stub", args.loop_iterations)
         if args.only in (None, "cloud"):
             bench_cloud(args.cloud_jobs, Path(temp) / "cloud")
 
