@@ -1,6 +1,6 @@
 """Farm at scale, on hosts of their own: stub jobs through 4 worker processes on 2 hosts, then cloud jobs.
 
-    sudo python benchmarks/farm_scale.py [--jobs 10000] [--cloud-jobs 200] [--only cpu|stub|cloud]
+    sudo python benchmarks/farm_scale.py [--jobs 10000] [--cloud-jobs 200] [--only cpu|stub|cloud] [--loop-iterations S]
 
 Needs root (network namespaces, as the host tests make them) and `redis-server`. A service host runs
 Redis (append-only, with a password, as a farm should) and the cloud emulator; two worker hosts run
@@ -13,7 +13,9 @@ one folder both worker hosts can reach (S3 through moto would measure moto, not 
      worker time per job (the farm's own overhead: the jobs do nothing), Redis commands per job (minus
      what the idle workers send anyway, measured after), Redis memory with every record kept;
    - one submitter re-attaches to every job and collects its output: time, commands and the
-     follower's memory growth per job.
+     follower's memory growth per job, and its event loop's longest stall. With --loop-iterations S,
+     every loop iteration of that phase longer than S seconds is printed with the callbacks that took
+     its time (the instrumentation costs time of its own, so take the phase's figures from a run without).
 0. CPU-seconds per local clip per format (no namespaces needed): the figure a capacity plan starts from.
 2. Cloud jobs against the emulator (300 ms per turn, 1 s per render, 3 steps) through one worker process
    with 64 slots on each of the 2 worker hosts: wall time against the ideal (one job alone x jobs / 128),
@@ -24,6 +26,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import asyncio.base_events
+import asyncio.events
+import collections
 import os
 import re
 import signal
@@ -78,7 +83,9 @@ class _Silent:
     def reply(self, text: str) -> None: ...
 
 
-def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str) -> list[Job]:
+def make_jobs(
+    folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str
+) -> list[Job]:
     """``count`` jobs over distinct inputs (a few bytes each for stub jobs, a small JPEG for cloud ones)."""
     inputs, outputs = folder / "in", folder / "out"
     inputs.mkdir(parents=True, exist_ok=True)
@@ -92,11 +99,18 @@ def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: 
             from PIL import Image
 
             Image.effect_noise((320, 240), 40 + index % 50).convert("RGB").save(source, quality=85)
-        jobs.append(Job(
-            recipe_name="bench", recipe_path=folder / "bench.yaml",
-            input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
-            variant=None, steps=steps, export=export, output=outputs / f"photo{index:05d}.mp4", backend=backend,
-        ))
+        jobs.append(
+            Job(
+                recipe_name="bench",
+                recipe_path=folder / "bench.yaml",
+                input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
+                variant=None,
+                steps=steps,
+                export=export,
+                output=outputs / f"photo{index:05d}.mp4",
+                backend=backend,
+            )
+        )
     return jobs
 
 
@@ -110,8 +124,12 @@ def serve_stub(broker: str, storage: str, threads: int) -> None:
     """A worker process (run inside a worker host) whose local backend only writes a tiny file."""
     from joypix_recipes.cluster.serve import serve_one
 
-    serve_one(ClusterSettings(broker, storage, HEARTBEAT_S), threads=threads, queues=("local",),
-              backends={"local": lambda options: StubBackend()})
+    serve_one(
+        ClusterSettings(broker, storage, HEARTBEAT_S),
+        threads=threads,
+        queues=("local",),
+        backends={"local": lambda options: StubBackend()},
+    )
 
 
 def redis_info(client: Any) -> tuple[int, int]:
@@ -133,8 +151,25 @@ def farm_hosts(folder: Path) -> Iterator[tuple[Network, str]]:
     with private_network(folder, ["svc", "w1", "w2"]) as network:
         service = network.hosts["svc"]
         (service.folder / "redis").mkdir()
-        service.start(["redis-server", "--port", "6379", "--bind", service.address, "--requirepass", PASSWORD, "--save", "",
-                       "--appendonly", "yes", "--dir", str(service.folder / "redis")], env=dict(os.environ), log="redis.log")
+        service.start(
+            [
+                "redis-server",
+                "--port",
+                "6379",
+                "--bind",
+                service.address,
+                "--requirepass",
+                PASSWORD,
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(service.folder / "redis"),
+            ],
+            env=dict(os.environ),
+            log="redis.log",
+        )
         url = f"redis://:{PASSWORD}@{service.address}:6379/0"
         client = redis_client(url)
         deadline = time.monotonic() + 15
@@ -174,7 +209,7 @@ def worker_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "JOYPIX_HEARTBEAT_TIMEOUT": str(HEARTBEAT_S)}
 
 
-def bench_stub(count: int, folder: Path) -> None:
+def bench_stub(count: int, folder: Path, loop_iterations: float | None = None) -> None:
     with farm_hosts(folder) as (network, url):
         share = folder / "share"
         share.mkdir()
@@ -187,12 +222,21 @@ def bench_stub(count: int, folder: Path) -> None:
         submit_s = time.perf_counter() - began
         calls1, memory1 = redis_info(client)
         assert submission.enqueued == count, submission
-        print(f"stub: submitted {count} jobs in {submit_s:.1f} s -> {count / submit_s:.0f} jobs/s; "
-              f"{(calls1 - calls0) / count:.1f} Redis commands per job; "
-              f"{(memory1 - memory0) / count:.0f} bytes of Redis memory per queued job "
-              f"({(memory1 - memory0) / 1e6:.1f} MB for {count})")
+        print(
+            f"stub: submitted {count} jobs in {submit_s:.1f} s -> {count / submit_s:.0f} jobs/s; "
+            f"{(calls1 - calls0) / count:.1f} Redis commands per job; "
+            f"{(memory1 - memory0) / count:.0f} bytes of Redis memory per queued job "
+            f"({(memory1 - memory0) / 1e6:.1f} MB for {count})"
+        )
 
-        argv = [sys.executable, str(Path(__file__).resolve()), "--serve-stub", url, settings.storage_url or "", str(STUB_SLOTS)]
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve-stub",
+            url,
+            settings.storage_url or "",
+            str(STUB_SLOTS),
+        ]
         workers = [network.hosts["w1"], network.hosts["w2"]]
         start_workers(workers, argv, 2, worker_env())
         wait_for_workers(url, 4)
@@ -207,11 +251,15 @@ def bench_stub(count: int, folder: Path) -> None:
         calls4, _ = redis_info(client)
         idle_rate = (calls4 - calls3) / idle_window
         drained = calls3 - calls2
-        print(f"stub: {count} queued jobs done by 4 worker processes on 2 hosts in {drain_s:.1f} s -> "
-              f"{count / drain_s:.0f} jobs/s, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)")
-        print(f"stub: Redis commands while the workers drained the queue: {drained / count:.1f} per job; idle workers send "
-              f"{idle_rate:.0f}/s -> {(drained - idle_rate * drain_s) / count:.1f} per job beyond the idle polling; "
-              f"Redis memory with every record kept: {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job")
+        print(
+            f"stub: {count} queued jobs done by 4 worker processes on 2 hosts in {drain_s:.1f} s -> "
+            f"{count / drain_s:.0f} jobs/s, {drain_s * 4 / count * 1000:.1f} ms of a worker process per job (the jobs do nothing)"
+        )
+        print(
+            f"stub: Redis commands while the workers drained the queue: {drained / count:.1f} per job; idle workers send "
+            f"{idle_rate:.0f}/s -> {(drained - idle_rate * drain_s) / count:.1f} per job beyond the idle polling; "
+            f"Redis memory with every record kept: {memory3 / 1e6:.1f} MB, {(memory3 - memory0) / count:.0f} bytes per job"
+        )
 
         rss0, _ = rss_kib()
         Path("/proc/self/clear_refs").write_text("5")  # the peak from here on
@@ -221,26 +269,39 @@ def bench_stub(count: int, folder: Path) -> None:
         async def follow() -> RunSummary:
             watcher = asyncio.create_task(_watch_loop(stalls))
             try:
-                return await run_on_farm(jobs, settings, options=BackendOptions(), out_dir=folder / "batch" / "out",
-                                         recipe_name="bench", force=False, progress_mode="quiet", verbose=False)
+                return await run_on_farm(
+                    jobs,
+                    settings,
+                    options=BackendOptions(),
+                    out_dir=folder / "batch" / "out",
+                    recipe_name="bench",
+                    force=False,
+                    progress_mode="quiet",
+                    verbose=False,
+                )
             finally:
                 watcher.cancel()
 
         try:
-            check(asyncio.run(follow()))
+            with _iteration_probe(loop_iterations):
+                check(asyncio.run(follow()))
         except SystemExit as failed:
             print(f"stub: following {count} finished jobs from one submitter FAILED: {failed}")
-            print(f"stub: the submitter's event loop stalled up to {max(stalls, default=0):.1f} s at a time "
-                  f"({sum(1 for stall in stalls if stall > 5)} stalls over the 5 s connect timeout)")
+            print(
+                f"stub: the submitter's event loop stalled up to {max(stalls, default=0):.1f} s at a time "
+                f"({sum(1 for stall in stalls if stall > 5)} stalls over the 5 s connect timeout)"
+            )
         else:
             follow_s = time.perf_counter() - began
             calls5, _ = redis_info(client)
             _, peak = rss_kib()
-            print(f"stub: one submitter re-attached to and collected all {count} in {follow_s:.1f} s -> "
-                  f"{follow_s / count * 1000:.2f} ms per job; {(calls5 - calls4 - idle_rate * follow_s) / count:.1f} Redis "
-                  f"commands per job; resident {rss0 / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB -> "
-                  f"{(peak - rss0) / count:.1f} KiB per followed job; its event loop stalled up to "
-                  f"{max(stalls, default=0):.1f} s at a time")
+            print(
+                f"stub: one submitter re-attached to and collected all {count} in {follow_s:.1f} s -> "
+                f"{follow_s / count * 1000:.2f} ms per job; {(calls5 - calls4 - idle_rate * follow_s) / count:.1f} Redis "
+                f"commands per job; resident {rss0 / 1024:.0f} MiB before, peak {peak / 1024:.0f} MiB -> "
+                f"{(peak - rss0) / count:.1f} KiB per followed job; its event loop stalled up to "
+                f"{max(stalls, default=0):.1f} s at a time"
+            )
         for host in workers:
             host.kill_all()
 
@@ -256,10 +317,32 @@ def bench_cloud(count: int, folder: Path) -> None:
     export = ExportSettings(aspect="1:1", resolution="480p", fps=Fraction(24), quality="low")
     with farm_hosts(folder) as (network, url):
         service = network.hosts["svc"]
-        service.start([sys.executable, "-m", "joypix_recipes", "emulator", "--host", service.address, "--port", "8765",
-                       "--turn-latency", str(TURN_S), "--render-latency", str(RENDER_S), "--credits", "1000000",
-                       "--knob", "stub_render=true", "--knob", "render_cost=1", "--knob", "heartbeat_interval=0.5"],
-                      env={**os.environ, "PYTHONPATH": str(REPO)}, log="emulator.log")
+        service.start(
+            [
+                sys.executable,
+                "-m",
+                "joypix_recipes",
+                "emulator",
+                "--host",
+                service.address,
+                "--port",
+                "8765",
+                "--turn-latency",
+                str(TURN_S),
+                "--render-latency",
+                str(RENDER_S),
+                "--credits",
+                "1000000",
+                "--knob",
+                "stub_render=true",
+                "--knob",
+                "render_cost=1",
+                "--knob",
+                "heartbeat_interval=0.5",
+            ],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            log="emulator.log",
+        )
         base_url = f"http://{service.address}:8765"
         deadline = time.monotonic() + 60
         while "8765" not in service.log("emulator.log"):
@@ -287,20 +370,57 @@ def bench_cloud(count: int, folder: Path) -> None:
             return time.perf_counter() - began
 
         asyncio.run(alone(jobs[:1]))  # warm: the token, the first connection
+        cpu0 = time.process_time()
         single = asyncio.run(alone(jobs[1:3])) / 2
+        single_cpu = (time.process_time() - cpu0) / 2
         settings = ClusterSettings(url, share.as_uri(), HEARTBEAT_S)
-        argv = [sys.executable, "-m", "joypix_recipes", "worker", "--broker", url, "--threads", str(CLOUD_SLOTS), "--queues", "nemo"]
-        start_workers([network.hosts["w1"], network.hosts["w2"]], argv, 1,
-                      {**worker_env(), "JOYPIX_POLL_INTERVAL": "0.05"})
+        argv = [
+            sys.executable,
+            "-m",
+            "joypix_recipes",
+            "worker",
+            "--broker",
+            url,
+            "--threads",
+            str(CLOUD_SLOTS),
+            "--queues",
+            "nemo",
+        ]
+        start_workers(
+            [network.hosts["w1"], network.hosts["w2"]], argv, 1, {**worker_env(), "JOYPIX_POLL_INTERVAL": "0.05"}
+        )
         wait_for_workers(url, 2)
-        began = time.perf_counter()
-        summary = asyncio.run(run_on_farm(at(folder / "farm", jobs[3:]), settings, options=options, out_dir=folder / "farm",
-                                          recipe_name="bench", force=False, progress_mode="quiet", verbose=False))
-        wall = time.perf_counter() - began
+        hosts = [network.hosts["w1"], network.hosts["w2"], service]
+        workers0 = _host_cpu(hosts[0]) + _host_cpu(hosts[1])
+        service0 = _host_cpu_by_name(service)
+        began, cpu0 = time.perf_counter(), time.process_time()
+        summary = asyncio.run(
+            run_on_farm(
+                at(folder / "farm", jobs[3:]),
+                settings,
+                options=options,
+                out_dir=folder / "farm",
+                recipe_name="bench",
+                force=False,
+                progress_mode="quiet",
+                verbose=False,
+            )
+        )
+        wall, submitter = time.perf_counter() - began, time.process_time() - cpu0
+        workers = _host_cpu(hosts[0]) + _host_cpu(hosts[1]) - workers0
+        service_cpu = {name: value - service0.get(name, 0.0) for name, value in _host_cpu_by_name(service).items()}
         check(summary)
         ideal = count * single / (2 * CLOUD_SLOTS)
-        print(f"cloud: one job alone {single:.2f} s; {count} jobs through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; "
-              f"ideal {ideal:.1f} s -> {wall / ideal:.2f}x; {count / wall:.1f} jobs/s")
+        print(
+            f"cloud: one job alone {single:.2f} s ({single_cpu * 1000:.0f} ms of CPU in this process); {count} jobs "
+            f"through 2 worker hosts x {CLOUD_SLOTS} slots: {wall:.1f} s; ideal {ideal:.1f} s -> {wall / ideal:.2f}x; "
+            f"{count / wall:.1f} jobs/s"
+        )
+        print(
+            f"cloud: CPU per job: worker processes {workers / count * 1000:.0f} ms, submitter {submitter / count * 1000:.0f} ms, "
+            + ", ".join(f"{name} {value / count * 1000:.0f} ms" for name, value in sorted(service_cpu.items()))
+            + f" (cores busy on average: {(workers + submitter + sum(service_cpu.values())) / wall:.2f} of {os.cpu_count()})"
+        )
 
 
 FORMATS = (("1080p", "9:16", "high"), ("720p", "9:16", "medium"), ("480p", "1:1", "low"))
@@ -334,8 +454,21 @@ def bench_cpu(folder: Path) -> None:
     def cpu_of(recipe: str, name: str) -> float:
         path = folder / f"{name}.yaml"
         path.write_text(recipe)
-        process = subprocess.Popen([sys.executable, "-m", "joypix_recipes", "run", str(path), "--out", str(folder / name),
-                                    "-q", "--concurrency", "1"], env=env)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "joypix_recipes",
+                "run",
+                str(path),
+                "--out",
+                str(folder / name),
+                "-q",
+                "--concurrency",
+                "1",
+            ],
+            env=env,
+        )
         seen: dict[int, float] = {}
         # The renders run in a process pool started by a fork server: not our children, so their CPU time never
         # reaches RUSAGE_CHILDREN. Every process of the tree is sampled until it ends; its last sample counts.
@@ -348,8 +481,10 @@ def bench_cpu(folder: Path) -> None:
         return sum(seen.values())
 
     def recipe(resolution: str, aspect: str, quality: str, inputs: str = "photos/*.jpg") -> str:
-        return (f"version: 1\nname: cpu\ninputs: [\"{inputs}\"]\nsteps:\n  - animate: {{motion: zoom-in, duration: 5}}\n"
-                f"export: {{resolution: {resolution}, aspect: \"{aspect}\", fps: 30, quality: {quality}}}\n")
+        return (
+            f'version: 1\nname: cpu\ninputs: ["{inputs}"]\nsteps:\n  - animate: {{motion: zoom-in, duration: 5}}\n'
+            f'export: {{resolution: {resolution}, aspect: "{aspect}", fps: 30, quality: {quality}}}\n'
+        )
 
     (folder / "tiny").mkdir()
     Image.new("RGB", (64, 64), (90, 120, 200)).save(folder / "tiny" / "t.jpg")
@@ -358,8 +493,65 @@ def bench_cpu(folder: Path) -> None:
         total = cpu_of(recipe(resolution, aspect, quality), f"cpu-{resolution}")
         per_clip = (total - startup) / CPU_CLIPS
         size = sum(clip.stat().st_size for clip in (folder / f"cpu-{resolution}").glob("*.mp4")) / CPU_CLIPS
-        print(f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
-              f"(a run's start-up, {startup:.2f} CPU-s, taken off); {size / 1e6:.2f} MB per clip")
+        print(
+            f"cpu: {resolution} {aspect} H.264 ({quality}), 5 s at 30 fps from 12 MP: {per_clip:.2f} CPU-s per clip "
+            f"(a run's start-up, {startup:.2f} CPU-s, taken off); {size / 1e6:.2f} MB per clip"
+        )
+
+
+@contextmanager
+def _iteration_probe(threshold: float | None) -> Iterator[None]:
+    """Print each event loop iteration longer than ``threshold`` seconds with its costliest callbacks.
+
+    asyncio runs every ready callback before it looks at its timers and sockets again, so a stall is either
+    one slow callback or many ordinary ones that became ready together; this tells which, and whose.
+    """
+    if threshold is None:
+        yield
+        return
+    spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
+    run_handle = asyncio.events.Handle._run
+    run_once = asyncio.base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
+
+    def timed_handle(handle: asyncio.events.Handle) -> None:
+        key, began = _callback_name(handle), time.perf_counter()
+        try:
+            run_handle(handle)
+        finally:
+            spent[key] += time.perf_counter() - began
+            calls[key] += 1
+
+    def timed_iteration(loop: asyncio.base_events.BaseEventLoop) -> None:
+        spent.clear()
+        calls.clear()
+        began = time.perf_counter()
+        run_once(loop)
+        took = time.perf_counter() - began
+        if took > threshold:
+            top = ", ".join(f"{spent[key]:.2f} s in {calls[key]} x {key}" for key, _ in spent.most_common(4))
+            print(f"stub: a loop iteration of {took:.2f} s, {calls.total()} callbacks: {top}", flush=True)
+
+    asyncio.events.Handle._run = timed_handle  # type: ignore[method-assign]
+    asyncio.base_events.BaseEventLoop._run_once = timed_iteration  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        asyncio.events.Handle._run = run_handle  # type: ignore[method-assign]
+        asyncio.base_events.BaseEventLoop._run_once = run_once  # type: ignore[attr-defined]
+
+
+def _callback_name(handle: asyncio.events.Handle) -> str:
+    """A task's step by its coroutine and where the innermost awaited coroutine resumes; else the callback."""
+    callback = handle._callback  # type: ignore[attr-defined]
+    task = getattr(callback, "__self__", None)
+    if not isinstance(task, asyncio.Task):
+        return str(getattr(callback, "__qualname__", callback))
+    outer = inner = task.get_coro()
+    while hasattr(getattr(inner, "cr_await", None), "cr_frame"):
+        inner = inner.cr_await  # type: ignore[union-attr]
+    frame = getattr(inner, "cr_frame", None)
+    return f"{getattr(outer, '__qualname__', outer)} at {getattr(inner, '__qualname__', inner)}:{frame.f_lineno if frame else '-'}"
 
 
 async def _watch_loop(stalls: list[float]) -> None:
@@ -369,6 +561,23 @@ async def _watch_loop(stalls: list[float]) -> None:
         began = loop.time()
         await asyncio.sleep(0.1)
         stalls.append(loop.time() - began - 0.1)
+
+
+def _host_cpu(host: Host) -> float:
+    """CPU-seconds the processes now running in ``host`` have used so far."""
+    return sum(_cpu_s(pid) for pid in host.pids())
+
+
+def _host_cpu_by_name(host: Host) -> dict[str, float]:
+    """The same, per program (redis-server, the emulator's python)."""
+    found: dict[str, float] = {}
+    for pid in host.pids():
+        try:
+            name = "Redis" if "redis" in Path(f"/proc/{pid}/comm").read_text() else "emulator"
+        except OSError:
+            continue
+        found[name] = found.get(name, 0.0) + _cpu_s(pid)
+    return found
 
 
 def _descendants(pid: int) -> list[int]:
@@ -402,6 +611,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["stub", "cloud", "cpu"])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--cloud-jobs", type=int, default=200)
+    parser.add_argument(
+        "--loop-iterations", type=float, metavar="S", help="print the follow phase's loop iterations over S s"
+    )
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the namespaces, the bridge and every process on them are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
@@ -412,7 +624,7 @@ def main() -> None:
         if args.only in (None, "cpu"):
             bench_cpu(Path(temp) / "cpu")
         if args.only in (None, "stub"):
-            bench_stub(args.jobs, Path(temp) / "stub")
+            bench_stub(args.jobs, Path(temp) / "stub", args.loop_iterations)
         if args.only in (None, "cloud"):
             bench_cloud(args.cloud_jobs, Path(temp) / "cloud")
 
