@@ -49,7 +49,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from helpers.hosts import Host, Network, namespaces_unavailable, private_network  # noqa: E402
-from runner import StubBackend  # noqa: E402
+from runner import StubBackend, check, make_jobs  # noqa: E402
 
 from joypix_recipes.backends.contract import BackendOptions  # noqa: E402
 from joypix_recipes.backends.ledger import Ledger  # noqa: E402
@@ -57,7 +57,7 @@ from joypix_recipes.cluster.farm import run_on_farm, submit_to_farm  # noqa: E40
 from joypix_recipes.cluster.settings import ClusterSettings  # noqa: E402
 from joypix_recipes.job.actions import Animate, Fade, Text  # noqa: E402
 from joypix_recipes.job.export import ExportSettings  # noqa: E402
-from joypix_recipes.job.model import Job, JobInput, PlannedStep  # noqa: E402
+from joypix_recipes.job.model import Job, PlannedStep  # noqa: E402
 from joypix_recipes.run.outcome import RunSummary  # noqa: E402
 
 HEARTBEAT_S = 10.0
@@ -81,43 +81,6 @@ class _Silent:
     def record(self, ledger: Ledger) -> None: ...
     def warn(self, message: str) -> None: ...
     def reply(self, text: str) -> None: ...
-
-
-def make_jobs(
-    folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str
-) -> list[Job]:
-    """``count`` jobs over distinct inputs (a few bytes each for stub jobs, a small JPEG for cloud ones)."""
-    inputs, outputs = folder / "in", folder / "out"
-    inputs.mkdir(parents=True, exist_ok=True)
-    outputs.mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for index in range(count):
-        source = inputs / f"photo{index:05d}.jpg"
-        if backend == "local":
-            source.write_bytes(f"stub image {index}".encode())
-        else:
-            from PIL import Image
-
-            Image.effect_noise((320, 240), 40 + index % 50).convert("RGB").save(source, quality=85)
-        jobs.append(
-            Job(
-                recipe_name="bench",
-                recipe_path=folder / "bench.yaml",
-                input=JobInput(name=source.name, stem=source.stem, suffix=".jpg", index=index, path=source),
-                variant=None,
-                steps=steps,
-                export=export,
-                output=outputs / f"photo{index:05d}.mp4",
-                backend=backend,
-            )
-        )
-    return jobs
-
-
-def check(summary: RunSummary) -> None:
-    failed = [outcome for outcome in summary.outcomes if outcome.status != "done"]
-    if failed:
-        raise SystemExit(f"{len(failed)} job(s) did not finish: {failed[0].error}")
 
 
 def serve_stub(broker: str, storage: str, threads: int) -> None:
@@ -214,7 +177,9 @@ def bench_stub(count: int, folder: Path, loop_iterations: float | None = None) -
         share = folder / "share"
         share.mkdir()
         settings = ClusterSettings(url, share.as_uri(), HEARTBEAT_S)
-        jobs = make_jobs(folder / "batch", count, (PlannedStep("a", Animate()),), ExportSettings(), "local")
+        jobs = make_jobs(
+            folder / "batch", count, (PlannedStep("a", Animate()),), ExportSettings(), "local", stub_inputs=True
+        )
         client = redis_client(url)
         calls0, memory0 = redis_info(client)
         began = time.perf_counter()
@@ -351,7 +316,7 @@ def bench_cloud(count: int, folder: Path) -> None:
             time.sleep(0.2)
         share = folder / "share"
         share.mkdir()
-        jobs = make_jobs(folder / "batch", count + 3, steps, export, "nemo")
+        jobs = make_jobs(folder / "batch", count + 3, steps, export, "nemo", image_size=(320, 240))
         home = folder / "home"
         options = BackendOptions(base_url=base_url, poll_interval=0.05, home=home)
         os.environ.pop("NEMO_TOKEN", None)

@@ -67,18 +67,30 @@ def make_image(path: Path, seed: int, size: tuple[int, int] = (640, 480)) -> Non
     Image.effect_noise(size, 40 + seed % 50).convert("RGB").save(path, quality=85)
 
 
-def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: ExportSettings, backend: str) -> list[Job]:
-    """``count`` jobs over distinct images in ``folder/in``, outputs in ``folder/out``."""
-    inputs = folder / "in"
+def make_jobs(
+    folder: Path,
+    count: int,
+    steps: tuple[PlannedStep, ...],
+    export: ExportSettings,
+    backend: str,
+    *,
+    stub_inputs: bool | None = None,
+    image_size: tuple[int, int] = (640, 480),
+) -> list[Job]:
+    """``count`` jobs over distinct inputs in ``folder/in``, outputs in ``folder/out``: a few bytes each
+    when ``stub_inputs`` (by default for the stub backend), else a small JPEG of ``image_size``."""
+    inputs, outputs = folder / "in", folder / "out"
     inputs.mkdir(parents=True, exist_ok=True)
+    outputs.mkdir(parents=True, exist_ok=True)
+    stub = backend == "stub" if stub_inputs is None else stub_inputs
     jobs = []
     for index in range(count):
-        source = inputs / f"photo{index:04d}.jpg"
+        source = inputs / f"photo{index:05d}.jpg"
         if not source.exists():
-            if backend == "stub":
+            if stub:
                 source.write_bytes(f"stub image {index}".encode())
             else:
-                make_image(source, index)
+                make_image(source, index, image_size)
         jobs.append(
             Job(
                 recipe_name="bench",
@@ -87,14 +99,16 @@ def make_jobs(folder: Path, count: int, steps: tuple[PlannedStep, ...], export: 
                 variant=None,
                 steps=steps,
                 export=export,
-                output=folder / "out" / f"photo{index:04d}.mp4",
+                output=outputs / f"photo{index:05d}.mp4",
                 backend=backend,
             )
         )
     return jobs
 
 
-async def run_jobs(backend: Backend, jobs: list[Job], out_dir: Path, concurrency: int | None) -> tuple[float, RunSummary]:
+async def run_jobs(
+    backend: Backend, jobs: list[Job], out_dir: Path, concurrency: int | None
+) -> tuple[float, RunSummary]:
     """Wall time of one runner batch (fresh journal, force so nothing is skipped)."""
     with Journal.open(out_dir) as journal:
         runner = Runner(backend, journal, Progress(), concurrency=concurrency, force=True)
@@ -133,10 +147,14 @@ def bench_overhead(count: int) -> None:
         check(summary)
         resumed, summary = asyncio.run(_skip_all(backend, jobs, folder / "out"))
         overhead_ms = (wall - bare_s) / count * 1000
-        print(f"overhead: {count} jobs on a stub backend, concurrency 16: {wall:.2f} s "
-              f"(stub alone {bare_s:.2f} s) -> {overhead_ms:.2f} ms/job runner overhead (target < 5 ms)")
-        print(f"overhead: rerun skipping all {count} (hash check of each output): {resumed:.2f} s "
-              f"-> {resumed / count * 1000:.2f} ms/job")
+        print(
+            f"overhead: {count} jobs on a stub backend, concurrency 16: {wall:.2f} s "
+            f"(stub alone {bare_s:.2f} s) -> {overhead_ms:.2f} ms/job runner overhead (target < 5 ms)"
+        )
+        print(
+            f"overhead: rerun skipping all {count} (hash check of each output): {resumed:.2f} s "
+            f"-> {resumed / count * 1000:.2f} ms/job"
+        )
 
 
 async def _skip_all(backend: Backend, jobs: list[Job], out_dir: Path) -> tuple[float, RunSummary]:
@@ -189,8 +207,15 @@ def emulator_thread() -> Iterator[str]:
     from joypix_recipes.emulator import Emulator
     from joypix_recipes.emulator.state import Knobs
 
-    knobs = Knobs(turn_latency=TURN_LATENCY_S, render_latency=RENDER_LATENCY_S, no_text_ratio=0.3,
-                  stub_render=True, credits=1_000_000, render_cost=1, heartbeat_interval=0.5)
+    knobs = Knobs(
+        turn_latency=TURN_LATENCY_S,
+        render_latency=RENDER_LATENCY_S,
+        no_text_ratio=0.3,
+        stub_render=True,
+        credits=1_000_000,
+        render_cost=1,
+        heartbeat_interval=0.5,
+    )
     with Emulator(knobs=knobs) as emulator:
         yield emulator.base_url
 
@@ -210,14 +235,16 @@ def bench_emulator(count: int, concurrencies: tuple[int, ...], in_process: bool)
     export = ExportSettings(aspect="1:1", resolution="480p", fps=24, quality="low")
     per_job = STEPS * TURN_LATENCY_S + RENDER_LATENCY_S
     where = "in this process" if in_process else "in its own process"
-    with (emulator_thread() if in_process else emulator_process()) as base_url, tempfile.TemporaryDirectory() as temp:
+    with emulator_thread() if in_process else emulator_process() as base_url, tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         jobs = make_jobs(folder, count, steps, export, "nemo")
         options = BackendOptions(base_url=base_url, poll_interval=0.05, home=folder / "home")
         os.environ.pop("NEMO_TOKEN", None)
         # The first job pays for the token and imports; time two more, one after the other.
         asyncio.run(run_jobs(NemoBackend(options), _retarget(jobs[:1], folder / "warm"), folder / "warm", 1))
-        two, summary = asyncio.run(run_jobs(NemoBackend(options), _retarget(jobs[1:3], folder / "one"), folder / "one", 1))
+        two, summary = asyncio.run(
+            run_jobs(NemoBackend(options), _retarget(jobs[1:3], folder / "one"), folder / "one", 1)
+        )
         check(summary)
         single = two / 2
         print(f"emulator ({where}): one job alone {single:.2f} s (injected latency {per_job:.2f} s)")
@@ -229,10 +256,12 @@ def bench_emulator(count: int, concurrencies: tuple[int, ...], in_process: bool)
             measured = count * single / concurrency
             # Occupancy: how well the runner kept every slot busy, whatever each job itself cost.
             busy = sum(outcome.duration_s for outcome in summary.outcomes) / concurrency
-            print(f"emulator ({where}): {count} jobs x {STEPS} steps at concurrency {concurrency}: {wall:.2f} s; "
-                  f"ideal from injected latency {ideal:.2f} s -> {wall / ideal:.3f}x (target <= 1.15x); "
-                  f"from one job alone {measured:.2f} s -> {wall / measured:.3f}x; "
-                  f"slot occupancy {busy / wall:.1%} (mean job {busy * concurrency / count:.2f} s)")
+            print(
+                f"emulator ({where}): {count} jobs x {STEPS} steps at concurrency {concurrency}: {wall:.2f} s; "
+                f"ideal from injected latency {ideal:.2f} s -> {wall / ideal:.3f}x (target <= 1.15x); "
+                f"from one job alone {measured:.2f} s -> {wall / measured:.3f}x; "
+                f"slot occupancy {busy / wall:.1%} (mean job {busy * concurrency / count:.2f} s)"
+            )
 
 
 def _retarget(jobs: list[Job], out: Path) -> list[Job]:
@@ -259,10 +288,14 @@ def bench_local(count: int) -> None:
         default = backend.default_concurrency
         sequential, summary = asyncio.run(run_jobs(backend, _retarget(jobs, folder / "seq"), folder / "seq", 1))
         check(summary)
-        concurrent, summary = asyncio.run(run_jobs(LocalBackend(BackendOptions()), _retarget(jobs, folder / "par"), folder / "par", None))
+        concurrent, summary = asyncio.run(
+            run_jobs(LocalBackend(BackendOptions()), _retarget(jobs, folder / "par"), folder / "par", None)
+        )
         check(summary)
-        print(f"local: {count} jobs one at a time {sequential:.2f} s; default concurrency {default}: {concurrent:.2f} s "
-              f"-> {concurrent / sequential:.3f}x (target <= 0.9x)")
+        print(
+            f"local: {count} jobs one at a time {sequential:.2f} s; default concurrency {default}: {concurrent:.2f} s "
+            f"-> {concurrent / sequential:.3f}x (target <= 0.9x)"
+        )
 
 
 def main() -> None:
