@@ -34,12 +34,13 @@ def read_clip_facts(path: Path | None) -> ClipFacts | None:
     if path is None:
         return None
     try:
-        size = Path(path).stat().st_size
-        if Path(path).suffix.lower() == ".webp":
-            return _webp_facts(Path(path), size)
+        file = Path(path)
+        size = file.stat().st_size
+        if file.suffix.lower() == ".webp":
+            return _webp_facts(file, size)
         import av
 
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with av.open(str(file), metadata_errors="ignore") as container:
             stream = container.streams.video[0]
             length = _length(container.duration, stream)
             return ClipFacts(length, int(stream.codec_context.width), int(stream.codec_context.height), size)
