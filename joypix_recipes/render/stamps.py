@@ -52,7 +52,8 @@ def stamp_webp(path: Path, comment: str) -> None:
     """Append an EXIF chunk holding ``comment`` to an extended (VP8X) WebP, such as every animated one."""
     exif = Image.Exif()
     exif[Base.ImageDescription] = comment
-    payload = exif.tobytes()
+    # The chunk holds the TIFF structure itself, without JPEG's "Exif\0\0" marker (as Pillow writes a WebP's).
+    payload = exif.tobytes().removeprefix(b"Exif\x00\x00")
     chunk = b"EXIF" + struct.pack("<I", len(payload)) + payload + (b"\x00" if len(payload) % 2 else b"")
     with path.open("r+b") as file:
         head = file.read(21)

@@ -233,6 +233,8 @@ def test_every_clip_and_its_poster_carry_the_same_job_identity(outputs: Path) ->
     # A WebP keeps it in an EXIF chunk after its frames, flagged in its VP8X header.
     webp = (outputs / "a-webp.webp").read_bytes()
     assert _riff_chunks(webp)[-1] == "EXIF" and webp[20] & 0x08
+    exif = webp.rindex(b"EXIF")
+    assert webp[exif + 8 : exif + 12] in (b"II*\x00", b"MM\x00*")  # a TIFF header, as the WebP format has it
 
 
 def test_the_manifest_gives_every_formats_clip_its_length_and_size(outputs: Path) -> None:
