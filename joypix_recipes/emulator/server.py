@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -203,11 +204,19 @@ def serve(
     """
     if download_port is None:
         download_port = port + 1 if port else 0
-    with Emulator(knobs, host=host, port=port, download_port=download_port, workdir=workdir) as emulator:
-        if on_ready is not None:
-            on_ready(emulator.base_url, emulator.download_base_url)
-        try:
-            while emulator._thread is not None and emulator._thread.is_alive():
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            return
+    # Ctrl-C must stop it even when SIGINT was inherited as ignored (a script's `&` starts it so).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler) if in_main_thread else None
+    try:
+        with Emulator(knobs, host=host, port=port, download_port=download_port, workdir=workdir) as emulator:
+            if on_ready is not None:
+                on_ready(emulator.base_url, emulator.download_base_url)
+            try:
+                while emulator._thread is not None and emulator._thread.is_alive():
+                    time.sleep(0.2)
+            except KeyboardInterrupt:
+                return
+    finally:
+        if in_main_thread:
+            # None: set outside Python; nothing better to go back to than the default.
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)

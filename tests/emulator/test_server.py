@@ -74,7 +74,8 @@ def test_stop_ends_open_turn_streams_and_running_renders_quickly(tmp_path: Path)
 
 def test_serve_runs_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
     code = (
-        "import sys\n"
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's `&` starts it\n"
         "from joypix_recipes.emulator import Knobs, serve\n"
         "serve('127.0.0.1', 0, Knobs(), on_ready=lambda a, d: print(a, d, flush=True))\n"
         "print('stopped', flush=True)\n"
